@@ -1,0 +1,5 @@
+"""`python -m engine` runs the qam command line."""
+
+from engine.cli import app
+
+app()

@@ -1,0 +1,156 @@
+"""Small frozen types shared across stages (forms, rulesets, scoring, aggregation)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class AnswerType(StrEnum):
+    """The answer types a QA form question can have."""
+
+    JUDGEMENT = "judgement"  # a subset of yes/no/partly/na
+    CHOICE = "choice"  # one of a closed list of codes
+    DATE = "date"  # ISO YYYY-MM-DD
+    INTEGER = "integer"  # whole number, optional min/max
+    TEXT = "text"  # free text, stored exactly
+
+
+JUDGEMENT_ANSWERS: tuple[str, ...] = ("yes", "no", "partly", "na")
+
+COMMON_COLUMNS: tuple[str, ...] = (
+    "assessment_id",
+    "case_type",
+    "case_ref",
+    "place",
+    "team",
+    "officer",
+    "reviewer",
+    "assessed_on",
+    "case_date",
+)
+
+CASE_TYPES: tuple[str, ...] = ("stop_search", "victim_care", "crime_file", "investigation", "domestic_abuse")
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """What a ruleset may know about one form question: its type and allowed values."""
+
+    id: str
+    type: AnswerType
+    #: allowed answers for judgement/choice questions, else None
+    choices: tuple[str, ...] | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+
+
+class Outcome(StrEnum):
+    """The outcome of one criterion for one case."""
+
+    PASSED = "pass"
+    FAILED = "fail"
+    NOT_APPLICABLE = "na"
+
+
+class ExceptionKind(StrEnum):
+    """The four kinds of performance exception (DOMAIN.md Part A), most serious first."""
+
+    CRITICAL = "critical"
+    BELOW_STANDARD = "below_standard"
+    SPECIAL_CAUSE = "special_cause"
+    THRESHOLD = "threshold"
+
+
+@dataclass(frozen=True)
+class CaseDetail:
+    """A failing case behind an exception, as a briefing lists it."""
+
+    case_ref: str
+    team: str
+    officer: str
+    reviewer: str
+    assessed_on: str  # ISO date
+    criterion_text: str
+    trace: tuple[str, ...]  # why it failed, in the criterion's own words
+    note: str  # the reviewer's free-text note, exactly as submitted (escape when rendering)
+
+
+@dataclass(frozen=True)
+class SeriesPoint:
+    """One week of an SPC series."""
+
+    week: str  # ISO week label, e.g. "2026-W47"
+    value: float | None  # compliance rate (0..1) or measured value; None = no data that week
+    n: int
+    flagged: bool = False  # part of a special-cause signal in the concerning direction
+
+
+@dataclass(frozen=True)
+class SpcChart:
+    """An XmR chart of a (place, measure) weekly series, with the signal that raised it."""
+
+    points: tuple[SeriesPoint, ...]
+    mean: float
+    lower_limit: float
+    upper_limit: float
+    baseline_weeks: int  # how many points the limits were computed from
+    rules: tuple[str, ...]  # which MDC rules fired, e.g. ("shift",)
+    assurance: str | None  # "consistently_pass" | "consistently_fail" | "hit_and_miss" | None
+    direction: str  # "higher" or "lower" is better
+
+
+@dataclass(frozen=True)
+class PerformanceException:
+    """One exception for one place (or the force, place="FORCE"); what briefings show.
+
+    The first block of fields is exactly one entry of exceptions.json (DOMAIN.md Part A);
+    the rest feed the PDF only.
+    """
+
+    place: str
+    priority: int
+    measure: str
+    peel: str
+    iserve: tuple[str, ...]
+    ruleset: str
+    criterion: str
+    kind: ExceptionKind
+    reason: str
+    n: int
+    passed: int
+    rate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    standard: float | None
+    cases: tuple[str, ...]
+    # --- for the briefing only
+    criterion_text: str = ""
+    details: tuple[CaseDetail, ...] = ()
+    chart: SpcChart | None = None
+    frame_size: int | None = None  # cases eligible for review, when a sample frame is recorded
+
+    def to_json(self) -> dict[str, object]:
+        """The exceptions.json entry: exactly the contract's keys, rates rounded to 3 places."""
+
+        def r(x: float | None) -> float | None:
+            return None if x is None else round(x, 3)
+
+        return {
+            "place": self.place,
+            "priority": self.priority,
+            "measure": self.measure,
+            "peel": self.peel,
+            "iserve": list(self.iserve),
+            "ruleset": self.ruleset,
+            "criterion": self.criterion,
+            "kind": self.kind.value,
+            "reason": self.reason,
+            "n": self.n,
+            "passed": self.passed,
+            "rate": r(self.rate),
+            "ci_low": r(self.ci_low),
+            "ci_high": r(self.ci_high),
+            "standard": self.standard,
+            "cases": list(self.cases),
+        }

@@ -1,0 +1,229 @@
+"""The only place that issues queries: assessments, scores, incidents, registry entries and runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from engine.db import Assessment, CaseScore, Incident
+from engine.errors import Location, Problem, SubmissionError
+
+#: how many ids go into one IN (...) list (SQLite's default host-parameter limit is 32766)
+_CHUNK = 5000
+
+COMMON_FIELDS = ("case_type", "case_ref", "place", "team", "officer", "reviewer", "assessed_on", "case_date")
+
+
+class SubmittedRow(Protocol):
+    """What submissions.validate_rows produces for one valid row."""
+
+    assessment_id: str
+    case_type: str
+    case_ref: str
+    place: str
+    team: str
+    officer: str
+    reviewer: str
+    assessed_on: dt.date
+    case_date: dt.date
+    answers: Mapping[str, Any]
+    raw: Mapping[str, Any]
+    source_file: str
+    source_row: int
+    content_hash: str
+
+
+@dataclass
+class StoreSummary:
+    """What one `qam submit` did, counted by (case type, place)."""
+
+    stored: Counter[tuple[str, str]] = field(default_factory=Counter)
+    unchanged: Counter[tuple[str, str]] = field(default_factory=Counter)
+    amended: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    @property
+    def totals(self) -> tuple[int, int, int]:
+        return sum(self.stored.values()), sum(self.unchanged.values()), sum(self.amended.values())
+
+
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "blank"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return repr(value)
+
+
+def _differences(stored: Assessment, row: SubmittedRow) -> list[str]:
+    diffs = [
+        f"{name}: stored {_show(getattr(stored, name))}, submitted {_show(getattr(row, name))}"
+        for name in COMMON_FIELDS
+        if getattr(stored, name) != getattr(row, name)
+    ]
+    for q in sorted(set(stored.answers) | set(row.answers)):
+        old, new = stored.answers.get(q), row.answers.get(q)
+        if old != new:
+            diffs.append(f"{q}: stored {_show(old)}, submitted {_show(new)}")
+    return diffs
+
+
+def current_assessments(session: Session, assessment_ids: Iterable[str]) -> dict[str, Assessment]:
+    ids = sorted(set(assessment_ids))
+    found: dict[str, Assessment] = {}
+    for chunk in _chunks(ids):
+        rows = session.scalars(
+            select(Assessment).where(Assessment.assessment_id.in_(chunk), Assessment.is_current.is_(True))
+        )
+        found.update((a.assessment_id, a) for a in rows)
+    return found
+
+
+def store_assessments(
+    session: Session,
+    rows: Sequence[SubmittedRow],
+    *,
+    amend: bool,
+    submitted_at: dt.datetime,
+    calibration_set: str | None = None,
+) -> StoreSummary:
+    """Store valid rows in the caller's transaction: new ids as revision 1, identical rows skipped,
+    changed rows as a new revision only with ``amend``; otherwise raise SubmissionError naming
+    every conflicting row and field (the caller rolls back, so nothing is half-stored)."""
+    existing = current_assessments(session, (r.assessment_id for r in rows))
+    summary = StoreSummary()
+    problems: list[Problem] = []
+    new_objects: list[Assessment] = []
+    superseded: list[int] = []
+    for row in rows:
+        key = (row.case_type, row.place)
+        old = existing.get(row.assessment_id)
+        if old is not None and old.content_hash == row.content_hash:
+            summary.unchanged[key] += 1
+            continue
+        if old is not None and not amend:
+            diffs = _differences(old, row)
+            problems.append(
+                Problem(
+                    Location(row.source_file, row.source_row, "assessment_id"),
+                    f"assessment {row.assessment_id} is already stored (revision {old.revision}, "
+                    f"from {old.source_file}:{old.source_row}) with different content: "
+                    + "; ".join(diffs or ["raw values differ"])
+                    + ". Resubmit with --amend to store this as a new revision.",
+                )
+            )
+            continue
+        revision = 1
+        if old is not None:
+            revision = old.revision + 1
+            superseded.append(old.pk)
+            summary.amended[key] += 1
+        else:
+            summary.stored[key] += 1
+        new_objects.append(
+            Assessment(
+                assessment_id=row.assessment_id,
+                revision=revision,
+                is_current=True,
+                case_type=row.case_type,
+                case_ref=row.case_ref,
+                place=row.place,
+                team=row.team,
+                officer=row.officer,
+                reviewer=row.reviewer,
+                assessed_on=row.assessed_on,
+                case_date=row.case_date,
+                answers=dict(row.answers),
+                raw=dict(row.raw),
+                content_hash=row.content_hash,
+                source_file=row.source_file,
+                source_row=row.source_row,
+                submitted_at=submitted_at,
+                calibration_set=calibration_set,
+            )
+        )
+    if problems:
+        raise SubmissionError(
+            f"{len(problems)} row{'s' if len(problems) != 1 else ''} conflict with stored assessments; "
+            "nothing was stored",
+            problems,
+        )
+    for chunk in _chunks(superseded):
+        session.execute(update(Assessment).where(Assessment.pk.in_(chunk)).values(is_current=False))
+    session.add_all(new_objects)
+    session.flush()
+    return summary
+
+
+def assessment_revisions(session: Session, assessment_id: str) -> list[Assessment]:
+    return list(
+        session.scalars(
+            select(Assessment).where(Assessment.assessment_id == assessment_id).order_by(Assessment.revision)
+        )
+    )
+
+
+def list_assessments(
+    session: Session,
+    *,
+    place: str | None = None,
+    case_type: str | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    include_calibration: bool = False,
+) -> list[Assessment]:
+    """Current revisions, filtered; ordered by date then id."""
+    q = select(Assessment).where(Assessment.is_current.is_(True))
+    if place:
+        q = q.where(Assessment.place == place)
+    if case_type:
+        q = q.where(Assessment.case_type == case_type)
+    if date_from:
+        q = q.where(Assessment.assessed_on >= date_from)
+    if date_to:
+        q = q.where(Assessment.assessed_on <= date_to)
+    if not include_calibration:
+        q = q.where(Assessment.calibration_set.is_(None))
+    return list(session.scalars(q.order_by(Assessment.assessed_on, Assessment.assessment_id)))
+
+
+def count_assessments(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(Assessment)) or 0)
+
+
+def existing_incident_hashes(session: Session, refs: Iterable[str]) -> dict[str, str]:
+    refs = sorted(set(refs))
+    out: dict[str, str] = {}
+    for chunk in _chunks(refs):
+        out.update(
+            session.execute(
+                select(Incident.incident_ref, Incident.content_hash).where(Incident.incident_ref.in_(chunk))
+            ).tuples()
+        )
+    return out
+
+
+def scores_for(session: Session, assessment_pks: Sequence[int], ruleset_sha256: str, draft: bool) -> set[int]:
+    """Which of these assessment revisions already have scores under this ruleset version."""
+    done: set[int] = set()
+    for chunk in _chunks(list(assessment_pks)):
+        done.update(
+            session.scalars(
+                select(CaseScore.assessment_pk).where(
+                    CaseScore.assessment_pk.in_(chunk),
+                    CaseScore.ruleset_sha256 == ruleset_sha256,
+                    CaseScore.draft.is_(draft),
+                )
+            )
+        )
+    return done
