@@ -43,11 +43,15 @@ def main(
     ctx: typer.Context,
     force: Annotated[
         Path | None,
-        typer.Option("--force", help="Force configuration YAML (default: $QAM_FORCE or the bundled demo force)."),
+        typer.Option(
+            "--force", help="Force configuration YAML (default: $QAM_FORCE or the bundled demo force)."
+        ),
     ] = None,
     database: Annotated[
         str | None,
-        typer.Option("--database", help="SQLAlchemy database URL (default: $QAM_DATABASE_URL or sqlite:///qam.db)."),
+        typer.Option(
+            "--database", help="SQLAlchemy database URL (default: $QAM_DATABASE_URL or sqlite:///qam.db)."
+        ),
     ] = None,
 ) -> None:
     """QAM scores QA reviewers' case assessments against versioned rulesets and briefs place leaders
@@ -69,7 +73,9 @@ def init(ctx: typer.Context) -> None:
     if result.created:
         typer.echo(f"Created database {result.url} (schema {result.revision_after}).")
     elif result.upgraded:
-        typer.echo(f"Upgraded database {result.url} from {result.revision_before} to {result.revision_after}.")
+        typer.echo(
+            f"Upgraded database {result.url} from {result.revision_before} to {result.revision_after}."
+        )
     else:
         typer.echo(f"Database {result.url} is up to date (schema {result.revision_after}).")
 

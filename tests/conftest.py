@@ -20,7 +20,10 @@ REPO = Path(__file__).resolve().parent.parent
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
-        "--update-golden", action="store_true", default=False, help="rewrite tests/golden/* from current output"
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="rewrite tests/golden/* from current output",
     )
 
 
