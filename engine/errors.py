@@ -1,7 +1,8 @@
 """Errors a user can fix, with where they happened.
 
     EngineError(message, hint=None, location=None)      base: printed as "Error: ..." by the CLI
-     +-- ConfigError         force file, settings, database URL          exit 3 (4 for storage URLs)
+     +-- UsageError          a malformed command-line value               exit 2
+     +-- ConfigError         force file, settings                         exit 3
      +-- FormError           a QA form definition file is invalid         exit 3
      +-- SubmissionError     rows of a submission are invalid             exit 3
      +-- ExtractError        rows of a quantitative extract are invalid   exit 3
@@ -89,6 +90,12 @@ class ProblemsError(EngineError):
         if rest > 0:
             shown.append(f"... and {rest} more problem{'s' if rest != 1 else ''}")
         super().__init__("\n".join([summary, *shown]), hint=hint)
+
+
+class UsageError(EngineError):
+    """A command-line value is malformed (e.g. a week that is not YYYY-Www)."""
+
+    exit_code = ExitCode.USAGE
 
 
 class ConfigError(EngineError):
