@@ -337,3 +337,72 @@ def require_current(db: Database) -> None:
 
 def table_names(db: Database) -> list[str]:
     return sorted(inspect(db.engine).get_table_names())
+
+
+class CaseRecord(Base):
+    """One case eligible for QA review (the `cases` extract): the sampling frame."""
+
+    __tablename__ = "case_population"
+    __table_args__ = (
+        UniqueConstraint("case_type", "case_ref"),
+        Index("ix_case_population_frame", "case_type", "place"),
+    )
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_ref: Mapped[str] = mapped_column(String(120))
+    case_type: Mapped[str] = mapped_column(String(40))
+    place: Mapped[str] = mapped_column(String(16))
+    team: Mapped[str] = mapped_column(String(200))
+    officer: Mapped[str] = mapped_column(String(200))
+    case_date: Mapped[dt.date] = mapped_column(Date)
+    #: optional strata columns, e.g. {"crime_type": "burglary"}
+    strata: Mapped[dict[str, Any]] = mapped_column(JSON)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    source_file: Mapped[str] = mapped_column(String(500))
+    source_row: Mapped[int] = mapped_column(Integer)
+    loaded_at: Mapped[dt.datetime] = mapped_column(_utc_datetime())
+
+
+class Sample(Base):
+    """A drawn sample for one ISO week: how it was drawn, so it can be re-drawn and defended."""
+
+    __tablename__ = "samples"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    week: Mapped[str] = mapped_column(String(8), index=True)
+    case_type: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    seed: Mapped[int] = mapped_column(Integer)
+    margin: Mapped[float] = mapped_column(Float)
+    confidence: Mapped[float] = mapped_column(Float)
+    #: per (place, case type): frame size, drawn, formula inputs
+    design: Mapped[dict[str, Any]] = mapped_column(JSON)
+    drawn_at: Mapped[dt.datetime] = mapped_column(_utc_datetime())
+
+
+class SampleItem(Base):
+    """One case drawn into a sample, assigned to a reviewer."""
+
+    __tablename__ = "sample_items"
+    __table_args__ = (UniqueConstraint("sample_pk", "case_type", "case_ref"),)
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    sample_pk: Mapped[int] = mapped_column(ForeignKey("samples.pk"), index=True)
+    case_type: Mapped[str] = mapped_column(String(40))
+    case_ref: Mapped[str] = mapped_column(String(120))
+    place: Mapped[str] = mapped_column(String(16))
+    stratum: Mapped[str] = mapped_column(String(200))
+    reviewer: Mapped[str] = mapped_column(String(200))
+    frame_size: Mapped[int] = mapped_column(Integer)
+    due_on: Mapped[dt.date] = mapped_column(Date)
+
+
+class CalibrationSet(Base):
+    """A set of cases every listed reviewer assesses independently, to measure agreement."""
+
+    __tablename__ = "calibration_sets"
+
+    name: Mapped[str] = mapped_column(String(120), primary_key=True)
+    case_type: Mapped[str] = mapped_column(String(40))
+    case_refs: Mapped[list[str]] = mapped_column(JSON)
+    reviewers: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(_utc_datetime())
