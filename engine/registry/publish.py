@@ -1,0 +1,189 @@
+"""Publishing: every working-tree ruleset validated, version-checked and appended to the chain,
+all or nothing, under the registry's writer lock."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from engine import registry_store as store
+from engine.db import Database, RulesetVersion
+from engine.errors import Location, Problem, RulesetError, StorageError, UsageError, problems_summary
+from engine.registry.entries import (
+    GENESIS_HASH,
+    FieldsByCaseType,
+    RegistryEntry,
+    as_utc,
+    canonical_of_text,
+    compute_entry_hash,
+    display_path,
+    entry_from_row,
+    row_from_entry,
+    version_key,
+)
+from engine.rulesets import Ruleset, load_rulesets
+
+RETRY_MESSAGE = (
+    "another publisher changed the ruleset registry at the same time; nothing was published. "
+    "Run `qam rulesets publish` again (if it fails again, run `qam rulesets verify`)."
+)
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """A validated working-tree ruleset as it would be stored."""
+
+    ruleset: Ruleset
+    source_path: str
+    source_text: str
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """What `qam rulesets publish` did: new entries, and rulesets already published as they are."""
+
+    published: tuple[RegistryEntry, ...]
+    unchanged: tuple[RegistryEntry, ...]
+
+    columns = ("ruleset", "version", "status", "sha256", "file")
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.published)
+
+    def to_table_rows(self) -> list[tuple[str, ...]]:
+        rows = [(e.ruleset_id, e.version, "published", e.sha256[:12], e.source_path) for e in self.published]
+        rows += [(e.ruleset_id, e.version, "unchanged", e.sha256[:12], e.source_path) for e in self.unchanged]
+        return sorted(rows)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "published": [e.to_json() for e in self.published],
+            "unchanged": [e.to_json() for e in self.unchanged],
+        }
+
+
+def publish(
+    database: Database,
+    rulesets_dir: Path,
+    fields_by_case_type: FieldsByCaseType,
+    *,
+    author: str,
+    note: str,
+    now: dt.datetime,
+) -> PublishResult:
+    """Snapshot every ruleset under ``rulesets_dir`` into the registry as immutable versions.
+
+    Every file is validated first and every version checked against the registry; on any problem
+    nothing is published. Unchanged content is a no-op; changed content needs a higher version.
+
+    Example: publish(db, Path("rulesets"), fields, author="qa.lead", note="SS05 wording", now=now)
+    """
+    author = author.strip()
+    if not author:
+        raise UsageError("publishing needs an author", hint="Pass --author NAME.")
+    snapshots = _snapshots(rulesets_dir, fields_by_case_type)
+    try:
+        with database.session() as session:
+            store.lock_registry(session)
+            latest = {row.ruleset_id: entry_from_row(row) for row in store.latest_entries(session)}
+            new, unchanged = _plan(snapshots, latest)
+            entries = _link(new, store.chain_tail(session), author=author, note=note.strip(), now=now)
+            store.append_entries(session, [row_from_entry(e) for e in entries])
+    except IntegrityError:
+        raise StorageError(RETRY_MESSAGE) from None
+    except OperationalError as exc:
+        # PostgreSQL's lock_timeout (SQLSTATE 55P03) or SQLite's busy timeout running out
+        if getattr(exc.orig, "sqlstate", None) != "55P03" and "database is locked" not in str(exc.orig):
+            raise
+        raise StorageError(RETRY_MESSAGE) from None
+    return PublishResult(published=tuple(entries), unchanged=tuple(unchanged))
+
+
+def _snapshots(rulesets_dir: Path, fields_by_case_type: FieldsByCaseType) -> list[_Snapshot]:
+    rulesets = load_rulesets(rulesets_dir, fields_by_case_type)
+    out: list[_Snapshot] = []
+    for rs in sorted(rulesets, key=lambda r: r.id):
+        assert rs.path is not None, "load_rulesets always records the file"
+        source = display_path(rs.path, rulesets_dir)
+        text = rs.path.read_text(encoding="utf-8-sig")
+        # the loader read the file a moment ago; what is stored as its source must say the same
+        if canonical_of_text(text, source) != rs.canonical:
+            raise RulesetError(
+                "a ruleset file changed while publishing; nothing was published",
+                [Problem(Location(source), "changed while it was being published")],
+                hint="Run `qam rulesets publish` again.",
+            )
+        out.append(_Snapshot(rs, source, text))
+    return out
+
+
+def _plan(
+    snapshots: Sequence[_Snapshot], latest: Mapping[str, RegistryEntry]
+) -> tuple[list[_Snapshot], list[RegistryEntry]]:
+    """(what to publish, what is already published as it is); raises naming every refused file."""
+    new: list[_Snapshot] = []
+    unchanged: list[RegistryEntry] = []
+    problems: list[Problem] = []
+    for snap in snapshots:
+        rs, where = snap.ruleset, Location(snap.source_path)
+        pub = latest.get(rs.id)
+        if pub is None or version_key(rs.version) > version_key(pub.version):
+            new.append(snap)
+        elif pub.sha256 == rs.sha256:
+            unchanged.append(pub)
+        elif rs.version == pub.version:
+            problems.append(
+                Problem(
+                    where,
+                    f"content changed but version {rs.version} is not higher than the published "
+                    f"{pub.version}; raise the version",
+                )
+            )
+        else:
+            problems.append(
+                Problem(
+                    where,
+                    f"version {rs.version} is lower than the published {pub.version} (a downgrade is not "
+                    f"allowed); give it a version above {pub.version}",
+                )
+            )
+    if problems:
+        raise RulesetError(f"{problems_summary(problems, 'ruleset file')}; nothing was published", problems)
+    return new, unchanged
+
+
+def _link(
+    snapshots: Sequence[_Snapshot], tail: RulesetVersion | None, *, author: str, note: str, now: dt.datetime
+) -> list[RegistryEntry]:
+    """New chain entries after ``tail``, in the given order."""
+    last_seq, prev = (tail.seq, tail.entry_hash) if tail is not None else (0, GENESIS_HASH)
+    entries: list[RegistryEntry] = []
+    for seq, snap in enumerate(snapshots, start=last_seq + 1):
+        rs = snap.ruleset
+        entry = RegistryEntry(
+            seq=seq,
+            ruleset_id=rs.id,
+            version=rs.version,
+            priority=rs.priority,
+            case_type=rs.case_type,
+            extract=rs.extract,
+            sha256=rs.sha256,
+            source_path=snap.source_path,
+            author=author,
+            note=note,
+            published_at=as_utc(now),
+            prev_hash=prev,
+            entry_hash="",
+            content=rs.canonical,
+            source_text=snap.source_text,
+        )
+        entry = replace(entry, entry_hash=compute_entry_hash(entry))
+        entries.append(entry)
+        prev = entry.entry_hash
+    return entries

@@ -1,0 +1,252 @@
+"""Verification: recompute every hash and link of the registry, and compare the working tree's
+ruleset files with the latest published versions (what official runs refuse to ignore)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine import registry_store as store
+from engine.db import Database
+from engine.errors import Location, Problem, RulesetError
+from engine.registry.entries import (
+    GENESIS_HASH,
+    DiscrepancyKind,
+    RegistryEntry,
+    entry_from_row,
+    entry_problems,
+    version_key,
+    working_tree,
+)
+
+PUBLISH_HINT = "Run `qam rulesets publish` to publish them, or use --draft for a dry run."
+
+#: the kinds that concern the working tree, not the stored registry
+WORKING_TREE_KINDS = frozenset(
+    {
+        DiscrepancyKind.UNPUBLISHED_EDIT,
+        DiscrepancyKind.UNPUBLISHED_FILE,
+        DiscrepancyKind.MISSING_FILE,
+        DiscrepancyKind.INVALID_FILE,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Discrepancy:
+    """One thing verify found: what, where (a chain entry or a file) and a sentence for people."""
+
+    kind: DiscrepancyKind
+    where: str
+    message: str
+    ruleset_id: str | None = None
+    seq: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind.value,
+            "where": self.where,
+            "message": self.message,
+            "ruleset_id": self.ruleset_id,
+            "seq": self.seq,
+        }
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """Everything `qam rulesets verify` checked and every discrepancy it found."""
+
+    entries_checked: int
+    files_checked: int
+    discrepancies: tuple[Discrepancy, ...]
+    head_hash: str  # entry_hash of the last entry (GENESIS_HASH for an empty registry)
+
+    columns = ("kind", "where", "problem")
+
+    @property
+    def ok(self) -> bool:
+        return not self.discrepancies
+
+    @property
+    def tampered(self) -> bool:
+        """True when the stored registry itself is off (not only the working tree)."""
+        return any(d.kind not in WORKING_TREE_KINDS for d in self.discrepancies)
+
+    @property
+    def summary(self) -> str:
+        n, entries, files = len(self.discrepancies), self.entries_checked, self.files_checked
+        found = "no discrepancies" if n == 0 else f"{n} discrepanc{'y' if n == 1 else 'ies'}"
+        return (
+            f"checked {entries} registry entr{'y' if entries == 1 else 'ies'} "
+            f"and {files} ruleset file{'' if files == 1 else 's'}: {found}"
+        )
+
+    def to_table_rows(self) -> list[tuple[str, str, str]]:
+        return [(d.kind.value, d.where, d.message) for d in self.discrepancies]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "entries_checked": self.entries_checked,
+            "files_checked": self.files_checked,
+            "head_hash": self.head_hash,
+            "discrepancies": [d.to_json() for d in self.discrepancies],
+        }
+
+
+def verify(database: Database, rulesets_dir: Path, *, anchors: Collection[str] = ()) -> VerifyReport:
+    """Recompute every hash and link of the registry, and compare the working tree's ruleset files
+    with the latest published versions; ``report.ok`` is False when anything is off.
+
+    ``anchors`` are registry head hashes recorded elsewhere (run manifests): each must still be in
+    the chain, which catches the one edit the chain cannot show by itself, its newest entries cut off.
+
+    Example: report = verify(db, Path("rulesets")); print(report.summary)
+    """
+    with database.session() as session:
+        entries = [entry_from_row(row) for row in store.chain(session)]
+        scored = store.scored_versions(session)
+    found = _check_chain(entries)
+    held = {(e.ruleset_id, e.version, e.sha256) for e in entries}
+    for rid, version, sha in scored:
+        if (rid, version, sha) not in held:
+            found.append(
+                Discrepancy(
+                    DiscrepancyKind.MISSING_ENTRY,
+                    f"{rid} {version}",
+                    f"official scores were made with this version (sha256 {sha[:12]}) but the registry does "
+                    "not hold it: a published version was deleted or altered",
+                    ruleset_id=rid,
+                )
+            )
+    hashes = {e.entry_hash for e in entries}
+    found += [
+        Discrepancy(
+            DiscrepancyKind.MISSING_ENTRY,
+            f"head {anchor[:12]}",
+            "a registry head recorded by a run is no longer in the chain: entries were deleted or rewritten",
+        )
+        for anchor in dict.fromkeys(anchors)
+        if anchor != GENESIS_HASH and anchor not in hashes
+    ]
+    latest = {e.ruleset_id: e for e in entries}  # seq order: the last one of each id wins
+    tree, files_checked = _compare_working_tree(rulesets_dir, latest)
+    return VerifyReport(
+        entries_checked=len(entries),
+        files_checked=files_checked,
+        discrepancies=tuple(found + tree),
+        head_hash=entries[-1].entry_hash if entries else GENESIS_HASH,
+    )
+
+
+def _check_chain(entries: Sequence[RegistryEntry]) -> list[Discrepancy]:
+    """Links, gaps, hashes and version order of the whole chain, in seq order."""
+    found: list[Discrepancy] = []
+    expected_seq, expected_prev = 1, GENESIS_HASH
+    newest: dict[str, RegistryEntry] = {}
+
+    def add(kind: DiscrepancyKind, entry: RegistryEntry, message: str) -> None:
+        found.append(Discrepancy(kind, entry.label, message, ruleset_id=entry.ruleset_id, seq=entry.seq))
+
+    for e in entries:
+        if e.seq != expected_seq:
+            gap = str(expected_seq) if e.seq == expected_seq + 1 else f"{expected_seq}-{e.seq - 1}"
+            add(
+                DiscrepancyKind.MISSING_ENTRY,
+                e,
+                f"entry seq {gap} before this one is missing: a published version was deleted",
+            )
+        if e.prev_hash != expected_prev:
+            add(
+                DiscrepancyKind.BROKEN_CHAIN,
+                e,
+                f"its prev_hash {e.prev_hash[:12]} is not the hash of the entry before it "
+                f"({expected_prev[:12]}): entries were deleted, reordered or rewritten",
+            )
+        for kind, message in entry_problems(e):
+            add(kind, e, message)
+        before = newest.get(e.ruleset_id)
+        if before is not None and version_key(e.version) <= version_key(before.version):
+            add(
+                DiscrepancyKind.BROKEN_CHAIN,
+                e,
+                f"version {e.version} comes after {before.version} (seq {before.seq}) in the chain: "
+                "entries were reordered",
+            )
+        newest[e.ruleset_id] = e
+        expected_seq, expected_prev = e.seq + 1, e.entry_hash
+    return found
+
+
+def _compare_working_tree(
+    rulesets_dir: Path, latest: Mapping[str, RegistryEntry]
+) -> tuple[list[Discrepancy], int]:
+    """Working-tree files against the latest published versions; and how many files were read."""
+    files, problems, count = working_tree(rulesets_dir)
+    found = [
+        Discrepancy(DiscrepancyKind.INVALID_FILE, str(p.location), f"cannot be published: {p.message}")
+        for p in problems
+    ]
+    for f in files:
+        pub = latest.get(f.ruleset_id)
+        if pub is None:
+            kind, message = (
+                DiscrepancyKind.UNPUBLISHED_FILE,
+                f"ruleset {f.ruleset_id} {f.version} was never published",
+            )
+        elif f.sha256 != pub.sha256:
+            kind = DiscrepancyKind.UNPUBLISHED_EDIT
+            then = (
+                f"version {f.version} is not published yet"
+                if version_key(f.version) > version_key(pub.version)
+                else f"raise its version above {pub.version} to publish it"
+            )
+            message = (
+                f"has unpublished edits: differs from the published {f.ruleset_id} {pub.version} ({then})"
+            )
+        else:
+            continue
+        found.append(Discrepancy(kind, f.source, message, ruleset_id=f.ruleset_id))
+    in_tree = {f.ruleset_id for f in files}
+    found += [
+        Discrepancy(
+            DiscrepancyKind.MISSING_FILE,
+            pub.source_path,
+            f"published ruleset {rid} {pub.version} has no file in the working tree",
+            ruleset_id=rid,
+        )
+        for rid, pub in latest.items()
+        if rid not in in_tree
+    ]
+    return found, count
+
+
+def unpublished_changes(database: Database, rulesets_dir: Path) -> list[Discrepancy]:
+    """Working-tree differences from the registry (edited, new, invalid or deleted ruleset files):
+    an official run refuses to start while there are any.
+
+    Example: [str(d) for d in unpublished_changes(db, Path("rulesets"))]
+    """
+    with database.session() as session:
+        latest = {row.ruleset_id: entry_from_row(row) for row in store.latest_entries(session)}
+    found, _ = _compare_working_tree(rulesets_dir, latest)
+    return found
+
+
+def require_published(database: Database, rulesets_dir: Path) -> None:
+    """Raise RulesetError naming every file with unpublished changes (for official runs)."""
+    found = unpublished_changes(database, rulesets_dir)
+    if found:
+        problems = [Problem(Location(d.where), d.message) for d in found]
+        n = len(problems)
+        raise RulesetError(
+            f"{n} ruleset change{'s are' if n != 1 else ' is'} not published; official runs use published "
+            "rulesets only",
+            problems,
+            hint=PUBLISH_HINT,
+        )
