@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from engine import db as dbm
+from engine import registry, repository
 from engine.config import Force, Settings, load_force
+from engine.forms import Form, load_forms
+from engine.models import FieldSpec
+from engine.rulesets import Ruleset, validate_rulesets
+from engine.runs import week_label
+from engine.submissions import load_submission_files
+from engine.templates import write_template
 
 
 @dataclass(frozen=True)
@@ -55,3 +66,216 @@ def init_database(settings: Settings) -> InitResult:
 def force(settings: Settings) -> Force:
     """The force configuration in use (validated)."""
     return load_force(settings.force_file)
+
+
+@contextmanager
+def database_for(settings: Settings) -> Iterator[dbm.Database]:
+    """The configured, initialised database, closed afterwards."""
+    database = open_db(settings)
+    try:
+        yield database
+    finally:
+        database.close()
+
+
+def now() -> dt.datetime:
+    """The wall clock, in UTC: used only for what is recorded in the database, never in output files."""
+    return dt.datetime.now(dt.UTC)
+
+
+# --------------------------------------------------------------------------- QA forms
+
+
+def forms(settings: Settings) -> dict[str, Form]:
+    """The QA forms in use, by case type. Example: qam forms list"""
+    return load_forms(settings.forms_dir)
+
+
+def form(settings: Settings, case_type: str) -> Form:
+    """One QA form; an unknown case type names the known ones. Example: qam forms show stop_search"""
+    known = forms(settings)
+    if case_type not in known:
+        from engine.errors import UsageError
+
+        raise UsageError(f"unknown case type '{case_type}' (known: {', '.join(sorted(known))})")
+    return known[case_type]
+
+
+def fields_by_case_type(settings: Settings) -> dict[str, Mapping[str, FieldSpec]]:
+    return {case_type: f.field_specs() for case_type, f in forms(settings).items()}
+
+
+def template(settings: Settings, case_type: str, fmt: str, out: Path | None) -> Path:
+    """Write an empty submission template. Example: qam forms template stop_search --format xlsx"""
+    chosen = form(settings, case_type)
+    target = out or Path(f"{case_type}-template.{fmt}")
+    return write_template(chosen, fmt, target, place_codes=force(settings).place_codes)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- rulesets and the registry
+
+
+def check_rulesets(settings: Settings, path: Path | None = None) -> list[Ruleset]:
+    """Validate ruleset files without a database. Example: qam rulesets validate"""
+    the_force = force(settings)
+    return validate_rulesets(
+        path or settings.rulesets_dir,
+        fields_by_case_type(settings),
+        setting_overrides=the_force.setting_overrides,
+        overrides_source=the_force.path,
+    )
+
+
+def publish_rulesets(settings: Settings, *, author: str, note: str) -> registry.PublishResult:
+    """Snapshot the working tree's rulesets as immutable versions. Example: qam rulesets publish"""
+    fields = fields_by_case_type(settings)
+    with database_for(settings) as database:
+        return registry.publish(database, settings.rulesets_dir, fields, author=author, note=note, now=now())
+
+
+def list_rulesets(settings: Settings) -> registry.RegistryListing:
+    with database_for(settings) as database:
+        return registry.list_current(database)
+
+
+def ruleset_history(settings: Settings, ruleset_id: str) -> registry.RegistryListing:
+    with database_for(settings) as database:
+        return registry.history(database, ruleset_id)
+
+
+def show_ruleset(settings: Settings, ruleset_id: str, version: str | None) -> registry.RegistryEntry:
+    with database_for(settings) as database:
+        return registry.show(database, ruleset_id, version)
+
+
+def diff_rulesets(settings: Settings, ruleset_id: str, v1: str, v2: str) -> registry.RulesetDiff:
+    with database_for(settings) as database:
+        return registry.diff(database, ruleset_id, v1, v2)
+
+
+def verify_rulesets(settings: Settings, anchors: tuple[str, ...] = ()) -> registry.VerifyReport:
+    with database_for(settings) as database:
+        from engine import repository
+
+        recorded = tuple(anchors) + tuple(repository.recorded_registry_heads(database))
+        return registry.verify(database, settings.rulesets_dir, anchors=recorded)
+
+
+# --------------------------------------------------------------------------- submissions
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    """What `qam submit` stored, counted by (case type, place)."""
+
+    files: tuple[str, ...]
+    rows: int
+    summary: repository.StoreSummary
+
+
+def submit(
+    settings: Settings,
+    paths: list[Path],
+    *,
+    amend: bool = False,
+    sheet: str | None = None,
+    calibration_set: str | None = None,
+) -> SubmitResult:
+    """Validate every row of every file, then store them all in one transaction, or nothing.
+
+    Example: qam submit ss_week47.csv vc_week47.xlsx
+    """
+    the_force = force(settings)
+    rows = load_submission_files(paths, forms(settings), the_force.place_codes, sheet=sheet)
+    with database_for(settings) as database, database.session() as session:
+        summary = repository.store_assessments(
+            session, rows, amend=amend, submitted_at=now(), calibration_set=calibration_set
+        )
+    return SubmitResult(tuple(str(p) for p in paths), len(rows), summary)
+
+
+@dataclass(frozen=True)
+class AssessmentLine:
+    assessment_id: str
+    revision: int
+    case_type: str
+    case_ref: str
+    place: str
+    team: str
+    officer: str
+    reviewer: str
+    assessed_on: str
+    week: str
+
+
+def list_assessments(
+    settings: Settings, *, place: str | None = None, case_type: str | None = None, week: str | None = None
+) -> list[AssessmentLine]:
+    """Current revisions of stored assessments. Example: qam assessments list --place BLK --week 2026-W47"""
+    from engine.runs import parse_week
+
+    period = parse_week(week) if week else None
+    with database_for(settings) as database, database.session() as session:
+        found = repository.list_assessments(
+            session,
+            place=place,
+            case_type=case_type,
+            date_from=period.start if period else None,
+            date_to=period.end if period else None,
+        )
+        return [
+            AssessmentLine(
+                a.assessment_id,
+                a.revision,
+                a.case_type,
+                a.case_ref,
+                a.place,
+                a.team,
+                a.officer,
+                a.reviewer,
+                a.assessed_on.isoformat(),
+                week_label(a.assessed_on),
+            )
+            for a in found
+        ]
+
+
+@dataclass(frozen=True)
+class AssessmentRevision:
+    """One stored revision of an assessment, everything kept about it."""
+
+    assessment_id: str
+    revision: int
+    current: bool
+    common: dict[str, str]
+    answers: dict[str, object]
+    raw: dict[str, object]
+    source: str
+    submitted_at: str
+    content_hash: str
+    calibration_set: str | None
+
+
+def show_assessment(settings: Settings, assessment_id: str) -> list[AssessmentRevision]:
+    """Every revision of one assessment, oldest first. Example: qam assessments show SS-000123"""
+    with database_for(settings) as database, database.session() as session:
+        revisions = repository.assessment_revisions(session, assessment_id)
+        if not revisions:
+            from engine.errors import UsageError
+
+            raise UsageError(f"no assessment with id '{assessment_id}'")
+        return [
+            AssessmentRevision(
+                a.assessment_id,
+                a.revision,
+                a.is_current,
+                {c: str(getattr(a, c)) for c in repository.COMMON_FIELDS},
+                dict(a.answers),
+                dict(a.raw),
+                f"{a.source_file}:{a.source_row}",
+                a.submitted_at.isoformat(timespec="seconds"),
+                a.content_hash,
+                a.calibration_set,
+            )
+            for a in revisions
+        ]

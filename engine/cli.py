@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import getpass
+import json
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -78,6 +80,322 @@ def init(ctx: typer.Context) -> None:
         )
     else:
         typer.echo(f"Database {result.url} is up to date (schema {result.revision_after}).")
+
+
+def _print_table(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    """Plain aligned columns: readable in a terminal, stable for scripts and tests."""
+    text_rows = [[("" if v is None else str(v)) for v in row] for row in rows]
+    widths = [len(c) for c in columns]
+    for row in text_rows:
+        widths = [max(w, len(v)) for w, v in zip(widths, row, strict=False)]
+    for row in [list(columns), *text_rows]:
+        typer.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=False)).rstrip())
+
+
+def _print_json(data: object) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+# --------------------------------------------------------------------------- qam forms
+
+forms_app = typer.Typer(help="The QA forms reviewers fill in, one per case type.", no_args_is_help=True)
+app.add_typer(forms_app, name="forms")
+
+
+@forms_app.command("list")
+def forms_list(ctx: typer.Context) -> None:
+    """List the QA forms: case type, title, version, measure, number of questions.
+
+    Example: qam forms list
+    """
+    with user_errors():
+        known = api.forms(_settings(ctx))
+    _print_table(
+        ("case type", "title", "version", "measure", "questions"),
+        [(f.case_type, f.title, f.version, f.measure, len(f.questions)) for f in known.values()],
+    )
+
+
+@forms_app.command("show")
+def forms_show(
+    ctx: typer.Context, case_type: Annotated[str, typer.Argument(help="e.g. stop_search")]
+) -> None:
+    """Show a form's questions: id, answer type and values, when required, and the standard behind it.
+
+    Example: qam forms show stop_search
+    """
+    with user_errors():
+        form = api.form(_settings(ctx), case_type)
+    typer.echo(f"{form.title} ({form.case_type}, version {form.version}, measure {form.measure})\n")
+    _print_table(
+        ("question", "answers", "required", "measure", "question text"),
+        [(q.id, q.values_text(), q.requirement_text(), q.measure, q.text) for q in form.questions],
+    )
+
+
+@forms_app.command("template")
+def forms_template(
+    ctx: typer.Context,
+    case_type: Annotated[str, typer.Argument(help="e.g. stop_search")],
+    fmt: Annotated[str, typer.Option("--format", help="xlsx or csv")] = "xlsx",
+    out: Annotated[
+        Path | None, typer.Option("--out", help="file to write (default: <case_type>-template.<format>)")
+    ] = None,
+) -> None:
+    """Write a submission template: Excel with dropdowns and help comments, or a CSV header.
+
+    Example: qam forms template stop_search --format xlsx --out ss_week47.xlsx
+    """
+    if fmt not in ("xlsx", "csv"):
+        raise typer.BadParameter("must be xlsx or csv", param_hint="--format")
+    with user_errors():
+        path = api.template(_settings(ctx), case_type, fmt, out)
+    typer.echo(f"Wrote {path}")
+
+
+# --------------------------------------------------------------------------- qam rulesets
+
+rulesets_app = typer.Typer(help="Validate, publish and audit the versioned rulesets.", no_args_is_help=True)
+app.add_typer(rulesets_app, name="rulesets")
+
+
+@rulesets_app.command("validate")
+def rulesets_validate(
+    ctx: typer.Context,
+    path: Annotated[
+        Path | None, typer.Argument(help="a ruleset file or folder (default: the rulesets folder)")
+    ] = None,
+) -> None:
+    """Check ruleset files without a database: shape, fields against the QA forms, expressions.
+
+    Example: qam rulesets validate rulesets/priority4/stop-search-legitimacy.yaml
+    """
+    with user_errors():
+        loaded = api.check_rulesets(_settings(ctx), path)
+    _print_table(
+        ("ruleset", "version", "priority", "applies to", "criteria", "file"),
+        [
+            (
+                r.id,
+                r.version,
+                r.priority,
+                r.case_type or f"extract:{r.extract}",
+                len(r.criteria) or len(r.thresholds),
+                r.path,
+            )
+            for r in loaded
+        ],
+    )
+    typer.echo(f"{len(loaded)} ruleset{'s' if len(loaded) != 1 else ''} valid.")
+
+
+@rulesets_app.command("publish")
+def rulesets_publish(
+    ctx: typer.Context,
+    author: Annotated[
+        str, typer.Option("--author", help="who is publishing (default: your login name)")
+    ] = "",
+    note: Annotated[str, typer.Option("--note", help="why: shown in history and to inspectors")] = "",
+) -> None:
+    """Publish every ruleset as an immutable, hash-chained version (unchanged content is a no-op).
+
+    Example: qam rulesets publish --author "Insp. Jones" --note "SS01 wording per HMICFRS"
+    """
+    with user_errors():
+        result = api.publish_rulesets(_settings(ctx), author=author or getpass.getuser(), note=note)
+    _print_table(result.columns, result.to_table_rows())
+    n = len(result.published)
+    if n:
+        typer.echo(
+            f"Published {n} ruleset version{'s' if n != 1 else ''} ({len(result.unchanged)} unchanged)."
+        )
+    else:
+        typer.echo(f"Nothing to publish: all {len(result.unchanged)} rulesets are published as they are.")
+
+
+@rulesets_app.command("list")
+def rulesets_list(ctx: typer.Context) -> None:
+    """List the current published version of every ruleset.
+
+    Example: qam rulesets list
+    """
+    with user_errors():
+        listing = api.list_rulesets(_settings(ctx))
+    _print_table(listing.columns, listing.to_table_rows())
+
+
+@rulesets_app.command("history")
+def rulesets_history(
+    ctx: typer.Context, ruleset_id: Annotated[str, typer.Argument(help="ruleset id")]
+) -> None:
+    """Every published version of a ruleset, with author, time, note and hashes.
+
+    Example: qam rulesets history stop-search-legitimacy
+    """
+    with user_errors():
+        listing = api.ruleset_history(_settings(ctx), ruleset_id)
+    _print_table(listing.columns, listing.to_table_rows())
+
+
+@rulesets_app.command("show")
+def rulesets_show(
+    ctx: typer.Context,
+    ruleset_id: Annotated[str, typer.Argument(help="ruleset id")],
+    version: Annotated[str | None, typer.Option("--version", help="default: the latest")] = None,
+) -> None:
+    """Show a published version: its metadata, then the file exactly as published.
+
+    Example: qam rulesets show stop-search-legitimacy --version 1.0.0
+    """
+    with user_errors():
+        entry = api.show_ruleset(_settings(ctx), ruleset_id, version)
+    for key, value in entry.metadata_rows():
+        typer.echo(f"{key}: {value}")
+    typer.echo("")
+    typer.echo(entry.source_text.rstrip("\n"))
+
+
+@rulesets_app.command("diff")
+def rulesets_diff(
+    ctx: typer.Context,
+    ruleset_id: Annotated[str, typer.Argument(help="ruleset id")],
+    v1: Annotated[str, typer.Argument(help="older version")],
+    v2: Annotated[str, typer.Argument(help="newer version")],
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """Criterion-level differences between two published versions.
+
+    Example: qam rulesets diff stop-search-legitimacy 1.0.0 1.1.0
+    """
+    with user_errors():
+        result = api.diff_rulesets(_settings(ctx), ruleset_id, v1, v2)
+    if as_json:
+        _print_json(result.to_json())
+        return
+    _print_table(result.columns, result.to_table_rows())
+    typer.echo(f"{len(result.changed)} changed, {len(result.added)} added, {len(result.removed)} removed")
+
+
+@rulesets_app.command("verify")
+def rulesets_verify(ctx: typer.Context) -> None:
+    """Recompute every hash and the chain, and compare the working tree with the published versions.
+
+    Exits 4 when the database was tampered with, 3 when only the working tree differs, else 0.
+
+    Example: qam rulesets verify
+    """
+    with user_errors():
+        report = api.verify_rulesets(_settings(ctx))
+    rows = report.to_table_rows()
+    if rows:
+        _print_table(report.columns, rows)
+    typer.echo(report.summary)
+    if report.tampered:
+        raise typer.Exit(int(ExitCode.STORAGE))
+    if not report.ok:
+        raise typer.Exit(int(ExitCode.INVALID_INPUT))
+
+
+# --------------------------------------------------------------------------- qam submit, qam assessments
+
+
+@app.command()
+def submit(
+    ctx: typer.Context,
+    files: Annotated[list[Path], typer.Argument(help="CSV, XLSX or JSON files of assessments")],
+    amend: Annotated[
+        bool, typer.Option("--amend", help="store changed rows as new revisions (the old ones are kept)")
+    ] = False,
+    sheet: Annotated[str | None, typer.Option("--sheet", help="XLSX sheet name (default: the first)")] = None,
+    calibration: Annotated[
+        str | None,
+        typer.Option(
+            "--calibration", help="calibration set name: stored apart, never counted in performance"
+        ),
+    ] = None,
+) -> None:
+    """Validate and store reviewers' assessments: every row of every file, or nothing.
+
+    All problems of all files are listed at once as file:row:column: message.
+
+    Example: qam submit ss_week47.csv vc_week47.xlsx
+    """
+    with user_errors():
+        result = api.submit(_settings(ctx), files, amend=amend, sheet=sheet, calibration_set=calibration)
+    s = result.summary
+    keys = sorted(set(s.stored) | set(s.unchanged) | set(s.amended))
+    _print_table(
+        ("case type", "place", "stored", "unchanged", "amended"),
+        [
+            (ct, place, s.stored[(ct, place)], s.unchanged[(ct, place)], s.amended[(ct, place)])
+            for ct, place in keys
+        ],
+    )
+    stored, unchanged, amended = s.totals
+    typer.echo(
+        f"{result.rows} row{'s' if result.rows != 1 else ''} in {len(result.files)} file"
+        f"{'s' if len(result.files) != 1 else ''}: {stored} stored, {unchanged} unchanged "
+        f"(already stored, nothing to do), {amended} amended."
+    )
+
+
+assessments_app = typer.Typer(help="Stored assessments and their revisions.", no_args_is_help=True)
+app.add_typer(assessments_app, name="assessments")
+
+
+@assessments_app.command("list")
+def assessments_list(
+    ctx: typer.Context,
+    place: Annotated[str | None, typer.Option("--place", help="place code")] = None,
+    case_type: Annotated[str | None, typer.Option("--type", help="case type")] = None,
+    week: Annotated[str | None, typer.Option("--week", help="ISO week of assessed_on, e.g. 2026-W47")] = None,
+) -> None:
+    """List stored assessments (current revisions).
+
+    Example: qam assessments list --place BLK --type stop_search --week 2026-W47
+    """
+    with user_errors():
+        lines = api.list_assessments(_settings(ctx), place=place, case_type=case_type, week=week)
+    _print_table(
+        ("assessment", "rev", "case type", "case ref", "place", "team", "officer", "reviewer", "assessed on"),
+        [
+            (
+                a.assessment_id,
+                a.revision,
+                a.case_type,
+                a.case_ref,
+                a.place,
+                a.team,
+                a.officer,
+                a.reviewer,
+                a.assessed_on,
+            )
+            for a in lines
+        ],
+    )
+    typer.echo(f"{len(lines)} assessment{'s' if len(lines) != 1 else ''}")
+
+
+@assessments_app.command("show")
+def assessments_show(
+    ctx: typer.Context, assessment_id: Annotated[str, typer.Argument(help="assessment id")]
+) -> None:
+    """Show every revision of an assessment: common fields, answers as stored and as submitted, source.
+
+    Example: qam assessments show SS-000123
+    """
+    with user_errors():
+        revisions = api.show_assessment(_settings(ctx), assessment_id)
+    for rev in revisions:
+        state = "current" if rev.current else "superseded"
+        typer.echo(f"== {rev.assessment_id} revision {rev.revision} ({state})")
+        typer.echo(f"submitted {rev.submitted_at} from {rev.source}; content sha256 {rev.content_hash[:12]}")
+        if rev.calibration_set:
+            typer.echo(f"calibration set: {rev.calibration_set}")
+        rows = [(k, v, "") for k, v in rev.common.items()]
+        rows += [(q, v, rev.raw.get(q, "")) for q, v in rev.answers.items()]
+        _print_table(("field", "stored", "as submitted"), rows)
+        typer.echo("")
 
 
 def run() -> None:  # pragma: no cover - console entry for `python -m engine`

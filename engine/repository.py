@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from engine.db import Assessment, CaseScore, Incident
+from engine.db import Assessment, CaseScore, Database, Incident, Run
 from engine.errors import Location, Problem, SubmissionError
 
 #: how many ids go into one IN (...) list (SQLite's default host-parameter limit is 32766)
@@ -227,3 +227,10 @@ def scores_for(session: Session, assessment_pks: Sequence[int], ruleset_sha256: 
             )
         )
     return done
+
+
+def recorded_registry_heads(database: Database) -> list[str]:
+    """The registry heads that run manifests recorded, so `verify` can detect deleted newest entries."""
+    with database.session() as session:
+        manifests = session.scalars(select(Run.manifest))
+        return sorted({m["registry_head"] for m in manifests if m.get("registry_head")})
