@@ -10,13 +10,26 @@ from pathlib import Path
 
 from engine import db as dbm
 from engine import registry, repository
+from engine.calibration import (
+    CalibrationReport,
+    CalibrationSetResult,
+    calibration_problems,
+    calibration_report,
+    create_calibration,
+)
+from engine.calibration_output import render_calibration_pdf, write_calibration_csv
+from engine.cases import LoadCasesResult, load_cases, read_cases
 from engine.config import Force, Settings, load_force
+from engine.errors import SubmissionError
+from engine.extracts import read_incidents
 from engine.forms import Form, load_forms
 from engine.models import FieldSpec
 from engine.rulesets import Ruleset, validate_rulesets
-from engine.runs import week_label
+from engine.runs import parse_week, week_label
+from engine.sampling import SampleResult, draw_sample
 from engine.submissions import load_submission_files
 from engine.templates import write_template
+from engine.worklists import SampleStatus, WorklistFiles, sample_status, slug, write_worklists
 
 
 @dataclass(frozen=True)
@@ -187,10 +200,18 @@ def submit(
     """
     the_force = force(settings)
     rows = load_submission_files(paths, forms(settings), the_force.place_codes, sheet=sheet)
-    with database_for(settings) as database, database.session() as session:
-        summary = repository.store_assessments(
-            session, rows, amend=amend, submitted_at=now(), calibration_set=calibration_set
-        )
+    with database_for(settings) as database:
+        if calibration_set:
+            problems = calibration_problems(database, calibration_set, rows)
+            if problems:
+                raise SubmissionError(
+                    f"nothing stored: {len(problems)} rows do not fit calibration set '{calibration_set}'",
+                    problems,
+                )
+        with database.session() as session:
+            summary = repository.store_assessments(
+                session, rows, amend=amend, submitted_at=now(), calibration_set=calibration_set
+            )
     return SubmitResult(tuple(str(p) for p in paths), len(rows), summary)
 
 
@@ -212,8 +233,6 @@ def list_assessments(
     settings: Settings, *, place: str | None = None, case_type: str | None = None, week: str | None = None
 ) -> list[AssessmentLine]:
     """Current revisions of stored assessments. Example: qam assessments list --place BLK --week 2026-W47"""
-    from engine.runs import parse_week
-
     period = parse_week(week) if week else None
     with database_for(settings) as database, database.session() as session:
         found = repository.list_assessments(
@@ -279,3 +298,115 @@ def show_assessment(settings: Settings, assessment_id: str) -> list[AssessmentRe
             )
             for a in revisions
         ]
+
+
+# --------------------------------------------------------------------------- sampling and calibration
+
+
+def load_cases_extract(settings: Settings, path: Path) -> LoadCasesResult:
+    """Load the population of cases eligible for review. Example: qam extracts load cases cases.csv"""
+    rows = read_cases(path, force(settings).place_codes, tuple(forms(settings)))
+    with database_for(settings) as database:
+        return load_cases(database, rows, now(), source=str(path))
+
+
+@dataclass(frozen=True)
+class SampleOutcome:
+    sample: SampleResult
+    worklists: WorklistFiles
+
+
+def draw_week_sample(
+    settings: Settings,
+    week: str,
+    *,
+    seed: int,
+    out: Path,
+    case_type: str | None = None,
+    margin: float = 0.1,
+    confidence: float = 0.95,
+    reviewers: Path | None = None,
+) -> SampleOutcome:
+    """Draw next week's stratified sample and write a worklist per reviewer.
+
+    Example: qam sample --week 2026-W48 --reviewers reviewers.txt --seed 7
+    """
+    period = parse_week(week)
+    with database_for(settings) as database:
+        result = draw_sample(
+            database,
+            period,
+            seed=seed,
+            now=now(),
+            case_type=case_type,
+            margin=margin,
+            confidence=confidence,
+            reviewers=reviewers if reviewers else (),
+        )
+    files = write_worklists(
+        result.items, forms(settings), out, label=period.label, place_codes=force(settings).place_codes
+    )
+    return SampleOutcome(result, files)
+
+
+def week_sample_status(settings: Settings, week: str, today: dt.date | None = None) -> SampleStatus:
+    """Drawn vs submitted per reviewer and place, and overdue items. Example: qam sample status --week 2026-W48"""
+    with database_for(settings) as database:
+        return sample_status(database, parse_week(week), today or now().date())
+
+
+@dataclass(frozen=True)
+class CalibrationOutcome:
+    created: CalibrationSetResult
+    worklists: WorklistFiles
+
+
+def create_calibration_set(
+    settings: Settings, *, name: str, case_type: str, n_cases: int, reviewers: Path, seed: int, out: Path
+) -> CalibrationOutcome:
+    """A calibration set every listed reviewer assesses independently.
+
+    Example: qam calibrate create --name grounds-q4 --type stop_search --cases 20 --reviewers reviewers.txt
+    """
+    form(settings, case_type)
+    with database_for(settings) as database:
+        created = create_calibration(
+            database,
+            name=name,
+            case_type=case_type,
+            n_cases=n_cases,
+            reviewers=reviewers,
+            seed=seed,
+            now=now(),
+        )
+    files = write_worklists(
+        created.items,
+        forms(settings),
+        out,
+        label=f"calibration-{slug(name)}",
+        place_codes=force(settings).place_codes,
+    )
+    return CalibrationOutcome(created, files)
+
+
+@dataclass(frozen=True)
+class CalibrationFiles:
+    report: CalibrationReport
+    files: tuple[Path, ...]
+
+
+def report_calibration(settings: Settings, name: str, out: Path) -> CalibrationFiles:
+    """Agreement between reviewers per question (kappa), as PDF and CSV. Example: qam calibrate report grounds-q4"""
+    with database_for(settings) as database:
+        report = calibration_report(database, name, forms(settings))
+    csvs = write_calibration_csv(report, out)
+    pdf = out / f"{slug(name)}.pdf"
+    render_calibration_pdf(report, pdf)
+    return CalibrationFiles(report, (*csvs, pdf))
+
+
+def load_incidents_extract(settings: Settings, path: Path) -> repository.IncidentLoad:
+    """Validate and load an incidents extract. Example: qam extracts load incidents incidents.csv"""
+    rows = read_incidents(path, force(settings).place_codes)
+    with database_for(settings) as database, database.session() as session:
+        return repository.store_incidents(session, rows, source_file=str(path), loaded_at=now())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,12 +16,15 @@ from engine import api
 from engine.config import Settings, load_settings
 from engine.errors import EngineError, ExitCode
 
+EXTRACT_KINDS = ("incidents", "cases")
+
 app = typer.Typer(
     name="qam",
     help="QAM: case-quality assessment and exception briefings for police performance (measures, not targets).",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
+    pretty_exceptions_enable=False,
 )
 
 
@@ -396,6 +400,149 @@ def assessments_show(
         rows += [(q, v, rev.raw.get(q, "")) for q, v in rev.answers.items()]
         _print_table(("field", "stored", "as submitted"), rows)
         typer.echo("")
+
+
+# --------------------------------------------------------------------------- qam extracts, sample, calibrate
+
+extracts_app = typer.Typer(
+    help="Quantitative extracts: incidents, and the cases eligible for review.", no_args_is_help=True
+)
+app.add_typer(extracts_app, name="extracts")
+
+
+@extracts_app.command("load")
+def extracts_load(
+    ctx: typer.Context,
+    kind: Annotated[str, typer.Argument(help="incidents or cases")],
+    file: Annotated[Path, typer.Argument(help="the extract CSV")],
+) -> None:
+    """Validate and load an extract: every row or nothing; reloading identical rows changes nothing.
+
+    Example: qam extracts load incidents incidents-2026-W47.csv
+    """
+    if kind not in EXTRACT_KINDS:
+        raise typer.BadParameter(f"must be one of {', '.join(EXTRACT_KINDS)}", param_hint="KIND")
+    with user_errors():
+        if kind == "cases":
+            typer.echo(api.load_cases_extract(_settings(ctx), file).summary())
+        else:
+            typer.echo(api.load_incidents_extract(_settings(ctx), file).summary())
+
+
+sample_app = typer.Typer(invoke_without_command=True, no_args_is_help=False)
+app.add_typer(sample_app, name="sample")
+
+
+@sample_app.callback()
+def sample(
+    ctx: typer.Context,
+    week: Annotated[
+        str | None, typer.Option("--week", help="ISO week of the cases' dates, e.g. 2026-W48")
+    ] = None,
+    case_type: Annotated[str | None, typer.Option("--type", help="one case type (default: all)")] = None,
+    margin: Annotated[float, typer.Option("--margin", help="margin of error for a compliance rate")] = 0.1,
+    confidence: Annotated[float, typer.Option("--confidence", help="confidence level")] = 0.95,
+    seed: Annotated[int | None, typer.Option("--seed", help="the same seed draws the same sample")] = None,
+    reviewers: Annotated[
+        Path | None, typer.Option("--reviewers", help="file of reviewer names, one a line")
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="folder for the worklists")] = Path("outputs/worklists"),
+) -> None:
+    """Draw a stratified random sample per place and case type and write a worklist per reviewer.
+
+    Sample size: n0 = z^2 p(1-p)/e^2 with p = 0.5, finite-population corrected n = n0/(1+(n0-1)/N),
+    at least 10 per place (or all) and at most 60.
+
+    Example: qam sample --week 2026-W48 --reviewers reviewers.txt --seed 7
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    if week is None:
+        raise typer.BadParameter("is required to draw a sample", param_hint="--week")
+    if seed is None:
+        seed = secrets.randbelow(1_000_000)
+        typer.echo(f"Using seed {seed} (pass --seed {seed} to draw the same sample again).")
+    with user_errors():
+        outcome = api.draw_week_sample(
+            _settings(ctx),
+            week,
+            seed=seed,
+            out=out,
+            case_type=case_type,
+            margin=margin,
+            confidence=confidence,
+            reviewers=reviewers,
+        )
+    typer.echo(outcome.sample.summary())
+    typer.echo(outcome.worklists.summary())
+
+
+@sample_app.command("status")
+def sample_status(
+    ctx: typer.Context,
+    week: Annotated[str, typer.Option("--week", help="the sampled ISO week, e.g. 2026-W48")],
+) -> None:
+    """Drawn vs submitted per reviewer and place, and overdue items.
+
+    Example: qam sample status --week 2026-W48
+    """
+    with user_errors():
+        typer.echo(api.week_sample_status(_settings(ctx), week).summary())
+
+
+calibrate_app = typer.Typer(
+    help="Reviewer calibration: do reviewers agree on the answers?", no_args_is_help=True
+)
+app.add_typer(calibrate_app, name="calibrate")
+
+
+@calibrate_app.command("create")
+def calibrate_create(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Option("--name", help="a name for the set")],
+    case_type: Annotated[str, typer.Option("--type", help="case type")],
+    cases: Annotated[int, typer.Option("--cases", help="how many cases every reviewer assesses")],
+    reviewers: Annotated[Path, typer.Option("--reviewers", help="file of reviewer names, one a line")],
+    seed: Annotated[int, typer.Option("--seed")] = 1,
+    out: Annotated[Path, typer.Option("--out", help="folder for the worklists")] = Path("outputs/worklists"),
+) -> None:
+    """Create a calibration set that every listed reviewer assesses independently.
+
+    Their submissions (qam submit --calibration NAME) never count toward performance figures.
+
+    Example: qam calibrate create --name grounds-q4 --type stop_search --cases 20 --reviewers reviewers.txt
+    """
+    with user_errors():
+        outcome = api.create_calibration_set(
+            _settings(ctx),
+            name=name,
+            case_type=case_type,
+            n_cases=cases,
+            reviewers=reviewers,
+            seed=seed,
+            out=out,
+        )
+    typer.echo(outcome.created.summary())
+    typer.echo(outcome.worklists.summary())
+
+
+@calibrate_app.command("report")
+def calibrate_report(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="the calibration set")],
+    out: Annotated[Path, typer.Option("--out", help="folder for the PDF and CSV files")] = Path(
+        "outputs/calibration"
+    ),
+) -> None:
+    """Agreement per question (percentage, Cohen's or Fleiss' kappa with intervals), worst first.
+
+    Example: qam calibrate report grounds-q4
+    """
+    with user_errors():
+        result = api.report_calibration(_settings(ctx), name, out)
+    typer.echo(result.report.summary())
+    for path in result.files:
+        typer.echo(f"Wrote {path}")
 
 
 def run() -> None:  # pragma: no cover - console entry for `python -m engine`

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from engine.db import Assessment, CaseScore, Database, Incident, Run
@@ -205,11 +205,10 @@ def existing_incident_hashes(session: Session, refs: Iterable[str]) -> dict[str,
     refs = sorted(set(refs))
     out: dict[str, str] = {}
     for chunk in _chunks(refs):
-        out.update(
-            session.execute(
-                select(Incident.incident_ref, Incident.content_hash).where(Incident.incident_ref.in_(chunk))
-            ).tuples()
+        rows = session.execute(
+            select(Incident.incident_ref, Incident.content_hash).where(Incident.incident_ref.in_(chunk))
         )
+        out.update((ref, digest) for ref, digest in rows)
     return out
 
 
@@ -234,3 +233,81 @@ def recorded_registry_heads(database: Database) -> list[str]:
     with database.session() as session:
         manifests = session.scalars(select(Run.manifest))
         return sorted({m["registry_head"] for m in manifests if m.get("registry_head")})
+
+
+@dataclass(frozen=True)
+class IncidentLoad:
+    """What loading one incidents extract did."""
+
+    file: str
+    new: int
+    updated: int
+    unchanged: int
+
+    def summary(self) -> str:
+        total = self.new + self.updated + self.unchanged
+        return (
+            f"Loaded {total} incidents from {self.file}: {self.new} new, {self.updated} updated "
+            f"(the extract's newer values replace the stored ones), {self.unchanged} unchanged."
+        )
+
+
+def store_incidents(
+    session: Session, rows: Sequence[Any], *, source_file: str, loaded_at: dt.datetime
+) -> IncidentLoad:
+    """Insert new incidents and update changed ones (keyed on incident_ref) in the caller's transaction."""
+    existing = existing_incident_hashes(session, (r.incident_ref for r in rows))
+    new_rows: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    unchanged = 0
+    for r in rows:
+        values = {
+            "incident_ref": r.incident_ref,
+            "place": r.place,
+            "grade": r.grade,
+            "channel": r.channel,
+            "received_at": r.received_at,
+            "answered_at": r.answered_at,
+            "arrived_at": r.arrived_at,
+            "content_hash": r.content_hash,
+            "source_file": source_file,
+            "source_row": r.line,
+            "loaded_at": loaded_at,
+        }
+        old = existing.get(r.incident_ref)
+        if old is None:
+            new_rows.append(values)
+        elif old != r.content_hash:
+            changed.append(values)
+        else:
+            unchanged += 1
+    for chunk in _chunks(new_rows):
+        session.execute(insert(Incident), list(chunk))
+    for values in changed:
+        session.execute(
+            update(Incident).where(Incident.incident_ref == values["incident_ref"]).values(**values)
+        )
+    return IncidentLoad(source_file, len(new_rows), len(changed), unchanged)
+
+
+def incidents_between(session: Session, start: dt.datetime, end: dt.datetime) -> list[tuple[Any, ...]]:
+    """(incident_ref, place, grade, channel, received_at, answered_at, arrived_at) received in [start, end)."""
+    q = (
+        select(
+            Incident.incident_ref,
+            Incident.place,
+            Incident.grade,
+            Incident.channel,
+            Incident.received_at,
+            Incident.answered_at,
+            Incident.arrived_at,
+        )
+        .where(Incident.received_at >= start, Incident.received_at < end)
+        .order_by(Incident.incident_ref)
+    )
+    return [tuple(r) for r in session.execute(q)]
+
+
+def incident_hashes_between(session: Session, start: dt.datetime, end: dt.datetime) -> list[str]:
+    q = select(Incident.content_hash).where(Incident.received_at >= start, Incident.received_at < end)
+    return list(session.scalars(q))
