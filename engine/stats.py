@@ -1,0 +1,435 @@
+"""Statistics behind exceptions: Wilson intervals, XmR charts with the Making Data Count rules, kappa.
+
+Pure numpy (statsmodels only for kappa); no pandas, no I/O. See DOMAIN.md Part A "When is something
+an exception" and Part B section 8.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import overload
+
+import numpy as np
+import numpy.typing as npt
+
+#: two-sided 95 % normal quantile
+Z95 = 1.959963984540054
+
+FloatArray = npt.NDArray[np.float64]
+
+
+# --------------------------------------------------------------------------- Wilson interval
+
+
+@overload
+def wilson_interval(k: float, n: float, z: float = Z95) -> tuple[float, float]: ...
+@overload
+def wilson_interval(k: npt.ArrayLike, n: npt.ArrayLike, z: float = Z95) -> tuple[FloatArray, FloatArray]: ...
+
+
+def wilson_interval(k: npt.ArrayLike, n: npt.ArrayLike, z: float = Z95) -> tuple[object, object]:
+    """Wilson score interval for k successes in n trials.
+
+    Scalars in, ``(low, high)`` floats out; arrays in, two float arrays out. Where n == 0 there is
+    no information and both bounds are NaN (never 0 or 1). Example: ``wilson_interval(8, 10)`` ->
+    ``(0.490, 0.943)``.
+    """
+    if np.ndim(k) == 0 and np.ndim(n) == 0:
+        return _wilson_scalar(float(np.asarray(k)), float(np.asarray(n)), z)
+    kk = np.asarray(k, dtype=np.float64)
+    nn = np.asarray(n, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = kk / nn
+        z2 = z * z
+        den = 1.0 + z2 / nn
+        centre = (p + z2 / (2.0 * nn)) / den
+        half = z * np.sqrt(p * (1.0 - p) / nn + z2 / (4.0 * nn * nn)) / den
+        # k = 0 and k = n give exactly 0 and 1; computed, they miss by a rounding error
+        low = np.where(nn > 0, np.where(kk <= 0, 0.0, np.clip(centre - half, 0.0, 1.0)), np.nan)
+        high = np.where(nn > 0, np.where(kk >= nn, 1.0, np.clip(centre + half, 0.0, 1.0)), np.nan)
+    return low, high
+
+
+def _wilson_scalar(k: float, n: float, z: float) -> tuple[float, float]:
+    """The same interval for one cell, without numpy's per-call overhead (cases_needed loops)."""
+    if not n > 0:
+        return math.nan, math.nan
+    p, z2 = k / n, z * z
+    den = 1.0 + z2 / n
+    centre = (p + z2 / (2.0 * n)) / den
+    half = z * math.sqrt(max(p * (1.0 - p) / n + z2 / (4.0 * n * n), 0.0)) / den
+    low = 0.0 if k <= 0 else min(max(centre - half, 0.0), 1.0)
+    high = 1.0 if k >= n else min(max(centre + half, 0.0), 1.0)
+    return low, high
+
+
+def interval_breaches(ci_low: float, ci_high: float, standard: float, direction: str = "higher") -> bool:
+    """True when the whole interval lies on the wrong side of the standard (the exception rule).
+
+    direction "higher": the standard is a minimum, so the upper bound must be below it;
+    "lower": the standard is a maximum, so the lower bound must be above it. NaN never breaches.
+    """
+    if direction == "lower":
+        return bool(ci_low > standard)
+    return bool(ci_high < standard)
+
+
+def cases_needed(rate: float, standard: float, direction: str = "higher", z: float = Z95) -> int | None:
+    """Smallest number of cases at which, with ``rate`` held, the interval would breach the standard.
+
+    For the record when a small sample raises no alarm ("about 40 cases would be needed"). None when
+    the observed rate itself meets the standard (no sample size would make it an exception).
+    """
+    if math.isnan(rate) or (rate >= standard if direction == "higher" else rate <= standard):
+        return None
+
+    def breaches(n: int) -> bool:
+        low, high = wilson_interval(rate * n, n, z)
+        return interval_breaches(low, high, standard, direction)
+
+    # the bound tends to the rate as n grows, so a doubling search then bisection finds the edge
+    hi = 1
+    while not breaches(hi):
+        hi *= 2
+    lo = hi // 2
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if breaches(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+# --------------------------------------------------------------------------- XmR / Making Data Count
+
+#: NHSRplotthedots constants: 3 / d2 (d2 = 1.128) and the 2-sigma line at two thirds of it
+LIMIT = 2.66
+NEAR_LIMIT = 2 * (LIMIT / 3)
+#: moving ranges at or above this multiple of the mean moving range are screened out (Wheeler)
+SCREEN_MR = 3.267
+#: Making Data Count default baseline: limits from the first 12 points, then locked
+DEFAULT_BASELINE = 12
+
+RULES = ("outside_limits", "shift", "trend", "two_of_three")
+
+IMPROVEMENT = "special_cause_improvement"
+CONCERN = "special_cause_concern"
+COMMON = "common_cause"
+NO_DATA = "no_data"
+
+
+@dataclass(frozen=True)
+class XmrChart:
+    """An XmR chart: limits per point (they differ between rebase groups) and each point's signals.
+
+    ``signals[i]`` lists the (rule, side) pairs whose run includes point i, side +1 = high/rising,
+    -1 = low/falling. ``point_type[i]`` follows NHSRplotthedots: common_cause,
+    special_cause_improvement / _concern, special_cause_neutral_high / _low, or no_data.
+    """
+
+    values: tuple[float | None, ...]
+    mean: tuple[float, ...]
+    lower: tuple[float, ...]
+    upper: tuple[float, ...]
+    group: tuple[int, ...]
+    baseline_points: int
+    signals: tuple[tuple[tuple[str, int], ...], ...]
+    point_type: tuple[str, ...]
+    direction: str
+
+    def concern_rules(self, i: int) -> tuple[str, ...]:
+        """The rules that flag point i in the concerning direction (in MDC rule order)."""
+        sign = _direction_sign(self.direction)
+        if sign == 0:
+            return ()
+        found = {rule for rule, side in self.signals[i] if side * sign < 0}
+        return tuple(r for r in RULES if r in found)
+
+    def assurance(self, target: float | None) -> str | None:
+        """Assurance of the latest limits against a target (see :func:`assurance`)."""
+        if not self.values:
+            return None
+        return assurance(target, self.lower[-1], self.upper[-1], self.direction)
+
+
+def _direction_sign(direction: str) -> int:
+    if direction in ("higher", "increase"):
+        return 1
+    if direction in ("lower", "decrease"):
+        return -1
+    if direction == "neutral":
+        return 0
+    raise ValueError(f"unknown improvement direction {direction!r} (use higher, lower or neutral)")
+
+
+def assurance(target: float | None, lower: float, upper: float, direction: str) -> str | None:
+    """Will the process meet the target? As NHSRplotthedots' ptd_calculate_assurance_type.
+
+    Target above the upper limit: consistently_fail if higher is better, else consistently_pass;
+    below the lower limit: the reverse; between the limits: hit_and_miss. None without a target,
+    a direction, or limits.
+    """
+    sign = _direction_sign(direction)
+    if target is None or sign == 0 or math.isnan(lower) or math.isnan(upper):
+        return None
+    if target > upper:
+        return "consistently_fail" if sign > 0 else "consistently_pass"
+    if target < lower:
+        return "consistently_pass" if sign > 0 else "consistently_fail"
+    return "hit_and_miss"
+
+
+def _limits(y: FloatArray, baseline: int | None, screen_outliers: bool) -> tuple[float, float]:
+    """Mean and mean moving range of the baseline points (NHSRplotthedots ptd_spc_standard)."""
+    fix = y if baseline is None else y[:baseline]
+    mean = float(fix.mean())
+    mr = np.abs(np.diff(fix))
+    amr = float(mr.mean()) if mr.size else math.nan
+    if screen_outliers and mr.size:
+        # as NHSRplotthedots: with a mean MR of 0 nothing is below the screen, so the limits are undefined
+        kept = mr[mr < SCREEN_MR * amr]
+        amr = float(kept.mean()) if kept.size else math.nan
+    return mean, amr
+
+
+def _windows(v: npt.NDArray[np.int64], width: int) -> npt.NDArray[np.int64]:
+    return np.lib.stride_tricks.sliding_window_view(v, width)
+
+
+def _part_of_run(end: npt.NDArray[np.int64], length: int = 7) -> npt.NDArray[np.bool_]:
+    """Mark every point of a run whose last point carries a non-zero end marker."""
+    padded = np.concatenate([end != 0, np.zeros(length - 1, dtype=bool)])
+    return _windows(padded.astype(np.int64), length).any(axis=1)
+
+
+def _shift_ends(rtm: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """+1/-1 at the 7th and later point of a run on one side of the mean (0 = on the mean)."""
+    end = np.zeros(rtm.size, dtype=np.int64)
+    if rtm.size >= 7:
+        w = _windows(rtm, 7)
+        same = (w == w[:, -1:]).all(axis=1) & (w[:, -1] != 0)
+        end[6:] = np.where(same, w[:, -1], 0)
+    return end
+
+
+def _trend_ends(y: FloatArray) -> npt.NDArray[np.int64]:
+    """+1/-1 at the 7th and later point of 7 rising/falling points (a tie breaks the run)."""
+    end = np.zeros(y.size, dtype=np.int64)
+    if y.size >= 7:
+        w = _windows(np.sign(np.diff(y)).astype(np.int64), 6)
+        end[6:] = np.where((w == 1).all(axis=1), 1, np.where((w == -1).all(axis=1), -1, 0))
+    return end
+
+
+def _two_in_three(close: npt.NDArray[np.bool_], rtm: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+    """Near-limit points in a window of 3 with >= 2 near the limits, all 3 on one side of the mean."""
+    hit = np.zeros(close.size, dtype=bool)
+    if close.size >= 3:
+        ok = (_windows(close.astype(np.int64), 3).sum(axis=1) >= 2) & (
+            np.abs(_windows(rtm, 3).sum(axis=1)) == 3
+        )
+        for offset in range(3):
+            hit[offset : offset + ok.size] |= ok
+    return hit & close
+
+
+@dataclass(frozen=True)
+class _GroupChart:
+    """One rebase group's limits and, per present point, its signals and deciding side."""
+
+    mean: float
+    lower: float
+    upper: float
+    baseline: int
+    signals: list[tuple[tuple[str, int], ...]]
+    sides: list[int]  # the side that decides the point's type, 0 = common cause
+
+
+#: NHSRplotthedots' precedence when a point is in several signals (ptd_special_cause_type)
+_TYPE_PRECEDENCE = ("outside_limits", "trend", "two_of_three", "shift")
+
+
+def _group_chart(y: FloatArray, baseline: int | None, screen_outliers: bool) -> _GroupChart:
+    mean, amr = _limits(y, baseline, screen_outliers)
+    upl, lpl = mean + LIMIT * amr, mean - LIMIT * amr
+    nupl, nlpl = mean + NEAR_LIMIT * amr, mean - NEAR_LIMIT * amr
+    with np.errstate(invalid="ignore"):
+        outside = (y > upl) | (y < lpl)
+        close = ~outside & ((y < nlpl) | (y > nupl))
+    rtm = np.sign(y - mean).astype(np.int64)
+    shift = _part_of_run(_shift_ends(rtm))
+    trend = _part_of_run(_trend_ends(y))
+    two3 = _two_in_three(close, rtm)
+
+    # a trend point's side is its run's direction: the step after it when the next point is in
+    # the trend too, else the step before it (ptd_special_cause_type's sdy)
+    m = y.size
+    step = np.sign(np.diff(y)).astype(np.int64)
+    after = np.concatenate([step, [0]])
+    before = np.concatenate([[0], step])
+    next_in_trend = np.concatenate([trend[1:], [False]])
+    trend_side = np.where(trend & next_in_trend, after, before)
+    trend_side = np.where(trend_side == 1, 1, -1)  # NHSRplotthedots labels anything else "Decreasing"
+
+    signals: list[tuple[tuple[str, int], ...]] = []
+    sides: list[int] = []
+    for i in range(m):
+        found = {
+            rule: side
+            for rule, hit, side in (
+                ("outside_limits", outside[i], rtm[i]),
+                ("shift", shift[i], rtm[i]),
+                ("trend", trend[i], trend_side[i]),
+                ("two_of_three", two3[i], rtm[i]),
+            )
+            if hit
+        }
+        signals.append(tuple((rule, int(side)) for rule, side in found.items()))
+        sides.append(next((int(found[r]) for r in _TYPE_PRECEDENCE if r in found), 0))
+    size = int(y.size if baseline is None else min(baseline, y.size))
+    return _GroupChart(mean, lpl, upl, size, signals, sides)
+
+
+def xmr_chart(
+    values: Sequence[float | None],
+    *,
+    direction: str = "higher",
+    baseline: int | None = DEFAULT_BASELINE,
+    rebase_at: Sequence[int] = (),
+    screen_outliers: bool = True,
+) -> XmrChart:
+    """An XmR chart with the four Making Data Count rules, as NHSRplotthedots computes it.
+
+    ``values`` is the series in time order; None marks a period with no data (a week with no
+    applicable cases). Missing points are left out before anything is computed, exactly as if the
+    row were absent from NHSRplotthedots' input: they neither extend nor break a run and moving
+    ranges join the points either side; the chart shows them as gaps. Limits come from the first
+    ``baseline`` present points of each rebase group (None = all points; fewer present points =
+    trial limits over those), are locked after that, and restart at each index in ``rebase_at``
+    (a rebase at a missing week starts the group at the next present week). The rules run within
+    each group. ``direction`` is "higher", "lower" or "neutral" (which way is improvement).
+    """
+    sign = _direction_sign(direction)
+    n = len(values)
+    starts = sorted({i for i in rebase_at if 0 < i < n})
+    group_of = np.searchsorted(np.asarray(starts, dtype=np.int64), np.arange(n), side="right")
+    present = [i for i, v in enumerate(values) if v is not None and not math.isnan(v)]
+
+    mean = [math.nan] * n
+    lower = [math.nan] * n
+    upper = [math.nan] * n
+    signals: list[tuple[tuple[str, int], ...]] = [()] * n
+    point_type = [NO_DATA] * n
+    baseline_points = 0
+    for g in sorted({int(group_of[i]) for i in present}):
+        idx = [i for i in present if group_of[i] == g]
+        y = np.asarray([values[i] for i in idx], dtype=np.float64)
+        chart = _group_chart(y, baseline, screen_outliers)
+        baseline_points = chart.baseline
+        for j, i in enumerate(idx):
+            mean[i], lower[i], upper[i] = chart.mean, chart.lower, chart.upper
+            signals[i] = chart.signals[j]
+            side = chart.sides[j]
+            if side == 0:
+                point_type[i] = COMMON
+            elif sign == 0:
+                point_type[i] = "special_cause_neutral_high" if side > 0 else "special_cause_neutral_low"
+            else:
+                point_type[i] = IMPROVEMENT if side * sign > 0 else CONCERN
+    # a missing week carries the limits of its group so the drawn lines have no holes
+    first_of_group: dict[int, int] = {}
+    for i in present:
+        first_of_group.setdefault(int(group_of[i]), i)
+    for i in range(n):
+        j = first_of_group.get(int(group_of[i]))
+        if point_type[i] == NO_DATA and j is not None:
+            mean[i], lower[i], upper[i] = mean[j], lower[j], upper[j]
+    return XmrChart(
+        values=tuple(values),
+        mean=tuple(mean),
+        lower=tuple(lower),
+        upper=tuple(upper),
+        group=tuple(int(g) for g in group_of),
+        baseline_points=baseline_points,
+        signals=tuple(signals),
+        point_type=tuple(point_type),
+        direction=direction,
+    )
+
+
+# --------------------------------------------------------------------------- inter-rater agreement
+
+
+@dataclass(frozen=True)
+class KappaEstimate:
+    """An agreement coefficient with its standard error and 95 % confidence interval."""
+
+    kappa: float
+    se: float
+    ci_low: float
+    ci_high: float
+    subjects: int
+    #: standard error under the null hypothesis kappa = 0 (for a test, not for the interval)
+    se_null: float
+
+
+def cohen_kappa(table: npt.ArrayLike) -> KappaEstimate:
+    """Cohen's kappa for two raters from their square agreement table (rows rater A, cols rater B).
+
+    Interval from the large-sample standard error (Fleiss, Cohen & Everitt 1969), via statsmodels.
+    """
+    from statsmodels.stats.inter_rater import cohens_kappa
+
+    t = np.asarray(table, dtype=np.float64)
+    if t.ndim != 2 or t.shape[0] != t.shape[1]:
+        raise ValueError("Cohen's kappa needs a square table: one row and one column per category")
+    res = cohens_kappa(t)
+    return KappaEstimate(
+        kappa=float(res.kappa),
+        se=float(res.std_kappa),
+        ci_low=float(res.kappa_low),
+        ci_high=float(res.kappa_upp),
+        subjects=int(t.sum()),
+        se_null=float(res.std_kappa0),
+    )
+
+
+def fleiss_kappa(table: npt.ArrayLike) -> KappaEstimate:
+    """Fleiss' kappa for many raters: ``table[i, j]`` = raters putting subject i in category j.
+
+    Every subject needs the same number of raters (at least 2). Kappa comes from statsmodels.
+    statsmodels gives no variance, so the interval uses Gwet's (2008) linearised variance
+    (non-null, conditional on the raters), and ``se_null`` is Fleiss, Nee & Landis (1979) as
+    R's irr::kappam.fleiss reports it.
+    """
+    from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss
+
+    t = np.asarray(table, dtype=np.float64)
+    raters = t.sum(axis=1)
+    if t.ndim != 2 or t.shape[0] < 2 or raters.min() != raters.max() or raters[0] < 2:
+        raise ValueError("Fleiss' kappa needs 2+ subjects, each rated by the same number (2+) of raters")
+    n_sub, r = t.shape[0], float(raters[0])
+    kappa = float(sm_fleiss(t, method="fleiss"))
+
+    p = t.sum(axis=0) / (n_sub * r)
+    pe = float((p * p).sum())
+    pa_i = (t * (t - 1)).sum(axis=1) / (r * (r - 1))
+    pe_i = (t * p).sum(axis=1) / r
+    kappa_i = (pa_i - pe) / (1 - pe)
+    kappa_star = kappa_i - 2 * (1 - kappa) * (pe_i - pe) / (1 - pe)
+    se = math.sqrt(float(((kappa_star - kappa) ** 2).sum()) / (n_sub * (n_sub - 1)))
+
+    pq = p * (1 - p)
+    s = float(pq.sum())
+    var0 = 2 / (s * s * n_sub * r * (r - 1)) * (s * s - float((pq * (1 - 2 * p)).sum()))
+    return KappaEstimate(
+        kappa=kappa,
+        se=se,
+        ci_low=kappa - Z95 * se,
+        ci_high=kappa + Z95 * se,
+        subjects=n_sub,
+        se_null=math.sqrt(var0),
+    )
