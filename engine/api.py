@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,11 +20,12 @@ from engine.calibration import (
 )
 from engine.calibration_output import render_calibration_pdf, write_calibration_csv
 from engine.cases import LoadCasesResult, load_cases, read_cases
-from engine.config import Force, Settings, load_force
+from engine.config import DEFAULT_FORCE_FILE, DEFAULT_OUT_DIR, Force, Settings, load_force, load_settings
 from engine.errors import SubmissionError
 from engine.extracts import read_incidents
 from engine.forms import Form, load_forms
 from engine.models import FieldSpec
+from engine.pipeline import RunContext, RunResult, ScoreSummary, run_context, run_period, score_pending
 from engine.rulesets import Ruleset, validate_rulesets
 from engine.runs import parse_week, week_label
 from engine.sampling import SampleResult, draw_sample
@@ -410,3 +412,123 @@ def load_incidents_extract(settings: Settings, path: Path) -> repository.Inciden
     rows = read_incidents(path, force(settings).place_codes)
     with database_for(settings) as database, database.session() as session:
         return repository.store_incidents(session, rows, source_file=str(path), loaded_at=now())
+
+
+# --------------------------------------------------------------------------- scoring, the weekly batch, the demo
+
+
+def _context(
+    database: dbm.Database, settings: Settings, *, draft: bool, as_of: dt.datetime | None = None
+) -> RunContext:
+    return run_context(database, settings, force(settings), forms(settings), draft=draft, as_of=as_of)
+
+
+def score(settings: Settings, *, since: dt.date | None = None, draft: bool = False) -> ScoreSummary:
+    """Score every assessment not yet scored under the published rulesets (or the working tree's,
+    with draft); already-scored assessments are left as they are. Example: qam score"""
+    with database_for(settings) as database:
+        context = _context(database, settings, draft=draft)
+        return score_pending(database, context, until=dt.date.max, since=since, scored_at=now())
+
+
+def weekly(
+    settings: Settings,
+    week: str,
+    *,
+    out: Path = DEFAULT_OUT_DIR,
+    draft: bool = False,
+    workers: int | None = None,
+) -> RunResult:
+    """The weekly batch: score what is new, find the week's exceptions, write the briefings.
+
+    Example: qam weekly --week 2026-W47 --out outputs/
+    """
+    period = parse_week(week)
+    arguments = {"week": period.label, "draft": draft}
+    with database_for(settings) as database:
+        context = _context(database, settings, draft=draft)
+        return run_period(
+            database,
+            context,
+            period,
+            out,
+            kind="weekly",
+            command=f"qam weekly --week {period.label}" + (" --draft" if draft else ""),
+            arguments=arguments,
+            folder_name=period.label,
+            now=now,
+            workers=workers,
+        )
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    database_url: str
+    data_folder: Path
+    assessments: int
+    incidents: int
+    run: RunResult
+
+
+def demo(out: Path = DEFAULT_OUT_DIR, *, progress: Callable[[str], None] = lambda _m: None) -> DemoResult:
+    """Build a fresh SQLite database of generated demo data (26 weeks, ~2,000 assessments a week,
+    incidents, four planted problems), publish the rulesets and run the weekly batch for the
+    latest week. Example: qam demo --out outputs/"""
+    from engine import demo as demo_data
+    from engine.demo_incidents import generate_incidents, incidents_csv
+
+    out.mkdir(parents=True, exist_ok=True)
+    db_path = out / "demo.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    settings = load_settings(database_url=f"sqlite:///{db_path}", force_file=DEFAULT_FORCE_FILE)
+    init_database(settings)
+    progress("publishing the rulesets")
+    publish_rulesets(settings, author="QAM demo", note="demo publication of the bundled rulesets")
+
+    the_force = force(settings)
+    period = parse_week(demo_data.DEMO_WEEK)
+    plan = demo_data.demo_plan(period.start)
+    data = out / "demo-data"
+    data.mkdir(exist_ok=True)
+    progress(f"generating {len(plan.weeks)} weeks of assessments")
+    rows = list(demo_data.generate_assessments(the_force.places, plan))
+    by_week: dict[str, list[dict[str, object]]] = {}
+    for row in rows:
+        by_week.setdefault(week_label(dt.date.fromisoformat(str(row["assessed_on"]))), []).append(row)
+    files = []
+    for label, week_rows in sorted(by_week.items()):
+        path = data / f"assessments-{label}.csv"
+        _write_csv(path, week_rows)
+        files.append(path)
+    progress(f"submitting {len(rows)} assessments")
+    submit(settings, files)
+    progress("generating and loading incidents")
+    n_incidents = 0
+    for monday in plan.weeks:
+        incident_rows = list(
+            generate_incidents(
+                the_force.places,
+                [monday],
+                per_week=demo_data.INCIDENTS_PER_WEEK,
+                seed=demo_data.SEED + monday.toordinal(),
+                drift_place="DLW",
+                drift_from=plan.weeks[-8],
+            )
+        )
+        path = data / f"incidents-{week_label(monday)}.csv"
+        path.write_text(incidents_csv(incident_rows), encoding="utf-8")
+        n_incidents += load_incidents_extract(settings, path).new
+    progress(f"running the weekly batch for {period.label}")
+    result = weekly(settings, period.label, out=out)
+    return DemoResult(settings.database_url, data, len(rows), n_incidents, result)
+
+
+def _write_csv(path: Path, rows: list[dict[str, object]]) -> None:
+    columns: list[str] = []
+    for row in rows:
+        columns.extend(c for c in row if c not in columns)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns, restval="")
+        writer.writeheader()
+        writer.writerows(rows)

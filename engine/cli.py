@@ -15,6 +15,8 @@ import typer
 from engine import api
 from engine.config import Settings, load_settings
 from engine.errors import EngineError, ExitCode
+from engine.pipeline import RunResult
+from engine.runs import parse_date
 
 EXTRACT_KINDS = ("incidents", "cases")
 
@@ -543,6 +545,85 @@ def calibrate_report(
     typer.echo(result.report.summary())
     for path in result.files:
         typer.echo(f"Wrote {path}")
+
+
+# --------------------------------------------------------------------------- qam score, weekly, demo
+
+
+@app.command()
+def score(
+    ctx: typer.Context,
+    since: Annotated[
+        str | None, typer.Option("--since", help="only assessments assessed on or after DATE")
+    ] = None,
+    draft: Annotated[
+        bool, typer.Option("--draft", help="score with the working tree's unpublished rulesets")
+    ] = False,
+) -> None:
+    """Score every assessment not yet scored under the published rulesets (idempotent).
+
+    Example: qam score --since 2026-11-01
+    """
+    with user_errors():
+        summary = api.score(
+            _settings(ctx), since=parse_date(since, "--since") if since else None, draft=draft
+        )
+    for ruleset_id, n in sorted(summary.scored.items()):
+        typer.echo(f"{ruleset_id}: {n} scored")
+    typer.echo(f"{summary.total} assessments scored{' (DRAFT rulesets)' if draft else ''}.")
+
+
+def _print_run(result: RunResult) -> None:
+    counts = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in result.counts_by_kind().items())
+    draft = "DRAFT (unpublished rulesets, not for operational use): " if result.draft else ""
+    typer.echo(
+        f"{draft}{result.period.label}: {result.cases_reviewed} cases reviewed, {result.scored.total} newly scored; "
+        f"{len(result.exceptions)} exceptions ({counts}); "
+        f"{len(result.places_briefed)} place{'s' if len(result.places_briefed) != 1 else ''} briefed; "
+        f"{len(result.files)} files written to {result.folder} (run {result.run_id})"
+    )
+
+
+@app.command()
+def weekly(
+    ctx: typer.Context,
+    week: Annotated[str, typer.Option("--week", help="ISO week, e.g. 2026-W47")],
+    out: Annotated[Path, typer.Option("--out", help="output folder")] = Path("outputs"),
+    draft: Annotated[
+        bool, typer.Option("--draft", help="dry run on unpublished rulesets, marked DRAFT")
+    ] = False,
+    fail_on_exceptions: Annotated[
+        bool, typer.Option("--fail-on-exceptions", help="exit 1 when any exception is found")
+    ] = False,
+) -> None:
+    """The weekly batch: score what is new, find the week's exceptions, write exceptions.json,
+    aggregates.csv, one briefing PDF per place with exceptions and force.pdf.
+
+    Example: qam weekly --week 2026-W47 --out outputs/
+    """
+    with user_errors():
+        result = api.weekly(_settings(ctx), week, out=out, draft=draft)
+    _print_run(result)
+    if fail_on_exceptions and result.exceptions:
+        raise typer.Exit(int(ExitCode.EXCEPTIONS_FOUND))
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="output folder")] = Path("outputs"),
+) -> None:
+    """Build a fresh demo database (26 weeks of generated data with four planted problems) and run
+    the weekly batch for its latest week, 2026-W47.
+
+    Example: qam demo --out outputs/
+    """
+    with user_errors():
+        result = api.demo(out, progress=lambda message: typer.echo(f"... {message}", err=True))
+    typer.echo(
+        f"Demo database {result.database_url}: {result.assessments} assessments and {result.incidents} incidents "
+        f"(source files in {result.data_folder})."
+    )
+    _print_run(result.run)
 
 
 def run() -> None:  # pragma: no cover - console entry for `python -m engine`

@@ -128,7 +128,7 @@ def _planted(
         if rng.random() < 0.15 + 0.1 * (5 - weeks_from_end):
             traits["grounds_missing"] = True
     if case_type == "victim_care" and place == "ASH" and team == "Response B" and weeks_from_end < 4:
-        if rng.random() < 0.75:
+        if rng.random() < 0.9:
             traits["late_update"] = True
     return traits
 
@@ -145,6 +145,8 @@ def generate_assessments(places: Sequence[Place], plan: DemoPlan) -> Iterator[di
             for p_index, place in enumerate(places):
                 for i in range(per_place):
                     team = TEAMS[rng.randrange(len(TEAMS))]
+                    if case_type == "victim_care" and place.code == "ASH" and rng.random() < 0.3:
+                        team = "Response B"  # Ashford Vale's Response B handles many of its victims
                     traits = {t: True for t, p in VARIETY[case_type].items() if rng.random() < p}
                     traits.update({t: True for t, p in SLIPS[case_type].items() if rng.random() < p})
                     traits.update(_planted(case_type, place.code, team, w, n_weeks, rng))

@@ -35,16 +35,16 @@ def generate_incidents(
     per_week: int,
     seed: int,
     drift_place: str | None = None,
-    drift_weeks: int = 8,
+    drift_from: dt.date | None = None,
 ) -> Iterator[dict[str, str]]:
     """Incident rows (as the `incidents` extract CSV has them) for each week starting on the given Mondays.
 
-    ``drift_place``'s Grade 1 attendance slows a little more each week over the last ``drift_weeks``.
+    ``drift_place``'s Grade 1 attendance slows a little more each week from ``drift_from`` on.
     """
     rng = random.Random(seed)
     per_place = max(1, per_week // len(places))
-    for w, monday in enumerate(weeks):
-        drift_step = w - (len(weeks) - drift_weeks)
+    for monday in weeks:
+        drift_step = (monday - drift_from).days // 7 + 1 if drift_from and monday >= drift_from else 0
         for place in places:
             urban = place.setting == "urban"
             for i in range(per_place):
@@ -52,7 +52,10 @@ def generate_incidents(
                     seconds=rng.randrange(7 * 86400)
                 )
                 grade = rng.choices((1, 2, 3), (0.14, 0.36, 0.50))[0]
-                channel = rng.choices(("999", "101", "online"), (0.42, 0.43, 0.15))[0]
+                # emergencies come by 999; online reports are never graded immediate
+                channel = (
+                    "999" if grade == 1 else rng.choices(("999", "101", "online"), (0.30, 0.50, 0.20))[0]
+                )
                 if channel == "999":
                     answered = received + dt.timedelta(seconds=round(_lognormal(rng, 4.5, 9.0)))
                 elif channel == "101":

@@ -8,10 +8,10 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import String, func, insert, select, type_coerce, update
 from sqlalchemy.orm import Session
 
-from engine.db import Assessment, CaseScore, Database, Incident, Run
+from engine.db import Assessment, CaseScore, Database, Incident, Run, RunExecution
 from engine.errors import Location, Problem, SubmissionError
 
 #: how many ids go into one IN (...) list (SQLite's default host-parameter limit is 32766)
@@ -290,24 +290,189 @@ def store_incidents(
     return IncidentLoad(source_file, len(new_rows), len(changed), unchanged)
 
 
-def incidents_between(session: Session, start: dt.datetime, end: dt.datetime) -> list[tuple[Any, ...]]:
-    """(incident_ref, place, grade, channel, received_at, answered_at, arrived_at) received in [start, end)."""
+INCIDENT_COLUMNS = ("incident_ref", "place", "grade", "channel", "received_at", "answered_at", "arrived_at")
+
+
+def incident_columns(
+    session: Session, start: dt.datetime, end: dt.datetime
+) -> tuple[dict[str, list[Any]], list[str]]:
+    """Incidents received in [start, end) as columns (INCIDENT_COLUMNS), plus their content hashes.
+
+    Timestamps come back as the driver gives them without SQLAlchemy's per-value parsing (ISO text
+    on SQLite, datetimes on PostgreSQL): the aggregation parses whole columns at once, which is what
+    keeps a year of incidents fast to read."""
+    q = select(
+        Incident.incident_ref,
+        Incident.place,
+        Incident.grade,
+        Incident.channel,
+        type_coerce(Incident.received_at, String),
+        type_coerce(Incident.answered_at, String),
+        type_coerce(Incident.arrived_at, String),
+        Incident.content_hash,
+    ).where(Incident.received_at >= start, Incident.received_at < end)
+    # the driver's own tuples: building 500k SQLAlchemy Row objects would take longer than the query
+    result = session.connection().execute(q)
+    rows = result.cursor.fetchall() if result.cursor is not None else []
+    result.close()
+    columns = {
+        name: list(values) for name, values in zip(INCIDENT_COLUMNS, zip(*rows, strict=False), strict=False)
+    }
+    if not rows:
+        columns = {name: [] for name in INCIDENT_COLUMNS}
+    return columns, [r[7] for r in rows]
+
+
+# --------------------------------------------------------------------------- scoring and runs
+
+
+def pending_assessments(
+    session: Session,
+    case_type: str,
+    ruleset_sha256: str,
+    *,
+    draft: bool,
+    until: dt.date,
+    since: dt.date | None = None,
+) -> list[tuple[int, dict[str, Any]]]:
+    """(pk, answers) of current, non-calibration assessments of a case type with no score under
+    this ruleset version yet, assessed on or before ``until``."""
+    scored = select(CaseScore.assessment_pk).where(
+        CaseScore.ruleset_sha256 == ruleset_sha256, CaseScore.draft.is_(draft)
+    )
+    q = select(Assessment.pk, Assessment.answers).where(
+        Assessment.is_current.is_(True),
+        Assessment.calibration_set.is_(None),
+        Assessment.case_type == case_type,
+        Assessment.assessed_on <= until,
+        Assessment.pk.not_in(scored),
+    )
+    if since is not None:
+        q = q.where(Assessment.assessed_on >= since)
+    return [(pk, answers) for pk, answers in session.execute(q.order_by(Assessment.pk))]
+
+
+def store_scores(session: Session, rows: Sequence[Mapping[str, Any]]) -> int:
+    """Bulk-insert case_scores rows (dicts with the table's columns)."""
+    for chunk in _chunks(list(rows), 2000):
+        session.execute(insert(CaseScore), list(chunk))
+    return len(rows)
+
+
+SCORED_COLUMNS = (
+    "assessment_key",
+    "assessment_id",
+    "case_ref",
+    "case_type",
+    "place",
+    "team",
+    "officer",
+    "reviewer",
+    "assessed_on",
+    "note",
+    "content_hash",
+    "ruleset",
+    "ruleset_version",
+    "outcomes",
+    "traces",
+    "score",
+)
+
+
+def scored_assessments(
+    session: Session, versions: Mapping[str, str], *, draft: bool, date_from: dt.date, date_to: dt.date
+) -> Iterator[tuple[Any, ...]]:
+    """Current, non-calibration assessments in the date range with their scores under the given
+    ruleset versions ({case_type: sha256}); rows in SCORED_COLUMNS order, by assessment."""
+    if not versions:
+        return
+    wanted = [CaseScore.ruleset_sha256 == sha for sha in versions.values()]
+    from sqlalchemy import or_
+
     q = (
         select(
-            Incident.incident_ref,
-            Incident.place,
-            Incident.grade,
-            Incident.channel,
-            Incident.received_at,
-            Incident.answered_at,
-            Incident.arrived_at,
+            Assessment.pk,
+            Assessment.assessment_id,
+            Assessment.case_ref,
+            Assessment.case_type,
+            Assessment.place,
+            Assessment.team,
+            Assessment.officer,
+            Assessment.reviewer,
+            Assessment.assessed_on,
+            Assessment.answers["notes"].as_string(),
+            Assessment.content_hash,
+            CaseScore.ruleset_id,
+            CaseScore.ruleset_version,
+            CaseScore.outcomes,
+            CaseScore.traces,
+            CaseScore.score,
         )
-        .where(Incident.received_at >= start, Incident.received_at < end)
-        .order_by(Incident.incident_ref)
+        .join(CaseScore, CaseScore.assessment_pk == Assessment.pk)
+        .where(
+            Assessment.is_current.is_(True),
+            Assessment.calibration_set.is_(None),
+            Assessment.assessed_on >= date_from,
+            Assessment.assessed_on <= date_to,
+            CaseScore.draft.is_(draft),
+            or_(*wanted),
+        )
+        .order_by(Assessment.pk)
     )
-    return [tuple(r) for r in session.execute(q)]
+    yield from (tuple(r) for r in session.execute(q))
 
 
-def incident_hashes_between(session: Session, start: dt.datetime, end: dt.datetime) -> list[str]:
-    q = select(Incident.content_hash).where(Incident.received_at >= start, Incident.received_at < end)
-    return list(session.scalars(q))
+def record_run(
+    session: Session,
+    *,
+    run_id: str,
+    kind: str,
+    command: str,
+    arguments: Mapping[str, Any],
+    engine_version: str,
+    draft: bool,
+    manifest: Mapping[str, Any],
+    started_at: dt.datetime,
+    finished_at: dt.datetime,
+) -> None:
+    """Store (or refresh) a run manifest and add this execution's times."""
+    run = session.get(Run, run_id)
+    if run is None:
+        session.add(
+            Run(
+                run_id=run_id,
+                kind=kind,
+                command=command,
+                arguments=dict(arguments),
+                engine_version=engine_version,
+                draft=draft,
+                manifest=dict(manifest),
+                first_run_at=started_at,
+                last_run_at=finished_at,
+            )
+        )
+    else:
+        run.manifest = dict(manifest)
+        run.last_run_at = finished_at
+    session.flush()
+    session.add(RunExecution(run_id=run_id, started_at=started_at, finished_at=finished_at))
+
+
+def runs(session: Session) -> list[Run]:
+    return list(session.scalars(select(Run).order_by(Run.last_run_at.desc(), Run.run_id)))
+
+
+def run(session: Session, run_id: str) -> Run | None:
+    found = session.get(Run, run_id)
+    if found is None and len(run_id) >= 4:
+        matches = list(session.scalars(select(Run).where(Run.run_id.startswith(run_id))))
+        found = matches[0] if len(matches) == 1 else None
+    return found
+
+
+def run_executions(session: Session, run_id: str) -> list[RunExecution]:
+    return list(
+        session.scalars(
+            select(RunExecution).where(RunExecution.run_id == run_id).order_by(RunExecution.started_at)
+        )
+    )

@@ -12,7 +12,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -127,21 +127,19 @@ class Manifest:
         }
 
 
-def write_outputs(target: Path, files: Mapping[str, bytes]) -> dict[str, str]:
-    """Write a run's files into ``target`` all at once: built in a sibling temporary folder and
-    renamed into place, so an interrupted run (Ctrl-C) never leaves a half-written folder.
-    Returns {file name: sha256}."""
+def write_outputs(target: Path, build: Callable[[Path], None]) -> dict[str, str]:
+    """Write a run's files into ``target`` all at once: ``build(folder)`` writes them into a sibling
+    temporary folder, which is then renamed into place, so an interrupted run (Ctrl-C) or a failed
+    writer never leaves a half-written folder. Returns {file name: sha256}."""
     parent = target.parent
+    tmp = parent / f".{target.name}.tmp-{os.getpid()}"
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        tmp = parent / f".{target.name}.tmp-{os.getpid()}"
         if tmp.exists():
             shutil.rmtree(tmp)
         tmp.mkdir()
-        hashes = {}
-        for name, data in sorted(files.items()):
-            (tmp / name).write_bytes(data)
-            hashes[name] = hashlib.sha256(data).hexdigest()
+        build(tmp)
+        hashes = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(tmp.iterdir())}
         old = parent / f".{target.name}.old-{os.getpid()}"
         if target.exists():
             target.rename(old)
@@ -150,4 +148,7 @@ def write_outputs(target: Path, files: Mapping[str, bytes]) -> dict[str, str]:
             shutil.rmtree(old)
     except OSError as exc:
         raise ReportError(f"cannot write outputs to {target}: {exc.strerror or exc}") from None
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
     return hashes

@@ -1,0 +1,440 @@
+"""The batch runs: score what is pending, gather outcomes and incidents, find the period's
+exceptions and write exceptions.json, the aggregates CSV and the briefings, all at once.
+
+Shared by `qam weekly`, `qam peel` and `qam demo`. Nothing here reads the clock into an output
+file: when a run happened is recorded in the database only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine import aggregate as agg
+from engine import registry, repository
+from engine.briefing import force_pdf, place_pdf
+from engine.config import Force, Settings
+from engine.db import Database
+from engine.errors import RulesetError
+from engine.exceptions import PeriodFindings, assess_period, write_exceptions_json
+from engine.extracts import ResponseSettings
+from engine.forms import Form
+from engine.measures import MeasureCatalogue, load_measure_catalogue
+from engine.models import ExceptionKind, PerformanceException
+from engine.report_data import BriefingRun, RulesetRef, build_force_summary, build_place_briefings
+from engine.rulesets import Ruleset, load_rulesets
+from engine.runs import Manifest, Period, hash_inputs, write_outputs
+from engine.scoring import score_cases
+
+#: how far back the weekly series for SPC reach (Making Data Count: 2-3 year windows at most)
+DEFAULT_HISTORY_WEEKS = 104
+#: score in worker processes when at least this many cases are pending (forking costs ~0.1 s)
+PARALLEL_FROM = 20_000
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """Everything a run reads besides the stored rows: force, forms, rulesets, measures."""
+
+    force: Force
+    forms: Mapping[str, Form]
+    rulesets: tuple[Ruleset, ...]
+    catalogue: MeasureCatalogue
+    draft: bool
+    registry_head: str = ""
+
+    @property
+    def assessment_rulesets(self) -> tuple[Ruleset, ...]:
+        return tuple(r for r in self.rulesets if r.case_type)
+
+    @property
+    def extract_rulesets(self) -> tuple[Ruleset, ...]:
+        return tuple(r for r in self.rulesets if r.extract)
+
+    def refs(self) -> list[dict[str, str]]:
+        return [
+            {"id": r.id, "version": r.version, "sha256": r.sha256}
+            for r in sorted(self.rulesets, key=lambda r: r.id)
+        ]
+
+
+def run_context(
+    database: Database,
+    settings: Settings,
+    force: Force,
+    forms: Mapping[str, Form],
+    *,
+    draft: bool,
+    as_of: dt.datetime | None = None,
+) -> RunContext:
+    """The rulesets a run uses: the published versions (in force at ``as_of``), or with ``draft``
+    the working tree's files. An official run refuses unpublished edits."""
+    fields = {case_type: f.field_specs() for case_type, f in forms.items()}
+    if draft:
+        rulesets = load_rulesets(
+            settings.rulesets_dir,
+            fields,
+            setting_overrides=force.setting_overrides,
+            overrides_source=force.path,
+        )
+    else:
+        if as_of is None:
+            registry.require_published(database, settings.rulesets_dir)
+        rulesets = registry.load_published(
+            database,
+            fields,
+            as_of=as_of,
+            setting_overrides=force.setting_overrides,
+            overrides_source=force.path,
+        )
+        if not rulesets:
+            when = f" at {as_of.isoformat()}" if as_of else ""
+            raise RulesetError(
+                f"no published rulesets{when}",
+                [],
+                hint="Run `qam rulesets publish` first, or pass --draft for a dry run on the working tree.",
+            )
+    return RunContext(
+        force=force,
+        forms=forms,
+        rulesets=tuple(sorted(rulesets, key=lambda r: r.id)),
+        catalogue=load_measure_catalogue(),
+        draft=draft,
+        registry_head="" if draft else registry.registry_head(database),
+    )
+
+
+@dataclass(frozen=True)
+class ScoreSummary:
+    """How many assessments a run scored, by ruleset."""
+
+    scored: Mapping[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.scored.values())
+
+
+def score_pending(
+    database: Database,
+    context: RunContext,
+    *,
+    until: dt.date,
+    since: dt.date | None = None,
+    run_id: str | None = None,
+    scored_at: dt.datetime,
+    workers: int | None = None,
+) -> ScoreSummary:
+    """Score every current assessment up to ``until`` that has no score under the run's ruleset
+    versions; scores already stored are kept (rescoring is idempotent)."""
+    counts: dict[str, int] = {}
+    for ruleset in context.assessment_rulesets:
+        with database.session() as session:
+            pending = repository.pending_assessments(
+                session,
+                ruleset.case_type or "",
+                ruleset.sha256,
+                draft=context.draft,
+                until=until,
+                since=since,
+            )
+            if not pending:
+                counts[ruleset.id] = 0
+                continue
+            cases = [{**answers, "__key": pk} for pk, answers in pending]
+            n_workers = workers or (2 if len(cases) >= PARALLEL_FROM else 1)
+            scores = score_cases(ruleset, cases, key="__key", workers=n_workers)
+            by_key = {c["__key"]: c for c in cases}
+            rows = []
+            for s in scores:
+                failed = [c for c, o in s.outcomes.items() if o.value == "fail"]
+                rows.append(
+                    {
+                        "assessment_pk": s.key,
+                        "ruleset_id": s.ruleset_id,
+                        "ruleset_version": s.ruleset_version,
+                        "ruleset_sha256": s.ruleset_sha256,
+                        "outcomes": {c: o.value for c, o in s.outcomes.items()},
+                        "traces": {c: list(s.traces[c]) for c in failed},
+                        "score": s.score,
+                        "critical_failures": list(s.critical_failures),
+                        "draft": context.draft,
+                        "run_id": run_id,
+                        "scored_at": scored_at,
+                    }
+                )
+            del by_key
+            counts[ruleset.id] = repository.store_scores(session, rows)
+    return ScoreSummary(counts)
+
+
+@dataclass
+class Gathered:
+    """The rows a period's analysis reads, as columns, and the hashes of what was read."""
+
+    outcome_columns: dict[str, list[Any]]
+    incidents: dict[str, list[Any]] | None
+    assessment_hashes: list[str]
+    incident_hashes: list[str]
+    reviewed: dict[str, Counter[str]] = field(default_factory=dict)
+
+
+def gather(database: Database, context: RunContext, *, history_from: dt.date, period: Period) -> Gathered:
+    """Outcome rows (one per assessment and criterion) and incidents from ``history_from`` to the
+    period's end; the period's reviewed-case counts by place and case type."""
+    division = {p.code: p.division for p in context.force.places}
+    versions = {r.case_type or "": r.sha256 for r in context.assessment_rulesets}
+    repeated = ("assessment_key", "case_ref", "case_type", "place", "division", "team", "officer", "reviewer",
+                "assessed_on", "ruleset", "ruleset_version", "note")  # fmt: skip
+    cols: dict[str, list[Any]] = {name: [] for name in (*repeated, "criterion", "outcome", "trace")}
+    hashes: list[str] = []
+    reviewed: dict[str, Counter[str]] = defaultdict(Counter)
+    no_trace: tuple[str, ...] = ()
+    with database.session() as session:
+        for row in repository.scored_assessments(
+            session, versions, draft=context.draft, date_from=history_from, date_to=period.end
+        ):
+            (pk, _aid, case_ref, case_type, place, team, officer, reviewer, assessed_on, note, chash, ruleset,
+             version, outcomes, traces, _score) = row  # fmt: skip
+            hashes.append(chash)
+            if assessed_on >= period.start:
+                reviewed[place][case_type] += 1
+            k = len(outcomes)
+            values = (pk, case_ref, case_type, place, division.get(place, ""), team, officer, reviewer,
+                      assessed_on, ruleset, version, note or "")  # fmt: skip
+            for name, value in zip(repeated, values, strict=True):
+                cols[name].extend([value] * k)
+            cols["criterion"].extend(outcomes)
+            cols["outcome"].extend(outcomes.values())
+            cols["trace"].extend(
+                tuple(traces.get(c, ())) if o == "fail" else no_trace for c, o in outcomes.items()
+            )
+        incidents = None
+        incident_hashes: list[str] = []
+        if context.extract_rulesets:
+            start = dt.datetime.combine(history_from, dt.time())
+            end = dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time())
+            incidents, incident_hashes = repository.incident_columns(session, start, end)
+    return Gathered(cols, incidents, hashes, incident_hashes, dict(reviewed))
+
+
+def criteria_rows(context: RunContext) -> list[dict[str, Any]]:
+    return [
+        {
+            "ruleset": r.id,
+            "criterion": c.id,
+            "text": c.text,
+            "measure": c.measure,
+            "priority": r.priority,
+            "peel": c.peel,
+            "iserve": c.iserve,
+            "minimum": c.minimum,
+            "direction": c.direction,
+            "critical": c.critical,
+        }
+        for r in context.assessment_rulesets
+        for c in r.criteria
+    ]
+
+
+def metric_rows(context: RunContext) -> list[dict[str, Any]]:
+    return [
+        {
+            "ruleset": r.id,
+            "criterion": t.id,
+            "metric": t.metric,
+            "text": t.text,
+            "measure": t.measure,
+            "priority": r.priority,
+            "peel": t.peel,
+            "iserve": t.iserve,
+            "minimum": t.minimum,
+            "direction": t.direction,
+        }
+        for r in context.extract_rulesets
+        for t in r.thresholds
+    ]
+
+
+@dataclass(frozen=True)
+class PeriodAnalysis:
+    findings: PeriodFindings
+    table: Any  # the tidy aggregates table (a DataFrame; only aggregate.py touches it)
+
+
+def analyse(context: RunContext, gathered: Gathered, period: Period) -> PeriodAnalysis:
+    """Aggregate the period and find its exceptions (weekly series reach back over the history)."""
+    outcomes = agg.outcomes_frame(
+        gathered.outcome_columns, criteria_rows(context), context.catalogue.measures.values()
+    )
+    table = agg.aggregate(agg.in_period(outcomes, period.start, period.end), period.label, with_cases=True)
+    place_settings = {p.code: p.setting for p in context.force.places}
+    response = None
+    incidents = None
+    if context.extract_rulesets and gathered.incidents and gathered.incidents["incident_ref"]:
+        response = ResponseSettings(**{k: v for k, v in context.extract_rulesets[0].settings.items()})
+        incidents = agg.incidents_frame(gathered.incidents, place_settings, response)
+    findings = assess_period(
+        outcomes,
+        period.start,
+        period.end,
+        incidents=incidents,
+        metric_standards=metric_rows(context),
+        place_settings=place_settings,
+        response=response,
+        aggregates=table,
+    )
+    return PeriodAnalysis(findings, table)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a weekly or PEEL run did and wrote."""
+
+    run_id: str
+    folder: Path
+    period: Period
+    scored: ScoreSummary
+    exceptions: tuple[PerformanceException, ...]
+    files: Mapping[str, str]
+    places_briefed: tuple[str, ...]
+    cases_reviewed: int
+    draft: bool
+
+    def counts_by_kind(self) -> dict[str, int]:
+        counts = Counter(e.kind.value for e in self.exceptions)
+        return {k.value: counts.get(k.value, 0) for k in ExceptionKind}
+
+
+def write_period(
+    target: Path,
+    context: RunContext,
+    manifest: Manifest,
+    period: Period,
+    analysis: PeriodAnalysis,
+    gathered: Gathered,
+    *,
+    extra: Callable[[Path], None] | None = None,
+) -> tuple[dict[str, str], tuple[str, ...]]:
+    """exceptions.json, aggregates.csv, <place>.pdf for each place with exceptions, force.pdf (and
+    whatever ``extra`` writes), all written at once. Returns (file hashes, places briefed)."""
+    exceptions = analysis.findings.exceptions
+    refs = tuple(RulesetRef(r["id"], r["version"], r["sha256"]) for r in context.refs())
+    run = BriefingRun(
+        context.force.name,
+        period.label,
+        period.start.isoformat(),
+        period.end.isoformat(),
+        refs,
+        manifest.run_id,
+        draft=context.draft,
+        measure_names={m.id: m.name for m in context.catalogue.measures.values()},
+        priority_names=dict(context.catalogue.priorities),
+    )
+    briefings = build_place_briefings(exceptions, context.force.places, gathered.reviewed, run)
+    summary = build_force_summary(exceptions, context.force.places, run)
+
+    def build(folder: Path) -> None:
+        write_exceptions_json(
+            period.start,
+            period.end,
+            period.label,
+            [(r.id, r.version, r.sha256) for r in refs],
+            exceptions,
+            folder / "exceptions.json",
+            run_id=manifest.run_id,
+        )
+        agg.write_aggregates_csv(analysis.table, folder / "aggregates.csv")
+        for b in briefings:
+            (folder / f"{b.place.code}.pdf").write_bytes(place_pdf(b).data)
+        (folder / "force.pdf").write_bytes(force_pdf(summary).data)
+        if extra is not None:
+            extra(folder)
+
+    hashes = write_outputs(target, build)
+    return hashes, tuple(b.place.code for b in briefings)
+
+
+def manifest_for(
+    context: RunContext, gathered: Gathered, *, kind: str, command: str, arguments: Mapping[str, Any]
+) -> Manifest:
+    m = Manifest(
+        kind=kind,
+        command=command,
+        arguments=dict(arguments),
+        rulesets=context.refs(),
+        force_sha256=context.force.sha256,
+        inputs={
+            "assessments": hash_inputs(gathered.assessment_hashes),
+            "incidents": hash_inputs(gathered.incident_hashes),
+        },
+        draft=context.draft,
+    )
+    return m
+
+
+def run_period(
+    database: Database,
+    context: RunContext,
+    period: Period,
+    out: Path,
+    *,
+    kind: str,
+    command: str,
+    arguments: Mapping[str, Any],
+    folder_name: str,
+    now: Callable[[], dt.datetime],
+    history_weeks: int = DEFAULT_HISTORY_WEEKS,
+    workers: int | None = None,
+    extra: Callable[[Path], None] | None = None,
+) -> RunResult:
+    """Score, gather, analyse, write, record: one weekly or PEEL run."""
+    started = now()
+    scored = score_pending(database, context, until=period.end, scored_at=started, workers=workers)
+    history_from = period.start - dt.timedelta(weeks=history_weeks)
+    gathered = gather(database, context, history_from=history_from, period=period)
+    analysis = analyse(context, gathered, period)
+    manifest = manifest_for(context, gathered, kind=kind, command=command, arguments=arguments)
+    hashes, briefed = write_period(
+        out / folder_name, context, manifest, period, analysis, gathered, extra=extra
+    )
+    manifest.outputs = hashes
+    document = manifest.to_json()
+    document["registry_head"] = context.registry_head
+    document["period"] = period.to_json()
+    document["small_samples"] = len(analysis.findings.small_samples)
+    with database.session() as session:
+        repository.record_run(
+            session,
+            run_id=manifest.run_id,
+            kind=kind,
+            command=command,
+            arguments=arguments,
+            engine_version=manifest.engine,
+            draft=context.draft,
+            manifest=document,
+            started_at=started,
+            finished_at=now(),
+        )
+    return RunResult(
+        run_id=manifest.run_id,
+        folder=out / folder_name,
+        period=period,
+        scored=scored,
+        exceptions=tuple(analysis.findings.exceptions),
+        files=hashes,
+        places_briefed=briefed,
+        cases_reviewed=sum(sum(c.values()) for c in gathered.reviewed.values()),
+        draft=context.draft,
+    )
+
+
+def reviewed_count(reviewed: Mapping[str, Counter[str]]) -> int:
+    return sum(sum(c.values()) for c in reviewed.values())
+
+
+__all__ = ["RunContext", "RunResult", "run_context", "run_period", "score_pending", "Sequence"]
