@@ -62,19 +62,20 @@ def generate_incidents(
                     answered = received + dt.timedelta(seconds=round(_lognormal(rng, 70, 420)))
                 else:
                     answered = received + dt.timedelta(minutes=round(_lognormal(rng, 25, 120)))
+                # attendance is timed from receipt, as the response standards measure it
                 if grade == 1:
-                    median, p90 = (8.5, 13.5) if urban else (11.5, 18.0)
+                    median, p90 = (7.5, 11.5) if urban else (10.0, 15.5)
                     if place.code == drift_place and drift_step > 0:
-                        median *= 1 + 0.07 * drift_step
-                        p90 *= 1 + 0.09 * drift_step
-                    arrived: dt.datetime | None = answered + dt.timedelta(
+                        median *= 1 + 0.04 * drift_step
+                        p90 *= 1 + 0.06 * drift_step
+                    arrived: dt.datetime | None = received + dt.timedelta(
                         minutes=_lognormal(rng, median, p90)
                     )
                 elif grade == 2:
-                    arrived = answered + dt.timedelta(minutes=_lognormal(rng, 32, 58))
+                    arrived = received + dt.timedelta(minutes=_lognormal(rng, 26, 45))
                 else:
                     arrived = (
-                        answered + dt.timedelta(hours=_lognormal(rng, 10, 30)) if rng.random() < 0.7 else None
+                        received + dt.timedelta(hours=_lognormal(rng, 10, 30)) if rng.random() < 0.7 else None
                     )
                 yield {
                     "incident_ref": f"INC-{monday.isoformat()}-{place.code}-{i:05d}",
