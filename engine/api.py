@@ -438,6 +438,7 @@ def weekly(
     out: Path = DEFAULT_OUT_DIR,
     draft: bool = False,
     workers: int | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> RunResult:
     """The weekly batch: score what is new, find the week's exceptions, write the briefings.
 
@@ -458,6 +459,7 @@ def weekly(
             folder_name=period.label,
             now=now,
             workers=workers,
+            progress=progress,
         )
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import getpass
 import json
 import secrets
-from collections.abc import Iterable, Iterator, Sequence
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -573,6 +574,18 @@ def score(
     typer.echo(f"{summary.total} assessments scored{' (DRAFT rulesets)' if draft else ''}.")
 
 
+@contextmanager
+def _progress() -> Iterator[Callable[[str], None] | None]:
+    """A live status line on a terminal (stderr); nothing at all when output is not a TTY."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status("starting") as status:
+        yield lambda stage: status.update(f"{stage}...")
+
+
 def _print_run(result: RunResult) -> None:
     counts = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in result.counts_by_kind().items())
     draft = "DRAFT (unpublished rulesets, not for operational use): " if result.draft else ""
@@ -601,8 +614,8 @@ def weekly(
 
     Example: qam weekly --week 2026-W47 --out outputs/
     """
-    with user_errors():
-        result = api.weekly(_settings(ctx), week, out=out, draft=draft)
+    with user_errors(), _progress() as progress:
+        result = api.weekly(_settings(ctx), week, out=out, draft=draft, progress=progress)
     _print_run(result)
     if fail_on_exceptions and result.exceptions:
         raise typer.Exit(int(ExitCode.EXCEPTIONS_FOUND))

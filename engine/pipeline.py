@@ -128,9 +128,12 @@ def score_pending(
     run_id: str | None = None,
     scored_at: dt.datetime,
     workers: int | None = None,
+    progress: Callable[[str, int], None] | None = None,
 ) -> ScoreSummary:
     """Score every current assessment up to ``until`` that has no score under the run's ruleset
-    versions; scores already stored are kept (rescoring is idempotent)."""
+    versions; scores already stored are kept (rescoring is idempotent). Each ruleset's scores are
+    stored in one transaction, so an interrupted run leaves none half-stored. ``progress(ruleset
+    id, n)`` is called after each ruleset with how many it scored."""
     counts: dict[str, int] = {}
     for ruleset in context.assessment_rulesets:
         with database.session() as session:
@@ -144,6 +147,8 @@ def score_pending(
             )
             if not pending:
                 counts[ruleset.id] = 0
+                if progress is not None:
+                    progress(ruleset.id, 0)
                 continue
             cases = [{**answers, "__key": pk} for pk, answers in pending]
             n_workers = workers or (2 if len(cases) >= PARALLEL_FROM else 1)
@@ -169,6 +174,8 @@ def score_pending(
                 )
             del by_key
             counts[ruleset.id] = repository.store_scores(session, rows)
+            if progress is not None:
+                progress(ruleset.id, counts[ruleset.id])
     return ScoreSummary(counts)
 
 
@@ -183,9 +190,18 @@ class Gathered:
     reviewed: dict[str, Counter[str]] = field(default_factory=dict)
 
 
-def gather(database: Database, context: RunContext, *, history_from: dt.date, period: Period) -> Gathered:
+def gather(
+    database: Database,
+    context: RunContext,
+    *,
+    history_from: dt.date,
+    period: Period,
+    cutoff: dt.datetime | None = None,
+) -> Gathered:
     """Outcome rows (one per assessment and criterion) and incidents from ``history_from`` to the
-    period's end; the period's reviewed-case counts by place and case type."""
+    period's end; the period's reviewed-case counts by place and case type. With ``cutoff``, the data
+    as it stood then (assessment revisions current at that time, incidents loaded by then): how an
+    audit re-reads what a past run read."""
     division = {p.code: p.division for p in context.force.places}
     versions = {r.case_type or "": r.sha256 for r in context.assessment_rulesets}
     repeated = ("assessment_key", "case_ref", "case_type", "place", "division", "team", "officer", "reviewer",
@@ -196,7 +212,7 @@ def gather(database: Database, context: RunContext, *, history_from: dt.date, pe
     no_trace: tuple[str, ...] = ()
     with database.session() as session:
         for row in repository.scored_assessments(
-            session, versions, draft=context.draft, date_from=history_from, date_to=period.end
+            session, versions, draft=context.draft, date_from=history_from, date_to=period.end, cutoff=cutoff
         ):
             (pk, _aid, case_ref, case_type, place, team, officer, reviewer, assessed_on, note, chash, ruleset,
              version, outcomes, traces, _score) = row  # fmt: skip
@@ -218,7 +234,7 @@ def gather(database: Database, context: RunContext, *, history_from: dt.date, pe
         if context.extract_rulesets:
             start = dt.datetime.combine(history_from, dt.time())
             end = dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time())
-            incidents, incident_hashes = repository.incident_columns(session, start, end)
+            incidents, incident_hashes = repository.incident_columns(session, start, end, cutoff=cutoff)
     return Gathered(cols, incidents, hashes, incident_hashes, dict(reviewed))
 
 
@@ -266,18 +282,37 @@ class PeriodAnalysis:
     table: Any  # the tidy aggregates table (a DataFrame; only aggregate.py touches it)
 
 
-def analyse(context: RunContext, gathered: Gathered, period: Period) -> PeriodAnalysis:
-    """Aggregate the period and find its exceptions (weekly series reach back over the history)."""
+@dataclass(frozen=True)
+class Prepared:
+    """Gathered rows framed once for analysis, so several periods (a PEEL run's quarters) share them."""
+
+    outcomes: agg.Outcomes
+    incidents: Any  # the incidents frame (aggregate.incidents_frame) or None
+    response: ResponseSettings | None
+
+
+def prepare(context: RunContext, gathered: Gathered) -> Prepared:
+    """Frame the gathered outcome rows and incidents (the slow part of :func:`analyse`)."""
     outcomes = agg.outcomes_frame(
         gathered.outcome_columns, criteria_rows(context), context.catalogue.measures.values()
     )
-    table = agg.aggregate(agg.in_period(outcomes, period.start, period.end), period.label, with_cases=True)
     place_settings = {p.code: p.setting for p in context.force.places}
     response = None
     incidents = None
     if context.extract_rulesets and gathered.incidents and gathered.incidents["incident_ref"]:
         response = ResponseSettings(**{k: v for k, v in context.extract_rulesets[0].settings.items()})
         incidents = agg.incidents_frame(gathered.incidents, place_settings, response)
+    return Prepared(outcomes, incidents, response)
+
+
+def analyse(
+    context: RunContext, gathered: Gathered, period: Period, *, prepared: Prepared | None = None
+) -> PeriodAnalysis:
+    """Aggregate the period and find its exceptions (weekly series reach back over the history)."""
+    prepared = prepared or prepare(context, gathered)
+    outcomes, incidents, response = prepared.outcomes, prepared.incidents, prepared.response
+    table = agg.aggregate(agg.in_period(outcomes, period.start, period.end), period.label, with_cases=True)
+    place_settings = {p.code: p.setting for p in context.force.places}
     findings = assess_period(
         outcomes,
         period.start,
@@ -391,13 +426,21 @@ def run_period(
     history_weeks: int = DEFAULT_HISTORY_WEEKS,
     workers: int | None = None,
     extra: Callable[[Path], None] | None = None,
+    cutoff: dt.datetime | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> RunResult:
-    """Score, gather, analyse, write, record: one weekly or PEEL run."""
+    """Score, gather, analyse, write, record: one weekly or PEEL run (``cutoff``: see gather).
+    ``progress`` is told each stage as it starts (the CLI shows it on a terminal)."""
+    say = progress or (lambda _stage: None)
     started = now()
+    say("scoring new assessments")
     scored = score_pending(database, context, until=period.end, scored_at=started, workers=workers)
     history_from = period.start - dt.timedelta(weeks=history_weeks)
-    gathered = gather(database, context, history_from=history_from, period=period)
+    say("reading outcomes and incidents")
+    gathered = gather(database, context, history_from=history_from, period=period, cutoff=cutoff)
+    say("aggregating and finding exceptions")
     analysis = analyse(context, gathered, period)
+    say("writing briefings")
     manifest = manifest_for(context, gathered, kind=kind, command=command, arguments=arguments)
     hashes, briefed = write_period(
         out / folder_name, context, manifest, period, analysis, gathered, extra=extra

@@ -8,11 +8,14 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import String, func, insert, select, type_coerce, update
-from sqlalchemy.orm import Session
+from sqlalchemy import String, and_, case, func, insert, select, type_coerce, update
+from sqlalchemy.orm import Session, aliased
 
 from engine.db import Assessment, CaseScore, Database, Incident, Run, RunExecution
 from engine.errors import Location, Problem, SubmissionError
+
+#: a second reference to the assessments table, for correlated subqueries over other revisions
+Assessment_ = aliased(Assessment)
 
 #: how many ids go into one IN (...) list (SQLite's default host-parameter limit is 32766)
 _CHUNK = 5000
@@ -294,9 +297,10 @@ INCIDENT_COLUMNS = ("incident_ref", "place", "grade", "channel", "received_at", 
 
 
 def incident_columns(
-    session: Session, start: dt.datetime, end: dt.datetime
+    session: Session, start: dt.datetime, end: dt.datetime, *, cutoff: dt.datetime | None = None
 ) -> tuple[dict[str, list[Any]], list[str]]:
-    """Incidents received in [start, end) as columns (INCIDENT_COLUMNS), plus their content hashes.
+    """Incidents received in [start, end) as columns (INCIDENT_COLUMNS), plus their content hashes;
+    with ``cutoff``, only those loaded (or last reloaded) at or before it.
 
     Timestamps come back as the driver gives them without SQLAlchemy's per-value parsing (ISO text
     on SQLite, datetimes on PostgreSQL): the aggregation parses whole columns at once, which is what
@@ -311,6 +315,8 @@ def incident_columns(
         type_coerce(Incident.arrived_at, String),
         Incident.content_hash,
     ).where(Incident.received_at >= start, Incident.received_at < end)
+    if cutoff is not None:
+        q = q.where(Incident.loaded_at <= cutoff)
     # the driver's own tuples: building 500k SQLAlchemy Row objects would take longer than the query
     result = session.connection().execute(q)
     rows = result.cursor.fetchall() if result.cursor is not None else []
@@ -380,10 +386,17 @@ SCORED_COLUMNS = (
 
 
 def scored_assessments(
-    session: Session, versions: Mapping[str, str], *, draft: bool, date_from: dt.date, date_to: dt.date
+    session: Session,
+    versions: Mapping[str, str],
+    *,
+    draft: bool,
+    date_from: dt.date,
+    date_to: dt.date,
+    cutoff: dt.datetime | None = None,
 ) -> Iterator[tuple[Any, ...]]:
     """Current, non-calibration assessments in the date range with their scores under the given
-    ruleset versions ({case_type: sha256}); rows in SCORED_COLUMNS order, by assessment."""
+    ruleset versions ({case_type: sha256}); rows in SCORED_COLUMNS order, by assessment. With
+    ``cutoff``, the revisions that were current then (see current_at) instead of today's."""
     if not versions:
         return
     wanted = [CaseScore.ruleset_sha256 == sha for sha in versions.values()]
@@ -410,7 +423,7 @@ def scored_assessments(
         )
         .join(CaseScore, CaseScore.assessment_pk == Assessment.pk)
         .where(
-            Assessment.is_current.is_(True),
+            current_at(cutoff),
             Assessment.calibration_set.is_(None),
             Assessment.assessed_on >= date_from,
             Assessment.assessed_on <= date_to,
@@ -476,3 +489,127 @@ def run_executions(session: Session, run_id: str) -> list[RunExecution]:
             select(RunExecution).where(RunExecution.run_id == run_id).order_by(RunExecution.started_at)
         )
     )
+
+
+# --------------------------------------------------------------------------- audits: data as it stood
+
+
+def current_at(cutoff: dt.datetime | None) -> Any:
+    """The condition "this revision was the current one at ``cutoff``": submitted at or before it, and
+    the highest such revision of its assessment id. None means today's current revisions."""
+    if cutoff is None:
+        return Assessment.is_current.is_(True)
+    newest = (
+        select(func.max(Assessment.revision))
+        .where(Assessment.assessment_id == Assessment_.assessment_id, Assessment_.submitted_at <= cutoff)
+        .correlate(Assessment)
+        .scalar_subquery()
+    )
+    return and_(Assessment.submitted_at <= cutoff, Assessment.revision == newest)
+
+
+@dataclass(frozen=True)
+class InputChanges:
+    """What was stored after a cut-off among the rows a run read: by how many the data moved on."""
+
+    assessments_added: int
+    assessments_amended: int
+    incidents_loaded: int
+
+    @property
+    def any(self) -> bool:
+        return bool(self.assessments_added or self.assessments_amended or self.incidents_loaded)
+
+
+def changes_since(
+    session: Session,
+    cutoff: dt.datetime,
+    *,
+    date_from: dt.date,
+    date_to: dt.date,
+    received_from: dt.datetime | None = None,
+    received_to: dt.datetime | None = None,
+) -> InputChanges:
+    """Non-calibration assessment revisions assessed in [date_from, date_to] and submitted after
+    ``cutoff`` (first revisions count as added, later ones as amended), and incidents received in
+    [received_from, received_to) loaded or reloaded after it (None: incidents are not counted)."""
+    later = select(
+        func.count(), func.coalesce(func.sum(case((Assessment.revision == 1, 1), else_=0)), 0)
+    ).where(
+        Assessment.submitted_at > cutoff,
+        Assessment.calibration_set.is_(None),
+        Assessment.assessed_on >= date_from,
+        Assessment.assessed_on <= date_to,
+    )
+    total, added = session.execute(later).one()
+    incidents = 0
+    if received_from is not None and received_to is not None:
+        incidents = int(
+            session.scalar(
+                select(func.count())
+                .select_from(Incident)
+                .where(
+                    Incident.loaded_at > cutoff,
+                    Incident.received_at >= received_from,
+                    Incident.received_at < received_to,
+                )
+            )
+            or 0
+        )
+    return InputChanges(int(added), int(total) - int(added), incidents)
+
+
+def assessment_answers(session: Session, pks: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """The stored answers of these assessment revisions, by pk."""
+    out: dict[int, dict[str, Any]] = {}
+    for chunk in _chunks(sorted(set(pks))):
+        out.update(session.execute(select(Assessment.pk, Assessment.answers).where(Assessment.pk.in_(chunk))))
+    return out
+
+
+def runs_matching(session: Session, prefix: str) -> list[Run]:
+    """Runs whose id is ``prefix`` or starts with it (an exact id first), for resolving what a user typed."""
+    exact = session.get(Run, prefix)
+    if exact is not None:
+        return [exact]
+    return list(session.scalars(select(Run).where(Run.run_id.startswith(prefix)).order_by(Run.run_id)))
+
+
+def execution_counts(session: Session) -> dict[str, int]:
+    """How many times each run id was executed."""
+    q = select(RunExecution.run_id, func.count()).group_by(RunExecution.run_id)
+    return {run_id: int(n) for run_id, n in session.execute(q)}
+
+
+# --------------------------------------------------------------------------- PEEL reruns: what was recorded
+
+
+def official_scores(session: Session, *, date_from: dt.date, date_to: dt.date) -> Iterator[tuple[Any, ...]]:
+    """Every official (non-draft) score of the current, non-calibration assessments assessed in the
+    range, as driver tuples (assessment_pk, assessment_id, case_ref, place, assessed_on, ruleset_id,
+    ruleset_version, ruleset_sha256, outcomes, score), ordered by assessment, ruleset and storage
+    (scored_at, then pk): the first row of each (assessment, ruleset) is the score first recorded."""
+    q = (
+        select(
+            Assessment.pk,
+            Assessment.assessment_id,
+            Assessment.case_ref,
+            Assessment.place,
+            Assessment.assessed_on,
+            CaseScore.ruleset_id,
+            CaseScore.ruleset_version,
+            CaseScore.ruleset_sha256,
+            CaseScore.outcomes,
+            CaseScore.score,
+        )
+        .join(CaseScore, CaseScore.assessment_pk == Assessment.pk)
+        .where(
+            Assessment.is_current.is_(True),
+            Assessment.calibration_set.is_(None),
+            Assessment.assessed_on >= date_from,
+            Assessment.assessed_on <= date_to,
+            CaseScore.draft.is_(False),
+        )
+        .order_by(Assessment.pk, CaseScore.ruleset_id, CaseScore.scored_at, CaseScore.pk)
+    )
+    yield from (tuple(r) for r in session.execute(q))
