@@ -68,18 +68,24 @@ from engine.models import JUDGEMENT_ANSWERS, AnswerType, FieldSpec
 
 # ----------------------------------------------------------------------------- dates and working days
 
-_ORDINALS: dict[Any, int] = {}
+_DAYS: dict[Any, tuple[int, int]] = {}
+
+
+def _day(value: Any) -> tuple[int, int]:
+    """(day number, working-day count) of an ISO date string or ``datetime.date``, cached: dates repeat."""
+    found = _DAYS.get(value)
+    if found is None:
+        ordinal = (date.fromisoformat(value) if isinstance(value, str) else value).toordinal()
+        found = (ordinal, _CALENDAR.count(ordinal))
+        if len(_DAYS) > 200_000:
+            _DAYS.clear()
+        _DAYS[value] = found
+    return found
 
 
 def to_ordinal(value: Any) -> int:
-    """Day number of an ISO date string or a ``datetime.date`` (cached: case data repeats dates)."""
-    found = _ORDINALS.get(value)
-    if found is None:
-        found = (date.fromisoformat(value) if isinstance(value, str) else value).toordinal()
-        if len(_ORDINALS) > 200_000:
-            _ORDINALS.clear()
-        _ORDINALS[value] = found
-    return found
+    """Day number of an ISO date string or a ``datetime.date``."""
+    return _day(value)[0]
 
 
 class _WorkingDayCalendar:
@@ -126,10 +132,10 @@ _CALENDAR = _WorkingDayCalendar()
 def working_days_between(start: str | date, end: str | date) -> int:
     """Working days after ``start`` up to and including ``end`` (negative if ``end`` is earlier).
 
-    >>> working_days_between("2026-12-24", "2026-12-29")   # Christmas, a weekend, Boxing Day observed
+    >>> working_days_between("2026-12-24", "2026-12-30")   # Christmas, a weekend, Boxing Day observed
     2
     """
-    return _CALENDAR.count(to_ordinal(end)) - _CALENDAR.count(to_ordinal(start))
+    return _day(end)[1] - _day(start)[1]
 
 
 # ----------------------------------------------------------------------------- the operator table
@@ -355,16 +361,15 @@ class Span:
         b = case.get(self.end.name)
         if a is None or b is None:
             return None
-        if self.working:
-            return _CALENDAR.count(to_ordinal(b)) - _CALENDAR.count(to_ordinal(a))
-        return to_ordinal(b) - to_ordinal(a)
+        k = 1 if self.working else 0
+        return _day(b)[k] - _day(a)[k]
 
     def kind(self) -> str:
         return "a number of working days" if self.working else "a number of days"
 
     def noun(self) -> str:
         unit = "working days" if self.working else "days"
-        return f"the {unit} from {label(self.start.name)} to {label(self.end.name)}"
+        return f"the number of {unit} from {label(self.start.name)} to {label(self.end.name)}"
 
 
 @dataclass(frozen=True)
@@ -519,11 +524,12 @@ def _evaluator(node: Node) -> Predicate:
 # ----------------------------------------------------------------------------- describe and explain
 
 
-def _describe_value(term: Term | tuple[Const, ...]) -> str:
+def _describe_value(term: Term | tuple[Const, ...], quoted: bool = False) -> str:
+    """``quoted``: free text is shown in quotes, answers from a list of choices are not."""
     if isinstance(term, tuple):
-        return _or_list([c.text for c in term])
+        return _or_list([_describe_value(c, quoted) for c in term])
     if isinstance(term, Const):
-        return term.text
+        return term.shown() if quoted else term.text
     if isinstance(term, Field):
         return label(term.name)
     if isinstance(term, Span):
@@ -577,10 +583,13 @@ def _describe_compare(c: Compare) -> str:
                 return said
         if isinstance(right, Field):
             return f"{label(left.name)} {'is the same as' if c.op == 'eq' else 'differs from'} {label(right.name)}"
+        quoted = left.choices is None
         if isinstance(right, tuple) and c.op == "nin":
+            shown = [_describe_value(r, quoted) for r in right]
             if len(right) == 2:
-                return f"{label(left.name)} is neither {right[0].text} nor {right[1].text}"
-            return f"{label(left.name)} is not {_or_list([r.text for r in right])}"
+                return f"{label(left.name)} is neither {shown[0]} nor {shown[1]}"
+            return f"{label(left.name)} is not {_or_list(shown)}"
+        return f"{label(left.name)} {op.number_phrase} {_describe_value(right, quoted)}"
     return f"{_describe_value(left)} {op.number_phrase} {_describe_value(right)}"
 
 
@@ -594,15 +603,25 @@ def describe(node: Node, *, nested: bool = False) -> str:
         word, other = ("and", " or ") if isinstance(node, And) else ("or", " and ")
         parts = [describe(i, nested=True) for i in node.items]
         # "power is s60 or s47a, and ...": a comma keeps an inner 'or' from reading as the outer one
-        text = (f", {word} " if any(other in p for p in parts) else f" {word} ").join(parts)
+        loose = any(other in p for p, i in zip(parts, node.items, strict=True) if not isinstance(i, And | Or))
+        text = (f", {word} " if loose else f" {word} ").join(parts)
         return f"({text})" if nested else text
-    if isinstance(node, Not):
-        if isinstance(node.item, Presence) and not node.item.answered:
-            return f"{label(node.item.field.name)} was not blank"
-        return f"not ({describe(node.item)})"
     if isinstance(node, Presence):
-        return f"{label(node.field.name)} {'was answered' if node.answered else 'was blank'}"
+        return _describe_presence(node, True)
+    if isinstance(node, Not):
+        if isinstance(node.item, Presence):
+            return _describe_presence(node.item, False)
+        return f"not ({describe(node.item)})"
     return _describe_compare(node)
+
+
+def _describe_presence(node: Presence, holds: bool) -> str:
+    name = label(node.field.name)
+    if node.field.type is AnswerType.DATE:
+        return f"{name} has {'a' if holds == node.answered else 'no'} date"
+    if node.answered:
+        return f"{name} was {'' if holds else 'not '}answered"
+    return f"{name} was {'' if holds else 'not '}blank"
 
 
 def _observed(f: Field, case: Mapping[str, Any]) -> str:
@@ -673,7 +692,12 @@ def _symbolic(term: Term) -> str:
 def _explain_leaf(node: Compare | Presence, case: Mapping[str, Any], truth: bool) -> str:
     if isinstance(node, Presence):
         obs = _observed(node.field, case)
-        need = "an answer other than 'na'" if node.answered else "no answer"
+        if not node.answered:
+            need = "no answer"
+        elif node.field.is_text:
+            need = "an answer other than 'na'"
+        else:
+            need = "a date" if node.field.type is AnswerType.DATE else "an answer"
     else:
         left = node.left
         if isinstance(left, Span):
@@ -795,18 +819,25 @@ def _atom_parts(c: Compare) -> tuple[str, Source, Any]:
     return c.op, Diff(a, b), 0
 
 
-def durable_condition(node: Lowered) -> dict[str, Any]:
-    """The durable-rules JSON condition (the value of ``{"m": ...}``) for a lowered tree."""
+def _plain(atom: Atom) -> tuple[str, Any]:
+    return atom.source.key, atom.value
+
+
+def durable_condition(node: Lowered, encode: Callable[[Atom], tuple[str, Any]] = _plain) -> dict[str, Any]:
+    """The durable-rules JSON condition (the value of ``{"m": ...}``) for a lowered tree.
+
+    ``encode`` gives each atom's fact key and constant as the facts carry them (default: as they are).
+    """
     if isinstance(node, AllOf):
-        return {"$and": [durable_condition(i) for i in node.items]}
+        return {"$and": [durable_condition(i, encode) for i in node.items]}
     if isinstance(node, AnyOf):
-        return {"$or": [durable_condition(i) for i in node.items]}
-    key = node.source.key
+        return {"$or": [durable_condition(i, encode) for i in node.items]}
+    key, value = encode(node)
     if node.op == "ex":
         return {"$ex": {key: 1}}
     if node.op == "nex":
         return {"$nex": {key: 1}}
-    return OPERATORS[node.op].durable(key, node.value)
+    return OPERATORS[node.op].durable(key, value)
 
 
 def evaluate_lowered(node: Lowered, fact: Mapping[str, Any]) -> bool:
@@ -1048,7 +1079,7 @@ class _Compiler:
         ):
             return term
         raise self.fail(
-            f"'{self.snippet(node)}': the branches of 'a if condition else b' must be whole numbers"
+            f"{self.snippet(node)!r}: the branches of 'a if condition else b' must be whole numbers"
         )
 
     def name(self, name: str) -> Term:
