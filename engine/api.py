@@ -6,10 +6,14 @@ import csv
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from pathlib import Path
+from typing import ClassVar
 
+from engine import audit as audits
 from engine import db as dbm
+from engine import dry_run as dry_runs
+from engine import peel as peel_run
 from engine import registry, repository
 from engine.calibration import (
     CalibrationReport,
@@ -219,6 +223,12 @@ def submit(
 
 @dataclass(frozen=True)
 class AssessmentLine:
+    """One stored assessment as `qam assessments list` shows it; fields in COLUMNS order."""
+
+    COLUMNS: ClassVar[tuple[str, ...]] = (
+        "assessment", "rev", "case type", "case ref", "place", "team", "officer", "reviewer", "assessed on", "week",
+    )  # fmt: skip
+
     assessment_id: str
     revision: int
     case_type: str
@@ -229,6 +239,9 @@ class AssessmentLine:
     reviewer: str
     assessed_on: str
     week: str
+
+    def row(self) -> tuple[object, ...]:
+        return astuple(self)
 
 
 def list_assessments(
@@ -463,6 +476,45 @@ def weekly(
         )
 
 
+def peel(
+    settings: Settings,
+    date_from: dt.date,
+    date_to: dt.date,
+    *,
+    as_of: dt.date | None = None,
+    out: Path = DEFAULT_OUT_DIR,
+    compare_original: bool = False,
+    workers: int | None = None,
+    progress: peel_run.Progress | None = None,
+) -> peel_run.PeelResult:
+    """A PEEL self-assessment rerun: rescore the period under the rulesets published as of a day
+    (default: the latest published; the working tree is not read), analyse it and its quarters, and
+    write <out>/peel-<from>-<to>/.
+
+    Example: qam peel --from 2026-04-01 --to 2027-03-31 --as-of 2026-03-31 --compare-original
+    """
+    period = peel_run.period_of(date_from, date_to)
+    when = peel_run.end_of_day(as_of) if as_of else now()
+    command = f"qam peel --from {date_from.isoformat()} --to {date_to.isoformat()}"
+    command += f" --as-of {as_of.isoformat()}" if as_of else " --published"
+    command += " --compare-original" if compare_original else ""
+    with database_for(settings) as database:
+        context = _context(database, settings, draft=False, as_of=when)
+        return peel_run.run_peel(
+            database,
+            context,
+            period.start,
+            period.end,
+            out,
+            as_of=as_of,
+            compare_original=compare_original,
+            command=command,
+            now=now,
+            progress=progress,
+            workers=workers,
+        )
+
+
 @dataclass(frozen=True)
 class DemoResult:
     database_url: str
@@ -534,3 +586,59 @@ def _write_csv(path: Path, rows: list[dict[str, object]]) -> None:
         writer = csv.DictWriter(fh, fieldnames=columns, restval="")
         writer.writeheader()
         writer.writerows(rows)
+
+
+# --------------------------------------------------------------------------- run manifests, audits, dry runs
+
+
+def list_runs(settings: Settings) -> list[audits.RunSummary]:
+    """Every recorded run, most recently executed first. Example: qam runs list"""
+    with database_for(settings) as database:
+        return audits.list_runs(database)
+
+
+def show_run(settings: Settings, run: str) -> audits.RunDetail:
+    """One run's whole manifest and executions (id or unique prefix). Example: qam runs show 3f9a0c2d"""
+    with database_for(settings) as database:
+        return audits.show_run(database, run)
+
+
+def audit(settings: Settings, run: str) -> audits.AuditReport:
+    """Re-derive a run's outputs from the data as it stood then and compare them byte for byte.
+
+    Example: qam audit 3f9a0c2d
+    """
+    with database_for(settings) as database:
+        return audits.audit_run(
+            database, run, force=force(settings), forms=forms(settings), rulesets_dir=settings.rulesets_dir
+        )
+
+
+def dry_run(
+    settings: Settings,
+    *,
+    week: str | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    out: Path | None = None,
+) -> dry_runs.DryRunReport:
+    """Score a past week (or date range) under the working tree's rulesets and the published ones and
+    list what would change; only draft scores are stored. Example: qam rulesets dry-run --against 2026-W47
+    """
+    from engine.errors import UsageError
+    from engine.runs import Period
+
+    if week and (date_from or date_to):
+        raise UsageError("give either --against WEEK or --from DATE --to DATE, not both")
+    if week:
+        period = parse_week(week)
+    elif date_from and date_to:
+        if date_to < date_from:
+            raise UsageError(f"--to {date_to.isoformat()} is before --from {date_from.isoformat()}")
+        period = Period(date_from, date_to, f"{date_from.isoformat()}_{date_to.isoformat()}")
+    else:
+        raise UsageError("say which assessments to score: --against WEEK, or --from DATE and --to DATE")
+    with database_for(settings) as database:
+        published = _context(database, settings, draft=False, as_of=now())
+        draft = _context(database, settings, draft=True)
+        return dry_runs.dry_run(database, published, draft, period, now=now, out=out)

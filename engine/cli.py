@@ -14,7 +14,9 @@ from typing import Annotated
 import typer
 
 from engine import api
+from engine.audit import RUNS_COLUMNS, short, stamp
 from engine.config import Settings, load_settings
+from engine.dry_run import EXCEPTION_COLUMNS, FINDING_COLUMNS
 from engine.errors import EngineError, ExitCode
 from engine.pipeline import RunResult
 from engine.runs import parse_date
@@ -363,23 +365,7 @@ def assessments_list(
     """
     with user_errors():
         lines = api.list_assessments(_settings(ctx), place=place, case_type=case_type, week=week)
-    _print_table(
-        ("assessment", "rev", "case type", "case ref", "place", "team", "officer", "reviewer", "assessed on"),
-        [
-            (
-                a.assessment_id,
-                a.revision,
-                a.case_type,
-                a.case_ref,
-                a.place,
-                a.team,
-                a.officer,
-                a.reviewer,
-                a.assessed_on,
-            )
-            for a in lines
-        ],
-    )
+    _print_table(api.AssessmentLine.COLUMNS, [a.row() for a in lines])
     typer.echo(f"{len(lines)} assessment{'s' if len(lines) != 1 else ''}")
 
 
@@ -621,6 +607,74 @@ def weekly(
         raise typer.Exit(int(ExitCode.EXCEPTIONS_FOUND))
 
 
+@contextmanager
+def _progress_bar() -> Iterator[Callable[[str, int, int], None] | None]:
+    """A progress bar with ETA on a terminal (stderr); nothing at all when output is not a TTY."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("starting", total=None)
+        yield lambda what, done, total: bar.update(task, description=what, completed=done, total=total)
+
+
+@app.command()
+def peel(
+    ctx: typer.Context,
+    date_from: Annotated[str, typer.Option("--from", help="first day of the period, YYYY-MM-DD")],
+    date_to: Annotated[str, typer.Option("--to", help="last day of the period, YYYY-MM-DD")],
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="use the ruleset versions published by the end of this day (UTC)"),
+    ] = None,
+    published: Annotated[
+        bool, typer.Option("--published", help="use the latest published versions (the default)")
+    ] = False,
+    out: Annotated[Path, typer.Option("--out", help="output folder")] = Path("outputs"),
+    compare_original: Annotated[
+        bool,
+        typer.Option("--compare-original", help="compare with the scores first recorded, by ruleset change"),
+    ] = False,
+) -> None:
+    """PEEL self-assessment rerun: rescore every assessment of the period under the rulesets published
+    as of a day, find the exceptions of the period and of each quarter, and write peel.pdf (by PEEL
+    pillar and measure), exceptions.json, aggregates.csv, manifest.json (and compare.csv) to
+    <out>/peel-<from>-<to>/. Identical reruns write identical files.
+
+    Example: qam peel --from 2026-04-01 --to 2027-03-31 --as-of 2026-03-31 --compare-original
+    """
+    if as_of is not None and published:
+        raise typer.BadParameter("give --as-of DATE or --published, not both", param_hint="--as-of")
+    with user_errors():
+        start, end = parse_date(date_from, "--from"), parse_date(date_to, "--to")
+        day = parse_date(as_of, "--as-of") if as_of else None
+        with _progress_bar() as progress:
+            result = api.peel(
+                _settings(ctx),
+                start,
+                end,
+                as_of=day,
+                out=out,
+                compare_original=compare_original,
+                progress=progress,
+            )
+    run = result.run
+    counts = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in run.counts_by_kind().items())
+    quarters = "; ".join(f"{q.label}: {n}" for q, n in result.quarters)
+    typer.echo(
+        f"{run.period.label} (rulesets as of {as_of or 'latest published'}): {run.cases_reviewed} cases reviewed, "
+        f"{run.scored.total} newly scored; {len(run.exceptions)} exceptions ({counts}); by quarter {quarters}; "
+        f"{len(run.files)} files written to {run.folder} (run {run.run_id})"
+    )
+    if result.comparison is not None:
+        for line in result.comparison.lines():
+            typer.echo(line)
+
+
 @app.command()
 def demo(
     out: Annotated[Path, typer.Option("--out", help="output folder")] = Path("outputs"),
@@ -637,6 +691,153 @@ def demo(
         f"(source files in {result.data_folder})."
     )
     _print_run(result.run)
+
+
+# --------------------------------------------------------------------------- qam runs, audit, rulesets dry-run
+
+runs_app = typer.Typer(
+    help="Run manifests: what each weekly or PEEL run read and wrote.", no_args_is_help=True
+)
+app.add_typer(runs_app, name="runs")
+
+#: how many altered score outcomes `qam audit` lists before "... and N more"
+AUDIT_ROWS_SHOWN = 20
+
+
+@runs_app.command("list")
+def runs_list(ctx: typer.Context) -> None:
+    """List recorded runs, most recently executed first: id, kind, period, draft, rulesets, times.
+
+    Example: qam runs list
+    """
+    with user_errors():
+        found = api.list_runs(_settings(ctx))
+    if not found:
+        typer.echo("No runs recorded yet (`qam weekly --week 2026-W47` records one).")
+        return
+    _print_table(RUNS_COLUMNS, [r.to_table_row() for r in found])
+    typer.echo(f"{len(found)} run{'s' if len(found) != 1 else ''}")
+
+
+@runs_app.command("show")
+def runs_show(
+    ctx: typer.Context, run: Annotated[str, typer.Argument(help="run id, or a unique prefix of it")]
+) -> None:
+    """Show a run's whole manifest: command, arguments, engine version, ruleset versions and hashes,
+    force file hash, input and output file hashes, registry head, and every execution's times.
+
+    Example: qam runs show 3f9a0c2d
+    """
+    with user_errors():
+        detail = api.show_run(_settings(ctx), run)
+    for key, value in detail.metadata_rows():
+        typer.echo(f"{key}: {value}")
+    for columns, rows in (
+        (("ruleset", "version", "sha256"), detail.ruleset_rows()),
+        (("input", "sha256"), detail.input_rows()),
+        (("output file", "sha256"), detail.output_rows()),
+        (("execution started", "finished", "outputs matched"), detail.execution_rows()),
+    ):
+        typer.echo("")
+        _print_table(columns, rows)
+
+
+@app.command()
+def audit(
+    ctx: typer.Context, run: Annotated[str, typer.Argument(help="run id, or a unique prefix of it")]
+) -> None:
+    """Re-derive a run's outputs from the data as it stood at its first execution and the exact ruleset
+    versions it recorded, and compare them byte for byte with its manifest; also re-score the stored
+    answers and verify the registry. Writes nothing.
+
+    Exits 0 when everything matches, 4 when anything differs (a storage or report integrity failure).
+
+    Example: qam audit 3f9a0c2d
+    """
+    with user_errors():
+        report = api.audit(_settings(ctx), run)
+    draft = ", DRAFT" if report.draft else ""
+    typer.echo(
+        f"Audit of run {report.run_id} ({report.kind} {report.period}{draft}): re-derived from the data as it "
+        f"stood at {stamp(report.cutoff)}, the run's first execution."
+    )
+    _print_table(
+        ("input", "recorded", "re-read", "rows", "result"),
+        [
+            (i.name, short(i.recorded), short(i.reread), i.rows, "same" if i.ok else "DIFFERS")
+            for i in report.inputs
+        ],
+    )
+    typer.echo(report.changes_line())
+    typer.echo("")
+    _print_table(
+        ("output file", "recorded", "re-derived", "result"),
+        [(f.name, short(f.recorded), short(f.derived), f.status) for f in report.files],
+    )
+    typer.echo("")
+    typer.echo(report.scores_line())
+    if report.score_mismatches:
+        shown = report.score_mismatches[:AUDIT_ROWS_SHOWN]
+        _print_table(
+            ("assessment", "case ref", "ruleset", "criterion", "stored", "re-scored"),
+            [(m.assessment_id, m.case_ref, m.ruleset, m.criterion, m.stored, m.rescored) for m in shown],
+        )
+        if len(report.score_mismatches) > len(shown):
+            typer.echo(f"... and {len(report.score_mismatches) - len(shown)} more")
+    typer.echo(report.registry_line())
+    for d in report.registry_problems:
+        typer.echo(f"  {d}")
+    for note in report.notes:
+        typer.echo(f"Note: {note}")
+    typer.echo(report.summary)
+    if not report.ok:
+        raise typer.Exit(int(ExitCode.STORAGE))
+
+
+@rulesets_app.command("dry-run")
+def rulesets_dry_run(
+    ctx: typer.Context,
+    against: Annotated[str | None, typer.Option("--against", help="ISO week to score, e.g. 2026-W47")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="first day, YYYY-MM-DD")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="last day, YYYY-MM-DD")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="also write OUT/dry-run-<period>/changes.csv")
+    ] = None,
+) -> None:
+    """Before publishing: score a past week's assessments under the working tree's draft rulesets and
+    the published ones side by side, and list the findings (per criterion: pass -> fail, fail -> pass,
+    N/A changes, by place, example cases) and exceptions that would change. Only draft scores are
+    stored; no output is written without --out.
+
+    Example: qam rulesets dry-run --against 2026-W47
+    """
+    with user_errors():
+        report = api.dry_run(
+            _settings(ctx),
+            week=against,
+            date_from=parse_date(date_from, "--from") if date_from else None,
+            date_to=parse_date(date_to, "--to") if date_to else None,
+            out=out,
+        )
+    if not report.rulesets:
+        typer.echo(report.summary)
+        return
+    typer.echo(report.headline)
+    typer.echo("Rulesets that differ: " + "; ".join(r.text for r in report.rulesets))
+    typer.echo("")
+    if report.findings:
+        _print_table(FINDING_COLUMNS, [f.to_table_row() for f in report.findings])
+    else:
+        typer.echo("No finding would change.")
+    typer.echo("")
+    if report.exceptions:
+        _print_table(EXCEPTION_COLUMNS, [e.to_table_row() for e in report.exceptions])
+    else:
+        typer.echo("No exception would appear, disappear or change.")
+    typer.echo("")
+    typer.echo(report.summary)
+    if report.csv_path is not None:
+        typer.echo(f"Wrote {report.csv_path}")
 
 
 def run() -> None:  # pragma: no cover - console entry for `python -m engine`

@@ -6,13 +6,14 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import String, and_, case, func, insert, select, type_coerce, update
 from sqlalchemy.orm import Session, aliased
 
 from engine.db import Assessment, CaseScore, Database, Incident, Run, RunExecution
 from engine.errors import Location, Problem, SubmissionError
+from engine.submissions import ValidRow
 
 #: a second reference to the assessments table, for correlated subqueries over other revisions
 Assessment_ = aliased(Assessment)
@@ -21,25 +22,6 @@ Assessment_ = aliased(Assessment)
 _CHUNK = 5000
 
 COMMON_FIELDS = ("case_type", "case_ref", "place", "team", "officer", "reviewer", "assessed_on", "case_date")
-
-
-class SubmittedRow(Protocol):
-    """What submissions.validate_rows produces for one valid row."""
-
-    assessment_id: str
-    case_type: str
-    case_ref: str
-    place: str
-    team: str
-    officer: str
-    reviewer: str
-    assessed_on: dt.date
-    case_date: dt.date
-    answers: Mapping[str, Any]
-    raw: Mapping[str, Any]
-    source_file: str
-    source_row: int
-    content_hash: str
 
 
 @dataclass
@@ -68,7 +50,7 @@ def _show(value: Any) -> str:
     return repr(value)
 
 
-def _differences(stored: Assessment, row: SubmittedRow) -> list[str]:
+def _differences(stored: Assessment, row: ValidRow) -> list[str]:
     diffs = [
         f"{name}: stored {_show(getattr(stored, name))}, submitted {_show(getattr(row, name))}"
         for name in COMMON_FIELDS
@@ -94,7 +76,7 @@ def current_assessments(session: Session, assessment_ids: Iterable[str]) -> dict
 
 def store_assessments(
     session: Session,
-    rows: Sequence[SubmittedRow],
+    rows: Sequence[ValidRow],
     *,
     amend: bool,
     submitted_at: dt.datetime,
@@ -500,7 +482,7 @@ def current_at(cutoff: dt.datetime | None) -> Any:
     if cutoff is None:
         return Assessment.is_current.is_(True)
     newest = (
-        select(func.max(Assessment.revision))
+        select(func.max(Assessment_.revision))
         .where(Assessment.assessment_id == Assessment_.assessment_id, Assessment_.submitted_at <= cutoff)
         .correlate(Assessment)
         .scalar_subquery()
@@ -559,11 +541,14 @@ def changes_since(
     return InputChanges(int(added), int(total) - int(added), incidents)
 
 
-def assessment_answers(session: Session, pks: Sequence[int]) -> dict[int, dict[str, Any]]:
-    """The stored answers of these assessment revisions, by pk."""
-    out: dict[int, dict[str, Any]] = {}
+def assessment_answers(session: Session, pks: Sequence[int]) -> dict[int, tuple[str, dict[str, Any]]]:
+    """The assessment id and stored answers of these assessment revisions, by pk."""
+    out: dict[int, tuple[str, dict[str, Any]]] = {}
     for chunk in _chunks(sorted(set(pks))):
-        out.update(session.execute(select(Assessment.pk, Assessment.answers).where(Assessment.pk.in_(chunk))))
+        q = select(Assessment.pk, Assessment.assessment_id, Assessment.answers).where(
+            Assessment.pk.in_(chunk)
+        )
+        out.update((pk, (aid, answers)) for pk, aid, answers in session.execute(q))
     return out
 
 
