@@ -197,11 +197,13 @@ def gather(
     history_from: dt.date,
     period: Period,
     cutoff: dt.datetime | None = None,
+    with_incidents: bool = True,
 ) -> Gathered:
     """Outcome rows (one per assessment and criterion) and incidents from ``history_from`` to the
     period's end; the period's reviewed-case counts by place and case type. With ``cutoff``, the data
     as it stood then (assessment revisions current at that time, incidents loaded by then): how an
-    audit re-reads what a past run read."""
+    audit re-reads what a past run read. Without ``with_incidents`` the caller reads incidents itself
+    (a PEEL rerun frames them in chunks)."""
     division = {p.code: p.division for p in context.force.places}
     versions = {r.case_type or "": r.sha256 for r in context.assessment_rulesets}
     repeated = ("assessment_key", "case_ref", "case_type", "place", "division", "team", "officer", "reviewer",
@@ -231,11 +233,24 @@ def gather(
             )
         incidents = None
         incident_hashes: list[str] = []
-        if context.extract_rulesets:
-            start = dt.datetime.combine(history_from, dt.time())
-            end = dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time())
+        if context.extract_rulesets and with_incidents:
+            start, end = incident_window(history_from, period)
             incidents, incident_hashes = repository.incident_columns(session, start, end, cutoff=cutoff)
     return Gathered(cols, incidents, hashes, incident_hashes, dict(reviewed))
+
+
+def incident_window(history_from: dt.date, period: Period) -> tuple[dt.datetime, dt.datetime]:
+    """The received_at range [start, end) of the incidents a run reads."""
+    return dt.datetime.combine(history_from, dt.time()), dt.datetime.combine(
+        period.end + dt.timedelta(days=1), dt.time()
+    )
+
+
+def response_settings(context: RunContext) -> ResponseSettings | None:
+    """The response standards' settings (None when no extract ruleset is in force)."""
+    if not context.extract_rulesets:
+        return None
+    return ResponseSettings(**{k: v for k, v in context.extract_rulesets[0].settings.items()})
 
 
 def criteria_rows(context: RunContext) -> list[dict[str, Any]]:
@@ -291,17 +306,30 @@ class Prepared:
     response: ResponseSettings | None
 
 
-def prepare(context: RunContext, gathered: Gathered) -> Prepared:
-    """Frame the gathered outcome rows and incidents (the slow part of :func:`analyse`)."""
+def prepare(
+    context: RunContext, gathered: Gathered, *, release: bool = False, incidents: Any = None
+) -> Prepared:
+    """Frame the gathered outcome rows and incidents (the slow part of :func:`analyse`). With
+    ``release``, each set of gathered rows is emptied once framed (a year's rows are large; the
+    hashes and reviewed counts are kept). ``incidents``: an incidents frame already made."""
+    place_settings = {p.code: p.setting for p in context.force.places}
+    response = response_settings(context)
+    if (
+        incidents is None
+        and response is not None
+        and gathered.incidents
+        and gathered.incidents["incident_ref"]
+    ):
+        incidents = agg.incidents_frame(gathered.incidents, place_settings, response)
+    if incidents is None:
+        response = None
+    if release:
+        gathered.incidents = None
     outcomes = agg.outcomes_frame(
         gathered.outcome_columns, criteria_rows(context), context.catalogue.measures.values()
     )
-    place_settings = {p.code: p.setting for p in context.force.places}
-    response = None
-    incidents = None
-    if context.extract_rulesets and gathered.incidents and gathered.incidents["incident_ref"]:
-        response = ResponseSettings(**{k: v for k, v in context.extract_rulesets[0].settings.items()})
-        incidents = agg.incidents_frame(gathered.incidents, place_settings, response)
+    if release:
+        gathered.outcome_columns = {}
     return Prepared(outcomes, incidents, response)
 
 

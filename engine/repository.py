@@ -287,6 +287,20 @@ def incident_columns(
     Timestamps come back as the driver gives them without SQLAlchemy's per-value parsing (ISO text
     on SQLite, datetimes on PostgreSQL): the aggregation parses whole columns at once, which is what
     keeps a year of incidents fast to read."""
+    columns: dict[str, list[Any]] = {name: [] for name in INCIDENT_COLUMNS}
+    hashes: list[str] = []
+    for part, part_hashes in incident_chunks(session, start, end, cutoff=cutoff):
+        for name, values in part.items():
+            columns[name].extend(values)
+        hashes.extend(part_hashes)
+    return columns, hashes
+
+
+def incident_chunks(
+    session: Session, start: dt.datetime, end: dt.datetime, *, cutoff: dt.datetime | None = None
+) -> Iterator[tuple[dict[str, list[Any]], list[str]]]:
+    """incident_columns in chunks of _FETCH_ROWS rows, for a caller that frames a year's incidents
+    chunk by chunk instead of holding a million rows of text at once."""
     q = select(
         Incident.incident_ref,
         Incident.place,
@@ -301,14 +315,25 @@ def incident_columns(
         q = q.where(Incident.loaded_at <= cutoff)
     # the driver's own tuples: building 500k SQLAlchemy Row objects would take longer than the query
     result = session.connection().execute(q)
-    rows = result.cursor.fetchall() if result.cursor is not None else []
-    result.close()
-    columns = {
-        name: list(values) for name, values in zip(INCIDENT_COLUMNS, zip(*rows, strict=False), strict=False)
-    }
-    if not rows:
-        columns = {name: [] for name in INCIDENT_COLUMNS}
-    return columns, [r[7] for r in rows]
+    # one copy of each place code and channel, not one per row
+    shared: dict[Any, Any] = {}
+    try:
+        while result.cursor is not None and (chunk := result.cursor.fetchmany(_FETCH_ROWS)):
+            parts = list(zip(*chunk, strict=True))
+            yield (
+                {
+                    name: [shared.setdefault(v, v) for v in values] if name in _SHARED else list(values)
+                    for name, values in zip(INCIDENT_COLUMNS, parts, strict=False)
+                },
+                list(parts[7]),
+            )
+    finally:
+        result.close()
+
+
+#: incident rows fetched at a time, and the columns whose few distinct values are shared
+_FETCH_ROWS = 50_000
+_SHARED = ("place", "channel")
 
 
 # --------------------------------------------------------------------------- scoring and runs
@@ -598,3 +623,14 @@ def official_scores(session: Session, *, date_from: dt.date, date_to: dt.date) -
         .order_by(Assessment.pk, CaseScore.ruleset_id, CaseScore.scored_at, CaseScore.pk)
     )
     yield from (tuple(r) for r in session.execute(q))
+
+
+def count_incidents(session: Session, start: dt.datetime, end: dt.datetime) -> int:
+    """How many incidents were received in [start, end) (an index count: decides whether reading
+    them in a worker process pays)."""
+    q = (
+        select(func.count())
+        .select_from(Incident)
+        .where(Incident.received_at >= start, Incident.received_at < end)
+    )
+    return int(session.scalar(q) or 0)
