@@ -1,0 +1,731 @@
+"""PEEL self-assessment reruns (issue 8): rescore a period under the ruleset versions published at a
+date, aggregate and find exceptions for the period and each calendar quarter in it, compare with the
+scores first recorded, and write peel.pdf, exceptions.json, aggregates.csv, compare.csv and manifest.json.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import gc
+import hashlib
+import json
+import multiprocessing
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pandas.api.types import union_categoricals
+
+from engine import aggregate as agg
+from engine import registry, repository
+from engine.db import Database, open_database
+from engine.errors import UsageError
+from engine.exceptions import _spc_chart, write_exceptions_json
+from engine.measures import Measure
+from engine.models import ExceptionKind, PerformanceException, SpcChart
+from engine.pipeline import (
+    Gathered,
+    PeriodAnalysis,
+    Prepared,
+    RunContext,
+    RunResult,
+    analyse,
+    criteria_rows,
+    gather,
+    incident_window,
+    manifest_for,
+    prepare,
+    response_settings,
+    reviewed_count,
+    score_pending,
+)
+from engine.report_data import RulesetRef
+from engine.runs import Manifest, Period, write_outputs
+from engine.stats import xmr_chart
+
+KIND = "peel"
+#: read and frame incidents in a worker process from this many on (forking costs ~0.1 s)
+PARALLEL_INCIDENTS_FROM = 100_000
+#: a quarter's label, e.g. "2026-Q2" (calendar quarters: Q1 = January to March)
+QUARTER_LABEL = "{year}-Q{quarter}"
+COMPARE_COLUMNS = (
+    "ruleset",
+    "original_version",
+    "rerun_version",
+    "criterion",
+    "cause",
+    "place",
+    "assessment_id",
+    "case_ref",
+    "assessed_on",
+    "original_outcome",
+    "rerun_outcome",
+    "original_score",
+    "rerun_score",
+)
+
+#: progress(what is being done, steps done, steps in all): drives the CLI's progress bar
+Progress = Callable[[str, int, int], None]
+
+
+def label(start: dt.date, end: dt.date) -> str:
+    """The period label and output folder name: 'peel-2026-04-01-2027-03-31'."""
+    return f"peel-{start.isoformat()}-{end.isoformat()}"
+
+
+def period_of(start: dt.date, end: dt.date) -> Period:
+    """The whole rerun period; UsageError when it runs backwards."""
+    if end < start:
+        raise UsageError(f"--to {end.isoformat()} is before --from {start.isoformat()}")
+    return Period(start, end, label(start, end))
+
+
+def quarters(start: dt.date, end: dt.date) -> list[Period]:
+    """The calendar quarters that meet [start, end], each cut to it: 2026-04-15..2026-08-01 gives
+    2026-Q2 (04-15..06-30) and 2026-Q3 (07-01..08-01)."""
+    out: list[Period] = []
+    q_start = dt.date(start.year, 3 * ((start.month - 1) // 3) + 1, 1)
+    while q_start <= end:
+        next_start = dt.date(q_start.year + (q_start.month == 10), (q_start.month + 2) % 12 + 1, 1)
+        name = QUARTER_LABEL.format(year=q_start.year, quarter=(q_start.month - 1) // 3 + 1)
+        out.append(Period(max(q_start, start), min(next_start - dt.timedelta(days=1), end), name))
+        q_start = next_start
+    return out
+
+
+def end_of_day(day: dt.date) -> dt.datetime:
+    """--as-of DATE means the versions published by the end of that day, UTC."""
+    return dt.datetime.combine(day, dt.time.max, tzinfo=dt.UTC)
+
+
+# --------------------------------------------------------------------------- comparison with the original
+
+
+@dataclass(frozen=True)
+class ChangeSummary:
+    """How many findings one ruleset change moved, and where."""
+
+    ruleset: str
+    original_version: str
+    rerun_version: str
+    criterion: str
+    cause: str  # e.g. "SS01 changed (pass)", "settings changed (g1_minutes)"
+    findings: int
+    moves: tuple[tuple[str, int], ...]  # ("pass -> fail", 37), most first
+    places: tuple[tuple[str, int], ...]  # ("BLK", 5), most first
+
+    def text(self) -> str:
+        moves = ", ".join(f"{m} {n:,}" for m, n in self.moves)
+        places = ", ".join(f"{p} {n:,}" for p, n in self.places)
+        return (
+            f"{self.ruleset} {self.original_version} -> {self.rerun_version}, {self.cause}: "
+            f"{self.findings:,} finding{'s' if self.findings != 1 else ''} moved ({moves}) in {places}"
+        )
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Each assessment's first recorded score against the rerun's, attributed to ruleset changes.
+
+    "Original" is the earliest-stored official (non-draft) score of the assessment's current
+    revision under each ruleset: what the run that first scored it reported. An assessment first
+    scored by this rerun is its own original.
+    """
+
+    compared: int  # (assessment, ruleset) pairs with both an original and a rerun score
+    same_version: int  # ... whose original was under the rerun's version (nothing can move)
+    changed: int  # ... with at least one finding moved
+    moved: tuple[dict[str, str], ...]  # one row per moved finding, COMPARE_COLUMNS
+    summary: tuple[ChangeSummary, ...]
+
+    def lines(self) -> list[str]:
+        head = (
+            f"Compared with the scores first recorded: {self.compared:,} assessment scores, "
+            f"{self.compared - self.same_version:,} first recorded under other ruleset versions, "
+            f"{self.changed:,} with findings moved ({len(self.moved):,} findings)."
+        )
+        return [head, *(s.text() for s in self.summary)]
+
+
+def _score_text(score: float | None) -> str:
+    return "" if score is None else f"{score:.6f}"
+
+
+class _Causes:
+    """Which ruleset change explains a moved finding, from registry.diff (computed once per pair)."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self._diffs: dict[tuple[str, str, str], registry.RulesetDiff] = {}
+
+    def cause(self, ruleset: str, old: str, new: str, criterion: str) -> str:
+        key = (ruleset, old, new)
+        if key not in self._diffs:
+            self._diffs[key] = registry.diff(self._database, ruleset, old, new)
+        d = self._diffs[key]
+        for item in d.items:
+            if item.kind == "criterion" and item.id == criterion:
+                if item.change != "changed":
+                    return f"{criterion} {item.change}"
+                return f"{criterion} changed ({', '.join(f.field for f in item.fields)})"
+        settings = [i.id for i in d.items if i.kind == "setting"]
+        if settings:
+            return f"settings changed ({', '.join(settings)})"
+        if d.ruleset_fields:
+            return f"ruleset changed ({', '.join(f.field for f in d.ruleset_fields)})"
+        return "no recorded change to this criterion"
+
+
+def compare_with_original(
+    database: Database, context: RunContext, start: dt.date, end: dt.date
+) -> Comparison:
+    """Compare every assessment's first recorded official score with its score under the run's
+    ruleset versions (stored by score_pending beforehand), finding by finding."""
+    rerun = {r.id: r.sha256 for r in context.assessment_rulesets}
+    causes = _Causes(database)
+    compared = same = changed = 0
+    moved: list[dict[str, str]] = []
+    with database.session() as session:
+        rows = repository.official_scores(session, date_from=start, date_to=end)
+        groups: dict[tuple[int, str], list[tuple[Any, ...]]] = {}
+        for row in rows:
+            groups.setdefault((row[0], row[5]), []).append(row)
+    for (_, ruleset), scores in groups.items():
+        first = scores[0]
+        now_row = next((s for s in scores if s[7] == rerun.get(ruleset)), None)
+        if now_row is None:  # a ruleset not in force at --as-of, or an assessment outside it
+            continue
+        compared += 1
+        if first[7] == now_row[7]:
+            same += 1
+            continue
+        before, after = first[8], now_row[8]
+        differs = sorted(c for c in set(before) | set(after) if before.get(c) != after.get(c))
+        if differs:
+            changed += 1
+        for criterion in differs:
+            moved.append(
+                {
+                    "ruleset": ruleset,
+                    "original_version": first[6],
+                    "rerun_version": now_row[6],
+                    "criterion": criterion,
+                    "cause": causes.cause(ruleset, first[6], now_row[6], criterion),
+                    "place": first[3],
+                    "assessment_id": first[1],
+                    "case_ref": first[2],
+                    "assessed_on": str(first[4]),
+                    "original_outcome": before.get(criterion, "absent"),
+                    "rerun_outcome": after.get(criterion, "absent"),
+                    "original_score": _score_text(first[9]),
+                    "rerun_score": _score_text(now_row[9]),
+                }
+            )
+    moved.sort(key=lambda m: tuple(m[c] for c in COMPARE_COLUMNS))
+    return Comparison(compared, same, changed, tuple(moved), _summarise(moved))
+
+
+def _summarise(moved: Iterable[Mapping[str, str]]) -> tuple[ChangeSummary, ...]:
+    places: dict[tuple[str, ...], Counter[str]] = defaultdict(Counter)
+    moves: dict[tuple[str, ...], Counter[str]] = defaultdict(Counter)
+    for m in moved:
+        key = (m["ruleset"], m["original_version"], m["rerun_version"], m["criterion"], m["cause"])
+        places[key][m["place"]] += 1
+        moves[key][f"{m['original_outcome']} -> {m['rerun_outcome']}"] += 1
+
+    def most_first(counts: Counter[str]) -> tuple[tuple[str, int], ...]:
+        return tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    return tuple(
+        ChangeSummary(*key, sum(places[key].values()), most_first(moves[key]), most_first(places[key]))
+        for key in sorted(places)
+    )
+
+
+def write_compare_csv(comparison: Comparison, path: Path) -> None:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=COMPARE_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(comparison.moved)
+
+
+# --------------------------------------------------------------------------- the report's figures
+
+
+@dataclass(frozen=True)
+class Figure:
+    """Compliance for one period (or one place in it): n applicable findings, passes, Wilson 95%."""
+
+    label: str
+    n: int
+    passes: int
+    rate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    exceptions: int = 0
+
+
+@dataclass(frozen=True)
+class PlaceFigures:
+    code: str
+    name: str
+    period: Figure
+    quarters: tuple[Figure, ...]
+
+
+@dataclass(frozen=True)
+class CriterionFigure:
+    ruleset: str
+    criterion: str
+    text: str
+    minimum: float | None
+    figure: Figure
+
+
+@dataclass(frozen=True)
+class MeasureSection:
+    """One of the 12x12 measures in the PEEL report."""
+
+    measure: Measure
+    figures: tuple[Figure, ...]  # the whole period, then each quarter (force level)
+    places: tuple[PlaceFigures, ...]
+    criteria: tuple[CriterionFigure, ...]
+    chart: PerformanceException | None  # the force's weekly series, carried as briefings draw it
+    exceptions: tuple[PerformanceException, ...]  # the whole period's
+
+    @property
+    def has_data(self) -> bool:
+        return bool(self.figures and self.figures[0].n)
+
+
+@dataclass(frozen=True)
+class PillarSection:
+    pillar: str
+    description: str
+    measures: tuple[MeasureSection, ...]
+
+
+@dataclass(frozen=True)
+class PeelReport:
+    """Everything peel.pdf shows; pure data (peel_pdf renders it)."""
+
+    force_name: str
+    period: Period
+    quarters: tuple[Period, ...]
+    as_of: str  # "2026-03-31" or "latest published"
+    rulesets: tuple[RulesetRef, ...]
+    run_id: str
+    cases_reviewed: int
+    exception_counts: tuple[tuple[str, Mapping[str, int]], ...]  # (period label, kind -> count)
+    pillars: tuple[PillarSection, ...]
+    comparison: Comparison | None
+    draft: bool = False
+
+
+def _figure(row: Mapping[str, Any] | None, name: str, exceptions: int = 0) -> Figure:
+    if row is None or not row["n"]:
+        return Figure(name, 0, 0, None, None, None, exceptions)
+    return Figure(
+        name, int(row["n"]), int(row["passes"]), row["rate"], row["ci_low"], row["ci_high"], exceptions
+    )
+
+
+def _rows(table: Any, level: str, dimension: str) -> dict[tuple[str, str], dict[str, Any]]:
+    """(key, dimension key) -> aggregate row, for one level and dimension of a period's table."""
+    chosen = table[(table["level"] == level).to_numpy() & (table["dimension"] == dimension).to_numpy()]
+    return {(r["key"], r["dimension_key"]): r for r in agg.records(chosen.drop(columns=["cases"]))}
+
+
+def _counts(exceptions: Sequence[PerformanceException]) -> dict[str, int]:
+    got = Counter(e.kind.value for e in exceptions)
+    return {k.value: got.get(k.value, 0) for k in ExceptionKind}
+
+
+def _force_chart(
+    measure: Measure, series: Sequence[tuple[int, int]], weeks: Sequence[str], standard: float | None
+) -> PerformanceException | None:
+    """The XmR chart of the force's weekly compliance with a measure over the period's weeks."""
+    first = next((i for i, (n, _) in enumerate(series) if n), None)
+    if first is None or sum(1 for n, _ in series if n) < 2:
+        return None
+    series, weeks = series[first:], weeks[first:]
+    ns = [n for n, _ in series]
+    values = [p / n if n else None for n, p in series]
+    chart: SpcChart = _spc_chart(xmr_chart(values, direction=measure.direction), weeks, ns, standard)
+    n, passes = sum(ns), sum(p for _, p in series)
+    # charts.spc_chart draws an exception's chart; this carrier holds the force's series the same way
+    return PerformanceException(
+        place="FORCE", priority=measure.priority, measure=measure.id, peel=measure.peel,
+        iserve=measure.iserve, ruleset="", criterion="", kind=ExceptionKind.SPECIAL_CAUSE, reason="",
+        n=n, passed=passes, rate=passes / n, ci_low=None, ci_high=None, standard=standard, cases=(),
+        criterion_text=measure.name, chart=chart,
+    )  # fmt: skip
+
+
+def build_report(
+    context: RunContext,
+    prepared: Prepared,
+    whole: tuple[Period, PeriodAnalysis],
+    parts: Sequence[tuple[Period, PeriodAnalysis]],
+    *,
+    as_of: dt.date | None,
+    run_id: str,
+    cases_reviewed: int,
+    comparison: Comparison | None,
+) -> PeelReport:
+    """The report's figures: per PEEL pillar, per measure, force and places, period and quarters."""
+    period, analysis = whole
+    crit_rows = criteria_rows(context)
+    tables = [analysis.table] + [a.table for _, a in parts]
+    force_measure = [_rows(t, "force", "measure") for t in tables]
+    place_measure = [_rows(t, "place", "measure") for t in tables]
+    force_criterion = _rows(analysis.table, "force", "criterion")
+    labels = [period.label] + [p.label for p, _ in parts]
+    exceptions = [analysis.findings.exceptions] + [a.findings.exceptions for _, a in parts]
+    weeks = agg.week_range(agg.week_label(period.start), agg.week_label(period.end))
+    weekly: dict[str, list[tuple[int, int]]] = {}
+    for (_, m), series in agg.measure_weekly_series(
+        agg.in_period(prepared.outcomes, period.start, period.end), weeks
+    ).items():
+        total = weekly.setdefault(m, [(0, 0)] * len(weeks))
+        weekly[m] = [(a + n, b + p) for (a, b), (n, p) in zip(total, series, strict=True)]
+    places = {p.code: p.name for p in context.force.places}
+
+    def section(m: Measure) -> MeasureSection:
+        figures = tuple(
+            _figure(rows.get(("FORCE", m.id)), name, sum(1 for e in found if e.measure == m.id))
+            for rows, name, found in zip(force_measure, labels, exceptions, strict=True)
+        )
+        per_place = tuple(
+            PlaceFigures(
+                code,
+                places.get(code, code),
+                _figure(place_measure[0].get((code, m.id)), period.label),
+                tuple(
+                    _figure(rows.get((code, m.id)), name)
+                    for rows, name in zip(place_measure[1:], labels[1:], strict=True)
+                ),
+            )
+            for code in sorted({k for k, mid in place_measure[0] if mid == m.id})
+            if place_measure[0][(code, m.id)]["n"]
+        )
+        own = [c for c in crit_rows if c["measure"] == m.id]
+        minima = {c["minimum"] for c in own}
+        standard = minima.pop() if len(minima) == 1 else None
+        criteria = tuple(
+            CriterionFigure(
+                c["ruleset"],
+                c["criterion"],
+                c["text"],
+                c["minimum"],
+                _figure(force_criterion.get(("FORCE", c["criterion"])), period.label),
+            )  # fmt: skip
+            for c in sorted(own, key=lambda c: (c["ruleset"], c["criterion"]))
+        )
+        chart = _force_chart(m, weekly[m.id], weeks, standard) if m.id in weekly else None
+        mine = tuple(e for e in analysis.findings.exceptions if e.measure == m.id)
+        return MeasureSection(m, figures, per_place, criteria, chart, mine)
+
+    catalogue = context.catalogue
+    pillars = tuple(
+        PillarSection(
+            pillar,
+            description,
+            tuple(section(m) for m in catalogue.measures.values() if m.peel == pillar),
+        )
+        for pillar, description in catalogue.peel_pillars.items()
+    )
+    return PeelReport(
+        force_name=context.force.name,
+        period=period,
+        quarters=tuple(p for p, _ in parts),
+        as_of=as_of.isoformat() if as_of else "latest published",
+        rulesets=tuple(RulesetRef(r["id"], r["version"], r["sha256"]) for r in context.refs()),
+        run_id=run_id,
+        cases_reviewed=cases_reviewed,
+        exception_counts=tuple((lab, _counts(found)) for lab, found in zip(labels, exceptions, strict=True)),
+        pillars=pillars,
+        comparison=comparison,
+        draft=context.draft,
+    )
+
+
+# --------------------------------------------------------------------------- the run
+
+
+@dataclass(frozen=True)
+class PeelResult:
+    """What `qam peel` did and wrote."""
+
+    run: RunResult
+    quarters: tuple[tuple[Period, int], ...]  # each quarter and its number of exceptions
+    comparison: Comparison | None
+    as_of: dt.date | None
+
+
+def _write_tables(whole: Any, quarter_tables: Sequence[Any], folder: Path) -> None:
+    """aggregates.csv (and aggregates.parquet when pyarrow is installed): the period at every level,
+    then each quarter at force, division and place level (a quarter's team and officer cells are
+    too thin to read, and would make the file five times as long)."""
+    import pandas as pd  # one concat; the tables themselves are aggregate.py's
+
+    coarse = [t[t["level"].isin(agg.FULL_COVERAGE_LEVELS).to_numpy()] for t in quarter_tables]
+    combined = pd.concat([whole, *coarse], ignore_index=True)
+    agg.write_aggregates_csv(combined, folder / "aggregates.csv")
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return
+    parquet = combined.copy()
+    parquet["cases"] = [list(c) for c in parquet["cases"]]
+    parquet.to_parquet(folder / "aggregates.parquet", index=False)
+
+
+def run_peel(
+    database: Database,
+    context: RunContext,
+    start: dt.date,
+    end: dt.date,
+    out: Path,
+    *,
+    as_of: dt.date | None,
+    compare_original: bool,
+    command: str,
+    now: Callable[[], dt.datetime],
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> PeelResult:
+    """Rescore, gather, analyse the period and its quarters, compare, write, record: one PEEL rerun.
+
+    Scores already stored under a version's exact sha256 are reused; new ones are stored a ruleset
+    per transaction before anything is read, so an interrupted rerun leaves complete scores only,
+    and no output folder (write_outputs). History for SPC is the period's own weeks.
+    """
+    # millions of short-lived rows and tuples: the cyclic collector would rescan them all again and
+    # again (a third of the run's time at a force's year); they hold no cycles, so pause it
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _run(database, context, start, end, out, as_of=as_of, compare_original=compare_original,
+                    command=command, now=now, progress=progress, workers=workers)  # fmt: skip
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _run(
+    database: Database,
+    context: RunContext,
+    start: dt.date,
+    end: dt.date,
+    out: Path,
+    *,
+    as_of: dt.date | None,
+    compare_original: bool,
+    command: str,
+    now: Callable[[], dt.datetime],
+    progress: Progress | None,
+    workers: int | None,
+) -> PeelResult:
+    period = period_of(start, end)
+    parts_periods = quarters(start, end)
+    steps = len(context.assessment_rulesets) + 4 + len(parts_periods) + int(compare_original)
+    done = 0
+
+    def advance(what: str) -> None:
+        """Report a finished step (what it did) and count it."""
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(what, done, steps)
+
+    if progress is not None:
+        progress("scoring", 0, steps)
+    started = now()
+    scored = score_pending(
+        database,
+        context,
+        until=end,
+        since=start,
+        scored_at=started,
+        workers=workers,
+        progress=lambda ruleset_id, n: advance(f"scored {n:,} under {ruleset_id}"),
+    )
+    gathered, incidents = _read(database, context, period)
+    advance(
+        f"read {len(gathered.assessment_hashes):,} scores and {len(gathered.incident_hashes):,} incidents"
+    )
+    prepared = prepare(context, gathered, release=True, incidents=incidents)
+    advance("framed the outcomes")
+    whole = analyse(context, gathered, period, prepared=prepared)
+    advance(f"analysed {period.label}")
+    parts = []
+    for q in parts_periods:
+        parts.append((q, analyse(context, gathered, q, prepared=prepared)))
+        advance(f"analysed {q.label}")
+    comparison = None
+    if compare_original:
+        comparison = compare_with_original(database, context, start, end)
+        advance(f"compared: {len(comparison.moved):,} findings moved")
+    arguments = {
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "as_of": as_of.isoformat() if as_of else None,
+        "compare_original": compare_original,
+    }
+    manifest = manifest_for(context, gathered, kind=KIND, command=command, arguments=arguments)
+    report = build_report(
+        context,
+        prepared,
+        (period, whole),
+        parts,
+        as_of=as_of,
+        run_id=manifest.run_id,
+        cases_reviewed=reviewed_count(gathered.reviewed),
+        comparison=comparison,
+    )
+    document = _document(manifest, context, period, parts_periods, as_of)
+    hashes = write_outputs(
+        out / period.label,
+        lambda folder: _build(folder, context, manifest, document, period, whole, parts, report),
+    )
+    manifest.outputs = hashes
+    document["outputs"] = dict(sorted(hashes.items()))
+    with database.session() as session:
+        repository.record_run(
+            session,
+            run_id=manifest.run_id,
+            kind=KIND,
+            command=command,
+            arguments=arguments,
+            engine_version=manifest.engine,
+            draft=context.draft,
+            manifest=document,
+            started_at=started,
+            finished_at=now(),
+        )
+    advance(f"wrote {len(hashes)} files")
+    result = RunResult(
+        run_id=manifest.run_id,
+        folder=out / period.label,
+        period=period,
+        scored=scored,
+        exceptions=tuple(whole.findings.exceptions),
+        files=hashes,
+        places_briefed=(),
+        cases_reviewed=reviewed_count(gathered.reviewed),
+        draft=context.draft,
+    )
+    return PeelResult(result, tuple((q, len(a.findings.exceptions)) for q, a in parts), comparison, as_of)
+
+
+def _read(database: Database, context: RunContext, period: Period) -> tuple[Gathered, Any]:
+    """Gather the period's scores, and its incidents framed chunk by chunk (a year's million
+    incidents never held as rows of text at once); from PARALLEL_INCIDENTS_FROM on, the incidents
+    are read and framed in a worker process meanwhile, on the other core."""
+    response = response_settings(context)
+    if response is None:
+        return gather(database, context, history_from=period.start, period=period), None
+    window = incident_window(period.start, period)
+    places = {p.code: p.setting for p in context.force.places}
+    with database.session() as session:
+        many = repository.count_incidents(session, *window) >= PARALLEL_INCIDENTS_FROM
+    if not many:
+        gathered = gather(database, context, history_from=period.start, period=period, with_incidents=False)
+        with database.session() as session:
+            incidents, gathered.incident_hashes = _framed_incidents(session, window, places, response)
+        return gathered, incidents
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+        job = pool.submit(_framed_incidents_job, database.url, window, places, response)
+        gathered = gather(database, context, history_from=period.start, period=period, with_incidents=False)
+        incidents, gathered.incident_hashes = job.result()
+    return gathered, incidents
+
+
+def _framed_incidents(
+    session: Any, window: tuple[dt.datetime, dt.datetime], places: Mapping[str, str], response: Any
+) -> tuple[Any, list[str]]:
+    """(incidents frame or None, content hashes), framing each chunk as it is read."""
+    import pandas as pd  # the frames are aggregate.py's; this only joins them
+
+    frames, hashes = [], []
+    for columns, part_hashes in repository.incident_chunks(session, *window):
+        frames.append(agg.incidents_frame(columns, places, response))
+        hashes += part_hashes
+    if not frames:
+        return None, hashes
+    frame = pd.concat(frames, ignore_index=True)
+    for column in ("place", "week"):  # as one framing of all rows would categorise them: sorted
+        frame[column] = union_categoricals([f[column] for f in frames], sort_categories=True)
+    return frame, hashes
+
+
+def _framed_incidents_job(
+    url: str, window: tuple[dt.datetime, dt.datetime], places: Mapping[str, str], response: Any
+) -> tuple[Any, list[str]]:
+    """_framed_incidents in a worker process, on a connection of its own."""
+    database = open_database(url)
+    try:
+        with database.session() as session:
+            return _framed_incidents(session, window, places, response)
+    finally:
+        database.close()
+
+
+def _document(
+    manifest: Manifest, context: RunContext, period: Period, parts: Sequence[Period], as_of: dt.date | None
+) -> dict[str, Any]:
+    document = manifest.to_json()
+    document["registry_head"] = context.registry_head
+    document["period"] = period.to_json()
+    document["quarters"] = [q.to_json() for q in parts]
+    document["as_of"] = end_of_day(as_of).isoformat() if as_of else None
+    return document
+
+
+def _build(
+    folder: Path,
+    context: RunContext,
+    manifest: Manifest,
+    document: dict[str, Any],
+    period: Period,
+    whole: PeriodAnalysis,
+    parts: Sequence[tuple[Period, PeriodAnalysis]],
+    report: PeelReport,
+) -> None:
+    from engine.peel_pdf import peel_pdf  # reportlab loads only when a report is written
+
+    refs = [(r["id"], r["version"], r["sha256"]) for r in context.refs()]
+    for p, a in [(period, whole), *parts]:
+        name = "exceptions.json" if p is period else f"exceptions-{p.label}.json"
+        write_exceptions_json(
+            p.start, p.end, p.label, refs, a.findings.exceptions, folder / name, run_id=manifest.run_id
+        )
+    _write_tables(whole.table, [a.table for _, a in parts], folder)
+    if report.comparison is not None:
+        write_compare_csv(report.comparison, folder / "compare.csv")
+    (folder / "peel.pdf").write_bytes(peel_pdf(report).data)
+    outputs = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+    (folder / "manifest.json").write_text(
+        json.dumps({**document, "outputs": outputs}, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )
+
+
+__all__ = [
+    "COMPARE_COLUMNS",
+    "KIND",
+    "ChangeSummary",
+    "Comparison",
+    "PeelReport",
+    "PeelResult",
+    "compare_with_original",
+    "end_of_day",
+    "label",
+    "quarters",
+    "run_peel",
+]
