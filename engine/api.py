@@ -6,7 +6,7 @@ import csv
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import astuple, dataclass
+from dataclasses import astuple, dataclass, replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -31,7 +31,7 @@ from engine.forms import Form, load_forms
 from engine.models import FieldSpec
 from engine.pipeline import RunContext, RunResult, ScoreSummary, run_context, run_period, score_pending
 from engine.rulesets import Ruleset, validate_rulesets
-from engine.runs import parse_week, week_label
+from engine.runs import Manifest, hash_inputs, parse_week, week_label
 from engine.sampling import SampleResult, draw_sample
 from engine.submissions import load_submission_files
 from engine.templates import write_template
@@ -441,7 +441,58 @@ def score(settings: Settings, *, since: dt.date | None = None, draft: bool = Fal
     with draft); already-scored assessments are left as they are. Example: qam score"""
     with database_for(settings) as database:
         context = _context(database, settings, draft=draft)
-        return score_pending(database, context, until=dt.date.max, since=since, scored_at=now())
+        started = now()
+        summary = score_pending(database, context, until=dt.date.max, since=since, scored_at=started)
+        if summary.total:
+            run_id = _record_scoring_run(database, context, summary, since=since, started=started)
+            summary = replace(summary, run_id=run_id)
+        return summary
+
+
+def _record_scoring_run(
+    database: dbm.Database,
+    context: RunContext,
+    summary: ScoreSummary,
+    *,
+    since: dt.date | None,
+    started: dt.datetime,
+) -> str:
+    """A scoring run's manifest: which assessments (by content hash) were scored under which versions."""
+    arguments = {"since": since.isoformat() if since else None, "draft": context.draft}
+    command = (
+        "qam score"
+        + (f" --since {since.isoformat()}" if since else "")
+        + (" --draft" if context.draft else "")
+    )
+    with database.session() as session:
+        hashes = repository.content_hashes(session, summary.keys)
+        manifest = Manifest(
+            kind="score",
+            command=command,
+            arguments=arguments,
+            rulesets=context.refs(),
+            force_sha256=context.force.sha256,
+            inputs={"assessments": hash_inputs(hashes)},
+            draft=context.draft,
+        )
+        document = {
+            **manifest.to_json(),
+            "registry_head": context.registry_head,
+            "scored": dict(summary.scored),
+        }
+        repository.record_run(
+            session,
+            run_id=manifest.run_id,
+            kind="score",
+            command=command,
+            arguments=arguments,
+            engine_version=manifest.engine,
+            draft=context.draft,
+            manifest=document,
+            started_at=started,
+            finished_at=now(),
+        )
+    return manifest.run_id
 
 
 def weekly(

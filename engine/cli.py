@@ -557,7 +557,8 @@ def score(
         )
     for ruleset_id, n in sorted(summary.scored.items()):
         typer.echo(f"{ruleset_id}: {n} scored")
-    typer.echo(f"{summary.total} assessments scored{' (DRAFT rulesets)' if draft else ''}.")
+    recorded = f" (run {summary.run_id})" if summary.run_id else ""
+    typer.echo(f"{summary.total} assessments scored{' with DRAFT rulesets' if draft else ''}{recorded}.")
 
 
 @contextmanager

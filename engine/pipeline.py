@@ -113,6 +113,10 @@ class ScoreSummary:
     """How many assessments a run scored, by ruleset."""
 
     scored: Mapping[str, int]
+    #: the assessment keys scored, in order
+    keys: tuple[int, ...] = ()
+    #: the recorded scoring run, when a `qam score` run scored anything
+    run_id: str = ""
 
     @property
     def total(self) -> int:
@@ -135,6 +139,7 @@ def score_pending(
     stored in one transaction, so an interrupted run leaves none half-stored. ``progress(ruleset
     id, n)`` is called after each ruleset with how many it scored."""
     counts: dict[str, int] = {}
+    keys: list[int] = []
     for ruleset in context.assessment_rulesets:
         with database.session() as session:
             pending = repository.pending_assessments(
@@ -174,9 +179,10 @@ def score_pending(
                 )
             del by_key
             counts[ruleset.id] = repository.store_scores(session, rows)
+            keys.extend(pk for pk, _answers in pending)
             if progress is not None:
                 progress(ruleset.id, counts[ruleset.id])
-    return ScoreSummary(counts)
+    return ScoreSummary(counts, tuple(keys))
 
 
 @dataclass

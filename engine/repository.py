@@ -634,3 +634,11 @@ def count_incidents(session: Session, start: dt.datetime, end: dt.datetime) -> i
         .where(Incident.received_at >= start, Incident.received_at < end)
     )
     return int(session.scalar(q) or 0)
+
+
+def content_hashes(session: Session, pks: Sequence[int]) -> list[str]:
+    """The content hashes of these assessment revisions."""
+    out: list[str] = []
+    for chunk in _chunks(list(pks)):
+        out.extend(session.scalars(select(Assessment.content_hash).where(Assessment.pk.in_(chunk))))
+    return out

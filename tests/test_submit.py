@@ -100,3 +100,15 @@ def test_cli_submit_summary_and_error_exit(ready: Settings, tmp_path: Path) -> N
     assert result.exit_code == 3
     assert result.stderr.startswith("Error: nothing stored: 1 problem in 1 file")
     assert "Traceback" not in result.output
+
+
+def test_scoring_is_idempotent_and_recorded_as_a_run(ready: Settings, tmp_path: Path) -> None:
+    api.publish_rulesets(ready, author="test", note="initial")
+    api.submit(ready, [write_csv(tmp_path / "week.csv", [ss(1), ss(2, grounds_recorded="no")])])
+    first = api.score(ready)
+    assert first.scored["stop-search-legitimacy"] == 2
+    assert first.run_id
+    again = api.score(ready)
+    assert again.total == 0 and again.run_id == ""
+    runs = api.list_runs(ready)
+    assert [r.run_id for r in runs] == [first.run_id]
