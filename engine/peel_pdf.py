@@ -163,7 +163,7 @@ def _measure(r: PeelReport, s: MeasureSection) -> list[Flowable]:
             ]
             for c in s.criteria
         ]
-        out += [Spacer(1, 6), _table(rows, (0.22, 0.38, 0.1, 0.08, 0.13, 0.09))]
+        out += [Spacer(1, 6), _table(rows, (0.22, 0.35, 0.1, 0.08, 0.13, 0.12))]
     if s.chart is not None and s.chart.chart is not None:
         out += [
             Spacer(1, 6),

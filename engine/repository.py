@@ -313,12 +313,21 @@ def incident_chunks(
     ).where(Incident.received_at >= start, Incident.received_at < end)
     if cutoff is not None:
         q = q.where(Incident.loaded_at <= cutoff)
-    # the driver's own tuples: building 500k SQLAlchemy Row objects would take longer than the query
-    result = session.connection().execute(q)
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        # the driver's own tuples (SQLite streams them): building a million SQLAlchemy Row objects
+        # would take longer than the query
+        result = connection.execute(q)
+        cursor = result.cursor
+        chunks: Iterator[Sequence[Any]] = iter(lambda: cursor.fetchmany(_FETCH_ROWS) if cursor else [], [])
+    else:
+        # a server-side cursor: psycopg's client would otherwise buffer every row at once
+        result = connection.execution_options(stream_results=True, yield_per=_FETCH_ROWS).execute(q)
+        chunks = result.partitions()
     # one copy of each place code and channel, not one per row
     shared: dict[Any, Any] = {}
     try:
-        while result.cursor is not None and (chunk := result.cursor.fetchmany(_FETCH_ROWS)):
+        for chunk in chunks:
             parts = list(zip(*chunk, strict=True))
             yield (
                 {

@@ -22,8 +22,10 @@ from engine import db as dbm
 from engine import peel as peel_run
 from engine.cli import app
 from engine.config import DEFAULT_FORCE_FILE, DEFAULT_FORMS_DIR, DEFAULT_RULESETS_DIR, Settings
-from engine.db import Assessment, CaseScore
+from engine.db import Assessment, CaseScore, Incident
+from engine.demo_incidents import generate_incidents, incidents_csv
 from engine.factories import build_row
+from engine.runs import hash_inputs
 
 T1 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)  # v1.0.0 of every ruleset published
 T2 = dt.datetime(2026, 9, 1, 9, 0, tzinfo=dt.UTC)  # stop-search-legitimacy 1.1.0: SS03 stricter
@@ -115,6 +117,11 @@ def _prepare(settings: Settings, tmp: Path, *, score_original: bool) -> Settings
     api.init_database(settings)
     _publish(settings, T1, "first publication")
     api.submit(settings, [_write(tmp / "qa.csv", ROWS)])
+    places = api.force(settings).places
+    mondays = [dt.date(2026, 4, 6) + dt.timedelta(weeks=w) for w in range(21)]
+    incidents = tmp / "incidents.csv"
+    incidents.write_text(incidents_csv(list(generate_incidents(places, mondays, per_week=36, seed=5))))
+    assert api.load_incidents_extract(settings, incidents).new == 21 * 36
     if score_original:
         assert api.score(settings).total == N_SEARCHES + 1
     _change_ss03(settings)
@@ -297,6 +304,21 @@ def test_ctrl_c_leaves_no_folder_and_only_whole_rulesets_scored(
         api.peel(peel_db, START, END, out=tmp_path / "out")
     assert list((tmp_path / "out").iterdir()) == []  # no output folder, no temporary folder
     assert len(_outcomes(peel_db, "1.1.0")) == N_SEARCHES  # whole rulesets were stored
+
+
+def test_incidents_framed_in_a_worker_process_give_the_same_files(
+    peel_db: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = api.peel(peel_db, START, END, as_of=AFTER, out=tmp_path / "whole")
+    monkeypatch.setattr(repository, "_FETCH_ROWS", 100)  # 756 incidents framed in 8 chunks
+    alone = api.peel(peel_db, START, END, as_of=AFTER, out=tmp_path / "alone")
+    monkeypatch.setattr(peel_run, "PARALLEL_INCIDENTS_FROM", 1)
+    both = api.peel(peel_db, START, END, as_of=AFTER, out=tmp_path / "both", workers=2)
+    assert _files(whole.run.folder) == _files(alone.run.folder) == _files(both.run.folder)
+    manifest = json.loads((both.run.folder / "manifest.json").read_text(encoding="utf-8"))
+    with api.database_for(peel_db) as database, database.session() as session:
+        every = list(session.scalars(select(Incident.content_hash)))
+    assert len(every) == 21 * 36 and manifest["inputs"]["incidents"] == hash_inputs(every)  # none lost
 
 
 def test_quarters_are_calendar_quarters_cut_to_the_period() -> None:

@@ -1,0 +1,232 @@
+"""A PEEL rerun at force scale (issue 8): a year of 100,000 assessments and 1,000,000 incidents read
+from the database, rescored, aggregated by period and quarter, compared and reported.
+
+Goal: <= 10 s wall and < 1 GB peak on the 2-core box. The data set is built once (bulk inserts, not
+the CLI) into a file database kept under /tmp and reused; each measurement runs in a fresh process.
+
+    python benchmarks/bench_peel.py                      # SQLite, build if missing, then time
+    python benchmarks/bench_peel.py --database postgresql://postgres@127.0.0.1:5432/test
+    python benchmarks/bench_peel.py --profile            # cProfile of one cold run, top 25 by cumulative
+
+"cold": no score stored under the rulesets, so every assessment is rescored (and stored);
+"warm": the same rerun again, reusing the stored scores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+DEFAULT_DB = "sqlite:////tmp/qam_peel_bench.db"
+FIRST_MONDAY = dt.date(2026, 3, 30)
+WEEKS = 52
+ASSESSMENTS_PER_WEEK = 1923  # 32 per place and case type: 99,840 in the year
+INCIDENTS_PER_WEEK = 19231  # 1,000,012 in the year
+START, END = dt.date(2026, 4, 1), dt.date(2027, 3, 31)
+SUBMITTED_AT = dt.datetime(2027, 4, 1, 9, tzinfo=dt.UTC)
+PUBLISHED_AT = dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC)
+
+
+def _settings(url: str):  # type: ignore[no-untyped-def]
+    from engine.config import DEFAULT_FORCE_FILE, DEFAULT_FORMS_DIR, DEFAULT_RULESETS_DIR, Settings
+
+    return Settings(
+        database_url=url,
+        force_file=DEFAULT_FORCE_FILE,
+        rulesets_dir=DEFAULT_RULESETS_DIR,
+        forms_dir=DEFAULT_FORMS_DIR,
+    )
+
+
+def build(url: str) -> None:
+    """Generate the year and bulk-insert it (once)."""
+    from sqlalchemy import insert
+
+    from engine import api, registry
+    from engine.db import Assessment, Incident
+    from engine.demo import DemoPlan, generate_assessments
+    from engine.demo_incidents import generate_incidents
+    from engine.extracts import content_hash as incident_hash
+    from engine.submissions import RawRow, validate_rows
+
+    settings = _settings(url)
+    api.init_database(settings)
+    the_force = api.force(settings)
+    t = time.perf_counter()
+    with api.database_for(settings) as database:
+        registry.publish(
+            database,
+            settings.rulesets_dir,
+            api.fields_by_case_type(settings),
+            author="bench",
+            note="benchmark",
+            now=PUBLISHED_AT,
+        )
+        weeks = tuple(FIRST_MONDAY + dt.timedelta(weeks=w) for w in range(WEEKS))
+        plan = DemoPlan(weeks, per_week=ASSESSMENTS_PER_WEEK)
+        raw = [
+            RawRow("bench.csv", i + 2, {k: str(v) for k, v in row.items()})
+            for i, row in enumerate(generate_assessments(the_force.places, plan))
+        ]
+        valid, problems = validate_rows(raw, api.forms(settings), the_force.place_codes)
+        assert not problems, problems[:3]
+        print(f"generated and validated {len(valid):,} assessments in {time.perf_counter() - t:.1f} s")
+        t = time.perf_counter()
+        with database.session() as session:
+            for i in range(0, len(valid), 5000):
+                session.execute(
+                    insert(Assessment),
+                    [
+                        {
+                            "assessment_id": r.assessment_id,
+                            "revision": 1,
+                            "is_current": True,
+                            "case_type": r.case_type,
+                            "case_ref": r.case_ref,
+                            "place": r.place,
+                            "team": r.team,
+                            "officer": r.officer,
+                            "reviewer": r.reviewer,
+                            "assessed_on": r.assessed_on,
+                            "case_date": r.case_date,
+                            "answers": dict(r.answers),
+                            "raw": dict(r.raw),
+                            "content_hash": r.content_hash,
+                            "source_file": r.source_file,
+                            "source_row": r.source_row,
+                            "submitted_at": SUBMITTED_AT,
+                        }
+                        for r in valid[i : i + 5000]
+                    ],
+                )
+        print(f"inserted assessments in {time.perf_counter() - t:.1f} s")
+        t = time.perf_counter()
+        n = 0
+        with database.session() as session:
+            batch: list[dict[str, object]] = []
+            for row in generate_incidents(the_force.places, weeks, per_week=INCIDENTS_PER_WEEK, seed=7):
+                batch.append(
+                    {
+                        "incident_ref": row["incident_ref"],
+                        "place": row["place"],
+                        "grade": int(row["grade"]),
+                        "channel": row["channel"],
+                        "received_at": dt.datetime.fromisoformat(row["received_at"]),
+                        "answered_at": dt.datetime.fromisoformat(row["answered_at"]),
+                        "arrived_at": dt.datetime.fromisoformat(row["arrived_at"])
+                        if row["arrived_at"]
+                        else None,
+                        "content_hash": incident_hash(row),
+                        "source_file": "bench-incidents.csv",
+                        "source_row": n + 2,
+                        "loaded_at": SUBMITTED_AT,
+                    }
+                )
+                n += 1
+                if len(batch) == 20000:
+                    session.execute(insert(Incident), batch)
+                    batch = []
+            if batch:
+                session.execute(insert(Incident), batch)
+        print(f"generated and inserted {n:,} incidents in {time.perf_counter() - t:.1f} s")
+
+
+def _exists(url: str) -> bool:
+    from sqlalchemy import text
+
+    from engine import db as dbm
+
+    try:
+        database = dbm.open_database(url)
+    except Exception:
+        return False
+    try:
+        with database.engine.connect() as conn:
+            return bool(conn.execute(text("SELECT count(*) FROM incidents")).scalar())
+    except Exception:
+        return False
+    finally:
+        database.close()
+
+
+def measure(url: str, mode: str, out: str, profile: bool, workers: int | None) -> None:
+    """One rerun in this process; prints a JSON line."""
+    from sqlalchemy import text
+
+    from engine import api
+    from engine import db as dbm
+
+    if mode == "cold":
+        database = dbm.open_database(url)
+        with database.engine.begin() as conn:
+            conn.execute(text("DELETE FROM case_scores"))
+        database.close()
+    settings = _settings(url)
+    t = time.perf_counter()
+    if profile:
+        import cProfile
+        import pstats
+
+        prof = cProfile.Profile()
+        result = prof.runcall(
+            api.peel, settings, START, END, out=Path(out), compare_original=True, workers=workers
+        )
+        pstats.Stats(prof, stream=sys.stderr).sort_stats("cumulative").print_stats(35)
+    else:
+        result = api.peel(settings, START, END, out=Path(out), compare_original=True, workers=workers)
+    wall = time.perf_counter() - t
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(
+        json.dumps(
+            {
+                "backend": url.split(":")[0],
+                "mode": mode,
+                "workers": workers,
+                "assessments": result.run.cases_reviewed,
+                "newly_scored": result.run.scored.total,
+                "exceptions": len(result.run.exceptions),
+                "wall_s": round(wall, 2),
+                "peak_mb": round(peak),
+                "worker_peak_mb": round(child),
+            }
+        )
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--database", default=DEFAULT_DB)
+    parser.add_argument("--out", default="/tmp/qam_peel_bench_out")
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--workers", type=int, help="2: score and read incidents on both cores (more memory at once)"
+    )
+    parser.add_argument("--measure", choices=("cold", "warm"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:
+        measure(args.database, args.measure, args.out, args.profile, args.workers)
+        return
+    if not _exists(args.database):
+        build(args.database)
+    modes = ("cold",) if args.profile else ("cold", "warm")
+    for mode in modes:
+        cmd = [sys.executable, __file__, "--database", args.database, "--out", args.out, "--measure", mode]
+        cmd += ["--profile"] if args.profile else []
+        cmd += ["--workers", str(args.workers)] if args.workers else []
+        subprocess.run(cmd, check=True)
+
+
+if __name__ == "__main__":
+    main()
