@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import gc
 import hashlib
 import json
 import multiprocessing
@@ -38,6 +37,7 @@ from engine.pipeline import (
     gather,
     incident_window,
     manifest_for,
+    paused_gc,
     prepare,
     response_settings,
     reviewed_count,
@@ -505,16 +505,9 @@ def run_peel(
     per transaction before anything is read, so an interrupted rerun leaves complete scores only,
     and no output folder (write_outputs). History for SPC is the period's own weeks.
     """
-    # millions of short-lived rows and tuples: the cyclic collector would rescan them all again and
-    # again (a third of the run's time at a force's year); they hold no cycles, so pause it
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         return _run(database, context, start, end, out, as_of=as_of, compare_original=compare_original,
                     command=command, now=now, progress=progress, workers=workers)  # fmt: skip
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _run(

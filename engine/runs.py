@@ -76,12 +76,11 @@ def sha256_text(text: str) -> str:
 
 
 def hash_inputs(content_hashes: Iterable[str]) -> str:
-    """One hash over the content hashes of every input row read (order-independent)."""
-    h = hashlib.sha256()
-    for item in sorted(content_hashes):
-        h.update(item.encode("ascii"))
-        h.update(b"\n")
-    return h.hexdigest()
+    """One hash over the content hashes of every input row read (order-independent): sha256 of the
+    sorted hashes, each followed by a newline."""
+    items = sorted(content_hashes)
+    text = "".join(f"{item}\n" for item in items)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
 @dataclass

@@ -114,6 +114,8 @@ SCREEN_MR = 3.267
 DEFAULT_BASELINE = 12
 
 RULES = ("outside_limits", "shift", "trend", "two_of_three")
+#: values this close to the mean count as on it (rates are 0..1, measured values are seconds)
+_ON_MEAN = 1e-9
 
 IMPROVEMENT = "special_cause_improvement"
 CONCERN = "special_cause_concern"
@@ -188,8 +190,10 @@ def _limits(y: FloatArray, baseline: int | None, screen_outliers: bool) -> tuple
     mean = float(fix.mean())
     mr = np.abs(np.diff(fix))
     amr = float(mr.mean()) if mr.size else math.nan
-    if screen_outliers and mr.size:
-        # as NHSRplotthedots: with a mean MR of 0 nothing is below the screen, so the limits are undefined
+    if screen_outliers and mr.size and amr > 0:
+        # A baseline with no variation at all (mean MR 0) is kept as it is: NHSRplotthedots would
+        # screen out every moving range and leave the limits undefined, and a weekly run must not
+        # stop on a place whose rate never moved; any change from it is then outside the limits.
         kept = mr[mr < SCREEN_MR * amr]
         amr = float(kept.mean()) if kept.size else math.nan
     return mean, amr
@@ -257,9 +261,10 @@ def _group_chart(y: FloatArray, baseline: int | None, screen_outliers: bool) -> 
     upl, lpl = mean + LIMIT * amr, mean - LIMIT * amr
     nupl, nlpl = mean + NEAR_LIMIT * amr, mean - NEAR_LIMIT * amr
     with np.errstate(invalid="ignore"):
-        outside = (y > upl) | (y < lpl)
-        close = ~outside & ((y < nlpl) | (y > nupl))
-    rtm = np.sign(y - mean).astype(np.int64)
+        outside = (y > upl + _ON_MEAN) | (y < lpl - _ON_MEAN)
+        close = ~outside & ((y < nlpl - _ON_MEAN) | (y > nupl + _ON_MEAN))
+    # float noise in the mean (0.6 averaging to 0.5999...) must not put equal points on one side
+    rtm = np.where(np.isclose(y, mean, rtol=0.0, atol=_ON_MEAN), 0, np.sign(y - mean)).astype(np.int64)
     shift = _part_of_run(_shift_ends(rtm))
     trend = _part_of_run(_trend_ends(y))
     two3 = _two_in_three(close, rtm)

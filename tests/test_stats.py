@@ -321,10 +321,13 @@ def test_missing_weeks_before_the_baseline_is_full() -> None:
     assert chart.mean[1] == pytest.approx((0.8 + 0.9 + 0.8) / 3)
 
 
-def test_flat_baseline_has_no_limits_with_screening_as_nhsrplotthedots() -> None:
-    chart = xmr_chart([1.0] * 12 + [0.5])
-    assert math.isnan(chart.upper[-1]) and math.isnan(chart.lower[-1])
-    assert chart.point_type[-1] == "common_cause"
+def test_flat_baseline_has_zero_width_limits_and_a_change_is_special_cause() -> None:
+    # NHSRplotthedots screens out every moving range of a flat baseline and leaves the limits
+    # undefined; we keep them at the mean so a place whose rate never moved cannot stop a run.
+    chart = xmr_chart([0.6] * 13 + [0.5])
+    assert chart.upper[-1] == pytest.approx(0.6) and chart.lower[-1] == pytest.approx(0.6)
+    assert chart.point_type[-1] == "special_cause_concern"
+    assert all(t == "common_cause" for t in chart.point_type[:-1])  # float noise in the mean is no shift
     unscreened = xmr_chart([1.0] * 12 + [0.5], screen_outliers=False)
     assert unscreened.point_type[-1] == "special_cause_concern"
 
