@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine import registry, repository
+from engine import peel, registry, repository
 from engine.config import Force
 from engine.db import Database, Run
 from engine.errors import StorageError, UsageError
@@ -22,9 +22,11 @@ from engine.measures import load_measure_catalogue
 from engine.pipeline import (
     DEFAULT_HISTORY_WEEKS,
     PARALLEL_FROM,
+    Gathered,
     RunContext,
     analyse,
     gather,
+    incident_window,
     manifest_for,
     write_period,
 )
@@ -33,8 +35,9 @@ from engine.rulesets import Ruleset, load_rulesets, ruleset_from_content
 from engine.runs import Period, engine_version, hash_inputs
 from engine.scoring import score_cases
 
-#: run kinds an audit can rebuild (a kind whose run writes extra files needs its writer here too)
-AUDITABLE_KINDS = ("weekly",)
+#: run kinds an audit can rebuild (a kind whose run writes extra files needs its writer here too);
+#: a scoring run writes no files: its audit checks its versions and re-scores the scores under them
+AUDITABLE_KINDS = ("weekly", peel.KIND, "score")
 #: shortest run-id prefix accepted, so a typo does not silently pick some run
 MIN_PREFIX = 4
 RUNS_COLUMNS = ("run", "kind", "period", "draft", "rulesets", "first run", "last run", "executions")
@@ -239,6 +242,10 @@ class AuditReport:
     score_mismatches: tuple[ScoreMismatch, ...]
     registry_problems: tuple[registry.Discrepancy, ...]
     notes: tuple[str, ...]
+    #: stored scores read with no outcome at all (every criterion gives one, so only a hand edit empties them)
+    scores_emptied: int = 0
+    #: the ruleset versions re-derived with, found intact: (id, version, sha256)
+    rulesets: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def files_differing(self) -> int:
@@ -250,6 +257,7 @@ class AuditReport:
             not self.files_differing
             and all(i.ok for i in self.inputs)
             and not self.score_mismatches
+            and not self.scores_emptied
             and not self.registry_problems
         )
 
@@ -275,6 +283,12 @@ class AuditReport:
         return f"Registry: {_n(len(self.registry_problems), 'discrepancy', 'discrepancies')} (see `qam rulesets verify`)."
 
     def scores_line(self) -> str:
+        if self.scores_emptied:
+            return (
+                f"Stored scores: {_n(self.scores_emptied, 'score')} read with no criterion outcome at all "
+                f"(emptied by hand); {_n(len(self.score_mismatches), 'other outcome')} differ "
+                f"({self.scores_checked} assessments re-scored):"
+            )
         if not self.score_mismatches:
             return f"Stored scores: all {self.scores_checked} re-score the same from their stored answers."
         cases = len({(m.assessment_id, m.ruleset) for m in self.score_mismatches})
@@ -287,6 +301,11 @@ class AuditReport:
     @property
     def summary(self) -> str:
         n = len(self.files)
+        if self.ok and not n:
+            return (
+                f"OK: run {self.run_id} wrote no files; its ruleset versions are intact and its stored "
+                "scores re-score the same."
+            )
         if self.ok:
             return f"OK: all {n} output files of run {self.run_id} re-derive byte for byte."
         problems = []
@@ -296,6 +315,8 @@ class AuditReport:
             problems.append("the inputs as they stood at the run no longer hash the same")
         if self.score_mismatches:
             problems.append(f"{_n(len(self.score_mismatches), 'stored score outcome')} altered")
+        if self.scores_emptied:
+            problems.append(f"{_n(self.scores_emptied, 'stored score')} emptied")
         if self.registry_problems:
             problems.append("the ruleset registry fails verification")
         return f"FAILED: {'; '.join(problems)} (a storage or report integrity failure)."
@@ -418,9 +439,10 @@ def audit_run(
     rulesets_dir: Path,
     history_weeks: int = DEFAULT_HISTORY_WEEKS,
 ) -> AuditReport:
-    """Re-derive a run's outputs into a temporary folder from the data as it stood at the run's first
-    execution (assessment revisions current then, incidents loaded by then) and the exact ruleset
-    versions in its manifest; compare them, and the inputs' hashes, with the manifest.
+    """Re-derive a weekly or PEEL run's outputs into a temporary folder from the data as it stood at the
+    run's first execution (assessment revisions current then, incidents loaded by then) and the exact
+    ruleset versions in its manifest; compare them, and the inputs' hashes, with the manifest. A scoring
+    run writes no files: its versions are checked and the stored scores under them re-scored.
 
     Example: report = audit_run(db, "3f9a0c2d", force=force, forms=forms, rulesets_dir=Path("rulesets"))
     """
@@ -441,49 +463,61 @@ def audit_run(
         draft=bool(manifest.get("draft")),
         registry_head=str(manifest.get("registry_head", "")),
     )
-    period = period_of(manifest)
-    history_from = period.start - dt.timedelta(weeks=history_weeks)
-    gathered = gather(database, context, history_from=history_from, period=period, cutoff=cutoff)
-    recorded_inputs = manifest.get("inputs") or {}
-    inputs = (
-        InputCheck("assessments", recorded_inputs.get("assessments", ""), hash_inputs(gathered.assessment_hashes),
-                   len(gathered.assessment_hashes)),
-        InputCheck("incidents", recorded_inputs.get("incidents", ""), hash_inputs(gathered.incident_hashes),
-                   len(gathered.incident_hashes)),
+    period, history_from = _span(manifest, history_weeks)
+    # a PEEL run frames its incidents itself (peel.frame), after the stored scores are re-scored
+    gathered = gather(
+        database, context, history_from=history_from, period=period, cutoff=cutoff,
+        with_incidents=kind == "weekly",
     )  # fmt: skip
+    checked, mismatches = rescore_check(database, context, gathered.outcome_columns)
+    received: tuple[dt.datetime | None, dt.datetime | None] = (None, None)
+    if context.extract_rulesets and kind != "score":  # a scoring run reads no incidents
+        received = incident_window(history_from, period)
     with database.session() as session:
         changes = repository.changes_since(
             session,
             cutoff,
             date_from=history_from,
             date_to=period.end,
-            received_from=dt.datetime.combine(history_from, dt.time()) if context.extract_rulesets else None,
-            received_to=dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time()),
+            received_from=received[0],
+            received_to=received[1],
         )
-    checked, mismatches = rescore_check(database, context, gathered.outcome_columns)
-
-    # the run id is derived with the engine version the run recorded, so that a changed engine shows
-    # as changed bytes (noted below) rather than hiding behind a different id
-    derived = manifest_for(
-        context,
-        gathered,
-        kind=kind,
-        command=manifest.get("command", ""),
-        arguments=manifest.get("arguments", {}),
-    )
-    derived = dataclasses.replace(derived, engine=str(manifest.get("engine", derived.engine)))
-    analysis = analyse(context, gathered, period)
-    with tempfile.TemporaryDirectory(prefix="qam-audit-") as tmp:
-        hashes, _ = write_period(Path(tmp) / period.label, context, derived, period, analysis, gathered)
+    notes = _notes(manifest, force)
+    if kind == "score":
+        inputs: tuple[InputCheck, ...] = ()
+        hashes: dict[str, str] = {}
+        derived_id = run_id
+        notes.append(
+            "A scoring run writes no files: the audit checked that its ruleset versions are intact in the "
+            "registry and re-scored every stored score under them (revisions current at the run). Its "
+            f"assessments hash ({short((manifest.get('inputs') or {}).get('assessments'))}) covers those it "
+            "scored, which are not marked on the scores, so that hash is shown by `qam runs show`, not re-read."
+        )
+    else:
+        hashes, derived_id = _rederive(database, context, manifest, gathered, period, cutoff)
+        recorded_inputs = manifest.get("inputs") or {}
+        inputs = (
+            InputCheck("assessments", recorded_inputs.get("assessments", ""),
+                       hash_inputs(gathered.assessment_hashes), len(gathered.assessment_hashes)),
+            InputCheck("incidents", recorded_inputs.get("incidents", ""), hash_inputs(gathered.incident_hashes),
+                       len(gathered.incident_hashes)),
+        )  # fmt: skip
+        amended = changes.assessments_amended
+        if amended and kind == peel.KIND and (manifest.get("arguments") or {}).get("compare_original"):
+            notes.append(
+                f"{_n(amended, 'assessment')} in the period {'was' if amended == 1 else 'were'} amended since "
+                "the run: original scores are read for today's revisions only, so the revisions the run "
+                "compared drop out of the re-derived comparison, and peel.pdf (and compare.csv, if a finding "
+                "of theirs moved) differ on that account alone."
+            )
     recorded_outputs: Mapping[str, str] = manifest.get("outputs") or {}
     files = tuple(
         FileCheck(name, recorded_outputs.get(name), hashes.get(name))
         for name in sorted(set(recorded_outputs) | set(hashes))
     )
-    notes = _notes(manifest, force)
-    if derived.run_id != run_id:
+    if derived_id != run_id:
         notes.append(
-            f"The re-derived run id is {derived.run_id}, not {run_id}: what was read or how differs from the run."
+            f"The re-derived run id is {derived_id}, not {run_id}: what was read or how differs from the run."
         )
     heads = tuple(repository.recorded_registry_heads(database))
     report = registry.verify(database, rulesets_dir, anchors=heads)
@@ -494,7 +528,7 @@ def audit_run(
         period=period.label,
         draft=context.draft,
         cutoff=cutoff,
-        derived_run_id=derived.run_id,
+        derived_run_id=derived_id,
         inputs=inputs,
         changes=changes,
         files=files,
@@ -502,7 +536,61 @@ def audit_run(
         score_mismatches=tuple(mismatches),
         registry_problems=problems,
         notes=tuple(notes),
+        scores_emptied=len(gathered.assessment_hashes) - checked,
+        rulesets=tuple((r["id"], r["version"], r["sha256"]) for r in context.refs()),
     )
+
+
+def _span(manifest: Mapping[str, Any], history_weeks: int) -> tuple[Period, dt.date]:
+    """The run's period and the first day it read: a weekly run's SPC history reaches back
+    ``history_weeks``, a PEEL run reads its own period, a scoring run everything (since --since)."""
+    if manifest.get("kind") == "score":
+        since = (manifest.get("arguments") or {}).get("since")
+        start = dt.date.fromisoformat(since) if since else dt.date.min
+        return Period(start, dt.date.max, f"since {since}" if since else "all dates"), start
+    period = period_of(manifest)
+    if manifest.get("kind") == peel.KIND:
+        return period, period.start
+    return period, period.start - dt.timedelta(weeks=history_weeks)
+
+
+def _rederive(
+    database: Database,
+    context: RunContext,
+    manifest: Mapping[str, Any],
+    gathered: Gathered,
+    period: Period,
+    cutoff: dt.datetime,
+) -> tuple[dict[str, str], str]:
+    """Write a weekly or PEEL run's files afresh into a temporary folder: (their hashes, the run id)."""
+    kind = str(manifest.get("kind", ""))
+    arguments = manifest.get("arguments") or {}
+    read: set[int] = set()
+    prepared = None
+    if kind == peel.KIND:
+        read = set(gathered.outcome_columns["assessment_key"])
+        # as the run did: frame the scores, then read the incidents (those loaded by the cut-off)
+        prepared = peel.frame(database, context, gathered, period, cutoff=cutoff)
+    derived = manifest_for(
+        context, gathered, kind=kind, command=manifest.get("command", ""), arguments=arguments
+    )
+    # the run id is derived with the engine version the run recorded, so that a changed engine shows
+    # as changed bytes (noted) rather than hiding behind a different id
+    derived = dataclasses.replace(derived, engine=str(manifest.get("engine", derived.engine)))
+    with tempfile.TemporaryDirectory(prefix="qam-audit-") as tmp:
+        target = Path(tmp) / period.label
+        if prepared is not None:
+            as_of = arguments.get("as_of")
+            written = peel.write_folder(
+                target, database, context, derived, gathered, prepared, period,
+                as_of=dt.date.fromisoformat(as_of) if as_of else None,
+                compare_original=bool(arguments.get("compare_original")), read=read, cutoff=cutoff,
+            )  # fmt: skip
+            hashes = written.hashes
+        else:
+            analysis = analyse(context, gathered, period)
+            hashes, _ = write_period(target, context, derived, period, analysis, gathered)
+    return hashes, derived.run_id
 
 
 def _notes(manifest: Mapping[str, Any], force: Force) -> list[str]:

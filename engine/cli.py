@@ -762,20 +762,25 @@ def audit(
         f"Audit of run {report.run_id} ({report.kind} {report.period}{draft}): re-derived from the data as it "
         f"stood at {stamp(report.cutoff)}, the run's first execution."
     )
-    _print_table(
-        ("input", "recorded", "re-read", "rows", "result"),
-        [
-            (i.name, short(i.recorded), short(i.reread), i.rows, "same" if i.ok else "DIFFERS")
-            for i in report.inputs
-        ],
-    )
+    if report.inputs:
+        _print_table(
+            ("input", "recorded", "re-read", "rows", "result"),
+            [
+                (i.name, short(i.recorded), short(i.reread), i.rows, "same" if i.ok else "DIFFERS")
+                for i in report.inputs
+            ],
+        )
     typer.echo(report.changes_line())
     typer.echo("")
-    _print_table(
-        ("output file", "recorded", "re-derived", "result"),
-        [(f.name, short(f.recorded), short(f.derived), f.status) for f in report.files],
-    )
-    typer.echo("")
+    if report.files:
+        _print_table(
+            ("output file", "recorded", "re-derived", "result"),
+            [(f.name, short(f.recorded), short(f.derived), f.status) for f in report.files],
+        )
+        typer.echo("")
+    else:  # a scoring run writes no files: show which versions it scored under, all found intact
+        _print_table(("ruleset (intact in the registry)", "version", "sha256"), report.rulesets)
+        typer.echo("")
     typer.echo(report.scores_line())
     if report.score_mismatches:
         shown = report.score_mismatches[:AUDIT_ROWS_SHOWN]

@@ -11,7 +11,7 @@ import hashlib
 import json
 import multiprocessing
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -181,19 +181,27 @@ class _Causes:
 
 
 def compare_with_original(
-    database: Database, context: RunContext, start: dt.date, end: dt.date
+    database: Database,
+    context: RunContext,
+    start: dt.date,
+    end: dt.date,
+    *,
+    read: Collection[int] | None = None,
+    cutoff: dt.datetime | None = None,
 ) -> Comparison:
     """Compare every assessment's first recorded official score with its score under the run's
-    ruleset versions (stored by score_pending beforehand), finding by finding."""
+    ruleset versions (stored by score_pending beforehand), finding by finding. ``read``: only these
+    assessment revisions (an audit's, read at the run's cut-off, so later submissions stay out)."""
     rerun = {r.id: r.sha256 for r in context.assessment_rulesets}
     causes = _Causes(database)
     compared = same = changed = 0
     moved: list[dict[str, str]] = []
     with database.session() as session:
-        rows = repository.official_scores(session, date_from=start, date_to=end)
+        rows = repository.official_scores(session, date_from=start, date_to=end, cutoff=cutoff)
         groups: dict[tuple[int, str], list[tuple[Any, ...]]] = {}
         for row in rows:
-            groups.setdefault((row[0], row[5]), []).append(row)
+            if read is None or row[0] in read:
+                groups.setdefault((row[0], row[5]), []).append(row)
     for (_, ruleset), scores in groups.items():
         first = scores[0]
         now_row = next((s for s in scores if s[7] == rerun.get(ruleset)), None)
@@ -525,8 +533,7 @@ def _run(
     workers: int | None,
 ) -> PeelResult:
     period = period_of(start, end)
-    parts_periods = quarters(start, end)
-    steps = len(context.assessment_rulesets) + 3 + len(parts_periods) + int(compare_original)
+    steps = len(context.assessment_rulesets) + 3 + len(quarters(start, end)) + int(compare_original)
     done = 0
 
     def advance(what: str) -> None:
@@ -552,16 +559,6 @@ def _run(
     advance(
         f"read {len(gathered.assessment_hashes):,} scores and {len(gathered.incident_hashes):,} incidents"
     )
-    whole = analyse(context, gathered, period, prepared=prepared)
-    advance(f"analysed {period.label}")
-    parts = []
-    for q in parts_periods:
-        parts.append((q, analyse(context, gathered, q, prepared=prepared)))
-        advance(f"analysed {q.label}")
-    comparison = None
-    if compare_original:
-        comparison = compare_with_original(database, context, start, end)
-        advance(f"compared: {len(comparison.moved):,} findings moved")
     arguments = {
         "from": start.isoformat(),
         "to": end.isoformat(),
@@ -569,23 +566,20 @@ def _run(
         "compare_original": compare_original,
     }
     manifest = manifest_for(context, gathered, kind=KIND, command=command, arguments=arguments)
-    report = build_report(
-        context,
-        prepared,
-        (period, whole),
-        parts,
-        as_of=as_of,
-        run_id=manifest.run_id,
-        cases_reviewed=reviewed_count(gathered.reviewed),
-        comparison=comparison,
-    )
-    document = _document(manifest, context, period, parts_periods, as_of)
-    hashes = write_outputs(
+    written = write_folder(
         out / period.label,
-        lambda folder: _build(folder, context, manifest, document, period, whole, parts, report),
+        database,
+        context,
+        manifest,
+        gathered,
+        prepared,
+        period,
+        as_of=as_of,
+        compare_original=compare_original,
+        advance=advance,
     )
-    manifest.outputs = hashes
-    document["outputs"] = dict(sorted(hashes.items()))
+    manifest.outputs = hashes = written.hashes
+    document = written.document
     with database.session() as session:
         repository.record_run(
             session,
@@ -605,13 +599,73 @@ def _run(
         folder=out / period.label,
         period=period,
         scored=scored,
-        exceptions=tuple(whole.findings.exceptions),
+        exceptions=tuple(written.whole.findings.exceptions),
         files=hashes,
         places_briefed=(),
         cases_reviewed=reviewed_count(gathered.reviewed),
         draft=context.draft,
     )
-    return PeelResult(result, tuple((q, len(a.findings.exceptions)) for q, a in parts), comparison, as_of)
+    quarter_counts = tuple((q, len(a.findings.exceptions)) for q, a in written.parts)
+    return PeelResult(result, quarter_counts, written.comparison, as_of)
+
+
+@dataclass(frozen=True)
+class PeelFolder:
+    """What write_folder analysed and wrote: the files' hashes and the manifest document (with them)."""
+
+    hashes: dict[str, str]
+    document: dict[str, Any]
+    whole: PeriodAnalysis
+    parts: tuple[tuple[Period, PeriodAnalysis], ...]
+    comparison: Comparison | None
+
+
+def write_folder(
+    target: Path,
+    database: Database,
+    context: RunContext,
+    manifest: Manifest,
+    gathered: Gathered,
+    prepared: Prepared,
+    period: Period,
+    *,
+    as_of: dt.date | None,
+    compare_original: bool,
+    read: Collection[int] | None = None,
+    cutoff: dt.datetime | None = None,
+    advance: Callable[[str], None] = lambda _what: None,
+) -> PeelFolder:
+    """Analyse the period and its quarters, compare with the original scores (``read``: see
+    compare_with_original) and write the folder ``target`` at once from the gathered data: what a
+    rerun writes and `qam audit` re-derives. Reads no scores but the originals; stores nothing."""
+    whole = analyse(context, gathered, period, prepared=prepared)
+    advance(f"analysed {period.label}")
+    parts = []
+    for q in quarters(period.start, period.end):
+        parts.append((q, analyse(context, gathered, q, prepared=prepared)))
+        advance(f"analysed {q.label}")
+    comparison = None
+    if compare_original:
+        comparison = compare_with_original(
+            database, context, period.start, period.end, read=read, cutoff=cutoff
+        )
+        advance(f"compared: {len(comparison.moved):,} findings moved")
+    report = build_report(
+        context,
+        prepared,
+        (period, whole),
+        parts,
+        as_of=as_of,
+        run_id=manifest.run_id,
+        cases_reviewed=reviewed_count(gathered.reviewed),
+        comparison=comparison,
+    )
+    document = _document(manifest, context, period, [q for q, _ in parts], as_of)
+    hashes = write_outputs(
+        target, lambda folder: _build(folder, context, manifest, document, period, whole, parts, report)
+    )
+    document["outputs"] = dict(sorted(hashes.items()))
+    return PeelFolder(hashes, document, whole, tuple(parts), comparison)
 
 
 def _read(
@@ -623,39 +677,61 @@ def _read(
     worker process meanwhile: ~3 s less on an idle 2-core machine, but ~0.6 GB more memory at once
     (so not by default)."""
     response = response_settings(context)
-    if response is None:
-        gathered = gather(database, context, history_from=period.start, period=period)
-        return gathered, prepare(context, gathered, release=True)
-    window = incident_window(period.start, period)
-    places = {p.code: p.setting for p in context.force.places}
-    with database.session() as session:
-        many = repository.count_incidents(session, *window) >= PARALLEL_INCIDENTS_FROM
-    if many and (workers or 1) >= 2:
-        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
-            job = pool.submit(_framed_incidents_job, database.url, window, places, response)
-            gathered = gather(
-                database, context, history_from=period.start, period=period, with_incidents=False
-            )
-            prepared = prepare(context, gathered, release=True)
-            incidents, gathered.incident_hashes = job.result()
-    else:
-        gathered = gather(database, context, history_from=period.start, period=period, with_incidents=False)
-        prepared = prepare(context, gathered, release=True)
+    if response is not None and (workers or 1) >= 2:
+        window = incident_window(period.start, period)
         with database.session() as session:
-            incidents, gathered.incident_hashes = _framed_incidents(session, window, places, response)
+            many = repository.count_incidents(session, *window) >= PARALLEL_INCIDENTS_FROM
+        if many:
+            places = {p.code: p.setting for p in context.force.places}
+            with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+                job = pool.submit(_framed_incidents_job, database.url, window, places, response)
+                gathered = gather(
+                    database, context, history_from=period.start, period=period, with_incidents=False
+                )
+                prepared = prepare(context, gathered, release=True)
+                incidents, gathered.incident_hashes = job.result()
+            if incidents is None:
+                return gathered, prepared
+            return gathered, replace(prepared, incidents=incidents, response=response)
+    gathered = gather(database, context, history_from=period.start, period=period, with_incidents=False)
+    return gathered, frame(database, context, gathered, period)
+
+
+def frame(
+    database: Database,
+    context: RunContext,
+    gathered: Gathered,
+    period: Period,
+    *,
+    cutoff: dt.datetime | None = None,
+) -> Prepared:
+    """Frame scores gathered without incidents (freeing their rows), then read and frame the period's
+    incidents chunk by chunk (with ``cutoff``: those loaded by then), setting their hashes."""
+    prepared = prepare(context, gathered, release=True)
+    response = response_settings(context)
+    if response is None:
+        return prepared
+    places = {p.code: p.setting for p in context.force.places}
+    window = incident_window(period.start, period)
+    with database.session() as session:
+        incidents, gathered.incident_hashes = _framed_incidents(session, window, places, response, cutoff)
     if incidents is None:
-        return gathered, prepared
-    return gathered, replace(prepared, incidents=incidents, response=response)
+        return prepared
+    return replace(prepared, incidents=incidents, response=response)
 
 
 def _framed_incidents(
-    session: Any, window: tuple[dt.datetime, dt.datetime], places: Mapping[str, str], response: Any
+    session: Any,
+    window: tuple[dt.datetime, dt.datetime],
+    places: Mapping[str, str],
+    response: Any,
+    cutoff: dt.datetime | None = None,
 ) -> tuple[Any, list[str]]:
     """(incidents frame or None, content hashes), framing each chunk as it is read."""
     import pandas as pd  # the frames are aggregate.py's; this only joins them
 
     frames, hashes = [], []
-    for columns, part_hashes in repository.incident_chunks(session, *window):
+    for columns, part_hashes in repository.incident_chunks(session, *window, cutoff=cutoff):
         frames.append(agg.incidents_frame(columns, places, response))
         hashes += part_hashes
     if not frames:
@@ -724,10 +800,13 @@ __all__ = [
     "ChangeSummary",
     "Comparison",
     "PeelReport",
+    "PeelFolder",
     "PeelResult",
     "compare_with_original",
     "end_of_day",
+    "frame",
     "label",
     "quarters",
     "run_peel",
+    "write_folder",
 ]

@@ -603,11 +603,14 @@ def execution_counts(session: Session) -> dict[str, int]:
 # --------------------------------------------------------------------------- PEEL reruns: what was recorded
 
 
-def official_scores(session: Session, *, date_from: dt.date, date_to: dt.date) -> Iterator[tuple[Any, ...]]:
+def official_scores(
+    session: Session, *, date_from: dt.date, date_to: dt.date, cutoff: dt.datetime | None = None
+) -> Iterator[tuple[Any, ...]]:
     """Every official (non-draft) score of the current, non-calibration assessments assessed in the
     range, as driver tuples (assessment_pk, assessment_id, case_ref, place, assessed_on, ruleset_id,
     ruleset_version, ruleset_sha256, outcomes, score), ordered by assessment, ruleset and storage
-    (scored_at, then pk): the first row of each (assessment, ruleset) is the score first recorded."""
+    (scored_at, then pk): the first row of each (assessment, ruleset) is the score first recorded.
+    With ``cutoff``: the revisions current then, and the scores stored by then (an audit's view)."""
     q = (
         select(
             Assessment.pk,
@@ -623,7 +626,7 @@ def official_scores(session: Session, *, date_from: dt.date, date_to: dt.date) -
         )
         .join(CaseScore, CaseScore.assessment_pk == Assessment.pk)
         .where(
-            Assessment.is_current.is_(True),
+            current_at(cutoff),
             Assessment.calibration_set.is_(None),
             Assessment.assessed_on >= date_from,
             Assessment.assessed_on <= date_to,
@@ -631,6 +634,8 @@ def official_scores(session: Session, *, date_from: dt.date, date_to: dt.date) -
         )
         .order_by(Assessment.pk, CaseScore.ruleset_id, CaseScore.scored_at, CaseScore.pk)
     )
+    if cutoff is not None:
+        q = q.where(CaseScore.scored_at <= cutoff)
     yield from (tuple(r) for r in session.execute(q))
 
 

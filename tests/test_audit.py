@@ -1,6 +1,7 @@
 """Run manifests read back and audited, and ruleset dry runs (engine/audit.py, engine/dry_run.py, the
-`qam runs`, `qam audit` and `qam rulesets dry-run` commands): an untouched run re-derives byte for
-byte, later submissions are left out by the data cut-off, a hand-edited score is caught (exit 4),
+`qam runs`, `qam audit` and `qam rulesets dry-run` commands): an untouched weekly or PEEL run re-derives
+byte for byte, later submissions are left out by the data cut-off, a hand-edited score is caught (exit 4),
+a scoring run's versions and scores are checked,
 and a dry run lists exactly the findings an edited criterion changes without writing official rows."""
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from engine.audit import audit_run
 from engine.cli import app
 from engine.config import DEFAULT_FORCE_FILE, DEFAULT_FORMS_DIR, Settings
 from engine.db import CaseScore, Run
+from engine.demo_incidents import generate_incidents, incidents_csv
 from engine.errors import StorageError, UsageError
 from engine.factories import build_row
 from engine.pipeline import gather
@@ -342,3 +344,108 @@ def test_cli_dry_run_prints_the_changes_and_writes_a_csv_only_with_out(
 
     both = qam(runner, world, "rulesets", "dry-run", "--against", WEEK, "--from", "2026-11-16")
     assert both.exit_code == 2 and "not both" in both.output
+
+
+# --------------------------------------------------------------------------- PEEL and scoring runs
+
+PEEL_FROM, PEEL_TO = dt.date(2026, 10, 1), dt.date(2026, 12, 31)
+PEEL_FILES = ("aggregates.csv", "compare.csv", "exceptions.json", "manifest.json", "peel.pdf")
+
+
+def peel_run(world: World) -> Any:
+    world.weekly()  # the original scores compare.csv reads
+    return api.peel(world.settings, PEEL_FROM, PEEL_TO, out=world.out, compare_original=True).run
+
+
+def load_incidents(world: World, first_monday: dt.date, weeks: int, seed: int) -> int:
+    mondays = [first_monday + dt.timedelta(weeks=w) for w in range(weeks)]
+    path = world.out.parent / f"incidents-{seed}.csv"
+    rows = list(generate_incidents(api.force(world.settings).places, mondays, per_week=24, seed=seed))
+    path.write_text(incidents_csv(rows), encoding="utf-8")
+    assert api.load_incidents_extract(world.settings, path).new == len(rows)
+    return len(rows)
+
+
+def test_a_peel_run_re_derives_byte_for_byte_whatever_was_submitted_since(world: World) -> None:
+    read = load_incidents(world, dt.date(2026, 10, 5), 6, seed=1)
+    run = peel_run(world)
+    world.submit(stop_search(2, place="BLK", no_bwv=True), at=SUBMITTED_AT.replace(year=2030))
+    api.score(world.settings)  # scored now, so today's data would read and compare them
+    late = load_incidents(world, dt.date(2026, 12, 7), 1, seed=2)
+
+    report = world.audit(run.run_id[:8])
+
+    assert report.ok, report.summary
+    assert report.kind == "peel" and report.derived_run_id == run.run_id
+    assert statuses(report) == dict.fromkeys((*PEEL_FILES, "exceptions-2026-Q4.json"), "match")
+    assert [i.rows for i in report.inputs] == [27, read] and report.scores_checked == 27
+    assert (report.changes.assessments_added, report.changes.incidents_loaded) == (2, late)
+
+
+def test_an_amendment_after_a_compare_original_peel_run_is_left_out_by_the_cut_off(world: World) -> None:
+    run = peel_run(world)
+    with world.database.session() as session:
+        first = repository.list_assessments(session)[0]
+        amended = {c: "" if v is None else str(v) for c, v in first.raw.items()}
+    amended["bwv_activated"] = "no" if amended.get("bwv_activated") == "yes" else "yes"
+    world.submit([amended], at=SUBMITTED_AT.replace(year=2030), amend=True)
+    api.score(world.settings)  # the new revision gets its own (later) official score
+
+    report = world.audit(run.run_id[:8])
+
+    assert report.ok, report.summary
+    assert report.changes.assessments_amended == 1
+
+
+@sqlite_only
+def test_a_tampered_stored_score_fails_a_peel_audit_with_exit_4(runner: CliRunner, world: World) -> None:
+    run = peel_run(world)
+    with world.database.session() as session:
+        score = session.scalars(select(CaseScore).order_by(CaseScore.pk).limit(1)).one()
+        outcomes, victim = dict(score.outcomes), score.pk
+    assert outcomes["SS03"] == "pass"
+    world.sql(
+        "UPDATE case_scores SET outcomes = :o WHERE pk = :pk",
+        o=json.dumps(outcomes | {"SS03": "fail"}),
+        pk=victim,
+    )
+
+    failed = qam(runner, world, "audit", run.run_id)
+
+    assert failed.exit_code == 4, failed.output
+    assert failed.output.splitlines()[0].startswith(
+        f"Audit of run {run.run_id} (peel peel-{PEEL_FROM}-{PEEL_TO}): re-derived from the data as it stood at "
+    )
+    assert "Stored scores: 1 criterion outcome in 1 assessment differs" in failed.output
+    shown = {line.split()[0]: line.split()[-1] for line in failed.output.splitlines() if line.split()[:1]}
+    assert shown["aggregates.csv"] == "DIFFERS" and shown["peel.pdf"] == "DIFFERS"
+    assert failed.output.splitlines()[-1].startswith("FAILED: ")
+
+
+def test_a_scoring_run_audits_its_versions_and_the_scores_under_them(runner: CliRunner, world: World) -> None:
+    summary = api.score(world.settings)
+    assert summary.run_id and summary.total == 27
+
+    report = world.audit(summary.run_id)
+
+    assert report.ok, report.summary
+    assert (report.kind, report.period, report.files, report.inputs) == ("score", "all dates", (), ())
+    assert report.scores_checked == 27 and not report.score_mismatches
+    assert report.summary == (
+        f"OK: run {summary.run_id} wrote no files; its ruleset versions are intact and its stored scores "
+        "re-score the same."
+    )
+    shown = qam(runner, world, "audit", summary.run_id)
+    assert shown.exit_code == 0, shown.output
+    assert shown.output.splitlines()[0].startswith(f"Audit of run {summary.run_id} (score all dates): ")
+    assert any(line.split()[:2] == ["stop-search-legitimacy", "1.0.0"] for line in shown.output.splitlines())
+    with world.database.session() as session:
+        first, second = session.scalars(select(CaseScore).order_by(CaseScore.pk).limit(2)).all()
+        flipped = dict(second.outcomes) | {"SS03": "fail"}
+    world.sql("UPDATE case_scores SET outcomes = :o WHERE pk = :pk", o="{}", pk=first.pk)
+    world.sql("UPDATE case_scores SET outcomes = :o WHERE pk = :pk", o=json.dumps(flipped), pk=second.pk)
+
+    tampered = world.audit(summary.run_id)
+
+    assert tampered.scores_emptied == 1 and [m.criterion for m in tampered.score_mismatches] == ["SS03"]
+    assert tampered.summary.startswith("FAILED: 1 stored score outcome altered; 1 stored score emptied")
