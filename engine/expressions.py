@@ -273,8 +273,8 @@ def _statement(name: str, answer: str) -> str | None:
     return f"{' '.join(subject)} {'were' if plural else 'was'} {adverb}{done}"
 
 
-def _or_list(items: list[str], joiner: str = "or") -> str:
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {joiner} {items[-1]}"
+def _or_list(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
 
 
 def _days(n: int, working: bool) -> str:
@@ -305,10 +305,6 @@ class Field:
     @property
     def is_text(self) -> bool:
         return self.type in (AnswerType.JUDGEMENT, AnswerType.CHOICE, AnswerType.TEXT)
-
-    @property
-    def is_number(self) -> bool:
-        return self.type is AnswerType.INTEGER
 
     def value(self, case: Mapping[str, Any]) -> Any:
         v = case.get(self.name)
@@ -534,7 +530,7 @@ def _describe_value(term: Term | tuple[Const, ...], quoted: bool = False) -> str
         return label(term.name)
     if isinstance(term, Span):
         return term.noun()
-    return _describe_pick(term, "", False)
+    return _describe_pick(term, "", None)
 
 
 def _describe_pick(pick: Pick, op_words: str, working: bool | None) -> str:
@@ -774,6 +770,17 @@ def any_of(*items: Lowered) -> Lowered:
     return _flat(AnyOf, items)
 
 
+def negate(node: Lowered) -> Lowered:
+    """The lowered tree that holds exactly when ``node`` does not (blank values included)."""
+    if isinstance(node, AllOf):
+        return any_of(*(negate(i) for i in node.items))
+    if isinstance(node, AnyOf):
+        return all_of(*(negate(i) for i in node.items))
+    if node.op in ("ex", "nex"):
+        return Atom(node.source, "nex" if node.op == "ex" else "ex")
+    return any_of(Atom(node.source, OPERATORS[node.op].negation, node.value), Atom(node.source, "nex"))
+
+
 def _source(term: Term) -> Field | Span:
     assert isinstance(term, Field | Span), term
     return term
@@ -799,9 +806,7 @@ def lower(node: Node, positive: bool = True) -> Lowered:
                      And((Not(pick.test), Compare(node.op, node.left, pick.orelse)))))  # fmt: skip
         return lower(chosen, positive)
     op, source, value = _atom_parts(node)
-    if positive:
-        return Atom(source, op, value)
-    return any_of(Atom(source, OPERATORS[op].negation, value), Atom(source, "nex"))
+    return Atom(source, op, value) if positive else negate(Atom(source, op, value))
 
 
 def _atom_parts(c: Compare) -> tuple[str, Source, Any]:

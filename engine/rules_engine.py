@@ -1,16 +1,10 @@
-"""The durable-rules seam: lowered conditions become durable rulesets; cases are matched in batches.
-
-The only module that imports durable-rules. It uses the pattern measured correct and fastest in
-``research/durable-rules.md`` section 2: the engine module directly (no ``Host``), facts not events,
-explicit rule names, 200 facts per session with ``cap`` rules, projected facts, one warm-up per
-ruleset, a full drain then ``delete_state`` after every batch, an audit rule proving every fact was
-seen, rc 1 ignored and rc 2 fatal, and a ruleset is never used again after an engine error.
-Rules are split into chunks so that no fact can satisfy 64 alpha tests at once (error 303) and no
-fact carries more than 252 fields (error 302).
-"""
+"""The durable-rules seam, the only module importing it: lowered conditions become durable rulesets and
+cases are matched in batches, by the pattern research/durable-rules.md (section 2) measured correct and
+fastest, with compact facts and complemented rules where they make the engine do less."""
 
 from __future__ import annotations
 
+import gc
 import json
 import multiprocessing
 import os
@@ -25,6 +19,7 @@ from typing import Any
 import durable_rules_engine as dre
 
 from engine.expressions import (
+    OPERATORS,
     AllOf,
     AnyOf,
     Atom,
@@ -33,10 +28,17 @@ from engine.expressions import (
     Source,
     atoms,
     durable_condition,
+    negate,
     sources,
     to_ordinal,
 )
 from engine.models import AnswerType
+
+# The research pattern, kept whole: the engine module directly (no Host), facts not events, explicit
+# rule names, 200 facts per session with 'cap' rules, projected facts, one warm-up per ruleset, a full
+# drain then delete_state after every batch, an audit rule proving every fact was seen, rc 1 ignored and
+# rc 2 fatal, a ruleset never used again after an engine error, rules split so no fact can satisfy 64
+# alpha tests (error 303) or carry 252 fields (302), workers forked and each building its own rulesets.
 
 #: facts per session (research section 2: 200 facts with cap rules is the measured optimum)
 BATCH = 200
@@ -67,14 +69,8 @@ class Rule:
 # ----------------------------------------------------------------------------- chunking
 
 
-_DURABLE_OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "$eq": lambda a, b: a == b,
-    "$neq": lambda a, b: a != b,
-    "$lt": lambda a, b: a < b,
-    "$lte": lambda a, b: a <= b,
-    "$gt": lambda a, b: a > b,
-    "$gte": lambda a, b: a >= b,
-}
+#: durable's comparison names -> the operator table's (same meaning)
+_DURABLE_OPS = {"$eq": "eq", "$neq": "ne", "$lt": "lt", "$lte": "le", "$gt": "gt", "$gte": "ge"}
 
 
 def _satisfies(test: tuple[str, str, Any], value: Any) -> bool:
@@ -86,7 +82,7 @@ def _satisfies(test: tuple[str, str, Any], value: Any) -> bool:
     if op == "$ex":
         return True
     try:
-        return _DURABLE_OPS[op](value, const)
+        return OPERATORS[_DURABLE_OPS[op]].evaluate(value, const)
     except TypeError:  # a number compared with text never holds
         return False
 
@@ -458,28 +454,70 @@ class _Chunk:
 
 
 class Matcher:
-    """durable rulesets for one list of rules, in this process. ``match`` gives a bitmask per case."""
+    """durable rulesets for one list of rules, in this process. ``match`` gives a bitmask per case.
+
+    Every match costs the engine a copy of the fact, so a rule that holds for most cases (the
+    'does not apply' rule of a rarely applicable criterion, say) is compiled as its exact complement
+    once the first batch shows it, and its bit is flipped back: the same masks, fewer matches.
+    """
+
+    #: a rule holding for more than this share of the first batch is compiled as its complement
+    FLIP_ABOVE = 0.6
+    #: the first batch decides only if it has at least this many cases
+    SAMPLE = 100
 
     def __init__(self, name: str, rules: Sequence[Rule]) -> None:
         self.name = name
         self.rules = tuple(rules)
         self.broken = False
-        encoding, pairs, chunks = _encode(self.rules)
-        self._chunks = [
-            _Chunk(f"{name}#{next(_NAMES)}", [pairs[i] for i in part], encoding) for part in chunks
-        ]
+        #: rules compiled as their complement
+        self.flipped: frozenset[str] = frozenset()
+        self._flip = 0
+        self._sampled = False
+        self._chunks = self._build()
 
     @property
     def rulesets(self) -> int:
         """How many durable rulesets the rules were split into."""
         return len(self._chunks)
 
+    def _build(self) -> list[_Chunk]:
+        compiled = [Rule(r.name, negate(r.when), r.bit) if r.name in self.flipped else r for r in self.rules]
+        encoding, pairs, chunks = _encode(compiled)
+        self._flip = sum(1 << r.bit for r in self.rules if r.name in self.flipped)
+        return [_Chunk(f"{self.name}#{next(_NAMES)}", [pairs[i] for i in part], encoding) for part in chunks]
+
     def match(self, cases: Sequence[Mapping[str, Any]]) -> list[int]:
-        """Per case (in order), the OR of the bits of the rules that hold for it."""
+        """Per case (in order), the OR of the bits of the rules that hold for it.
+
+        A value the facts cannot carry (a date that is not a date) raises ValueError before the engine
+        sees the batch; any failure inside the engine raises RulesEngineError and discards the rulesets.
+        """
         if self.broken:
             raise RulesEngineError(f"{self.name}: rulesets were discarded after an engine error")
+        masks: list[int] = []
+        for first in range(0, len(cases), BATCH):
+            batch = cases[first : first + BATCH]
+            found = [0] * len(batch)
+            sample: dict[str, set[str]] | None = None
+            if not self._sampled and len(batch) >= self.SAMPLE:
+                sample = {}
+            for chunk in self._chunks:
+                # 'id' (the position in the batch) first in every fact: the action text is scanned for it
+                facts = f"[{','.join([chunk.write(c, i) for i, c in enumerate(batch)])}]"
+                self._guarded(self._run, chunk, facts, len(batch), found, sample)
+            if self._flip:
+                flip = self._flip
+                found = [m ^ flip for m in found]
+            masks += found
+            if sample is not None:
+                self._sampled = True
+                self._guarded(self._reconsider, sample, len(batch))
+        return masks
+
+    def _guarded(self, step: Callable[..., None], *args: Any) -> None:
         try:
-            return self._match(cases)
+            step(*args)
         except Exception as e:
             # the engine state may be corrupt (research section 3): never touch these handles again
             self.broken = True
@@ -487,40 +525,45 @@ class Matcher:
                 raise
             raise RulesEngineError(f"{self.name}: durable-rules failed: {e}") from e
 
-    def _match(self, cases: Sequence[Mapping[str, Any]]) -> list[int]:
-        masks: list[int] = []
-        assert_facts, start_action = dre.assert_facts, dre.start_action_for_state
-        complete, delete = dre.complete_and_start_action, dre.delete_state
-        find_ids = _ID.findall
-        for first in range(0, len(cases), BATCH):
-            batch = cases[first : first + BATCH]
-            found = [0] * len(batch)
-            for chunk in self._chunks:
-                handle, bits = chunk.handle, chunk.bits
-                # 'id' (the position in the batch) first in every fact: the action text is scanned for it
-                facts = ",".join([chunk.write(c, i) for i, c in enumerate(batch)])
-                rc, off = assert_facts(handle, f"[{facts}]")
-                if rc == 2:
-                    raise RulesEngineError(f"{self.name}: duplicate fact id in a batch")
-                # rc 1 means "some fact matched nothing": the others' actions are pending all the same
-                seen = 0
-                result = start_action(handle, off)
-                text = result[1] if result else None
-                while text is not None:
-                    rule = text[2 : text.index('"', 2)]
-                    bit = bits.get(rule)
-                    if bit is not None:
-                        for i in map(int, find_ids(text)):
-                            found[i] |= bit
-                    elif rule == _AUDIT:
-                        # numeric ids only: the session's own state fact ("id":"sid-0") matches '$ex id' too
-                        seen += len(find_ids(text))
-                    text = complete(handle, off)
-                if seen != len(batch):
-                    raise RulesEngineError(f"{self.name}: audit saw {seen} of {len(batch)} facts")
-                delete(handle, None)  # only after a full drain: one live session per ruleset
-            masks += found
-        return masks
+    def _run(
+        self, chunk: _Chunk, facts: str, size: int, found: list[int], sample: dict[str, set[str]] | None
+    ) -> None:
+        """Assert one batch of facts in one ruleset, drain every action into ``found``, delete the session."""
+        handle, bits, find_ids = chunk.handle, chunk.bits, _ID.findall
+        rc, off = dre.assert_facts(handle, facts)
+        if rc == 2:
+            raise RulesEngineError(f"{self.name}: duplicate fact id in a batch")
+        # rc 1 means "some fact matched nothing": the others' actions are pending all the same
+        seen = 0
+        result = dre.start_action_for_state(handle, off)
+        text = result[1] if result else None
+        while text is not None:
+            rule = text[2 : text.index('"', 2)]
+            bit = bits.get(rule)
+            if bit is not None:
+                ids = find_ids(text)
+                for i in map(int, ids):
+                    found[i] |= bit
+                if sample is not None:
+                    sample.setdefault(rule, set()).update(ids)
+            elif rule == _AUDIT:
+                # numeric ids only: the session's own state fact ("id":"sid-0") matches '$ex id' too
+                seen += len(find_ids(text))
+            text = dre.complete_and_start_action(handle, off)
+        if seen != size:
+            raise RulesEngineError(f"{self.name}: audit saw {seen} of {size} facts")
+        dre.delete_state(handle, None)  # only after a full drain: one live session per ruleset
+
+    def _reconsider(self, sample: dict[str, set[str]], size: int) -> None:
+        """Flip the rules whose compiled form held for most of the sample; rebuild if any changed."""
+        busy = {name for name, ids in sample.items() if len(ids) > self.FLIP_ABOVE * size}
+        flipped = self.flipped ^ busy
+        if flipped != self.flipped:
+            old = self._chunks
+            self.flipped = frozenset(flipped)
+            self._chunks = self._build()
+            for c in old:  # fully drained, no live session: safe to free
+                dre.delete_ruleset(c.handle)
 
     def close(self) -> None:
         """Free the durable rulesets (not after an error: their state may be corrupt)."""
@@ -558,24 +601,24 @@ def matcher(name: str, rules: tuple[Rule, ...]) -> Matcher:
 def match(
     name: str, rules: tuple[Rule, ...], cases: Sequence[Mapping[str, Any]], *, workers: int = 1
 ) -> list[int]:
-    """Per case, the OR of the bits of the rules that hold. ``workers`` > 1 forks worker processes.
+    """Per case, the OR of the bits of the rules that hold. ``workers`` > 1 uses forked processes too.
 
-    Each worker builds its own rulesets. A worker that fails (engine error or crash) is discarded and
-    its slice redone once in a fresh process; a second failure raises RulesEngineError.
+    The cases are split into ``workers`` slices: this process matches the first with its own
+    rulesets, a forked worker each other one, building its own rulesets. A slice whose engine fails
+    (an engine error here, or an error or crash in a worker) is redone once in a fresh process; a
+    second failure raises RulesEngineError.
     """
     if workers <= 1 or len(cases) < 2 * BATCH:
         return matcher(name, rules).match(cases)
     size = -(-len(cases) // workers)
-    slices = [(lo, min(lo + size, len(cases))) for lo in range(0, len(cases), size)]
-    runs = [_start(name, rules, cases, lo, hi) for lo, hi in slices]
-    out: list[int] = []
-    for (lo, hi), run in zip(slices, runs, strict=True):
-        masks, error = _finish(run)
-        if masks is None:
-            masks, error = _finish(_start(name, rules, cases, lo, hi))
-        if masks is None:
-            raise RulesEngineError(f"{name}: cases {lo}-{hi - 1} failed in two worker processes: {error}")
-        out.extend(masks)
+    (lo, hi), *others = [(lo, min(lo + size, len(cases))) for lo in range(0, len(cases), size)]
+    runs = [_start(name, rules, cases, a, b) for a, b in others]
+    try:
+        out = matcher(name, rules).match(cases[lo:hi])
+    except RulesEngineError:  # these rulesets are discarded; the slice gets a fresh process
+        out = _redo(name, rules, cases, lo, hi, _start(name, rules, cases, lo, hi))
+    for (a, b), run in zip(others, runs, strict=True):
+        out += _redo(name, rules, cases, a, b, run)
     return out
 
 
@@ -584,11 +627,28 @@ _Run = tuple[Any, Any]
 _worker_factory: Callable[[str, Sequence[Rule]], Matcher] = Matcher
 
 
+def _redo(
+    name: str, rules: Sequence[Rule], cases: Sequence[Mapping[str, Any]], lo: int, hi: int, run: _Run
+) -> list[int]:
+    """The masks of a worker's slice, redone once in a fresh process if the worker failed."""
+    masks, error = _finish(run)
+    if masks is None:
+        masks, error = _finish(_start(name, rules, cases, lo, hi))
+    if masks is None:
+        raise RulesEngineError(f"{name}: cases {lo}-{hi - 1} failed in two worker processes: {error}")
+    return masks
+
+
 def _start(name: str, rules: Sequence[Rule], cases: Sequence[Mapping[str, Any]], lo: int, hi: int) -> _Run:
     ctx = multiprocessing.get_context("fork")
     receive, send = ctx.Pipe(duplex=False)
     process = ctx.Process(target=_work, args=(send, name, rules, cases, lo, hi), daemon=True)
-    process.start()
+    # a collection in the child would touch every inherited object and copy the whole heap
+    gc.freeze()
+    try:
+        process.start()
+    finally:
+        gc.unfreeze()
     send.close()  # so a crashed worker shows up as EOF here
     return process, receive
 
@@ -611,6 +671,7 @@ def _finish(run: _Run) -> tuple[list[int] | None, str]:
 def _work(
     send: Any, name: str, rules: Sequence[Rule], cases: Sequence[Mapping[str, Any]], lo: int, hi: int
 ) -> None:
+    gc.disable()  # short-lived: collections would only copy the parent's pages
     try:
         masks = _worker_factory(name, rules).match(cases[lo:hi])
     except Exception as e:  # reported to the parent, which redoes the slice in a fresh process

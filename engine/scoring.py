@@ -1,8 +1,6 @@
 """Scoring: each criterion's outcome per case, the weighted score, critical failures and why-traces.
 
-Pure functions: no I/O, no clock, no database. Cases are matched by durable-rules (``rules_engine``);
-``score_cases_python`` gives the same results with the plain-Python evaluator (the differential oracle).
-"""
+Pure: no I/O, clock or database. durable-rules matches (via rules_engine); ``score_cases_python`` is the oracle."""
 
 from __future__ import annotations
 
@@ -43,7 +41,7 @@ class Ruleset(Protocol):
     @property
     def sha256(self) -> str: ...
     @property
-    def case_type(self) -> str: ...
+    def case_type(self) -> str | None: ...
     @property
     def criteria(self) -> Sequence[Criterion]: ...
 
@@ -114,9 +112,11 @@ class Traces(Mapping[str, tuple[str, ...]]):
 
     def __init__(self, plan: _Plan, case: Mapping[str, Any], fail: int) -> None:
         self._plan, self._case, self._fail = plan, case, fail
-        self._done: dict[str, tuple[str, ...]] = {}
+        self._done: dict[str, tuple[str, ...]] | None = None
 
     def __getitem__(self, criterion_id: str) -> tuple[str, ...]:
+        if self._done is None:
+            self._done = {}
         found = self._done.get(criterion_id)
         if found is None:
             i = self._plan.index.get(criterion_id)
@@ -169,6 +169,7 @@ class _Plan:
             for k in range(0, n, 8)
         ]
         self.critical = sum(1 << i for i, c in enumerate(self.criteria) if c.critical)
+        self._critical_ids: dict[int, tuple[str, ...]] = {0: ()}
         self.name = f"{ruleset.id}@{ruleset.version}"
         rules: list[rules_engine.Rule] = []
         for i, c in enumerate(self.criteria):
@@ -199,10 +200,18 @@ class _Plan:
                 mask |= 1 << (self.n + i)
         return mask
 
+    def critical_failures(self, fail: int) -> tuple[str, ...]:
+        failed = fail & self.critical
+        found = self._critical_ids.get(failed)
+        if found is None:
+            found = self._critical_ids[failed] = tuple(self.ids[i] for i in _bits(failed))
+        return found
+
     def scores(self, cases: Sequence[Mapping[str, Any]], masks: Sequence[int], key: str) -> list[CaseScore]:
         rs = self.ruleset
         rid, version, sha = rs.id, rs.version, rs.sha256
-        n, low, weight, total, critical = self.n, (1 << self.n) - 1, self.weight, self.total, self.critical
+        n, low, weight, total = self.n, (1 << self.n) - 1, self.weight, self.total
+        critical = self.critical_failures
         out: list[CaseScore] = []
         append = out.append
         for case, mask in zip(cases, masks, strict=True):
@@ -213,16 +222,11 @@ class _Plan:
             else:
                 score = (applicable - weight(fail)) / applicable if fail else 1.0
             if fail:
-                failed_critical = (
-                    tuple(self.ids[i] for i in _bits(fail & critical)) if fail & critical else ()
-                )
-                traces: Mapping[str, tuple[str, ...]] = Traces(self, case, fail)
+                failed, traces = critical(fail), Traces(self, case, fail)
             else:
-                failed_critical, traces = (), _NO_TRACES
+                failed, traces = (), _NO_TRACES
             append(
-                CaseScore(
-                    case.get(key), rid, version, sha, Outcomes(self, na, fail), score, failed_critical, traces
-                )
+                CaseScore(case.get(key), rid, version, sha, Outcomes(self, na, fail), score, failed, traces)
             )
         return out
 

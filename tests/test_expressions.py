@@ -170,6 +170,11 @@ VALID: list[tuple[str, dict[str, Any], bool, str]] = [
      False,
      "the number of days from crime recorded to support referral is at most "
      "the number of days from crime recorded to victim updated"),
+    # a number chosen by a condition
+    ("dash_yes_count >= (10 if dash_risk == 'high' else 14)", {"dash_yes_count": 12, "dash_risk": "high"}, True,
+     "DASH yes count is at least 10 (if DASH risk is high), otherwise 14"),
+    ("dash_yes_count >= (10 if dash_risk == 'high' else 14)", {"dash_yes_count": 12}, False,
+     "DASH yes count is at least 10 (if DASH risk is high), otherwise 14"),
     # free text keeps its quotes in sentences
     ("notes == 'none given'", {"notes": "none given"}, True, "notes is 'none given'"),
 ]  # fmt: skip

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +21,11 @@ from hypothesis import strategies as st
 
 from engine import rules_engine
 from engine.errors import ExpressionError, Location
-from engine.expressions import Atom, Condition, Field, compile_condition
+from engine.expressions import Atom, Field, compile_condition
 from engine.models import JUDGEMENT_ANSWERS, AnswerType, FieldSpec
 from engine.rules_engine import Matcher, Rule, RulesEngineError
 from engine.scoring import engine_rules, score_cases, score_cases_python
+from tests.test_scoring import Criterion, Ruleset
 
 J, C, D, N, T = AnswerType.JUDGEMENT, AnswerType.CHOICE, AnswerType.DATE, AnswerType.INTEGER, AnswerType.TEXT
 FORM = {
@@ -46,25 +46,6 @@ SETTINGS: dict[str, int | str] = {"limit": 3, "level": "b"}
 HERE = Location("generated.yaml", 1)
 # around Christmas and the August bank holiday, so working days differ from calendar days
 DATES = [f"2026-12-{d}" for d in range(20, 32)] + ["2027-01-04", "2027-01-05", "2026-08-28", "2026-09-01"]
-
-
-@dataclass(frozen=True)
-class Criterion:
-    id: str
-    text: str
-    applies: Condition | None
-    passes: Condition
-    weight: float = 1.0
-    critical: bool = False
-
-
-@dataclass(frozen=True)
-class Ruleset:
-    id: str
-    version: str
-    sha256: str
-    case_type: str
-    criteria: tuple[Criterion, ...]
 
 
 # ----------------------------------------------------------------------------- generated conditions
@@ -292,7 +273,9 @@ def test_a_slice_failing_twice_raises(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_definitions_are_the_auditable_json_the_engine_runs() -> None:
     applies = compile_condition("c1 in ('a', 'b')", FORM, SETTINGS, location=HERE)
     passes = compile_condition("j1 == 'yes' and n1 >= limit", FORM, SETTINGS, location=HERE)
-    ruleset = Ruleset("r", "1.0.0", "f" * 64, "synthetic", (Criterion("C1", "t", applies, passes),))
+    ruleset = Ruleset(
+        "r", "1.0.0", "f" * 64, "synthetic", (Criterion("C1", "t", applies, passes, 1.0, False),)
+    )
     compiled = rules_engine.definitions(engine_rules(ruleset))
     assert json.loads(json.dumps(compiled)) == compiled
     (definition,) = compiled["rulesets"]
@@ -312,3 +295,38 @@ def test_definitions_are_the_auditable_json_the_engine_runs() -> None:
         ]
     }
     assert definition["C1#fail"]["cap"] == 200
+
+
+def test_a_slice_failing_in_this_process_is_redone_in_a_fresh_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    rules = yes_rules(4)
+    cases = [{f"q{i}": "yes" if (i * k) % 3 else "no" for i in range(4)} for k in range(500)]
+    expected = rules_engine.match("here", rules, cases)
+
+    class Failing:
+        def match(self, cases: Any) -> list[int]:
+            raise RulesEngineError("simulated engine error in this process")
+
+    monkeypatch.setattr(rules_engine, "matcher", lambda name, rules: Failing())
+    assert rules_engine.match("here", rules, cases, workers=2) == expected
+
+
+def test_a_value_the_facts_cannot_carry_is_a_data_error_not_an_engine_error() -> None:
+    rules = (Rule("late", Atom(Field("d1", D), "gt", 0), 0),)
+    m = Matcher("dates", rules)
+    with pytest.raises(ValueError, match="month must be in 1..12"):
+        m.match([{"d1": "2026-13-01"}])
+    assert not m.broken
+    assert m.match([{"d1": "2026-01-01"}, {}]) == [1, 0]
+
+
+def test_a_rule_holding_for_most_cases_runs_as_its_complement() -> None:
+    cases = [
+        {"q0": "yes", "q1": "yes" if k % 10 == 0 else "no", "q2": None if k % 3 else "yes"}
+        for k in range(450)
+    ]
+    expected = [(c["q0"] == "yes") | (c["q1"] == "yes") << 1 | (c["q2"] == "yes") << 2 for c in cases]
+    matcher = Matcher("busy", yes_rules(3))
+    assert matcher.match(cases) == expected
+    assert matcher.flipped == {"R0"}  # it held for the whole first batch; the others for 10% and 33%
+    assert matcher.match(cases) == expected
+    assert matcher.match([{"q0": "no", "q1": "yes"}]) == [2]
