@@ -22,7 +22,7 @@ import pandas as pd
 from engine.errors import ReportError
 from engine.extracts import CALL101_SECONDS, CALL999_ANSWERED, G1_ATTENDED, G2_ATTENDED, ResponseSettings
 from engine.rulesets import PROPORTION_METRICS
-from engine.stats import wilson_interval
+from engine.stats import fpc_interval, wilson_interval
 
 LEVELS: tuple[str, ...] = ("force", "division", "place", "team", "officer")
 DIMENSIONS: tuple[str, ...] = ("criterion", "measure", "priority", "peel", "iserve")
@@ -379,6 +379,7 @@ def aggregate(
     levels: Sequence[str] = LEVELS,
     dimensions: Sequence[str] = DIMENSIONS,
     with_cases: bool = False,
+    frames: Mapping[tuple[str, str], int] | None = None,
 ) -> pd.DataFrame:
     """Compliance per level and dimension for one period: the tidy table behind reports and the CSV.
 
@@ -388,6 +389,11 @@ def aggregate(
     their place, which ``place`` names). N/A outcomes are not counted. At force, division and place
     level every catalogue measure, priority, pillar and strand has a row: n = 0 and rate NaN when
     nothing feeds it ("no data", never zero). Rows are sorted deterministically.
+    ``frames``: {(place, ruleset): N}, the cases the period's reviews of that place and ruleset's case
+    type were drawn from (see sampling_store.period_frame_sizes); the intervals of those place x
+    criterion rows carry the finite-population correction (stats.fpc_interval). Other levels and
+    dimensions keep the plain Wilson interval: a team's share of the frame is not recorded, and a
+    measure pools several outcomes per case.
     """
     f = outcomes.frame
     ncrit = len(outcomes.criteria)
@@ -451,9 +457,31 @@ def aggregate(
     with np.errstate(invalid="ignore", divide="ignore"):
         out["rate"] = np.where(out["n"] > 0, out["passes"] / np.maximum(out["n"], 1), np.nan)
     out["ci_low"], out["ci_high"] = wilson_interval(out["passes"].to_numpy(), out["n"].to_numpy())
+    if frames:
+        _finite_population(out, frames)
     if with_cases:
         out["cases"] = [c for ch in chunks for c in ch["cases"]]
     return out[columns]
+
+
+def _finite_population(table: pd.DataFrame, frames: Mapping[tuple[str, str], int]) -> None:
+    """Narrow the intervals of the place x criterion rows whose (place, ruleset) frame is known."""
+    rows = np.flatnonzero(
+        (table["level"] == "place").to_numpy() & (table["dimension"] == "criterion").to_numpy()
+    )
+    if not rows.size:
+        return
+    keys = zip(table["place"].to_numpy()[rows], table["ruleset"].to_numpy()[rows], strict=True)
+    big = np.asarray([frames.get((str(p), str(r)), np.nan) for p, r in keys], dtype=np.float64)
+    low, high = fpc_interval(
+        table["ci_low"].to_numpy()[rows],
+        table["ci_high"].to_numpy()[rows],
+        table["rate"].to_numpy()[rows],
+        table["n"].to_numpy()[rows],
+        big,
+    )
+    table.iloc[rows, table.columns.get_loc("ci_low")] = low
+    table.iloc[rows, table.columns.get_loc("ci_high")] = high
 
 
 def _chunk(
@@ -564,10 +592,15 @@ def records(table: pd.DataFrame) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------- inputs to exceptions
 
 
-def criterion_cells(outcomes: Outcomes, table: pd.DataFrame | None = None) -> list[dict[str, Any]]:
-    """The place x criterion rows of the aggregate table (of ``table`` when already computed)."""
+def criterion_cells(
+    outcomes: Outcomes,
+    table: pd.DataFrame | None = None,
+    frames: Mapping[tuple[str, str], int] | None = None,
+) -> list[dict[str, Any]]:
+    """The place x criterion rows of the aggregate table (of ``table`` when already computed, which
+    then already carries any ``frames``; see :func:`aggregate`)."""
     if table is None:
-        table = aggregate(outcomes, "", levels=("place",), dimensions=("criterion",))
+        table = aggregate(outcomes, "", levels=("place",), dimensions=("criterion",), frames=frames)
     chosen = table[(table["level"] == "place").to_numpy() & (table["dimension"] == "criterion").to_numpy()]
     return records(chosen)
 

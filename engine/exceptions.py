@@ -6,7 +6,9 @@ plain-English reason, all worded in :func:`reason`. Choices (see each finder):
 - critical: one exception per (place, criterion) listing every failing case with its trace;
   critical criteria get no below_standard exception on top.
 - below_standard / threshold: the whole Wilson 95 % interval is on the wrong side of the
-  standard. Shortfalls too small to be sure of are returned as SmallSample records instead.
+  standard (for a reviewed sample with a recorded frame, the interval narrowed by the
+  finite-population correction). Shortfalls too small to be sure of are returned as SmallSample
+  records instead.
 - special_cause: the (place, measure) weekly series signals in the concerning direction *and the
   signal includes the period's latest week*; a signal that ended weeks ago is old news and was
   reported then. Extract metrics get the same SPC per (place, metric).
@@ -300,6 +302,7 @@ def assess_period(
     spc: SpcSettings | None = None,
     min_cases: int = 1,
     aggregates: Any = None,
+    frames: Mapping[tuple[str, str], int] | None = None,
 ) -> PeriodFindings:
     """Find every exception for the period, plus the small-sample shortfalls for the record.
 
@@ -309,7 +312,11 @@ def assess_period(
     only), direction} from the response-standards ruleset. ``place_settings`` (place -> urban /
     rural) only words the Grade 1 reason. ``min_cases``: the fewest applicable cases for a
     below_standard or threshold exception (1 = the pure Wilson rule of DOMAIN.md).
-    ``aggregates``: the period's aggregate table when already computed (for the CSV), to reuse.
+    ``aggregates``: the period's aggregate table when already computed (for the CSV), to reuse; it
+    must have been computed with the same ``frames``. ``frames``: {(place, ruleset): N}, the sample
+    frame of the place's reviews of that ruleset's case type where recorded: the (place, criterion)
+    intervals then carry the finite-population correction (see aggregate.aggregate) and the
+    exceptions name N ("30 of 212 searches reviewed").
     """
     spc = spc or SpcSettings()
     cat = _catalogue(outcomes)
@@ -319,9 +326,10 @@ def assess_period(
     found: list[PerformanceException] = []
     small: list[SmallSample] = []
 
-    cells = agg.criterion_cells(period, aggregates)
-    found += _critical(period, cells, cat)
-    below, notes = _below_standard(period, cells, cat, min_cases)
+    frames = frames or {}
+    cells = agg.criterion_cells(period, aggregates, frames)
+    found += _critical(period, cells, cat, frames)
+    below, notes = _below_standard(period, cells, cat, min_cases, frames)
     found += below
     small += notes
     found += _special_causes(history, cat, latest_week, spc)
@@ -351,7 +359,10 @@ def find_exceptions(
 
 
 def _critical(
-    period: agg.Outcomes, cells: list[dict[str, Any]], cat: _Catalogue
+    period: agg.Outcomes,
+    cells: list[dict[str, Any]],
+    cat: _Catalogue,
+    frames: Mapping[tuple[str, str], int],
 ) -> list[PerformanceException]:
     counts = {(c["place"], c["ruleset"], c["dimension_key"]): c for c in cells}
     out: list[PerformanceException] = []
@@ -379,6 +390,7 @@ def _critical(
                 cases=refs,
                 criterion_text=meta["text"],
                 details=_details(rows),
+                frame_size=frames.get((place, ruleset)),
                 **cat.tags(meta["measure"], meta),
             )
         )
@@ -386,7 +398,11 @@ def _critical(
 
 
 def _below_standard(
-    period: agg.Outcomes, cells: list[dict[str, Any]], cat: _Catalogue, min_cases: int
+    period: agg.Outcomes,
+    cells: list[dict[str, Any]],
+    cat: _Catalogue,
+    min_cases: int,
+    frames: Mapping[tuple[str, str], int],
 ) -> tuple[list[PerformanceException], list[SmallSample]]:
     judged: list[tuple[RateCheck, str, dict[str, Any]]] = []
     for c in cells:
@@ -419,6 +435,7 @@ def _below_standard(
                 cases=_unique(r["case_ref"] for r in rows),
                 criterion_text=meta["text"],
                 details=_details(rows),
+                frame_size=frames.get((rate.place, rate.ruleset)),
                 **cat.tags(meta["measure"], meta),
             )
         )

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import aggregate as agg
-from engine import registry, repository
+from engine import registry, repository, sampling_store
 from engine.briefing import force_pdf, place_pdf
 from engine.config import Force, Settings
 from engine.db import Database
@@ -210,6 +210,10 @@ class Gathered:
     assessment_hashes: list[str]
     incident_hashes: list[str]
     reviewed: dict[str, Counter[str]] = field(default_factory=dict)
+    #: {(place, case type): N}: the sample frames the period's reviews were drawn from, where known
+    #: (sampling_store.period_frame_sizes), and the (start, end) of the period they are for
+    frames: dict[tuple[str, str], int] = field(default_factory=dict)
+    frames_period: tuple[dt.date, dt.date] | None = None
 
 
 def gather(
@@ -222,10 +226,10 @@ def gather(
     with_incidents: bool = True,
 ) -> Gathered:
     """Outcome rows (one per assessment and criterion) and incidents from ``history_from`` to the
-    period's end; the period's reviewed-case counts by place and case type. With ``cutoff``, the data
-    as it stood then (assessment revisions current at that time, incidents loaded by then): how an
-    audit re-reads what a past run read. Without ``with_incidents`` the caller reads incidents itself
-    (a PEEL rerun frames them in chunks)."""
+    period's end; the period's reviewed-case counts and sample frame sizes by place and case type.
+    With ``cutoff``, the data as it stood then (assessment revisions current at that time, incidents
+    and samples by then): how an audit re-reads what a past run read. Without ``with_incidents`` the
+    caller reads incidents itself (a PEEL rerun frames them in chunks)."""
     division = {p.code: p.division for p in context.force.places}
     versions = {r.case_type or "": r.sha256 for r in context.assessment_rulesets}
     repeated = ("assessment_key", "case_ref", "case_type", "place", "division", "team", "officer", "reviewer",
@@ -258,7 +262,24 @@ def gather(
         if context.extract_rulesets and with_incidents:
             start, end = incident_window(history_from, period)
             incidents, incident_hashes = repository.incident_columns(session, start, end, cutoff=cutoff)
-    return Gathered(cols, incidents, hashes, incident_hashes, dict(reviewed))
+        frames = sampling_store.period_frame_sizes(session, period.start, period.end, cutoff=cutoff)
+    return Gathered(
+        cols, incidents, hashes, incident_hashes, dict(reviewed), frames, (period.start, period.end)
+    )
+
+
+def period_frames(gathered: Gathered, period: Period) -> dict[tuple[str, str], int]:
+    """{(place, case type): N} when the gathered frames are for this period, else {} (a PEEL
+    quarter: its frames were not read, so its intervals stay uncorrected)."""
+    return gathered.frames if gathered.frames_period == (period.start, period.end) else {}
+
+
+def ruleset_frames(context: RunContext, frames: Mapping[tuple[str, str], int]) -> dict[tuple[str, str], int]:
+    """{(place, case type): N} -> {(place, ruleset id): N}, as aggregation and exceptions key them."""
+    by_type: dict[str, list[str]] = defaultdict(list)
+    for r in context.assessment_rulesets:
+        by_type[r.case_type or ""].append(r.id)
+    return {(place, rid): n for (place, case_type), n in frames.items() for rid in by_type.get(case_type, ())}
 
 
 def incident_window(history_from: dt.date, period: Period) -> tuple[dt.datetime, dt.datetime]:
@@ -361,7 +382,10 @@ def analyse(
     """Aggregate the period and find its exceptions (weekly series reach back over the history)."""
     prepared = prepared or prepare(context, gathered)
     outcomes, incidents, response = prepared.outcomes, prepared.incidents, prepared.response
-    table = agg.aggregate(agg.in_period(outcomes, period.start, period.end), period.label, with_cases=True)
+    frames = ruleset_frames(context, period_frames(gathered, period))
+    table = agg.aggregate(
+        agg.in_period(outcomes, period.start, period.end), period.label, with_cases=True, frames=frames
+    )
     place_settings = {p.code: p.setting for p in context.force.places}
     findings = assess_period(
         outcomes,
@@ -372,6 +396,7 @@ def analyse(
         place_settings=place_settings,
         response=response,
         aggregates=table,
+        frames=frames,
     )
     return PeriodAnalysis(findings, table)
 
@@ -420,7 +445,12 @@ def write_period(
         measure_names={m.id: m.name for m in context.catalogue.measures.values()},
         priority_names=dict(context.catalogue.priorities),
     )
-    briefings = build_place_briefings(exceptions, context.force.places, gathered.reviewed, run)
+    frames_by_place: dict[str, dict[str, int]] = defaultdict(dict)
+    for (place, case_type), size in period_frames(gathered, period).items():
+        frames_by_place[place][case_type] = size
+    briefings = build_place_briefings(
+        exceptions, context.force.places, gathered.reviewed, run, frame_sizes_by_place=frames_by_place
+    )
     summary = build_force_summary(exceptions, context.force.places, run)
 
     def build(folder: Path) -> None:

@@ -13,7 +13,8 @@ from sqlalchemy import ColumnElement, and_, exists, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from engine.db import Assessment, CalibrationSet, CaseRecord, Sample, SampleItem
-from engine.repository import _chunks
+from engine.repository import _chunks, current_at
+from engine.runs import week_label
 
 if TYPE_CHECKING:  # cases.py imports this module
     from engine.cases import CaseRow
@@ -150,6 +151,59 @@ def sample_items(session: Session, sample_pks: Sequence[int]) -> list[ItemRow]:
         .order_by(SampleItem.case_type, SampleItem.place, SampleItem.reviewer, SampleItem.case_ref)
     )
     return [ItemRow(item, case, bool(submitted)) for item, case, submitted in session.execute(q)]
+
+
+def period_frame_sizes(
+    session: Session, date_from: dt.date, date_to: dt.date, *, cutoff: dt.datetime | None = None
+) -> dict[tuple[str, str], int]:
+    """{(place, case type): N} for the current performance assessments assessed date_from..date_to.
+
+    The rule: a frame is one week's cases of one place and case type, as a recorded sample counted
+    them (``SampleItem.frame_size``). When *every* case of a (place, case type) assessed in the
+    period was drawn in a recorded sample, N is the sum of the sizes of the distinct frames they
+    were drawn from (usually one). When any of them was not drawn (an ad hoc review, or none
+    sampled at all) N is unknown and the key is absent: the finite-population correction assumes a
+    random draw from a known frame, and "30 of 212" would otherwise count cases outside the 212.
+    With ``cutoff``, the assessments current then and the samples drawn by then (an audit rerun).
+    """
+    in_period = (
+        current_at(cutoff),
+        PERFORMANCE_ONLY,
+        Assessment.assessed_on >= date_from,
+        Assessment.assessed_on <= date_to,
+    )
+    case = (Assessment.place, Assessment.case_type, Assessment.case_ref)
+    assessed = session.execute(select(*case).where(*in_period).distinct()).all()
+    if not assessed:
+        return {}
+    # The items are read once and matched here: sample_items has no (case_type, case_ref) index, and
+    # SQLite joined them to the assessments by rescanning every item per assessment (10 s for a week
+    # of 4,000 reviews against 40,000 items; this takes 0.04 s, and 1.6 s for a year of 200,000).
+    # Cases reviewed by the period's end were drawn in samples of weeks up to it.
+    items = (
+        select(
+            SampleItem.case_type, SampleItem.case_ref, Sample.week, SampleItem.place, SampleItem.frame_size
+        )
+        .join(Sample, Sample.pk == SampleItem.sample_pk)
+        .where(
+            SampleItem.case_type.in_(sorted({case_type for _p, case_type, _r in assessed})),
+            Sample.week <= week_label(date_to),
+        )
+    )
+    if cutoff is not None:
+        items = items.where(Sample.drawn_at <= cutoff)
+    drawn_in: dict[tuple[str, str], list[tuple[str, str, int]]] = {}
+    for case_type, ref, week, frame_place, size in session.execute(items):
+        drawn_in.setdefault((case_type, ref), []).append((week, frame_place, int(size)))
+    frames: dict[tuple[str, str], dict[tuple[str, str], int]] = {}
+    unsampled: set[tuple[str, str]] = set()
+    for place, case_type, ref in assessed:
+        found = drawn_in.get((case_type, ref))
+        if not found:
+            unsampled.add((place, case_type))
+        for week, frame_place, size in found or ():
+            frames.setdefault((place, case_type), {})[(week, frame_place)] = size
+    return {key: sum(sizes.values()) for key, sizes in sorted(frames.items()) if key not in unsampled}
 
 
 def cases_of_type(session: Session, case_type: str) -> list[CaseRecord]:
