@@ -383,7 +383,11 @@ class SampleItem(Base):
     """One case drawn into a sample, assigned to a reviewer."""
 
     __tablename__ = "sample_items"
-    __table_args__ = (UniqueConstraint("sample_pk", "case_type", "case_ref"),)
+    __table_args__ = (
+        UniqueConstraint("sample_pk", "case_type", "case_ref"),
+        # which frame an assessed case came from (frame sizes for a period's briefings)
+        Index("ix_sample_items_case", "case_type", "case_ref"),
+    )
 
     pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     sample_pk: Mapped[int] = mapped_column(ForeignKey("samples.pk"), index=True)
