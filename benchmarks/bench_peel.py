@@ -53,7 +53,7 @@ def build(url: str) -> None:
 
     from engine import api, registry
     from engine.db import Assessment, Incident
-    from engine.demo import DemoPlan, generate_assessments
+    from engine.demo_data import DemoPlan, generate_assessments
     from engine.demo_incidents import generate_incidents
     from engine.extracts import content_hash as incident_hash
     from engine.submissions import RawRow, validate_rows

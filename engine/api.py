@@ -12,9 +12,9 @@ from typing import ClassVar
 
 from engine import audit as audits
 from engine import db as dbm
+from engine import demo_data, registry, repository
 from engine import dry_run as dry_runs
 from engine import peel as peel_run
-from engine import registry, repository
 from engine.calibration import (
     CalibrationReport,
     CalibrationSetResult,
@@ -25,6 +25,7 @@ from engine.calibration import (
 from engine.calibration_output import render_calibration_pdf, write_calibration_csv
 from engine.cases import LoadCasesResult, load_cases, read_cases
 from engine.config import DEFAULT_FORCE_FILE, DEFAULT_OUT_DIR, Force, Settings, load_force, load_settings
+from engine.demo_incidents import generate_incidents, incidents_csv
 from engine.errors import SubmissionError
 from engine.extracts import read_incidents
 from engine.forms import Form, load_forms
@@ -575,12 +576,17 @@ class DemoResult:
     run: RunResult
 
 
-def demo(out: Path = DEFAULT_OUT_DIR, *, progress: Callable[[str], None] = lambda _m: None) -> DemoResult:
+def demo(
+    out: Path = DEFAULT_OUT_DIR,
+    *,
+    progress: Callable[[str], None] = lambda _m: None,
+    weeks: int = demo_data.HISTORY_WEEKS,
+    per_week: int = demo_data.ASSESSMENTS_PER_WEEK,
+    incidents_per_week: int = demo_data.INCIDENTS_PER_WEEK,
+) -> DemoResult:
     """Build a fresh SQLite database of generated demo data (26 weeks, ~2,000 assessments a week,
-    incidents, four planted problems), publish the rulesets and run the weekly batch for the
-    latest week. Example: qam demo --out outputs/"""
-    from engine import demo as demo_data
-    from engine.demo_incidents import generate_incidents, incidents_csv
+    20,000 incidents a week, four planted problems), publish the rulesets and run the weekly batch
+    for the latest week; the sizes can be made smaller for tests. Example: qam demo --out outputs/"""
 
     out.mkdir(parents=True, exist_ok=True)
     db_path = out / "demo.db"
@@ -593,7 +599,7 @@ def demo(out: Path = DEFAULT_OUT_DIR, *, progress: Callable[[str], None] = lambd
 
     the_force = force(settings)
     period = parse_week(demo_data.DEMO_WEEK)
-    plan = demo_data.demo_plan(period.start)
+    plan = demo_data.demo_plan(period.start, weeks=weeks, per_week=per_week)
     data = out / "demo-data"
     data.mkdir(exist_ok=True)
     progress(f"generating {len(plan.weeks)} weeks of assessments")
@@ -615,10 +621,10 @@ def demo(out: Path = DEFAULT_OUT_DIR, *, progress: Callable[[str], None] = lambd
             generate_incidents(
                 the_force.places,
                 [monday],
-                per_week=demo_data.INCIDENTS_PER_WEEK,
+                per_week=incidents_per_week,
                 seed=demo_data.SEED + monday.toordinal(),
                 drift_place="DLW",
-                drift_from=plan.weeks[-8],
+                drift_from=plan.weeks[max(0, len(plan.weeks) - 8)],
             )
         )
         path = data / f"incidents-{week_label(monday)}.csv"
