@@ -225,7 +225,10 @@ def _evidence_tiles(pairs: Sequence[tuple[str, str]]) -> Table:
 
 def _spc_notes(e: PerformanceException, chart: SpcChart) -> list[Flowable]:
     fmt = value_format(e)
-    limits = f"{fmt(chart.lower_limit)} to {fmt(chart.upper_limit)}"
+    low, high = chart.lower_limit, chart.upper_limit
+    if fmt(0.5).endswith("%"):  # a rate cannot leave 0-100%, whatever mean +/- 2.66 mR says
+        low, high = max(low, 0.0), min(high, 1.0)
+    limits = f"{fmt(low)} to {fmt(high)}"
     lines = [
         f"<b>Signal:</b> {esc(spc_signal_text(chart.rules))}. Weekly mean {esc(fmt(chart.mean))}, "
         f"process limits {esc(limits)}, from the first {chart.baseline_weeks} weeks; "
@@ -233,7 +236,9 @@ def _spc_notes(e: PerformanceException, chart: SpcChart) -> list[Flowable]:
     ]
     if chart.assurance:
         text = ASSURANCE_TEXT.get(chart.assurance, chart.assurance.replace("_", " "))
-        lines.append(f"<b>Against the standard:</b> {esc(text)}.")
+        # the assurance is read off the baseline limits; a signal says the process has since moved
+        basis = " (judged on the baseline limits, before this signal)" if chart.rules else ""
+        lines.append(f"<b>Against the standard{basis}:</b> {esc(text)}.")
     return [para(line, "body") for line in lines]
 
 
