@@ -30,7 +30,15 @@ from engine.errors import SubmissionError
 from engine.extracts import read_incidents
 from engine.forms import Form, load_forms
 from engine.models import FieldSpec
-from engine.pipeline import RunContext, RunResult, ScoreSummary, run_context, run_period, score_pending
+from engine.pipeline import (
+    RunContext,
+    RunResult,
+    ScoreSummary,
+    record_manifest,
+    run_context,
+    run_period,
+    score_pending,
+)
 from engine.rulesets import Ruleset, validate_rulesets
 from engine.runs import Manifest, hash_inputs, parse_week, week_label
 from engine.sampling import SampleResult, draw_sample
@@ -476,23 +484,8 @@ def _record_scoring_run(
             inputs={"assessments": hash_inputs(hashes)},
             draft=context.draft,
         )
-        document = {
-            **manifest.to_json(),
-            "registry_head": context.registry_head,
-            "scored": dict(summary.scored),
-        }
-        repository.record_run(
-            session,
-            run_id=manifest.run_id,
-            kind="score",
-            command=command,
-            arguments=arguments,
-            engine_version=manifest.engine,
-            draft=context.draft,
-            manifest=document,
-            started_at=started,
-            finished_at=now(),
-        )
+    document = {**manifest.to_json(), "registry_head": context.registry_head, "scored": dict(summary.scored)}
+    record_manifest(database, manifest, document, started=started, finished=now())
     return manifest.run_id
 
 

@@ -39,6 +39,7 @@ from engine.pipeline import (
     manifest_for,
     paused_gc,
     prepare,
+    record_manifest,
     response_settings,
     reviewed_count,
     score_pending,
@@ -580,19 +581,7 @@ def _run(
     )
     manifest.outputs = hashes = written.hashes
     document = written.document
-    with database.session() as session:
-        repository.record_run(
-            session,
-            run_id=manifest.run_id,
-            kind=KIND,
-            command=command,
-            arguments=arguments,
-            engine_version=manifest.engine,
-            draft=context.draft,
-            manifest=document,
-            started_at=started,
-            finished_at=now(),
-        )
+    record_manifest(database, manifest, document, started=started, finished=now())
     advance(f"wrote {len(hashes)} files")
     result = RunResult(
         run_id=manifest.run_id,

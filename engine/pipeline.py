@@ -474,6 +474,30 @@ def write_period(
     return hashes, tuple(b.place.code for b in briefings)
 
 
+def record_manifest(
+    database: Database,
+    manifest: Manifest,
+    document: Mapping[str, Any],
+    *,
+    started: dt.datetime,
+    finished: dt.datetime,
+) -> None:
+    """Store a run's manifest document (or refresh it, for an identical rerun) and this execution."""
+    with database.session() as session:
+        repository.record_run(
+            session,
+            run_id=manifest.run_id,
+            kind=manifest.kind,
+            command=manifest.command,
+            arguments=manifest.arguments,
+            engine_version=manifest.engine,
+            draft=manifest.draft,
+            manifest=document,
+            started_at=started,
+            finished_at=finished,
+        )
+
+
 def manifest_for(
     context: RunContext, gathered: Gathered, *, kind: str, command: str, arguments: Mapping[str, Any]
 ) -> Manifest:
@@ -553,19 +577,7 @@ def _run_period(
     document["registry_head"] = context.registry_head
     document["period"] = period.to_json()
     document["small_samples"] = len(analysis.findings.small_samples)
-    with database.session() as session:
-        repository.record_run(
-            session,
-            run_id=manifest.run_id,
-            kind=kind,
-            command=command,
-            arguments=arguments,
-            engine_version=manifest.engine,
-            draft=context.draft,
-            manifest=document,
-            started_at=started,
-            finished_at=now(),
-        )
+    record_manifest(database, manifest, document, started=started, finished=now())
     return RunResult(
         run_id=manifest.run_id,
         folder=out / folder_name,
