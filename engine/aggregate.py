@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from engine.errors import ReportError
 from engine.extracts import CALL101_SECONDS, CALL999_ANSWERED, G1_ATTENDED, G2_ATTENDED, ResponseSettings
@@ -552,6 +553,35 @@ def _cases(
     bounds = np.searchsorted(group_of, groups, side="left"), np.searchsorted(group_of, groups, side="right")
     refs = failing["case_text"][case_of]
     return [tuple(refs[a:b].tolist()) for a, b in zip(*bounds, strict=True)]
+
+
+def write_aggregates_with_quarters(
+    whole: pd.DataFrame, quarter_tables: Sequence[pd.DataFrame], folder: Path
+) -> None:
+    """A PEEL rerun's aggregates.csv (and aggregates.parquet when pyarrow is installed): the period
+    at every level, then each quarter at force, division and place level (a quarter's team and
+    officer cells are too thin to read, and would make the file five times as long)."""
+    coarse = [t[t["level"].isin(FULL_COVERAGE_LEVELS).to_numpy()] for t in quarter_tables]
+    combined = pd.concat([whole, *coarse], ignore_index=True)
+    write_aggregates_csv(combined, folder / "aggregates.csv")
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return
+    parquet = combined.copy()
+    parquet["cases"] = [list(c) for c in parquet["cases"]]
+    parquet.to_parquet(folder / "aggregates.parquet", index=False)
+
+
+def concat_incident_frames(frames: Sequence[pd.DataFrame]) -> pd.DataFrame | None:
+    """Join incident frames framed chunk by chunk (incidents_frame), with the categories one framing
+    of all rows would have had (sorted), so the result does not depend on the chunking."""
+    if not frames:
+        return None
+    frame = pd.concat(frames, ignore_index=True)
+    for column in ("place", "week"):
+        frame[column] = union_categoricals([f[column] for f in frames], sort_categories=True)
+    return frame
 
 
 def write_aggregates_csv(table: pd.DataFrame, path: str | Path) -> None:

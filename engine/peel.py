@@ -17,8 +17,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from pandas.api.types import union_categoricals
-
 from engine import aggregate as agg
 from engine import registry, repository
 from engine.db import Database, open_database
@@ -477,21 +475,8 @@ class PeelResult:
 
 
 def _write_tables(whole: Any, quarter_tables: Sequence[Any], folder: Path) -> None:
-    """aggregates.csv (and aggregates.parquet when pyarrow is installed): the period at every level,
-    then each quarter at force, division and place level (a quarter's team and officer cells are
-    too thin to read, and would make the file five times as long)."""
-    import pandas as pd  # one concat; the tables themselves are aggregate.py's
-
-    coarse = [t[t["level"].isin(agg.FULL_COVERAGE_LEVELS).to_numpy()] for t in quarter_tables]
-    combined = pd.concat([whole, *coarse], ignore_index=True)
-    agg.write_aggregates_csv(combined, folder / "aggregates.csv")
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        return
-    parquet = combined.copy()
-    parquet["cases"] = [list(c) for c in parquet["cases"]]
-    parquet.to_parquet(folder / "aggregates.parquet", index=False)
+    """aggregates.csv (and aggregates.parquet when pyarrow is installed); see aggregate.py."""
+    agg.write_aggregates_with_quarters(whole, quarter_tables, folder)
 
 
 def run_peel(
@@ -717,18 +702,11 @@ def _framed_incidents(
     cutoff: dt.datetime | None = None,
 ) -> tuple[Any, list[str]]:
     """(incidents frame or None, content hashes), framing each chunk as it is read."""
-    import pandas as pd  # the frames are aggregate.py's; this only joins them
-
     frames, hashes = [], []
     for columns, part_hashes in repository.incident_chunks(session, *window, cutoff=cutoff):
         frames.append(agg.incidents_frame(columns, places, response))
         hashes += part_hashes
-    if not frames:
-        return None, hashes
-    frame = pd.concat(frames, ignore_index=True)
-    for column in ("place", "week"):  # as one framing of all rows would categorise them: sorted
-        frame[column] = union_categoricals([f[column] for f in frames], sort_categories=True)
-    return frame, hashes
+    return agg.concat_incident_frames(frames), hashes
 
 
 def _framed_incidents_job(
