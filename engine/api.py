@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -42,7 +41,7 @@ from engine.pipeline import (
 from engine.rulesets import Ruleset, validate_rulesets
 from engine.runs import Manifest, hash_inputs, parse_week, week_label
 from engine.sampling import SampleResult, draw_sample
-from engine.submissions import load_submission_files
+from engine.submissions import load_submission_files, write_submission_csv
 from engine.templates import write_template
 from engine.worklists import SampleStatus, WorklistFiles, sample_status, slug, write_worklists
 
@@ -603,7 +602,7 @@ def demo(
     files = []
     for label, week_rows in sorted(by_week.items()):
         path = data / f"assessments-{label}.csv"
-        _write_csv(path, week_rows)
+        write_submission_csv(path, week_rows)
         files.append(path)
     progress(f"submitting {len(rows)} assessments")
     submit(settings, files)
@@ -626,16 +625,6 @@ def demo(
     progress(f"running the weekly batch for {period.label}")
     result = weekly(settings, period.label, out=out)
     return DemoResult(settings.database_url, data, len(rows), n_incidents, result)
-
-
-def _write_csv(path: Path, rows: list[dict[str, object]]) -> None:
-    columns: list[str] = []
-    for row in rows:
-        columns.extend(c for c in row if c not in columns)
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=columns, restval="")
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 # --------------------------------------------------------------------------- run manifests, audits, dry runs

@@ -94,6 +94,19 @@ def content_hash(canonical: Mapping[str, Any]) -> str:
 # --------------------------------------------------------------------------- reading files
 
 
+def write_submission_csv(path: Path, rows: Sequence[Mapping[str, Any]]) -> Path:
+    """Write row dicts as a submission CSV (UTF-8): columns in first-seen order, missing cells blank.
+    The demo writes its generated weeks this way; `qam submit` reads them back like any reviewer's file."""
+    columns: list[str] = []
+    for row in rows:
+        columns.extend(c for c in row if c not in columns)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns, restval="")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
 def read_submission(
     path: Path, *, sheet: str | None = None, problems: list[Problem] | None = None
 ) -> list[RawRow]:

@@ -22,7 +22,7 @@ from engine.factories import build_row
 from engine.runs import parse_week
 from engine.sampling import draw_sample
 from engine.stats import fpc_interval, wilson_interval
-from tests.test_weekly import _write
+from engine.submissions import write_submission_csv
 
 WEEK = "2026-W47"
 MONDAY = "2026-11-16"
@@ -141,7 +141,7 @@ def sampled(fresh: Settings, tmp_path: Path) -> Settings:
     rows = _searches(drawn[("HRB", False)], "HRB", 6, W46.start)
     rows += _searches(drawn[("BLK", True)], "BLK", 0, W45.start)
     rows += _searches(drawn[("BLK", False)], "BLK", 0, W46.start)
-    api.submit(fresh, [_write(tmp_path / "week.csv", rows)])
+    api.submit(fresh, [write_submission_csv(tmp_path / "week.csv", rows)])
     return fresh
 
 
@@ -187,7 +187,7 @@ def test_frames_sum_over_the_weeks_reviewed_and_an_unsampled_review_makes_n_unkn
 
     assert frames() == {("BLK", "stop_search"): 12 + 8, ("HRB", "stop_search"): 32}
     extra = _searches(["SS-BLK-ADHOC"], "BLK", 0, W46.start)
-    api.submit(sampled, [_write(tmp_path / "adhoc.csv", extra)])
+    api.submit(sampled, [write_submission_csv(tmp_path / "adhoc.csv", extra)])
     assert frames() == {("HRB", "stop_search"): 32}
 
 
@@ -195,7 +195,7 @@ def test_without_a_recorded_frame_the_same_reviews_raise_no_exception(
     fresh: Settings, tmp_path: Path
 ) -> None:
     refs = [f"SS-HRB-{i:03d}" for i in range(30)]
-    api.submit(fresh, [_write(tmp_path / "week.csv", _searches(refs, "HRB", 6, W46.start))])
+    api.submit(fresh, [write_submission_csv(tmp_path / "week.csv", _searches(refs, "HRB", 6, W46.start))])
     api.weekly(fresh, WEEK, out=tmp_path / "out")
     data = json.loads((tmp_path / "out" / WEEK / "exceptions.json").read_text(encoding="utf-8"))
     assert not [e for e in data["exceptions"] if e["place"] == "HRB" and e["criterion"] == "SS01"]

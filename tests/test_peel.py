@@ -26,6 +26,7 @@ from engine.db import Assessment, CaseScore, Incident
 from engine.demo_incidents import generate_incidents, incidents_csv
 from engine.factories import build_row
 from engine.runs import hash_inputs
+from engine.submissions import write_submission_csv
 
 T1 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)  # v1.0.0 of every ruleset published
 T2 = dt.datetime(2026, 9, 1, 9, 0, tzinfo=dt.UTC)  # stop-search-legitimacy 1.1.0: SS03 stricter
@@ -76,17 +77,6 @@ ROWS = _rows()
 N_SEARCHES = 21 * 6
 
 
-def _write(path: Path, rows: list[dict[str, str]]) -> Path:
-    columns: list[str] = []
-    for r in rows:
-        columns += [c for c in r if c not in columns]
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=columns, restval="")
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
-
-
 def _publish(settings: Settings, when: dt.datetime, note: str) -> None:
     with api.database_for(settings) as database:
         registry.publish(
@@ -116,7 +106,7 @@ def _prepare(settings: Settings, tmp: Path, *, score_original: bool) -> Settings
     settings = replace(settings, rulesets_dir=rulesets)
     api.init_database(settings)
     _publish(settings, T1, "first publication")
-    api.submit(settings, [_write(tmp / "qa.csv", ROWS)])
+    api.submit(settings, [write_submission_csv(tmp / "qa.csv", ROWS)])
     places = api.force(settings).places
     mondays = [dt.date(2026, 4, 6) + dt.timedelta(weeks=w) for w in range(21)]
     incidents = tmp / "incidents.csv"

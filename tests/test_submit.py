@@ -3,7 +3,6 @@ no-ops, changed rows need --amend (both revisions kept), and one bad row stores 
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pytest
@@ -14,17 +13,7 @@ from engine.cli import app
 from engine.config import Settings
 from engine.errors import SubmissionError
 from engine.factories import build_row
-
-
-def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
-    columns: list[str] = []
-    for r in rows:
-        columns += [c for c in r if c not in columns]
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=columns, restval="")
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
+from engine.submissions import write_submission_csv
 
 
 def ss(i: int, **overrides: str) -> dict[str, str]:
@@ -45,7 +34,7 @@ def ready(settings: Settings) -> Settings:
 
 
 def test_identical_resubmission_is_a_no_op(ready: Settings, tmp_path: Path) -> None:
-    path = write_csv(tmp_path / "week.csv", [ss(1), ss(2)])
+    path = write_submission_csv(tmp_path / "week.csv", [ss(1), ss(2)])
     first = api.submit(ready, [path])
     assert first.summary.totals == (2, 0, 0)
     again = api.submit(ready, [path])
@@ -54,8 +43,8 @@ def test_identical_resubmission_is_a_no_op(ready: Settings, tmp_path: Path) -> N
 
 
 def test_changed_row_is_refused_naming_both_values_then_amended(ready: Settings, tmp_path: Path) -> None:
-    api.submit(ready, [write_csv(tmp_path / "a.csv", [ss(1)])])
-    changed = write_csv(tmp_path / "b.csv", [ss(1, bwv_activated="no")])
+    api.submit(ready, [write_submission_csv(tmp_path / "a.csv", [ss(1)])])
+    changed = write_submission_csv(tmp_path / "b.csv", [ss(1, bwv_activated="no")])
     with pytest.raises(SubmissionError) as info:
         api.submit(ready, [changed])
     text = str(info.value)
@@ -71,8 +60,8 @@ def test_changed_row_is_refused_naming_both_values_then_amended(ready: Settings,
 
 
 def test_one_bad_row_in_any_file_stores_nothing(ready: Settings, tmp_path: Path) -> None:
-    good = write_csv(tmp_path / "good.csv", [ss(1), ss(2)])
-    bad = write_csv(tmp_path / "bad.csv", [ss(3, grounds_recorded="Y"), ss(4, place="ZZZ")])
+    good = write_submission_csv(tmp_path / "good.csv", [ss(1), ss(2)])
+    bad = write_submission_csv(tmp_path / "bad.csv", [ss(3, grounds_recorded="Y"), ss(4, place="ZZZ")])
     with pytest.raises(SubmissionError) as info:
         api.submit(ready, [good, bad])
     text = str(info.value)
@@ -82,8 +71,8 @@ def test_one_bad_row_in_any_file_stores_nothing(ready: Settings, tmp_path: Path)
 
 
 def test_a_conflict_in_a_later_row_rolls_back_the_earlier_ones(ready: Settings, tmp_path: Path) -> None:
-    api.submit(ready, [write_csv(tmp_path / "a.csv", [ss(1)])])
-    mixed = write_csv(tmp_path / "b.csv", [ss(2), ss(1, receipt_offered="no")])
+    api.submit(ready, [write_submission_csv(tmp_path / "a.csv", [ss(1)])])
+    mixed = write_submission_csv(tmp_path / "b.csv", [ss(2), ss(1, receipt_offered="no")])
     with pytest.raises(SubmissionError):
         api.submit(ready, [mixed])
     assert [a.assessment_id for a in api.list_assessments(ready)] == ["QA-001"]
@@ -91,11 +80,11 @@ def test_a_conflict_in_a_later_row_rolls_back_the_earlier_ones(ready: Settings, 
 
 def test_cli_submit_summary_and_error_exit(ready: Settings, tmp_path: Path) -> None:
     runner = CliRunner()
-    path = write_csv(tmp_path / "week.csv", [ss(1), ss(2)])
+    path = write_submission_csv(tmp_path / "week.csv", [ss(1), ss(2)])
     ok = runner.invoke(app, ["--database", ready.database_url, "submit", str(path)])
     assert ok.exit_code == 0, ok.output
     assert "2 rows in 1 file: 2 stored, 0 unchanged (already stored, nothing to do), 0 amended." in ok.output
-    bad = write_csv(tmp_path / "bad.csv", [ss(3, grounds_recorded="maybe")])
+    bad = write_submission_csv(tmp_path / "bad.csv", [ss(3, grounds_recorded="maybe")])
     result = runner.invoke(app, ["--database", ready.database_url, "submit", str(bad)])
     assert result.exit_code == 3
     assert result.stderr.startswith("Error: nothing stored: 1 problem in 1 file")
@@ -104,7 +93,7 @@ def test_cli_submit_summary_and_error_exit(ready: Settings, tmp_path: Path) -> N
 
 def test_scoring_is_idempotent_and_recorded_as_a_run(ready: Settings, tmp_path: Path) -> None:
     api.publish_rulesets(ready, author="test", note="initial")
-    api.submit(ready, [write_csv(tmp_path / "week.csv", [ss(1), ss(2, grounds_recorded="no")])])
+    api.submit(ready, [write_submission_csv(tmp_path / "week.csv", [ss(1), ss(2, grounds_recorded="no")])])
     first = api.score(ready)
     assert first.scored["stop-search-legitimacy"] == 2
     assert first.run_id

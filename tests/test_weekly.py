@@ -3,7 +3,6 @@ expected exceptions and briefings out, reruns byte-identical, official runs on p
 
 from __future__ import annotations
 
-import csv
 import json
 import shutil
 from dataclasses import replace
@@ -18,6 +17,7 @@ from engine.cli import app
 from engine.config import Settings
 from engine.errors import RulesetError
 from engine.factories import build_row
+from engine.submissions import write_submission_csv
 
 WEEK = "2026-W47"
 MONDAY = "2026-11-16"
@@ -64,17 +64,6 @@ def _rows() -> list[dict[str, str]]:
     return rows
 
 
-def _write(path: Path, rows: list[dict[str, str]]) -> Path:
-    columns: list[str] = []
-    for r in rows:
-        columns += [c for c in r if c not in columns]
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=columns, restval="")
-        w.writeheader()
-        w.writerows(rows)
-    return path
-
-
 @pytest.fixture
 def week_db(settings: Settings, tmp_path: Path) -> Settings:
     """An initialised database with the repo's rulesets published and the scenario submitted."""
@@ -83,7 +72,7 @@ def week_db(settings: Settings, tmp_path: Path) -> Settings:
     settings = replace(settings, rulesets_dir=rulesets)
     api.init_database(settings)
     api.publish_rulesets(settings, author="test", note="initial")
-    api.submit(settings, [_write(tmp_path / "week.csv", _rows())])
+    api.submit(settings, [write_submission_csv(tmp_path / "week.csv", _rows())])
     return settings
 
 
