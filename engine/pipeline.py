@@ -174,7 +174,6 @@ def score_pending(
             cases = [{**answers, "__key": pk} for pk, answers in pending]
             n_workers = workers or (2 if len(cases) >= PARALLEL_FROM else 1)
             scores = score_cases(ruleset, cases, key="__key", workers=n_workers)
-            by_key = {c["__key"]: c for c in cases}
             rows = []
             for s in scores:
                 failed = [c for c, o in s.outcomes.items() if o.value == "fail"]
@@ -193,7 +192,6 @@ def score_pending(
                         "scored_at": scored_at,
                     }
                 )
-            del by_key
             counts[ruleset.id] = repository.store_scores(session, rows)
             keys.extend(pk for pk, _answers in pending)
             if progress is not None:

@@ -182,10 +182,6 @@ def list_assessments(
     return list(session.scalars(q.order_by(Assessment.assessed_on, Assessment.assessment_id)))
 
 
-def count_assessments(session: Session) -> int:
-    return int(session.scalar(select(func.count()).select_from(Assessment)) or 0)
-
-
 def existing_incident_hashes(session: Session, refs: Iterable[str]) -> dict[str, str]:
     refs = sorted(set(refs))
     out: dict[str, str] = {}
@@ -195,22 +191,6 @@ def existing_incident_hashes(session: Session, refs: Iterable[str]) -> dict[str,
         )
         out.update((ref, digest) for ref, digest in rows)
     return out
-
-
-def scores_for(session: Session, assessment_pks: Sequence[int], ruleset_sha256: str, draft: bool) -> set[int]:
-    """Which of these assessment revisions already have scores under this ruleset version."""
-    done: set[int] = set()
-    for chunk in _chunks(list(assessment_pks)):
-        done.update(
-            session.scalars(
-                select(CaseScore.assessment_pk).where(
-                    CaseScore.assessment_pk.in_(chunk),
-                    CaseScore.ruleset_sha256 == ruleset_sha256,
-                    CaseScore.draft.is_(draft),
-                )
-            )
-        )
-    return done
 
 
 def recorded_registry_heads(database: Database) -> list[str]:
