@@ -36,7 +36,12 @@ class LineList(list[Any]):
         return self.item_lines[index] if index < len(self.item_lines) else self.line
 
 
-class _Loader(yaml.SafeLoader):
+# libyaml's parser when PyYAML was built with it (about ten times faster); constructors and resolvers
+# stay the Python ones below, so the results and the marks are the same either way.
+_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_Base):  # type: ignore[misc, valid-type]
     pass
 
 
@@ -83,7 +88,9 @@ def parse_yaml(text: str, source: str) -> Any:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
+        # libyaml puts an error at the end of a file without a final newline on the line after it
+        last_line = max(1, len(text.splitlines()))
+        line = min(mark.line + 1, last_line) if mark else None
         raise ConfigError(
             f"invalid YAML: {exc.problem or exc.context}", location=Location(source, line)
         ) from None

@@ -70,7 +70,7 @@ def test_wrong_type_and_unreadable_files(tmp_path: Path) -> None:
         load_force(write(tmp_path, "force: F\nplaces: Blackwater\n"))
     with pytest.raises(ConfigError, match="must be a mapping"):
         load_force(write(tmp_path, "- just\n- a list\n"))
-    with pytest.raises(ConfigError, match=r"force.yaml:3: invalid YAML: expected the node content"):
+    with pytest.raises(ConfigError, match=r"force.yaml:2: invalid YAML: did not find expected node content"):
         load_force(write(tmp_path, "force: F\nplaces: [\n"))
     with pytest.raises(ConfigError, match="cannot read file"):
         load_force(tmp_path / "missing.yaml")
