@@ -18,11 +18,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pandas.api.types import union_categoricals
 
 from engine.errors import ReportError
 from engine.extracts import CALL101_SECONDS, CALL999_ANSWERED, G1_ATTENDED, G2_ATTENDED, ResponseSettings
-from engine.rulesets import PROPORTION_METRICS
 from engine.stats import fpc_interval, wilson_interval
 
 LEVELS: tuple[str, ...] = ("force", "division", "place", "team", "officer")
@@ -286,11 +284,6 @@ def in_period(outcomes: Outcomes, period_from: date | None, period_to: date) -> 
     if mask.all():
         return outcomes
     return Outcomes(frame=outcomes.frame.loc[mask], criteria=outcomes.criteria, measures=outcomes.measures)
-
-
-def weeks_present(outcomes: Outcomes) -> list[str]:
-    """The ISO weeks that have any outcome, in order."""
-    return _present(outcomes.frame["week"])
 
 
 # --------------------------------------------------------------------------- aggregation
@@ -573,17 +566,6 @@ def write_aggregates_with_quarters(
     parquet.to_parquet(folder / "aggregates.parquet", index=False)
 
 
-def concat_incident_frames(frames: Sequence[pd.DataFrame]) -> pd.DataFrame | None:
-    """Join incident frames framed chunk by chunk (incidents_frame), with the categories one framing
-    of all rows would have had (sorted), so the result does not depend on the chunking."""
-    if not frames:
-        return None
-    frame = pd.concat(frames, ignore_index=True)
-    for column in ("place", "week"):
-        frame[column] = union_categoricals([f[column] for f in frames], sort_categories=True)
-    return frame
-
-
 def write_aggregates_csv(table: pd.DataFrame, path: str | Path) -> None:
     """Write the aggregate table for BI tools: fixed columns, 6-decimal rates, blank for no data.
 
@@ -601,13 +583,20 @@ def write_aggregates_csv(table: pd.DataFrame, path: str | Path) -> None:
             return ";".join(value)
         return value
 
+    def column(values: pd.Series) -> list[object]:
+        """A column's cells, formatted a whole float column at a time."""
+        if values.dtype.kind == "f":
+            return ["" if v != v else f"{v:.6f}" for v in values.tolist()]  # v != v: NaN
+        if values.dtype.kind in "iub":
+            return values.tolist()
+        return [cell(v) for v in values.tolist()]
+
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, "w", encoding="utf-8", newline="") as fh:
             out = csv.writer(fh, lineterminator="\n")
             out.writerow(columns)
-            for row in table[columns].itertuples(index=False, name=None):
-                out.writerow([cell(v) for v in row])
+            out.writerows(zip(*(column(table[c]) for c in columns), strict=True))
         os.replace(tmp, target)
     except OSError as exc:
         raise ReportError(f"cannot write {target}: {exc.strerror or exc}") from exc
@@ -721,51 +710,6 @@ def _values(column: pd.Series, rows: np.ndarray) -> np.ndarray:
     return categories[column.cat.codes.to_numpy()[rows]]
 
 
-def measure_weekly_series(
-    outcomes: Outcomes, weeks: Sequence[str]
-) -> dict[tuple[str, str], list[tuple[int, int]]]:
-    """Weekly (n, passes) of every (place, measure) with any applicable outcome, over ``weeks``.
-
-    Pools all the measure's criteria outcomes in a week; weeks with none give (0, 0).
-    """
-    f = outcomes.frame
-    position = _week_positions(f["week"], weeks)
-    keep = f["applicable"].to_numpy() & (position >= 0)
-    places, measures = _present(f["place"], all_categories=True), _present(f["measure"], all_categories=True)
-    nm, nw = len(measures), len(weeks)
-    code = (
-        f["place"].cat.codes.to_numpy()[keep].astype(np.int64) * nm + f["measure"].cat.codes.to_numpy()[keep]
-    ) * nw
-    code += position[keep]
-    size = len(places) * nm * nw
-    n = np.bincount(code, minlength=size).reshape(-1, nw)
-    passes = np.bincount(code, weights=f["passed"].to_numpy()[keep], minlength=size).reshape(-1, nw)
-    series = {
-        (places[row // nm], measures[row % nm]): list(
-            zip(n[row].tolist(), passes[row].astype(np.int64).tolist(), strict=True)
-        )
-        for row in np.flatnonzero(n.sum(axis=1))
-    }
-    return dict(sorted(series.items()))
-
-
-def _present(column: pd.Series, *, all_categories: bool = False) -> list[str]:
-    """The categories of a categorical column: those in use (sorted), or all of them in code order."""
-    categories = [str(c) for c in column.cat.categories]
-    if all_categories:
-        return categories
-    codes = column.cat.codes.to_numpy()
-    used = np.bincount(codes[codes >= 0], minlength=len(categories))
-    return sorted(categories[i] for i in np.flatnonzero(used))
-
-
-def _week_positions(column: pd.Series, weeks: Sequence[str]) -> np.ndarray:
-    """Per row, the index of its week in ``weeks`` (-1 when it is not one of them)."""
-    position = {w: i for i, w in enumerate(weeks)}
-    lookup = np.asarray([position.get(str(w), -1) for w in column.cat.categories] + [-1], dtype=np.int64)
-    return lookup[column.cat.codes.to_numpy()]
-
-
 # --------------------------------------------------------------------------- incidents
 
 
@@ -815,122 +759,3 @@ def incidents_frame(
         out[CALL999_ANSWERED + "__passed"] = (channel == "999") & (answer_s <= s.call999_seconds)
     out[CALL101_SECONDS] = np.where(channel == "101", answer_s, np.nan)
     return out
-
-
-def incidents_in_period(incidents: pd.DataFrame, period_from: date | None, period_to: date) -> pd.DataFrame:
-    """The incidents received from ``period_from`` (None: the start) to ``period_to`` inclusive."""
-    day = incidents["received_day"]
-    mask = day <= pd.Timestamp(period_to)
-    if period_from is not None:
-        mask &= day >= pd.Timestamp(period_from)
-    return incidents if mask.all() else incidents.loc[mask]
-
-
-def incident_weeks(incidents: pd.DataFrame) -> list[str]:
-    """The ISO weeks that have any incident, in order."""
-    return _present(incidents["week"])
-
-
-def incident_metrics(incidents: pd.DataFrame, period: str | None = None) -> pd.DataFrame:
-    """Metrics per place and ISO week (or per place for one ``period`` label), tidy.
-
-    Columns: place, period, metric, n, passes, rate, ci_low, ci_high, median, p90. Proportions
-    carry n/passes/rate and a Wilson interval; call101_answer_seconds carries n (answered 101
-    calls), median and 90th percentile seconds (linear interpolation, as pandas and R type 7),
-    no rate. Sorted by place, period and metric.
-    """
-    places = _present(incidents["place"], all_categories=True)
-    group = incidents["place"].cat.codes.to_numpy().astype(np.int64)
-    labels = [period or ""]
-    if period is None:
-        labels = _present(incidents["week"], all_categories=True)
-        group = group * len(labels) + incidents["week"].cat.codes.to_numpy()
-    size = len(places) * len(labels)
-    parts: list[dict[str, np.ndarray]] = []
-    for i, metric in enumerate(PROPORTION_METRICS):
-        applies = incidents[metric + "__applicable"].to_numpy()
-        n = np.bincount(group[applies], minlength=size)
-        k = np.bincount(group[applies & incidents[metric + "__passed"].to_numpy()], minlength=size)
-        g = np.flatnonzero(n)
-        nan = np.full(g.size, np.nan)
-        parts.append(
-            {
-                "group": g,
-                "metric": np.full(g.size, i),
-                "n": n[g],
-                "passes": k[g].astype(float),
-                "median": nan,
-                "p90": nan,
-            }
-        )
-    seconds = incidents[CALL101_SECONDS].to_numpy()
-    answered = ~np.isnan(seconds)
-    g101, v = group[answered], seconds[answered]
-    # sort by value, then stably by group: a radix sort on small group numbers beats np.lexsort 4x
-    order = np.argsort(v)
-    small = g101.size == 0 or g101.max() < 2**15
-    order = order[np.argsort(g101[order].astype(np.int16 if small else np.int64), kind="stable")]
-    g101, v = g101[order], v[order]
-    g, start, count = np.unique(g101, return_index=True, return_counts=True)
-
-    def quantile(q: float) -> np.ndarray:
-        at = start + (count - 1) * q
-        lo = np.floor(at).astype(np.int64)
-        hi = np.minimum(lo + 1, start + count - 1)
-        return v[lo] + (v[hi] - v[lo]) * (at - lo)
-
-    parts.append(
-        {
-            "group": g,
-            "metric": np.full(g.size, len(PROPORTION_METRICS)),
-            "n": count,
-            "passes": np.full(g.size, np.nan),
-            "median": quantile(0.5),
-            "p90": quantile(0.9),
-        }
-    )
-    table = {c: np.concatenate([p[c] for p in parts]) for c in parts[0]}
-    order = np.lexsort((table["metric"], table["group"]))
-    table = {c: a[order] for c, a in table.items()}
-    metrics = np.asarray([*PROPORTION_METRICS, CALL101_SECONDS], dtype=object)
-    n, passes = table["n"].astype(np.int64), table["passes"]
-    low, high = wilson_interval(passes, n)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rate = passes / n
-    return pd.DataFrame(
-        {
-            "place": np.asarray(places, dtype=object)[table["group"] // len(labels)],
-            "period": np.asarray(labels, dtype=object)[table["group"] % len(labels)],
-            "metric": metrics[table["metric"]],
-            "n": n,
-            "passes": passes,
-            "rate": rate,
-            "ci_low": low,
-            "ci_high": high,
-            "median": table["median"],
-            "p90": table["p90"],
-        }
-    )
-
-
-def incident_weekly_series(
-    incidents: pd.DataFrame, weeks: Sequence[str]
-) -> dict[tuple[str, str], list[tuple[int, int, float | None]]]:
-    """Weekly (n, passes, value) per (place, metric) over ``weeks``; value = rate or median seconds."""
-    table = incident_metrics(incidents)
-    position = {w: i for i, w in enumerate(weeks)}
-    series: dict[tuple[str, str], list[tuple[int, int, float | None]]] = {}
-    for place, week, metric, n, passes, rate, median in zip(
-        *(table[c].tolist() for c in ("place", "period", "metric", "n", "passes", "rate", "median")),
-        strict=True,
-    ):
-        if week not in position:
-            continue
-        value = median if metric == CALL101_SECONDS else rate
-        row = series.setdefault((place, metric), [(0, 0, None)] * len(weeks))
-        row[position[week]] = (
-            n,
-            0 if math.isnan(passes) else int(passes),
-            None if math.isnan(value) else value,
-        )
-    return dict(sorted(series.items()))

@@ -18,6 +18,7 @@ from engine.config import Force
 from engine.db import Database, Run
 from engine.errors import StorageError, UsageError
 from engine.forms import Form
+from engine.history import hash_days
 from engine.measures import load_measure_catalogue
 from engine.pipeline import (
     DEFAULT_HISTORY_WEEKS,
@@ -28,11 +29,12 @@ from engine.pipeline import (
     gather,
     incident_window,
     manifest_for,
+    prepare,
     write_period,
 )
 from engine.registry.entries import RegistryEntry, as_utc, entry_problems
 from engine.rulesets import Ruleset, load_rulesets, ruleset_from_content
-from engine.runs import Period, engine_version, hash_inputs
+from engine.runs import Period, engine_version
 from engine.scoring import score_cases
 
 #: run kinds an audit can rebuild (a kind whose run writes extra files needs its writer here too);
@@ -464,11 +466,15 @@ def audit_run(
         registry_head=str(manifest.get("registry_head", "")),
     )
     period, history_from = _span(manifest, history_weeks)
-    # a PEEL run frames its incidents itself (peel.frame), after the stored scores are re-scored
+    # every row as it stood at the cut-off, summarised afresh (no stored day summary is used)
     gathered = gather(
-        database, context, history_from=history_from, period=period, cutoff=cutoff,
-        with_incidents=kind == "weekly",
-    )  # fmt: skip
+        database,
+        context,
+        history_from=history_from,
+        period=period,
+        cutoff=cutoff,
+        with_incidents=kind != "score",
+    )
     checked, mismatches = rescore_check(database, context, gathered.outcome_columns)
     received: tuple[dt.datetime | None, dt.datetime | None] = (None, None)
     if context.extract_rulesets and kind != "score":  # a scoring run reads no incidents
@@ -498,9 +504,10 @@ def audit_run(
         recorded_inputs = manifest.get("inputs") or {}
         inputs = (
             InputCheck("assessments", recorded_inputs.get("assessments", ""),
-                       hash_inputs(gathered.assessment_hashes), len(gathered.assessment_hashes)),
-            InputCheck("incidents", recorded_inputs.get("incidents", ""), hash_inputs(gathered.incident_hashes),
-                       len(gathered.incident_hashes)),
+                       hash_days(gathered.assessment_inputs.items()), gathered.assessments_read),
+            InputCheck("incidents", recorded_inputs.get("incidents", ""),
+                       hash_days(gathered.incident_days.inputs.items() if gathered.incident_days else ()),
+                       gathered.incidents_read),
         )  # fmt: skip
         amended = changes.assessments_amended
         if amended and kind == peel.KIND and (manifest.get("arguments") or {}).get("compare_original"):
@@ -536,7 +543,7 @@ def audit_run(
         score_mismatches=tuple(mismatches),
         registry_problems=problems,
         notes=tuple(notes),
-        scores_emptied=len(gathered.assessment_hashes) - checked,
+        scores_emptied=gathered.assessments_read - checked,
         rulesets=tuple((r["id"], r["version"], r["sha256"]) for r in context.refs()),
     )
 
@@ -569,8 +576,7 @@ def _rederive(
     prepared = None
     if kind == peel.KIND:
         read = set(gathered.outcome_columns["assessment_key"])
-        # as the run did: frame the scores, then read the incidents (those loaded by the cut-off)
-        prepared = peel.frame(database, context, gathered, period, cutoff=cutoff)
+        prepared = prepare(context, gathered, release=True)
     derived = manifest_for(
         context, gathered, kind=kind, command=manifest.get("command", ""), arguments=arguments
     )

@@ -64,6 +64,8 @@ class Assessment(Base):
     __table_args__ = (
         UniqueConstraint("assessment_id", "revision"),
         Index("ix_assessments_current", "is_current", "assessed_on"),
+        # finding a case type's unscored assessments without reading every current one
+        Index("ix_assessments_case_type_current", "case_type", "is_current", "assessed_on"),
     )
 
     pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -194,6 +196,39 @@ class SpcRebase(Base):
     reason: Mapped[str] = mapped_column(Text)
     requested_by: Mapped[str] = mapped_column(String(200))
     requested_at: Mapped[dt.datetime] = mapped_column(_utc_datetime())
+
+
+class DayEpoch(Base):
+    """How many times the stored rows of one day changed (assessments submitted, amended or scored;
+    incidents loaded or reloaded): a day summary counts only while its epoch is the day's current one."""
+
+    __tablename__ = "day_epochs"
+    __table_args__ = (UniqueConstraint("source", "day"),)
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(20))  # assessments | incidents
+    day: Mapped[dt.date] = mapped_column(Date)
+    epoch: Mapped[int] = mapped_column(Integer)
+
+
+class DaySummary(Base):
+    """What a batch run needs of one day's rows for its weekly series and incident metrics, kept so a
+    run does not re-read its whole history: counts by place, the number of rows and the hash of
+    their content hashes. ``scope``: the ruleset version (and draft flag) the scores are under, or
+    "incidents"; ``basis``: a hash of the settings the counts depend on."""
+
+    __tablename__ = "day_summaries"
+    __table_args__ = (UniqueConstraint("source", "scope", "basis", "day"),)
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(20))
+    scope: Mapped[str] = mapped_column(String(80))
+    basis: Mapped[str] = mapped_column(String(64))
+    day: Mapped[dt.date] = mapped_column(Date)
+    epoch: Mapped[int] = mapped_column(Integer)
+    rows: Mapped[int] = mapped_column(Integer)
+    inputs_sha256: Mapped[str] = mapped_column(String(64))
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 def normalise_url(url: str) -> str:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import aggregate as agg
+from engine import daily
 from engine.errors import ReportError
 from engine.extracts import CALL101_SECONDS, CALL999_ANSWERED, G1_ATTENDED, G2_ATTENDED, ResponseSettings
 from engine.models import CaseDetail, ExceptionKind, PerformanceException, SeriesPoint, SpcChart
@@ -295,7 +296,9 @@ def assess_period(
     period_from: date,
     period_to: date,
     *,
+    outcome_days: daily.Days | None = None,
     incidents: Any = None,
+    incident_days: daily.Days | None = None,
     metric_standards: Sequence[Mapping[str, Any]] = (),
     place_settings: Mapping[str, str] | None = None,
     response: ResponseSettings | None = None,
@@ -306,22 +309,28 @@ def assess_period(
 ) -> PeriodFindings:
     """Find every exception for the period, plus the small-sample shortfalls for the record.
 
-    ``outcomes``: from aggregate.outcomes_frame, holding the period and the weeks before it (for
-    SPC; later rows are ignored). ``incidents``: from aggregate.incidents_frame, or None.
-    ``metric_standards``: rows {ruleset, criterion, metric, text, measure, minimum (None = SPC
-    only), direction} from the response-standards ruleset. ``place_settings`` (place -> urban /
-    rural) only words the Grade 1 reason. ``min_cases``: the fewest applicable cases for a
-    below_standard or threshold exception (1 = the pure Wilson rule of DOMAIN.md).
-    ``aggregates``: the period's aggregate table when already computed (for the CSV), to reuse; it
-    must have been computed with the same ``frames``. ``frames``: {(place, ruleset): N}, the sample
-    frame of the place's reviews of that ruleset's case type where recorded: the (place, criterion)
-    intervals then carry the finite-population correction (see aggregate.aggregate) and the
-    exceptions name N ("30 of 212 searches reviewed").
+    ``outcomes``: from aggregate.outcomes_frame, holding the period (later rows are ignored) and,
+    unless ``outcome_days`` is given, the weeks before it for SPC. ``outcome_days``: day summaries
+    (engine.daily.outcome_days) of the outcomes over the SPC history and the period, e.g. kept from
+    earlier runs. ``incidents``: from aggregate.incidents_frame, or None; or ``incident_days``, their
+    day summaries (engine.daily.incident_days). ``metric_standards``: rows {ruleset, criterion,
+    metric, text, measure, minimum (None = SPC only), direction} from the response-standards
+    ruleset. ``place_settings`` (place -> urban / rural) only words the Grade 1 reason.
+    ``min_cases``: the fewest applicable cases for a below_standard or threshold exception (1 = the
+    pure Wilson rule of DOMAIN.md). ``aggregates``: the period's aggregate table when already
+    computed (for the CSV), to reuse; it must have been computed with the same ``frames``.
+    ``frames``: {(place, ruleset): N}, the sample frame of the place's reviews of that ruleset's case
+    type where recorded: the (place, criterion) intervals then carry the finite-population correction
+    (see aggregate.aggregate) and the exceptions name N ("30 of 212 searches reviewed").
     """
     spc = spc or SpcSettings()
     cat = _catalogue(outcomes)
     history = agg.in_period(outcomes, None, period_to)
     period = agg.in_period(history, period_from, period_to)
+    if outcome_days is None:
+        outcome_days = daily.outcome_days(history)
+    if incident_days is None and incidents is not None:
+        incident_days = daily.incident_days(incidents)
     latest_week = agg.week_label(period_to)
     found: list[PerformanceException] = []
     small: list[SmallSample] = []
@@ -332,11 +341,11 @@ def assess_period(
     below, notes = _below_standard(period, cells, cat, min_cases, frames)
     found += below
     small += notes
-    found += _special_causes(history, cat, latest_week, spc)
-    if incidents is not None and metric_standards:
-        inc = agg.incidents_in_period(incidents, None, period_to)
+    found += _special_causes(history, daily.between(outcome_days, None, period_to), cat, latest_week, spc)
+    if incident_days is not None and metric_standards:
+        inc = daily.between(incident_days, None, period_to)
         t, notes = _thresholds(
-            agg.incidents_in_period(inc, period_from, period_to),
+            daily.between(inc, period_from, period_to),
             metric_standards,
             cat,
             place_settings or {},
@@ -524,14 +533,16 @@ def _lower_first(text: str) -> str:
 
 
 def _special_causes(
-    history: agg.Outcomes, cat: _Catalogue, latest_week: str, spc: SpcSettings
+    history: agg.Outcomes, days: daily.Days, cat: _Catalogue, latest_week: str, spc: SpcSettings
 ) -> list[PerformanceException]:
-    weeks_seen = agg.weeks_present(history)
+    """SPC signals in the latest week of each (place, measure) weekly series (from the day summaries
+    ``days``); the failing cases named come from the ``history`` rows of that week."""
+    weeks_seen = daily.weeks_present(days)
     if not weeks_seen or weeks_seen[0] > latest_week:
         return []
     weeks = agg.week_range(weeks_seen[0], latest_week)
     charts: dict[tuple[str, str], tuple[XmrChart, list[str], list[int], list[int]]] = {}
-    for (place, measure), series in agg.measure_weekly_series(history, weeks).items():
+    for (place, measure), series in daily.measure_weekly_series(days, weeks).items():
         ns = [n for n, _ in series]
         values = [p / n if n else None for n, p in series]
         direction = str(cat.measures[measure]["direction"])
@@ -592,7 +603,7 @@ def _metric_phrase(
 
 
 def _thresholds(
-    incidents: Any,
+    incidents: daily.Days,
     standards: Sequence[Mapping[str, Any]],
     cat: _Catalogue,
     place_settings: Mapping[str, str],
@@ -607,9 +618,9 @@ def _thresholds(
     }
     out: list[PerformanceException] = []
     notes: list[SmallSample] = []
-    if not by_metric or not len(incidents):
+    if not by_metric or not incidents:
         return out, notes
-    for row in agg.records(agg.incident_metrics(incidents, period=latest_week)):
+    for row in agg.records(daily.incident_metrics(incidents, period=latest_week)):
         spec = by_metric.get(row["metric"])
         if spec is None or not row["n"]:
             continue
@@ -636,19 +647,19 @@ def _thresholds(
 
 
 def _metric_special_causes(
-    incidents: Any,
+    incidents: daily.Days,
     standards: Sequence[Mapping[str, Any]],
     cat: _Catalogue,
     latest_week: str,
     spc: SpcSettings,
 ) -> list[PerformanceException]:
     specs = {s["metric"]: s for s in standards}
-    seen = agg.incident_weeks(incidents) if len(incidents) else []
+    seen = daily.weeks_present(incidents)
     if not seen or not specs or seen[0] > latest_week:
         return []
     weeks = agg.week_range(seen[0], latest_week)
     out: list[PerformanceException] = []
-    for (place, metric), series in agg.incident_weekly_series(incidents, weeks).items():
+    for (place, metric), series in daily.incident_weekly_series(incidents, weeks).items():
         spec = specs.get(metric)
         if spec is None:
             continue

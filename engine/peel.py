@@ -13,15 +13,16 @@ import multiprocessing
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from engine import aggregate as agg
-from engine import registry, repository
+from engine import daily, registry, repository
 from engine.db import Database, open_database
 from engine.errors import UsageError
 from engine.exceptions import _spc_chart, write_exceptions_json
+from engine.history import DaySet, IncidentBasis, incident_summaries
 from engine.measures import Measure
 from engine.models import ExceptionKind, PerformanceException, SpcChart
 from engine.pipeline import (
@@ -33,12 +34,12 @@ from engine.pipeline import (
     analyse,
     criteria_rows,
     gather,
+    incident_basis,
     incident_window,
     manifest_for,
     paused_gc,
     prepare,
     record_manifest,
-    response_settings,
     reviewed_count,
     score_pending,
 )
@@ -395,8 +396,8 @@ def build_report(
     exceptions = [analysis.findings.exceptions] + [a.findings.exceptions for _, a in parts]
     weeks = agg.week_range(agg.week_label(period.start), agg.week_label(period.end))
     weekly: dict[str, list[tuple[int, int]]] = {}
-    for (_, m), series in agg.measure_weekly_series(
-        agg.in_period(prepared.outcomes, period.start, period.end), weeks
+    for (_, m), series in daily.measure_weekly_series(
+        daily.between(prepared.outcome_days, period.start, period.end), weeks
     ).items():
         total = weekly.setdefault(m, [(0, 0)] * len(weeks))
         weekly[m] = [(a + n, b + p) for (a, b), (n, p) in zip(total, series, strict=True)]
@@ -543,7 +544,7 @@ def _run(
     )
     gathered, prepared = _read(database, context, period, workers)
     advance(
-        f"read {len(gathered.assessment_hashes):,} scores and {len(gathered.incident_hashes):,} incidents"
+        f"read {gathered.assessments_read:,} scores and {gathered.incidents_read:,} incidents' day summaries"
     )
     arguments = {
         "from": start.isoformat(),
@@ -645,78 +646,32 @@ def write_folder(
 def _read(
     database: Database, context: RunContext, period: Period, workers: int | None
 ) -> tuple[Gathered, Prepared]:
-    """Gather the period's scores and frame them (freeing their rows), then its incidents framed
-    chunk by chunk: a year's million incidents are never held as rows of text at once. With
-    ``workers`` >= 2 and PARALLEL_INCIDENTS_FROM incidents or more, they are read and framed in a
-    worker process meanwhile: ~3 s less on an idle 2-core machine, but ~0.6 GB more memory at once
-    (so not by default)."""
-    response = response_settings(context)
-    if response is not None and (workers or 1) >= 2:
+    """Gather the period's scores and frame them (freeing their rows), with the day summaries of its
+    incidents (stored ones where current; the rest read from the rows and summarised). With
+    ``workers`` >= 2 and PARALLEL_INCIDENTS_FROM incidents or more, the incidents are summarised in
+    a worker process meanwhile: worth it only when few summaries are stored yet (a first rerun)."""
+    on = incident_basis(context)
+    if on is not None and (workers or 1) >= 2:
         window = incident_window(period.start, period)
         with database.session() as session:
             many = repository.count_incidents(session, *window) >= PARALLEL_INCIDENTS_FROM
         if many:
-            places = {p.code: p.setting for p in context.force.places}
             with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
-                job = pool.submit(_framed_incidents_job, database.url, window, places, response)
+                job = pool.submit(_incidents_job, database.url, on, period)
                 gathered = gather(
                     database, context, history_from=period.start, period=period, with_incidents=False
                 )
-                prepared = prepare(context, gathered, release=True)
-                incidents, gathered.incident_hashes = job.result()
-            if incidents is None:
-                return gathered, prepared
-            return gathered, replace(prepared, incidents=incidents, response=response)
-    gathered = gather(database, context, history_from=period.start, period=period, with_incidents=False)
-    return gathered, frame(database, context, gathered, period)
+                gathered.incident_days = job.result()
+            return gathered, prepare(context, gathered, release=True)
+    gathered = gather(database, context, history_from=period.start, period=period)
+    return gathered, prepare(context, gathered, release=True)
 
 
-def frame(
-    database: Database,
-    context: RunContext,
-    gathered: Gathered,
-    period: Period,
-    *,
-    cutoff: dt.datetime | None = None,
-) -> Prepared:
-    """Frame scores gathered without incidents (freeing their rows), then read and frame the period's
-    incidents chunk by chunk (with ``cutoff``: those loaded by then), setting their hashes."""
-    prepared = prepare(context, gathered, release=True)
-    response = response_settings(context)
-    if response is None:
-        return prepared
-    places = {p.code: p.setting for p in context.force.places}
-    window = incident_window(period.start, period)
-    with database.session() as session:
-        incidents, gathered.incident_hashes = _framed_incidents(session, window, places, response, cutoff)
-    if incidents is None:
-        return prepared
-    return replace(prepared, incidents=incidents, response=response)
-
-
-def _framed_incidents(
-    session: Any,
-    window: tuple[dt.datetime, dt.datetime],
-    places: Mapping[str, str],
-    response: Any,
-    cutoff: dt.datetime | None = None,
-) -> tuple[Any, list[str]]:
-    """(incidents frame or None, content hashes), framing each chunk as it is read."""
-    frames, hashes = [], []
-    for columns, part_hashes in repository.incident_chunks(session, *window, cutoff=cutoff):
-        frames.append(agg.incidents_frame(columns, places, response))
-        hashes += part_hashes
-    return agg.concat_incident_frames(frames), hashes
-
-
-def _framed_incidents_job(
-    url: str, window: tuple[dt.datetime, dt.datetime], places: Mapping[str, str], response: Any
-) -> tuple[Any, list[str]]:
-    """_framed_incidents in a worker process, on a connection of its own."""
+def _incidents_job(url: str, on: IncidentBasis, period: Period) -> DaySet:
+    """The period's incident day summaries in a worker process, on a connection of its own."""
     database = open_database(url)
     try:
-        with database.session() as session:
-            return _framed_incidents(session, window, places, response)
+        return incident_summaries(database, on, period.start, period.end)
     finally:
         database.close()
 
@@ -771,7 +726,6 @@ __all__ = [
     "PeelResult",
     "compare_with_original",
     "end_of_day",
-    "frame",
     "label",
     "quarters",
     "run_peel",

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import aggregate as agg
-from engine import registry, repository, sampling_store
+from engine import daily, history, registry, repository, sampling_store
 from engine.briefing import force_pdf, place_pdf
 from engine.config import Force, Settings
 from engine.db import Database
@@ -29,7 +29,7 @@ from engine.measures import MeasureCatalogue, load_measure_catalogue
 from engine.models import ExceptionKind, PerformanceException
 from engine.report_data import BriefingRun, RulesetRef, build_force_summary, build_place_briefings
 from engine.rulesets import Ruleset, load_rulesets
-from engine.runs import Manifest, Period, hash_inputs, write_outputs
+from engine.runs import Manifest, Period, write_outputs
 from engine.scoring import score_cases
 
 #: how far back the weekly series for SPC reach (Making Data Count: 2-3 year windows at most)
@@ -201,17 +201,57 @@ def score_pending(
 
 @dataclass
 class Gathered:
-    """The rows a period's analysis reads, as columns, and the hashes of what was read."""
+    """The rows a period's analysis reads, the day summaries its weekly series and incident metrics
+    come from, and the hashes of what was read."""
 
     outcome_columns: dict[str, list[Any]]
-    incidents: dict[str, list[Any]] | None
-    assessment_hashes: list[str]
-    incident_hashes: list[str]
+    #: outcome day summaries of the history before the rows in outcome_columns (a weekly run's SPC
+    #: history, read from stored summaries); empty when the rows hold the whole span
+    outcome_history: history.DaySet
+    #: incident day summaries over the span; None when no response-standards ruleset is in force
+    incident_days: history.DaySet | None
+    #: {day: hash of its assessments' content hashes} over the whole span (history and rows)
+    assessment_inputs: dict[dt.date, str]
+    assessments_read: int = 0
     reviewed: dict[str, Counter[str]] = field(default_factory=dict)
     #: {(place, case type): N}: the sample frames the period's reviews were drawn from, where known
     #: (sampling_store.period_frame_sizes), and the (start, end) of the period they are for
     frames: dict[tuple[str, str], int] = field(default_factory=dict)
     frames_period: tuple[dt.date, dt.date] | None = None
+
+    @property
+    def incidents_read(self) -> int:
+        return self.incident_days.rows if self.incident_days else 0
+
+
+def outcome_basis(context: RunContext) -> history.OutcomeBasis:
+    return history.OutcomeBasis(
+        {r.case_type or "": r.sha256 for r in context.assessment_rulesets},
+        context.draft,
+        criteria_rows(context),
+        list(context.catalogue.measures.values()),
+    )
+
+
+def incident_basis(context: RunContext) -> history.IncidentBasis | None:
+    response = response_settings(context)
+    if response is None:
+        return None
+    return history.IncidentBasis(dict(sorted((p.code, p.setting) for p in context.force.places)), response)
+
+
+def read_incidents(
+    database: Database,
+    context: RunContext,
+    first: dt.date,
+    last: dt.date,
+    *,
+    cutoff: dt.datetime | None = None,
+) -> history.DaySet | None:
+    """Incident day summaries from ``first`` to ``last`` (see history.incident_summaries), or None
+    when no response-standards ruleset is in force."""
+    on = incident_basis(context)
+    return None if on is None else history.incident_summaries(database, on, first, last, cutoff=cutoff)
 
 
 def gather(
@@ -223,47 +263,60 @@ def gather(
     cutoff: dt.datetime | None = None,
     with_incidents: bool = True,
 ) -> Gathered:
-    """Outcome rows (one per assessment and criterion) and incidents from ``history_from`` to the
-    period's end; the period's reviewed-case counts and sample frame sizes by place and case type.
-    With ``cutoff``, the data as it stood then (assessment revisions current at that time, incidents
-    and samples by then): how an audit re-reads what a past run read. Without ``with_incidents`` the
-    caller reads incidents itself (a PEEL rerun frames them in chunks)."""
+    """The period's outcome rows (one per assessment and criterion), day summaries of the outcomes
+    from ``history_from`` up to the period (stored ones, where current) and of the incidents from
+    ``history_from`` to the period's end; the period's reviewed-case counts and sample frame sizes
+    by place and case type. With ``cutoff``, the data as it stood then (assessment revisions current
+    at that time, incidents and samples by then), every row read again and no stored summary used:
+    how an audit re-reads what a past run read. Without ``with_incidents`` the caller reads
+    incidents itself (read_incidents)."""
     division = {p.code: p.division for p in context.force.places}
-    versions = {r.case_type or "": r.sha256 for r in context.assessment_rulesets}
-    repeated = ("assessment_key", "case_ref", "case_type", "place", "division", "team", "officer", "reviewer",
-                "assessed_on", "ruleset", "ruleset_version", "note")  # fmt: skip
-    cols: dict[str, list[Any]] = {name: [] for name in (*repeated, "criterion", "outcome", "trace")}
-    hashes: list[str] = []
-    reviewed: dict[str, Counter[str]] = defaultdict(Counter)
-    no_trace: tuple[str, ...] = ()
+    on = outcome_basis(context)
+    past = history.DaySet()
+    first = history_from
+    if cutoff is None:
+        past = history.outcome_summaries(database, on, history_from, period.start - dt.timedelta(days=1))
+        first = period.start
     with database.session() as session:
-        for row in repository.scored_assessments(
-            session, versions, draft=context.draft, date_from=history_from, date_to=period.end, cutoff=cutoff
-        ):
-            (pk, _aid, case_ref, case_type, place, team, officer, reviewer, assessed_on, note, chash, ruleset,
-             version, outcomes, traces, _score) = row  # fmt: skip
-            hashes.append(chash)
-            if assessed_on >= period.start:
-                reviewed[place][case_type] += 1
-            k = len(outcomes)
-            values = (pk, case_ref, case_type, place, division.get(place, ""), team, officer, reviewer,
-                      assessed_on, ruleset, version, note or "")  # fmt: skip
-            for name, value in zip(repeated, values, strict=True):
-                cols[name].extend([value] * k)
-            cols["criterion"].extend(outcomes)
-            cols["outcome"].extend(outcomes.values())
-            cols["trace"].extend(
-                tuple(traces.get(c, ())) if o == "fail" else no_trace for c, o in outcomes.items()
-            )
-        incidents = None
-        incident_hashes: list[str] = []
-        if context.extract_rulesets and with_incidents:
-            start, end = incident_window(history_from, period)
-            incidents, incident_hashes = repository.incident_columns(session, start, end, cutoff=cutoff)
+        rows = history.read_outcomes(
+            session, on.versions, draft=context.draft, division=division, first=first, last=period.end,
+            cutoff=cutoff, reviewed_from=period.start,
+        )  # fmt: skip
         frames = sampling_store.period_frame_sizes(session, period.start, period.end, cutoff=cutoff)
+    incidents = None
+    if with_incidents:
+        incidents = read_incidents(database, context, history_from, period.end, cutoff=cutoff)
     return Gathered(
-        cols, incidents, hashes, incident_hashes, dict(reviewed), frames, (period.start, period.end)
+        rows.columns,
+        past,
+        incidents,
+        {**past.inputs, **history.day_inputs(rows.hashes)},
+        past.rows + rows.assessments,
+        rows.reviewed,
+        frames,
+        (period.start, period.end),
     )
+
+
+def summarise_history(
+    database: Database,
+    context: RunContext,
+    *,
+    before: dt.date,
+    scored_at: dt.datetime,
+    history_weeks: int = DEFAULT_HISTORY_WEEKS,
+    workers: int | None = None,
+) -> ScoreSummary:
+    """Score what is pending before ``before`` and keep the day summaries a weekly run from that day
+    reads for its history, as the weekly runs of those weeks would have: for a database loaded with
+    many past weeks at once (the demo, data moved from another system), so that its first weekly
+    run reads only its own week."""
+    last = before - dt.timedelta(days=1)
+    scored = score_pending(database, context, until=last, scored_at=scored_at, workers=workers)
+    first = before - dt.timedelta(weeks=history_weeks)
+    history.outcome_summaries(database, outcome_basis(context), first, last)
+    read_incidents(database, context, first, last)
+    return scored
 
 
 def period_frames(gathered: Gathered, period: Period) -> dict[tuple[str, str], int]:
@@ -340,38 +393,29 @@ class PeriodAnalysis:
 
 @dataclass(frozen=True)
 class Prepared:
-    """Gathered rows framed once for analysis, so several periods (a PEEL run's quarters) share them."""
+    """Gathered rows framed once for analysis, so several periods (a PEEL run's quarters) share them,
+    with the day summaries of the whole span."""
 
     outcomes: agg.Outcomes
-    incidents: Any  # the incidents frame (aggregate.incidents_frame) or None
+    outcome_days: dict[dt.date, daily.DayCounts]
+    incident_days: dict[dt.date, daily.DayCounts] | None
     response: ResponseSettings | None
 
 
-def prepare(
-    context: RunContext, gathered: Gathered, *, release: bool = False, incidents: Any = None
-) -> Prepared:
-    """Frame the gathered outcome rows and incidents (the slow part of :func:`analyse`). With
-    ``release``, each set of gathered rows is emptied once framed (a year's rows are large; the
-    hashes and reviewed counts are kept). ``incidents``: an incidents frame already made."""
-    place_settings = {p.code: p.setting for p in context.force.places}
-    response = response_settings(context)
-    if (
-        incidents is None
-        and response is not None
-        and gathered.incidents
-        and gathered.incidents["incident_ref"]
-    ):
-        incidents = agg.incidents_frame(gathered.incidents, place_settings, response)
-    if incidents is None:
-        response = None
-    if release:
-        gathered.incidents = None
+def prepare(context: RunContext, gathered: Gathered, *, release: bool = False) -> Prepared:
+    """Frame the gathered outcome rows (the slow part of :func:`analyse`) and add their day summaries
+    to the history's. With ``release``, the gathered rows are emptied once framed (a year's rows are
+    large; the hashes and reviewed counts are kept)."""
     outcomes = agg.outcomes_frame(
         gathered.outcome_columns, criteria_rows(context), context.catalogue.measures.values()
     )
     if release:
         gathered.outcome_columns = {}
-    return Prepared(outcomes, incidents, response)
+    outcome_days = {**gathered.outcome_history.days, **daily.outcome_days(outcomes)}
+    incidents = gathered.incident_days.days if gathered.incident_days else None
+    return Prepared(
+        outcomes, outcome_days, incidents or None, response_settings(context) if incidents else None
+    )
 
 
 def analyse(
@@ -379,20 +423,23 @@ def analyse(
 ) -> PeriodAnalysis:
     """Aggregate the period and find its exceptions (weekly series reach back over the history)."""
     prepared = prepared or prepare(context, gathered)
-    outcomes, incidents, response = prepared.outcomes, prepared.incidents, prepared.response
     frames = ruleset_frames(context, period_frames(gathered, period))
     table = agg.aggregate(
-        agg.in_period(outcomes, period.start, period.end), period.label, with_cases=True, frames=frames
+        agg.in_period(prepared.outcomes, period.start, period.end),
+        period.label,
+        with_cases=True,
+        frames=frames,
     )
     place_settings = {p.code: p.setting for p in context.force.places}
     findings = assess_period(
-        outcomes,
+        prepared.outcomes,
         period.start,
         period.end,
-        incidents=incidents,
+        outcome_days=prepared.outcome_days,
+        incident_days=prepared.incident_days,
         metric_standards=metric_rows(context),
         place_settings=place_settings,
-        response=response,
+        response=prepared.response,
         aggregates=table,
         frames=frames,
     )
@@ -506,8 +553,10 @@ def manifest_for(
         rulesets=context.refs(),
         force_sha256=context.force.sha256,
         inputs={
-            "assessments": hash_inputs(gathered.assessment_hashes),
-            "incidents": hash_inputs(gathered.incident_hashes),
+            "assessments": history.hash_days(gathered.assessment_inputs.items()),
+            "incidents": history.hash_days(
+                gathered.incident_days.inputs.items() if gathered.incident_days else ()
+            ),
         },
         draft=context.draft,
     )
@@ -584,7 +633,7 @@ def _run_period(
         exceptions=tuple(analysis.findings.exceptions),
         files=hashes,
         places_briefed=briefed,
-        cases_reviewed=sum(sum(c.values()) for c in gathered.reviewed.values()),
+        cases_reviewed=reviewed_count(gathered.reviewed),
         draft=context.draft,
     )
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, aliased
 from engine.db import Assessment, CaseScore, Database, Incident, Run, RunExecution
 from engine.errors import Location, Problem, SubmissionError
 from engine.submissions import ValidRow
+from engine.summary_store import ASSESSMENTS, INCIDENTS, bump_epochs
 
 #: a second reference to the assessments table, for correlated subqueries over other revisions
 Assessment_ = aliased(Assessment)
@@ -147,6 +148,9 @@ def store_assessments(
         session.execute(update(Assessment).where(Assessment.pk.in_(chunk)).values(is_current=False))
     session.add_all(new_objects)
     session.flush()
+    days = [a.assessed_on for a in new_objects]
+    days += [old.assessed_on for old in existing.values() if old.pk in set(superseded)]
+    bump_epochs(session, ASSESSMENTS, days)
     return summary
 
 
@@ -246,6 +250,14 @@ def store_incidents(
             changed.append(values)
         else:
             unchanged += 1
+    # the days the rows fall on, as stored and in UTC (the day a run counts them on), old and new
+    stamps = [v["received_at"] for v in (*new_rows, *changed)]
+    for chunk in _chunks([v["incident_ref"] for v in changed]):
+        stamps += [received for (received,) in session.execute(
+            select(Incident.received_at).where(Incident.incident_ref.in_(chunk))
+        )]  # fmt: skip
+    days = {s.date() for s in stamps} | {s.astimezone(dt.UTC).date() for s in stamps if s.tzinfo}
+    bump_epochs(session, INCIDENTS, days)
     for chunk in _chunks(new_rows):
         session.execute(insert(Incident), list(chunk))
     for values in changed:
@@ -339,15 +351,17 @@ def pending_assessments(
 ) -> list[tuple[int, dict[str, Any]]]:
     """(pk, answers) of current, non-calibration assessments of a case type with no score under
     this ruleset version yet, assessed on or before ``until``."""
-    scored = select(CaseScore.assessment_pk).where(
-        CaseScore.ruleset_sha256 == ruleset_sha256, CaseScore.draft.is_(draft)
+    scored = select(CaseScore.pk).where(
+        CaseScore.assessment_pk == Assessment.pk,
+        CaseScore.ruleset_sha256 == ruleset_sha256,
+        CaseScore.draft.is_(draft),
     )
     q = select(Assessment.pk, Assessment.answers).where(
-        Assessment.is_current.is_(True),
-        Assessment.calibration_set.is_(None),
         Assessment.case_type == case_type,
+        Assessment.is_current.is_(True),
         Assessment.assessed_on <= until,
-        Assessment.pk.not_in(scored),
+        Assessment.calibration_set.is_(None),
+        ~scored.exists(),  # an index probe per assessment, not a scan of every score
     )
     if since is not None:
         q = q.where(Assessment.assessed_on >= since)
@@ -358,6 +372,11 @@ def store_scores(session: Session, rows: Sequence[Mapping[str, Any]]) -> int:
     """Bulk-insert case_scores rows (dicts with the table's columns)."""
     for chunk in _chunks(list(rows), 2000):
         session.execute(insert(CaseScore), list(chunk))
+    days: set[dt.date] = set()
+    for chunk in _chunks([r["assessment_pk"] for r in rows]):
+        q = select(Assessment.assessed_on).where(Assessment.pk.in_(chunk)).distinct()
+        days.update(day for (day,) in session.execute(q))
+    bump_epochs(session, ASSESSMENTS, days)
     return len(rows)
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -100,6 +102,20 @@ def settings(database_url: str) -> Settings:
         rulesets_dir=DEFAULT_RULESETS_DIR,
         forms_dir=DEFAULT_FORMS_DIR,
     )
+
+
+@pytest.fixture
+def published(settings: Settings, tmp_path: Path) -> Settings:
+    """Settings on an initialised database with a copy of the repo's rulesets (in tmp_path, free to
+    edit) published."""
+    from engine import api
+
+    rulesets = tmp_path / "rulesets"
+    shutil.copytree(settings.rulesets_dir, rulesets)
+    settings = replace(settings, rulesets_dir=rulesets)
+    api.init_database(settings)
+    api.publish_rulesets(settings, author="test", note="initial")
+    return settings
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from engine import aggregate as agg
+from engine import daily
 from engine.extracts import IncidentRow, ResponseSettings
 from engine.measures import MEASURE_IDS, load_measures
 from engine.stats import wilson_interval
@@ -286,7 +287,9 @@ def test_measure_weekly_series_pools_criteria_and_marks_empty_weeks() -> None:
     ]
     weeks = agg.week_range("2026-W45", "2026-W47")
     assert weeks == ["2026-W45", "2026-W46", "2026-W47"]
-    assert agg.measure_weekly_series(frame(rows), weeks) == {("BLK", "D11"): [(2, 1), (0, 0), (1, 1)]}
+    assert daily.measure_weekly_series(daily.outcome_days(frame(rows)), weeks) == {
+        ("BLK", "D11"): [(2, 1), (0, 0), (1, 1)]
+    }
 
 
 def test_iso_week_helpers() -> None:
@@ -325,7 +328,7 @@ def test_grade_1_standard_depends_on_the_place_setting() -> None:
     ]
     inc = agg.incidents_frame(rows, SETTINGS)
     assert list(inc["g1_attended_within_standard__passed"]) == [True, False, True, False]
-    m = agg.incident_metrics(inc)
+    m = daily.incident_metrics(daily.incident_days(inc))
     got = {
         r["place"]: (r["n"], r["passes"]) for r in agg.records(pick(m, metric="g1_attended_within_standard"))
     }
@@ -345,7 +348,7 @@ def test_call_metrics() -> None:
         incident("G", "BLK", 3, "101", None, None),  # unanswered 101: no answer time
         incident("H", "BLK", 3, "online", None, None),
     ]
-    m = agg.incident_metrics(agg.incidents_frame(rows, SETTINGS), period="2026-W47")
+    m = daily.incident_metrics(daily.incident_days(agg.incidents_frame(rows, SETTINGS)), period="2026-W47")
     c999 = one(m, metric="call999_answered_within_10s")
     assert (c999["n"], c999["passes"], c999["period"]) == (3, 1, "2026-W47")
     assert (c999["ci_low"], c999["ci_high"]) == pytest.approx(wilson_interval(1, 3))
@@ -370,9 +373,11 @@ def test_incident_weeks_series_and_period() -> None:
     rows[1]["answered_at"] = rows[1]["received_at"] + timedelta(seconds=20)
     inc = agg.incidents_frame(rows, SETTINGS)
     assert list(inc["week"].astype(str)) == ["2026-W47", "2026-W49"]
-    series = agg.incident_weekly_series(inc, agg.week_range("2026-W47", "2026-W49"))
+    series = daily.incident_weekly_series(daily.incident_days(inc), agg.week_range("2026-W47", "2026-W49"))
     assert series[("BLK", "call999_answered_within_10s")] == [(1, 1, 1.0), (0, 0, None), (1, 0, 0.0)]
-    assert len(agg.incidents_in_period(inc, date(2026, 11, 30), date(2026, 12, 6))) == 1
+    assert list(daily.between(daily.incident_days(inc), date(2026, 11, 30), date(2026, 12, 6))) == [
+        date(2026, 11, 30)
+    ]
 
 
 def test_incidents_from_iso_text_with_time_zones() -> None:

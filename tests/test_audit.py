@@ -27,8 +27,9 @@ from engine.db import CaseScore, Run
 from engine.demo_incidents import generate_incidents, incidents_csv
 from engine.errors import StorageError, UsageError
 from engine.factories import build_row
+from engine.history import hash_days
 from engine.pipeline import gather
-from engine.runs import hash_inputs, parse_week
+from engine.runs import parse_week
 from engine.submissions import RawRow, validate_rows
 
 REPO = Path(__file__).resolve().parent.parent
@@ -148,7 +149,7 @@ def test_later_submissions_and_amendments_are_left_out_by_the_cut_off(world: Wor
     today = gather(
         world.database, context, history_from=period.start - dt.timedelta(weeks=104), period=period
     )
-    assert hash_inputs(today.assessment_hashes) != recorded
+    assert hash_days(today.assessment_inputs.items()) != recorded
 
 
 def test_a_hand_edited_stored_score_is_reported(world: World) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from typer.testing import CliRunner
 
 from engine import api, registry, repository
@@ -22,9 +22,10 @@ from engine import db as dbm
 from engine import peel as peel_run
 from engine.cli import app
 from engine.config import DEFAULT_FORCE_FILE, DEFAULT_FORMS_DIR, DEFAULT_RULESETS_DIR, Settings
-from engine.db import Assessment, CaseScore, Incident
+from engine.db import Assessment, CaseScore, DaySummary, Incident
 from engine.demo_incidents import generate_incidents, incidents_csv
 from engine.factories import build_row
+from engine.history import hash_days
 from engine.runs import hash_inputs
 from engine.submissions import write_submission_csv
 
@@ -296,19 +297,31 @@ def test_ctrl_c_leaves_no_folder_and_only_whole_rulesets_scored(
     assert len(_outcomes(peel_db, "1.1.0")) == N_SEARCHES  # whole rulesets were stored
 
 
-def test_incidents_framed_in_a_worker_process_give_the_same_files(
+def _forget_day_summaries(settings: Settings) -> None:
+    with api.database_for(settings) as database, database.session() as session:
+        session.execute(delete(DaySummary))
+
+
+def test_incidents_summarised_in_chunks_in_a_worker_or_from_stored_summaries_give_the_same_files(
     peel_db: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     whole = api.peel(peel_db, START, END, as_of=AFTER, out=tmp_path / "whole")
-    monkeypatch.setattr(repository, "_FETCH_ROWS", 100)  # 756 incidents framed in 8 chunks
+    reused = api.peel(peel_db, START, END, as_of=AFTER, out=tmp_path / "reused")  # the stored summaries
+    monkeypatch.setattr(repository, "_FETCH_ROWS", 100)  # 756 incidents summarised in 8 chunks
+    _forget_day_summaries(peel_db)
     alone = api.peel(peel_db, START, END, as_of=AFTER, out=tmp_path / "alone")
     monkeypatch.setattr(peel_run, "PARALLEL_INCIDENTS_FROM", 1)
+    _forget_day_summaries(peel_db)
     both = api.peel(peel_db, START, END, as_of=AFTER, out=tmp_path / "both", workers=2)
-    assert _files(whole.run.folder) == _files(alone.run.folder) == _files(both.run.folder)
+    folders = (whole, reused, alone, both)
+    assert all(_files(r.run.folder) == _files(whole.run.folder) for r in folders)
     manifest = json.loads((both.run.folder / "manifest.json").read_text(encoding="utf-8"))
+    by_day: dict[dt.date, list[str]] = {}
     with api.database_for(peel_db) as database, database.session() as session:
-        every = list(session.scalars(select(Incident.content_hash)))
-    assert len(every) == 21 * 36 and manifest["inputs"]["incidents"] == hash_inputs(every)  # none lost
+        for received, digest in session.execute(select(Incident.received_at, Incident.content_hash)):
+            by_day.setdefault(received.date(), []).append(digest)
+    assert sum(len(h) for h in by_day.values()) == 21 * 36  # none lost
+    assert manifest["inputs"]["incidents"] == hash_days((d, hash_inputs(h)) for d, h in by_day.items())
 
 
 def test_quarters_are_calendar_quarters_cut_to_the_period() -> None:

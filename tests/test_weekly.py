@@ -4,8 +4,6 @@ expected exceptions and briefings out, reruns byte-identical, official runs on p
 from __future__ import annotations
 
 import json
-import shutil
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -65,15 +63,10 @@ def _rows() -> list[dict[str, str]]:
 
 
 @pytest.fixture
-def week_db(settings: Settings, tmp_path: Path) -> Settings:
+def week_db(published: Settings, tmp_path: Path) -> Settings:
     """An initialised database with the repo's rulesets published and the scenario submitted."""
-    rulesets = tmp_path / "rulesets"
-    shutil.copytree(settings.rulesets_dir, rulesets)
-    settings = replace(settings, rulesets_dir=rulesets)
-    api.init_database(settings)
-    api.publish_rulesets(settings, author="test", note="initial")
-    api.submit(settings, [write_submission_csv(tmp_path / "week.csv", _rows())])
-    return settings
+    api.submit(published, [write_submission_csv(tmp_path / "week.csv", _rows())])
+    return published
 
 
 def test_weekly_raises_exactly_the_expected_exceptions(week_db: Settings, tmp_path: Path) -> None:
