@@ -15,9 +15,8 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import numpy as np
 from sqlalchemy.orm import Session
 
 from engine import sampling_store as store
@@ -25,8 +24,11 @@ from engine.cases import Case, case_fields
 from engine.db import CalibrationSet, Database
 from engine.errors import EngineError, Location, Problem, UsageError
 from engine.forms import Form, Question
-from engine.stats import KappaEstimate, cohen_kappa, fleiss_kappa, wilson_interval
 from engine.worklists import WorkItem, check_reviewers, read_reviewers
+
+# numpy and engine.stats (statsmodels) load only for the agreement report, not `qam submit --calibration`
+if TYPE_CHECKING:
+    from engine.stats import KappaEstimate
 
 #: kappa below this is poor agreement: those questions come first in the report
 POOR_KAPPA = 0.6
@@ -330,6 +332,10 @@ def _finite(x: float) -> float | None:
 def _estimate(kind: str, table: list[list[int]]) -> KappaEstimate:
     # statsmodels warns (and gives NaN) when a variance is undefined, e.g. one reviewer used one answer
     # only; the caller shows such an interval as missing rather than failing the report.
+    import numpy as np
+
+    from engine.stats import cohen_kappa, fleiss_kappa
+
     compute: Callable[[Any], KappaEstimate] = cohen_kappa if kind == "cohen" else fleiss_kappa
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -340,6 +346,8 @@ def question_agreement(
     question: Question, reviewers: Sequence[str], ratings: Sequence[tuple[str, Sequence[str]]]
 ) -> QuestionAgreement:
     """Agreement on one question from (case_ref, answers in ``reviewers`` order) for cases everyone answered."""
+    from engine.stats import wilson_interval
+
     cases = len(ratings)
     agreed = sum(len(set(answers)) == 1 for _, answers in ratings)
     low, high = wilson_interval(agreed, cases) if cases else (math.nan, math.nan)

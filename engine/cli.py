@@ -9,17 +9,19 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from engine import api
-from engine.audit import RUNS_COLUMNS, short, stamp
 from engine.config import Settings, load_settings
-from engine.dry_run import EXCEPTION_COLUMNS, FINDING_COLUMNS
 from engine.errors import EngineError, ExitCode
-from engine.pipeline import RunResult
 from engine.runs import parse_date
+
+# A command imports what only it needs (engine.audit, engine.dry_run, ...) inside its function: every
+# command pays for what is imported here.
+if TYPE_CHECKING:
+    from engine.pipeline import RunResult
 
 EXTRACT_KINDS = ("incidents", "cases")
 
@@ -711,6 +713,8 @@ def runs_list(ctx: typer.Context) -> None:
 
     Example: qam runs list
     """
+    from engine.audit import RUNS_COLUMNS
+
     with user_errors():
         found = api.list_runs(_settings(ctx))
     if not found:
@@ -755,6 +759,8 @@ def audit(
 
     Example: qam audit 3f9a0c2d
     """
+    from engine.audit import short, stamp
+
     with user_errors():
         report = api.audit(_settings(ctx), run)
     draft = ", DRAFT" if report.draft else ""
@@ -817,6 +823,8 @@ def rulesets_dry_run(
 
     Example: qam rulesets dry-run --against 2026-W47
     """
+    from engine.dry_run import EXCEPTION_COLUMNS, FINDING_COLUMNS
+
     with user_errors():
         report = api.dry_run(
             _settings(ctx),

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.config import Place
-from engine.factories import FACTORIES
 from engine.models import CASE_TYPES
 
 DEMO_WEEK = "2026-W47"
@@ -135,6 +134,8 @@ def _planted(
 
 def generate_assessments(places: Sequence[Place], plan: DemoPlan) -> Iterator[dict[str, Any]]:
     """Submission rows (as a reviewer's CSV would have them) for every week of the plan."""
+    from engine.factories import FACTORIES  # factory-boy and faker load only when data is generated
+
     rng = random.Random(plan.seed)
     per_place = max(1, plan.per_week // (len(CASE_TYPES) * len(places)))
     n_weeks = len(plan.weeks)
@@ -177,6 +178,8 @@ def generate_assessments(places: Sequence[Place], plan: DemoPlan) -> Iterator[di
 
 def _critical_da_case(places: Sequence[Place], monday: dt.date, year: int, week: int) -> dict[str, Any]:
     """The planted critical failure: Kingsgate, the latest week."""
+    from engine.factories import FACTORIES
+
     place = next((p for p in places if p.code == "KNG"), places[0])
     ref = f"DA-{year}W{week:02d}-{place.code}-900"
     assessed_on = monday + dt.timedelta(days=2)

@@ -19,7 +19,6 @@ from engine.db import Database
 from engine.errors import EngineError, Location, Problem, ProblemsError, problems_summary
 from engine.forms import COMMON_MAX_LENGTH, Form
 from engine.runs import Period
-from engine.templates import write_template
 
 #: the reviewer of every case when no reviewers are named
 UNASSIGNED = "unassigned"
@@ -148,6 +147,8 @@ def write_worklists(
     """One pre-filled XLSX submission template per (reviewer, case type), cases in (place, date, ref)
     order, named by :func:`worklist_name`. An existing file is never overwritten.
     """
+    from engine.templates import write_template  # openpyxl loads only when a worklist is written
+
     by_file: dict[tuple[str, str], list[WorkItem]] = {}
     for item in items:
         by_file.setdefault((item.reviewer, item.case_type), []).append(item)
