@@ -8,8 +8,9 @@ the CLI) into a file database kept under /tmp and reused; each measurement runs 
     python benchmarks/bench_peel.py --database postgresql://postgres@127.0.0.1:5432/test
     python benchmarks/bench_peel.py --profile            # cProfile of one cold run, top 25 by cumulative
 
-"cold": no score stored under the rulesets, so every assessment is rescored (and stored);
-"warm": the same rerun again, reusing the stored scores.
+"cold": no score stored under the rulesets and no day summary, so every assessment is rescored
+(and stored) and every incident read; "warm": the same rerun again, reusing the stored scores and
+the incidents' day summaries (as a rerun after weekly runs finds them).
 """
 
 from __future__ import annotations
@@ -169,6 +170,7 @@ def measure(url: str, mode: str, out: str, profile: bool, workers: int | None) -
         database = dbm.open_database(url)
         with database.engine.begin() as conn:
             conn.execute(text("DELETE FROM case_scores"))
+            conn.execute(text("DELETE FROM day_summaries"))
         database.close()
     settings = _settings(url)
     t = time.perf_counter()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import math
 import os
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -104,11 +104,56 @@ def _week_labels(days: pd.Series) -> pd.Series:
 # --------------------------------------------------------------------------- inputs
 
 
+class CaseColumns(Mapping[str, list[Any]]):
+    """Outcome rows as a database read gives them: the columns that hold one value per case
+    (assessment), the columns that hold one per outcome (criterion, outcome, trace), and how many
+    outcomes each case has. Read as a mapping, each column has one value per outcome row; framing
+    (outcomes_frame) works per case and repeats the codes, which is much quicker than framing
+    every repeated value of a year's million outcome rows."""
+
+    def __init__(
+        self, per_case: dict[str, list[Any]], per_outcome: dict[str, list[Any]], counts: list[int]
+    ) -> None:
+        self.per_case, self.per_outcome, self.counts = per_case, per_outcome, counts
+        self._expanded: dict[str, list[Any]] = {}
+
+    def __getitem__(self, name: str) -> list[Any]:
+        if name in self.per_outcome:
+            return self.per_outcome[name]
+        if name not in self._expanded:
+            values = self.per_case[name]  # KeyError for an unknown column
+            self._expanded[name] = [v for v, k in zip(values, self.counts, strict=True) for _ in range(k)]
+        return self._expanded[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([*self.per_case, *self.per_outcome])
+
+    def __len__(self) -> int:
+        return len(self.per_case) + len(self.per_outcome)
+
+    def frame(self) -> pd.DataFrame:
+        """The outcome rows as a DataFrame, the per-case columns categorical where they are keys."""
+        cases = pd.DataFrame(self.per_case)
+        for column in (*_KEY_COLUMNS, "ruleset_version"):
+            if column in cases.columns:
+                cases[column] = _category(cases[column])
+        if "assessed_on" in cases.columns:
+            cases["assessed_on"] = pd.to_datetime(cases["assessed_on"]).astype("datetime64[s]")
+            cases["week"] = _week_labels(cases["assessed_on"])
+        rows = np.repeat(np.arange(len(cases)), np.asarray(self.counts, dtype=np.int64))
+        df = cases.take(rows).reset_index(drop=True)
+        for name, values in self.per_outcome.items():
+            df[name] = values
+        return df
+
+
 def _frame(data: Any, required: Sequence[str], what: str) -> pd.DataFrame:
     """A DataFrame from a DataFrame, a mapping of columns, or rows: dicts, dataclasses, or tuples
     holding the required columns in order (as a query returns them)."""
     if isinstance(data, pd.DataFrame):
         df = data.copy(deep=False)
+    elif isinstance(data, CaseColumns):
+        df = data.frame()
     elif isinstance(data, Mapping):
         df = pd.DataFrame(dict(data))
     else:

@@ -7,43 +7,31 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import astuple, dataclass, replace
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from engine import audit as audits
 from engine import db as dbm
-from engine import demo_data, registry, repository
-from engine import dry_run as dry_runs
-from engine import peel as peel_run
-from engine.calibration import (
-    CalibrationReport,
-    CalibrationSetResult,
-    calibration_problems,
-    calibration_report,
-    create_calibration,
-)
-from engine.calibration_output import render_calibration_pdf, write_calibration_csv
-from engine.cases import LoadCasesResult, load_cases, read_cases
+from engine import demo_data, repository
 from engine.config import DEFAULT_FORCE_FILE, DEFAULT_OUT_DIR, Force, Settings, load_force, load_settings
 from engine.demo_incidents import generate_incidents, incidents_csv
 from engine.errors import SubmissionError
-from engine.extracts import read_incidents
 from engine.forms import Form, load_forms
 from engine.models import FieldSpec
-from engine.pipeline import (
-    RunContext,
-    RunResult,
-    ScoreSummary,
-    record_manifest,
-    run_context,
-    run_period,
-    score_pending,
-)
-from engine.rulesets import Ruleset, validate_rulesets
 from engine.runs import Manifest, hash_inputs, parse_week, week_label
-from engine.sampling import SampleResult, draw_sample
 from engine.submissions import load_submission_files, write_submission_csv
-from engine.templates import write_template
-from engine.worklists import SampleStatus, WorklistFiles, sample_status, slug, write_worklists
+
+# Each command imports the modules only it needs inside its function, so that `qam submit` does not
+# load pandas or reportlab and `qam weekly` does not load openpyxl, faker or statsmodels.
+if TYPE_CHECKING:
+    from engine import audit as audits
+    from engine import dry_run as dry_runs
+    from engine import peel as peel_run
+    from engine import registry
+    from engine.calibration import CalibrationReport, CalibrationSetResult
+    from engine.cases import LoadCasesResult
+    from engine.pipeline import RunContext, RunResult, ScoreSummary
+    from engine.rulesets import Ruleset
+    from engine.sampling import SampleResult
+    from engine.worklists import SampleStatus, WorklistFiles
 
 
 @dataclass(frozen=True)
@@ -134,6 +122,8 @@ def fields_by_case_type(settings: Settings) -> dict[str, Mapping[str, FieldSpec]
 
 def template(settings: Settings, case_type: str, fmt: str, out: Path | None) -> Path:
     """Write an empty submission template. Example: qam forms template stop_search --format xlsx"""
+    from engine.templates import write_template
+
     chosen = form(settings, case_type)
     target = out or Path(f"{case_type}-template.{fmt}")
     return write_template(chosen, fmt, target, place_codes=force(settings).place_codes)  # type: ignore[arg-type]
@@ -144,6 +134,8 @@ def template(settings: Settings, case_type: str, fmt: str, out: Path | None) -> 
 
 def check_rulesets(settings: Settings, path: Path | None = None) -> list[Ruleset]:
     """Validate ruleset files without a database. Example: qam rulesets validate"""
+    from engine.rulesets import validate_rulesets
+
     the_force = force(settings)
     return validate_rulesets(
         path or settings.rulesets_dir,
@@ -155,32 +147,44 @@ def check_rulesets(settings: Settings, path: Path | None = None) -> list[Ruleset
 
 def publish_rulesets(settings: Settings, *, author: str, note: str) -> registry.PublishResult:
     """Snapshot the working tree's rulesets as immutable versions. Example: qam rulesets publish"""
+    from engine import registry
+
     fields = fields_by_case_type(settings)
     with database_for(settings) as database:
         return registry.publish(database, settings.rulesets_dir, fields, author=author, note=note, now=now())
 
 
 def list_rulesets(settings: Settings) -> registry.RegistryListing:
+    from engine import registry
+
     with database_for(settings) as database:
         return registry.list_current(database)
 
 
 def ruleset_history(settings: Settings, ruleset_id: str) -> registry.RegistryListing:
+    from engine import registry
+
     with database_for(settings) as database:
         return registry.history(database, ruleset_id)
 
 
 def show_ruleset(settings: Settings, ruleset_id: str, version: str | None) -> registry.RegistryEntry:
+    from engine import registry
+
     with database_for(settings) as database:
         return registry.show(database, ruleset_id, version)
 
 
 def diff_rulesets(settings: Settings, ruleset_id: str, v1: str, v2: str) -> registry.RulesetDiff:
+    from engine import registry
+
     with database_for(settings) as database:
         return registry.diff(database, ruleset_id, v1, v2)
 
 
 def verify_rulesets(settings: Settings, anchors: tuple[str, ...] = ()) -> registry.VerifyReport:
+    from engine import registry
+
     with database_for(settings) as database:
         from engine import repository
 
@@ -216,6 +220,8 @@ def submit(
     rows = load_submission_files(paths, forms(settings), the_force.place_codes, sheet=sheet)
     with database_for(settings) as database:
         if calibration_set:
+            from engine.calibration import calibration_problems
+
             problems = calibration_problems(database, calibration_set, rows)
             if problems:
                 raise SubmissionError(
@@ -328,6 +334,8 @@ def show_assessment(settings: Settings, assessment_id: str) -> list[AssessmentRe
 
 def load_cases_extract(settings: Settings, path: Path) -> LoadCasesResult:
     """Load the population of cases eligible for review. Example: qam extracts load cases cases.csv"""
+    from engine.cases import load_cases, read_cases
+
     rows = read_cases(path, force(settings).place_codes, tuple(forms(settings)))
     with database_for(settings) as database:
         return load_cases(database, rows, now(), source=str(path))
@@ -354,6 +362,9 @@ def draw_week_sample(
 
     Example: qam sample --week 2026-W48 --reviewers reviewers.txt --seed 7
     """
+    from engine.sampling import draw_sample
+    from engine.worklists import write_worklists
+
     period = parse_week(week)
     with database_for(settings) as database:
         result = draw_sample(
@@ -374,6 +385,8 @@ def draw_week_sample(
 
 def week_sample_status(settings: Settings, week: str, today: dt.date | None = None) -> SampleStatus:
     """Drawn vs submitted per reviewer and place, and overdue items. Example: qam sample status --week 2026-W48"""
+    from engine.worklists import sample_status
+
     with database_for(settings) as database:
         return sample_status(database, parse_week(week), today or now().date())
 
@@ -391,6 +404,9 @@ def create_calibration_set(
 
     Example: qam calibrate create --name grounds-q4 --type stop_search --cases 20 --reviewers reviewers.txt
     """
+    from engine.calibration import create_calibration
+    from engine.worklists import slug, write_worklists
+
     form(settings, case_type)
     with database_for(settings) as database:
         created = create_calibration(
@@ -420,6 +436,10 @@ class CalibrationFiles:
 
 def report_calibration(settings: Settings, name: str, out: Path) -> CalibrationFiles:
     """Agreement between reviewers per question (kappa), as PDF and CSV. Example: qam calibrate report grounds-q4"""
+    from engine.calibration import calibration_report
+    from engine.calibration_output import render_calibration_pdf, write_calibration_csv
+    from engine.worklists import slug
+
     with database_for(settings) as database:
         report = calibration_report(database, name, forms(settings))
     csvs = write_calibration_csv(report, out)
@@ -430,6 +450,8 @@ def report_calibration(settings: Settings, name: str, out: Path) -> CalibrationF
 
 def load_incidents_extract(settings: Settings, path: Path) -> repository.IncidentLoad:
     """Validate and load an incidents extract. Example: qam extracts load incidents incidents.csv"""
+    from engine.extracts import read_incidents
+
     rows = read_incidents(path, force(settings).place_codes)
     with database_for(settings) as database, database.session() as session:
         return repository.store_incidents(session, rows, source_file=str(path), loaded_at=now())
@@ -441,12 +463,16 @@ def load_incidents_extract(settings: Settings, path: Path) -> repository.Inciden
 def _context(
     database: dbm.Database, settings: Settings, *, draft: bool, as_of: dt.datetime | None = None
 ) -> RunContext:
+    from engine.pipeline import run_context
+
     return run_context(database, settings, force(settings), forms(settings), draft=draft, as_of=as_of)
 
 
 def score(settings: Settings, *, since: dt.date | None = None, draft: bool = False) -> ScoreSummary:
     """Score every assessment not yet scored under the published rulesets (or the working tree's,
     with draft); already-scored assessments are left as they are. Example: qam score"""
+    from engine.pipeline import score_pending
+
     with database_for(settings) as database:
         context = _context(database, settings, draft=draft)
         started = now()
@@ -466,6 +492,8 @@ def _record_scoring_run(
     started: dt.datetime,
 ) -> str:
     """A scoring run's manifest: which assessments (by content hash) were scored under which versions."""
+    from engine.pipeline import record_manifest
+
     arguments = {"since": since.isoformat() if since else None, "draft": context.draft}
     command = (
         "qam score"
@@ -501,6 +529,8 @@ def weekly(
 
     Example: qam weekly --week 2026-W47 --out outputs/
     """
+    from engine.pipeline import run_period
+
     period = parse_week(week)
     arguments = {"week": period.label, "draft": draft}
     with database_for(settings) as database:
@@ -537,6 +567,8 @@ def peel(
 
     Example: qam peel --from 2026-04-01 --to 2027-03-31 --as-of 2026-03-31 --compare-original
     """
+    from engine import peel as peel_run
+
     period = peel_run.period_of(date_from, date_to)
     when = peel_run.end_of_day(as_of) if as_of else now()
     command = f"qam peel --from {date_from.isoformat()} --to {date_to.isoformat()}"
@@ -560,6 +592,17 @@ def peel(
 
 
 @dataclass(frozen=True)
+class DemoData:
+    """The demo database as loaded, before its weekly run."""
+
+    settings: Settings
+    week: str
+    data_folder: Path
+    assessments: int
+    incidents: int
+
+
+@dataclass(frozen=True)
 class DemoResult:
     database_url: str
     data_folder: Path
@@ -579,7 +622,24 @@ def demo(
     """Build a fresh SQLite database of generated demo data (26 weeks, ~2,000 assessments a week,
     20,000 incidents a week, four planted problems), publish the rulesets and run the weekly batch
     for the latest week; the sizes can be made smaller for tests. Example: qam demo --out outputs/"""
+    data = load_demo(
+        out, progress=progress, weeks=weeks, per_week=per_week, incidents_per_week=incidents_per_week
+    )
+    progress(f"running the weekly batch for {data.week}")
+    result = weekly(data.settings, data.week, out=out)
+    return DemoResult(data.settings.database_url, data.data_folder, data.assessments, data.incidents, result)
 
+
+def load_demo(
+    out: Path = DEFAULT_OUT_DIR,
+    *,
+    progress: Callable[[str], None] = lambda _m: None,
+    weeks: int = demo_data.HISTORY_WEEKS,
+    per_week: int = demo_data.ASSESSMENTS_PER_WEEK,
+    incidents_per_week: int = demo_data.INCIDENTS_PER_WEEK,
+) -> DemoData:
+    """The demo's data loaded into a fresh ``out``/demo.db, with the weeks before the demo week scored
+    and summarised as their weekly runs would have left them (see demo)."""
     out.mkdir(parents=True, exist_ok=True)
     db_path = out / "demo.db"
     for suffix in ("", "-wal", "-shm"):
@@ -622,9 +682,14 @@ def demo(
         path = data / f"incidents-{week_label(monday)}.csv"
         path.write_text(incidents_csv(incident_rows), encoding="utf-8")
         n_incidents += load_incidents_extract(settings, path).new
-    progress(f"running the weekly batch for {period.label}")
-    result = weekly(settings, period.label, out=out)
-    return DemoResult(settings.database_url, data, len(rows), n_incidents, result)
+    progress(f"scoring and summarising the weeks before {period.label}, as their weekly runs would have")
+    from engine.pipeline import summarise_history
+
+    with database_for(settings) as database:
+        summarise_history(
+            database, _context(database, settings, draft=False), before=period.start, scored_at=now()
+        )
+    return DemoData(settings, period.label, data, len(rows), n_incidents)
 
 
 # --------------------------------------------------------------------------- run manifests, audits, dry runs
@@ -632,12 +697,16 @@ def demo(
 
 def list_runs(settings: Settings) -> list[audits.RunSummary]:
     """Every recorded run, most recently executed first. Example: qam runs list"""
+    from engine import audit as audits
+
     with database_for(settings) as database:
         return audits.list_runs(database)
 
 
 def show_run(settings: Settings, run: str) -> audits.RunDetail:
     """One run's whole manifest and executions (id or unique prefix). Example: qam runs show 3f9a0c2d"""
+    from engine import audit as audits
+
     with database_for(settings) as database:
         return audits.show_run(database, run)
 
@@ -647,6 +716,8 @@ def audit(settings: Settings, run: str) -> audits.AuditReport:
 
     Example: qam audit 3f9a0c2d
     """
+    from engine import audit as audits
+
     with database_for(settings) as database:
         return audits.audit_run(
             database, run, force=force(settings), forms=forms(settings), rulesets_dir=settings.rulesets_dir
@@ -664,6 +735,7 @@ def dry_run(
     """Score a past week (or date range) under the working tree's rulesets and the published ones and
     list what would change; only draft scores are stored. Example: qam rulesets dry-run --against 2026-W47
     """
+    from engine import dry_run as dry_runs
     from engine.errors import UsageError
     from engine.runs import Period
 

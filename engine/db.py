@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -284,7 +285,9 @@ def open_database(url: str, *, schema: str | None = None) -> Database:
     """Connect (and check the connection); ``schema`` sets the PostgreSQL search_path (tests)."""
     url = normalise_url(url)
     parsed = make_url(url)
-    kwargs: dict[str, Any] = {"future": True}
+    # orjson parses the stored outcomes and traces 3-4x faster than the json module (a year's PEEL
+    # rerun parses 300,000 of them); what it returns is the same dicts, lists, strings and numbers
+    kwargs: dict[str, Any] = {"future": True, "json_deserializer": orjson.loads}
     if parsed.get_backend_name() == "postgresql":
         connect_args: dict[str, Any] = {"connect_timeout": 5}
         if schema:

@@ -36,10 +36,10 @@ SUMMARY_FORMAT = 1
 
 @dataclass
 class OutcomeRows:
-    """Scored outcome rows as columns (one row per assessment and criterion), the content hashes of
-    the assessments read by day, and how many were reviewed by place and case type."""
+    """Scored outcome rows (one per assessment and criterion, as aggregate.CaseColumns), the content
+    hashes of the assessments read by day, and how many were reviewed by place and case type."""
 
-    columns: dict[str, list[Any]]
+    columns: agg.CaseColumns
     hashes: dict[dt.date, list[str]] = field(default_factory=dict)
     reviewed: dict[str, Counter[str]] = field(default_factory=dict)
 
@@ -48,7 +48,7 @@ class OutcomeRows:
         return sum(len(h) for h in self.hashes.values())
 
 
-_REPEATED = ("assessment_key", "case_ref", "case_type", "place", "division", "team", "officer", "reviewer",
+_PER_CASE = ("assessment_key", "case_ref", "case_type", "place", "division", "team", "officer", "reviewer",
              "assessed_on", "ruleset", "ruleset_version", "note")  # fmt: skip
 
 
@@ -66,7 +66,12 @@ def read_outcomes(
     """The current assessments from ``first`` to ``last`` scored under ``versions`` ({case type:
     ruleset sha256}), as outcome columns (see repository.scored_assessments for ``cutoff``);
     assessments from ``reviewed_from`` on are counted as reviewed."""
-    cols: dict[str, list[Any]] = {name: [] for name in (*_REPEATED, "criterion", "outcome", "trace")}
+    per_case: dict[str, list[Any]] = {name: [] for name in _PER_CASE}
+    appends = [per_case[name].append for name in _PER_CASE]
+    criteria: list[str] = []
+    results: list[str] = []
+    trace_column: list[tuple[str, ...]] = []
+    counts: list[int] = []
     hashes: dict[dt.date, list[str]] = defaultdict(list)
     reviewed: dict[str, Counter[str]] = defaultdict(Counter)
     no_trace: tuple[str, ...] = ()
@@ -78,17 +83,20 @@ def read_outcomes(
         hashes[assessed_on].append(chash)
         if reviewed_from is not None and assessed_on >= reviewed_from:
             reviewed[place][case_type] += 1
-        k = len(outcomes)
         values = (pk, case_ref, case_type, place, division.get(place, ""), team, officer, reviewer,
                   assessed_on, ruleset, version, note or "")  # fmt: skip
-        for name, value in zip(_REPEATED, values, strict=True):
-            cols[name].extend([value] * k)
-        cols["criterion"].extend(outcomes)
-        cols["outcome"].extend(outcomes.values())
-        cols["trace"].extend(
+        for append, value in zip(appends, values, strict=True):
+            append(value)
+        counts.append(len(outcomes))
+        criteria.extend(outcomes)
+        results.extend(outcomes.values())
+        trace_column.extend(
             tuple(traces.get(c, ())) if o == "fail" else no_trace for c, o in outcomes.items()
         )
-    return OutcomeRows(cols, dict(hashes), dict(reviewed))
+    columns = agg.CaseColumns(
+        per_case, {"criterion": criteria, "outcome": results, "trace": trace_column}, counts
+    )
+    return OutcomeRows(columns, dict(hashes), dict(reviewed))
 
 
 @dataclass
@@ -149,7 +157,7 @@ class OutcomeBasis:
 
 
 def outcome_days_of(rows: OutcomeRows, on: OutcomeBasis) -> dict[dt.date, daily.DayCounts]:
-    if not rows.columns["case_ref"]:
+    if not rows.columns.counts:
         return {}
     return daily.outcome_days(agg.outcomes_frame(rows.columns, on.criteria, on.measures))
 

@@ -204,7 +204,7 @@ class Gathered:
     """The rows a period's analysis reads, the day summaries its weekly series and incident metrics
     come from, and the hashes of what was read."""
 
-    outcome_columns: dict[str, list[Any]]
+    outcome_columns: Mapping[str, list[Any]]
     #: outcome day summaries of the history before the rows in outcome_columns (a weekly run's SPC
     #: history, read from stored summaries); empty when the rows hold the whole span
     outcome_history: history.DaySet
