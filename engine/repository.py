@@ -8,7 +8,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import String, and_, case, func, insert, select, type_coerce, update
+import orjson
+from sqlalchemy import JSON, Date, String, and_, case, func, insert, select, type_coerce, update
 from sqlalchemy.orm import Session, aliased
 
 from engine.db import Assessment, CaseScore, Database, Incident, Run, RunExecution
@@ -447,7 +448,26 @@ def scored_assessments(
         )
         .order_by(Assessment.pk)
     )
-    yield from (tuple(r) for r in session.execute(q))
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        yield from (tuple(r) for r in connection.execute(q))  # Core rows: no ORM loading per row
+        return
+    # SQLite: the driver's own tuples, the JSON parsed by orjson and the dates by the date type (a
+    # year's PEEL rerun reads 100,000 of these; SQLAlchemy's per-value processing doubled the time)
+    result = connection.execute(q.with_only_columns(*_raw_columns(q)))
+    cursor = result.cursor
+    date, loads = dt.date.fromisoformat, orjson.loads
+    try:
+        while cursor is not None and (chunk := cursor.fetchmany(_FETCH_ROWS)):
+            for r in chunk:
+                yield (*r[:8], date(r[8]), *r[9:13], loads(r[13]), loads(r[14]), r[15])
+    finally:
+        result.close()
+
+
+def _raw_columns(q: Any) -> list[Any]:
+    """The query's columns with SQLAlchemy's result processing switched off (text as stored)."""
+    return [type_coerce(c, String) if isinstance(c.type, JSON | Date) else c for c in q.selected_columns]
 
 
 def record_run(

@@ -172,6 +172,12 @@ def period_frame_sizes(
         Assessment.assessed_on >= date_from,
         Assessment.assessed_on <= date_to,
     )
+    drawn = select(SampleItem.pk).join(Sample, Sample.pk == SampleItem.sample_pk)
+    drawn = drawn.where(Sample.week <= week_label(date_to))
+    if cutoff is not None:
+        drawn = drawn.where(Sample.drawn_at <= cutoff)
+    if session.execute(drawn.limit(1)).first() is None:
+        return {}  # no sample recorded at all (a force not using `qam sample`): no frame is known
     case = (Assessment.place, Assessment.case_type, Assessment.case_ref)
     assessed = session.execute(select(*case).where(*in_period).distinct()).all()
     if not assessed:
