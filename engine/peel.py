@@ -16,7 +16,7 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from engine import aggregate as agg
 from engine import daily, registry, repository
@@ -49,6 +49,7 @@ from engine.runs import Manifest, Period, write_outputs
 from engine.stats import xmr_chart
 
 KIND = "peel"
+T = TypeVar("T")
 #: read and frame incidents in a worker process from this many on (forking costs ~0.1 s)
 PARALLEL_INCIDENTS_FROM = 100_000
 #: analyse the quarters in a worker process from this many outcome rows on (a year of a force has
@@ -546,30 +547,34 @@ def _run(
         workers=workers,
         progress=lambda ruleset_id, n: advance(f"scored {n:,} under {ruleset_id}"),
     )
-    gathered, prepared = _read(database, context, period, workers)
-    advance(
-        f"read {gathered.assessments_read:,} scores and {gathered.incidents_read:,} incidents' day summaries"
-    )
-    arguments = {
-        "from": start.isoformat(),
-        "to": end.isoformat(),
-        "as_of": as_of.isoformat() if as_of else None,
-        "compare_original": compare_original,
-    }
-    manifest = manifest_for(context, gathered, kind=KIND, command=command, arguments=arguments)
-    written = write_folder(
-        out / period.label,
-        database,
-        context,
-        manifest,
-        gathered,
-        prepared,
-        period,
-        as_of=as_of,
-        compare_original=compare_original,
-        advance=advance,
-        workers=workers,
-    )
+    # the comparison reads only the original scores: with both cores it is made meanwhile
+    parallel_compare = compare_original and (workers or 2) >= 2
+    with _in_a_worker(_compare_job(database.url, context, start, end), parallel_compare) as compared:
+        gathered, prepared = _read(database, context, period, workers)
+        advance(
+            f"read {gathered.assessments_read:,} scores and {gathered.incidents_read:,} incidents' day summaries"
+        )
+        arguments = {
+            "from": start.isoformat(),
+            "to": end.isoformat(),
+            "as_of": as_of.isoformat() if as_of else None,
+            "compare_original": compare_original,
+        }
+        manifest = manifest_for(context, gathered, kind=KIND, command=command, arguments=arguments)
+        written = write_folder(
+            out / period.label,
+            database,
+            context,
+            manifest,
+            gathered,
+            prepared,
+            period,
+            as_of=as_of,
+            compare_original=compare_original,
+            advance=advance,
+            workers=workers,
+            compared=compared if parallel_compare else None,
+        )
     manifest.outputs = hashes = written.hashes
     document = written.document
     record_manifest(database, manifest, document, started=started, finished=now())
@@ -615,22 +620,31 @@ def write_folder(
     cutoff: dt.datetime | None = None,
     advance: Callable[[str], None] = lambda _what: None,
     workers: int | None = None,
+    compared: Callable[[], Comparison] | None = None,
 ) -> PeelFolder:
     """Analyse the period and its quarters, compare with the original scores (``read``: see
     compare_with_original) and write the folder ``target`` at once from the gathered data: what a
     rerun writes and `qam audit` re-derives. Reads no scores but the originals; stores nothing.
     With ``workers`` >= 2 (by default from PARALLEL_ANALYSIS_FROM outcome rows on), the quarters are
-    analysed in a forked worker process meanwhile."""
+    analysed in a forked worker process meanwhile. ``compared``: returns the comparison when it is
+    being made elsewhere (a worker started earlier)."""
     periods = quarters(period.start, period.end)
     n_workers = workers or (2 if len(prepared.outcomes.frame) >= PARALLEL_ANALYSIS_FROM else 1)
-    with _quarters_in_a_worker(context, gathered, prepared, periods, n_workers >= 2) as later:
+
+    def analyse_quarters() -> list[PeriodAnalysis]:
+        return [analyse(context, gathered, q, prepared=prepared) for q in periods]
+
+    with _in_a_worker(analyse_quarters, n_workers >= 2 and bool(periods)) as later:
         whole = analyse(context, gathered, period, prepared=prepared)
         advance(f"analysed {period.label}")
         comparison = None
         if compare_original:
-            comparison = compare_with_original(
-                database, context, period.start, period.end, read=read, cutoff=cutoff
-            )
+            if compared is not None:
+                comparison = compared()
+            else:
+                comparison = compare_with_original(
+                    database, context, period.start, period.end, read=read, cutoff=cutoff
+                )
             advance(f"compared: {len(comparison.moved):,} findings moved")
         parts = []
         for q, analysis in zip(periods, later(), strict=True):
@@ -654,34 +668,43 @@ def write_folder(
     return PeelFolder(hashes, document, whole, tuple(parts), comparison)
 
 
-#: the work a forked worker analyses (set just before the fork, so it is inherited, not pickled)
-_SHARED: dict[str, Any] = {}
+#: the job a forked worker runs (set just before the fork, so it and its inputs are inherited, not pickled)
+_SHARED: dict[str, Callable[[], Any]] = {}
 
 
-def _analyse_shared() -> list[PeriodAnalysis]:
-    context, gathered, prepared, periods = (
-        _SHARED[k] for k in ("context", "gathered", "prepared", "periods")
-    )
-    return [analyse(context, gathered, q, prepared=prepared) for q in periods]
+def _run_shared() -> Any:
+    return _SHARED["job"]()
 
 
 @contextmanager
-def _quarters_in_a_worker(
-    context: RunContext, gathered: Gathered, prepared: Prepared, periods: Sequence[Period], parallel: bool
-) -> Iterator[Callable[[], list[PeriodAnalysis]]]:
-    """Analyse the quarters in a forked worker process while this one analyses the whole period and
-    compares (``parallel``), or here when asked for. Yields a function returning their analyses."""
-    if not parallel or not periods:
-        yield lambda: [analyse(context, gathered, q, prepared=prepared) for q in periods]
+def _in_a_worker(job: Callable[[], T], parallel: bool) -> Iterator[Callable[[], T]]:
+    """Run ``job`` in a forked worker process while the caller goes on (``parallel``), or later in
+    this one; yields the function that returns its result. The worker must not use this process's
+    database connections (a job opens its own)."""
+    if not parallel:
+        yield job
         return
-    _SHARED.update(context=context, gathered=gathered, prepared=prepared, periods=periods)
+    _SHARED["job"] = job
     try:
         with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
-            job = pool.submit(_analyse_shared)  # the worker is forked here, after _SHARED is set
+            future = pool.submit(_run_shared)  # the worker is forked here, after _SHARED is set
             _SHARED.clear()
-            yield job.result
+            yield future.result
     finally:
         _SHARED.clear()
+
+
+def _compare_job(url: str, context: RunContext, start: dt.date, end: dt.date) -> Callable[[], Comparison]:
+    """compare_with_original on a connection of its own (for a worker process)."""
+
+    def job() -> Comparison:
+        database = open_database(url)
+        try:
+            return compare_with_original(database, context, start, end)
+        finally:
+            database.close()
+
+    return job
 
 
 def _read(
