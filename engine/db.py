@@ -293,7 +293,11 @@ def open_database(url: str, *, schema: str | None = None) -> Database:
         if schema:
             connect_args["options"] = f"-csearch_path={schema}"
         kwargs["connect_args"] = connect_args
-    elif parsed.database and parsed.database != ":memory:":
+    else:
+        # a batch run's worker processes write day summaries while it stores scores: wait for the
+        # other writer (SQLite has one at a time) rather than fail after the default 5 s
+        kwargs["connect_args"] = {"timeout": 120}
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
         parent = Path(parsed.database).expanduser().resolve().parent
         if not parent.is_dir():
             raise StorageError(

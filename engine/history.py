@@ -262,6 +262,13 @@ def incident_summaries(
     return DaySet.of({**stored, **fresh})
 
 
+def incidents_unsummarised(database: Database, on: IncidentBasis, first: dt.date, last: dt.date) -> bool:
+    """Whether any day from ``first`` to ``last`` has no current incident summary (its rows must be read)."""
+    with database.session() as session:
+        kept = summary_store.count_current(session, INCIDENTS, INCIDENTS, on.basis, first, last)
+    return kept < (last - first).days + 1
+
+
 def hash_days(inputs: Iterable[tuple[dt.date, str]]) -> str:
     """One hash over the input hashes of the days read (what a run manifest records)."""
     text = "".join(f"{day.isoformat()} {digest}\n" for day, digest in sorted(inputs))

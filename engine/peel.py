@@ -23,7 +23,7 @@ from engine import daily, registry, repository
 from engine.db import Database, open_database
 from engine.errors import UsageError
 from engine.exceptions import _spc_chart, write_exceptions_json
-from engine.history import DaySet, IncidentBasis, incident_summaries
+from engine.history import DaySet, IncidentBasis, incident_summaries, incidents_unsummarised
 from engine.measures import Measure
 from engine.models import ExceptionKind, PerformanceException, SpcChart
 from engine.pipeline import (
@@ -538,43 +538,58 @@ def _run(
     if progress is not None:
         progress("scoring", 0, steps)
     started = now()
-    scored = score_pending(
-        database,
-        context,
-        until=end,
-        since=start,
-        scored_at=started,
-        workers=workers,
-        progress=lambda ruleset_id, n: advance(f"scored {n:,} under {ruleset_id}"),
+    on = incident_basis(context)
+    # a first rerun of the period reads its incidents' rows: with both cores, in a worker meanwhile
+    summarise = (
+        on is not None
+        and (workers or 2) >= 2
+        and incidents_unsummarised(database, on, start, end)
+        and _count_incidents(database, period) >= PARALLEL_INCIDENTS_FROM
     )
-    # the comparison reads only the original scores: with both cores it is made meanwhile
-    parallel_compare = compare_original and (workers or 2) >= 2
-    with _in_a_worker(_compare_job(database.url, context, start, end), parallel_compare) as compared:
-        gathered, prepared = _read(database, context, period, workers)
-        advance(
-            f"read {gathered.assessments_read:,} scores and {gathered.incidents_read:,} incidents' day summaries"
-        )
-        arguments = {
-            "from": start.isoformat(),
-            "to": end.isoformat(),
-            "as_of": as_of.isoformat() if as_of else None,
-            "compare_original": compare_original,
-        }
-        manifest = manifest_for(context, gathered, kind=KIND, command=command, arguments=arguments)
-        written = write_folder(
-            out / period.label,
+    incidents_job = _incidents_job(database.url, on, period) if on is not None else lambda: None
+    with _in_a_worker(incidents_job, summarise) as incidents:
+        scored = score_pending(
             database,
             context,
-            manifest,
-            gathered,
-            prepared,
-            period,
-            as_of=as_of,
-            compare_original=compare_original,
-            advance=advance,
+            until=end,
+            since=start,
+            scored_at=started,
             workers=workers,
-            compared=compared if parallel_compare else None,
+            progress=lambda ruleset_id, n: advance(f"scored {n:,} under {ruleset_id}"),
         )
+        # the comparison reads only the original scores: with both cores it is made meanwhile
+        parallel_compare = compare_original and (workers or 2) >= 2
+        with _in_a_worker(_compare_job(database.url, context, start, end), parallel_compare) as compared:
+            gathered = gather(
+                database, context, history_from=period.start, period=period, with_incidents=not summarise
+            )
+            if summarise:
+                gathered.incident_days = incidents()
+            prepared = prepare(context, gathered, release=True)
+            advance(
+                f"read {gathered.assessments_read:,} scores and {gathered.incidents_read:,} incidents' day summaries"
+            )
+            arguments = {
+                "from": start.isoformat(),
+                "to": end.isoformat(),
+                "as_of": as_of.isoformat() if as_of else None,
+                "compare_original": compare_original,
+            }
+            manifest = manifest_for(context, gathered, kind=KIND, command=command, arguments=arguments)
+            written = write_folder(
+                out / period.label,
+                database,
+                context,
+                manifest,
+                gathered,
+                prepared,
+                period,
+                as_of=as_of,
+                compare_original=compare_original,
+                advance=advance,
+                workers=workers,
+                compared=compared if parallel_compare else None,
+            )
     manifest.outputs = hashes = written.hashes
     document = written.document
     record_manifest(database, manifest, document, started=started, finished=now())
@@ -707,37 +722,22 @@ def _compare_job(url: str, context: RunContext, start: dt.date, end: dt.date) ->
     return job
 
 
-def _read(
-    database: Database, context: RunContext, period: Period, workers: int | None
-) -> tuple[Gathered, Prepared]:
-    """Gather the period's scores and frame them (freeing their rows), with the day summaries of its
-    incidents (stored ones where current; the rest read from the rows and summarised). With
-    ``workers`` >= 2 and PARALLEL_INCIDENTS_FROM incidents or more, the incidents are summarised in
-    a worker process meanwhile: worth it only when few summaries are stored yet (a first rerun)."""
-    on = incident_basis(context)
-    if on is not None and (workers or 1) >= 2:
-        window = incident_window(period.start, period)
-        with database.session() as session:
-            many = repository.count_incidents(session, *window) >= PARALLEL_INCIDENTS_FROM
-        if many:
-            with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
-                job = pool.submit(_incidents_job, database.url, on, period)
-                gathered = gather(
-                    database, context, history_from=period.start, period=period, with_incidents=False
-                )
-                gathered.incident_days = job.result()
-            return gathered, prepare(context, gathered, release=True)
-    gathered = gather(database, context, history_from=period.start, period=period)
-    return gathered, prepare(context, gathered, release=True)
+def _count_incidents(database: Database, period: Period) -> int:
+    with database.session() as session:
+        return repository.count_incidents(session, *incident_window(period.start, period))
 
 
-def _incidents_job(url: str, on: IncidentBasis, period: Period) -> DaySet:
-    """The period's incident day summaries in a worker process, on a connection of its own."""
-    database = open_database(url)
-    try:
-        return incident_summaries(database, on, period.start, period.end)
-    finally:
-        database.close()
+def _incidents_job(url: str, on: IncidentBasis, period: Period) -> Callable[[], DaySet]:
+    """The period's incident day summaries, on a connection of its own (for a worker process)."""
+
+    def job() -> DaySet:
+        database = open_database(url)
+        try:
+            return incident_summaries(database, on, period.start, period.end)
+        finally:
+            database.close()
+
+    return job
 
 
 def _document(

@@ -79,6 +79,26 @@ def current_summaries(
     return {day: StoredDay(rows, digest, counts) for day, rows, digest, counts in session.execute(q)}
 
 
+def count_current(
+    session: Session, source: str, scope: str, basis: str, first: dt.date, last: dt.date
+) -> int:
+    """How many days from ``first`` to ``last`` have a current summary."""
+    q = (
+        select(func.count())
+        .select_from(DaySummary)
+        .outerjoin(DayEpoch, and_(DayEpoch.source == DaySummary.source, DayEpoch.day == DaySummary.day))
+        .where(
+            DaySummary.source == source,
+            DaySummary.scope == scope,
+            DaySummary.basis == basis,
+            DaySummary.day >= first,
+            DaySummary.day <= last,
+            DaySummary.epoch == func.coalesce(DayEpoch.epoch, 0),
+        )
+    )
+    return int(session.scalar(q) or 0)
+
+
 def store_summaries(
     session: Session,
     source: str,
