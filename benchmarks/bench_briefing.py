@@ -2,7 +2,8 @@
 
 Goal (issue 6): >= 50 pages/s on one core. Content is generated with a fixed seed: 12 places,
 2-6 exceptions each (all four kinds, SPC charts of 26 weeks, 1-45 failing cases with why-traces
-and notes). Run by hand: python benchmarks/bench_briefing.py [--repeat N] [--out DIR]
+and notes). Run by hand: python benchmarks/bench_briefing.py [--repeat N] [--workers N|auto] [--out DIR]
+Without --workers it times place_pdf/force_pdf one after another; with it, render_briefings.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import statistics
 import time
 from pathlib import Path
 
-from engine.briefing import force_pdf, place_pdf
+from engine.briefing import force_pdf, place_pdf, render_briefings
 from engine.config import DEFAULT_FORCE_FILE, load_force
 from engine.models import CaseDetail, ExceptionKind, PerformanceException, SeriesPoint, SpcChart
 from engine.report_data import (
@@ -142,21 +143,35 @@ def build(seed: int = 47) -> tuple[list[PlaceBriefing], ForceSummary]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--workers",
+        type=_workers,
+        default=False,
+        help="time render_briefings with this many processes ('auto': let it choose)",
+    )
     parser.add_argument("--out", type=Path, help="also write the PDFs here, to look at")
     args = parser.parse_args()
     briefings, summary = build()
-    place_pdf(briefings[0])  # warm up: font registration and imports are once per process
+    # warm up (font registration and imports are once per process) and count the pages
+    rendered = [place_pdf(b) for b in briefings] + [force_pdf(summary)]
+    pages = sum(p.pages for p in rendered)
     wall, cpu = [], []
     for _ in range(args.repeat):
         start, start_cpu = time.perf_counter(), time.process_time()
-        pdfs = {f"{b.place.code}.pdf": place_pdf(b) for b in briefings}
-        pdfs["force.pdf"] = force_pdf(summary)
+        if args.workers is False:
+            pdfs = {f"{b.place.code}.pdf": place_pdf(b).data for b in briefings}
+            pdfs["force.pdf"] = force_pdf(summary).data
+        else:
+            pdfs = render_briefings(briefings, summary, workers=args.workers)
         wall.append(time.perf_counter() - start)
         cpu.append(time.process_time() - start_cpu)
-    pages = sum(p.pages for p in pdfs.values())
-    size = sum(len(p.data) for p in pdfs.values())
-    print(f"{len(pdfs)} PDFs ({len(briefings)} places + force.pdf), {pages} pages, {size / 1024:.0f} KiB")
-    # CPU time is what one core delivers; wall time also counts other processes on a shared machine
+    size = sum(len(p) for p in pdfs.values())
+    how = "one after another" if args.workers is False else f"render_briefings(workers={args.workers})"
+    print(
+        f"{len(pdfs)} PDFs ({len(briefings)} places + force.pdf), {pages} pages, {size / 1024:.0f} KiB; {how}"
+    )
+    # CPU time is this process's (children not counted); wall time also counts other processes on a
+    # shared machine
     for name, times in (("wall", wall), ("cpu", cpu)):
         print(
             f"{name}: best {min(times):.3f} s, median {statistics.median(times):.3f} s over {args.repeat} runs; "
@@ -165,8 +180,12 @@ def main() -> None:
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
         for name, pdf in pdfs.items():
-            (args.out / name).write_bytes(pdf.data)
+            (args.out / name).write_bytes(pdf)
         print(f"written to {args.out}")
+
+
+def _workers(text: str) -> int | None:
+    return None if text == "auto" else int(text)
 
 
 if __name__ == "__main__":
