@@ -281,13 +281,22 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _json_text(value: Any) -> str:
+    """JSON text for a JSON column, written by orjson (3-5x quicker than the json module)."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
+
+
 def open_database(url: str, *, schema: str | None = None) -> Database:
     """Connect (and check the connection); ``schema`` sets the PostgreSQL search_path (tests)."""
     url = normalise_url(url)
     parsed = make_url(url)
-    # orjson parses the stored outcomes and traces 3-4x faster than the json module (a year's PEEL
-    # rerun parses 300,000 of them); what it returns is the same dicts, lists, strings and numbers
-    kwargs: dict[str, Any] = {"future": True, "json_deserializer": orjson.loads}
+    # orjson parses and writes the stored outcomes and traces 3-4x faster than the json module (a
+    # year's PEEL rerun reads 300,000 of them); the values are the same dicts, lists, strings, numbers
+    kwargs: dict[str, Any] = {
+        "future": True,
+        "json_deserializer": orjson.loads,
+        "json_serializer": _json_text,
+    }
     if parsed.get_backend_name() == "postgresql":
         connect_args: dict[str, Any] = {"connect_timeout": 5}
         if schema:

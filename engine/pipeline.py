@@ -18,7 +18,7 @@ from typing import Any
 
 from engine import aggregate as agg
 from engine import daily, history, registry, repository, sampling_store
-from engine.briefing import force_pdf, place_pdf
+from engine.briefing import render_briefings
 from engine.config import Force, Settings
 from engine.db import Database
 from engine.errors import RulesetError
@@ -30,7 +30,7 @@ from engine.models import ExceptionKind, PerformanceException
 from engine.report_data import BriefingRun, RulesetRef, build_force_summary, build_place_briefings
 from engine.rulesets import Ruleset, load_rulesets
 from engine.runs import Manifest, Period, write_outputs
-from engine.scoring import score_cases
+from engine.scoring import Outcomes, score_cases
 
 #: how far back the weekly series for SPC reach (Making Data Count: 2-3 year windows at most)
 DEFAULT_HISTORY_WEEKS = 104
@@ -176,15 +176,20 @@ def score_pending(
             scores = score_cases(ruleset, cases, key="__key", workers=n_workers)
             rows = []
             for s in scores:
-                failed = [c for c, o in s.outcomes.items() if o.value == "fail"]
+                outcomes = s.outcomes
+                texts = (
+                    outcomes.texts()
+                    if isinstance(outcomes, Outcomes)
+                    else {c: o.value for c, o in outcomes.items()}
+                )
                 rows.append(
                     {
                         "assessment_pk": s.key,
                         "ruleset_id": s.ruleset_id,
                         "ruleset_version": s.ruleset_version,
                         "ruleset_sha256": s.ruleset_sha256,
-                        "outcomes": {c: o.value for c, o in s.outcomes.items()},
-                        "traces": {c: list(s.traces[c]) for c in failed},
+                        "outcomes": texts,
+                        "traces": {c: list(s.traces[c]) for c, o in texts.items() if o == "fail"},
                         "score": s.score,
                         "critical_failures": list(s.critical_failures),
                         "draft": context.draft,
@@ -509,9 +514,8 @@ def write_period(
             run_id=manifest.run_id,
         )
         agg.write_aggregates_csv(analysis.table, folder / "aggregates.csv")
-        for b in briefings:
-            (folder / f"{b.place.code}.pdf").write_bytes(place_pdf(b).data)
-        (folder / "force.pdf").write_bytes(force_pdf(summary).data)
+        for name, data in render_briefings(briefings, summary).items():
+            (folder / name).write_bytes(data)
         if extra is not None:
             extra(folder)
 

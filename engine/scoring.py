@@ -95,6 +95,10 @@ class Outcomes(Mapping[str, Outcome]):
     def __repr__(self) -> str:
         return repr({k: v.value for k, v in self.items()})
 
+    def texts(self) -> dict[str, str]:
+        """{criterion id: "pass" | "fail" | "na"} for every criterion, in ruleset order (as stored)."""
+        return self._plan.texts(self._na, self._fail)
+
     @property
     def failed(self) -> tuple[str, ...]:
         """Ids of the failed criteria, in ruleset order."""
@@ -170,6 +174,7 @@ class _Plan:
         ]
         self.critical = sum(1 << i for i, c in enumerate(self.criteria) if c.critical)
         self._critical_ids: dict[int, tuple[str, ...]] = {0: ()}
+        self._texts: dict[tuple[int, int], dict[str, str]] = {}
         self.name = f"{ruleset.id}@{ruleset.version}"
         rules: list[rules_engine.Rule] = []
         for i, c in enumerate(self.criteria):
@@ -199,6 +204,18 @@ class _Plan:
             elif not c.passes.evaluate(case):
                 mask |= 1 << (self.n + i)
         return mask
+
+    def texts(self, na: int, fail: int) -> dict[str, str]:
+        """{criterion id: "pass" | "fail" | "na"} for these masks (cases share a few patterns)."""
+        found = self._texts.get((na, fail))
+        if found is None:
+            if len(self._texts) >= 100_000:
+                self._texts.clear()
+            found = self._texts[(na, fail)] = {
+                cid: "na" if na >> i & 1 else "fail" if fail >> i & 1 else "pass"
+                for i, cid in enumerate(self.ids)
+            }
+        return dict(found)
 
     def critical_failures(self, fail: int) -> tuple[str, ...]:
         failed = fail & self.critical
