@@ -370,15 +370,37 @@ def pending_assessments(
 
 
 def store_scores(session: Session, rows: Sequence[Mapping[str, Any]]) -> int:
-    """Bulk-insert case_scores rows (dicts with the table's columns)."""
-    for chunk in _chunks(list(rows), 2000):
-        session.execute(insert(CaseScore), list(chunk))
+    """Bulk-insert case_scores rows (dicts with the table's columns) in the caller's transaction."""
+    connection = session.connection()
+    if rows and connection.dialect.name == "postgresql":
+        _copy_scores(connection, rows)
+    else:
+        for chunk in _chunks(list(rows), 2000):
+            connection.execute(insert(CaseScore.__table__), list(chunk))  # Core: no ORM bookkeeping
     days: set[dt.date] = set()
     for chunk in _chunks([r["assessment_pk"] for r in rows]):
         q = select(Assessment.assessed_on).where(Assessment.pk.in_(chunk)).distinct()
         days.update(day for (day,) in session.execute(q))
     bump_epochs(session, ASSESSMENTS, days)
     return len(rows)
+
+
+def _copy_scores(connection: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+    """PostgreSQL's COPY for a batch of scores: ten times quicker than INSERTs of 100,000 rows."""
+    table = CaseScore.__table__
+    names = [c.name for c in table.columns if c.name in rows[0]]
+    json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
+    missing = [c.name for c in table.columns if c.name not in rows[0] and not c.primary_key]
+    if missing:
+        raise ValueError(f"score rows lack column(s) {', '.join(missing)}")
+    to_text = [n in json_columns for n in names]
+    raw = connection.connection.driver_connection  # the psycopg connection, in this transaction
+    with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([
+                orjson.dumps(row[n], option=orjson.OPT_NON_STR_KEYS).decode() if as_json else row[n]
+                for n, as_json in zip(names, to_text, strict=True)
+            ])  # fmt: skip
 
 
 SCORED_COLUMNS = (
