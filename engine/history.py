@@ -19,7 +19,7 @@ import datetime as dt
 import hashlib
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,13 +126,6 @@ def _sha(data: Any) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode("utf-8")).hexdigest()
 
 
-def summarised(
-    stored: Mapping[dt.date, StoredDay], first: dt.date, last: dt.date
-) -> tuple[dict[dt.date, StoredDay], list[dt.date]]:
-    """The stored summaries in [first, last] and the days that have none."""
-    return dict(stored), [d for d in _days(first, last) if d not in stored]
-
-
 # --------------------------------------------------------------------------- outcomes
 
 
@@ -165,25 +158,38 @@ def outcome_days_of(rows: OutcomeRows, on: OutcomeBasis) -> dict[dt.date, daily.
 def outcome_summaries(database: Database, on: OutcomeBasis, first: dt.date, last: dt.date) -> DaySet:
     """Outcome day summaries from ``first`` to ``last``: stored ones where current, the others read
     from the scored rows, summarised and stored for the next run."""
+
+    def read(
+        session: Any, start: dt.date, end: dt.date
+    ) -> tuple[Mapping[dt.date, Any], Mapping[dt.date, Any]]:
+        rows = read_outcomes(session, on.versions, draft=on.draft, division={}, first=start, last=end)
+        return outcome_days_of(rows, on), rows.hashes
+
+    return _summaries(database, ASSESSMENTS, on.scope, on.basis, first, last, read)
+
+
+_Read = Callable[[Any, dt.date, dt.date], tuple[Mapping[dt.date, Any], Mapping[dt.date, Sequence[str]]]]
+
+
+def _summaries(
+    database: Database, source: str, scope: str, basis: str, first: dt.date, last: dt.date, read: _Read
+) -> DaySet:
+    """Day summaries of ``source`` from ``first`` to ``last``: the stored ones that are current, and
+    for the other days ``read(session, start, end)`` -> (counts by day, content hashes by day) of the
+    rows, kept with the epochs their days had before the rows were read."""
     if first > last:
         return DaySet()
     with database.session() as session:
-        day_epochs = summary_store.epochs(session, ASSESSMENTS, first, last)
-        stored, missing = summarised(
-            summary_store.current_summaries(session, ASSESSMENTS, on.scope, on.basis, first, last),
-            first,
-            last,
-        )
+        day_epochs = summary_store.epochs(session, source, first, last)
+        stored = summary_store.current_summaries(session, source, scope, basis, first, last)
+        missing = [d for d in _days(first, last) if d not in stored]
         fresh: dict[dt.date, StoredDay] = {}
         if missing:
-            rows = read_outcomes(
-                session, on.versions, draft=on.draft, division={}, first=missing[0], last=missing[-1]
-            )
-            counts = outcome_days_of(rows, on)
-            fresh = {d: _stored(rows.hashes.get(d, ()), counts.get(d, {})) for d in missing}
+            counts, hashes = read(session, missing[0], missing[-1])
+            fresh = {d: _stored(hashes.get(d, ()), counts.get(d, {})) for d in missing}
     if fresh:
         with database.session() as session:
-            summary_store.store_summaries(session, ASSESSMENTS, on.scope, on.basis, fresh, day_epochs)
+            summary_store.store_summaries(session, source, scope, basis, fresh, day_epochs)
     return DaySet.of({**stored, **fresh})
 
 
@@ -241,25 +247,17 @@ def incident_summaries(
     """Incident day summaries from ``first`` to ``last``. Without ``cutoff``: stored ones where
     current, the others read from the rows, summarised and stored; with it, all from the rows as
     they stood then, nothing stored."""
-    if first > last:
-        return DaySet()
     if cutoff is not None:
         with database.session() as session:
             counts, hashes = incident_rows(session, on, first, last, cutoff=cutoff)
         return DaySet.of({d: _stored(h, counts.get(d, {})) for d, h in hashes.items()})
-    with database.session() as session:
-        day_epochs = summary_store.epochs(session, INCIDENTS, first, last)
-        stored, missing = summarised(
-            summary_store.current_summaries(session, INCIDENTS, INCIDENTS, on.basis, first, last), first, last
-        )
-        fresh: dict[dt.date, StoredDay] = {}
-        if missing:
-            counts, hashes = incident_rows(session, on, missing[0], missing[-1])
-            fresh = {d: _stored(hashes.get(d, ()), counts.get(d, {})) for d in missing}
-    if fresh:
-        with database.session() as session:
-            summary_store.store_summaries(session, INCIDENTS, INCIDENTS, on.basis, fresh, day_epochs)
-    return DaySet.of({**stored, **fresh})
+
+    def read(
+        session: Any, start: dt.date, end: dt.date
+    ) -> tuple[Mapping[dt.date, Any], Mapping[dt.date, Any]]:
+        return incident_rows(session, on, start, end)
+
+    return _summaries(database, INCIDENTS, INCIDENTS, on.basis, first, last, read)
 
 
 def incidents_unsummarised(database: Database, on: IncidentBasis, first: dt.date, last: dt.date) -> bool:
