@@ -14,9 +14,10 @@ import statistics
 import time
 from pathlib import Path
 
-from engine.briefing import force_pdf, place_pdf, render_briefings
+from engine.briefing import force_pdf, place_pdf
 from engine.config import DEFAULT_FORCE_FILE, load_force
 from engine.models import CaseDetail, ExceptionKind, PerformanceException, SeriesPoint, SpcChart
+from engine.render_pool import render_briefings
 from engine.report_data import (
     BriefingRun,
     ForceSummary,

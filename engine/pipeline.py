@@ -18,7 +18,6 @@ from typing import Any
 
 from engine import aggregate as agg
 from engine import daily, history, registry, repository, sampling_store
-from engine.briefing import render_briefings
 from engine.config import Force, Settings
 from engine.db import Database
 from engine.errors import RulesetError
@@ -27,6 +26,7 @@ from engine.extracts import ResponseSettings
 from engine.forms import Form
 from engine.measures import MeasureCatalogue, load_measure_catalogue
 from engine.models import ExceptionKind, PerformanceException
+from engine.render_pool import render_briefings
 from engine.report_data import BriefingRun, RulesetRef, build_force_summary, build_place_briefings
 from engine.rulesets import Ruleset, load_rulesets
 from engine.runs import Manifest, Period, write_outputs
