@@ -18,7 +18,6 @@ from engine.config import Force
 from engine.db import Database, Run
 from engine.errors import StorageError, UsageError
 from engine.forms import Form
-from engine.history import hash_days
 from engine.measures import load_measure_catalogue
 from engine.pipeline import (
     DEFAULT_HISTORY_WEEKS,
@@ -502,12 +501,11 @@ def audit_run(
     else:
         hashes, derived_id = _rederive(database, context, manifest, gathered, period, cutoff)
         recorded_inputs = manifest.get("inputs") or {}
+        read = gathered.input_hashes()
         inputs = (
-            InputCheck("assessments", recorded_inputs.get("assessments", ""),
-                       hash_days(gathered.assessment_inputs.items()), gathered.assessments_read),
-            InputCheck("incidents", recorded_inputs.get("incidents", ""),
-                       hash_days(gathered.incident_days.inputs.items() if gathered.incident_days else ()),
-                       gathered.incidents_read),
+            InputCheck("assessments", recorded_inputs.get("assessments", ""), read["assessments"],
+                       gathered.assessments_read),
+            InputCheck("incidents", recorded_inputs.get("incidents", ""), read["incidents"], gathered.incidents_read),
         )  # fmt: skip
         amended = changes.assessments_amended
         if amended and kind == peel.KIND and (manifest.get("arguments") or {}).get("compare_original"):

@@ -281,8 +281,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _json_text(value: Any) -> str:
-    """JSON text for a JSON column, written by orjson (3-5x quicker than the json module)."""
+def json_text(value: Any) -> str:
+    """JSON text for a JSON column, written by orjson (3-5x quicker than the json module); int keys
+    become strings, as json.dumps makes them."""
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
 
 
@@ -295,7 +296,7 @@ def open_database(url: str, *, schema: str | None = None) -> Database:
     kwargs: dict[str, Any] = {
         "future": True,
         "json_deserializer": orjson.loads,
-        "json_serializer": _json_text,
+        "json_serializer": json_text,
     }
     if parsed.get_backend_name() == "postgresql":
         connect_args: dict[str, Any] = {"connect_timeout": 5}

@@ -19,7 +19,7 @@ import datetime as dt
 import hashlib
 import json
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -265,9 +265,3 @@ def incidents_unsummarised(database: Database, on: IncidentBasis, first: dt.date
     with database.session() as session:
         kept = summary_store.count_current(session, INCIDENTS, INCIDENTS, on.basis, first, last)
     return kept < (last - first).days + 1
-
-
-def hash_days(inputs: Iterable[tuple[dt.date, str]]) -> str:
-    """One hash over the input hashes of the days read (what a run manifest records)."""
-    text = "".join(f"{day.isoformat()} {digest}\n" for day, digest in sorted(inputs))
-    return hashlib.sha256(text.encode("ascii")).hexdigest()

@@ -23,7 +23,7 @@ from engine import daily, registry, repository
 from engine.db import Database, open_database
 from engine.errors import UsageError
 from engine.exceptions import _spc_chart, write_exceptions_json
-from engine.history import DaySet, IncidentBasis, incident_summaries, incidents_unsummarised
+from engine.history import incident_summaries, incidents_unsummarised
 from engine.measures import Measure
 from engine.models import ExceptionKind, PerformanceException, SpcChart
 from engine.pipeline import (
@@ -546,7 +546,9 @@ def _run(
         and incidents_unsummarised(database, on, start, end)
         and _count_incidents(database, period) >= PARALLEL_INCIDENTS_FROM
     )
-    incidents_job = _incidents_job(database.url, on, period) if on is not None else lambda: None
+    incidents_job = _on_own_connection(
+        database.url, lambda db: incident_summaries(db, on, start, end) if on is not None else None
+    )
     with _in_a_worker(incidents_job, summarise) as incidents:
         scored = score_pending(
             database,
@@ -559,7 +561,10 @@ def _run(
         )
         # the comparison reads only the original scores: with both cores it is made meanwhile
         parallel_compare = compare_original and (workers or 2) >= 2
-        with _in_a_worker(_compare_job(database.url, context, start, end), parallel_compare) as compared:
+        comparison_job = _on_own_connection(
+            database.url, lambda db: compare_with_original(db, context, start, end)
+        )
+        with _in_a_worker(comparison_job, parallel_compare) as compared:
             gathered = gather(
                 database, context, history_from=period.start, period=period, with_incidents=not summarise
             )
@@ -709,13 +714,14 @@ def _in_a_worker(job: Callable[[], T], parallel: bool) -> Iterator[Callable[[], 
         _SHARED.clear()
 
 
-def _compare_job(url: str, context: RunContext, start: dt.date, end: dt.date) -> Callable[[], Comparison]:
-    """compare_with_original on a connection of its own (for a worker process)."""
+def _on_own_connection(url: str, work: Callable[[Database], T]) -> Callable[[], T]:
+    """``work`` on a database connection of its own: what a worker process runs (the connections it
+    inherits through fork are this process's, not to be shared)."""
 
-    def job() -> Comparison:
+    def job() -> T:
         database = open_database(url)
         try:
-            return compare_with_original(database, context, start, end)
+            return work(database)
         finally:
             database.close()
 
@@ -725,19 +731,6 @@ def _compare_job(url: str, context: RunContext, start: dt.date, end: dt.date) ->
 def _count_incidents(database: Database, period: Period) -> int:
     with database.session() as session:
         return repository.count_incidents(session, *incident_window(period.start, period))
-
-
-def _incidents_job(url: str, on: IncidentBasis, period: Period) -> Callable[[], DaySet]:
-    """The period's incident day summaries, on a connection of its own (for a worker process)."""
-
-    def job() -> DaySet:
-        database = open_database(url)
-        try:
-            return incident_summaries(database, on, period.start, period.end)
-        finally:
-            database.close()
-
-    return job
 
 
 def _document(

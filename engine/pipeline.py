@@ -29,8 +29,8 @@ from engine.models import ExceptionKind, PerformanceException
 from engine.render_pool import render_briefings
 from engine.report_data import BriefingRun, RulesetRef, build_force_summary, build_place_briefings
 from engine.rulesets import Ruleset, load_rulesets
-from engine.runs import Manifest, Period, write_outputs
-from engine.scoring import Outcomes, score_cases
+from engine.runs import Manifest, Period, hash_days, write_outputs
+from engine.scoring import score_cases
 
 #: how far back the weekly series for SPC reach (Making Data Count: 2-3 year windows at most)
 DEFAULT_HISTORY_WEEKS = 104
@@ -176,12 +176,7 @@ def score_pending(
             scores = score_cases(ruleset, cases, key="__key", workers=n_workers)
             rows = []
             for s in scores:
-                outcomes = s.outcomes
-                texts = (
-                    outcomes.texts()
-                    if isinstance(outcomes, Outcomes)
-                    else {c: o.value for c, o in outcomes.items()}
-                )
+                texts = s.outcomes.texts()
                 rows.append(
                     {
                         "assessment_pk": s.key,
@@ -227,6 +222,11 @@ class Gathered:
     @property
     def incidents_read(self) -> int:
         return self.incident_days.rows if self.incident_days else 0
+
+    def input_hashes(self) -> dict[str, str]:
+        """{"assessments": hash, "incidents": hash} of what was read, as a run manifest records them."""
+        incidents = self.incident_days.inputs.items() if self.incident_days else ()
+        return {"assessments": hash_days(self.assessment_inputs.items()), "incidents": hash_days(incidents)}
 
 
 def outcome_basis(context: RunContext) -> history.OutcomeBasis:
@@ -556,12 +556,7 @@ def manifest_for(
         arguments=dict(arguments),
         rulesets=context.refs(),
         force_sha256=context.force.sha256,
-        inputs={
-            "assessments": history.hash_days(gathered.assessment_inputs.items()),
-            "incidents": history.hash_days(
-                gathered.incident_days.inputs.items() if gathered.incident_days else ()
-            ),
-        },
+        inputs=gathered.input_hashes(),
         draft=context.draft,
     )
     return m

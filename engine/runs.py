@@ -83,6 +83,13 @@ def hash_inputs(content_hashes: Iterable[str]) -> str:
     return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
+def hash_days(inputs: Iterable[tuple[dt.date, str]]) -> str:
+    """One hash over the input hashes of the days read, each hash_inputs of that day's rows (what a
+    run manifest records): sha256 of the sorted "day hash" lines."""
+    text = "".join(f"{day.isoformat()} {digest}\n" for day, digest in sorted(inputs))
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
 @dataclass
 class Manifest:
     """Everything that determines a run's outputs, plus the outputs' hashes once written."""

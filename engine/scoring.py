@@ -56,7 +56,7 @@ class CaseScore:
     ruleset_version: str
     ruleset_sha256: str
     #: criterion id -> pass / fail / na, for every criterion, in ruleset order
-    outcomes: Mapping[str, Outcome]
+    outcomes: Outcomes
     #: weight passed / weight applicable; None when no criterion applies
     score: float | None
     #: critical criteria that failed (recorded apart from the score)

@@ -60,22 +60,27 @@ def epochs(session: Session, source: str, first: dt.date, last: dt.date) -> dict
     return {day: epoch for day, epoch in session.execute(q)}
 
 
+def _current(q: Any, source: str, scope: str, basis: str, first: dt.date, last: dt.date) -> Any:
+    """``q`` (over day_summaries) kept to the summaries from ``first`` to ``last`` that are still
+    current: their epoch is their day's (days never written are at 0)."""
+    return q.outerjoin(
+        DayEpoch, and_(DayEpoch.source == DaySummary.source, DayEpoch.day == DaySummary.day)
+    ).where(
+        DaySummary.source == source,
+        DaySummary.scope == scope,
+        DaySummary.basis == basis,
+        DaySummary.day >= first,
+        DaySummary.day <= last,
+        DaySummary.epoch == func.coalesce(DayEpoch.epoch, 0),
+    )
+
+
 def current_summaries(
     session: Session, source: str, scope: str, basis: str, first: dt.date, last: dt.date
 ) -> dict[dt.date, StoredDay]:
-    """The stored summaries from ``first`` to ``last`` that are still current (their day's epoch)."""
-    q = (
-        select(DaySummary.day, DaySummary.rows, DaySummary.inputs_sha256, DaySummary.counts)
-        .outerjoin(DayEpoch, and_(DayEpoch.source == DaySummary.source, DayEpoch.day == DaySummary.day))
-        .where(
-            DaySummary.source == source,
-            DaySummary.scope == scope,
-            DaySummary.basis == basis,
-            DaySummary.day >= first,
-            DaySummary.day <= last,
-            DaySummary.epoch == func.coalesce(DayEpoch.epoch, 0),
-        )
-    )
+    """The stored summaries from ``first`` to ``last`` that are still current."""
+    q = select(DaySummary.day, DaySummary.rows, DaySummary.inputs_sha256, DaySummary.counts)
+    q = _current(q, source, scope, basis, first, last)
     return {day: StoredDay(rows, digest, counts) for day, rows, digest, counts in session.execute(q)}
 
 
@@ -83,19 +88,7 @@ def count_current(
     session: Session, source: str, scope: str, basis: str, first: dt.date, last: dt.date
 ) -> int:
     """How many days from ``first`` to ``last`` have a current summary."""
-    q = (
-        select(func.count())
-        .select_from(DaySummary)
-        .outerjoin(DayEpoch, and_(DayEpoch.source == DaySummary.source, DayEpoch.day == DaySummary.day))
-        .where(
-            DaySummary.source == source,
-            DaySummary.scope == scope,
-            DaySummary.basis == basis,
-            DaySummary.day >= first,
-            DaySummary.day <= last,
-            DaySummary.epoch == func.coalesce(DayEpoch.epoch, 0),
-        )
-    )
+    q = _current(select(func.count()).select_from(DaySummary), source, scope, basis, first, last)
     return int(session.scalar(q) or 0)
 
 

@@ -27,9 +27,8 @@ from engine.db import CaseScore, Run
 from engine.demo_incidents import generate_incidents, incidents_csv
 from engine.errors import StorageError, UsageError
 from engine.factories import build_row
-from engine.history import hash_days
 from engine.pipeline import gather
-from engine.runs import parse_week
+from engine.runs import hash_days, parse_week
 from engine.submissions import RawRow, validate_rows
 
 REPO = Path(__file__).resolve().parent.parent

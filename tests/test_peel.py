@@ -25,8 +25,7 @@ from engine.config import DEFAULT_FORCE_FILE, DEFAULT_FORMS_DIR, DEFAULT_RULESET
 from engine.db import Assessment, CaseScore, DaySummary, Incident
 from engine.demo_incidents import generate_incidents, incidents_csv
 from engine.factories import build_row
-from engine.history import hash_days
-from engine.runs import hash_inputs
+from engine.runs import hash_days, hash_inputs
 from engine.submissions import write_submission_csv
 
 T1 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)  # v1.0.0 of every ruleset published
