@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from engine import rules_engine  # noqa: E402
 from engine.errors import Location  # noqa: E402
 from engine.expressions import Condition, compile_condition  # noqa: E402
+from engine.memory import paused_gc  # noqa: E402
 from engine.models import JUDGEMENT_ANSWERS, AnswerType, FieldSpec  # noqa: E402
 from engine.scoring import CaseScore, engine_rules, score_cases, score_cases_python  # noqa: E402
 
@@ -284,6 +285,18 @@ def reference_pattern(rs: dict[str, Ruleset], by_type: dict[str, list[dict[str, 
             compiled.setdefault(ct, []).append((h, proj, {rules[i].name for i in part}))
     findings: list[tuple[int, str]] = []
     t0 = time.perf_counter()
+    with paused_gc():  # as the engine runs (engine.memory): the findings list holds no cycles
+        _reference_loop(compiled, by_type, findings, ids)
+    return time.perf_counter() - t0, len(set(findings))
+
+
+def _reference_loop(
+    compiled: dict[str, Any], by_type: dict[str, list[dict[str, Any]]], findings: list[Any], ids: Any
+) -> None:
+    import json
+
+    import durable_rules_engine as dre
+
     for ct, cases in by_type.items():
         for first in range(0, len(cases), 200):
             batch = cases[first : first + 200]
@@ -303,7 +316,6 @@ def reference_pattern(rs: dict[str, Ruleset], by_type: dict[str, list[dict[str, 
                     msg = dre.complete_and_start_action(h, off)
                 assert seen == len(batch)
                 dre.delete_state(h, None)
-    return time.perf_counter() - t0, len(set(findings))
 
 
 def findings_of(scores: dict[str, list[CaseScore]]) -> set[Any]:
@@ -321,6 +333,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--cases", type=int, default=100_000)
     ap.add_argument("--host-cases", type=int, default=10_000)
     ap.add_argument("--profile", action="store_true", help="cProfile the one-process engine run")
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="time the engine (1 and 2 processes) and the reference this many times, interleaved, and "
+        "keep each one's best: this VM's neighbours move single runs by up to 30%%",
+    )
     args = ap.parse_args(argv)
 
     fields = form()
@@ -357,8 +376,6 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     sec, engine1 = timed(score_cases, rs, by_type)  # cold: builds the durable rulesets
     row("engine, 1 process (cold: builds rulesets)", n, sec)
-    sec, engine1 = timed(score_cases, rs, by_type)
-    row("engine, 1 process", n, sec)
     reference = outcome_key(engine1)
     total_findings = len(findings_of(engine1))
     failures = sum(len(s.traces) for v in engine1.values() for s in v)
@@ -367,19 +384,29 @@ def main(argv: Sequence[str] | None = None) -> None:
     trace_s = time.perf_counter() - t0
     del engine1
 
-    sec, engine2 = timed(score_cases, rs, by_type, workers=2)
-    row("engine, 2 worker processes", n, sec)
-    same2 = outcome_key(engine2) == reference
-    del engine2
+    best = {"engine1": float("inf"), "engine2": float("inf"), "reference": float("inf")}
+    same1 = same2 = same_reference = True
+    for _ in range(max(args.repeat, 1)):  # interleaved, so a slow spell hits every evaluator alike
+        sec, again = timed(score_cases, rs, by_type)
+        best["engine1"] = min(best["engine1"], sec)
+        same1 &= outcome_key(again) == reference
+        del again
+        sec, engine2 = timed(score_cases, rs, by_type, workers=2)
+        best["engine2"] = min(best["engine2"], sec)
+        same2 &= outcome_key(engine2) == reference
+        del engine2
+        sec, reference_findings = reference_pattern(rs, by_type)
+        best["reference"] = min(best["reference"], sec)
+        same_reference &= reference_findings == total_findings
+    row(f"engine, 1 process (best of {args.repeat})", n, best["engine1"])
+    row(f"engine, 2 worker processes (best of {args.repeat})", n, best["engine2"])
 
     sec, python = timed(score_cases_python, rs, by_type)
     row("plain-Python evaluator (oracle)", n, sec)
     same_py = outcome_key(python) == reference
     del python
-
-    sec, reference_findings = reference_pattern(rs, by_type)
-    row("reference: research best durable pattern, findings only, 1 process", n, sec)
-    same_reference = reference_findings == total_findings
+    row(f"reference: research best durable pattern, findings only, 1 process (best of {args.repeat})",
+        n, best["reference"])  # fmt: skip
 
     subset = {ct: v[: args.host_cases // len(by_type)] for ct, v in by_type.items()}
     m = sum(len(v) for v in subset.values())
@@ -396,7 +423,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"{label:<68} {k:>8,} {s:>8.3f} {k / s:>9,.0f} {k / s / best1:>8.2f}x")
     print()
     print(
-        f"outcomes identical: 2 processes {same2}, plain Python {same_py}, documented usage {same_host}, "
+        f"outcomes identical: repeated {same1}, 2 processes {same2}, plain Python {same_py}, documented usage {same_host}, "
         f"reference findings {same_reference}"
     )
     print(f"findings (fail or N/A) per case: {total_findings / n:.2f}; load average now {os.getloadavg()}")
@@ -405,6 +432,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     print(
         f"peak RSS: {peak_rss_mb():.0f} MB (this process), {peak_rss_mb(resource.RUSAGE_CHILDREN):.0f} MB (largest worker)"
+    )
+    print(
+        f"engine / research best pattern on these rows: {best['reference'] / best['engine1']:.2f} on one "
+        f"process (goal 0.90), {best['reference'] / best['engine2']:.2f} on two"
     )
     print("goals: >= 57,000 cases/s on one process, >= 95,000 on two, < 600 MB")
 

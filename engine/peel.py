@@ -25,6 +25,7 @@ from engine.errors import UsageError
 from engine.exceptions import _spc_chart, write_exceptions_json
 from engine.history import incident_summaries, incidents_unsummarised
 from engine.measures import Measure
+from engine.memory import paused_gc
 from engine.models import ExceptionKind, PerformanceException, SpcChart
 from engine.pipeline import (
     Gathered,
@@ -38,7 +39,6 @@ from engine.pipeline import (
     incident_basis,
     incident_window,
     manifest_for,
-    paused_gc,
     prepare,
     record_manifest,
     reviewed_count,

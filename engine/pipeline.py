@@ -8,10 +8,8 @@ file: when a run happened is recorded in the database only.
 from __future__ import annotations
 
 import datetime as dt
-import gc
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,7 @@ from engine.exceptions import PeriodFindings, assess_period, write_exceptions_js
 from engine.extracts import ResponseSettings
 from engine.forms import Form
 from engine.measures import MeasureCatalogue, load_measure_catalogue
+from engine.memory import paused_gc
 from engine.models import ExceptionKind, PerformanceException
 from engine.render_pool import render_briefings
 from engine.report_data import BriefingRun, RulesetRef, build_force_summary, build_place_briefings
@@ -36,20 +35,6 @@ from engine.scoring import score_cases
 DEFAULT_HISTORY_WEEKS = 104
 #: score in worker processes when at least this many cases are pending (forking costs ~0.1 s)
 PARALLEL_FROM = 20_000
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector for a batch run: millions of short-lived rows and tuples
-    hold no cycles, yet the collector would rescan them again and again (a third of a year's PEEL
-    rerun). Restored afterwards, whatever happens."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from engine import rules_engine
 from engine.expressions import Condition, all_of
+from engine.memory import paused_gc
 from engine.models import Outcome
 
 
@@ -175,6 +176,7 @@ class _Plan:
         self.critical = sum(1 << i for i, c in enumerate(self.criteria) if c.critical)
         self._critical_ids: dict[int, tuple[str, ...]] = {0: ()}
         self._texts: dict[tuple[int, int], dict[str, str]] = {}
+        self._weights: dict[int, float] = {}  # masks repeat: most cases share their N/A pattern
         self.name = f"{ruleset.id}@{ruleset.version}"
         rules: list[rules_engine.Rule] = []
         for i, c in enumerate(self.criteria):
@@ -187,12 +189,20 @@ class _Plan:
         self.rules = tuple(rules)
 
     def weight(self, mask: int) -> float:
+        """The total weight of the criteria whose bits are set in ``mask``."""
+        found = self._weights.get(mask)
+        if found is not None:
+            return found
+        if len(self._weights) >= 100_000:
+            self._weights.clear()
         total = 0.0
+        key = mask
         for table in self.tables:
             if not mask:
                 break
             total += table[mask & 255]
             mask >>= 8
+        self._weights[key] = total
         return total
 
     def mask_python(self, case: Mapping[str, Any]) -> int:
@@ -284,8 +294,9 @@ def score_cases(
     """
     _check_case_type(ruleset, cases, key)
     plan = _plan(ruleset)
-    masks = rules_engine.match(plan.name, plan.rules, cases, workers=workers)
-    return plan.scores(cases, masks, key)
+    with paused_gc():  # a CaseScore per case, no cycles among them
+        masks = rules_engine.match(plan.name, plan.rules, cases, workers=workers)
+        return plan.scores(cases, masks, key)
 
 
 def engine_rules(ruleset: Ruleset) -> tuple[rules_engine.Rule, ...]:
