@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -173,17 +174,20 @@ def measure_weekly_series(days: Days, weeks: Sequence[str]) -> dict[tuple[str, s
 def _quantiles(pairs: Sequence[Sequence[float]], qs: Sequence[float]) -> tuple[int, list[float]]:
     """(calls, the ``qs`` quantiles) of answer times given as [seconds, calls] pairs: linear
     interpolation between order statistics, as numpy's and pandas' default (R type 7)."""
-    table = np.asarray(pairs, dtype=float).reshape(-1, 2)
-    table = table[np.argsort(table[:, 0], kind="stable")]
-    values, cumulative = table[:, 0], np.cumsum(table[:, 1].astype(np.int64))
+    # flattened first: numpy reads a flat iterator several times faster than a list of pairs
+    flat = np.fromiter(chain.from_iterable(pairs), dtype=float, count=2 * len(pairs))
+    table = flat.reshape(-1, 2)
+    order = np.argsort(table[:, 0], kind="stable")
+    values, cumulative = table[order, 0], np.cumsum(table[order, 1].astype(np.int64))
     total = int(cumulative[-1])
+    ats = [(total - 1) * q for q in qs]
+    lows = [math.floor(at) for at in ats]
+    # the order statistics either side of each quantile, found in one search
+    found = np.searchsorted(cumulative, lows + [min(lo + 1, total - 1) for lo in lows], side="right")
+    picked = values[found].tolist()
     out = []
-    for q in qs:
-        at = (total - 1) * q
-        lo = math.floor(at)
-        hi = min(lo + 1, total - 1)
-        low = values[np.searchsorted(cumulative, lo, side="right")]
-        high = values[np.searchsorted(cumulative, hi, side="right")]
+    for j, (at, lo) in enumerate(zip(ats, lows, strict=True)):
+        low, high = picked[j], picked[len(qs) + j]
         out.append(float(low + (high - low) * (at - lo)))
     return total, out
 

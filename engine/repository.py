@@ -11,6 +11,8 @@ from typing import Any
 import orjson
 from sqlalchemy import JSON, Date, String, and_, case, func, insert, select, type_coerce, update
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.expression import UnaryExpression
+from sqlalchemy.sql.operators import custom_op
 
 from engine.db import Assessment, CaseScore, Database, Incident, Run, RunExecution, json_text
 from engine.errors import Location, Problem, SubmissionError
@@ -364,9 +366,8 @@ def store_scores(session: Session, rows: Sequence[Mapping[str, Any]]) -> int:
     connection = session.connection()
     if rows and connection.dialect.name == "postgresql":
         _copy_scores(connection, rows)
-    else:
-        for chunk in _chunks(list(rows), 2000):
-            connection.execute(insert(CaseScore.__table__), list(chunk))  # Core: no ORM bookkeeping
+    elif rows:
+        _insert_scores(connection, rows)
     days: set[dt.date] = set()
     for chunk in _chunks([r["assessment_pk"] for r in rows]):
         q = select(Assessment.assessed_on).where(Assessment.pk.in_(chunk)).distinct()
@@ -375,14 +376,36 @@ def store_scores(session: Session, rows: Sequence[Mapping[str, Any]]) -> int:
     return len(rows)
 
 
+def _score_columns(rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+    """case_scores' columns but the key, every one of which each row must give."""
+    columns = [c for c in CaseScore.__table__.columns if not c.primary_key]
+    missing = [c.name for c in columns if c.name not in rows[0]]
+    if missing:
+        raise ValueError(f"score rows lack column(s) {', '.join(missing)}")
+    return columns
+
+
+def _insert_scores(connection: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+    """One executemany of SQLite's driver for a batch of scores, each value converted by its column type's
+    own bind processor: what Core's insert does, without building a parameter dict per row (a
+    year's 99,000 scores: 2.5 s -> 1.2 s on SQLite)."""
+    columns = _score_columns(rows)
+    dialect = connection.dialect
+    convert = [(c.name, c.type._cached_bind_processor(dialect)) for c in columns]
+    table = CaseScore.__table__.name
+    sql = (
+        f"INSERT INTO {table} ({', '.join(c.name for c in columns)}) VALUES ({', '.join('?' * len(columns))})"
+    )
+    connection.exec_driver_sql(
+        sql, [tuple(row[n] if f is None else f(row[n]) for n, f in convert) for row in rows]
+    )
+
+
 def _copy_scores(connection: Any, rows: Sequence[Mapping[str, Any]]) -> None:
     """PostgreSQL's COPY for a batch of scores: ten times quicker than INSERTs of 100,000 rows."""
     table = CaseScore.__table__
-    names = [c.name for c in table.columns if c.name in rows[0]]
+    names = [c.name for c in _score_columns(rows)]
     json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
-    missing = [c.name for c in table.columns if c.name not in rows[0] and not c.primary_key]
-    if missing:
-        raise ValueError(f"score rows lack column(s) {', '.join(missing)}")
     to_text = [n in json_columns for n in names]
     raw = connection.connection.driver_connection  # the psycopg connection, in this transaction
     with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
@@ -450,10 +473,8 @@ def scored_assessments(
         )
         .join(CaseScore, CaseScore.assessment_pk == Assessment.pk)
         .where(
-            current_at(cutoff),
+            *_assessed_between(session, date_from, date_to, cutoff),
             Assessment.calibration_set.is_(None),
-            Assessment.assessed_on >= date_from,
-            Assessment.assessed_on <= date_to,
             CaseScore.draft.is_(draft),
             or_(*wanted),
         )
@@ -535,6 +556,29 @@ def run_executions(session: Session, run_id: str) -> list[RunExecution]:
 
 
 # --------------------------------------------------------------------------- audits: data as it stood
+
+
+#: from this many days on, SQLite reads a date range's current assessments in key order instead of
+#: through the (is_current, assessed_on) index: a year's rows then need no sort (1.8 s -> 1.0 s for
+#: a PEEL year's 99,000 scored assessments), while a week's few are still found by the index
+SCAN_FROM_DAYS = 92
+
+
+def _assessed_between(
+    session: Session, date_from: dt.date, date_to: dt.date, cutoff: dt.datetime | None
+) -> list[Any]:
+    """The conditions "current (at ``cutoff``) and assessed from ``date_from`` to ``date_to``"."""
+    current, on = current_at(cutoff), Assessment.assessed_on
+    wide = (date_to - date_from).days >= SCAN_FROM_DAYS
+    if wide and cutoff is None and session.connection().dialect.name == "sqlite":
+        # SQLite's unary + keeps the value and hides the column from the index planner
+        current = _unindexed(Assessment.is_current).is_(True)
+        on = _unindexed(on)
+    return [current, on >= date_from, on <= date_to]
+
+
+def _unindexed(column: Any) -> Any:
+    return UnaryExpression(column, operator=custom_op("+"), type_=column.type)
 
 
 def current_at(cutoff: dt.datetime | None) -> Any:
@@ -653,10 +697,8 @@ def official_scores(
         )
         .join(CaseScore, CaseScore.assessment_pk == Assessment.pk)
         .where(
-            current_at(cutoff),
+            *_assessed_between(session, date_from, date_to, cutoff),
             Assessment.calibration_set.is_(None),
-            Assessment.assessed_on >= date_from,
-            Assessment.assessed_on <= date_to,
             CaseScore.draft.is_(False),
         )
         .order_by(Assessment.pk, CaseScore.ruleset_id, CaseScore.scored_at, CaseScore.pk)
