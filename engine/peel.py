@@ -549,6 +549,7 @@ def _run(
     incidents_job = _on_own_connection(
         database.url, lambda db: incident_summaries(db, on, start, end) if on is not None else None
     )
+    fresh: list[tuple[Any, ...]] = []
     with _in_a_worker(incidents_job, summarise) as incidents:
         scored = score_pending(
             database,
@@ -558,6 +559,7 @@ def _run(
             scored_at=started,
             workers=workers,
             progress=lambda ruleset_id, n: advance(f"scored {n:,} under {ruleset_id}"),
+            fresh=fresh,
         )
         # the comparison reads only the original scores: with both cores it is made meanwhile
         parallel_compare = compare_original and (workers or 2) >= 2
@@ -566,8 +568,10 @@ def _run(
         )
         with _in_a_worker(comparison_job, parallel_compare) as compared:
             gathered = gather(
-                database, context, history_from=period.start, period=period, with_incidents=not summarise
-            )
+                database, context, history_from=period.start, period=period, with_incidents=not summarise,
+                fresh=fresh,
+            )  # fmt: skip
+            del fresh
             if summarise:
                 gathered.incident_days = incidents()
             prepared = prepare(context, gathered, release=True)

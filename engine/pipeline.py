@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -134,11 +135,14 @@ def score_pending(
     scored_at: dt.datetime,
     workers: int | None = None,
     progress: Callable[[str, int], None] | None = None,
+    fresh: list[tuple[Any, ...]] | None = None,
 ) -> ScoreSummary:
     """Score every current assessment up to ``until`` that has no score under the run's ruleset
     versions; scores already stored are kept (rescoring is idempotent). Each ruleset's scores are
     stored in one transaction, so an interrupted run leaves none half-stored. ``progress(ruleset
-    id, n)`` is called after each ruleset with how many it scored."""
+    id, n)`` is called after each ruleset with how many it scored. ``fresh``: a list to receive the
+    stored scores as rows of repository.SCORED_COLUMNS (for gather, which then need not read them
+    back), by assessment key."""
     counts: dict[str, int] = {}
     keys: list[int] = []
     for ruleset in context.assessment_rulesets:
@@ -156,12 +160,13 @@ def score_pending(
                 if progress is not None:
                     progress(ruleset.id, 0)
                 continue
-            cases = [{**answers, "__key": pk} for pk, answers in pending]
+            cases = [{**p[1], "__key": p[0]} for p in pending]
             n_workers = workers or (2 if len(cases) >= PARALLEL_FROM else 1)
             scores = score_cases(ruleset, cases, key="__key", workers=n_workers)
             rows = []
-            for s in scores:
+            for s, p in zip(scores, pending, strict=True):
                 texts = s.outcomes.texts()
+                traces = {c: list(s.traces[c]) for c, o in texts.items() if o == "fail"}
                 rows.append(
                     {
                         "assessment_pk": s.key,
@@ -169,7 +174,7 @@ def score_pending(
                         "ruleset_version": s.ruleset_version,
                         "ruleset_sha256": s.ruleset_sha256,
                         "outcomes": texts,
-                        "traces": {c: list(s.traces[c]) for c, o in texts.items() if o == "fail"},
+                        "traces": traces,
                         "score": s.score,
                         "critical_failures": list(s.critical_failures),
                         "draft": context.draft,
@@ -177,10 +182,15 @@ def score_pending(
                         "scored_at": scored_at,
                     }
                 )
+                if fresh is not None:  # (pk, *PENDING_COLUMNS but content hash, note, hash, scores)
+                    fresh.append((p[0], *p[2:10], p[1].get("notes"), p[10], s.ruleset_id,
+                                  s.ruleset_version, texts, traces, s.score))  # fmt: skip
             counts[ruleset.id] = repository.store_scores(session, rows)
-            keys.extend(pk for pk, _answers in pending)
+            keys.extend(p[0] for p in pending)
             if progress is not None:
                 progress(ruleset.id, counts[ruleset.id])
+    if fresh is not None:
+        fresh.sort(key=itemgetter(0))
     return ScoreSummary(counts, tuple(keys))
 
 
@@ -252,6 +262,7 @@ def gather(
     period: Period,
     cutoff: dt.datetime | None = None,
     with_incidents: bool = True,
+    fresh: Sequence[tuple[Any, ...]] = (),
 ) -> Gathered:
     """The period's outcome rows (one per assessment and criterion), day summaries of the outcomes
     from ``history_from`` up to the period (stored ones, where current) and of the incidents from
@@ -259,7 +270,8 @@ def gather(
     by place and case type. With ``cutoff``, the data as it stood then (assessment revisions current
     at that time, incidents and samples by then), every row read again and no stored summary used:
     how an audit re-reads what a past run read. Without ``with_incidents`` the caller reads
-    incidents itself (read_incidents)."""
+    incidents itself (read_incidents). ``fresh``: the scores this run stored (score_pending), which
+    need not be read back when they are all the period's."""
     division = {p.code: p.division for p in context.force.places}
     on = outcome_basis(context)
     past = history.DaySet()
@@ -270,7 +282,7 @@ def gather(
     with database.session() as session:
         rows = history.read_outcomes(
             session, on.versions, draft=context.draft, division=division, first=first, last=period.end,
-            cutoff=cutoff, reviewed_from=period.start,
+            cutoff=cutoff, reviewed_from=period.start, fresh=fresh,
         )  # fmt: skip
         frames = sampling_store.period_frame_sizes(session, period.start, period.end, cutoff=cutoff)
     incidents = None
@@ -592,10 +604,14 @@ def _run_period(
     say = progress or (lambda _stage: None)
     started = now()
     say("scoring new assessments")
-    scored = score_pending(database, context, until=period.end, scored_at=started, workers=workers)
+    fresh: list[tuple[Any, ...]] = []
+    scored = score_pending(
+        database, context, until=period.end, scored_at=started, workers=workers, fresh=fresh
+    )
     history_from = period.start - dt.timedelta(weeks=history_weeks)
     say("reading outcomes and incidents")
-    gathered = gather(database, context, history_from=history_from, period=period, cutoff=cutoff)
+    gathered = gather(database, context, history_from=history_from, period=period, cutoff=cutoff, fresh=fresh)
+    del fresh
     say("aggregating and finding exceptions")
     analysis = analyse(context, gathered, period)
     say("writing briefings")

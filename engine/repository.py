@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, Date, String, and_, case, func, insert, select, type_coerce, update
+from sqlalchemy import JSON, Date, String, and_, case, func, insert, or_, select, type_coerce, update
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.expression import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
@@ -291,7 +291,9 @@ def incident_chunks(
         type_coerce(Incident.answered_at, String),
         type_coerce(Incident.arrived_at, String),
         Incident.content_hash,
-    ).where(Incident.received_at >= start, Incident.received_at < end)
+    )
+    received = _unindexed(Incident.received_at) if _wide(session, end - start) else Incident.received_at
+    q = q.where(received >= start, received < end)
     if cutoff is not None:
         q = q.where(Incident.loaded_at <= cutoff)
     # one copy of each place code and channel, not one per row
@@ -333,6 +335,22 @@ _SHARED = ("place", "channel")
 # --------------------------------------------------------------------------- scoring and runs
 
 
+#: what a run reads of a scored case besides its key, note, content hash and score (SCORED_COLUMNS)
+_CASE_COLUMNS = (
+    Assessment.assessment_id,
+    Assessment.case_ref,
+    Assessment.case_type,
+    Assessment.place,
+    Assessment.team,
+    Assessment.officer,
+    Assessment.reviewer,
+    Assessment.assessed_on,
+)
+#: what pending_assessments gives of each assessment besides its key and answers: what
+#: scored_assessments reads of it, so that a run can go on from the scores it made (see history)
+PENDING_COLUMNS = (*_CASE_COLUMNS, Assessment.content_hash)
+
+
 def pending_assessments(
     session: Session,
     case_type: str,
@@ -341,15 +359,15 @@ def pending_assessments(
     draft: bool,
     until: dt.date,
     since: dt.date | None = None,
-) -> list[tuple[int, dict[str, Any]]]:
-    """(pk, answers) of current, non-calibration assessments of a case type with no score under
-    this ruleset version yet, assessed on or before ``until``."""
+) -> list[tuple[Any, ...]]:
+    """(pk, answers, *PENDING_COLUMNS) of current, non-calibration assessments of a case type with no
+    score under this ruleset version yet, assessed on or before ``until``, by pk."""
     scored = select(CaseScore.pk).where(
         CaseScore.assessment_pk == Assessment.pk,
         CaseScore.ruleset_sha256 == ruleset_sha256,
         CaseScore.draft.is_(draft),
     )
-    q = select(Assessment.pk, Assessment.answers).where(
+    q = select(Assessment.pk, Assessment.answers, *PENDING_COLUMNS).where(
         Assessment.case_type == case_type,
         Assessment.is_current.is_(True),
         Assessment.assessed_on <= until,
@@ -358,7 +376,7 @@ def pending_assessments(
     )
     if since is not None:
         q = q.where(Assessment.assessed_on >= since)
-    return [(pk, answers) for pk, answers in session.execute(q.order_by(Assessment.pk))]
+    return [tuple(r) for r in session.execute(q.order_by(Assessment.pk))]
 
 
 def store_scores(session: Session, rows: Sequence[Mapping[str, Any]]) -> int:
@@ -435,6 +453,43 @@ SCORED_COLUMNS = (
 )
 
 
+def _scored_where(
+    session: Session,
+    versions: Mapping[str, str],
+    draft: bool,
+    date_from: dt.date,
+    date_to: dt.date,
+    cutoff: dt.datetime | None,
+) -> list[Any]:
+    """The conditions of scored_assessments (and count_scored) on assessments joined to case_scores."""
+    return [
+        *_assessed_between(session, date_from, date_to, cutoff),
+        Assessment.calibration_set.is_(None),
+        CaseScore.draft.is_(draft),
+        or_(*(CaseScore.ruleset_sha256 == sha for sha in versions.values())),
+    ]
+
+
+def count_scored(
+    session: Session,
+    versions: Mapping[str, str],
+    *,
+    draft: bool,
+    date_from: dt.date,
+    date_to: dt.date,
+) -> int:
+    """How many rows scored_assessments would give (today's current revisions)."""
+    if not versions:
+        return 0
+    q = (
+        select(func.count())
+        .select_from(Assessment)
+        .join(CaseScore, CaseScore.assessment_pk == Assessment.pk)
+        .where(*_scored_where(session, versions, draft, date_from, date_to, None))
+    )
+    return int(session.execute(q).scalar_one())
+
+
 def scored_assessments(
     session: Session,
     versions: Mapping[str, str],
@@ -449,20 +504,10 @@ def scored_assessments(
     ``cutoff``, the revisions that were current then (see current_at) instead of today's."""
     if not versions:
         return
-    wanted = [CaseScore.ruleset_sha256 == sha for sha in versions.values()]
-    from sqlalchemy import or_
-
     q = (
         select(
             Assessment.pk,
-            Assessment.assessment_id,
-            Assessment.case_ref,
-            Assessment.case_type,
-            Assessment.place,
-            Assessment.team,
-            Assessment.officer,
-            Assessment.reviewer,
-            Assessment.assessed_on,
+            *_CASE_COLUMNS,
             Assessment.answers["notes"].as_string(),
             Assessment.content_hash,
             CaseScore.ruleset_id,
@@ -472,12 +517,7 @@ def scored_assessments(
             CaseScore.score,
         )
         .join(CaseScore, CaseScore.assessment_pk == Assessment.pk)
-        .where(
-            *_assessed_between(session, date_from, date_to, cutoff),
-            Assessment.calibration_set.is_(None),
-            CaseScore.draft.is_(draft),
-            or_(*wanted),
-        )
+        .where(*_scored_where(session, versions, draft, date_from, date_to, cutoff))
         .order_by(Assessment.pk)
     )
     connection = session.connection()
@@ -558,10 +598,20 @@ def run_executions(session: Session, run_id: str) -> list[RunExecution]:
 # --------------------------------------------------------------------------- audits: data as it stood
 
 
-#: from this many days on, SQLite reads a date range's current assessments in key order instead of
-#: through the (is_current, assessed_on) index: a year's rows then need no sort (1.8 s -> 1.0 s for
-#: a PEEL year's 99,000 scored assessments), while a week's few are still found by the index
+#: from this many days on, SQLite reads a date range's rows in key order instead of through the index
+#: on the date: a year of them then comes without a page read per row, nor a sort of wide rows (a PEEL
+#: year's 99,000 scored assessments: 1.8 s -> 1.0-1.4 s; its million incidents: 4.7 s -> 2.4 s),
+#: while a week's few are still found by the index
 SCAN_FROM_DAYS = 92
+
+
+def _wide(session: Session, span: dt.timedelta) -> bool:
+    return span.days >= SCAN_FROM_DAYS and session.connection().dialect.name == "sqlite"
+
+
+def _unindexed(column: Any) -> Any:
+    """``column`` behind SQLite's unary +, which keeps its value and hides it from the index planner."""
+    return UnaryExpression(column, operator=custom_op("+"), type_=column.type)
 
 
 def _assessed_between(
@@ -569,16 +619,9 @@ def _assessed_between(
 ) -> list[Any]:
     """The conditions "current (at ``cutoff``) and assessed from ``date_from`` to ``date_to``"."""
     current, on = current_at(cutoff), Assessment.assessed_on
-    wide = (date_to - date_from).days >= SCAN_FROM_DAYS
-    if wide and cutoff is None and session.connection().dialect.name == "sqlite":
-        # SQLite's unary + keeps the value and hides the column from the index planner
-        current = _unindexed(Assessment.is_current).is_(True)
-        on = _unindexed(on)
+    if cutoff is None and _wide(session, date_to - date_from):
+        current, on = _unindexed(Assessment.is_current).is_(True), _unindexed(on)
     return [current, on >= date_from, on <= date_to]
-
-
-def _unindexed(column: Any) -> Any:
-    return UnaryExpression(column, operator=custom_op("+"), type_=column.type)
 
 
 def current_at(cutoff: dt.datetime | None) -> Any:

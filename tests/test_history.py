@@ -201,3 +201,30 @@ def test_weekly_runs_from_stored_summaries_write_what_runs_from_every_row_write(
     reload.write_text(incidents_csv(rows))
     assert api.load_incidents_extract(weeks_db, reload).updated > 0
     check("reloaded")
+
+
+def test_a_run_goes_on_from_the_scores_it_stored_only_when_they_are_all_the_rows(weeks_db: Settings) -> None:
+    """score_pending hands its stored scores to gather as rows; they must be exactly what reading
+    them back gives, and a partial hand-over must not hide the stored rows it lacks."""
+    from engine import history, pipeline
+
+    first, last = MONDAYS[0], MONDAYS[-1] + dt.timedelta(days=6)
+    with api.database_for(weeks_db) as database:
+        context = api._context(database, weeks_db, draft=False)
+        fresh: list[tuple[Any, ...]] = []
+        scored = pipeline.score_pending(
+            database, context, until=last, scored_at=dt.datetime.now(dt.UTC), fresh=fresh
+        )
+        assert scored.total == len(fresh) == 9 * 12
+        on = pipeline.outcome_basis(context)
+
+        def read(rows: list[tuple[Any, ...]]) -> Any:
+            with database.session() as session:
+                got = history.read_outcomes(session, on.versions, draft=False, division={}, first=first,
+                                            last=last, reviewed_from=first, fresh=rows)  # fmt: skip
+            return {name: list(values) for name, values in got.columns.items()}, got.hashes, got.reviewed
+
+        from_table = read([])
+        assert read(fresh) == from_table
+        assert read(fresh[:50]) == from_table  # 50 of 108: the table is read
+        assert from_table[0]["case_ref"][0] == "SS-BLK-00-00"
