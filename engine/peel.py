@@ -649,18 +649,23 @@ def write_folder(
     """Analyse the period and its quarters, compare with the original scores (``read``: see
     compare_with_original) and write the folder ``target`` at once from the gathered data: what a
     rerun writes and `qam audit` re-derives. Reads no scores but the originals; stores nothing.
-    With ``workers`` >= 2 (by default from PARALLEL_ANALYSIS_FROM outcome rows on), the quarters are
-    analysed in a forked worker process meanwhile. ``compared``: returns the comparison when it is
+    With ``workers`` >= 2 (by default from PARALLEL_ANALYSIS_FROM outcome rows on), all but the last
+    of every four quarters are analysed in a forked worker process meanwhile. ``compared``: returns the comparison when it is
     being made elsewhere (a worker started earlier)."""
     periods = quarters(period.start, period.end)
     n_workers = workers or (2 if len(prepared.outcomes.frame) >= PARALLEL_ANALYSIS_FROM else 1)
+    parallel = n_workers >= 2 and bool(periods)
+    # with a worker, this process analyses the whole period and the last of every four quarters: a
+    # year's whole period takes about as long as two quarters, so both then finish together
+    theirs = periods[: len(periods) - len(periods) // 4] if parallel else periods
 
     def analyse_quarters() -> list[PeriodAnalysis]:
-        return [analyse(context, gathered, q, prepared=prepared) for q in periods]
+        return [analyse(context, gathered, q, prepared=prepared) for q in theirs]
 
-    with _in_a_worker(analyse_quarters, n_workers >= 2 and bool(periods)) as later:
+    with _in_a_worker(analyse_quarters, parallel) as later:
         whole = analyse(context, gathered, period, prepared=prepared)
         advance(f"analysed {period.label}")
+        mine = [analyse(context, gathered, q, prepared=prepared) for q in periods[len(theirs) :]]
         comparison = None
         if compare_original:
             if compared is not None:
@@ -671,7 +676,7 @@ def write_folder(
                 )
             advance(f"compared: {len(comparison.moved):,} findings moved")
         parts = []
-        for q, analysis in zip(periods, later(), strict=True):
+        for q, analysis in zip(periods, [*later(), *mine], strict=True):
             parts.append((q, analysis))
             advance(f"analysed {q.label}")
     report = build_report(
