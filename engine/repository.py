@@ -376,7 +376,13 @@ def pending_assessments(
     )
     if since is not None:
         q = q.where(Assessment.assessed_on >= since)
-    return [tuple(r) for r in session.execute(q.order_by(Assessment.pk))]
+    q = q.order_by(Assessment.pk)
+    if session.connection().dialect.name != "sqlite":
+        return [tuple(r) for r in session.execute(q)]
+    # SQLite: read as scored_assessments reads (the answers by orjson, the day by the date type)
+    date, loads = dt.date.fromisoformat, orjson.loads
+    raw = _row_chunks(session, q.with_only_columns(*_raw_columns(q)))
+    return [(r[0], loads(r[1]), *r[2:9], date(r[9]), r[10]) for chunk in raw for r in chunk]
 
 
 def store_scores(session: Session, rows: Sequence[Mapping[str, Any]]) -> int:
