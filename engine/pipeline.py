@@ -185,7 +185,7 @@ def score_pending(
                 if fresh is not None:  # (pk, *PENDING_COLUMNS but content hash, note, hash, scores)
                     fresh.append((p[0], *p[2:10], p[1].get("notes"), p[10], s.ruleset_id,
                                   s.ruleset_version, texts, traces, s.score))  # fmt: skip
-            counts[ruleset.id] = repository.store_scores(session, rows)
+            counts[ruleset.id] = repository.store_scores(session, rows, days={p[9] for p in pending})
             keys.extend(p[0] for p in pending)
             if progress is not None:
                 progress(ruleset.id, counts[ruleset.id])

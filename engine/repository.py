@@ -385,18 +385,23 @@ def pending_assessments(
     return [(r[0], loads(r[1]), *r[2:9], date(r[9]), r[10]) for chunk in raw for r in chunk]
 
 
-def store_scores(session: Session, rows: Sequence[Mapping[str, Any]]) -> int:
-    """Bulk-insert case_scores rows (dicts with the table's columns) in the caller's transaction."""
+def store_scores(
+    session: Session, rows: Sequence[Mapping[str, Any]], *, days: Iterable[dt.date] | None = None
+) -> int:
+    """Bulk-insert case_scores rows (dicts with the table's columns) in the caller's transaction.
+    ``days``: the days the scored assessments were assessed on, when the caller has them (else they
+    are read: 2.3 s for a year's 99,000 scores on PostgreSQL)."""
     connection = session.connection()
     if rows and connection.dialect.name == "postgresql":
         _copy_scores(connection, rows)
     elif rows:
         _insert_scores(connection, rows)
-    days: set[dt.date] = set()
-    for chunk in _chunks([r["assessment_pk"] for r in rows]):
-        q = select(Assessment.assessed_on).where(Assessment.pk.in_(chunk)).distinct()
-        days.update(day for (day,) in session.execute(q))
-    bump_epochs(session, ASSESSMENTS, days)
+    touched: set[dt.date] = set(days) if days is not None else set()
+    if days is None:
+        for chunk in _chunks([r["assessment_pk"] for r in rows]):
+            q = select(Assessment.assessed_on).where(Assessment.pk.in_(chunk)).distinct()
+            touched.update(day for (day,) in session.execute(q))
+    bump_epochs(session, ASSESSMENTS, touched)
     return len(rows)
 
 
