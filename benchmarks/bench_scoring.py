@@ -1,12 +1,14 @@
 """Scoring throughput: 100,000 synthetic assessments, 40 criteria per case type, four case types.
 
-Run by hand:  python benchmarks/bench_scoring.py [--cases 100000] [--host-cases 10000] [--profile]
+Run by hand:  python benchmarks/bench_scoring.py [--cases 100000] [--host-cases 10000] [--repeat 3] [--profile]
 
 Every criterion is compiled through engine.expressions.compile_condition and scored through
 engine.scoring. Reports cases/s from loaded rows (a list of dicts) to CaseScores in memory for:
 the engine on one process, on two worker processes, the documented durable-rules usage
 (dict rulesets + Host, one case per session, research/durable-rules.md) on a subset, and the
 plain-Python evaluator; plus peak RSS. Outcomes of every path are checked against each other.
+The engine runs and the research's reference pattern alternate --repeat times and keep their best
+(single runs on this VM vary by up to 30%), both with the garbage collector paused.
 """
 
 from __future__ import annotations
