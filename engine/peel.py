@@ -55,6 +55,9 @@ PARALLEL_INCIDENTS_FROM = 100_000
 #: analyse the quarters in a worker process from this many outcome rows on (a year of a force has
 #: ~1.2 million; the quarters then take ~2.5 s of a rerun's ~12 s on this 2-core machine)
 PARALLEL_ANALYSIS_FROM = 200_000
+#: write aggregates.csv in a worker process beside peel.pdf from this many rows of the whole period's
+#: aggregate table on (a year of a force has ~35,000: a 21 MB file, ~1 s; the PDF ~0.5 s)
+PARALLEL_TABLES_FROM = 10_000
 #: a quarter's label, e.g. "2026-Q2" (calendar quarters: Q1 = January to March)
 QUARTER_LABEL = "{year}-Q{quarter}"
 COMPARE_COLUMNS = (
@@ -691,7 +694,18 @@ def write_folder(
     )
     document = _document(manifest, context, period, [q for q, _ in parts], as_of)
     hashes = write_outputs(
-        target, lambda folder: _build(folder, context, manifest, document, period, whole, parts, report)
+        target,
+        lambda folder: _build(
+            folder,
+            context,
+            manifest,
+            document,
+            period,
+            whole,
+            parts,
+            report,
+            parallel=n_workers >= 2 and len(whole.table) >= PARALLEL_TABLES_FROM,
+        ),  # fmt: skip
     )
     document["outputs"] = dict(sorted(hashes.items()))
     return PeelFolder(hashes, document, whole, tuple(parts), comparison)
@@ -762,19 +776,26 @@ def _build(
     whole: PeriodAnalysis,
     parts: Sequence[tuple[Period, PeriodAnalysis]],
     report: PeelReport,
+    *,
+    parallel: bool = False,
 ) -> None:
+    """Write the folder's files; with ``parallel``, the aggregates in a forked worker meanwhile."""
     from engine.peel_pdf import peel_pdf  # reportlab loads only when a report is written
 
-    refs = [(r["id"], r["version"], r["sha256"]) for r in context.refs()]
-    for p, a in [(period, whole), *parts]:
-        name = "exceptions.json" if p is period else f"exceptions-{p.label}.json"
-        write_exceptions_json(
-            p.start, p.end, p.label, refs, a.findings.exceptions, folder / name, run_id=manifest.run_id
-        )
-    _write_tables(whole.table, [a.table for _, a in parts], folder)
-    if report.comparison is not None:
-        write_compare_csv(report.comparison, folder / "compare.csv")
-    (folder / "peel.pdf").write_bytes(peel_pdf(report).data)
+    def tables() -> None:
+        _write_tables(whole.table, [a.table for _, a in parts], folder)
+
+    with _in_a_worker(tables, parallel) as tables_written:
+        refs = [(r["id"], r["version"], r["sha256"]) for r in context.refs()]
+        for p, a in [(period, whole), *parts]:
+            name = "exceptions.json" if p is period else f"exceptions-{p.label}.json"
+            write_exceptions_json(
+                p.start, p.end, p.label, refs, a.findings.exceptions, folder / name, run_id=manifest.run_id
+            )
+        if report.comparison is not None:
+            write_compare_csv(report.comparison, folder / "compare.csv")
+        (folder / "peel.pdf").write_bytes(peel_pdf(report).data)
+        tables_written()
     outputs = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
     (folder / "manifest.json").write_text(
         json.dumps({**document, "outputs": outputs}, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
