@@ -753,7 +753,9 @@ def _on_own_connection(url: str, work: Callable[[Database], T]) -> Callable[[], 
 
 def _count_incidents(database: Database, period: Period) -> int:
     with database.session() as session:
-        return repository.count_incidents(session, *incident_window(period.start, period))
+        return repository.count_incidents(
+            session, *incident_window(period.start, period), up_to=PARALLEL_INCIDENTS_FROM
+        )
 
 
 def _document(

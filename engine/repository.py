@@ -762,15 +762,16 @@ def official_scores(
     yield from (tuple(r) for r in session.execute(q))
 
 
-def count_incidents(session: Session, start: dt.datetime, end: dt.datetime) -> int:
-    """How many incidents were received in [start, end) (an index count: decides whether reading
-    them in a worker process pays)."""
-    q = (
-        select(func.count())
-        .select_from(Incident)
+def count_incidents(session: Session, start: dt.datetime, end: dt.datetime, *, up_to: int) -> int:
+    """How many incidents were received in [start, end), counting no further than ``up_to`` (decides
+    whether reading them in a worker process pays: counting a year's million on PostgreSQL took 1.7 s)."""
+    some = (
+        select(Incident.pk)
         .where(Incident.received_at >= start, Incident.received_at < end)
+        .limit(up_to)
+        .subquery()
     )
-    return int(session.scalar(q) or 0)
+    return int(session.scalar(select(func.count()).select_from(some)) or 0)
 
 
 def content_hashes(session: Session, pks: Sequence[int]) -> list[str]:
