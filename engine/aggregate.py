@@ -181,12 +181,15 @@ def _category(values: pd.Series) -> pd.Series:
     if cat.isna().any():
         cat = cat.cat.add_categories([""]) if "" not in cat.cat.categories else cat
         cat = cat.fillna("")
-    names = [str(c) for c in cat.cat.categories]
+    # tolist() and a type check: iterating the categories Index boxes each of a year's 99,000 case refs
+    raw = cat.cat.categories.tolist()
+    names = raw if all(type(c) is str for c in raw) else [str(c) for c in raw]
     if len(set(names)) != len(names):  # e.g. 1 and "1": let the text decide
         return _category(values.astype(str))
-    if names != list(cat.cat.categories):
+    if names is not raw:
         cat = cat.cat.rename_categories(names)
-    return cat.cat.reorder_categories(sorted(names))
+    ordered = sorted(names)
+    return cat if ordered == names else cat.cat.reorder_categories(ordered)
 
 
 @dataclass(frozen=True)
