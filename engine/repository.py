@@ -759,7 +759,14 @@ def official_scores(
     )
     if cutoff is not None:
         q = q.where(CaseScore.scored_at <= cutoff)
-    yield from (tuple(r) for r in session.execute(q))
+    if session.connection().dialect.name != "sqlite":
+        yield from (tuple(r) for r in session.execute(q))
+        return
+    # SQLite: read as scored_assessments reads (the outcomes by orjson, the day by the date type)
+    date, loads = dt.date.fromisoformat, orjson.loads
+    for chunk in _row_chunks(session, q.with_only_columns(*_raw_columns(q))):
+        for r in chunk:
+            yield (*r[:4], date(r[4]), *r[5:8], loads(r[8]), r[9])
 
 
 def count_incidents(session: Session, start: dt.datetime, end: dt.datetime, *, up_to: int) -> int:
