@@ -19,7 +19,7 @@ import datetime as dt
 import hashlib
 import json
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,8 +67,7 @@ def read_outcomes(
     """The current assessments from ``first`` to ``last`` scored under ``versions`` ({case type:
     ruleset sha256}), as outcome columns (see repository.scored_assessments for ``cutoff``);
     assessments from ``reviewed_from`` on are counted as reviewed. ``fresh``: rows this run has just
-    scored and stored (pipeline.score_pending); when they are all the range's rows, by count, they
-    are used as they are instead of being read back."""
+    scored and stored (pipeline.score_pending), not read back when they are all the range's rows."""
     per_case: dict[str, list[Any]] = {name: [] for name in _PER_CASE}
     appends = [per_case[name].append for name in _PER_CASE]
     criteria: list[str] = []
@@ -78,7 +77,9 @@ def read_outcomes(
     hashes: dict[dt.date, list[str]] = defaultdict(list)
     reviewed: dict[str, Counter[str]] = defaultdict(Counter)
     no_trace: tuple[str, ...] = ()
-    for row in _scored(session, versions, draft, first, last, cutoff, fresh):
+    for row in repository.scored_assessments(
+        session, versions, draft=draft, date_from=first, date_to=last, cutoff=cutoff, fresh=fresh
+    ):
         (pk, _aid, case_ref, case_type, place, team, officer, reviewer, assessed_on, note, chash, ruleset,
          version, outcomes, traces, _score) = row  # fmt: skip
         hashes[assessed_on].append(chash)
@@ -101,26 +102,6 @@ def read_outcomes(
         per_case, {"criterion": criteria, "outcome": results, "trace": trace_column}, counts
     )
     return OutcomeRows(columns, dict(hashes), dict(reviewed))
-
-
-def _scored(
-    session: Any,
-    versions: Mapping[str, str],
-    draft: bool,
-    first: dt.date,
-    last: dt.date,
-    cutoff: dt.datetime | None,
-    fresh: Sequence[tuple[Any, ...]],
-) -> Iterable[tuple[Any, ...]]:
-    """repository.scored_assessments' rows, from ``fresh`` when those are every one of them."""
-    if cutoff is None and fresh:
-        mine = [r for r in fresh if first <= r[8] <= last]  # r[8]: assessed_on
-        stored = repository.count_scored(session, versions, draft=draft, date_from=first, date_to=last)
-        if mine and len(mine) == stored:  # what the run stored is in the table: the same rows
-            return mine
-    return repository.scored_assessments(
-        session, versions, draft=draft, date_from=first, date_to=last, cutoff=cutoff
-    )
 
 
 @dataclass

@@ -653,7 +653,8 @@ def write_folder(
     compare_with_original) and write the folder ``target`` at once from the gathered data: what a
     rerun writes and `qam audit` re-derives. Reads no scores but the originals; stores nothing.
     With ``workers`` >= 2 (by default from PARALLEL_ANALYSIS_FROM outcome rows on), all but the last
-    of every four quarters are analysed in a forked worker process meanwhile. ``compared``: returns the comparison when it is
+    of every four quarters are analysed in a forked worker process meanwhile, and aggregates.csv is
+    written by one (from PARALLEL_TABLES_FROM rows). ``compared``: returns the comparison when it is
     being made elsewhere (a worker started earlier)."""
     periods = quarters(period.start, period.end)
     n_workers = workers or (2 if len(prepared.outcomes.frame) >= PARALLEL_ANALYSIS_FROM else 1)
@@ -693,20 +694,12 @@ def write_folder(
         comparison=comparison,
     )
     document = _document(manifest, context, period, [q for q, _ in parts], as_of)
-    hashes = write_outputs(
-        target,
-        lambda folder: _build(
-            folder,
-            context,
-            manifest,
-            document,
-            period,
-            whole,
-            parts,
-            report,
-            parallel=n_workers >= 2 and len(whole.table) >= PARALLEL_TABLES_FROM,
-        ),  # fmt: skip
-    )
+    tables_apart = n_workers >= 2 and len(whole.table) >= PARALLEL_TABLES_FROM
+
+    def build(folder: Path) -> None:
+        _build(folder, context, manifest, document, period, whole, parts, report, parallel=tables_apart)
+
+    hashes = write_outputs(target, build)
     document["outputs"] = dict(sorted(hashes.items()))
     return PeelFolder(hashes, document, whole, tuple(parts), comparison)
 

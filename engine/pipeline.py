@@ -141,8 +141,8 @@ def score_pending(
     versions; scores already stored are kept (rescoring is idempotent). Each ruleset's scores are
     stored in one transaction, so an interrupted run leaves none half-stored. ``progress(ruleset
     id, n)`` is called after each ruleset with how many it scored. ``fresh``: a list to receive the
-    stored scores as rows of repository.SCORED_COLUMNS (for gather, which then need not read them
-    back), by assessment key."""
+    stored scores as repository.scored_row rows (for gather, which then need not read them back), by
+    assessment key."""
     counts: dict[str, int] = {}
     keys: list[int] = []
     for ruleset in context.assessment_rulesets:
@@ -160,7 +160,7 @@ def score_pending(
                 if progress is not None:
                     progress(ruleset.id, 0)
                 continue
-            cases = [{**p[1], "__key": p[0]} for p in pending]
+            cases = [{**p.answers, "__key": p.pk} for p in pending]
             n_workers = workers or (2 if len(cases) >= PARALLEL_FROM else 1)
             scores = score_cases(ruleset, cases, key="__key", workers=n_workers)
             rows = []
@@ -182,11 +182,13 @@ def score_pending(
                         "scored_at": scored_at,
                     }
                 )
-                if fresh is not None:  # (pk, *PENDING_COLUMNS but content hash, note, hash, scores)
-                    fresh.append((p[0], *p[2:10], p[1].get("notes"), p[10], s.ruleset_id,
-                                  s.ruleset_version, texts, traces, s.score))  # fmt: skip
-            counts[ruleset.id] = repository.store_scores(session, rows, days={p[9] for p in pending})
-            keys.extend(p[0] for p in pending)
+                if fresh is not None:
+                    fresh.append(
+                        repository.scored_row(p, s.ruleset_id, s.ruleset_version, texts, traces, s.score)
+                    )
+            days = {p.assessed_on for p in pending}
+            counts[ruleset.id] = repository.store_scores(session, rows, days=days)
+            keys.extend(p.pk for p in pending)
             if progress is not None:
                 progress(ruleset.id, counts[ruleset.id])
     if fresh is not None:

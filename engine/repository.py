@@ -6,7 +6,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import JSON, Date, String, and_, case, func, insert, or_, select, type_coerce, update
@@ -339,9 +339,46 @@ _CASE_COLUMNS = (
     Assessment.reviewer,
     Assessment.assessed_on,
 )
-#: what pending_assessments gives of each assessment besides its key and answers: what
-#: scored_assessments reads of it, so that a run can go on from the scores it made (see history)
-PENDING_COLUMNS = (*_CASE_COLUMNS, Assessment.content_hash)
+
+
+class Pending(NamedTuple):
+    """An assessment to score, with what scored_assessments reads of it (see scored_row)."""
+
+    pk: int
+    answers: dict[str, Any]
+    assessment_id: str
+    case_ref: str
+    case_type: str
+    place: str
+    team: str
+    officer: str
+    reviewer: str
+    assessed_on: dt.date
+    content_hash: str
+
+
+def scored_row(
+    pending: Pending,
+    ruleset_id: str,
+    ruleset_version: str,
+    outcomes: Mapping[str, str],
+    traces: Mapping[str, list[str]],
+    score: float | None,
+) -> tuple[Any, ...]:
+    """The SCORED_COLUMNS row of a pending assessment once its score is stored: what
+    scored_assessments would read back (so that a run can go on without reading it)."""
+    pk, answers, *case, content_hash = pending
+    return (
+        pk,
+        *case,
+        answers.get("notes"),
+        content_hash,
+        ruleset_id,
+        ruleset_version,
+        outcomes,
+        traces,
+        score,
+    )
 
 
 def pending_assessments(
@@ -352,15 +389,15 @@ def pending_assessments(
     draft: bool,
     until: dt.date,
     since: dt.date | None = None,
-) -> list[tuple[Any, ...]]:
-    """(pk, answers, *PENDING_COLUMNS) of current, non-calibration assessments of a case type with no
-    score under this ruleset version yet, assessed on or before ``until``, by pk."""
+) -> list[Pending]:
+    """Current, non-calibration assessments of a case type with no score under this ruleset version
+    yet, assessed on or before ``until``, by pk."""
     scored = select(CaseScore.pk).where(
         CaseScore.assessment_pk == Assessment.pk,
         CaseScore.ruleset_sha256 == ruleset_sha256,
         CaseScore.draft.is_(draft),
     )
-    q = select(Assessment.pk, Assessment.answers, *PENDING_COLUMNS).where(
+    q = select(Assessment.pk, Assessment.answers, *_CASE_COLUMNS, Assessment.content_hash).where(
         Assessment.case_type == case_type,
         Assessment.is_current.is_(True),
         Assessment.assessed_on <= until,
@@ -369,13 +406,7 @@ def pending_assessments(
     )
     if since is not None:
         q = q.where(Assessment.assessed_on >= since)
-    q = q.order_by(Assessment.pk)
-    if session.connection().dialect.name != "sqlite":
-        return list(_driver_rows(session, q))
-    # SQLite: read as scored_assessments reads (the answers by orjson, the day by the date type)
-    date, loads = dt.date.fromisoformat, orjson.loads
-    raw = _row_chunks(session, q.with_only_columns(*_raw_columns(q)))
-    return [(r[0], loads(r[1]), *r[2:9], date(r[9]), r[10]) for chunk in raw for r in chunk]
+    return [Pending._make(r) for r in _typed_rows(session, q.order_by(Assessment.pk))]
 
 
 def store_scores(
@@ -389,12 +420,12 @@ def store_scores(
         _copy_scores(connection, rows)
     elif rows:
         _insert_scores(connection, rows)
-    touched: set[dt.date] = set(days) if days is not None else set()
     if days is None:
+        days = set()
         for chunk in _chunks([r["assessment_pk"] for r in rows]):
             q = select(Assessment.assessed_on).where(Assessment.pk.in_(chunk)).distinct()
-            touched.update(day for (day,) in session.execute(q))
-    bump_epochs(session, ASSESSMENTS, touched)
+            days.update(day for (day,) in session.execute(q))
+    bump_epochs(session, ASSESSMENTS, set(days))
     return len(rows)
 
 
@@ -457,43 +488,6 @@ SCORED_COLUMNS = (
 )
 
 
-def _scored_where(
-    session: Session,
-    versions: Mapping[str, str],
-    draft: bool,
-    date_from: dt.date,
-    date_to: dt.date,
-    cutoff: dt.datetime | None,
-) -> list[Any]:
-    """The conditions of scored_assessments (and count_scored) on assessments joined to case_scores."""
-    return [
-        *_assessed_between(session, date_from, date_to, cutoff),
-        Assessment.calibration_set.is_(None),
-        CaseScore.draft.is_(draft),
-        or_(*(CaseScore.ruleset_sha256 == sha for sha in versions.values())),
-    ]
-
-
-def count_scored(
-    session: Session,
-    versions: Mapping[str, str],
-    *,
-    draft: bool,
-    date_from: dt.date,
-    date_to: dt.date,
-) -> int:
-    """How many rows scored_assessments would give (today's current revisions)."""
-    if not versions:
-        return 0
-    q = (
-        select(func.count())
-        .select_from(Assessment)
-        .join(CaseScore, CaseScore.assessment_pk == Assessment.pk)
-        .where(*_scored_where(session, versions, draft, date_from, date_to, None))
-    )
-    return int(session.execute(q).scalar_one())
-
-
 def scored_assessments(
     session: Session,
     versions: Mapping[str, str],
@@ -502,46 +496,63 @@ def scored_assessments(
     date_from: dt.date,
     date_to: dt.date,
     cutoff: dt.datetime | None = None,
-) -> Iterator[tuple[Any, ...]]:
+    fresh: Sequence[tuple[Any, ...]] = (),
+) -> Iterable[tuple[Any, ...]]:
     """Current, non-calibration assessments in the date range with their scores under the given
     ruleset versions ({case_type: sha256}); rows in SCORED_COLUMNS order, by assessment. With
-    ``cutoff``, the revisions that were current then (see current_at) instead of today's."""
+    ``cutoff``, the revisions that were current then (see current_at) instead of today's.
+
+    ``fresh``: rows (scored_row) of scores this run has just stored, by assessment. They are given
+    instead of being read back when they are every row of the range, by count: a late, amended or
+    concurrent row sends the read to the table."""
     if not versions:
-        return
-    q = (
-        select(
-            Assessment.pk,
-            *_CASE_COLUMNS,
-            Assessment.answers["notes"].as_string(),
-            Assessment.content_hash,
-            CaseScore.ruleset_id,
-            CaseScore.ruleset_version,
-            CaseScore.outcomes,
-            CaseScore.traces,
-            CaseScore.score,
-        )
-        .join(CaseScore, CaseScore.assessment_pk == Assessment.pk)
-        .where(*_scored_where(session, versions, draft, date_from, date_to, cutoff))
-        .order_by(Assessment.pk)
+        return []
+    where = [
+        *_assessed_between(session, date_from, date_to, cutoff),
+        Assessment.calibration_set.is_(None),
+        CaseScore.draft.is_(draft),
+        or_(*(CaseScore.ruleset_sha256 == sha for sha in versions.values())),
+    ]
+    joined = select(Assessment.pk).join(CaseScore, CaseScore.assessment_pk == Assessment.pk).where(*where)
+    if cutoff is None and fresh:
+        mine = [r for r in fresh if date_from <= r[8] <= date_to]  # r[8]: assessed_on
+        if mine and len(mine) == session.scalar(select(func.count()).select_from(joined.subquery())):
+            return mine
+    q = joined.with_only_columns(
+        Assessment.pk,
+        *_CASE_COLUMNS,
+        Assessment.answers["notes"].as_string(),
+        Assessment.content_hash,
+        CaseScore.ruleset_id,
+        CaseScore.ruleset_version,
+        CaseScore.outcomes,
+        CaseScore.traces,
+        CaseScore.score,
     )
-    connection = session.connection()
-    if connection.dialect.name != "sqlite":
-        # read at once (a server-side cursor was 0.5 s slower for a year's 99,000 rows, all kept)
-        yield from _driver_rows(session, q)
+    return _typed_rows(session, q.order_by(Assessment.pk))
+
+
+def _typed_rows(session: Session, q: Any) -> Iterator[tuple[Any, ...]]:
+    """The query's rows as the driver's own tuples, its JSON parsed and its dates made dates, made a
+    chunk at a time as the caller reads them. SQLAlchemy's result processing (a Row per row, a
+    function per value) doubled the time of a year's 99,000 scored rows: psycopg parses JSON (with
+    orjson, which the dialect sets) and dates itself, and SQLite's stored text is parsed here by
+    orjson and date.fromisoformat. So only for queries with no other type SQLAlchemy would process,
+    and no NULL JSON or date."""
+    if session.connection().dialect.name == "sqlite":
+        parse = [
+            (i, orjson.loads if isinstance(c.type, JSON) else dt.date.fromisoformat)
+            for i, c in enumerate(q.selected_columns)
+            if isinstance(c.type, JSON | Date)
+        ]
+        for chunk in _row_chunks(session, q.with_only_columns(*_raw_columns(q))):
+            for row in chunk:
+                values = list(row)
+                for i, convert in parse:
+                    values[i] = convert(values[i])
+                yield tuple(values)
         return
-    # SQLite: the JSON parsed by orjson and the dates by the date type (a year's PEEL rerun reads
-    # 100,000 of these; SQLAlchemy's per-value processing doubled the time)
-    date, loads = dt.date.fromisoformat, orjson.loads
-    for chunk in _row_chunks(session, q.with_only_columns(*_raw_columns(q))):
-        for r in chunk:
-            yield (*r[:8], date(r[8]), *r[9:13], loads(r[13]), loads(r[14]), r[15])
-
-
-def _driver_rows(session: Session, q: Any) -> Iterator[tuple[Any, ...]]:
-    """PostgreSQL: the query's rows as psycopg's own tuples. psycopg parses JSON (with orjson, set by
-    the dialect) and dates itself, so only for columns with no SQLAlchemy-side result processing;
-    a Row each cost 0.4-0.5 s of a year's 99,000 scored rows. Made a chunk at a time as the caller
-    reads them: all at once, a year's parsed outcomes would be alive together."""
+    # a client-side cursor: a server-side one was 0.5 s slower for a year's scored rows, all kept
     result = session.connection().execute(q)
     cursor = result.cursor
     try:
@@ -765,14 +776,7 @@ def official_scores(
     )
     if cutoff is not None:
         q = q.where(CaseScore.scored_at <= cutoff)
-    if session.connection().dialect.name != "sqlite":
-        yield from _driver_rows(session, q)
-        return
-    # SQLite: read as scored_assessments reads (the outcomes by orjson, the day by the date type)
-    date, loads = dt.date.fromisoformat, orjson.loads
-    for chunk in _row_chunks(session, q.with_only_columns(*_raw_columns(q))):
-        for r in chunk:
-            yield (*r[:4], date(r[4]), *r[5:8], loads(r[8]), r[9])
+    yield from _typed_rows(session, q)
 
 
 def count_incidents(session: Session, start: dt.datetime, end: dt.datetime, *, up_to: int) -> int:
