@@ -117,7 +117,9 @@ def incident_days(incidents: pd.DataFrame) -> dict[date, DayCounts]:
 
 
 def merge(parts: Iterable[Days]) -> dict[date, DayCounts]:
-    """Day summaries of disjoint sets of rows (chunks of a read) added together."""
+    """Day summaries of disjoint sets of rows (chunks of a read) added together. The result shares
+    the parts' lists where a count is in one part only (nothing here changes a list in place;
+    copying a year's 101 answer-time histograms cost 0.4 s)."""
     out: dict[date, DayCounts] = {}
     for part in parts:
         for day, places in part.items():
@@ -126,7 +128,7 @@ def merge(parts: Iterable[Days]) -> dict[date, DayCounts]:
                 into = target.setdefault(place, {})
                 for key, value in counts.items():
                     if key not in into:
-                        into[key] = [list(v) for v in value] if key == CALL101_SECONDS else list(value)
+                        into[key] = value
                     elif key == CALL101_SECONDS:
                         into[key] = _merge_histograms(into[key], value)
                     else:
@@ -271,10 +273,13 @@ def incident_weekly_series(
     return dict(sorted(series.items()))
 
 
-def by_day(days: pd.Series, values: Sequence[Any]) -> dict[date, list[Any]]:
-    """``values`` (one per row) grouped by the rows' day (a datetime column such as received_day)."""
+def by_day(days: pd.Series, values: Sequence[Any] | np.ndarray) -> dict[date, list[Any]]:
+    """``values`` (one per row) grouped by the rows' day (a datetime column such as received_day),
+    each day's in the rows' order."""
     codes, uniques = pd.factorize(days, sort=True)
-    groups: list[list[Any]] = [[] for _ in range(len(uniques))]
-    for code, value in zip(codes.tolist(), values, strict=True):
-        groups[code].append(value)
-    return {pd.Timestamp(d).date(): g for d, g in zip(uniques, groups, strict=True)}
+    if len(codes) != len(values):
+        raise ValueError(f"{len(values)} values for {len(codes)} days")
+    order = np.argsort(codes, kind="stable")
+    ends = np.cumsum(np.bincount(codes, minlength=len(uniques)))[:-1]
+    groups = np.split(np.asarray(values, dtype=object)[order], ends)
+    return {pd.Timestamp(d).date(): g.tolist() for d, g in zip(uniques, groups, strict=True)}
