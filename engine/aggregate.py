@@ -23,6 +23,11 @@ from engine.errors import ReportError
 from engine.extracts import CALL101_SECONDS, CALL999_ANSWERED, G1_ATTENDED, G2_ATTENDED, ResponseSettings
 from engine.stats import fpc_interval, wilson_interval
 
+# pandas keeps text in Python objects whether or not pyarrow is installed (it is for Parquet, and
+# pandas would then keep every text column in Arrow): the same figures at the same speed either way.
+# Arrow-backed text made a PEEL year 0.45 s slower and 95 MB larger.
+pd.set_option("mode.string_storage", "python")
+
 LEVELS: tuple[str, ...] = ("force", "division", "place", "team", "officer")
 DIMENSIONS: tuple[str, ...] = ("criterion", "measure", "priority", "peel", "iserve")
 #: the key of the single force-level group

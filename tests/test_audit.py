@@ -349,7 +349,14 @@ def test_cli_dry_run_prints_the_changes_and_writes_a_csv_only_with_out(
 # --------------------------------------------------------------------------- PEEL and scoring runs
 
 PEEL_FROM, PEEL_TO = dt.date(2026, 10, 1), dt.date(2026, 12, 31)
-PEEL_FILES = ("aggregates.csv", "compare.csv", "exceptions.json", "manifest.json", "peel.pdf")
+PEEL_FILES = (
+    "aggregates.csv",
+    "aggregates.parquet",
+    "compare.csv",
+    "exceptions.json",
+    "manifest.json",
+    "peel.pdf",
+)
 
 
 def peel_run(world: World) -> Any:

@@ -9,6 +9,7 @@ import csv
 import datetime as dt
 import json
 import shutil
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -148,6 +149,7 @@ def test_reruns_are_byte_identical_and_as_of_picks_the_versions_in_force(
     written = _files(folder)
     assert set(written) == {
         "aggregates.csv",
+        "aggregates.parquet",
         "exceptions-2026-Q2.json",
         "exceptions-2026-Q3.json",
         "exceptions.json",
@@ -262,7 +264,7 @@ def test_the_cli_prints_the_run_and_the_comparison(
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].startswith("peel-2026-04-01-2026-09-30 (rulesets as of 2026-09-01): 127 cases reviewed")
-    assert "by quarter 2026-Q2: " in lines[0] and "7 files written to" in lines[0]
+    assert "by quarter 2026-Q2: " in lines[0] and "8 files written to" in lines[0]
     assert lines[2].startswith(
         "stop-search-legitimacy 1.0.0 -> 1.1.0, SS03 changed (pass): 126 findings moved"
     )
@@ -322,6 +324,41 @@ def test_incidents_summarised_in_chunks_in_a_worker_or_from_stored_summaries_giv
             by_day.setdefault(received.date(), []).append(digest)
     assert sum(len(h) for h in by_day.values()) == 21 * 36  # none lost
     assert manifest["inputs"]["incidents"] == hash_days((d, hash_inputs(h)) for d, h in by_day.items())
+
+
+def _csv_cell(value: object) -> str:
+    """A Parquet value as aggregates.csv writes it."""
+    if isinstance(value, float):
+        return "" if value != value else f"{value:.6f}"
+    if isinstance(value, list | tuple) or hasattr(value, "tolist"):
+        return ";".join(value.tolist() if hasattr(value, "tolist") else value)
+    return str(value)
+
+
+def test_aggregates_parquet_holds_the_csv_rows_and_is_left_out_without_pyarrow(
+    peel_db: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pandas as pd
+
+    folder = api.peel(peel_db, START, END, as_of=AFTER, out=tmp_path / "with").run.folder
+    table = pd.read_parquet(folder / "aggregates.parquet")
+    with (folder / "aggregates.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert list(table.columns) == rows[0]
+    assert len(table) == len(rows) - 1 > 100
+    assert table["n"].dtype.kind == table["passes"].dtype.kind == "i" and table["rate"].dtype.kind == "f"
+    failing = table[table["fails"] > 0]
+    assert len(failing) and all(len(c) for c in failing["cases"])  # the failing cases' refs, as a list
+    as_csv = [[_csv_cell(v) for v in row] for row in table.itertuples(index=False)]
+    assert as_csv == rows[1:]
+
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # as if pyarrow were not installed
+    without = api.peel(peel_db, START, END, as_of=AFTER, out=tmp_path / "without").run.folder
+    written = _files(without)
+    assert "aggregates.parquet" not in written
+    assert "aggregates.parquet" not in json.loads(written["manifest.json"])["outputs"]
+    same = {k: v for k, v in _files(folder).items() if k not in ("aggregates.parquet", "manifest.json")}
+    assert {k: v for k, v in written.items() if k != "manifest.json"} == same
 
 
 def test_quarters_are_calendar_quarters_cut_to_the_period() -> None:
