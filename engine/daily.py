@@ -194,8 +194,9 @@ def _quantiles(pairs: Sequence[Sequence[float]], qs: Sequence[float]) -> tuple[i
     return total, out
 
 
-def incident_metrics(days: Days, period: str | None = None) -> pd.DataFrame:
-    """Incident metrics per place and ISO week (or per place over all the days, labelled ``period``).
+def incident_metrics(days: Days, period: str | None = None, *, pool: str | None = None) -> pd.DataFrame:
+    """Incident metrics per place and ISO week (or per place over all the days, labelled ``period``);
+    with ``pool``, of every place together, as place ``pool`` (the force).
 
     Columns: place, period, metric, n, passes, rate, ci_low, ci_high, median, p90. Proportions carry
     n/passes/rate and a Wilson interval; call101_answer_seconds carries n (answered 101 calls), the
@@ -206,7 +207,7 @@ def incident_metrics(days: Days, period: str | None = None) -> pd.DataFrame:
     for day, places in days.items():
         label = period if period is not None else week_label(day)
         for place, counts in places.items():
-            acc = groups.setdefault((place, label), {})
+            acc = groups.setdefault((pool or place, label), {})
             for metric, value in counts.items():
                 if metric == CALL101_SECONDS:
                     acc.setdefault(metric, []).extend(value)
@@ -251,10 +252,11 @@ def incident_metrics(days: Days, period: str | None = None) -> pd.DataFrame:
 
 
 def incident_weekly_series(
-    days: Days, weeks: Sequence[str]
+    days: Days, weeks: Sequence[str], *, pool: str | None = None
 ) -> dict[tuple[str, str], list[tuple[int, int, float | None]]]:
-    """Weekly (n, passes, value) per (place, metric) over ``weeks``; value = rate or median seconds."""
-    table = incident_metrics(days)
+    """Weekly (n, passes, value) per (place, metric) over ``weeks``; value = rate or median seconds.
+    With ``pool``: of every place together, as place ``pool``."""
+    table = incident_metrics(days, pool=pool)
     position = {w: i for i, w in enumerate(weeks)}
     series: dict[tuple[str, str], list[tuple[int, int, float | None]]] = {}
     for place, week, metric, n, passes, rate, median in zip(

@@ -23,6 +23,7 @@ from engine import daily, registry, repository
 from engine.db import Database, open_database
 from engine.errors import UsageError
 from engine.exceptions import _spc_chart, write_exceptions_json
+from engine.extracts import CALL101_SECONDS, CALL999_ANSWERED
 from engine.history import incident_summaries, incidents_unsummarised
 from engine.measures import Measure
 from engine.memory import paused_gc
@@ -39,6 +40,7 @@ from engine.pipeline import (
     incident_basis,
     incident_window,
     manifest_for,
+    metric_rows,
     prepare,
     record_manifest,
     reviewed_count,
@@ -274,7 +276,9 @@ def write_compare_csv(comparison: Comparison, path: Path) -> None:
 
 @dataclass(frozen=True)
 class Figure:
-    """Compliance for one period (or one place in it): n applicable findings, passes, Wilson 95%."""
+    """Compliance for one period (or one place in it): n applicable findings (or incidents), passes,
+    Wilson 95%. For a measured metric (the 101 answer time): n answered calls, the median and 90th
+    percentile seconds, no rate."""
 
     label: str
     n: int
@@ -283,6 +287,8 @@ class Figure:
     ci_low: float | None
     ci_high: float | None
     exceptions: int = 0
+    median: float | None = None
+    p90: float | None = None
 
 
 @dataclass(frozen=True)
@@ -303,6 +309,27 @@ class CriterionFigure:
 
 
 @dataclass(frozen=True)
+class MetricSection:
+    """One threshold of an extract ruleset (response standards) feeding a measure, worked out from
+    the period's incidents: the force's figures for the period and each quarter, its weekly SPC
+    chart, and the places' figures."""
+
+    ruleset: str
+    criterion: str
+    text: str
+    minimum: float | None
+    measured: bool  # a measured value (101 answer seconds), not a proportion
+    unit: str  # what n counts: "incidents", "calls" or "answered calls"
+    figures: tuple[Figure, ...]  # the whole period, then each quarter (force level)
+    places: tuple[PlaceFigures, ...]
+    chart: PerformanceException | None
+
+    @property
+    def has_data(self) -> bool:
+        return bool(self.figures and self.figures[0].n)
+
+
+@dataclass(frozen=True)
 class MeasureSection:
     """One of the 12x12 measures in the PEEL report."""
 
@@ -312,10 +339,17 @@ class MeasureSection:
     criteria: tuple[CriterionFigure, ...]
     chart: PerformanceException | None  # the force's weekly series, carried as briefings draw it
     exceptions: tuple[PerformanceException, ...]  # the whole period's
+    metrics: tuple[MetricSection, ...] = ()  # from the incidents, where an extract ruleset feeds it
+
+    @property
+    def has_cases(self) -> bool:
+        """Whether reviewed cases feed the measure in the period."""
+        return bool(self.figures and self.figures[0].n)
 
     @property
     def has_data(self) -> bool:
-        return bool(self.figures and self.figures[0].n)
+        """Whether reviewed cases or incidents feed the measure in the period."""
+        return self.has_cases or any(m.has_data for m in self.metrics)
 
 
 @dataclass(frozen=True)
@@ -343,8 +377,11 @@ class PeelReport:
 
 
 def _figure(row: Mapping[str, Any] | None, name: str, exceptions: int = 0) -> Figure:
+    """A Figure from an aggregate row, or an incident metric row (daily.incident_metrics)."""
     if row is None or not row["n"]:
         return Figure(name, 0, 0, None, None, None, exceptions)
+    if row.get("median") is not None:  # a measured metric: no passes, no rate
+        return Figure(name, int(row["n"]), 0, None, None, None, exceptions, row["median"], row["p90"])
     return Figure(
         name, int(row["n"]), int(row["passes"]), row["rate"], row["ci_low"], row["ci_high"], exceptions
     )
@@ -362,23 +399,28 @@ def _counts(exceptions: Sequence[PerformanceException]) -> dict[str, int]:
 
 
 def _force_chart(
-    measure: Measure, series: Sequence[tuple[int, int]], weeks: Sequence[str], standard: float | None
+    measure: Measure,
+    series: Sequence[tuple[int, int, float | None]],
+    weeks: Sequence[str],
+    standard: float | None,
+    *,
+    direction: str,
+    text: str,
 ) -> PerformanceException | None:
-    """The XmR chart of the force's weekly compliance with a measure over the period's weeks."""
-    first = next((i for i, (n, _) in enumerate(series) if n), None)
-    if first is None or sum(1 for n, _ in series if n) < 2:
+    """The XmR chart of the force's weekly values (n, passes, value: a rate or seconds) over the
+    period's weeks, from its first week with any; None with fewer than two such weeks."""
+    first = next((i for i, (n, _, _) in enumerate(series) if n), None)
+    if first is None or sum(1 for n, _, _ in series if n) < 2:
         return None
     series, weeks = series[first:], weeks[first:]
-    ns = [n for n, _ in series]
-    values = [p / n if n else None for n, p in series]
-    chart: SpcChart = _spc_chart(xmr_chart(values, direction=measure.direction), weeks, ns, standard)
-    n, passes = sum(ns), sum(p for _, p in series)
+    ns = [n for n, _, _ in series]
+    chart: SpcChart = _spc_chart(xmr_chart([v for *_, v in series], direction=direction), weeks, ns, standard)
     # charts.spc_chart draws an exception's chart; this carrier holds the force's series the same way
     return PerformanceException(
-        place="FORCE", priority=measure.priority, measure=measure.id, peel=measure.peel,
+        place=agg.FORCE_KEY, priority=measure.priority, measure=measure.id, peel=measure.peel,
         iserve=measure.iserve, ruleset="", criterion="", kind=ExceptionKind.SPECIAL_CAUSE, reason="",
-        n=n, passed=passes, rate=passes / n, ci_low=None, ci_high=None, standard=standard, cases=(),
-        criterion_text=measure.name, chart=chart,
+        n=sum(ns), passed=sum(p for _, p, _ in series), rate=None, ci_low=None, ci_high=None,
+        standard=standard, cases=(), criterion_text=text, chart=chart,
     )  # fmt: skip
 
 
@@ -410,6 +452,9 @@ def build_report(
         total = weekly.setdefault(m, [(0, 0)] * len(weeks))
         weekly[m] = [(a + n, b + p) for (a, b), (n, p) in zip(total, series, strict=True)]
     places = {p.code: p.name for p in context.force.places}
+    spans = [period, *(p for p, _ in parts)]
+    specs = metric_rows(context)
+    incidents = _IncidentFigures.of(prepared.incident_days or {}, spans, weeks)
 
     def section(m: Measure) -> MeasureSection:
         figures = tuple(
@@ -442,9 +487,17 @@ def build_report(
             )  # fmt: skip
             for c in sorted(own, key=lambda c: (c["ruleset"], c["criterion"]))
         )
-        chart = _force_chart(m, weekly[m.id], weeks, standard) if m.id in weekly else None
+        chart = None
+        if m.id in weekly:
+            series = [(n, p, p / n if n else None) for n, p in weekly[m.id]]
+            chart = _force_chart(m, series, weeks, standard, direction=m.direction, text=m.name)
         mine = tuple(e for e in analysis.findings.exceptions if e.measure == m.id)
-        return MeasureSection(m, figures, per_place, criteria, chart, mine)
+        metrics = tuple(
+            _metric_section(m, spec, incidents, spans, exceptions, weeks, places)
+            for spec in specs
+            if spec["measure"] == m.id
+        )
+        return MeasureSection(m, figures, per_place, criteria, chart, mine, metrics)
 
     catalogue = context.catalogue
     pillars = tuple(
@@ -468,6 +521,73 @@ def build_report(
         comparison=comparison,
         draft=context.draft,
     )
+
+
+@dataclass(frozen=True)
+class _IncidentFigures:
+    """A period's incident metrics, worked out once for every threshold that shows them: by (place
+    or FORCE, metric), for the whole period then each quarter; and the force's weekly series."""
+
+    force: list[dict[tuple[str, str], dict[str, Any]]]
+    places: list[dict[tuple[str, str], dict[str, Any]]]
+    weekly: dict[tuple[str, str], list[tuple[int, int, float | None]]]
+
+    @classmethod
+    def of(cls, days: daily.Days, spans: Sequence[Period], weeks: Sequence[str]) -> _IncidentFigures:
+        """From the day summaries of the whole period (``spans[0]``) and its quarters."""
+        days = daily.between(days, spans[0].start, spans[0].end)
+
+        def rows(p: Period, pool: str | None) -> dict[tuple[str, str], dict[str, Any]]:
+            table = daily.incident_metrics(daily.between(days, p.start, p.end), p.label, pool=pool)
+            return {(r["place"], r["metric"]): r for r in agg.records(table)}
+
+        return cls(
+            [rows(p, agg.FORCE_KEY) for p in spans],
+            [rows(p, None) for p in spans],
+            daily.incident_weekly_series(days, weeks, pool=agg.FORCE_KEY),
+        )
+
+
+def _metric_section(
+    m: Measure,
+    spec: Mapping[str, Any],
+    figures: _IncidentFigures,
+    spans: Sequence[Period],
+    exceptions: Sequence[Sequence[PerformanceException]],
+    weeks: Sequence[str],
+    places: Mapping[str, str],
+) -> MetricSection:
+    """One threshold of an extract ruleset (a pipeline.metric_rows row) as the PEEL report shows it;
+    ``exceptions``: each span's."""
+    metric, minimum, text = str(spec["metric"]), spec.get("minimum"), str(spec["text"])
+    threshold = (spec["ruleset"], spec["criterion"])
+    force = tuple(
+        _figure(rows.get((agg.FORCE_KEY, metric)), p.label, sum(1 for e in raised if (e.ruleset, e.criterion) == threshold))
+        for rows, p, raised in zip(figures.force, spans, exceptions, strict=True)
+    )  # fmt: skip
+    per_place = tuple(
+        PlaceFigures(
+            code,
+            places.get(code, code),
+            _figure(figures.places[0][(code, key)], spans[0].label),
+            tuple(
+                _figure(r.get((code, key)), p.label)
+                for r, p in zip(figures.places[1:], spans[1:], strict=True)
+            ),
+        )  # fmt: skip
+        for code, key in sorted(figures.places[0])
+        if key == metric
+    )
+    series = figures.weekly.get((agg.FORCE_KEY, metric))
+    direction = str(spec.get("direction") or "higher")
+    chart = (
+        None if series is None else _force_chart(m, series, weeks, minimum, direction=direction, text=text)
+    )
+    measured = metric == CALL101_SECONDS
+    unit = "answered calls" if measured else "calls" if metric == CALL999_ANSWERED else "incidents"
+    return MetricSection(
+        str(spec["ruleset"]), str(spec["criterion"]), text, minimum, measured, unit, force, per_place, chart
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- the run

@@ -10,10 +10,18 @@ from collections.abc import Sequence
 from reportlab.platypus import Flowable, KeepTogether, PageBreak, Spacer, Table, TableStyle
 
 from engine.charts import spc_chart
-from engine.models import ExceptionKind
+from engine.models import ExceptionKind, PerformanceException
 from engine.pdf_layout import HEAD, RULE, WIDTH, Furniture, HRule, RenderedPdf, plain, render_story
-from engine.peel import Comparison, Figure, MeasureSection, PeelReport, PillarSection
-from engine.report_data import KIND_LABELS, interval, pct, period_text
+from engine.peel import (
+    Comparison,
+    Figure,
+    MeasureSection,
+    MetricSection,
+    PeelReport,
+    PillarSection,
+    PlaceFigures,
+)
+from engine.report_data import KIND_LABELS, interval, pct, period_text, plain_number
 
 
 def peel_pdf(report: PeelReport) -> RenderedPdf:
@@ -39,6 +47,13 @@ def peel_pdf(report: PeelReport) -> RenderedPdf:
 
 def _dates(r: PeelReport) -> str:
     return period_text(r.period.start.isoformat(), r.period.end.isoformat())
+
+
+def _versions(r: PeelReport) -> str:
+    """Which ruleset versions the rerun used, in words."""
+    if r.as_of == "latest published":
+        return "the latest published ruleset versions"
+    return f"the ruleset versions published as of {r.as_of}"
 
 
 def _table(rows: Sequence[Sequence[object]], widths: Sequence[float], *, head_rows: int = 1) -> Table:
@@ -67,7 +82,7 @@ def _front(r: PeelReport) -> list[Flowable]:
     facts = [
         ("Period", f"{r.period.label} ({_dates(r)})"),
         ("Quarters", ", ".join(q.label for q in r.quarters)),
-        ("Rulesets", f"the versions published as of {r.as_of} (listed in every page's footer)"),
+        ("Rulesets", f"{_versions(r)} (listed in every page's footer)"),
         ("Cases reviewed", f"{r.cases_reviewed:,}"),
     ]
     kinds = list(ExceptionKind)
@@ -77,7 +92,7 @@ def _front(r: PeelReport) -> list[Flowable]:
     ]
     out: list[Flowable] = [
         plain(f"{r.force_name}: PEEL self-assessment evidence", "title"),
-        plain(f"{_dates(r)} · rerun under the rulesets published as of {r.as_of}", "subtitle"),
+        plain(f"{_dates(r)} · rerun under {_versions(r)}", "subtitle"),
         _table([[k, v] for k, v in facts], (0.2, 0.8), head_rows=0),
         Spacer(1, 12),
         plain("Exceptions found", "h1"),
@@ -88,14 +103,15 @@ def _front(r: PeelReport) -> list[Flowable]:
             "Each PEEL pillar follows on its own pages, and within it each measure of the 12x12 model: "
             "force compliance for the period and each quarter with its 95% interval, the criteria, the "
             "force's weekly SPC chart, the places, and the period's exceptions. Compliance counts "
-            "applicable findings (one per case and criterion); N/A findings are left out.",
+            "applicable findings (one per case and criterion); N/A findings are left out. Measures fed by "
+            "the incidents extract show each response standard the same way, from the period's incidents.",
             "small",
         ),
         Spacer(1, 12),
         plain("Pillars and measures", "h1"),
         HRule(),
     ]
-    rows: list[list[object]] = [["Pillar", "Measures with reviewed cases", "Measures without"]]
+    rows: list[list[object]] = [["Pillar", "Measures with reviewed cases or incidents", "Measures without"]]
     for p in r.pillars:
         with_data = [s.measure.id for s in p.measures if s.has_data]
         without = [s.measure.id for s in p.measures if not s.has_data]
@@ -135,7 +151,7 @@ def _figure_cells(f: Figure) -> list[str]:
 
 def _measure(r: PeelReport, s: MeasureSection) -> list[Flowable]:
     m = s.measure
-    head = [
+    head: list[Flowable] = [
         plain(f"{m.id} {m.name}", "h1"),
         HRule(),
         plain(f"Priority {m.priority} · I-SERVE: {', '.join(m.iserve)} · {m.direction} is better", "small"),
@@ -143,13 +159,27 @@ def _measure(r: PeelReport, s: MeasureSection) -> list[Flowable]:
         Spacer(1, 4),
     ]
     if not s.has_data:
-        out: list[Flowable] = [
-            KeepTogether([*head, plain("No reviewed cases feed this measure in the period.", "body")])
+        fed = "reviewed cases or incidents" if s.metrics else "reviewed cases"
+        return [
+            KeepTogether([*head, plain(f"No {fed} feed this measure in the period.", "body")]),
+            *_exceptions(s),
         ]
-        return out + _exceptions(s)
+    out: list[Flowable] = []
+    if s.has_cases:
+        out += _cases(r, s, head)
+        head = []
+    for metric in s.metrics:
+        if metric.has_data:
+            out += _metric(r, metric, head)
+            head = []
+    return out + _exceptions(s)
+
+
+def _cases(r: PeelReport, s: MeasureSection, head: list[Flowable]) -> list[Flowable]:
+    """What the reviewed cases say of the measure: force figures, criteria, SPC chart, places."""
     figures = [["Period", "Findings", "Met", "Rate", "95% interval", "Exceptions"]]
     figures += [_figure_cells(f) for f in s.figures]
-    out = [KeepTogether([*head, _table(figures, (0.3, 0.13, 0.13, 0.12, 0.18, 0.14))])]
+    out: list[Flowable] = [KeepTogether([*head, _table(figures, (0.3, 0.13, 0.13, 0.12, 0.18, 0.14))])]
     if s.criteria:
         rows = [["Criterion", "Text", "Findings", "Rate", "95% interval", "Standard"]]
         rows += [
@@ -164,25 +194,87 @@ def _measure(r: PeelReport, s: MeasureSection) -> list[Flowable]:
             for c in s.criteria
         ]
         out += [Spacer(1, 6), _table(rows, (0.22, 0.35, 0.1, 0.08, 0.13, 0.12))]
-    if s.chart is not None and s.chart.chart is not None:
-        out += [
-            Spacer(1, 6),
-            KeepTogether(
-                [
-                    plain(f"Force weekly compliance, {r.period.label}", "h2"),
-                    spc_chart(s.chart, s.chart.chart),
-                    plain(
-                        "Each point is one week of the period. Mean (solid) and process limits (dashed) "
-                        f"come from the first {s.chart.chart.baseline_weeks} weeks (shaded); large points "
-                        "are weeks of a signal in the concerning direction.",
-                        "small",
-                    ),
-                ]
-            ),
-        ]
+    out += _chart(r, s.chart, "Force weekly compliance")
     if s.places:
-        quarter_names = [q.label for q in r.quarters]
-        rows = [["Place", "Findings", "Rate", "95% interval", *quarter_names]]
+        out += _places(r, s.places, "Findings")
+    return out
+
+
+def _metric(r: PeelReport, t: MetricSection, head: list[Flowable]) -> list[Flowable]:
+    """One response-standards threshold from the period's incidents: force figures, SPC chart, places."""
+    unit = t.unit[0].upper() + t.unit[1:]
+    standard = (
+        f"Standard: {pct(t.minimum)} ({t.ruleset} {t.criterion})"
+        if t.minimum is not None
+        else f"No standard: watched for special-cause variation only ({t.ruleset} {t.criterion})"
+    )
+    if t.measured:
+        rows = [["Period", unit, "Median", "90th percentile", "Exceptions"]]
+        rows += [[f.label, f"{f.n:,}", *_seconds_cells(f), f"{f.exceptions:,}"] for f in t.figures]
+        table = _table(rows, (0.3, 0.16, 0.16, 0.2, 0.18))
+    else:
+        rows = [["Period", unit, "Met", "Rate", "95% interval", "Exceptions"]]
+        rows += [_figure_cells(f) for f in t.figures]
+        table = _table(rows, (0.3, 0.13, 0.13, 0.12, 0.18, 0.14))
+    block = [
+        *head,
+        plain(f"{t.criterion} {t.text}", "h2"),
+        plain(f"From the incidents extract. {standard}.", "small"),
+    ]
+    out: list[Flowable] = [KeepTogether([*block, Spacer(1, 2), table])]
+    out += _chart(r, t.chart, "Force weekly median seconds" if t.measured else "Force weekly rate")
+    if t.places:
+        out += _places(r, t.places, unit, measured=t.measured)
+    return [*out, Spacer(1, 8)]
+
+
+def _seconds_cells(f: Figure) -> list[str]:
+    if not f.n or f.median is None or f.p90 is None:
+        return ["no data", ""]
+    return [f"{plain_number(f.median)} s", f"{plain_number(f.p90)} s"]
+
+
+def _chart(r: PeelReport, carrier: PerformanceException | None, title: str) -> list[Flowable]:
+    """The force's weekly XmR chart over the period, with its caption (nothing without one)."""
+    if carrier is None or carrier.chart is None:
+        return []
+    return [
+        Spacer(1, 6),
+        KeepTogether(
+            [
+                plain(f"{title}, {r.period.label}", "h2"),
+                spc_chart(carrier, carrier.chart),
+                plain(
+                    "Each point is one week of the period. Mean (solid) and process limits (dashed) "
+                    f"come from the first {carrier.chart.baseline_weeks} weeks (shaded); large points "
+                    "are weeks of a signal in the concerning direction.",
+                    "small",
+                ),
+            ]
+        ),
+    ]
+
+
+def _places(
+    r: PeelReport, places: Sequence[PlaceFigures], unit: str, *, measured: bool = False
+) -> list[Flowable]:
+    """The places' figures for the period, then each quarter's rate (or median seconds)."""
+    quarter_names = [q.label for q in r.quarters]
+    if measured:
+        rows = [["Place", unit, "Median", "90th percentile", *quarter_names]]
+        rows += [
+            [
+                f"{p.name} ({p.code})",
+                f"{p.period.n:,}",
+                *_seconds_cells(p.period),
+                *(_seconds_cells(q)[0] for q in p.quarters),
+            ]
+            for p in places
+        ]
+        what = "median seconds"
+        widths: tuple[float, ...] = (0.24, 0.13, 0.09, 0.13)
+    else:
+        rows = [["Place", unit, "Rate", "95% interval", *quarter_names]]
         rows += [
             [
                 f"{p.name} ({p.code})",
@@ -191,15 +283,16 @@ def _measure(r: PeelReport, s: MeasureSection) -> list[Flowable]:
                 interval(p.period.ci_low, p.period.ci_high),
                 *(pct(q.rate) if q.n else "no data" for q in p.quarters),
             ]
-            for p in s.places
+            for p in places
         ]
-        rest = 0.45 / max(len(quarter_names), 1)
-        out += [
-            Spacer(1, 6),
-            plain("Places (the period, then each quarter's rate)", "h2"),
-            _table(rows, (0.25, 0.1, 0.08, 0.12, *([rest] * len(quarter_names)))),
-        ]
-    return out + _exceptions(s)
+        what = "rate"
+        widths = (0.25, 0.1, 0.08, 0.12)
+    rest = (1 - sum(widths)) / max(len(quarter_names), 1)
+    return [
+        Spacer(1, 6),
+        plain(f"Places (the period, then each quarter's {what})", "h2"),
+        _table(rows, (*widths, *([rest] * len(quarter_names)))),
+    ]
 
 
 def _exceptions(s: MeasureSection) -> list[Flowable]:

@@ -70,6 +70,20 @@ def test_incident_metrics_from_day_summaries_equal_those_from_the_rows(seed: int
     assert daily.merge(chunks) == days
 
 
+def test_pooled_incident_metrics_are_those_of_every_place_together() -> None:
+    frame = _incidents(3000, 4)
+    got = daily.incident_metrics(daily.incident_days(frame), "all", pool="FORCE")
+    assert set(got["place"]) == {"FORCE"} and set(got["period"]) == {"all"}
+    by_metric = got.set_index("metric")
+    for metric in PROPORTION_METRICS:
+        expected = (frame[metric + "__applicable"].sum(), frame[metric + "__passed"].sum())
+        assert (by_metric.loc[metric, "n"], by_metric.loc[metric, "passes"]) == expected
+    seconds = frame[CALL101_SECONDS].dropna()
+    assert by_metric.loc[CALL101_SECONDS, "n"] == len(seconds)
+    assert by_metric.loc[CALL101_SECONDS, "median"] == pytest.approx(seconds.quantile(0.5), rel=1e-12)
+    assert by_metric.loc[CALL101_SECONDS, "p90"] == pytest.approx(seconds.quantile(0.9), rel=1e-12)
+
+
 def test_outcome_day_summaries_give_the_weekly_series() -> None:
     rows: list[dict[str, Any]] = []
     rng = random.Random(7)

@@ -9,9 +9,11 @@ import csv
 import datetime as dt
 import json
 import shutil
+import statistics
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
@@ -26,6 +28,7 @@ from engine.config import DEFAULT_FORCE_FILE, DEFAULT_FORMS_DIR, DEFAULT_RULESET
 from engine.db import Assessment, CaseScore, DaySummary, Incident
 from engine.demo_incidents import generate_incidents, incidents_csv
 from engine.factories import build_row
+from engine.report_data import plain_number
 from engine.runs import hash_days, hash_inputs
 from engine.submissions import write_submission_csv
 
@@ -324,6 +327,51 @@ def test_incidents_summarised_in_chunks_in_a_worker_or_from_stored_summaries_giv
             by_day.setdefault(received.date(), []).append(digest)
     assert sum(len(h) for h in by_day.values()) == 21 * 36  # none lost
     assert manifest["inputs"]["incidents"] == hash_days((d, hash_inputs(h)) for d, h in by_day.items())
+
+
+def _utc(stamp: dt.datetime) -> dt.datetime:
+    return stamp.astimezone(dt.UTC).replace(tzinfo=None) if stamp.tzinfo else stamp
+
+
+def test_measures_fed_by_the_incidents_show_each_response_standard(peel_db: Settings, tmp_path: Path) -> None:
+    result = api.peel(peel_db, START, END, as_of=AFTER, out=tmp_path)
+    text = "\n".join(p.extract_text() for p in PdfReader(result.run.folder / "peel.pdf").pages)
+    m2 = text[text.index("M2 Response and call handling") : text.index("M3 Serious violence")]
+    sections = {rs: m2[m2.index(f"{rs} ") :] for rs in ("RS01", "RS02", "RS03", "RS04")}
+    with api.database_for(peel_db) as database, database.session() as session:
+        rows = session.execute(select(Incident.place, Incident.grade, Incident.channel, Incident.received_at,
+                                      Incident.answered_at)).all()  # fmt: skip
+    received = [(r, _utc(r.received_at)) for r in rows]
+    q2_end = dt.date(2026, 6, 30)
+
+    def counts(keep: Any) -> tuple[int, int, int]:
+        """(period, Q2, Q3) counts of the incidents ``keep`` picks, by the UTC day received."""
+        days = [at.date() for r, at in received if keep(r) and START <= at.date() <= END]
+        return len(days), sum(d <= q2_end for d in days), sum(d > q2_end for d in days)
+
+    for rs, keep in (("RS01", lambda r: r.grade == 1), ("RS02", lambda r: r.grade == 2),
+                     ("RS03", lambda r: r.channel == "999")):  # fmt: skip
+        whole, q2, q3 = counts(keep)
+        assert whole == q2 + q3 > 0
+        assert f"\npeel-2026-04-01-2026-09-30\n{whole:,}\n" in sections[rs]
+        assert f"\n2026-Q2\n{q2:,}\n" in sections[rs] and f"\n2026-Q3\n{q3:,}\n" in sections[rs]
+    dalewood = counts(lambda r: r.grade == 1 and r.place == "DLW")[0]
+    assert f"Dalewood (DLW)\n{dalewood:,}\n" in sections["RS01"]
+    assert "Standard: 90% (response-standards RS01)" in sections["RS01"]
+
+    seconds = sorted(
+        (_utc(r.answered_at) - at).total_seconds()
+        for r, at in received
+        if r.channel == "101" and r.answered_at is not None and START <= at.date() <= END
+    )
+    answered = (
+        f"\npeel-2026-04-01-2026-09-30\n{len(seconds):,}\n{plain_number(statistics.median(seconds))} s\n"
+    )
+    assert answered in sections["RS04"]
+    assert "No standard: watched for special-cause variation only" in sections["RS04"]
+    assert "Force weekly median seconds" in sections["RS04"] and "Force weekly rate" in sections["RS01"]
+    pillars = text[text.index("Pillars and measures") :].splitlines()
+    assert "M2" in pillars[pillars.index("Effectiveness") + 1].split(", ")  # a measure with data
 
 
 def _csv_cell(value: object) -> str:
