@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
@@ -142,20 +143,38 @@ def score_pending(
     stored in one transaction, so an interrupted run leaves none half-stored. ``progress(ruleset
     id, n)`` is called after each ruleset with how many it scored. ``fresh``: a list to receive the
     stored scores as repository.scored_row rows (for gather, which then need not read them back), by
-    assessment key."""
+    assessment key.
+
+    A ruleset's scores are stored by a thread while the next ruleset's cases are read and scored:
+    the database's share of a store (PostgreSQL's COPY into three indexes, SQLite's inserts) then
+    overlaps this process's scoring. One store runs at a time, in ruleset order, and an interrupted
+    run waits for the store under way to commit."""
     counts: dict[str, int] = {}
     keys: list[int] = []
-    for ruleset in context.assessment_rulesets:
-        with database.session() as session:
-            pending = repository.pending_assessments(
-                session,
-                ruleset.case_type or "",
-                ruleset.sha256,
-                draft=context.draft,
-                until=until,
-                since=since,
-            )
+    with ThreadPoolExecutor(1, thread_name_prefix="qam-store") as storer:
+        storing: tuple[str, Future[int]] | None = None
+
+        def stored() -> None:
+            """Wait for the store under way (its error is raised here) and report it."""
+            if storing is not None:
+                ruleset_id, future = storing
+                counts[ruleset_id] = future.result()
+                if progress is not None:
+                    progress(ruleset_id, counts[ruleset_id])
+
+        for ruleset in context.assessment_rulesets:
+            with database.session() as session:
+                pending = repository.pending_assessments(
+                    session,
+                    ruleset.case_type or "",
+                    ruleset.sha256,
+                    draft=context.draft,
+                    until=until,
+                    since=since,
+                )
             if not pending:
+                stored()
+                storing = None
                 counts[ruleset.id] = 0
                 if progress is not None:
                     progress(ruleset.id, 0)
@@ -187,13 +206,19 @@ def score_pending(
                         repository.scored_row(p, s.ruleset_id, s.ruleset_version, texts, traces, s.score)
                     )
             days = {p.assessed_on for p in pending}
-            counts[ruleset.id] = repository.store_scores(session, rows, days=days)
             keys.extend(p.pk for p in pending)
-            if progress is not None:
-                progress(ruleset.id, counts[ruleset.id])
+            stored()
+            storing = (ruleset.id, storer.submit(_store_scores, database, rows, days))
+        stored()
     if fresh is not None:
         fresh.sort(key=itemgetter(0))
     return ScoreSummary(counts, tuple(keys))
+
+
+def _store_scores(database: Database, rows: list[dict[str, Any]], days: set[dt.date]) -> int:
+    """One ruleset's scores, in a transaction of their own (score_pending's storing thread)."""
+    with database.session() as session:
+        return repository.store_scores(session, rows, days=days)
 
 
 @dataclass

@@ -287,12 +287,18 @@ def test_ctrl_c_leaves_no_folder_and_only_whole_rulesets_scored(
     def interrupt(*_args: object) -> None:
         raise KeyboardInterrupt
 
-    def progress(what: str, done: int, total: int) -> None:
-        if what == f"scored {N_SEARCHES} under stop-search-legitimacy":  # inside its transaction
-            raise KeyboardInterrupt
+    store_scores = repository.store_scores
 
-    with pytest.raises(KeyboardInterrupt):
-        api.peel(peel_db, START, END, out=tmp_path, progress=progress)
+    def stored_then_interrupted(session: Any, rows: Any, **kwargs: Any) -> int:
+        n = store_scores(session, rows, **kwargs)
+        if rows[0]["ruleset_id"] == "stop-search-legitimacy":  # inside its transaction
+            raise KeyboardInterrupt
+        return n
+
+    with monkeypatch.context() as patched:
+        patched.setattr(repository, "store_scores", stored_then_interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            api.peel(peel_db, START, END, out=tmp_path)
     assert _outcomes(peel_db, "1.1.0") == {}  # rolled back: nothing half-stored
     monkeypatch.setattr("engine.peel_pdf.peel_pdf", interrupt)
     with pytest.raises(KeyboardInterrupt):
