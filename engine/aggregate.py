@@ -20,7 +20,14 @@ import numpy as np
 import pandas as pd
 
 from engine.errors import ReportError
-from engine.extracts import CALL101_SECONDS, CALL999_ANSWERED, G1_ATTENDED, G2_ATTENDED, ResponseSettings
+from engine.extracts import (
+    CALL101_SECONDS,
+    CALL999_ANSWERED,
+    G1_ATTENDED,
+    G2_ATTENDED,
+    METRIC_INPUT_COLUMNS,
+    ResponseSettings,
+)
 from engine.stats import fpc_interval, wilson_interval
 
 # pandas keeps text in Python objects whether or not pyarrow is installed (it is for Parquet, and
@@ -769,9 +776,9 @@ def _values(column: pd.Series, rows: np.ndarray) -> np.ndarray:
 def incidents_frame(
     incidents: Any, place_settings: Mapping[str, str], settings: ResponseSettings | None = None
 ) -> pd.DataFrame:
-    """Incidents (IncidentRow objects, rows, columns or a DataFrame) with each metric worked out.
-
-    Adds ``week`` (ISO week of received_at), ``received_day``, and per proportion metric
+    """Incidents (IncidentRow objects, rows, columns or a DataFrame holding METRIC_INPUT_COLUMNS;
+    tuples in that order) with each metric worked out: ``place`` (categorical), ``week`` (ISO week
+    of received_at), ``received_day``, and per proportion metric
     ``<metric>__applicable`` / ``<metric>__passed``, plus ``call101_answer_seconds`` (NaN unless an
     answered 101 call). ``place_settings`` maps place code -> "urban" | "rural" (force file).
     Grade 1/2 incidents not attended count as not attended within the standard; 999 calls not
@@ -779,13 +786,8 @@ def incidents_frame(
     Time-zone-aware timestamps are compared in UTC, and their week is the UTC week.
     """
     s = settings or ResponseSettings()
-    df = _frame(
-        incidents,
-        ("incident_ref", "place", "grade", "channel", "received_at", "answered_at", "arrived_at"),
-        "incidents",
-    )
-    out = pd.DataFrame({"incident_ref": df["incident_ref"].astype(str)})
-    out["place"] = _category(df["place"])
+    df = _frame(incidents, METRIC_INPUT_COLUMNS, "incidents")
+    out = pd.DataFrame({"place": _category(df["place"])})
     stamps = {
         c: pd.to_datetime(df[c], utc=True, format="ISO8601")
         for c in ("received_at", "answered_at", "arrived_at")

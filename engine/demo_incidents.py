@@ -14,8 +14,7 @@ import random
 from collections.abc import Iterator, Sequence
 
 from engine.config import Place
-
-INCIDENT_COLUMNS = ("incident_ref", "place", "grade", "channel", "received_at", "answered_at", "arrived_at")
+from engine.extracts import INCIDENT_COLUMNS
 
 
 def _lognormal(rng: random.Random, median: float, p90: float) -> float:

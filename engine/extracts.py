@@ -26,6 +26,8 @@ INCIDENT_COLUMNS: tuple[str, ...] = (
     "answered_at",
     "arrived_at",
 )
+#: what the incident metrics are worked out from: every column but the reference
+METRIC_INPUT_COLUMNS: tuple[str, ...] = INCIDENT_COLUMNS[1:]
 GRADES: tuple[str, ...] = ("1", "2", "3")
 CHANNELS: tuple[str, ...] = ("999", "101", "online")
 

@@ -434,8 +434,10 @@ def build_report(
     run_id: str,
     cases_reviewed: int,
     comparison: Comparison | None,
+    incidents: _IncidentFigures | None = None,
 ) -> PeelReport:
-    """The report's figures: per PEEL pillar, per measure, force and places, period and quarters."""
+    """The report's figures: per PEEL pillar, per measure, force and places, period and quarters.
+    ``incidents``: the incident metrics when already worked out (incident_figures)."""
     period, analysis = whole
     crit_rows = criteria_rows(context)
     tables = [analysis.table] + [a.table for _, a in parts]
@@ -444,7 +446,7 @@ def build_report(
     force_criterion = _rows(analysis.table, "force", "criterion")
     labels = [period.label] + [p.label for p, _ in parts]
     exceptions = [analysis.findings.exceptions] + [a.findings.exceptions for _, a in parts]
-    weeks = agg.week_range(agg.week_label(period.start), agg.week_label(period.end))
+    weeks = _weeks(period)
     weekly: dict[str, list[tuple[int, int]]] = {}
     for (_, m), series in daily.measure_weekly_series(
         daily.between(prepared.outcome_days, period.start, period.end), weeks
@@ -454,7 +456,7 @@ def build_report(
     places = {p.code: p.name for p in context.force.places}
     spans = [period, *(p for p, _ in parts)]
     specs = metric_rows(context)
-    incidents = _IncidentFigures.of(prepared.incident_days or {}, spans, weeks)
+    incidents = incidents or incident_figures(prepared, period)
 
     def section(m: Measure) -> MeasureSection:
         figures = tuple(
@@ -546,6 +548,19 @@ class _IncidentFigures:
             [rows(p, None) for p in spans],
             daily.incident_weekly_series(days, weeks, pool=agg.FORCE_KEY),
         )
+
+
+def _weeks(period: Period) -> list[str]:
+    """The ISO weeks the period touches, in order."""
+    return agg.week_range(agg.week_label(period.start), agg.week_label(period.end))
+
+
+def incident_figures(prepared: Prepared, period: Period) -> _IncidentFigures:
+    """The incident metrics the PEEL report shows of ``period`` and its quarters."""
+    weeks = _weeks(period)
+    return _IncidentFigures.of(
+        prepared.incident_days or {}, [period, *quarters(period.start, period.end)], weeks
+    )
 
 
 def _metric_section(
@@ -790,6 +805,7 @@ def write_folder(
         whole = analyse(context, gathered, period, prepared=prepared)
         advance(f"analysed {period.label}")
         mine = [analyse(context, gathered, q, prepared=prepared) for q in periods[len(theirs) :]]
+        incidents = incident_figures(prepared, period)  # while the worker analyses its quarters
         comparison = None
         if compare_original:
             if compared is not None:
@@ -812,6 +828,7 @@ def write_folder(
         run_id=manifest.run_id,
         cases_reviewed=reviewed_count(gathered.reviewed),
         comparison=comparison,
+        incidents=incidents,
     )
     document = _document(manifest, context, period, [q for q, _ in parts], as_of)
     tables_apart = n_workers >= 2 and len(whole.table) >= PARALLEL_TABLES_FROM

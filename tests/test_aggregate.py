@@ -404,8 +404,7 @@ def test_place_without_a_setting_is_refused() -> None:
 
 def test_incidents_from_query_tuples_and_incident_rows() -> None:
     received = datetime(2026, 11, 16, 8, 0)
-    as_tuple = (
-        "T1",
+    as_tuple = (  # as a query returns extracts.METRIC_INPUT_COLUMNS
         "BLK",
         1,
         "999",
