@@ -6,11 +6,13 @@ the CLI) into a file database kept under /tmp and reused; each measurement runs 
 
     python benchmarks/bench_peel.py                      # SQLite, build if missing, then time
     python benchmarks/bench_peel.py --database postgresql://postgres@127.0.0.1:5432/test
-    python benchmarks/bench_peel.py --profile            # cProfile of one cold run, top 25 by cumulative
+    python benchmarks/bench_peel.py --profile            # cProfile of one cold run, top 35 by cumulative
+    python benchmarks/bench_peel.py --repeat 3 --cli     # each mode 3 times, in process and as `qam peel`
 
 "cold": no score stored under the rulesets and no day summary, so every assessment is rescored
-(and stored) and every incident read; "warm": the same rerun again, reusing the stored scores and
-the incidents' day summaries (as a rerun after weekly runs finds them).
+(and stored) and every incident read; "rescore": no score stored, but the incidents' day summaries
+kept (a rerun after a ruleset change, once weekly runs have summarised the incidents); "warm": the
+same rerun again, reusing the stored scores and the incidents' day summaries.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ INCIDENTS_PER_WEEK = 19231  # 1,000,012 in the year
 START, END = dt.date(2026, 4, 1), dt.date(2027, 3, 31)
 SUBMITTED_AT = dt.datetime(2027, 4, 1, 9, tzinfo=dt.UTC)
 PUBLISHED_AT = dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC)
+MODES = ("cold", "rescore", "warm")
 
 
 def _settings(url: str):  # type: ignore[no-untyped-def]
@@ -174,20 +177,41 @@ def _exists(url: str) -> bool:
         database.close()
 
 
-def measure(url: str, mode: str, out: str, profile: bool, workers: int | None) -> None:
-    """One rerun in this process; prints a JSON line."""
+def _reset(url: str, mode: str) -> None:
+    """Leave the database as ``mode`` finds it (see the module docstring)."""
     from sqlalchemy import text
 
-    from engine import api
     from engine import db as dbm
 
-    if mode == "cold":
+    if mode in ("cold", "rescore"):
         database = dbm.open_database(url)
         with database.engine.begin() as conn:
             conn.execute(text("DELETE FROM case_scores"))
-            conn.execute(text("DELETE FROM day_summaries"))
+            if mode == "cold":
+                conn.execute(text("DELETE FROM day_summaries"))
         _maintain(database)
         database.close()
+
+
+def measure_cli(url: str, mode: str, out: str) -> None:
+    """One rerun as an analyst runs it, `qam peel` in a process of its own, timed from outside
+    (start-up and exit included); prints a JSON line."""
+    _reset(url, mode)
+    cmd = [sys.executable, "-m", "engine", "--database", url, "peel", "--from", START.isoformat()]
+    cmd += ["--to", END.isoformat(), "--compare-original", "--out", out]
+    t = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - t
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(json.dumps({"backend": url.split(":")[0], "mode": mode, "via": "cli", "wall_s": round(wall, 2),
+                      "peak_mb_of_any_process": round(peak)}))  # fmt: skip
+
+
+def measure(url: str, mode: str, out: str, profile: bool, workers: int | None) -> None:
+    """One rerun in this process; prints a JSON line."""
+    from engine import api
+
+    _reset(url, mode)
     settings = _settings(url)
     t = time.perf_counter()
     if profile:
@@ -231,19 +255,27 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, help="2: score and read incidents on both cores (more memory at once)"
     )
-    parser.add_argument("--measure", choices=("cold", "warm"), help=argparse.SUPPRESS)
+    parser.add_argument("--measure", choices=MODES, help=argparse.SUPPRESS)
+    parser.add_argument("--measure-cli", choices=MODES, help=argparse.SUPPRESS)
+    parser.add_argument("--repeat", type=int, default=1, help="measure each mode this many times, in turn")
+    parser.add_argument("--cli", action="store_true", help="also time each mode as `qam peel` from outside")
     args = parser.parse_args()
     if args.measure:
         measure(args.database, args.measure, args.out, args.profile, args.workers)
         return
+    if args.measure_cli:
+        measure_cli(args.database, args.measure_cli, args.out)
+        return
     if not _exists(args.database):
         build(args.database)
-    modes = ("cold",) if args.profile else ("cold", "warm")
+    modes = ("cold",) if args.profile else MODES * args.repeat
     for mode in modes:
         cmd = [sys.executable, __file__, "--database", args.database, "--out", args.out, "--measure", mode]
         cmd += ["--profile"] if args.profile else []
         cmd += ["--workers", str(args.workers)] if args.workers else []
         subprocess.run(cmd, check=True)
+        if args.cli:  # from a process of its own, whose only child is the CLI
+            subprocess.run([*cmd[:-2], "--measure-cli", mode], check=True)
 
 
 if __name__ == "__main__":

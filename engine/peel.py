@@ -853,7 +853,9 @@ def _run_shared() -> Any:
 def _in_a_worker(job: Callable[[], T], parallel: bool) -> Iterator[Callable[[], T]]:
     """Run ``job`` in a forked worker process while the caller goes on (``parallel``), or later in
     this one; yields the function that returns its result. The worker must not use this process's
-    database connections (a job opens its own)."""
+    database connections (a job opens its own). It exits as soon as its job is done: an idle worker
+    kept the memory its job had used (300-350 MB for a year's incidents or comparison) until the
+    caller took the result."""
     if not parallel:
         yield job
         return
@@ -862,6 +864,7 @@ def _in_a_worker(job: Callable[[], T], parallel: bool) -> Iterator[Callable[[], 
         with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
             future = pool.submit(_run_shared)  # the worker is forked here, after _SHARED is set
             _SHARED.clear()
+            pool.shutdown(wait=False)  # the job still runs and its result comes; then the worker exits
             yield future.result
     finally:
         _SHARED.clear()
