@@ -617,13 +617,19 @@ def write_aggregates_with_quarters(
     coarse = [t[t["level"].isin(FULL_COVERAGE_LEVELS).to_numpy()] for t in quarter_tables]
     combined = pd.concat([whole, *coarse], ignore_index=True)
     write_aggregates_csv(combined, folder / "aggregates.csv")
+    if has_pyarrow():
+        parquet = combined.copy()
+        parquet["cases"] = [list(c) for c in parquet["cases"]]
+        parquet.to_parquet(folder / "aggregates.parquet", index=False)
+
+
+def has_pyarrow() -> bool:
+    """Whether Parquet files can be written (pyarrow is installed)."""
     try:
         import pyarrow  # noqa: F401
     except ImportError:
-        return
-    parquet = combined.copy()
-    parquet["cases"] = [list(c) for c in parquet["cases"]]
-    parquet.to_parquet(folder / "aggregates.parquet", index=False)
+        return False
+    return True
 
 
 def write_aggregates_csv(table: pd.DataFrame, path: str | Path) -> None:
@@ -632,7 +638,12 @@ def write_aggregates_csv(table: pd.DataFrame, path: str | Path) -> None:
     ``cases`` (when present) is written as refs joined by ";". Rows keep the table's
     (deterministic) order; the file is replaced atomically. ReportError when it cannot be written.
     """
-    columns = [c for c in (*AGGREGATE_COLUMNS, "cases") if c in table.columns]
+    write_table_csv(table, [c for c in (*AGGREGATE_COLUMNS, "cases") if c in table.columns], path)
+
+
+def write_table_csv(table: pd.DataFrame, columns: Sequence[str], path: str | Path) -> None:
+    """``columns`` of a table as CSV for BI tools: 6-decimal floats, blank for no data (NaN, None),
+    tuples of refs joined by ";"; replaced atomically. ReportError when it cannot be written."""
     target = Path(path)
     tmp = target.with_name(target.name + ".tmp")
 

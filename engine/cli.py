@@ -645,8 +645,8 @@ def peel(
 ) -> None:
     """PEEL self-assessment rerun: rescore every assessment of the period under the rulesets published
     as of a day, find the exceptions of the period and of each quarter, and write peel.pdf (by PEEL
-    pillar and measure), exceptions.json, aggregates.csv, manifest.json (and compare.csv) to
-    <out>/peel-<from>-<to>/. Identical reruns write identical files.
+    pillar and measure), exceptions.json, aggregates.csv, incident_metrics.csv, manifest.json (and
+    compare.csv) to <out>/peel-<from>-<to>/. Identical reruns write identical files.
 
     Example: qam peel --from 2026-04-01 --to 2027-03-31 --as-of 2026-03-31 --compare-original
     """

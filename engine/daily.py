@@ -15,12 +15,13 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from itertools import chain
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from engine.aggregate import Outcomes, week_label
+from engine.aggregate import Outcomes, has_pyarrow, week_label, write_table_csv
 from engine.extracts import CALL101_SECONDS
 from engine.rulesets import PROPORTION_METRICS
 from engine.stats import wilson_interval
@@ -41,6 +42,30 @@ METRIC_COLUMNS: tuple[str, ...] = (
     "median",
     "p90",
 )
+
+
+#: incident_metrics.csv (a PEEL rerun's): each response standard's figures by period and by level,
+#: force or place (``key`` FORCE or the place's code, as in aggregates.csv)
+INCIDENT_METRIC_COLUMNS: tuple[str, ...] = (
+    *("period", "level", "place", "key", "ruleset", "criterion"),
+    *METRIC_COLUMNS[METRIC_COLUMNS.index("metric") : METRIC_COLUMNS.index("median")],
+    *("median_seconds", "p90_seconds"),
+)
+
+
+def write_incident_metrics(rows: Sequence[Mapping[str, Any]], folder: Path) -> None:
+    """A PEEL rerun's incident_metrics.csv (and incident_metrics.parquet when pyarrow is installed):
+    rows with INCIDENT_METRIC_COLUMNS, in their order. ``passes`` is None for a measured metric (the
+    101 answer time, which has the seconds instead of a rate); written blank, as no data is."""
+    table = pd.DataFrame(
+        {
+            c: pd.Series([r[c] for r in rows], dtype=object if c == "passes" else None)
+            for c in INCIDENT_METRIC_COLUMNS
+        }
+    )
+    write_table_csv(table, INCIDENT_METRIC_COLUMNS, folder / "incident_metrics.csv")
+    if has_pyarrow():
+        table.to_parquet(folder / "incident_metrics.parquet", index=False)
 
 
 def _day_place_cells(days: pd.Series, places: pd.Series) -> tuple[np.ndarray, list[date], list[str]]:

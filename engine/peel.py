@@ -1,6 +1,7 @@
 """PEEL self-assessment reruns (issue 8): rescore a period under the ruleset versions published at a
 date, aggregate and find exceptions for the period and each calendar quarter in it, compare with the
-scores first recorded, and write peel.pdf, exceptions.json, aggregates.csv, compare.csv and manifest.json.
+scores first recorded, and write peel.pdf, exceptions.json, aggregates.csv, incident_metrics.csv,
+compare.csv and manifest.json (the tables also as Parquet when pyarrow is installed).
 """
 
 from __future__ import annotations
@@ -318,6 +319,7 @@ class MetricSection:
     criterion: str
     text: str
     minimum: float | None
+    metric: str
     measured: bool  # a measured value (101 answer seconds), not a proportion
     unit: str  # what n counts: "incidents", "calls" or "answered calls"
     figures: tuple[Figure, ...]  # the whole period, then each quarter (force level)
@@ -601,7 +603,7 @@ def _metric_section(
     measured = metric == CALL101_SECONDS
     unit = "answered calls" if measured else "calls" if metric == CALL999_ANSWERED else "incidents"
     return MetricSection(
-        str(spec["ruleset"]), str(spec["criterion"]), text, minimum, measured, unit, force, per_place, chart
+        str(spec["ruleset"]), str(spec["criterion"]), text, minimum, metric, measured, unit, force, per_place, chart
     )  # fmt: skip
 
 
@@ -618,9 +620,47 @@ class PeelResult:
     as_of: dt.date | None
 
 
-def _write_tables(whole: Any, quarter_tables: Sequence[Any], folder: Path) -> None:
-    """aggregates.csv (and aggregates.parquet when pyarrow is installed); see aggregate.py."""
+def incident_metric_rows(report: PeelReport) -> list[dict[str, Any]]:
+    """incident_metrics.csv's rows (daily.INCIDENT_METRIC_COLUMNS) from what peel.pdf shows of
+    the measures fed by the incidents: the period, then each quarter; in each, every response
+    standard at force level and then each place with any incident it counts."""
+    thresholds = [t for pillar in report.pillars for s in pillar.measures for t in s.metrics]
+    rows: list[dict[str, Any]] = []
+    for i, span in enumerate((report.period, *report.quarters)):
+        for t in thresholds:
+            cells = [("force", "", agg.FORCE_KEY, t.figures[i])]
+            cells += [("place", p.code, p.code, (p.period, *p.quarters)[i]) for p in t.places]
+            rows += [
+                {
+                    "period": span.label,
+                    "level": level,
+                    "place": place,
+                    "key": key,
+                    "ruleset": t.ruleset,
+                    "criterion": t.criterion,
+                    "metric": t.metric,
+                    "n": f.n,
+                    "passes": None if t.measured else f.passes,
+                    "rate": f.rate,
+                    "ci_low": f.ci_low,
+                    "ci_high": f.ci_high,
+                    "median_seconds": f.median,
+                    "p90_seconds": f.p90,
+                }  # fmt: skip
+                for level, place, key, f in cells
+                if f.n
+            ]
+    return rows
+
+
+def _write_tables(
+    whole: Any, quarter_tables: Sequence[Any], incident_rows: Sequence[Mapping[str, Any]] | None, folder: Path
+) -> None:
+    """aggregates.csv and (with ``incident_rows``) incident_metrics.csv, each also as Parquet when
+    pyarrow is installed; see aggregate.py."""
     agg.write_aggregates_with_quarters(whole, quarter_tables, folder)
+    if incident_rows is not None:
+        daily.write_incident_metrics(incident_rows, folder)
 
 
 def run_peel(
@@ -917,8 +957,12 @@ def _build(
     """Write the folder's files; with ``parallel``, the aggregates in a forked worker meanwhile."""
     from engine.peel_pdf import peel_pdf  # reportlab loads only when a report is written
 
+    # the response standards' figures, whenever an extract ruleset is in force (none: no file)
+    shown = any(t for pillar in report.pillars for s in pillar.measures for t in s.metrics)
+    incident_rows = incident_metric_rows(report) if shown else None
+
     def tables() -> None:
-        _write_tables(whole.table, [a.table for _, a in parts], folder)
+        _write_tables(whole.table, [a.table for _, a in parts], incident_rows, folder)
 
     with _in_a_worker(tables, parallel) as tables_written:
         refs = [(r["id"], r["version"], r["sha256"]) for r in context.refs()]

@@ -352,6 +352,8 @@ PEEL_FROM, PEEL_TO = dt.date(2026, 10, 1), dt.date(2026, 12, 31)
 PEEL_FILES = (
     "aggregates.csv",
     "aggregates.parquet",
+    "incident_metrics.csv",
+    "incident_metrics.parquet",
     "compare.csv",
     "exceptions.json",
     "manifest.json",

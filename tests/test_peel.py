@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import delete, select
@@ -153,6 +154,8 @@ def test_reruns_are_byte_identical_and_as_of_picks_the_versions_in_force(
     assert set(written) == {
         "aggregates.csv",
         "aggregates.parquet",
+        "incident_metrics.csv",
+        "incident_metrics.parquet",
         "exceptions-2026-Q2.json",
         "exceptions-2026-Q3.json",
         "exceptions.json",
@@ -267,7 +270,7 @@ def test_the_cli_prints_the_run_and_the_comparison(
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].startswith("peel-2026-04-01-2026-09-30 (rulesets as of 2026-09-01): 127 cases reviewed")
-    assert "by quarter 2026-Q2: " in lines[0] and "8 files written to" in lines[0]
+    assert "by quarter 2026-Q2: " in lines[0] and "10 files written to" in lines[0]
     assert lines[2].startswith(
         "stop-search-legitimacy 1.0.0 -> 1.1.0, SS03 changed (pass): 126 findings moved"
     )
@@ -376,24 +379,34 @@ def test_measures_fed_by_the_incidents_show_each_response_standard(peel_db: Sett
     assert answered in sections["RS04"]
     assert "No standard: watched for special-cause variation only" in sections["RS04"]
     assert "Force weekly median seconds" in sections["RS04"] and "Force weekly rate" in sections["RS01"]
+    # the same figures, tidy, for Power BI
+    with (result.run.folder / "incident_metrics.csv").open(encoding="utf-8", newline="") as fh:
+        table = {(r["period"], r["key"], r["criterion"]): r for r in csv.DictReader(fh)}
+    whole, q2, _ = counts(lambda r: r.grade == 1)
+    assert table[("peel-2026-04-01-2026-09-30", "FORCE", "RS01")]["n"] == str(whole)
+    assert table[("2026-Q2", "FORCE", "RS01")]["n"] == str(q2)
+    assert table[("peel-2026-04-01-2026-09-30", "DLW", "RS01")]["n"] == str(dalewood)
+    rs04 = table[("peel-2026-04-01-2026-09-30", "FORCE", "RS04")]
+    assert (rs04["n"], rs04["passes"], rs04["rate"]) == (str(len(seconds)), "", "")
+    assert float(rs04["median_seconds"]) == pytest.approx(statistics.median(seconds), abs=1e-6)
     pillars = text[text.index("Pillars and measures") :].splitlines()
     assert "M2" in pillars[pillars.index("Effectiveness") + 1].split(", ")  # a measure with data
 
 
 def _csv_cell(value: object) -> str:
     """A Parquet value as aggregates.csv writes it."""
+    if value is None or value is pd.NA:
+        return ""
     if isinstance(value, float):
         return "" if value != value else f"{value:.6f}"
-    if isinstance(value, list | tuple) or hasattr(value, "tolist"):
-        return ";".join(value.tolist() if hasattr(value, "tolist") else value)
+    if not isinstance(value, str) and hasattr(value, "__iter__"):  # a list of case refs
+        return ";".join(value)
     return str(value)
 
 
-def test_aggregates_parquet_holds_the_csv_rows_and_is_left_out_without_pyarrow(
+def test_parquet_tables_hold_the_csv_rows_and_are_left_out_without_pyarrow(
     peel_db: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import pandas as pd
-
     folder = api.peel(peel_db, START, END, as_of=AFTER, out=tmp_path / "with").run.folder
     table = pd.read_parquet(folder / "aggregates.parquet")
     with (folder / "aggregates.csv").open(encoding="utf-8", newline="") as fh:
@@ -405,13 +418,19 @@ def test_aggregates_parquet_holds_the_csv_rows_and_is_left_out_without_pyarrow(
     assert len(failing) and all(len(c) for c in failing["cases"])  # the failing cases' refs, as a list
     as_csv = [[_csv_cell(v) for v in row] for row in table.itertuples(index=False)]
     assert as_csv == rows[1:]
+    metrics = pd.read_parquet(folder / "incident_metrics.parquet", dtype_backend="numpy_nullable")
+    with (folder / "incident_metrics.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert list(metrics.columns) == rows[0] and len(metrics) == len(rows) - 1 > 20
+    assert metrics["passes"].dtype.kind == "i" and metrics["median_seconds"].dtype.kind == "f"
+    assert [[_csv_cell(v) for v in row] for row in metrics.itertuples(index=False)] == rows[1:]
 
     monkeypatch.setitem(sys.modules, "pyarrow", None)  # as if pyarrow were not installed
     without = api.peel(peel_db, START, END, as_of=AFTER, out=tmp_path / "without").run.folder
     written = _files(without)
-    assert "aggregates.parquet" not in written
-    assert "aggregates.parquet" not in json.loads(written["manifest.json"])["outputs"]
-    same = {k: v for k, v in _files(folder).items() if k not in ("aggregates.parquet", "manifest.json")}
+    parquet = {"aggregates.parquet", "incident_metrics.parquet"}
+    assert not parquet & set(written) and not parquet & set(json.loads(written["manifest.json"])["outputs"])
+    same = {k: v for k, v in _files(folder).items() if k not in {*parquet, "manifest.json"}}
     assert {k: v for k, v in written.items() if k != "manifest.json"} == same
 
 
