@@ -307,7 +307,13 @@ def open_database(url: str, *, schema: str | None = None) -> Database:
         # a batch run's worker processes write day summaries while it stores scores: wait for the
         # other writer (SQLite has one at a time) rather than fail after the default 5 s
         kwargs["connect_args"] = {"timeout": 120}
-    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+    if parsed.get_backend_name() == "sqlite" and (not parsed.database or parsed.database == ":memory:"):
+        # each connection to one would be a database of its own, and runs use several at once (a
+        # thread storing scores, worker processes summarising incidents)
+        raise StorageError(
+            "an in-memory SQLite database cannot hold QAM's data: give a file, e.g. sqlite:///qam.db"
+        )
+    if parsed.get_backend_name() == "sqlite":
         parent = Path(parsed.database).expanduser().resolve().parent
         if not parent.is_dir():
             raise StorageError(

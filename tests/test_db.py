@@ -53,6 +53,9 @@ def test_commands_refuse_an_uninitialised_database(settings: Settings) -> None:
         ("mysql://root@localhost/x", "unsupported database URL scheme 'mysql'"),
         ("not a url", "invalid database URL"),
         ("postgresql://postgres@127.0.0.1:1/test", "cannot connect to the database"),
+        # each connection would see a database of its own: a run's storing thread, its workers
+        ("sqlite://", "in-memory SQLite database cannot hold QAM's data"),
+        ("sqlite:///:memory:", "in-memory SQLite database cannot hold QAM's data"),
     ],
 )
 def test_bad_database_urls(url: str, message: str) -> None:
