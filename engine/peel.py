@@ -586,14 +586,14 @@ def _metric_section(
         PlaceFigures(
             code,
             places.get(code, code),
-            _figure(figures.places[0][(code, key)], spans[0].label),
+            _figure(figures.places[0][(code, metric)], spans[0].label),
             tuple(
-                _figure(r.get((code, key)), p.label)
+                _figure(r.get((code, metric)), p.label)
                 for r, p in zip(figures.places[1:], spans[1:], strict=True)
             ),
         )  # fmt: skip
-        for code, key in sorted(figures.places[0])
-        if key == metric
+        for code, of in sorted(figures.places[0])
+        if of == metric
     )
     series = figures.weekly.get((agg.FORCE_KEY, metric))
     direction = str(spec.get("direction") or "higher")
