@@ -202,7 +202,7 @@ def _cases(r: PeelReport, s: MeasureSection, head: list[Flowable]) -> list[Flowa
 
 def _metric(r: PeelReport, t: MetricSection, head: list[Flowable]) -> list[Flowable]:
     """One response-standards threshold from the period's incidents: force figures, SPC chart, places."""
-    unit = t.unit[0].upper() + t.unit[1:]
+    unit = t.unit.capitalize()
     standard = (
         f"Standard: {pct(t.minimum)} ({t.ruleset} {t.criterion})"
         if t.minimum is not None
