@@ -134,6 +134,8 @@ def styles() -> dict[str, ParagraphStyle]:
         "label": _style("label", 7.5, textColor=GREY),
         "value": _style("value", 11, leading=13.5, bold=True),
         "cell": _style("cell", 8, leading=10),
+        # a cell whose long hyphenated words (ruleset ids) break at a hyphen, not mid-word
+        "cell_hyphens": _style("cell_hyphens", 8, leading=10, embeddedHyphenation=1),
         "cellhead": _style("cellhead", 8, leading=10, bold=True),
         "cellhead_right": _style("cellhead_right", 8, leading=10, bold=True, alignment=TA_RIGHT),
         "num": _style("num", 13, leading=16, bold=True, textColor=ACCENT),

@@ -58,7 +58,9 @@ def _versions(r: PeelReport) -> str:
 
 def _table(rows: Sequence[Sequence[object]], widths: Sequence[float], *, head_rows: int = 1) -> Table:
     """A plain data table: a shaded heading row, thin rules, every cell escaped text."""
-    cells = [[plain(v, "cellhead" if i < head_rows else "cell") for v in row] for i, row in enumerate(rows)]
+    cells = [
+        [plain(v, "cellhead" if i < head_rows else "cell_hyphens") for v in row] for i, row in enumerate(rows)
+    ]
     return Table(
         cells,
         colWidths=[w * WIDTH for w in widths],
