@@ -320,8 +320,6 @@ class MetricSection:
     text: str
     minimum: float | None
     metric: str
-    measured: bool  # a measured value (101 answer seconds), not a proportion
-    unit: str  # what n counts: "incidents", "calls" or "answered calls"
     figures: tuple[Figure, ...]  # the whole period, then each quarter (force level)
     places: tuple[PlaceFigures, ...]
     chart: PerformanceException | None
@@ -329,6 +327,18 @@ class MetricSection:
     @property
     def has_data(self) -> bool:
         return bool(self.figures and self.figures[0].n)
+
+    @property
+    def measured(self) -> bool:
+        """A measured value (the 101 answer seconds), not a proportion."""
+        return self.metric == CALL101_SECONDS
+
+    @property
+    def unit(self) -> str:
+        """What n counts."""
+        return (
+            "answered calls" if self.measured else "calls" if self.metric == CALL999_ANSWERED else "incidents"
+        )
 
 
 @dataclass(frozen=True)
@@ -376,6 +386,11 @@ class PeelReport:
     pillars: tuple[PillarSection, ...]
     comparison: Comparison | None
     draft: bool = False
+
+    @property
+    def thresholds(self) -> list[MetricSection]:
+        """Every response standard shown (none when no extract ruleset is in force), in page order."""
+        return [t for pillar in self.pillars for s in pillar.measures for t in s.metrics]
 
 
 def _figure(row: Mapping[str, Any] | None, name: str, exceptions: int = 0) -> Figure:
@@ -600,10 +615,8 @@ def _metric_section(
     chart = (
         None if series is None else _force_chart(m, series, weeks, minimum, direction=direction, text=text)
     )
-    measured = metric == CALL101_SECONDS
-    unit = "answered calls" if measured else "calls" if metric == CALL999_ANSWERED else "incidents"
     return MetricSection(
-        str(spec["ruleset"]), str(spec["criterion"]), text, minimum, metric, measured, unit, force, per_place, chart
+        str(spec["ruleset"]), str(spec["criterion"]), text, minimum, metric, force, per_place, chart
     )  # fmt: skip
 
 
@@ -624,10 +637,9 @@ def incident_metric_rows(report: PeelReport) -> list[dict[str, Any]]:
     """incident_metrics.csv's rows (daily.INCIDENT_METRIC_COLUMNS) from what peel.pdf shows of
     the measures fed by the incidents: the period, then each quarter; in each, every response
     standard at force level and then each place with any incident it counts."""
-    thresholds = [t for pillar in report.pillars for s in pillar.measures for t in s.metrics]
     rows: list[dict[str, Any]] = []
     for i, span in enumerate((report.period, *report.quarters)):
-        for t in thresholds:
+        for t in report.thresholds:
             cells = [("force", "", agg.FORCE_KEY, t.figures[i])]
             cells += [("place", p.code, p.code, (p.period, *p.quarters)[i]) for p in t.places]
             rows += [
@@ -958,8 +970,7 @@ def _build(
     from engine.peel_pdf import peel_pdf  # reportlab loads only when a report is written
 
     # the response standards' figures, whenever an extract ruleset is in force (none: no file)
-    shown = any(t for pillar in report.pillars for s in pillar.measures for t in s.metrics)
-    incident_rows = incident_metric_rows(report) if shown else None
+    incident_rows = incident_metric_rows(report) if report.thresholds else None
 
     def tables() -> None:
         _write_tables(whole.table, [a.table for _, a in parts], incident_rows, folder)
