@@ -30,9 +30,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine import aggregate as agg  # noqa: E402
-from engine.exceptions import assess_period  # noqa: E402
-from engine.measures import load_measures  # noqa: E402
+from engine.analysis import aggregate as agg  # noqa: E402
+from engine.analysis.findings import assess_period  # noqa: E402
+from engine.rules.catalogue import load_measures  # noqa: E402
 
 #: case type -> (ruleset, measure, criteria in the real rulesets, how many are critical)
 CASE_TYPES = {

@@ -14,11 +14,11 @@ import statistics
 import time
 from pathlib import Path
 
-from engine.briefing import force_pdf, place_pdf
-from engine.config import DEFAULT_FORCE_FILE, load_force
-from engine.models import CaseDetail, ExceptionKind, PerformanceException, SeriesPoint, SpcChart
-from engine.render_pool import render_briefings
-from engine.report_data import (
+from engine.analysis.stats import wilson_interval
+from engine.core.config import DEFAULT_FORCE_FILE, load_force
+from engine.core.models import CaseDetail, ExceptionKind, PerformanceException, SeriesPoint, SpcChart
+from engine.reports.briefing import force_pdf, place_pdf
+from engine.reports.briefing_data import (
     BriefingRun,
     ForceSummary,
     PlaceBriefing,
@@ -26,7 +26,7 @@ from engine.report_data import (
     build_force_summary,
     build_place_briefings,
 )
-from engine.stats import wilson_interval
+from engine.reports.render_pool import render_briefings
 
 MEASURES = {  # measure: (priority, peel, iserve, case type prefix, unit noun, criterion text)
     "D11": (

@@ -42,7 +42,7 @@ MODES = ("cold", "rescore", "warm")
 
 
 def _settings(url: str):  # type: ignore[no-untyped-def]
-    from engine.config import DEFAULT_FORCE_FILE, DEFAULT_FORMS_DIR, DEFAULT_RULESETS_DIR, Settings
+    from engine.core.config import DEFAULT_FORCE_FILE, DEFAULT_FORMS_DIR, DEFAULT_RULESETS_DIR, Settings
 
     return Settings(
         database_url=url,
@@ -57,11 +57,11 @@ def build(url: str) -> None:
     from sqlalchemy import insert
 
     from engine import api, registry
-    from engine.db import Assessment, Incident
-    from engine.demo_data import DemoPlan, generate_assessments
-    from engine.demo_incidents import generate_incidents
-    from engine.extracts import content_hash as incident_hash
-    from engine.submissions import RawRow, validate_rows
+    from engine.demo.data import DemoPlan, generate_assessments
+    from engine.demo.incidents import generate_incidents
+    from engine.inputs.extracts import content_hash as incident_hash
+    from engine.inputs.submissions import RawRow, validate_rows
+    from engine.store.db import Assessment, Incident
 
     settings = _settings(url)
     api.init_database(settings)
@@ -162,7 +162,7 @@ def _maintain(database: Any) -> None:
 def _exists(url: str) -> bool:
     from sqlalchemy import text
 
-    from engine import db as dbm
+    from engine.store import db as dbm
 
     try:
         database = dbm.open_database(url)
@@ -181,7 +181,7 @@ def _reset(url: str, mode: str) -> None:
     """Leave the database as ``mode`` finds it (see the module docstring)."""
     from sqlalchemy import text
 
-    from engine import db as dbm
+    from engine.store import db as dbm
 
     if mode in ("cold", "rescore"):
         database = dbm.open_database(url)

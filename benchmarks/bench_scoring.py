@@ -2,8 +2,8 @@
 
 Run by hand:  python benchmarks/bench_scoring.py [--cases 100000] [--host-cases 10000] [--repeat 3] [--profile]
 
-Every criterion is compiled through engine.expressions.compile_condition and scored through
-engine.scoring. Reports cases/s from loaded rows (a list of dicts) to CaseScores in memory for:
+Every criterion is compiled through engine.rules.expressions.compile_condition and scored through
+engine.rules.scoring. Reports cases/s from loaded rows (a list of dicts) to CaseScores in memory for:
 the engine on one process, on two worker processes, the documented durable-rules usage
 (dict rulesets + Host, one case per session, research/durable-rules.md) on a subset, and the
 plain-Python evaluator; plus peak RSS. Outcomes of every path are checked against each other.
@@ -29,12 +29,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine import rules_engine  # noqa: E402
-from engine.errors import Location  # noqa: E402
-from engine.expressions import Condition, compile_condition  # noqa: E402
-from engine.memory import paused_gc  # noqa: E402
-from engine.models import JUDGEMENT_ANSWERS, AnswerType, FieldSpec  # noqa: E402
-from engine.scoring import CaseScore, engine_rules, score_cases, score_cases_python  # noqa: E402
+from engine.core.errors import Location  # noqa: E402
+from engine.core.memory import paused_gc  # noqa: E402
+from engine.core.models import JUDGEMENT_ANSWERS, AnswerType, FieldSpec  # noqa: E402
+from engine.rules import durable  # noqa: E402
+from engine.rules.expressions import Condition, compile_condition  # noqa: E402
+from engine.rules.scoring import CaseScore, engine_rules, score_cases, score_cases_python  # noqa: E402
 
 CASE_TYPES = ("alpha", "bravo", "charlie", "delta")
 N_JUDGEMENTS = 36
@@ -212,7 +212,7 @@ def documented_usage(
     """
     from durable import engine as durable_engine
 
-    from engine.expressions import Projection, durable_condition, sources
+    from engine.rules.expressions import Projection, durable_condition, sources
 
     findings: set[tuple[Any, str]] = set()
 
@@ -226,7 +226,7 @@ def documented_usage(
     names: dict[str, list[tuple[str, Projection]]] = {}
     for ct, ruleset in rs.items():
         plan_rules = engine_rules(ruleset)
-        chunks = rules_engine.plan_chunks(plan_rules)
+        chunks = durable.plan_chunks(plan_rules)
         for k, part in enumerate(chunks):
             name = f"doc_{ct}_{k}"
             defs: dict[str, Any] = {}
@@ -265,13 +265,13 @@ def reference_pattern(rs: dict[str, Ruleset], by_type: dict[str, list[dict[str, 
 
     import durable_rules_engine as dre
 
-    from engine.expressions import Projection, durable_condition, sources
+    from engine.rules.expressions import Projection, durable_condition, sources
 
     ids = re.compile(r'\{"m":\s*\{"id":\s*(\d+)')
     compiled: dict[str, list[tuple[int, Projection, set[str]]]] = {}
     for ct, ruleset in rs.items():
         rules = engine_rules(ruleset)
-        for k, part in enumerate(rules_engine.plan_chunks(rules)):
+        for k, part in enumerate(durable.plan_chunks(rules)):
             d: dict[str, Any] = {
                 rules[i].name: {"all": [{"m": durable_condition(rules[i].when)}], "cap": 200} for i in part
             }
@@ -287,7 +287,7 @@ def reference_pattern(rs: dict[str, Ruleset], by_type: dict[str, list[dict[str, 
             compiled.setdefault(ct, []).append((h, proj, {rules[i].name for i in part}))
     findings: list[tuple[int, str]] = []
     t0 = time.perf_counter()
-    with paused_gc():  # as the engine runs (engine.memory): the findings list holds no cycles
+    with paused_gc():  # as the engine runs (engine.core.memory): the findings list holds no cycles
         _reference_loop(compiled, by_type, findings, ids)
     return time.perf_counter() - t0, len(set(findings))
 
@@ -359,7 +359,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"load average {os.getloadavg()} (2 cores; other processes slow every row)")
     print(f"compile {crit} criteria: {compile_s * 1000:.0f} ms; RSS after loading cases: {rss_loaded:.0f} MB")
     for ct, r in rs.items():
-        chunks = rules_engine.plan_chunks(engine_rules(r))
+        chunks = durable.plan_chunks(engine_rules(r))
         print(f"  {ct}: {len(engine_rules(r))} durable rules in {len(chunks)} rulesets")
 
     rows: list[tuple[str, int, float]] = []

@@ -28,7 +28,7 @@ NOTES = {
 
 
 def _write(path: Path, megabytes: int, note: str) -> int:
-    from engine.forms import load_forms
+    from engine.inputs.forms import load_forms
     from tests.factories import DEMO_PLACE_CODES, build_row
 
     columns = list(load_forms(REPO / "qa_forms")["stop_search"].columns)
@@ -47,8 +47,8 @@ def _write(path: Path, megabytes: int, note: str) -> int:
 
 
 def _measure(megabytes: int, notes: str) -> dict[str, object]:
-    from engine.forms import load_forms
-    from engine.submissions import load_submission_files, read_submission
+    from engine.inputs.forms import load_forms
+    from engine.inputs.submissions import load_submission_files, read_submission
     from tests.factories import DEMO_PLACE_CODES
 
     forms = load_forms(REPO / "qa_forms")

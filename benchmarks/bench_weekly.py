@@ -113,7 +113,7 @@ def main() -> None:
         import pstats
 
         from engine import api
-        from engine.config import DEFAULT_FORCE_FILE, load_settings
+        from engine.core.config import DEFAULT_FORCE_FILE, load_settings
 
         db = fresh_copy(args.folder, cold=False)
         settings = load_settings(database_url=f"sqlite:///{db}", force_file=DEFAULT_FORCE_FILE)

@@ -17,8 +17,8 @@ if TYPE_CHECKING:
         verify_rulesets,
         weekly,
     )
-    from engine.config import Settings, load_settings
-    from engine.errors import EngineError, ExitCode
+    from engine.core.config import Settings, load_settings
+    from engine.core.errors import EngineError, ExitCode
 
 __all__ = [
     "EngineError",
@@ -38,10 +38,10 @@ __all__ = [
 # Loaded on first use, so that importing any engine module (`qam weekly` imports a handful) does not
 # also import every module the facade reaches (openpyxl, faker, statsmodels, ...).
 _HOME = {
-    "EngineError": "engine.errors",
-    "ExitCode": "engine.errors",
-    "Settings": "engine.config",
-    "load_settings": "engine.config",
+    "EngineError": "engine.core.errors",
+    "ExitCode": "engine.core.errors",
+    "Settings": "engine.core.config",
+    "load_settings": "engine.core.config",
     **{name: "engine.api" for name in __all__ if name[0].islower() and name != "load_settings"},
 }
 

@@ -9,29 +9,33 @@ from dataclasses import astuple, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from engine import db as dbm
-from engine import demo_data, repository
-from engine.config import DEFAULT_FORCE_FILE, DEFAULT_OUT_DIR, Force, Settings, load_force, load_settings
-from engine.demo_incidents import generate_incidents, incidents_csv
-from engine.errors import SubmissionError
-from engine.forms import Form, load_forms
-from engine.models import FieldSpec
-from engine.runs import Manifest, hash_inputs, parse_week, week_label
-from engine.submissions import load_submission_files, write_submission_csv
+from engine.core.config import DEFAULT_FORCE_FILE, DEFAULT_OUT_DIR, Force, Settings, load_force, load_settings
+from engine.core.errors import SubmissionError
+from engine.core.hashing import hash_inputs
+from engine.core.models import FieldSpec
+from engine.core.periods import parse_week, week_label
+from engine.demo import data as demo_data
+from engine.demo.incidents import generate_incidents, incidents_csv
+from engine.inputs.forms import Form, load_forms
+from engine.inputs.submissions import load_submission_files, write_submission_csv
+from engine.runs.manifest import Manifest
+from engine.store import db as dbm
+from engine.store import repository
 
 # Each command imports the modules only it needs inside its function, so that `qam submit` does not
 # load pandas or reportlab and `qam weekly` does not load openpyxl, faker or statsmodels.
 if TYPE_CHECKING:
-    from engine import audit as audits
-    from engine import dry_run as dry_runs
-    from engine import peel as peel_run
     from engine import registry
-    from engine.calibration import CalibrationReport, CalibrationSetResult
-    from engine.cases import LoadCasesResult
-    from engine.pipeline import RunContext, RunResult, ScoreSummary
-    from engine.rulesets import Ruleset
-    from engine.sampling import SampleResult
-    from engine.worklists import SampleStatus, WorklistFiles
+    from engine.analysis.agreement import CalibrationReport
+    from engine.rules.rulesets import Ruleset
+    from engine.runs import audit as audits
+    from engine.runs import dry_run as dry_runs
+    from engine.runs import peel as peel_run
+    from engine.runs.pipeline import RunContext, RunResult, ScoreSummary
+    from engine.sampling.calibration import CalibrationSetResult
+    from engine.sampling.draw import SampleResult
+    from engine.sampling.population import LoadCasesResult
+    from engine.sampling.worklists import SampleStatus, WorklistFiles
 
 
 @dataclass(frozen=True)
@@ -110,7 +114,7 @@ def form(settings: Settings, case_type: str) -> Form:
     """One QA form; an unknown case type names the known ones. Example: qam forms show stop_search"""
     known = forms(settings)
     if case_type not in known:
-        from engine.errors import UsageError
+        from engine.core.errors import UsageError
 
         raise UsageError(f"unknown case type '{case_type}' (known: {', '.join(sorted(known))})")
     return known[case_type]
@@ -122,7 +126,7 @@ def fields_by_case_type(settings: Settings) -> dict[str, Mapping[str, FieldSpec]
 
 def template(settings: Settings, case_type: str, fmt: str, out: Path | None) -> Path:
     """Write an empty submission template. Example: qam forms template stop_search --format xlsx"""
-    from engine.templates import write_template
+    from engine.inputs.templates import write_template
 
     chosen = form(settings, case_type)
     target = out or Path(f"{case_type}-template.{fmt}")
@@ -134,7 +138,7 @@ def template(settings: Settings, case_type: str, fmt: str, out: Path | None) -> 
 
 def check_rulesets(settings: Settings, path: Path | None = None) -> list[Ruleset]:
     """Validate ruleset files without a database. Example: qam rulesets validate"""
-    from engine.rulesets import validate_rulesets
+    from engine.rules.rulesets import validate_rulesets
 
     the_force = force(settings)
     return validate_rulesets(
@@ -186,7 +190,7 @@ def verify_rulesets(settings: Settings, anchors: tuple[str, ...] = ()) -> regist
     from engine import registry
 
     with database_for(settings) as database:
-        from engine import repository
+        from engine.store import repository
 
         recorded = tuple(anchors) + tuple(repository.recorded_registry_heads(database))
         return registry.verify(database, settings.rulesets_dir, anchors=recorded)
@@ -220,7 +224,7 @@ def submit(
     rows = load_submission_files(paths, forms(settings), the_force.place_codes, sheet=sheet)
     with database_for(settings) as database:
         if calibration_set:
-            from engine.calibration import calibration_problems
+            from engine.sampling.calibration import calibration_problems
 
             problems = calibration_problems(database, calibration_set, rows)
             if problems:
@@ -309,7 +313,7 @@ def show_assessment(settings: Settings, assessment_id: str) -> list[AssessmentRe
     with database_for(settings) as database, database.session() as session:
         revisions = repository.assessment_revisions(session, assessment_id)
         if not revisions:
-            from engine.errors import UsageError
+            from engine.core.errors import UsageError
 
             raise UsageError(f"no assessment with id '{assessment_id}'")
         return [
@@ -334,7 +338,8 @@ def show_assessment(settings: Settings, assessment_id: str) -> list[AssessmentRe
 
 def load_cases_extract(settings: Settings, path: Path) -> LoadCasesResult:
     """Load the population of cases eligible for review. Example: qam extracts load cases cases.csv"""
-    from engine.cases import load_cases, read_cases
+    from engine.inputs.cases import read_cases
+    from engine.sampling.population import load_cases
 
     rows = read_cases(path, force(settings).place_codes, tuple(forms(settings)))
     with database_for(settings) as database:
@@ -362,8 +367,8 @@ def draw_week_sample(
 
     Example: qam sample --week 2026-W48 --reviewers reviewers.txt --seed 7
     """
-    from engine.sampling import draw_sample
-    from engine.worklists import write_worklists
+    from engine.sampling.draw import draw_sample
+    from engine.sampling.worklists import write_worklists
 
     period = parse_week(week)
     with database_for(settings) as database:
@@ -385,7 +390,7 @@ def draw_week_sample(
 
 def week_sample_status(settings: Settings, week: str, today: dt.date | None = None) -> SampleStatus:
     """Drawn vs submitted per reviewer and place, and overdue items. Example: qam sample status --week 2026-W48"""
-    from engine.worklists import sample_status
+    from engine.sampling.worklists import sample_status
 
     with database_for(settings) as database:
         return sample_status(database, parse_week(week), today or now().date())
@@ -404,8 +409,9 @@ def create_calibration_set(
 
     Example: qam calibrate create --name grounds-q4 --type stop_search --cases 20 --reviewers reviewers.txt
     """
-    from engine.calibration import create_calibration
-    from engine.worklists import slug, write_worklists
+    from engine.core.text import slug
+    from engine.sampling.calibration import create_calibration
+    from engine.sampling.worklists import write_worklists
 
     form(settings, case_type)
     with database_for(settings) as database:
@@ -436,9 +442,9 @@ class CalibrationFiles:
 
 def report_calibration(settings: Settings, name: str, out: Path) -> CalibrationFiles:
     """Agreement between reviewers per question (kappa), as PDF and CSV. Example: qam calibrate report grounds-q4"""
-    from engine.calibration import calibration_report
-    from engine.calibration_output import render_calibration_pdf, write_calibration_csv
-    from engine.worklists import slug
+    from engine.core.text import slug
+    from engine.reports.calibration_pdf import render_calibration_pdf, write_calibration_csv
+    from engine.sampling.calibration import calibration_report
 
     with database_for(settings) as database:
         report = calibration_report(database, name, forms(settings))
@@ -450,7 +456,7 @@ def report_calibration(settings: Settings, name: str, out: Path) -> CalibrationF
 
 def load_incidents_extract(settings: Settings, path: Path) -> repository.IncidentLoad:
     """Validate and load an incidents extract. Example: qam extracts load incidents incidents.csv"""
-    from engine.extracts import read_incidents
+    from engine.inputs.extracts import read_incidents
 
     rows = read_incidents(path, force(settings).place_codes)
     with database_for(settings) as database, database.session() as session:
@@ -463,7 +469,7 @@ def load_incidents_extract(settings: Settings, path: Path) -> repository.Inciden
 def _context(
     database: dbm.Database, settings: Settings, *, draft: bool, as_of: dt.datetime | None = None
 ) -> RunContext:
-    from engine.pipeline import run_context
+    from engine.runs.pipeline import run_context
 
     return run_context(database, settings, force(settings), forms(settings), draft=draft, as_of=as_of)
 
@@ -471,7 +477,7 @@ def _context(
 def score(settings: Settings, *, since: dt.date | None = None, draft: bool = False) -> ScoreSummary:
     """Score every assessment not yet scored under the published rulesets (or the working tree's,
     with draft); already-scored assessments are left as they are. Example: qam score"""
-    from engine.pipeline import score_pending
+    from engine.runs.pipeline import score_pending
 
     with database_for(settings) as database:
         context = _context(database, settings, draft=draft)
@@ -492,7 +498,7 @@ def _record_scoring_run(
     started: dt.datetime,
 ) -> str:
     """A scoring run's manifest: which assessments (by content hash) were scored under which versions."""
-    from engine.pipeline import record_manifest
+    from engine.runs.pipeline import record_manifest
 
     arguments = {"since": since.isoformat() if since else None, "draft": context.draft}
     command = (
@@ -529,7 +535,7 @@ def weekly(
 
     Example: qam weekly --week 2026-W47 --out outputs/
     """
-    from engine.pipeline import run_period
+    from engine.runs.pipeline import run_period
 
     period = parse_week(week)
     arguments = {"week": period.label, "draft": draft}
@@ -567,7 +573,7 @@ def peel(
 
     Example: qam peel --from 2026-04-01 --to 2027-03-31 --as-of 2026-03-31 --compare-original
     """
-    from engine import peel as peel_run
+    from engine.runs import peel as peel_run
 
     period = peel_run.period_of(date_from, date_to)
     when = peel_run.end_of_day(as_of) if as_of else now()
@@ -683,7 +689,7 @@ def load_demo(
         path.write_text(incidents_csv(incident_rows), encoding="utf-8")
         n_incidents += load_incidents_extract(settings, path).new
     progress(f"scoring and summarising the weeks before {period.label}, as their weekly runs would have")
-    from engine.pipeline import summarise_history
+    from engine.runs.pipeline import summarise_history
 
     with database_for(settings) as database:
         summarise_history(
@@ -697,7 +703,7 @@ def load_demo(
 
 def list_runs(settings: Settings) -> list[audits.RunSummary]:
     """Every recorded run, most recently executed first. Example: qam runs list"""
-    from engine import audit as audits
+    from engine.runs import audit as audits
 
     with database_for(settings) as database:
         return audits.list_runs(database)
@@ -705,7 +711,7 @@ def list_runs(settings: Settings) -> list[audits.RunSummary]:
 
 def show_run(settings: Settings, run: str) -> audits.RunDetail:
     """One run's whole manifest and executions (id or unique prefix). Example: qam runs show 3f9a0c2d"""
-    from engine import audit as audits
+    from engine.runs import audit as audits
 
     with database_for(settings) as database:
         return audits.show_run(database, run)
@@ -716,7 +722,7 @@ def audit(settings: Settings, run: str) -> audits.AuditReport:
 
     Example: qam audit 3f9a0c2d
     """
-    from engine import audit as audits
+    from engine.runs import audit as audits
 
     with database_for(settings) as database:
         return audits.audit_run(
@@ -735,9 +741,9 @@ def dry_run(
     """Score a past week (or date range) under the working tree's rulesets and the published ones and
     list what would change; only draft scores are stored. Example: qam rulesets dry-run --against 2026-W47
     """
-    from engine import dry_run as dry_runs
-    from engine.errors import UsageError
-    from engine.runs import Period
+    from engine.core.errors import UsageError
+    from engine.core.periods import Period
+    from engine.runs import dry_run as dry_runs
 
     if week and (date_from or date_to):
         raise UsageError("give either --against WEEK or --from DATE --to DATE, not both")

@@ -9,8 +9,8 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-from engine import repository
-from engine.db import Database
+from engine.store import repository
+from engine.store.db import Database
 
 SUBMITTED_AT = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
 

@@ -1,6 +1,6 @@
-"""Test-side access to the assessment factories, which live in engine/factories.py so `qam demo` can use them."""
+"""Test-side access to the assessment factories, which live in engine/demo/factories.py so `qam demo` can use them."""
 
-from engine.factories import (
+from engine.demo.factories import (
     DEFAULT_CASE_DATE,
     DEMO_PLACE_CODES,
     FACTORIES,

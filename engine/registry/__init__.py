@@ -6,7 +6,7 @@
     diff.py      criterion-level differences between two versions
     verify.py    the whole chain recomputed; the working tree compared with the registry
 
-Its queries live in ``engine/registry_store.py``.
+Its queries live in ``engine/store/registry.py``.
 """
 
 from engine.registry.diff import FieldChange, ItemChange, RulesetDiff, diff, diff_contents

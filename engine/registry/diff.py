@@ -8,10 +8,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from engine.db import Database
-from engine.errors import StorageError
+from engine.core.errors import StorageError
 from engine.registry.entries import RegistryEntry
 from engine.registry.reads import pick_version, ruleset_versions
+from engine.store.db import Database
 
 #: criterion and threshold fields in the order a reader compares them; any others follow by name
 ITEM_FIELDS = (

@@ -17,15 +17,16 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from engine.db import RulesetVersion
-from engine.errors import EngineError, Location, Problem
-from engine.models import FieldSpec
-from engine.ruleset_yaml import parse_ruleset
+from engine.core.errors import EngineError, Location, Problem
+from engine.core.models import FieldSpec
+from engine.core.periods import as_utc
+from engine.core.shape import ShapeChecker
+from engine.core.yamlio import load_yaml, parse_yaml
+from engine.rules.ruleset_yaml import parse_ruleset
 
 # _ruleset_files: the loader's own file discovery, so verify sees exactly the files publish reads
-from engine.rulesets import _ruleset_files, canonical_content, content_sha256
-from engine.shape import ShapeChecker
-from engine.yamlio import load_yaml, parse_yaml
+from engine.rules.rulesets import _ruleset_files, canonical_content, content_sha256
+from engine.store.db import RulesetVersion
 
 #: prev_hash of the first entry of the chain
 GENESIS_HASH = "0" * 64
@@ -89,11 +90,6 @@ class RegistryEntry:
 _ENTRY_FIELDS = tuple(f.name for f in dataclasses.fields(RegistryEntry))
 #: what the entry hash covers: everything but the hash itself and the texts sha256 stands for
 _CHAIN_FIELDS = tuple(f for f in _ENTRY_FIELDS if f not in ("entry_hash", "content", "source_text"))
-
-
-def as_utc(moment: dt.datetime) -> dt.datetime:
-    """Aware UTC; a naive time is UTC already (SQLite hands stored times back naive)."""
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
 def iso(moment: dt.datetime) -> str:

@@ -9,16 +9,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError, OperationalError
-
-from engine import registry_store as store
-from engine.db import Database, RulesetVersion
-from engine.errors import Location, Problem, RulesetError, StorageError, UsageError, problems_summary
+from engine.core.errors import Location, Problem, RulesetError, UsageError, problems_summary
+from engine.core.periods import as_utc
 from engine.registry.entries import (
     GENESIS_HASH,
     FieldsByCaseType,
     RegistryEntry,
-    as_utc,
     canonical_of_text,
     compute_entry_hash,
     display_path,
@@ -26,7 +22,9 @@ from engine.registry.entries import (
     row_from_entry,
     version_key,
 )
-from engine.rulesets import Ruleset, load_rulesets
+from engine.rules.rulesets import Ruleset, load_rulesets
+from engine.store import registry as store
+from engine.store.db import Database, RulesetVersion
 
 RETRY_MESSAGE = (
     "another publisher changed the ruleset registry at the same time; nothing was published. "
@@ -88,20 +86,11 @@ def publish(
     if not author:
         raise UsageError("publishing needs an author", hint="Pass --author NAME.")
     snapshots = _snapshots(rulesets_dir, fields_by_case_type)
-    try:
-        with database.session() as session:
-            store.lock_registry(session)
-            latest = {row.ruleset_id: entry_from_row(row) for row in store.latest_entries(session)}
-            new, unchanged = _plan(snapshots, latest)
-            entries = _link(new, store.chain_tail(session), author=author, note=note.strip(), now=now)
-            store.append_entries(session, [row_from_entry(e) for e in entries])
-    except IntegrityError:
-        raise StorageError(RETRY_MESSAGE) from None
-    except OperationalError as exc:
-        # PostgreSQL's lock_timeout (SQLSTATE 55P03) or SQLite's busy timeout running out
-        if getattr(exc.orig, "sqlstate", None) != "55P03" and "database is locked" not in str(exc.orig):
-            raise
-        raise StorageError(RETRY_MESSAGE) from None
+    with store.writer_transaction(database, busy=RETRY_MESSAGE) as session:
+        latest = {row.ruleset_id: entry_from_row(row) for row in store.latest_entries(session)}
+        new, unchanged = _plan(snapshots, latest)
+        entries = _link(new, store.chain_tail(session), author=author, note=note.strip(), now=now)
+        store.append_entries(session, [row_from_entry(e) for e in entries])
     return PublishResult(published=tuple(entries), unchanged=tuple(unchanged))
 
 

@@ -8,21 +8,20 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.orm import Session
-
-from engine import registry_store as store
-from engine.db import Database
-from engine.errors import Location, Problem, RulesetError, StorageError, UsageError, problems_summary
+from engine.core.errors import Location, Problem, RulesetError, StorageError, UsageError, problems_summary
+from engine.core.periods import as_utc
+from engine.core.text import stamp
 from engine.registry.entries import (
     GENESIS_HASH,
     FieldsByCaseType,
     RegistryEntry,
-    as_utc,
     entry_from_row,
     entry_problems,
     iso,
 )
-from engine.rulesets import Ruleset, ruleset_from_content
+from engine.rules.rulesets import Ruleset, ruleset_from_content
+from engine.store import registry as store
+from engine.store.db import Database, Transaction
 
 _COLUMNS: Mapping[str, Callable[[RegistryEntry], str]] = {
     "seq": lambda e: str(e.seq),
@@ -30,7 +29,7 @@ _COLUMNS: Mapping[str, Callable[[RegistryEntry], str]] = {
     "version": lambda e: e.version,
     "priority": lambda e: str(e.priority),
     "applies to": lambda e: e.applies_to,
-    "published": lambda e: as_utc(e.published_at).strftime("%Y-%m-%d %H:%M:%SZ"),
+    "published": lambda e: stamp(e.published_at),
     "author": lambda e: e.author,
     "note": lambda e: e.note,
     "sha256": lambda e: e.sha256[:12],
@@ -97,7 +96,7 @@ def pick_version(entries: list[RegistryEntry], version: str | None) -> RegistryE
     )
 
 
-def _unknown_ruleset(session: Session, ruleset_id: str) -> UsageError:
+def _unknown_ruleset(session: Transaction, ruleset_id: str) -> UsageError:
     known = ", ".join(row.ruleset_id for row in store.latest_entries(session)) or "none yet"
     return UsageError(f"no published ruleset '{ruleset_id}'", hint=f"Published rulesets: {known}.")
 

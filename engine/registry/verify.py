@@ -8,9 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine import registry_store as store
-from engine.db import Database
-from engine.errors import Location, Problem, RulesetError
+from engine.core.errors import Location, Problem, RulesetError
 from engine.registry.entries import (
     GENESIS_HASH,
     DiscrepancyKind,
@@ -20,6 +18,8 @@ from engine.registry.entries import (
     version_key,
     working_tree,
 )
+from engine.store import registry as store
+from engine.store.db import Database
 
 PUBLISH_HINT = "Run `qam rulesets publish` to publish them, or use --draft for a dry run."
 

@@ -1,0 +1,207 @@
+"""Settings in one place: database URL, force file, rulesets and forms folders, DEFAULT_* constants."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from engine.core.errors import ConfigError, Location, Problem, ProblemsError
+from engine.core.yamlio import LineDict, LineList, load_yaml
+
+ENV_DATABASE_URL = "QAM_DATABASE_URL"
+ENV_FORCE = "QAM_FORCE"
+ENV_RULESETS = "QAM_RULESETS"
+ENV_FORMS = "QAM_FORMS"
+
+DEFAULT_DATABASE_FILE = "qam.db"
+DEFAULT_OUT_DIR = Path("outputs")
+SETTINGS_ALLOWED = ("urban", "rural")
+
+_PACKAGE_DIR = Path(__file__).resolve().parent.parent
+_CHECKOUT_DIR = _PACKAGE_DIR.parent
+DEFAULT_FORCE_FILE = _PACKAGE_DIR / "data" / "demo_force.yaml"
+
+
+def _resource_dir(name: str) -> Path:
+    """The checkout's top-level folder when run from a checkout, else the copy bundled in the wheel."""
+    checkout = _CHECKOUT_DIR / name
+    if checkout.is_dir():
+        return checkout
+    return _PACKAGE_DIR / "_bundled" / name
+
+
+DEFAULT_RULESETS_DIR = _resource_dir("rulesets")
+DEFAULT_FORMS_DIR = _resource_dir("qa_forms")
+
+
+@dataclass(frozen=True)
+class Place:
+    """A district with a place leader (DOMAIN.md Part A, force configuration)."""
+
+    code: str
+    name: str
+    division: str
+    leader: str
+    setting: str  # urban | rural
+
+
+@dataclass(frozen=True)
+class Force:
+    """The force configuration: its places and any ruleset setting overrides."""
+
+    name: str
+    places: tuple[Place, ...]
+    path: str
+    sha256: str
+    setting_overrides: Mapping[str, Mapping[str, int | str]] = field(default_factory=dict)
+
+    @property
+    def place_codes(self) -> tuple[str, ...]:
+        return tuple(p.code for p in self.places)
+
+    def place(self, code: str) -> Place:
+        for p in self.places:
+            if p.code == code:
+                return p
+        raise KeyError(code)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where things are. Built by :func:`load_settings` from arguments and the environment."""
+
+    database_url: str
+    force_file: Path
+    rulesets_dir: Path
+    forms_dir: Path
+
+
+def load_settings(
+    *,
+    force_file: Path | None = None,
+    database_url: str | None = None,
+    rulesets_dir: Path | None = None,
+    forms_dir: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Resolve settings: explicit argument, then environment variable, then default."""
+    env = os.environ if environ is None else environ
+    return Settings(
+        database_url=database_url or env.get(ENV_DATABASE_URL) or f"sqlite:///{DEFAULT_DATABASE_FILE}",
+        force_file=force_file or (Path(env[ENV_FORCE]) if env.get(ENV_FORCE) else DEFAULT_FORCE_FILE),
+        rulesets_dir=rulesets_dir or Path(env.get(ENV_RULESETS) or DEFAULT_RULESETS_DIR),
+        forms_dir=forms_dir or Path(env.get(ENV_FORMS) or DEFAULT_FORMS_DIR),
+    )
+
+
+class _PlaceSchema(Schema):
+    code = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[A-Z0-9]{2,8}$", error="must be 2-8 capital letters or digits"),
+    )
+    name = fields.String(required=True, validate=validate.Length(min=1))
+    division = fields.String(required=True, validate=validate.Length(min=1))
+    leader = fields.String(required=True, validate=validate.Length(min=1))
+    setting = fields.String(
+        required=True,
+        validate=validate.OneOf(SETTINGS_ALLOWED, error="must be one of urban, rural (got '{input}')"),
+    )
+
+
+class _ForceSchema(Schema):
+    force = fields.String(required=True, validate=validate.Length(min=1))
+    places = fields.List(fields.Dict(), required=True, validate=validate.Length(min=1))
+    settings = fields.Dict(keys=fields.String(), values=fields.Dict(), load_default=dict)
+
+
+def _flatten(messages: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """marshmallow's nested messages -> [(field path, message)]."""
+    out: list[tuple[str, str]] = []
+    if isinstance(messages, Mapping):
+        for key, value in messages.items():
+            out.extend(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        out.extend((prefix, m) for m in messages)
+    elif isinstance(messages, list):
+        for m in messages:
+            out.extend(_flatten(m, prefix))
+    else:
+        out.append((prefix, str(messages)))
+    return out
+
+
+def load_force(path: Path) -> Force:
+    """Read and validate a force file; every problem is reported at once, naming file, line and field."""
+    data = load_yaml(path)
+    source = str(path)
+    if not isinstance(data, LineDict):
+        raise ConfigError(
+            "a force file must be a mapping with 'force' and 'places'", location=Location(source, 1)
+        )
+    problems: list[Problem] = []
+
+    def line_for(field_path: str) -> int:
+        node: Any = data
+        line = data.line
+        for part in field_path.split("."):
+            if isinstance(node, LineDict) and part in node:
+                line = node.line_of(part)
+                node = node[part]
+            elif isinstance(node, LineList) and part.isdigit() and int(part) < len(node):
+                line = node.line_of(int(part))
+                node = node[int(part)]
+            else:
+                break
+        return line
+
+    try:
+        top = _ForceSchema().load(dict(data))
+    except ValidationError as exc:
+        for fpath, msg in _flatten(exc.messages):
+            problems.append(Problem(Location(source, line_for(fpath), fpath), msg))
+        raise ProblemsError("invalid force file", problems) from None
+
+    places: list[Place] = []
+    seen: dict[str, int] = {}
+    for i, raw in enumerate(top["places"]):
+        try:
+            p = _PlaceSchema().load(dict(raw))
+        except ValidationError as exc:
+            for fpath, msg in _flatten(exc.messages):
+                full = f"places.{i}.{fpath}"
+                problems.append(Problem(Location(source, line_for(full), full), msg))
+            continue
+        line = line_for(f"places.{i}")
+        if p["code"] in seen:
+            problems.append(
+                Problem(
+                    Location(source, line, f"places.{i}.code"),
+                    f"duplicate place code '{p['code']}' (first at line {seen[p['code']]})",
+                )
+            )
+            continue
+        seen[p["code"]] = line
+        places.append(Place(**p))
+    overrides: dict[str, dict[str, int | str]] = {}
+    for ruleset_id, values in top["settings"].items():
+        for name, value in values.items():
+            if not isinstance(value, int | str) or isinstance(value, bool):
+                problems.append(
+                    Problem(
+                        Location(source, line_for(f"settings.{ruleset_id}"), f"settings.{ruleset_id}.{name}"),
+                        "a setting must be a whole number or text",
+                    )
+                )
+        overrides[ruleset_id] = dict(values)
+    if problems:
+        raise ProblemsError("invalid force file", problems)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return Force(
+        name=top["force"], places=tuple(places), path=source, sha256=digest, setting_overrides=overrides
+    )

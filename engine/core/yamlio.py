@@ -1,0 +1,109 @@
+"""YAML reading for forms, rulesets and force files: line numbers kept, no YAML 1.1 surprises.
+
+PyYAML's default resolver turns ``yes``/``no``/``on``/``off`` into booleans, which would silently
+change QA answers such as ``answers: [yes, no]``. Here they stay strings; only ``true``/``false``
+are booleans. Every mapping is a :class:`LineDict` that remembers the line of each key.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from engine.core.errors import ConfigError, Location
+
+
+class LineDict(dict[str, Any]):
+    """A dict that remembers the 1-based line of itself and of each key."""
+
+    line: int = 0
+    key_lines: dict[str, int]
+
+    def line_of(self, key: str) -> int:
+        return self.key_lines.get(key, self.line)
+
+
+class LineList(list[Any]):
+    """A list that remembers the 1-based line of each item."""
+
+    line: int = 0
+    item_lines: list[int]
+
+    def line_of(self, index: int) -> int:
+        return self.item_lines[index] if index < len(self.item_lines) else self.line
+
+
+# libyaml's parser when PyYAML was built with it (about ten times faster); constructors and resolvers
+# stay the Python ones below, so the results and the marks are the same either way.
+_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_Base):  # type: ignore[misc, valid-type]
+    pass
+
+
+# Only true/false are booleans (YAML 1.2 core schema), so "yes"/"no" answers stay strings.
+_Loader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:bool"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.copy().items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
+    loader.flatten_mapping(node)
+    result = LineDict()
+    result.line = node.start_mark.line + 1
+    result.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str):
+            key = str(key)
+        if key in result:
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key '{key}'", key_node.start_mark)
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = key_node.start_mark.line + 1
+    return result
+
+
+def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
+    result = LineList(loader.construct_object(child, deep=True) for child in node.value)
+    result.line = node.start_mark.line + 1
+    result.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return result
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+def parse_yaml(text: str, source: str) -> Any:
+    """Parse YAML text; a syntax error becomes a ConfigError naming ``source`` and the line."""
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        # libyaml puts an error at the end of a file without a final newline on the line after it
+        last_line = max(1, len(text.splitlines()))
+        line = min(mark.line + 1, last_line) if mark else None
+        raise ConfigError(
+            f"invalid YAML: {exc.problem or exc.context}", location=Location(source, line)
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"invalid YAML: {exc}", location=Location(source)) from None
+
+
+def load_yaml(path: Path) -> Any:
+    """Read and parse a YAML file (UTF-8); unreadable files raise ConfigError naming the file."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ConfigError(f"cannot read file: {exc.strerror or exc}", location=Location(str(path))) from None
+    except UnicodeDecodeError:
+        raise ConfigError("file is not UTF-8 text", location=Location(str(path))) from None
+    return parse_yaml(text, str(path))

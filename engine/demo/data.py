@@ -1,0 +1,199 @@
+"""The demo force's data: 26 weeks of assessments and incidents, generated with the factories and a
+fixed seed, with four realistic problems planted for the briefings to find.
+
+Planted (what a reader of the demo briefings should see):
+  * Harbourside (HRB): stop-search grounds recording slips over the last six weeks.
+  * Kingsgate (KNG): a high-risk domestic abuse victim not referred to MARAC in the latest week.
+  * Ashford Vale (ASH), team Response B: victims updated late after suspect events, last four weeks.
+  * Dalewood (DLW): Grade 1 attendance times drift upward over the last eight weeks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from engine.core.config import Place
+from engine.core.models import CASE_TYPES
+
+DEMO_WEEK = "2026-W47"
+HISTORY_WEEKS = 26
+SEED = 20261122
+ASSESSMENTS_PER_WEEK = 2000
+INCIDENTS_PER_WEEK = 20000
+
+TEAMS = ("Response A", "Response B", "Neighbourhood", "CID")
+REVIEWERS = ("QA Reviewer A. Shah", "QA Reviewer B. Doyle", "QA Reviewer C. Evans", "QA Reviewer D. Kowalski")
+_PREFIX = {
+    "stop_search": "SS",
+    "victim_care": "VC",
+    "crime_file": "CF",
+    "investigation": "IN",
+    "domestic_abuse": "DA",
+}
+
+#: background slips (yes -> no) per non-critical judgement question: normal variation, no exceptions
+NOISE: dict[str, dict[str, float]] = {
+    "stop_search": {
+        "object_recorded": 0.02,
+        "outcome_linked_to_object": 0.03,
+        "ethnicity_self_defined_recorded": 0.04,
+        "officer_identity_recorded": 0.01,
+        "bwv_activated": 0.04,
+        "receipt_offered": 0.03,
+        "supervisor_reviewed": 0.05,
+    },
+    "victim_care": {
+        "written_confirmation_given": 0.03,
+        "needs_assessment_done": 0.03,
+        "update_plan_agreed": 0.05,
+        "vps_offered": 0.05,
+    },
+    "crime_file": {
+        "mg5_present": 0.01,
+        "points_to_prove_set_out": 0.04,
+        "key_statements_present": 0.03,
+        "exhibits_present": 0.03,
+        "previous_convictions_attached": 0.02,
+        "supervisor_certified": 0.04,
+    },
+    "investigation": {
+        "investigation_plan_recorded": 0.03,
+        "supervisor_review_recorded": 0.04,
+        "loe_house_to_house": 0.04,
+        "loe_witnesses": 0.02,
+        "victim_contact_per_plan": 0.04,
+        "victim_view_recorded": 0.04,
+    },
+    "domestic_abuse": {
+        "bwv_captured": 0.04,
+        "evidence_led_considered": 0.03,
+        "dvpn_considered": 0.05,
+        "dvds_considered": 0.05,
+        "safeguarding_plan_recorded": 0.02,
+    },
+}
+
+#: traits that vary the kind of case (not failures), with their probability
+VARIETY: dict[str, dict[str, float]] = {
+    "stop_search": {"section_60": 0.03, "strip_search_authorised_ok": 0.01},
+    "victim_care": {"enhanced": 0.25, "referral_declined": 0.08},
+    "crime_file": {"guilty_plea": 0.45, "domestic_abuse": 0.2},
+    "investigation": {},
+    "domestic_abuse": {"high_risk": 0.08, "children_referred": 0.15},
+}
+
+#: rare genuine failures everywhere (within normal variation)
+SLIPS: dict[str, dict[str, float]] = {
+    "stop_search": {"no_bwv": 0.01},
+    "victim_care": {"late_update": 0.03, "referral_late": 0.03},
+    "crime_file": {"late_file": 0.03, "unbalanced_mg5": 0.03},
+    "investigation": {"cctv_missed": 0.03},
+    "domestic_abuse": {},
+}
+
+_NOTES = {
+    "grounds_missing": "Grounds box left blank; search recorded from the officer's pocket notebook only.",
+    "late_update": "Victim not told of the suspect's release on bail until chased by the victim.",
+    "high_risk_no_marac": "DASH scored 15 (high) but no MARAC referral found on the system.",
+}
+
+
+@dataclass(frozen=True)
+class DemoPlan:
+    """Which weeks, how many, which seed."""
+
+    weeks: tuple[dt.date, ...]  # Mondays, oldest first
+    seed: int = SEED
+    per_week: int = ASSESSMENTS_PER_WEEK
+
+
+def demo_plan(
+    latest_monday: dt.date, weeks: int = HISTORY_WEEKS, per_week: int = ASSESSMENTS_PER_WEEK
+) -> DemoPlan:
+    mondays = tuple(latest_monday - dt.timedelta(weeks=k) for k in range(weeks - 1, -1, -1))
+    return DemoPlan(mondays, per_week=per_week)
+
+
+def _planted(
+    case_type: str, place: str, team: str, w: int, n_weeks: int, rng: random.Random
+) -> dict[str, bool]:
+    weeks_from_end = n_weeks - 1 - w  # 0 = latest week
+    traits: dict[str, bool] = {}
+    if case_type == "stop_search" and place == "HRB" and weeks_from_end < 6:
+        if rng.random() < 0.15 + 0.1 * (5 - weeks_from_end):
+            traits["grounds_missing"] = True
+    if case_type == "victim_care" and place == "ASH" and team == "Response B" and weeks_from_end < 4:
+        if rng.random() < 0.9:
+            traits["late_update"] = True
+    return traits
+
+
+def generate_assessments(places: Sequence[Place], plan: DemoPlan) -> Iterator[dict[str, Any]]:
+    """Submission rows (as a reviewer's CSV would have them) for every week of the plan."""
+    from engine.demo.factories import FACTORIES  # factory-boy and faker load only when data is generated
+
+    rng = random.Random(plan.seed)
+    per_place = max(1, plan.per_week // (len(CASE_TYPES) * len(places)))
+    n_weeks = len(plan.weeks)
+    for w, monday in enumerate(plan.weeks):
+        year, week, _ = monday.isocalendar()
+        for case_type in CASE_TYPES:
+            factory = FACTORIES[case_type]
+            for p_index, place in enumerate(places):
+                for i in range(per_place):
+                    team = TEAMS[rng.randrange(len(TEAMS))]
+                    if case_type == "victim_care" and place.code == "ASH" and rng.random() < 0.3:
+                        team = "Response B"  # Ashford Vale's Response B handles many of its victims
+                    traits = {t: True for t, p in VARIETY[case_type].items() if rng.random() < p}
+                    traits.update({t: True for t, p in SLIPS[case_type].items() if rng.random() < p})
+                    traits.update(_planted(case_type, place.code, team, w, n_weeks, rng))
+                    assessed_on = monday + dt.timedelta(days=rng.randrange(5))
+                    back = rng.randrange(45, 70) if traits.get("late_file") else rng.randrange(20, 40)
+                    ref = f"{_PREFIX[case_type]}-{year}W{week:02d}-{place.code}-{i:03d}"
+                    row = factory(
+                        assessment_id=f"QA-{ref}",
+                        case_ref=ref,
+                        place=place.code,
+                        team=team,
+                        officer=f"PC {1000 + 100 * p_index + rng.randrange(40)}",
+                        reviewer=REVIEWERS[(p_index + i) % len(REVIEWERS)],
+                        assessed_on=assessed_on.isoformat(),
+                        case_date=(assessed_on - dt.timedelta(days=back)).isoformat(),
+                        **traits,
+                    )
+                    for question, p in NOISE[case_type].items():
+                        if row.get(question) == "yes" and rng.random() < p:
+                            row[question] = "no"
+                    for trait, note in _NOTES.items():
+                        if traits.get(trait):
+                            row["notes"] = note
+                    yield row
+        if w == n_weeks - 1:
+            yield _critical_da_case(places, monday, year, week)
+
+
+def _critical_da_case(places: Sequence[Place], monday: dt.date, year: int, week: int) -> dict[str, Any]:
+    """The planted critical failure: Kingsgate, the latest week."""
+    from engine.demo.factories import FACTORIES
+
+    place = next((p for p in places if p.code == "KNG"), places[0])
+    ref = f"DA-{year}W{week:02d}-{place.code}-900"
+    assessed_on = monday + dt.timedelta(days=2)
+    return FACTORIES["domestic_abuse"](
+        assessment_id=f"QA-{ref}",
+        case_ref=ref,
+        place=place.code,
+        team="Safeguarding Hub",
+        officer="DC 2231",
+        reviewer=REVIEWERS[0],
+        assessed_on=assessed_on.isoformat(),
+        case_date=(assessed_on - dt.timedelta(days=12)).isoformat(),
+        high_risk_no_marac=True,
+        children_present="yes",
+        child_referral_made="yes",
+        notes=_NOTES["high_risk_no_marac"],
+    )

@@ -1,0 +1,212 @@
+"""Quantitative extracts: reading and validating the incidents CSV, and the response metrics it feeds.
+
+The metric names here are the ones rulesets refer to (rulesets/priority1/response-standards.yaml);
+computing them over many rows is vectorised in engine/analysis/aggregate.py.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from engine.core.errors import ExtractError, Location, Problem, problems_summary
+from engine.core.metrics import METRICS
+
+INCIDENT_COLUMNS: tuple[str, ...] = (
+    "incident_ref",
+    "place",
+    "grade",
+    "channel",
+    "received_at",
+    "answered_at",
+    "arrived_at",
+)
+#: what the incident metrics are worked out from: every column but the reference
+METRIC_INPUT_COLUMNS: tuple[str, ...] = INCIDENT_COLUMNS[1:]
+GRADES: tuple[str, ...] = ("1", "2", "3")
+CHANNELS: tuple[str, ...] = ("999", "101", "online")
+
+# the metrics an incidents extract feeds (priority 1, measure M2); the names are the rulesets'
+G1_ATTENDED, G2_ATTENDED, CALL999_ANSWERED, CALL101_SECONDS = METRICS
+EXTRACT_METRICS = METRICS
+
+
+@dataclass(frozen=True)
+class ResponseSettings:
+    """Response standards (DOMAIN.md Part B section 5); settings, because forces differ.
+
+    Grade 1: nearest resource within 15 minutes urban / 20 rural; Grade 2 within 60 minutes;
+    999 calls answered within 10 seconds. "Within" includes the limit itself. The field names
+    are the response-standards ruleset's settings: ``ResponseSettings(**ruleset.settings)``.
+    """
+
+    g1_urban_minutes: float = 15.0
+    g1_rural_minutes: float = 20.0
+    g2_minutes: float = 60.0
+    call999_seconds: float = 10.0
+
+    def g1_minutes(self, setting: str) -> float:
+        """The Grade 1 attendance standard for a place's setting (urban or rural)."""
+        if setting == "rural":
+            return self.g1_rural_minutes
+        if setting == "urban":
+            return self.g1_urban_minutes
+        raise ValueError(f"unknown place setting {setting!r} (use urban or rural)")
+
+
+@dataclass(frozen=True)
+class IncidentRow:
+    """One validated incident. Timestamps are as written (naive = force local time)."""
+
+    incident_ref: str
+    place: str
+    grade: int
+    channel: str
+    received_at: datetime
+    answered_at: datetime | None  # blank: not answered (an abandoned call, or an online report)
+    arrived_at: datetime | None  # blank: not attended
+    #: sha256 of the row's content: a re-loaded identical row is a no-op, a changed one is not
+    content_hash: str
+    #: the CSV line the row came from, for messages
+    line: int
+
+
+def _decode(data: bytes) -> str:
+    # Excel on Windows saves CSV as cp1252 unless told otherwise; UTF-8 (with or without BOM) first
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252")
+
+
+def _timestamp(text: str) -> datetime:
+    """Parse an ISO 8601 timestamp that has a time part; ValueError otherwise."""
+    if len(text) <= 10:
+        raise ValueError("no time of day")
+    return datetime.fromisoformat(text)
+
+
+def content_hash(values: dict[str, str]) -> str:
+    """Hash of the extract columns' text, after trimming (column order fixed by INCIDENT_COLUMNS)."""
+    joined = "\x1f".join(values.get(c, "") for c in INCIDENT_COLUMNS)
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()
+
+
+def read_incidents(path: str | Path, place_codes: Collection[str]) -> list[IncidentRow]:
+    """Read and validate an incidents extract (DOMAIN.md Part A, "Quantitative extracts").
+
+    Every problem in the file is collected, then one ExtractError lists them all with file, line
+    and column; no row is returned unless the whole file is valid. Example:
+    ``read_incidents("incidents.csv", {"BLK", "RVS"})``.
+    """
+    p = Path(path)
+    name = str(path)
+    try:
+        text = _decode(p.read_bytes())
+    except OSError as exc:
+        problem = Problem(Location(name), f"cannot read the file: {exc.strerror or exc}")
+        raise ExtractError("The incidents extract cannot be read", [problem]) from exc
+
+    problems: list[Problem] = []
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    reader.fieldnames = header
+    missing = [c for c in INCIDENT_COLUMNS if c not in header]
+    if not header:
+        problems.append(Problem(Location(name, 1), "the file is empty: expected a header row"))
+    elif missing:
+        problems.append(
+            Problem(
+                Location(name, 1),
+                f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+                f"(expected: {', '.join(INCIDENT_COLUMNS)})",
+            )
+        )
+    if problems:
+        raise ExtractError(problems_summary(problems, "file") + "; nothing was loaded", problems)
+
+    rows: list[IncidentRow] = []
+    first_line: dict[str, int] = {}
+    places = set(place_codes)
+    for record in reader:
+        line = reader.line_num
+        if None in record:
+            fields = len(header) + len(record[None])
+            problems.append(
+                Problem(Location(name, line), f"{fields} fields, but the header has {len(header)}")
+            )
+            continue
+        values = {c: (record.get(c) or "").strip() for c in INCIDENT_COLUMNS}
+        row, row_problems = _validate_row(values, Location(name, line), places, first_line)
+        problems.extend(row_problems)
+        if row is not None:
+            rows.append(row)
+    if problems:
+        raise ExtractError(problems_summary(problems, "file") + "; nothing was loaded", problems)
+    return rows
+
+
+def _validate_row(
+    values: dict[str, str], where: Location, places: set[str], first_line: dict[str, int]
+) -> tuple[IncidentRow | None, list[Problem]]:
+    """One row's problems (all of them), or the row. ``first_line`` tracks refs already seen."""
+    problems: list[Problem] = []
+
+    def bad(column: str, message: str) -> None:
+        problems.append(Problem(Location(where.file, where.line, column), message))
+
+    line = where.line or 0
+    ref = values["incident_ref"]
+    if not ref:
+        bad("incident_ref", "is blank")
+    elif ref in first_line:
+        bad("incident_ref", f"{ref!r} appears again (first on line {first_line[ref]})")
+    else:
+        first_line[ref] = line
+    if values["place"] not in places:
+        bad("place", f"unknown place code {values['place']!r} (known: {', '.join(sorted(places))})")
+    if values["grade"] not in GRADES:
+        bad("grade", f"{values['grade']!r} is not a grade (use 1, 2 or 3)")
+    if values["channel"] not in CHANNELS:
+        bad("channel", f"{values['channel']!r} is not a channel (use 999, 101 or online)")
+
+    stamps: dict[str, datetime | None] = {}
+    for column in ("received_at", "answered_at", "arrived_at"):
+        raw = values[column]
+        stamps[column] = None
+        if not raw:
+            if column == "received_at":
+                bad(column, "is blank")
+            continue
+        try:
+            stamps[column] = _timestamp(raw)
+        except ValueError:
+            bad(column, f"{raw!r} is not an ISO timestamp with a time (e.g. 2026-11-16T08:15:00)")
+    received = stamps["received_at"]
+    if len({s.tzinfo is None for s in stamps.values() if s is not None}) > 1:
+        bad("received_at", "the row mixes timestamps with and without a time zone")
+    elif received is not None:
+        for column in ("answered_at", "arrived_at"):
+            stamp = stamps[column]
+            if stamp is not None and stamp < received:
+                bad(column, f"{values[column]} is before received_at {values['received_at']}")
+
+    if problems or received is None:
+        return None, problems
+    row = IncidentRow(
+        incident_ref=ref,
+        place=values["place"],
+        grade=int(values["grade"]),
+        channel=values["channel"],
+        received_at=received,
+        answered_at=stamps["answered_at"],
+        arrived_at=stamps["arrived_at"],
+        content_hash=content_hash(values),
+        line=line,
+    )
+    return row, problems

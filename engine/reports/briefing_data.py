@@ -1,0 +1,517 @@
+"""What the briefings show, as plain strings and numbers: place briefings, the force summary, and
+the number, date and evidence wording they share. No pandas, no reportlab (STYLE.md 11).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Protocol, TypedDict
+
+from engine.core.errors import Location, Problem, ReportError
+from engine.core.models import CASE_TYPES, ExceptionKind, PerformanceException
+
+#: the place code of an exception that belongs to the whole force (DOMAIN.md Part A)
+FORCE_PLACE = "FORCE"
+
+#: the four Police and Crime Plan priorities; pass another mapping to the builders to override
+PRIORITY_NAMES: Mapping[int, str] = MappingProxyType(
+    {
+        1: "Respond to the public and keep people safe",
+        2: "Bring offenders to justice",
+        3: "Protect vulnerable people and support victims",
+        4: "Build trust and confidence",
+    }
+)
+
+#: most serious first: the order of ExceptionKind is the order of seriousness
+KIND_ORDER: tuple[ExceptionKind, ...] = tuple(ExceptionKind)
+
+KIND_LABELS: Mapping[ExceptionKind, str] = MappingProxyType(
+    {
+        ExceptionKind.CRITICAL: "Critical failure",
+        ExceptionKind.BELOW_STANDARD: "Below standard",
+        ExceptionKind.SPECIAL_CAUSE: "Special cause",
+        ExceptionKind.THRESHOLD: "Threshold breach",
+    }
+)
+
+CASE_TYPE_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "stop_search": "stop searches",
+        "victim_care": "victim care",
+        "crime_file": "crime files",
+        "investigation": "investigations",
+        "domestic_abuse": "domestic abuse",
+    }
+)
+
+#: what one unit of n is called, by measure ("30 of 212 searches reviewed"); override per force
+DEFAULT_MEASURE_UNITS: Mapping[str, str] = MappingProxyType(
+    {
+        "D11": "searches",
+        "M8": "victim cases",
+        "M5": "case files",
+        "D5": "investigations",
+        "D7": "domestic abuse cases",
+        "M2": "incidents",
+    }
+)
+
+#: the SPC rule ids the exceptions stage may name, in words a place leader reads
+SPC_RULE_TEXT: Mapping[str, str] = MappingProxyType(
+    {
+        "outside_limits": "a week outside the process limits",
+        "astronomical": "a week outside the process limits",
+        "shift": "7 or more weeks in a row on one side of the mean",
+        "trend": "7 or more weeks in a row moving the same way",
+        "two_of_three": "2 of 3 weeks close to a process limit",
+        "two_in_three": "2 of 3 weeks close to a process limit",
+    }
+)
+
+ASSURANCE_TEXT: Mapping[str, str] = MappingProxyType(
+    {
+        "consistently_pass": "the process as it runs will consistently meet the standard",
+        "consistently_fail": "the process as it runs will consistently fail the standard unless it changes",
+        "hit_and_miss": "the process as it runs will sometimes meet and sometimes miss the standard",
+    }
+)
+
+
+class PlaceLike(Protocol):
+    """Anything shaped like a force file's place (engine.core.config.Place or PlaceInfo)."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def division(self) -> str: ...
+    @property
+    def leader(self) -> str: ...
+    @property
+    def setting(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class PlaceInfo:
+    """A place as a briefing names it."""
+
+    code: str
+    name: str
+    division: str
+    leader: str
+    setting: str
+
+    @classmethod
+    def of(cls, place: PlaceLike) -> PlaceInfo:
+        return cls(place.code, place.name, place.division, place.leader, place.setting)
+
+
+@dataclass(frozen=True)
+class RulesetRef:
+    """A ruleset version a run used, as the footer of every page names it."""
+
+    id: str
+    version: str
+    sha256: str
+
+    @property
+    def short_hash(self) -> str:
+        return self.sha256[:8]
+
+    @property
+    def label(self) -> str:
+        return f"{self.id} {self.version} ({self.short_hash})"
+
+    @classmethod
+    def from_json(cls, entry: Mapping[str, str]) -> RulesetRef:
+        """From an exceptions.json / run manifest entry {"id", "version", "sha256"}."""
+        return cls(str(entry["id"]), str(entry["version"]), str(entry["sha256"]))
+
+
+@dataclass(frozen=True)
+class PriorityGroup:
+    """The exceptions of one priority, most serious first."""
+
+    priority: int
+    name: str
+    exceptions: tuple[PerformanceException, ...]
+
+
+@dataclass(frozen=True)
+class PlaceBriefing:
+    """Everything one place's PDF shows. Build with :func:`build_place_briefings`."""
+
+    place: PlaceInfo
+    force_name: str
+    period_label: str  # e.g. "2026-W47"
+    period_from: str  # ISO date
+    period_to: str  # ISO date
+    cases_reviewed: int
+    cases_reviewed_by_type: Mapping[str, int]
+    #: display order: priority groups (most serious group first), most serious first within a group
+    exceptions: tuple[PerformanceException, ...]
+    rulesets: tuple[RulesetRef, ...]
+    run_id: str
+    draft: bool = False
+    #: cases eligible for review by case type, when the sample frame is known
+    frame_sizes: Mapping[str, int] | None = None
+    measure_names: Mapping[str, str] = field(default_factory=dict)
+    measure_units: Mapping[str, str] = field(default_factory=lambda: DEFAULT_MEASURE_UNITS)
+    priority_names: Mapping[int, str] = field(default_factory=lambda: PRIORITY_NAMES)
+
+    def groups(self) -> tuple[PriorityGroup, ...]:
+        """The exceptions grouped by priority, in display order (page 1 and the sections both use it)."""
+        return _group_by_priority(self.exceptions, self.priority_names)
+
+    def in_order(self) -> tuple[PerformanceException, ...]:
+        """The exceptions in display order, numbered 1.. in the briefing."""
+        return tuple(e for g in self.groups() for e in g.exceptions)
+
+    def quiet_priorities(self) -> tuple[tuple[int, str], ...]:
+        """The priorities with no exception this period: good news, named once on page 1."""
+        seen = {e.priority for e in self.exceptions}
+        return tuple((p, n) for p, n in sorted(self.priority_names.items()) if p not in seen)
+
+
+@dataclass(frozen=True)
+class PlaceCounts:
+    """One place's exception counts under one priority, by kind (in KIND_ORDER)."""
+
+    place: PlaceInfo
+    counts: tuple[int, ...]
+    measures: tuple[str, ...]  # the measures behind them, sorted
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts)
+
+
+@dataclass(frozen=True)
+class PrioritySummary:
+    """One page of the force summary."""
+
+    priority: int
+    name: str
+    places_with: tuple[PlaceCounts, ...]  # alphabetical by place name: never ranked
+    places_without: tuple[PlaceInfo, ...]  # alphabetical by place name
+    force_exceptions: tuple[PerformanceException, ...]  # place == "FORCE", most serious first
+
+
+@dataclass(frozen=True)
+class ForceSummary:
+    """Everything force.pdf shows. Build with :func:`build_force_summary`."""
+
+    force_name: str
+    period_label: str
+    period_from: str
+    period_to: str
+    places: tuple[PlaceInfo, ...]
+    priorities: tuple[PrioritySummary, ...]
+    rulesets: tuple[RulesetRef, ...]
+    run_id: str
+    draft: bool = False
+    measure_names: Mapping[str, str] = field(default_factory=dict)
+    measure_units: Mapping[str, str] = field(default_factory=lambda: DEFAULT_MEASURE_UNITS)
+
+    @property
+    def places_briefed(self) -> tuple[PlaceInfo, ...]:
+        codes = {pc.place.code for p in self.priorities for pc in p.places_with}
+        return tuple(p for p in self.places if p.code in codes)
+
+
+# --- ordering ---------------------------------------------------------------------------------
+
+
+def seriousness_key(e: PerformanceException) -> tuple[int, int, str, str, str]:
+    """Most serious kind first, then priority, measure, criterion: a total, stable order."""
+    return (KIND_ORDER.index(e.kind), e.priority, e.measure, e.criterion, e.ruleset)
+
+
+def _group_by_priority(
+    exceptions: Iterable[PerformanceException], priority_names: Mapping[int, str]
+) -> tuple[PriorityGroup, ...]:
+    by_priority: dict[int, list[PerformanceException]] = {}
+    for e in exceptions:
+        by_priority.setdefault(e.priority, []).append(e)
+    groups = [
+        PriorityGroup(p, priority_names.get(p, f"Priority {p}"), tuple(sorted(es, key=seriousness_key)))
+        for p, es in by_priority.items()
+    ]
+    # the group holding the most serious exception leads, so a critical failure is read first
+    groups.sort(key=lambda g: (seriousness_key(g.exceptions[0])[0], g.priority))
+    return tuple(groups)
+
+
+def display_order(
+    exceptions: Iterable[PerformanceException], priority_names: Mapping[int, str] = PRIORITY_NAMES
+) -> tuple[PerformanceException, ...]:
+    """Exceptions in the order a briefing shows them (the order of :meth:`PlaceBriefing.groups`)."""
+    return tuple(e for g in _group_by_priority(exceptions, priority_names) for e in g.exceptions)
+
+
+# --- builders ---------------------------------------------------------------------------------
+
+
+def _check_exceptions(
+    exceptions: Sequence[PerformanceException], codes: set[str], priority_names: Mapping[int, str]
+) -> None:
+    problems = []
+    for i, e in enumerate(exceptions):
+        where = Location(field=f"exceptions[{i}]")
+        if e.place != FORCE_PLACE and e.place not in codes:
+            problems.append(Problem(where, f"unknown place code '{e.place}' (not in the force file)"))
+        if e.priority not in priority_names:
+            known = ", ".join(str(p) for p in sorted(priority_names))
+            problems.append(Problem(where, f"unknown priority {e.priority} (known: {known})"))
+    if problems:
+        raise ReportError("\n".join(["cannot build briefings from these exceptions:", *map(str, problems)]))
+
+
+class _SharedFields(TypedDict):
+    force_name: str
+    period_label: str
+    period_from: str
+    period_to: str
+    rulesets: tuple[RulesetRef, ...]
+    run_id: str
+    draft: bool
+    measure_names: Mapping[str, str]
+    measure_units: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class BriefingRun:
+    """What every PDF of one run shares: the force, the period, the rulesets, the run id and names.
+
+    Example: ``BriefingRun("Demo Constabulary", "2026-W47", "2026-11-16", "2026-11-22", refs, run_id)``
+    """
+
+    force_name: str
+    period_label: str  # e.g. "2026-W47"
+    period_from: str  # ISO date
+    period_to: str  # ISO date
+    rulesets: tuple[RulesetRef, ...]
+    run_id: str
+    #: True when any ruleset used is unpublished: every page then carries the draft banner
+    draft: bool = False
+    measure_names: Mapping[str, str] = field(default_factory=dict)
+    measure_units: Mapping[str, str] = field(default_factory=lambda: DEFAULT_MEASURE_UNITS)
+    priority_names: Mapping[int, str] = field(default_factory=lambda: PRIORITY_NAMES)
+
+    def __post_init__(self) -> None:
+        # the footer lists each ruleset version once, in a stable order
+        object.__setattr__(
+            self, "rulesets", tuple(sorted(set(self.rulesets), key=lambda r: (r.id, r.version)))
+        )
+
+    def _shared(self) -> _SharedFields:
+        """The fields PlaceBriefing and ForceSummary both carry."""
+        return {
+            "force_name": self.force_name,
+            "period_label": self.period_label,
+            "period_from": self.period_from,
+            "period_to": self.period_to,
+            "rulesets": self.rulesets,
+            "run_id": self.run_id,
+            "draft": self.draft,
+            "measure_names": MappingProxyType(dict(self.measure_names)),
+            "measure_units": self.measure_units,
+        }
+
+
+def build_place_briefings(
+    exceptions: Sequence[PerformanceException],
+    places: Sequence[PlaceLike],
+    cases_reviewed_by_place: Mapping[str, Mapping[str, int]],
+    run: BriefingRun,
+    *,
+    frame_sizes_by_place: Mapping[str, Mapping[str, int]] | None = None,
+) -> list[PlaceBriefing]:
+    """One briefing per place that has exceptions, in the order of ``places``.
+
+    A briefing holds only its own place's exceptions (and so only its own cases); force-level
+    exceptions go to the force summary. ``cases_reviewed_by_place`` is {place code: {case type: n}};
+    ``frame_sizes_by_place`` the same shape, for the cases eligible for review where known.
+    Raises ReportError naming every exception with an unknown place code or priority.
+    """
+    infos = [PlaceInfo.of(p) for p in places]
+    _check_exceptions(exceptions, {p.code for p in infos}, run.priority_names)
+    briefings = []
+    for place in infos:
+        mine = [e for e in exceptions if e.place == place.code]
+        if not mine:
+            continue  # no PDF: its absence is the good news (DOMAIN.md Part A)
+        by_type = _by_case_type(cases_reviewed_by_place.get(place.code, {}))
+        frames = (frame_sizes_by_place or {}).get(place.code)
+        briefings.append(
+            PlaceBriefing(
+                place=place,
+                cases_reviewed=sum(by_type.values()),
+                cases_reviewed_by_type=MappingProxyType(by_type),
+                exceptions=display_order(mine, run.priority_names),
+                frame_sizes=None if frames is None else MappingProxyType(dict(frames)),
+                priority_names=run.priority_names,
+                **run._shared(),
+            )
+        )
+    return briefings
+
+
+def _by_case_type(counts: Mapping[str, int]) -> dict[str, int]:
+    """Known case types in their canonical order, then any others alphabetically; zeros dropped."""
+    order = {t: i for i, t in enumerate(CASE_TYPES)}
+    return {t: counts[t] for t in sorted(counts, key=lambda t: (order.get(t, len(order)), t)) if counts[t]}
+
+
+def build_force_summary(
+    exceptions: Sequence[PerformanceException], places: Sequence[PlaceLike], run: BriefingRun
+) -> ForceSummary:
+    """The force summary: per priority, every place's counts by kind, the places with none, and the
+    force-level exceptions. Places are listed alphabetically by name, never ranked."""
+    infos = tuple(sorted((PlaceInfo.of(p) for p in places), key=lambda p: (p.name, p.code)))
+    _check_exceptions(exceptions, {p.code for p in infos}, run.priority_names)
+    pages = []
+    for priority, name in sorted(run.priority_names.items()):
+        here = [e for e in exceptions if e.priority == priority]
+        with_: list[PlaceCounts] = []
+        without: list[PlaceInfo] = []
+        for place in infos:
+            mine = [e for e in here if e.place == place.code]
+            if not mine:
+                without.append(place)
+                continue
+            counts = tuple(sum(1 for e in mine if e.kind is k) for k in KIND_ORDER)
+            with_.append(PlaceCounts(place, counts, tuple(sorted({e.measure for e in mine}))))
+        force_level = tuple(sorted((e for e in here if e.place == FORCE_PLACE), key=seriousness_key))
+        pages.append(PrioritySummary(priority, name, tuple(with_), tuple(without), force_level))
+    return ForceSummary(places=infos, priorities=tuple(pages), **run._shared())
+
+
+# --- wording shared by the PDFs (and anything else that prints numbers) -----------------------
+
+
+def pct(x: float | None) -> str:
+    """0.1666 -> '17%' (half up, no decimals); None -> 'no data'."""
+    if x is None or math.isnan(x):
+        return "no data"
+    return f"{math.floor(x * 100 + 0.5 + 1e-9):d}%"
+
+
+def interval(low: float | None, high: float | None) -> str:
+    """(0.34, 0.705) -> '34%-71%'."""
+    if low is None or high is None:
+        return "no data"
+    return f"{pct(low)}-{pct(high)}"
+
+
+def plain_number(x: float) -> str:
+    """A measured value (not a rate): whole numbers plainly, others to one decimal place."""
+    return f"{x:,.0f}" if abs(x - round(x)) < 0.05 else f"{x:,.1f}"
+
+
+def period_text(start: str, end: str) -> str:
+    """('2026-11-16', '2026-11-22') -> '16-22 November 2026' (spanning months or years as needed)."""
+    a, b = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+    if (a.year, a.month) == (b.year, b.month):
+        return f"{a.day}-{b.day} {b:%B %Y}" if a != b else f"{b.day} {b:%B %Y}"
+    if a.year == b.year:
+        return f"{a.day} {a:%B} - {b.day} {b:%B %Y}"
+    return f"{a.day} {a:%B %Y} - {b.day} {b:%B %Y}"
+
+
+def measure_title(measure: str, names: Mapping[str, str]) -> str:
+    """'D11' -> 'D11 Stop and search' when the measure's name is known."""
+    name = names.get(measure)
+    return f"{measure} {name}" if name else measure
+
+
+def unit_for(e: PerformanceException, units: Mapping[str, str]) -> str:
+    """What one of the exception's n is called: by measure, else incidents for an extract, else cases."""
+    if e.measure in units:
+        return units[e.measure]
+    return "incidents" if e.kind is ExceptionKind.THRESHOLD else "cases"
+
+
+#: units counted from quantitative extracts, not from QA reviewers' samples
+EXTRACT_UNITS: frozenset[str] = frozenset({"incidents"})
+
+
+def from_extract(e: PerformanceException, unit: str) -> bool:
+    """Whether the exception's n comes from an extract (measured) rather than a reviewed sample."""
+    return e.kind is ExceptionKind.THRESHOLD or unit in EXTRACT_UNITS
+
+
+def reviewed_text(e: PerformanceException, unit: str) -> str:
+    """'30 of 212 searches reviewed' when the sample frame is known, else '30 searches reviewed';
+    '412 incidents measured' for an extract."""
+    verb = "measured" if from_extract(e, unit) else "reviewed"
+    if e.frame_size is not None:
+        return f"{e.n:,} of {e.frame_size:,} {unit} {verb}"
+    return f"{e.n:,} {unit} {verb}"
+
+
+def tags_text(e: PerformanceException) -> str:
+    """'PEEL: Legitimacy · I-SERVE: Engagement, Service'."""
+    strands = ", ".join(s.replace("_", " ").capitalize() for s in e.iserve) or "none"
+    return f"PEEL: {e.peel.replace('_', ' ').capitalize()} · I-SERVE: {strands}"
+
+
+def value_format(e: PerformanceException) -> Callable[[float], str]:
+    """Percentages for a compliance rate, plain numbers for a measured value (e.g. 101 answer seconds)."""
+    values = [p.value for p in e.chart.points if p.value is not None] if e.chart else []
+    # a series decides for itself: a compliance series lies in 0..1, a measured one (seconds) does not
+    return pct if all(0 <= v <= 1 for v in values) else plain_number
+
+
+def evidence(e: PerformanceException, unit: str) -> tuple[tuple[str, str], ...]:
+    """The evidence as (label, value) pairs, in reading order; only what the exception has."""
+    rows: list[tuple[str, str]] = []
+    if e.n:
+        rows.append(("Extract" if from_extract(e, unit) else "Sample", reviewed_text(e, unit)))
+    if e.rate is not None:
+        rows.append(("Met the criterion", f"{e.passed:,} of {e.n:,} ({pct(e.rate)})"))
+        rows.append(("95% interval", interval(e.ci_low, e.ci_high)))
+    elif e.chart is not None:
+        weeks = [(p.week, p.value) for p in e.chart.points if p.value is not None]
+        if weeks:
+            rows.append((f"Latest week ({weeks[-1][0]})", value_format(e)(weeks[-1][1])))
+    if e.standard is not None:
+        rows.append(("Minimum standard", pct(e.standard)))
+    return tuple(rows)
+
+
+def spc_signal_text(rules: Sequence[str]) -> str:
+    """('shift', 'trend') -> 'the signal: 7 or more weeks ...; 7 or more weeks ...'."""
+    return "; ".join(SPC_RULE_TEXT.get(r, r.replace("_", " ")) for r in rules)
+
+
+def kind_counts_text(exceptions: Sequence[PerformanceException]) -> str:
+    """'5 exceptions: 1 critical failure, 2 below standard, 1 special cause, 1 threshold breach'."""
+    parts = []
+    for k in KIND_ORDER:
+        c = sum(1 for e in exceptions if e.kind is k)
+        if c:
+            label = KIND_LABELS[k].lower()
+            parts.append(f"{c} {label}{'s' if c > 1 and k in _PLURAL_KINDS else ''}")
+    total = len(exceptions)
+    head = f"{total} exception{'s' if total != 1 else ''}"
+    return f"{head}: {', '.join(parts)}" if parts else head
+
+
+_PLURAL_KINDS = (ExceptionKind.CRITICAL, ExceptionKind.THRESHOLD)
+
+
+def case_types_text(by_type: Mapping[str, int], frames: Mapping[str, int] | None) -> str:
+    """'stop searches 30 of 212, victim care 50' (frame sizes where known)."""
+    parts = []
+    for t, n in by_type.items():
+        label = CASE_TYPE_LABELS.get(t, t.replace("_", " "))
+        frame = (frames or {}).get(t)
+        parts.append(f"{label} {n:,} of {frame:,}" if frame is not None else f"{label} {n:,}")
+    return ", ".join(parts)

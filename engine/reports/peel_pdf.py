@@ -1,0 +1,344 @@
+"""peel.pdf: the PEEL self-assessment evidence of a rerun, by PEEL pillar and within that by the 12x12
+measures (force compliance by period and quarter, criteria, the force's SPC chart, places, exceptions),
+then the comparison with the scores first recorded. Same page furniture, fonts and escaping as the briefings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from reportlab.platypus import Flowable, KeepTogether, PageBreak, Spacer, Table, TableStyle
+
+from engine.core.models import ExceptionKind, PerformanceException
+from engine.reports.briefing_data import KIND_LABELS, interval, pct, period_text, plain_number
+from engine.reports.charts import spc_chart
+from engine.reports.layout import HEAD, RULE, WIDTH, Furniture, HRule, RenderedPdf, plain, render_story
+from engine.reports.peel_data import (
+    Comparison,
+    Figure,
+    MeasureSection,
+    MetricSection,
+    PeelReport,
+    PillarSection,
+    PlaceFigures,
+)
+
+
+def peel_pdf(report: PeelReport) -> RenderedPdf:
+    """Render peel.pdf (byte-identical for identical data)."""
+    r = report
+    story: list[Flowable] = _front(r)
+    for pillar in r.pillars:
+        story += [PageBreak(), *_pillar(r, pillar)]
+    if r.comparison is not None:
+        story += [PageBreak(), *_comparison(r.comparison)]
+    return render_story(
+        story,
+        Furniture(
+            title=f"{r.force_name} PEEL self-assessment evidence {r.period.label}",
+            author=r.force_name,
+            header=f"PEEL self-assessment evidence · {_dates(r)} · rulesets as of {r.as_of} · {r.force_name}",
+            rulesets=r.rulesets,
+            run_line=f"Run {r.run_id} · PEEL self-assessment · {r.period.label}",
+            draft=r.draft,
+        ),
+    )
+
+
+def _dates(r: PeelReport) -> str:
+    return period_text(r.period.start.isoformat(), r.period.end.isoformat())
+
+
+def _versions(r: PeelReport) -> str:
+    """Which ruleset versions the rerun used, in words."""
+    if r.as_of == "latest published":
+        return "the latest published ruleset versions"
+    return f"the ruleset versions published as of {r.as_of}"
+
+
+def _table(rows: Sequence[Sequence[object]], widths: Sequence[float], *, head_rows: int = 1) -> Table:
+    """A plain data table: a shaded heading row, thin rules, every cell escaped text."""
+    cells = [
+        [plain(v, "cellhead" if i < head_rows else "cell_hyphens") for v in row] for i, row in enumerate(rows)
+    ]
+    return Table(
+        cells,
+        colWidths=[w * WIDTH for w in widths],
+        repeatRows=head_rows,
+        hAlign="LEFT",
+        style=TableStyle(
+            [
+                ("BACKGROUND", (0, 0), (-1, head_rows - 1), HEAD),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE),
+                ("LEFTPADDING", (0, 0), (-1, -1), 3),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+                ("TOPPADDING", (0, 0), (-1, -1), 2),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+            ]
+        ),
+    )
+
+
+def _front(r: PeelReport) -> list[Flowable]:
+    facts = [
+        ("Period", f"{r.period.label} ({_dates(r)})"),
+        ("Quarters", ", ".join(q.label for q in r.quarters)),
+        ("Rulesets", f"{_versions(r)} (listed in every page's footer)"),
+        ("Cases reviewed", f"{r.cases_reviewed:,}"),
+    ]
+    kinds = list(ExceptionKind)
+    counts = [["Period", *(KIND_LABELS[k] for k in kinds), "All"]]
+    counts += [
+        [name, *(f"{c[k.value]:,}" for k in kinds), f"{sum(c.values()):,}"] for name, c in r.exception_counts
+    ]
+    out: list[Flowable] = [
+        plain(f"{r.force_name}: PEEL self-assessment evidence", "title"),
+        plain(f"{_dates(r)} · rerun under {_versions(r)}", "subtitle"),
+        _table([[k, v] for k, v in facts], (0.2, 0.8), head_rows=0),
+        Spacer(1, 12),
+        plain("Exceptions found", "h1"),
+        HRule(),
+        _table(counts, (0.28, *([0.72 / (len(kinds) + 1)] * (len(kinds) + 1)))),
+        Spacer(1, 6),
+        plain(
+            "Each PEEL pillar follows on its own pages, and within it each measure of the 12x12 model: "
+            "force compliance for the period and each quarter with its 95% interval, the criteria, the "
+            "force's weekly SPC chart, the places, and the period's exceptions. Compliance counts "
+            "applicable findings (one per case and criterion); N/A findings are left out. Measures fed by "
+            "the incidents extract show each response standard the same way, from the period's incidents.",
+            "small",
+        ),
+        Spacer(1, 12),
+        plain("Pillars and measures", "h1"),
+        HRule(),
+    ]
+    rows: list[list[object]] = [["Pillar", "Measures with reviewed cases or incidents", "Measures without"]]
+    for p in r.pillars:
+        with_data = [s.measure.id for s in p.measures if s.has_data]
+        without = [s.measure.id for s in p.measures if not s.has_data]
+        rows.append([p.pillar.capitalize(), ", ".join(with_data) or "none", ", ".join(without) or "none"])
+    out.append(_table(rows, (0.2, 0.4, 0.4)))
+    if r.comparison is not None:
+        out += [Spacer(1, 12), plain(r.comparison.lines()[0], "body")]
+    return out
+
+
+def _pillar(r: PeelReport, pillar: PillarSection) -> list[Flowable]:
+    out: list[Flowable] = [
+        plain(f"PEEL pillar: {pillar.pillar.capitalize()}", "title"),
+        plain(pillar.description, "subtitle"),
+    ]
+    if not pillar.measures:
+        out.append(plain("No measure of the catalogue falls under this pillar.", "body"))
+    for i, section in enumerate(pillar.measures):
+        if i:
+            out.append(Spacer(1, 14))
+        out += _measure(r, section)
+    return out
+
+
+def _figure_cells(f: Figure) -> list[str]:
+    if not f.n:
+        return [f.label, "0", "", "no data", "", f"{f.exceptions:,}"]
+    return [
+        f.label,
+        f"{f.n:,}",
+        f"{f.passes:,}",
+        pct(f.rate),
+        interval(f.ci_low, f.ci_high),
+        f"{f.exceptions:,}",
+    ]
+
+
+def _measure(r: PeelReport, s: MeasureSection) -> list[Flowable]:
+    m = s.measure
+    head: list[Flowable] = [
+        plain(f"{m.id} {m.name}", "h1"),
+        HRule(),
+        plain(f"Priority {m.priority} · I-SERVE: {', '.join(m.iserve)} · {m.direction} is better", "small"),
+        plain(m.description, "small"),
+        Spacer(1, 4),
+    ]
+    if not s.has_data:
+        fed = "reviewed cases or incidents" if s.metrics else "reviewed cases"
+        return [
+            KeepTogether([*head, plain(f"No {fed} feed this measure in the period.", "body")]),
+            *_exceptions(s),
+        ]
+    out: list[Flowable] = []
+    if s.has_cases:
+        out += _cases(r, s, head)
+        head = []
+    for metric in s.metrics:
+        if metric.has_data:
+            out += _metric(r, metric, head)
+            head = []
+    return out + _exceptions(s)
+
+
+def _cases(r: PeelReport, s: MeasureSection, head: list[Flowable]) -> list[Flowable]:
+    """What the reviewed cases say of the measure: force figures, criteria, SPC chart, places."""
+    figures = [["Period", "Findings", "Met", "Rate", "95% interval", "Exceptions"]]
+    figures += [_figure_cells(f) for f in s.figures]
+    out: list[Flowable] = [KeepTogether([*head, _table(figures, (0.3, 0.13, 0.13, 0.12, 0.18, 0.14))])]
+    if s.criteria:
+        rows = [["Criterion", "Text", "Findings", "Rate", "95% interval", "Standard"]]
+        rows += [
+            [
+                f"{c.ruleset} {c.criterion}",
+                c.text,
+                f"{c.figure.n:,}",
+                pct(c.figure.rate),
+                interval(c.figure.ci_low, c.figure.ci_high) if c.figure.n else "",
+                pct(c.minimum) if c.minimum is not None else "",
+            ]
+            for c in s.criteria
+        ]
+        out += [Spacer(1, 6), _table(rows, (0.22, 0.35, 0.1, 0.08, 0.13, 0.12))]
+    out += _chart(r, s.chart, "Force weekly compliance")
+    if s.places:
+        out += _places(r, s.places, "Findings")
+    return out
+
+
+def _metric(r: PeelReport, t: MetricSection, head: list[Flowable]) -> list[Flowable]:
+    """One response-standards threshold from the period's incidents: force figures, SPC chart, places."""
+    unit = t.unit.capitalize()
+    standard = (
+        f"Standard: {pct(t.minimum)} ({t.ruleset} {t.criterion})"
+        if t.minimum is not None
+        else f"No standard: watched for special-cause variation only ({t.ruleset} {t.criterion})"
+    )
+    if t.measured:
+        rows = [["Period", unit, "Median", "90th percentile", "Exceptions"]]
+        rows += [[f.label, f"{f.n:,}", *_seconds_cells(f), f"{f.exceptions:,}"] for f in t.figures]
+        table = _table(rows, (0.3, 0.16, 0.16, 0.2, 0.18))
+    else:
+        rows = [["Period", unit, "Met", "Rate", "95% interval", "Exceptions"]]
+        rows += [_figure_cells(f) for f in t.figures]
+        table = _table(rows, (0.3, 0.13, 0.13, 0.12, 0.18, 0.14))
+    block = [
+        *head,
+        plain(f"{t.criterion} {t.text}", "h2"),
+        plain(f"From the incidents extract. {standard}.", "small"),
+    ]
+    out: list[Flowable] = [KeepTogether([*block, Spacer(1, 2), table])]
+    out += _chart(r, t.chart, "Force weekly median seconds" if t.measured else "Force weekly rate")
+    if t.places:
+        out += _places(r, t.places, unit, measured=t.measured)
+    return [*out, Spacer(1, 8)]
+
+
+def _seconds_cells(f: Figure) -> list[str]:
+    if not f.n or f.median is None or f.p90 is None:
+        return ["no data", ""]
+    return [f"{plain_number(f.median)} s", f"{plain_number(f.p90)} s"]
+
+
+def _chart(r: PeelReport, carrier: PerformanceException | None, title: str) -> list[Flowable]:
+    """The force's weekly XmR chart over the period, with its caption (nothing without one)."""
+    if carrier is None or carrier.chart is None:
+        return []
+    return [
+        Spacer(1, 6),
+        KeepTogether(
+            [
+                plain(f"{title}, {r.period.label}", "h2"),
+                spc_chart(carrier, carrier.chart),
+                plain(
+                    "Each point is one week of the period. Mean (solid) and process limits (dashed) "
+                    f"come from the first {carrier.chart.baseline_weeks} weeks (shaded); large points "
+                    "are weeks of a signal in the concerning direction.",
+                    "small",
+                ),
+            ]
+        ),
+    ]
+
+
+def _places(
+    r: PeelReport, places: Sequence[PlaceFigures], unit: str, *, measured: bool = False
+) -> list[Flowable]:
+    """The places' figures for the period, then each quarter's rate (or median seconds)."""
+    quarter_names = [q.label for q in r.quarters]
+    if measured:
+        rows = [["Place", unit, "Median", "90th percentile", *quarter_names]]
+        rows += [
+            [
+                f"{p.name} ({p.code})",
+                f"{p.period.n:,}",
+                *_seconds_cells(p.period),
+                *(_seconds_cells(q)[0] for q in p.quarters),
+            ]
+            for p in places
+        ]
+        what = "median seconds"
+        widths: tuple[float, ...] = (0.24, 0.13, 0.09, 0.13)
+    else:
+        rows = [["Place", unit, "Rate", "95% interval", *quarter_names]]
+        rows += [
+            [
+                f"{p.name} ({p.code})",
+                f"{p.period.n:,}",
+                pct(p.period.rate),
+                interval(p.period.ci_low, p.period.ci_high),
+                *(pct(q.rate) if q.n else "no data" for q in p.quarters),
+            ]
+            for p in places
+        ]
+        what = "rate"
+        widths = (0.25, 0.1, 0.08, 0.12)
+    rest = (1 - sum(widths)) / max(len(quarter_names), 1)
+    return [
+        Spacer(1, 6),
+        plain(f"Places (the period, then each quarter's {what})", "h2"),
+        _table(rows, (*widths, *([rest] * len(quarter_names)))),
+    ]
+
+
+def _exceptions(s: MeasureSection) -> list[Flowable]:
+    if not s.exceptions:
+        return [Spacer(1, 4), plain(f"No exceptions for {s.measure.id} over the whole period.", "body")]
+    rows = [["Place", "Exception", "Reason"]]
+    rows += [[e.place, KIND_LABELS[e.kind], e.reason] for e in s.exceptions]
+    n = len(s.exceptions)
+    return [
+        Spacer(1, 6),
+        plain(f"Exceptions over the whole period ({n:,})", "h2"),
+        _table(rows, (0.1, 0.18, 0.72)),
+    ]
+
+
+def _comparison(c: Comparison) -> list[Flowable]:
+    out: list[Flowable] = [
+        plain("Compared with the scores first recorded", "title"),
+        plain(c.lines()[0], "body"),
+        Spacer(1, 4),
+        plain(
+            "Original = the earliest official score stored for the assessment's current revision under "
+            "each ruleset (what the run that first scored it reported). Each moved finding is attributed "
+            "to the change between the two published versions (qam rulesets diff); compare.csv lists "
+            "every moved finding.",
+            "small",
+        ),
+        Spacer(1, 8),
+    ]
+    if not c.summary:
+        return [*out, plain("No finding moved.", "body")]
+    rows = [["Ruleset", "Versions", "Change", "Findings moved", "Moves", "Places"]]
+    rows += [
+        [
+            s.ruleset,
+            f"{s.original_version} -> {s.rerun_version}",
+            s.cause,
+            f"{s.findings:,}",
+            ", ".join(f"{m} {n:,}" for m, n in s.moves),
+            ", ".join(f"{p} {n:,}" for p, n in s.places),
+        ]
+        for s in c.summary
+    ]
+    return [*out, _table(rows, (0.2, 0.12, 0.2, 0.1, 0.16, 0.22))]
+
+
+__all__ = ["peel_pdf"]

@@ -1,0 +1,96 @@
+"""Run manifests: what a scoring, weekly or PEEL run read and wrote, with an id derived from its inputs.
+
+An identical rerun (same inputs, rulesets, force file and arguments) gets the same run id and
+writes byte-identical files; when it ran is kept only in the database (run_executions).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from engine.core.errors import ReportError
+from engine.core.hashing import canonical_json, sha256_text
+
+
+def engine_version() -> str:
+    try:
+        return version("qam-engine")
+    except PackageNotFoundError:  # running from a checkout without installing
+        return "0+unknown"
+
+
+@dataclass
+class Manifest:
+    """Everything that determines a run's outputs, plus the outputs' hashes once written."""
+
+    kind: str  # score | weekly | peel | dry-run
+    command: str
+    arguments: Mapping[str, Any]
+    rulesets: list[dict[str, str]]  # [{"id", "version", "sha256"}]
+    force_sha256: str
+    inputs: Mapping[str, str]  # {"assessments": hash, "incidents": hash}
+    draft: bool = False
+    engine: str = field(default_factory=engine_version)
+    outputs: dict[str, str] = field(default_factory=dict)  # file name -> sha256
+
+    @property
+    def run_id(self) -> str:
+        """Derived from what the run read and how, never from the clock."""
+        basis = {
+            "kind": self.kind,
+            "arguments": self.arguments,
+            "rulesets": sorted(self.rulesets, key=lambda r: r["id"]),
+            "force": self.force_sha256,
+            "inputs": self.inputs,
+            "draft": self.draft,
+            "engine": self.engine,
+        }
+        return sha256_text(canonical_json(basis))[:16]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "kind": self.kind,
+            "command": self.command,
+            "arguments": dict(self.arguments),
+            "engine": self.engine,
+            "draft": self.draft,
+            "rulesets": sorted(self.rulesets, key=lambda r: r["id"]),
+            "force_sha256": self.force_sha256,
+            "inputs": dict(self.inputs),
+            "outputs": dict(sorted(self.outputs.items())),
+        }
+
+
+def write_outputs(target: Path, build: Callable[[Path], None]) -> dict[str, str]:
+    """Write a run's files into ``target`` all at once: ``build(folder)`` writes them into a sibling
+    temporary folder, which is then renamed into place, so an interrupted run (Ctrl-C) or a failed
+    writer never leaves a half-written folder. Returns {file name: sha256}."""
+    parent = target.parent
+    tmp = parent / f".{target.name}.tmp-{os.getpid()}"
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        tmp.mkdir()
+        build(tmp)
+        hashes = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(tmp.iterdir())}
+        old = parent / f".{target.name}.old-{os.getpid()}"
+        if target.exists():
+            target.rename(old)
+        tmp.rename(target)
+        if old.exists():
+            shutil.rmtree(old)
+    except OSError as exc:
+        raise ReportError(f"cannot write outputs to {target}: {exc.strerror or exc}") from None
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return hashes

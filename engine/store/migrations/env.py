@@ -1,0 +1,18 @@
+"""Alembic environment: runs migrations on the engine QAM passes in (no alembic.ini needed)."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from engine.store.db import Base
+
+config = context.config
+engine = config.attributes["engine"]
+
+with engine.begin() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
+    context.run_migrations()

@@ -1,0 +1,178 @@
+"""Submission templates: the XLSX a reviewer fills (headers, dropdowns, date and whole-number
+validation, help comments, frozen header) is accepted unchanged once filled; CSV templates and
+pre-filled worklist rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from openpyxl.worksheet.worksheet import Worksheet
+
+from engine.core.errors import ReportError, SubmissionError
+from engine.core.models import CASE_TYPES, COMMON_COLUMNS, AnswerType
+from engine.inputs.forms import Form, load_forms
+from engine.inputs.submissions import load_submission_files
+from engine.inputs.templates import write_template
+from tests.factories import DEMO_PLACE_CODES, build_row
+
+REPO = Path(__file__).resolve().parents[2]
+FORMS = load_forms(REPO / "qa_forms")
+
+
+def _xlsx(tmp_path: Path, case_type: str, **kwargs: Any) -> Path:
+    return write_template(
+        FORMS[case_type], "xlsx", tmp_path / f"{case_type}.xlsx", place_codes=DEMO_PLACE_CODES, **kwargs
+    )
+
+
+def _validations(sheet: Worksheet) -> dict[str, Any]:
+    """Column letter -> its data validation."""
+    out: dict[str, Any] = {}
+    for dv in sheet.data_validations.dataValidation:
+        for rng in dv.sqref.ranges:
+            out[openpyxl.utils.get_column_letter(rng.min_col)] = dv
+            assert (rng.min_row, rng.max_row) == (2, 1_048_576)
+    return out
+
+
+def _list_values(workbook: Any, formula: str) -> list[str]:
+    sheet_name, cells = formula.split("!")
+    sheet = workbook[sheet_name.strip("'")]
+    return [c[0].value for c in sheet[cells.replace("$", "")]]
+
+
+def _fill_like_a_reviewer(path: Path, form: Form, rows: list[dict[str, str]]) -> None:
+    """Type the rows into the template: dates as date cells, counts as numbers, text as typed."""
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook.worksheets[0]
+    header = [c.value for c in sheet[1]]
+    types = {q.id: q.type for q in form.questions}
+    for r, row in enumerate(rows, start=2):
+        for c, name in enumerate(header, start=1):
+            value: Any = row.get(name, "")
+            if value == "":
+                continue
+            if name in ("assessed_on", "case_date") or types.get(name) is AnswerType.DATE:
+                value = dt.date.fromisoformat(value)
+            elif types.get(name) is AnswerType.INTEGER:
+                value = int(value)
+            cell = sheet.cell(row=r, column=c, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"  # the column is text-formatted: '=...' stays text
+    workbook.save(path)
+
+
+@pytest.mark.parametrize("case_type", CASE_TYPES)
+def test_filled_xlsx_template_is_accepted_unchanged(tmp_path: Path, case_type: str) -> None:
+    form = FORMS[case_type]
+    path = _xlsx(tmp_path, case_type)
+    rows = [build_row(case_type, notes='=HYPERLINK("http://x","<b>see</b>")'), build_row(case_type)]
+    _fill_like_a_reviewer(path, form, rows)
+    valid = load_submission_files([path], FORMS, DEMO_PLACE_CODES)
+    assert [v.assessment_id for v in valid] == [r["assessment_id"] for r in rows]
+    assert valid[0].answers["notes"] == '=HYPERLINK("http://x","<b>see</b>")'
+    assert valid[0].source_row == 2
+
+
+def test_header_row_has_common_columns_then_questions_frozen_with_help(tmp_path: Path) -> None:
+    form = FORMS["stop_search"]
+    workbook = openpyxl.load_workbook(_xlsx(tmp_path, "stop_search"))
+    sheet = workbook.worksheets[0]
+    assert sheet.title == "stop_search"
+    assert [c.value for c in sheet[1]] == list(COMMON_COLUMNS) + list(form.question_ids)
+    assert sheet.freeze_panes == "A2"
+    comments = {c.value: c.comment.text for c in sheet[1]}
+    assert "PACE Code A para 3.7" in comments["strip_search_authorised"]
+    assert "required when strip_search is yes, else na or blank" in comments["strip_search_authorised"]
+    assert "from the force's place list" in comments["place"]
+    assert sheet.max_row == 1  # no pre-filled case_type or blanks that would read as rows
+
+
+def test_every_closed_answer_has_a_dropdown_of_its_allowed_values(tmp_path: Path) -> None:
+    form = FORMS["stop_search"]
+    workbook = openpyxl.load_workbook(_xlsx(tmp_path, "stop_search"))
+    sheet = workbook.worksheets[0]
+    assert workbook["lists"].sheet_state == "hidden"
+    letters = {c.value: c.column_letter for c in sheet[1]}
+    validations = _validations(sheet)
+    for q in form.questions:
+        if q.allowed is not None:
+            dv = validations[letters[q.id]]
+            assert dv.type == "list" and dv.allow_blank and dv.showErrorMessage
+            assert _list_values(workbook, dv.formula1) == list(q.allowed), q.id
+    assert _list_values(workbook, validations[letters["place"]].formula1) == list(DEMO_PLACE_CODES)
+    assert _list_values(workbook, validations[letters["case_type"]].formula1) == ["stop_search"]
+    assert letters["notes"] not in validations and letters["team"] not in validations
+    assert sheet.column_dimensions[letters["notes"]].number_format == "@"
+
+
+def test_dates_and_whole_numbers_are_validated_and_formatted(tmp_path: Path) -> None:
+    workbook = openpyxl.load_workbook(_xlsx(tmp_path, "domestic_abuse"))
+    sheet = workbook.worksheets[0]
+    letters = {c.value: c.column_letter for c in sheet[1]}
+    validations = _validations(sheet)
+    count = validations[letters["dash_yes_count"]]
+    assert (count.type, count.operator, count.formula1, count.formula2) == ("whole", "between", "0", "27")
+    for column in ("assessed_on", "case_date"):
+        dv = validations[letters[column]]
+        assert (dv.type, dv.operator) == ("date", "between")
+        assert sheet.column_dimensions[letters[column]].number_format == "yyyy-mm-dd"
+    victim = openpyxl.load_workbook(_xlsx(tmp_path, "victim_care")).worksheets[0]
+    letters = {c.value: c.column_letter for c in victim[1]}
+    assert _validations(victim)[letters["victim_updated_on"]].type == "date"
+
+
+def test_prefilled_worklist_rows_keep_text_as_text(tmp_path: Path) -> None:
+    prefill = [
+        {
+            "case_ref": "=CMD|'/c calc'!A0",
+            "case_type": "stop_search",
+            "place": "BLK",
+            "case_date": "2026-11-16",
+        },
+        {"case_ref": "SS/2/26", "case_type": "stop_search", "place": "CRN", "case_date": "2026-11-17"},
+    ]
+    workbook = openpyxl.load_workbook(_xlsx(tmp_path, "stop_search", prefill=prefill))
+    sheet = workbook.worksheets[0]
+    letters = {c.value: c.column_letter for c in sheet[1]}
+    ref = sheet[f"{letters['case_ref']}2"]
+    assert (ref.value, ref.data_type) == ("=CMD|'/c calc'!A0", "s")
+    assert sheet[f"{letters['case_date']}3"].value == dt.datetime(2026, 11, 17)
+    assert sheet.max_row == 3
+
+
+def test_prefilled_rows_without_answers_are_not_silently_accepted(tmp_path: Path) -> None:
+    path = _xlsx(tmp_path, "stop_search", prefill=[{"case_ref": "SS/1/26", "case_type": "stop_search"}])
+    with pytest.raises(SubmissionError) as info:
+        load_submission_files([path], FORMS, DEMO_PLACE_CODES)
+    fields = {p.location.field for p in info.value.problems}
+    assert {"assessment_id", "power", "grounds_recorded"} <= fields
+
+
+def test_prefill_with_an_unknown_column_is_a_programming_error(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="not on the stop_search form: \\['colour'\\]"):
+        _xlsx(tmp_path, "stop_search", prefill=[{"colour": "red"}])
+
+
+def test_csv_template_is_the_header_and_prefill(tmp_path: Path) -> None:
+    form = FORMS["investigation"]
+    path = write_template(form, "csv", tmp_path / "inv.csv")
+    assert path.read_text(encoding="utf-8-sig").splitlines() == [",".join(form.columns)]
+    with pytest.raises(SubmissionError, match="no assessment rows found"):
+        load_submission_files([path], FORMS, DEMO_PLACE_CODES)
+    row = build_row("investigation", notes="café, £5")
+    filled = write_template(form, "csv", tmp_path / "filled.csv", prefill=[row])
+    [valid] = load_submission_files([filled], FORMS, DEMO_PLACE_CODES)
+    assert valid.answers["notes"] == "café, £5"
+
+
+def test_unwritable_output_is_a_report_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    with pytest.raises(ReportError, match="cannot write template"):
+        write_template(FORMS["stop_search"], "csv", blocker / "sub" / "t.csv")

@@ -1,0 +1,72 @@
+"""Storage foundation: `qam init` on SQLite and PostgreSQL, a linear migration chain, clear URL errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from engine import api
+from engine.core.config import Settings
+from engine.core.errors import ExitCode, StorageError
+from engine.store import db as dbm
+
+
+def test_init_creates_then_is_a_no_op(settings: Settings) -> None:
+    first = api.init_database(settings)
+    assert first.created
+    assert "assessments" in first.tables and "ruleset_versions" in first.tables
+    second = api.init_database(settings)
+    assert not second.created and not second.upgraded
+    assert second.revision_after == first.revision_after
+
+
+def test_migrated_schema_matches_the_models(database: dbm.Database) -> None:
+    with database.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), dbm.Base.metadata)
+    assert diff == []
+
+
+def test_migration_chain_is_linear() -> None:
+    cfg = dbm._alembic_config_no_db()
+    script = ScriptDirectory.from_config(cfg)
+    revisions = list(script.walk_revisions())
+    assert len(script.get_heads()) == 1
+    assert sum(1 for r in revisions if r.down_revision is None) == 1
+    for rev in revisions:
+        assert not isinstance(rev.down_revision, tuple), f"merge revision {rev.revision} breaks linearity"
+
+
+def test_commands_refuse_an_uninitialised_database(settings: Settings) -> None:
+    with pytest.raises(StorageError, match="not initialised") as info:
+        api.open_db(settings)
+    assert "qam init" in str(info.value)
+    assert info.value.exit_code == ExitCode.STORAGE
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("mysql://root@localhost/x", "unsupported database URL scheme 'mysql'"),
+        ("not a url", "invalid database URL"),
+        ("postgresql://postgres@127.0.0.1:1/test", "cannot connect to the database"),
+        # each connection would see a database of its own: a run's storing thread, its workers
+        ("sqlite://", "in-memory SQLite database cannot hold QAM's data"),
+        ("sqlite:///:memory:", "in-memory SQLite database cannot hold QAM's data"),
+    ],
+)
+def test_bad_database_urls(url: str, message: str) -> None:
+    with pytest.raises(StorageError, match=message):
+        dbm.open_database(url)
+
+
+def test_sqlite_in_a_missing_folder(tmp_path: Path) -> None:
+    with pytest.raises(StorageError, match="does not exist"):
+        dbm.open_database(f"sqlite:///{tmp_path}/nope/qam.db")
+
+
+def test_postgresql_url_uses_psycopg3() -> None:
+    assert dbm.normalise_url("postgresql://u@h/db").startswith("postgresql+psycopg://")
