@@ -1,0 +1,338 @@
+"""The one way QAM uses other processes and threads: forked workers that inherit their inputs (never
+pickled) while this process works too, a job running in a forked child while the caller goes on,
+and writes done in order by a background thread. The thresholds for going parallel live here.
+
+Forking is chosen over spawning because the inputs (a year of outcomes, compiled rulesets) are
+large and already in memory: a forked child reads them from pages it shares with its parent.
+Workers ignore Ctrl-C: the parent handles it, terminates them and leaves no orphan behind.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+import signal
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from multiprocessing.connection import Connection, wait
+from multiprocessing.context import ForkContext
+from multiprocessing.process import BaseProcess
+from multiprocessing.sharedctypes import Synchronized
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# --------------------------------------------------------------------------- when to go parallel
+
+#: score one ruleset's pending cases in two processes from this many cases on
+SCORING_PARALLEL_FROM = 20_000
+#: a PEEL rerun summarises its incidents in a worker from this many incidents in the period on
+PEEL_INCIDENTS_PARALLEL_FROM = 100_000
+#: a PEEL rerun analyses its quarters in a worker from this many outcome rows on
+PEEL_ANALYSIS_PARALLEL_FROM = 200_000
+#: a PEEL rerun writes its tables in a worker from this many aggregate rows on
+PEEL_TABLES_PARALLEL_FROM = 10_000
+#: briefings are rendered in a second process only if that saves at least this many ms (as
+#: estimated by reports.render_pool). Forking the weekly batch (180 MB) and getting the PDFs back
+#: costs about 45 ms of CPU; below this the two were level or the serial run won on a busy machine
+RENDER_PARALLEL_SAVING_MS = 100
+
+
+class WorkerError(RuntimeError):
+    """A job failed in a worker process and again in the fresh process it was redone in."""
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _fork_context() -> ForkContext | None:
+    """The fork context, or None where forking is not possible (no fork, or a daemonic process)."""
+    if multiprocessing.current_process().daemon:  # a daemonic process may not have children
+        return None
+    try:
+        return multiprocessing.get_context("fork")
+    except ValueError:
+        return None
+
+
+def _start(
+    context: ForkContext, target: Callable[..., None], *args: Any
+) -> tuple[BaseProcess, Connection] | None:
+    """A forked child running ``target(send, *args)`` and the receiving end of its pipe; None if it
+    cannot be started (out of processes, memory or file descriptors)."""
+    try:
+        receive, send = context.Pipe(duplex=False)
+    except OSError:
+        return None
+    child = context.Process(target=_child_main, args=(target, send, *args), daemon=True)
+    gc.freeze()  # a collection in the child would touch every inherited object and copy the heap
+    try:
+        child.start()
+    except OSError:
+        receive.close()
+        return None
+    finally:
+        gc.unfreeze()
+        send.close()  # so a child that dies shows up as EOF here
+    return child, receive
+
+
+def _child_main(target: Callable[..., None], send: Connection, *args: Any) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C by terminating us
+    gc.disable()  # short-lived: collections would only copy the parent's pages
+    try:
+        target(send, *args)
+    finally:
+        send.close()
+
+
+def _stop(children: Sequence[tuple[BaseProcess, Connection]]) -> None:
+    for child, _ in children:
+        child.terminate()
+
+
+def _reap(children: Sequence[tuple[BaseProcess, Connection]]) -> None:
+    for child, receive in children:
+        receive.close()
+        child.join()
+
+
+# --------------------------------------------------------------------------- fork_map
+
+
+def fork_map(
+    work: Callable[[int], R],
+    count: int,
+    *,
+    workers: int,
+    redo: str = "here",
+    redo_errors: tuple[type[BaseException], ...] = (),
+) -> list[R]:
+    """``[work(0), ..., work(count - 1)]`` computed by this process and ``workers - 1`` forked children,
+    each taking the next job from a shared counter (give the longest jobs the lowest numbers).
+
+    A job a child does not deliver (it raised, crashed or was killed) is redone: ``redo="here"``
+    in this process, so its error surfaces as in a serial run; ``redo="fresh"`` once in a fresh
+    forked process (for work whose failure may leave this process's state unusable), raising
+    WorkerError if it fails again. With ``redo="fresh"``, this process's own job is redone the same
+    way when it raises one of ``redo_errors``. With one worker, or where forking is not possible,
+    everything runs here, in order.
+    Example: fork_map(lambda i: i * i, 4, workers=2) == [0, 1, 4, 9]
+    """
+    context = _fork_context() if workers > 1 and count > 1 else None
+    try:
+        counter: Synchronized[int] | None = context.Value("i", 0) if context else None
+    except OSError:  # no semaphores on this platform
+        counter = None
+    if context is None or counter is None:
+        return [work(i) for i in range(count)]
+    children: list[tuple[BaseProcess, Connection]] = []
+    done: dict[int, R] = {}
+    failed: dict[int, str] = {}
+    catch = redo_errors if redo == "fresh" else ()
+    try:
+        for _ in range(min(workers, count) - 1):
+            started = _start(context, _map_child, work, count, counter)
+            if started is None:
+                break
+            children.append(started)
+        while (i := _next(counter)) < count:
+            try:
+                done[i] = work(i)
+            except catch as exc:
+                failed[i] = f"{type(exc).__name__}: {exc}"
+        for receive in _in_arrival_order([r for _, r in children]):
+            try:
+                delivered, errors = receive.recv()
+            except EOFError:  # the child died: its jobs are redone below
+                continue
+            done.update(delivered)
+            failed.update(errors)
+    except BaseException:  # Ctrl-C too, which the children ignore: stop them, leave no orphans
+        _stop(children)
+        raise
+    finally:
+        _reap(children)
+    for i in range(count):
+        if i not in done:
+            done[i] = work(i) if redo == "here" else _redo_fresh(context, work, i, failed.get(i))
+    return [done[i] for i in range(count)]
+
+
+def _in_arrival_order(receivers: list[Connection]) -> Iterator[Connection]:
+    waiting = list(receivers)
+    while waiting:
+        ready = wait(waiting)
+        for receive in [r for r in waiting if r in ready]:
+            waiting.remove(receive)
+            yield receive
+
+
+def _map_child(send: Connection, work: Callable[[int], Any], count: int, counter: Synchronized[int]) -> None:
+    done: dict[int, Any] = {}
+    errors: dict[int, str] = {}
+    while (i := _next(counter)) < count:
+        try:
+            done[i] = work(i)
+        except Exception as exc:  # the parent redoes this job and raises its error there
+            errors[i] = f"{type(exc).__name__}: {exc}"
+    # sent once at the end: a send blocks until the parent reads, which it does after its own share
+    send.send((done, errors))
+
+
+def _redo_fresh(context: ForkContext, work: Callable[[int], R], i: int, first_error: str | None) -> R:
+    started = _start(context, _one_child, work, i)
+    if started is None:
+        raise WorkerError(f"job {i} could not be redone: no process could be started")
+    try:
+        status, payload = started[1].recv()
+    except EOFError:
+        status, payload = "error", "the worker process died"
+    except BaseException:
+        _stop([started])
+        raise
+    finally:
+        _reap([started])
+    if status != "ok":
+        code = started[0].exitcode
+        raise WorkerError(f"{payload} (exit code {code})" if code else str(payload))
+    result: R = payload
+    return result
+
+
+def _one_child(send: Connection, work: Callable[[int], Any], i: int) -> None:
+    try:
+        result = work(i)
+    except Exception as exc:
+        send.send(("error", f"{type(exc).__name__}: {exc}"))
+    else:
+        send.send(("ok", result))
+
+
+def _next(counter: Synchronized[int]) -> int:
+    with counter.get_lock():
+        i = counter.value
+        counter.value = i + 1
+    return i
+
+
+# --------------------------------------------------------------------------- one job in the background
+
+
+class _Background(Generic[T]):
+    """A job running in a forked child; a thread here reads its result as soon as it is sent, so the
+    child (and the memory its job used) is gone before the caller asks for the result."""
+
+    def __init__(self, context: ForkContext, job: Callable[[], T]) -> None:
+        self._started = _start(context, _one_child, lambda _i: job(), 0)
+        self._job = job
+        self._outcome: tuple[str, Any] = ("error", "the worker process died")
+        self._reader = threading.Thread(target=self._read, name="qam-worker-result", daemon=True)
+        if self._started is not None:
+            self._reader.start()
+
+    def _read(self) -> None:
+        assert self._started is not None
+        child, receive = self._started
+        try:
+            self._outcome = receive.recv()
+        except EOFError:
+            pass
+        finally:
+            receive.close()
+            child.join()
+
+    def result(self) -> T:
+        """The job's result; if the child could not start or failed, the job is run here (its error
+        raised as in a serial run)."""
+        if self._started is None:
+            return self._job()
+        self._reader.join()
+        status, payload = self._outcome
+        if status != "ok":
+            return self._job()
+        result: T = payload
+        return result
+
+    def stop(self) -> None:
+        if self._started is not None and self._started[0].is_alive():
+            self._started[0].terminate()
+
+
+@contextmanager
+def in_background(job: Callable[[], T], *, parallel: bool = True) -> Iterator[Callable[[], T]]:
+    """Run ``job`` in a forked child while the caller goes on (``parallel``, where forking is
+    possible), or later in this process; yields the function that returns its result. The job must
+    not use this process's database connections (a job opens its own). Leaving the block early (an
+    error, Ctrl-C) terminates the child.
+    Example: with in_background(lambda: sum(range(10))) as total: ...; total() == 45
+    """
+    context = _fork_context() if parallel else None
+    if context is None:
+        yield job
+        return
+    running = _Background(context, job)
+    try:
+        yield running.result
+    except BaseException:
+        running.stop()
+        raise
+
+
+# --------------------------------------------------------------------------- writes in order, in a thread
+
+
+class InOrder:
+    """Jobs run one at a time, in the order given, by one background thread, while the caller goes
+    on: e.g. storing one ruleset's scores while the next is scored. ``submit`` first waits for the
+    job before (raising its error), so at most one runs while the caller works; leaving the block
+    waits for the last one, also when the caller was interrupted (a write under way is finished,
+    never half-done)."""
+
+    def __init__(self, name: str) -> None:
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix=name)
+        self._running: tuple[Callable[[Any], None], Future[Any]] | None = None
+
+    def __enter__(self) -> InOrder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if exc[0] is None:
+                self.wait()
+        finally:
+            self._pool.shutdown(wait=True)
+
+    def submit(self, job: Callable[[], T], then: Callable[[T], None] = lambda _r: None) -> None:
+        """Wait for the job before, then start ``job``; ``then(result)`` is called here once it is done."""
+        self.wait()
+        self._running = (then, self._pool.submit(job))
+
+    def wait(self) -> None:
+        """Wait for the job under way, if any: its error is raised here, its ``then`` called."""
+        if self._running is not None:
+            then, future = self._running
+            self._running = None
+            then(future.result())
+
+
+__all__ = [
+    "PEEL_ANALYSIS_PARALLEL_FROM",
+    "PEEL_INCIDENTS_PARALLEL_FROM",
+    "PEEL_TABLES_PARALLEL_FROM",
+    "RENDER_PARALLEL_SAVING_MS",
+    "SCORING_PARALLEL_FROM",
+    "InOrder",
+    "WorkerError",
+    "cores",
+    "fork_map",
+    "in_background",
+]

@@ -1,0 +1,154 @@
+"""engine.core.parallel: forked workers give the serial results whatever fails in them, a background
+job's result arrives or is redone here, and ordered background writes run one at a time in order."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from engine.core.parallel import InOrder, WorkerError, fork_map, in_background
+
+PARENT = os.getpid()
+
+
+def in_child() -> bool:
+    return os.getpid() != PARENT
+
+
+def test_fork_map_gives_the_serial_results_in_order() -> None:
+    assert fork_map(lambda i: i * i, 50, workers=2) == [i * i for i in range(50)]
+    assert fork_map(lambda i: i * i, 50, workers=1) == [i * i for i in range(50)]
+    assert fork_map(lambda i: i, 0, workers=2) == []
+
+
+def test_fork_map_really_uses_a_second_process() -> None:
+    def pid(_i: int) -> int:
+        time.sleep(0.02)  # long enough for the child to take jobs too
+        return os.getpid()
+
+    assert len(set(fork_map(pid, 20, workers=2))) == 2
+
+
+def test_a_job_that_fails_in_a_child_is_redone_here() -> None:
+    def work(i: int) -> int:
+        time.sleep(0.01)
+        if in_child():
+            raise ValueError("only in the child")
+        return i
+
+    assert fork_map(work, 10, workers=2) == list(range(10))
+
+
+def test_a_child_that_dies_has_its_jobs_redone_here() -> None:
+    def work(i: int) -> int:
+        time.sleep(0.01)
+        if in_child():
+            os._exit(3)
+        return -i
+
+    assert fork_map(work, 6, workers=2) == [-i for i in range(6)]
+
+
+def test_an_error_everywhere_surfaces_as_in_a_serial_run() -> None:
+    def work(i: int) -> int:
+        raise KeyError(f"job {i}")
+
+    with pytest.raises(KeyError):
+        fork_map(work, 4, workers=2)
+
+
+def test_redo_fresh_redoes_a_failed_job_once_in_a_new_process(tmp_path: Path) -> None:
+    marker = tmp_path / "failed-once"
+
+    def work(i: int) -> int:
+        if i == 1 and not marker.exists():
+            marker.write_text("x")
+            raise RuntimeError("engine crashed")
+        return i * 10
+
+    assert fork_map(work, 2, workers=2, redo="fresh", redo_errors=(RuntimeError,)) == [0, 10]
+    assert marker.exists()
+
+
+def test_redo_fresh_gives_up_after_a_second_failure() -> None:
+    def work(i: int) -> int:
+        if i == 1:
+            raise RuntimeError("engine crashed")
+        return i
+
+    with pytest.raises(WorkerError, match="RuntimeError: engine crashed"):
+        fork_map(work, 2, workers=2, redo="fresh", redo_errors=(RuntimeError,))
+
+
+def test_in_background_returns_the_childs_result() -> None:
+    with in_background(lambda: (os.getpid(), sum(range(1000)))) as result:
+        pid, total = result()
+    assert total == 499500
+    assert pid != PARENT
+
+
+def test_in_background_runs_later_here_when_not_parallel() -> None:
+    calls: list[int] = []
+    with in_background(lambda: calls.append(os.getpid()) or 7, parallel=False) as result:
+        assert calls == []
+        assert result() == 7
+    assert calls == [PARENT]
+
+
+def test_in_background_redoes_a_failed_job_here_and_raises_its_error() -> None:
+    def job() -> int:
+        if in_child():
+            raise ValueError("child only")
+        return 5
+
+    with in_background(job) as result:
+        assert result() == 5
+
+    def always() -> int:
+        raise LookupError("everywhere")
+
+    with in_background(always) as result, pytest.raises(LookupError):
+        result()
+
+
+def test_in_order_runs_jobs_one_at_a_time_in_order() -> None:
+    seen: list[str] = []
+    done: list[int] = []
+    with InOrder("test") as writer:
+        for n in range(5):
+
+            def job(n: int = n) -> int:
+                time.sleep(0.005)
+                seen.append(f"start {n}")
+                seen.append(f"end {n}")
+                return n
+
+            writer.submit(job, done.append)
+    assert seen == [x for n in range(5) for x in (f"start {n}", f"end {n}")]
+    assert done == [0, 1, 2, 3, 4]
+
+
+def test_in_order_raises_a_jobs_error_at_the_next_submit() -> None:
+    def boom() -> int:
+        raise OSError("disk full")
+
+    with InOrder("test") as writer:
+        writer.submit(boom)
+        with pytest.raises(OSError, match="disk full"):
+            writer.submit(lambda: 1)
+
+
+def test_in_order_finishes_the_write_under_way_when_interrupted() -> None:
+    finished: list[bool] = []
+
+    def slow() -> None:
+        time.sleep(0.05)
+        finished.append(True)
+
+    with pytest.raises(KeyboardInterrupt), InOrder("test") as writer:
+        writer.submit(slow)
+        raise KeyboardInterrupt
+    assert finished == [True]
