@@ -11,7 +11,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from engine.core.errors import ConfigError, Location, Problem, ProblemsError
+from engine.core.errors import ConfigError, Problem, ProblemsError
+from engine.core.shape import ShapeChecker
 from engine.core.yamlio import LineDict, LineList, load_yaml
 
 ENV_DATABASE_URL = "QAM_DATABASE_URL"
@@ -140,31 +141,20 @@ def load_force(path: Path) -> Force:
     """Read and validate a force file; every problem is reported at once, naming file, line and field."""
     data = load_yaml(path)
     source = str(path)
-    if not isinstance(data, LineDict):
-        raise ConfigError(
-            "a force file must be a mapping with 'force' and 'places'", location=Location(source, 1)
-        )
     problems: list[Problem] = []
+    check = ShapeChecker(source, problems)
+    if check.mapping(data, 1, "a force file", contents="'force' and 'places'") is None:
+        raise ConfigError(problems[0].message, location=problems[0].location)
+    assert isinstance(data, LineDict)  # every mapping load_yaml returns is one
 
-    def line_for(field_path: str) -> int:
-        node: Any = data
-        line = data.line
-        for part in field_path.split("."):
-            if isinstance(node, LineDict) and part in node:
-                line = node.line_of(part)
-                node = node[part]
-            elif isinstance(node, LineList) and part.isdigit() and int(part) < len(node):
-                line = node.line_of(int(part))
-                node = node[int(part)]
-            else:
-                break
-        return line
+    def problem(field_path: str, message: str, *, line_path: str | None = None) -> None:
+        check.problem(_line_of_path(data, line_path or field_path), message, field_path)
 
     try:
         top = _ForceSchema().load(dict(data))
     except ValidationError as exc:
         for fpath, msg in _flatten(exc.messages):
-            problems.append(Problem(Location(source, line_for(fpath), fpath), msg))
+            problem(fpath, msg)
         raise ProblemsError("invalid force file", problems) from None
 
     places: list[Place] = []
@@ -174,16 +164,14 @@ def load_force(path: Path) -> Force:
             p = _PlaceSchema().load(dict(raw))
         except ValidationError as exc:
             for fpath, msg in _flatten(exc.messages):
-                full = f"places.{i}.{fpath}"
-                problems.append(Problem(Location(source, line_for(full), full), msg))
+                problem(f"places.{i}.{fpath}", msg)
             continue
-        line = line_for(f"places.{i}")
+        line = _line_of_path(data, f"places.{i}")
         if p["code"] in seen:
-            problems.append(
-                Problem(
-                    Location(source, line, f"places.{i}.code"),
-                    f"duplicate place code '{p['code']}' (first at line {seen[p['code']]})",
-                )
+            problem(
+                f"places.{i}.code",
+                f"duplicate place code '{p['code']}' (first at line {seen[p['code']]})",
+                line_path=f"places.{i}",
             )
             continue
         seen[p["code"]] = line
@@ -192,11 +180,10 @@ def load_force(path: Path) -> Force:
     for ruleset_id, values in top["settings"].items():
         for name, value in values.items():
             if not isinstance(value, int | str) or isinstance(value, bool):
-                problems.append(
-                    Problem(
-                        Location(source, line_for(f"settings.{ruleset_id}"), f"settings.{ruleset_id}.{name}"),
-                        "a setting must be a whole number or text",
-                    )
+                problem(
+                    f"settings.{ruleset_id}.{name}",
+                    "a setting must be a whole number or text",
+                    line_path=f"settings.{ruleset_id}",
                 )
         overrides[ruleset_id] = dict(values)
     if problems:
@@ -205,3 +192,19 @@ def load_force(path: Path) -> Force:
     return Force(
         name=top["force"], places=tuple(places), path=source, sha256=digest, setting_overrides=overrides
     )
+
+
+def _line_of_path(data: LineDict, field_path: str) -> int:
+    """The line of a dotted field path ('places.2.code'): of its deepest part present in the file."""
+    node: Any = data
+    line = data.line
+    for part in field_path.split("."):
+        if isinstance(node, LineDict) and part in node:
+            line = node.line_of(part)
+            node = node[part]
+        elif isinstance(node, LineList) and part.isdigit() and int(part) < len(node):
+            line = node.line_of(int(part))
+            node = node[int(part)]
+        else:
+            break
+    return line

@@ -14,14 +14,30 @@ from typing import Any
 from engine.core.errors import Location, Problem
 
 
-def suggest(word: str, known: Iterable[str]) -> str:
-    """' (did you mean 'x'?)' for a near miss, else ' (known: a, b, c)'."""
+def nearest(word: str, known: Iterable[str], *, cutoff: float = 0.6, ignore_case: bool = True) -> str | None:
+    """The known name most like ``word`` (difflib ratio at least ``cutoff``), else None."""
+    if not ignore_case:
+        close = difflib.get_close_matches(word, list(known), n=1, cutoff=cutoff)
+        return close[0] if close else None
+    by_lower = {c.lower(): c for c in sorted(known)}
+    close = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=cutoff)
+    return by_lower[close[0]] if close else None
+
+
+def suggest(
+    word: str,
+    known: Iterable[str],
+    *,
+    cutoff: float = 0.6,
+    ignore_case: bool = True,
+    list_known: bool = True,
+) -> str:
+    """' (did you mean 'x'?)' for a near miss, else ' (known: a, b, c)' (or '' without ``list_known``)."""
     choices = sorted(known)
-    by_lower = {c.lower(): c for c in choices}
-    close = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.6)
-    if close:
-        return f" (did you mean '{by_lower[close[0]]}'?)"
-    return f" (known: {', '.join(choices)})" if choices else ""
+    near = nearest(word, choices, cutoff=cutoff, ignore_case=ignore_case)
+    if near is not None:
+        return f" (did you mean '{near}'?)"
+    return f" (known: {', '.join(choices)})" if choices and list_known else ""
 
 
 def line_of(node: Any, key: str | int | None = None) -> int | None:
@@ -47,19 +63,36 @@ def describe(value: Any) -> str:
 
 
 class ShapeChecker:
-    """Collects shape problems of one file; every check returns the value or None."""
+    """Collects shape problems of one file; every check returns the value or None.
 
-    def __init__(self, source: str, problems: list[Problem]) -> None:
+    ``ignore_case`` and ``list_known`` are how this file's messages suggest a known name (:func:`suggest`).
+    """
+
+    def __init__(
+        self, source: str, problems: list[Problem], *, ignore_case: bool = True, list_known: bool = True
+    ) -> None:
         self.source = source
         self.problems = problems
+        self.ignore_case = ignore_case
+        self.list_known = list_known
 
-    def problem(self, line: int | None, message: str) -> None:
-        self.problems.append(Problem(Location(self.source, line), message))
+    def problem(self, line: int | None, message: str, field: str | None = None) -> None:
+        self.problems.append(Problem(Location(self.source, line, field), message))
 
-    def mapping(self, value: Any, line: int | None, what: str) -> dict[str, Any] | None:
+    def hint(self, word: str, known: Iterable[str]) -> str:
+        return suggest(word, known, ignore_case=self.ignore_case, list_known=self.list_known)
+
+    def mapping(
+        self, value: Any, line: int | None, what: str, *, contents: str | None = None
+    ) -> dict[str, Any] | None:
+        """``value`` if it is a mapping; else a problem: '... got a list', or '{what} must be a mapping
+        with {contents}' when ``contents`` says what belongs in it."""
         if isinstance(value, dict):
             return value
-        self.problem(line, f"{what} must be a mapping of keys to values, got {describe(value)}")
+        if contents is not None:
+            self.problem(line, f"{what} must be a mapping with {contents}")
+        else:
+            self.problem(line, f"{what} must be a mapping of keys to values, got {describe(value)}")
         return None
 
     def keys(
@@ -70,17 +103,20 @@ class ShapeChecker:
         required: Collection[str],
         optional: Collection[str] = (),
         at: int | None = None,
+        missing: str = "missing required key '{key}'",
     ) -> bool:
         """Report unknown keys (with the nearest known one) and missing required keys (at line ``at``,
-        default the mapping's first line)."""
+        default the mapping's first line; ``missing`` is the message, ``{key}`` the key). Messages
+        start with '{what}: ' unless ``what`` is empty."""
+        prefix = f"{what}: " if what else ""
         known = set(required) | set(optional)
         for key in node:
             if key not in known:
-                self.problem(line_of(node, key), f"{what}: unknown key '{key}'{suggest(key, known)}")
-        missing = [k for k in required if k not in node]
-        for key in missing:
-            self.problem(at or line_of(node), f"{what}: missing required key '{key}'")
-        return not missing
+                self.problem(line_of(node, key), f"{prefix}unknown key '{key}'{self.hint(key, known)}")
+        absent = [k for k in required if k not in node]
+        for key in absent:
+            self.problem(at or line_of(node), prefix + missing.format(key=key))
+        return not absent
 
     def text(
         self,
@@ -108,11 +144,7 @@ class ShapeChecker:
         value = node.get(key)
         if isinstance(value, bool) or value not in allowed:
             shown = describe(value)
-            hint = (
-                suggest(value, map(str, allowed))
-                if isinstance(value, str)
-                else suggest("", map(str, allowed))
-            )
+            hint = self.hint(value if isinstance(value, str) else "", map(str, allowed))
             self.problem(
                 line_of(node, key), f"{what}: '{key}' must be one of the known values, got {shown}{hint}"
             )
@@ -156,7 +188,7 @@ class ShapeChecker:
         result: list[str] = []
         for i, item in enumerate(value):
             if not isinstance(item, str) or item not in allowed:
-                hint = suggest(item if isinstance(item, str) else "", allowed)
+                hint = self.hint(item if isinstance(item, str) else "", allowed)
                 self.problem(line_of(value, i), f"{what}: unknown {key} value {describe(item)}{hint}")
             elif item in result:
                 self.problem(line_of(value, i), f"{what}: {key} value '{item}' is listed twice")
