@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from engine.core.errors import Location  # noqa: E402
 from engine.core.memory import paused_gc  # noqa: E402
 from engine.core.models import JUDGEMENT_ANSWERS, AnswerType, FieldSpec  # noqa: E402
-from engine.rules import durable  # noqa: E402
+from engine.rules.chunks import plan_chunks  # noqa: E402
 from engine.rules.expressions import Condition, compile_condition  # noqa: E402
 from engine.rules.scoring import CaseScore, engine_rules, score_cases, score_cases_python  # noqa: E402
 
@@ -226,7 +226,7 @@ def documented_usage(
     names: dict[str, list[tuple[str, Projection]]] = {}
     for ct, ruleset in rs.items():
         plan_rules = engine_rules(ruleset)
-        chunks = durable.plan_chunks(plan_rules)
+        chunks = plan_chunks(plan_rules)
         for k, part in enumerate(chunks):
             name = f"doc_{ct}_{k}"
             defs: dict[str, Any] = {}
@@ -271,7 +271,7 @@ def reference_pattern(rs: dict[str, Ruleset], by_type: dict[str, list[dict[str, 
     compiled: dict[str, list[tuple[int, Projection, set[str]]]] = {}
     for ct, ruleset in rs.items():
         rules = engine_rules(ruleset)
-        for k, part in enumerate(durable.plan_chunks(rules)):
+        for k, part in enumerate(plan_chunks(rules)):
             d: dict[str, Any] = {
                 rules[i].name: {"all": [{"m": durable_condition(rules[i].when)}], "cap": 200} for i in part
             }
@@ -359,7 +359,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"load average {os.getloadavg()} (2 cores; other processes slow every row)")
     print(f"compile {crit} criteria: {compile_s * 1000:.0f} ms; RSS after loading cases: {rss_loaded:.0f} MB")
     for ct, r in rs.items():
-        chunks = durable.plan_chunks(engine_rules(r))
+        chunks = plan_chunks(engine_rules(r))
         print(f"  {ct}: {len(engine_rules(r))} durable rules in {len(chunks)} rulesets")
 
     rows: list[tuple[str, int, float]] = []

@@ -11,7 +11,8 @@ from typing import Any, Protocol
 
 from engine.core.memory import paused_gc
 from engine.core.models import Outcome
-from engine.rules import durable
+from engine.rules import worker_pool
+from engine.rules.chunks import Rule
 from engine.rules.expressions import Condition, all_of
 
 
@@ -178,14 +179,14 @@ class _Plan:
         self._texts: dict[tuple[int, int], dict[str, str]] = {}
         self._weights: dict[int, float] = {}  # masks repeat: most cases share their N/A pattern
         self.name = f"{ruleset.id}@{ruleset.version}"
-        rules: list[durable.Rule] = []
+        rules: list[Rule] = []
         for i, c in enumerate(self.criteria):
             if c.applies is not None:
-                rules.append(durable.Rule(f"{c.id}#na", c.applies.negated, i))
+                rules.append(Rule(f"{c.id}#na", c.applies.negated, i))
                 fail = all_of(c.applies.lowered, c.passes.negated)
             else:
                 fail = c.passes.negated
-            rules.append(durable.Rule(f"{c.id}#fail", fail, n + i))
+            rules.append(Rule(f"{c.id}#fail", fail, n + i))
         self.rules = tuple(rules)
 
     def weight(self, mask: int) -> float:
@@ -295,11 +296,11 @@ def score_cases(
     _check_case_type(ruleset, cases, key)
     plan = _plan(ruleset)
     with paused_gc():  # a CaseScore per case, no cycles among them
-        masks = durable.match(plan.name, plan.rules, cases, workers=workers)
+        masks = worker_pool.match(plan.name, plan.rules, cases, workers=workers)
         return plan.scores(cases, masks, key)
 
 
-def engine_rules(ruleset: Ruleset) -> tuple[durable.Rule, ...]:
+def engine_rules(ruleset: Ruleset) -> tuple[Rule, ...]:
     """The rule-engine rules a ruleset compiles to: ``<id>#na`` (does not apply), ``<id>#fail``.
 
     ``durable.definitions(engine_rules(r))`` gives the durable JSON, for audit.
