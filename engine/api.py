@@ -19,8 +19,8 @@ from engine.demo.incidents import generate_incidents, incidents_csv
 from engine.inputs.forms import Form, load_forms
 from engine.inputs.submissions import load_submission_files, write_submission_csv
 from engine.runs.manifest import Manifest
+from engine.store import assessments, incidents
 from engine.store import db as dbm
-from engine.store import repository
 
 # Each command imports the modules only it needs inside its function, so that `qam submit` does not
 # load pandas or reportlab and `qam weekly` does not load openpyxl, faker or statsmodels.
@@ -190,9 +190,9 @@ def verify_rulesets(settings: Settings, anchors: tuple[str, ...] = ()) -> regist
     from engine import registry
 
     with database_for(settings) as database:
-        from engine.store import repository
+        from engine.store import runs
 
-        recorded = tuple(anchors) + tuple(repository.recorded_registry_heads(database))
+        recorded = tuple(anchors) + tuple(runs.recorded_registry_heads(database))
         return registry.verify(database, settings.rulesets_dir, anchors=recorded)
 
 
@@ -205,7 +205,7 @@ class SubmitResult:
 
     files: tuple[str, ...]
     rows: int
-    summary: repository.StoreSummary
+    summary: assessments.StoreSummary
 
 
 def submit(
@@ -233,7 +233,7 @@ def submit(
                     problems,
                 )
         with database.session() as session:
-            summary = repository.store_assessments(
+            summary = assessments.store_assessments(
                 session, rows, amend=amend, submitted_at=now(), calibration_set=calibration_set
             )
     return SubmitResult(tuple(str(p) for p in paths), len(rows), summary)
@@ -268,7 +268,7 @@ def list_assessments(
     """Current revisions of stored assessments. Example: qam assessments list --place BLK --week 2026-W47"""
     period = parse_week(week) if week else None
     with database_for(settings) as database, database.session() as session:
-        found = repository.list_assessments(
+        found = assessments.list_assessments(
             session,
             place=place,
             case_type=case_type,
@@ -311,7 +311,7 @@ class AssessmentRevision:
 def show_assessment(settings: Settings, assessment_id: str) -> list[AssessmentRevision]:
     """Every revision of one assessment, oldest first. Example: qam assessments show SS-000123"""
     with database_for(settings) as database, database.session() as session:
-        revisions = repository.assessment_revisions(session, assessment_id)
+        revisions = assessments.assessment_revisions(session, assessment_id)
         if not revisions:
             from engine.core.errors import UsageError
 
@@ -321,7 +321,7 @@ def show_assessment(settings: Settings, assessment_id: str) -> list[AssessmentRe
                 a.assessment_id,
                 a.revision,
                 a.is_current,
-                {c: str(getattr(a, c)) for c in repository.COMMON_FIELDS},
+                {c: str(getattr(a, c)) for c in assessments.COMMON_FIELDS},
                 dict(a.answers),
                 dict(a.raw),
                 f"{a.source_file}:{a.source_row}",
@@ -454,13 +454,13 @@ def report_calibration(settings: Settings, name: str, out: Path) -> CalibrationF
     return CalibrationFiles(report, (*csvs, pdf))
 
 
-def load_incidents_extract(settings: Settings, path: Path) -> repository.IncidentLoad:
+def load_incidents_extract(settings: Settings, path: Path) -> incidents.IncidentLoad:
     """Validate and load an incidents extract. Example: qam extracts load incidents incidents.csv"""
     from engine.inputs.extracts import read_incidents
 
     rows = read_incidents(path, force(settings).place_codes)
     with database_for(settings) as database, database.session() as session:
-        return repository.store_incidents(session, rows, source_file=str(path), loaded_at=now())
+        return incidents.store_incidents(session, rows, source_file=str(path), loaded_at=now())
 
 
 # --------------------------------------------------------------------------- scoring, the weekly batch, the demo
@@ -507,7 +507,7 @@ def _record_scoring_run(
         + (" --draft" if context.draft else "")
     )
     with database.session() as session:
-        hashes = repository.content_hashes(session, summary.keys)
+        hashes = assessments.content_hashes(session, summary.keys)
         manifest = Manifest(
             kind="score",
             command=command,

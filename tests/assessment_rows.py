@@ -1,5 +1,5 @@
-"""Stored assessments for the sampling and calibration tests: a minimal repository.SubmittedRow and a
-helper that stores rows (optionally for a calibration set) through the repository."""
+"""Stored assessments for the sampling and calibration tests: a minimal submissions.ValidRow and a
+helper that stores rows (optionally for a calibration set) through engine.store.assessments."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-from engine.store import repository
+from engine.store import assessments
 from engine.store.db import Database
 
 SUBMITTED_AT = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
@@ -49,6 +49,6 @@ def store_rows(
         for r in rows
     ]
     with database.session() as s:
-        repository.store_assessments(
+        assessments.store_assessments(
             s, hashed, amend=False, submitted_at=submitted_at, calibration_set=calibration_set
         )

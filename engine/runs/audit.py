@@ -37,7 +37,7 @@ from engine.runs.pipeline import (
     prepare,
     write_period,
 )
-from engine.store import repository
+from engine.store import assessments, runs
 from engine.store.db import Database, Run
 
 #: run kinds an audit can rebuild (a kind whose run writes extra files needs its writer here too);
@@ -83,7 +83,7 @@ class RunSummary:
 def list_runs(database: Database) -> list[RunSummary]:
     """Every recorded run, most recently executed first."""
     with database.session() as session:
-        counts = repository.execution_counts(session)
+        counts = runs.execution_counts(session)
         return [
             RunSummary(
                 r.run_id,
@@ -95,7 +95,7 @@ def list_runs(database: Database) -> list[RunSummary]:
                 r.last_run_at,
                 counts.get(r.run_id, 0),
             )
-            for r in repository.runs(session)
+            for r in runs.runs(session)
         ]
 
 
@@ -104,7 +104,7 @@ def find_run(session: Any, text: str) -> Run:
     text = text.strip()
     if len(text) < MIN_PREFIX:
         raise UsageError(f"run id '{text}' is too short: give at least {MIN_PREFIX} characters")
-    matches = repository.runs_matching(session, text)
+    matches = runs.runs_matching(session, text)
     if not matches:
         raise UsageError(f"no run '{text}'", hint="See `qam runs list` for the recorded runs.")
     if len(matches) > 1:
@@ -169,7 +169,7 @@ def show_run(database: Database, run_ref: str) -> RunDetail:
         found = find_run(session, run_ref)
         executions = tuple(
             Execution(e.started_at, e.finished_at, e.outputs_matched)
-            for e in repository.run_executions(session, found.run_id)
+            for e in runs.run_executions(session, found.run_id)
         )
         return RunDetail(found.run_id, dict(found.manifest), executions)
 
@@ -235,7 +235,7 @@ class AuditReport:
     cutoff: dt.datetime
     derived_run_id: str
     inputs: tuple[InputCheck, ...]
-    changes: repository.InputChanges
+    changes: runs.InputChanges
     files: tuple[FileCheck, ...]
     scores_checked: int
     score_mismatches: tuple[ScoreMismatch, ...]
@@ -403,7 +403,7 @@ def rescore_check(
         stored[key][criterion] = (outcome, tuple(trace))
         about[key] = (case_ref, case_type)
     with database.session() as session:
-        answers = repository.assessment_answers(session, list(stored))
+        answers = assessments.assessment_answers(session, list(stored))
     mismatches: list[ScoreMismatch] = []
     for ruleset in context.assessment_rulesets:
         keys = [k for k in stored if about[k][1] == ruleset.case_type]
@@ -477,7 +477,7 @@ def audit_run(
     if context.extract_rulesets and kind != "score":  # a scoring run reads no incidents
         received = incident_window(history_from, period)
     with database.session() as session:
-        changes = repository.changes_since(
+        changes = runs.changes_since(
             session,
             cutoff,
             date_from=history_from,
@@ -522,7 +522,7 @@ def audit_run(
         notes.append(
             f"The re-derived run id is {derived_id}, not {run_id}: what was read or how differs from the run."
         )
-    heads = tuple(repository.recorded_registry_heads(database))
+    heads = tuple(runs.recorded_registry_heads(database))
     report = registry.verify(database, rulesets_dir, anchors=heads)
     problems = tuple(d for d in report.discrepancies if d.kind not in registry.WORKING_TREE_KINDS)
     return AuditReport(

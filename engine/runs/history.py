@@ -23,11 +23,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.analysis import aggregate as agg
 from engine.analysis import daily
+from engine.analysis.frames import CaseColumns
+from engine.analysis.incidents import incidents_frame
+from engine.analysis.outcomes import outcomes_frame
 from engine.core.hashing import hash_inputs
 from engine.inputs.extracts import ResponseSettings
-from engine.store import repository, summaries
+from engine.store import case_scores, incidents, summaries
 from engine.store.db import Database
 from engine.store.summaries import ASSESSMENTS, INCIDENTS, StoredDay
 
@@ -37,10 +39,10 @@ SUMMARY_FORMAT = 1
 
 @dataclass
 class OutcomeRows:
-    """Scored outcome rows (one per assessment and criterion, as aggregate.CaseColumns), the content
+    """Scored outcome rows (one per assessment and criterion, as frames.CaseColumns), the content
     hashes of the assessments read by day, and how many were reviewed by place and case type."""
 
-    columns: agg.CaseColumns
+    columns: CaseColumns
     hashes: dict[dt.date, list[str]] = field(default_factory=dict)
     reviewed: dict[str, Counter[str]] = field(default_factory=dict)
 
@@ -66,7 +68,7 @@ def read_outcomes(
     fresh: Sequence[tuple[Any, ...]] = (),
 ) -> OutcomeRows:
     """The current assessments from ``first`` to ``last`` scored under ``versions`` ({case type:
-    ruleset sha256}), as outcome columns (see repository.scored_assessments for ``cutoff``);
+    ruleset sha256}), as outcome columns (see case_scores.scored_assessments for ``cutoff``);
     assessments from ``reviewed_from`` on are counted as reviewed. ``fresh``: rows this run has just
     scored and stored (pipeline.score_pending), not read back when they are all the range's rows."""
     per_case: dict[str, list[Any]] = {name: [] for name in _PER_CASE}
@@ -78,7 +80,7 @@ def read_outcomes(
     hashes: dict[dt.date, list[str]] = defaultdict(list)
     reviewed: dict[str, Counter[str]] = defaultdict(Counter)
     no_trace: tuple[str, ...] = ()
-    for row in repository.scored_assessments(
+    for row in case_scores.scored_assessments(
         session, versions, draft=draft, date_from=first, date_to=last, cutoff=cutoff, fresh=fresh
     ):
         (pk, _aid, case_ref, case_type, place, team, officer, reviewer, assessed_on, note, chash, ruleset,
@@ -99,7 +101,7 @@ def read_outcomes(
             )
         else:  # most cases fail nothing (four in five of a year's)
             trace_column.extend([no_trace] * len(outcomes))
-    columns = agg.CaseColumns(
+    columns = CaseColumns(
         per_case, {"criterion": criteria, "outcome": results, "trace": trace_column}, counts
     )
     return OutcomeRows(columns, dict(hashes), dict(reviewed))
@@ -158,7 +160,7 @@ class OutcomeBasis:
 def outcome_days_of(rows: OutcomeRows, on: OutcomeBasis) -> dict[dt.date, daily.DayCounts]:
     if not rows.columns.counts:
         return {}
-    return daily.outcome_days(agg.outcomes_frame(rows.columns, on.criteria, on.measures))
+    return daily.outcome_days(outcomes_frame(rows.columns, on.criteria, on.measures))
 
 
 def outcome_summaries(database: Database, on: OutcomeBasis, first: dt.date, last: dt.date) -> DaySet:
@@ -239,8 +241,8 @@ def incident_rows(
     end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time())
     parts: list[dict[dt.date, daily.DayCounts]] = []
     hashes: dict[dt.date, list[str]] = defaultdict(list)
-    for columns, part_hashes in repository.incident_chunks(session, start, end, cutoff=cutoff):
-        frame = agg.incidents_frame(columns, on.place_settings, on.response)
+    for columns, part_hashes in incidents.incident_chunks(session, start, end, cutoff=cutoff):
+        frame = incidents_frame(columns, on.place_settings, on.response)
         parts.append(daily.incident_days(frame))
         for day, day_hashes in daily.by_day(frame["received_day"], part_hashes).items():
             hashes[day].extend(day_hashes)

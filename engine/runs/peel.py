@@ -22,8 +22,11 @@ from typing import Any, TypeVar
 from engine import registry
 from engine.analysis import aggregate as agg
 from engine.analysis import daily
-from engine.analysis.findings import _spc_chart, write_exceptions_json
+from engine.analysis.exceptions_file import write_exceptions_json
+from engine.analysis.spc_findings import as_spc_chart
 from engine.analysis.stats import xmr_chart
+from engine.analysis.tables import records, write_aggregates_with_quarters, write_incident_metrics
+from engine.analysis.weeks import week_label, week_range
 from engine.core.errors import UsageError
 from engine.core.memory import paused_gc
 from engine.core.models import ExceptionKind, PerformanceException, SpcChart
@@ -61,7 +64,7 @@ from engine.runs.pipeline import (
     reviewed_count,
     score_pending,
 )
-from engine.store import repository
+from engine.store import case_scores, incidents
 from engine.store.db import Database, open_database
 
 KIND = "peel"
@@ -175,7 +178,7 @@ def compare_with_original(
     compared = same = changed = 0
     moved: list[dict[str, str]] = []
     with database.session() as session:
-        rows = repository.official_scores(session, date_from=start, date_to=end, cutoff=cutoff)
+        rows = case_scores.official_scores(session, date_from=start, date_to=end, cutoff=cutoff)
         groups: dict[tuple[int, str], list[tuple[Any, ...]]] = {}
         for row in rows:
             if read is None or row[0] in read:
@@ -256,7 +259,7 @@ def _figure(row: Mapping[str, Any] | None, name: str, exceptions: int = 0) -> Fi
 def _rows(table: Any, level: str, dimension: str) -> dict[tuple[str, str], dict[str, Any]]:
     """(key, dimension key) -> aggregate row, for one level and dimension of a period's table."""
     chosen = table[(table["level"] == level).to_numpy() & (table["dimension"] == dimension).to_numpy()]
-    return {(r["key"], r["dimension_key"]): r for r in agg.records(chosen.drop(columns=["cases"]))}
+    return {(r["key"], r["dimension_key"]): r for r in records(chosen.drop(columns=["cases"]))}
 
 
 def _counts(exceptions: Sequence[PerformanceException]) -> dict[str, int]:
@@ -280,7 +283,9 @@ def _force_chart(
         return None
     series, weeks = series[first:], weeks[first:]
     ns = [n for n, _, _ in series]
-    chart: SpcChart = _spc_chart(xmr_chart([v for *_, v in series], direction=direction), weeks, ns, standard)
+    chart: SpcChart = as_spc_chart(
+        xmr_chart([v for *_, v in series], direction=direction), weeks, ns, standard
+    )
     # charts.spc_chart draws an exception's chart; this carrier holds the force's series the same way
     return PerformanceException(
         place=agg.FORCE_KEY, priority=measure.priority, measure=measure.id, peel=measure.peel,
@@ -407,7 +412,7 @@ class _IncidentFigures:
 
         def rows(p: Period, pool: str | None) -> dict[tuple[str, str], dict[str, Any]]:
             table = daily.incident_metrics(daily.between(days, p.start, p.end), p.label, pool=pool)
-            return {(r["place"], r["metric"]): r for r in agg.records(table)}
+            return {(r["place"], r["metric"]): r for r in records(table)}
 
         return cls(
             [rows(p, agg.FORCE_KEY) for p in spans],
@@ -418,7 +423,7 @@ class _IncidentFigures:
 
 def _weeks(period: Period) -> list[str]:
     """The ISO weeks the period touches, in order."""
-    return agg.week_range(agg.week_label(period.start), agg.week_label(period.end))
+    return week_range(week_label(period.start), week_label(period.end))
 
 
 def incident_figures(prepared: Prepared, period: Period) -> _IncidentFigures:
@@ -518,10 +523,10 @@ def _write_tables(
     whole: Any, quarter_tables: Sequence[Any], incident_rows: Sequence[Mapping[str, Any]] | None, folder: Path
 ) -> None:
     """aggregates.csv and (with ``incident_rows``) incident_metrics.csv, each also as Parquet when
-    pyarrow is installed; see aggregate.py."""
-    agg.write_aggregates_with_quarters(whole, quarter_tables, folder)
+    pyarrow is installed; see engine.analysis.tables."""
+    write_aggregates_with_quarters(whole, quarter_tables, folder)
     if incident_rows is not None:
-        daily.write_incident_metrics(incident_rows, folder)
+        write_incident_metrics(incident_rows, folder)
 
 
 def run_peel(
@@ -787,7 +792,7 @@ def _on_own_connection(url: str, work: Callable[[Database], T]) -> Callable[[], 
 
 def _count_incidents(database: Database, period: Period) -> int:
     with database.session() as session:
-        return repository.count_incidents(
+        return incidents.count_incidents(
             session, *incident_window(period.start, period), up_to=PARALLEL_INCIDENTS_FROM
         )
 

@@ -19,7 +19,10 @@ from typing import Any
 from engine import registry
 from engine.analysis import aggregate as agg
 from engine.analysis import daily
-from engine.analysis.findings import PeriodFindings, assess_period, write_exceptions_json
+from engine.analysis.exceptions_file import write_exceptions_json
+from engine.analysis.findings import PeriodFindings, assess_period
+from engine.analysis.outcomes import Outcomes, in_period, outcomes_frame
+from engine.analysis.tables import write_aggregates_csv
 from engine.core.config import Force, Settings
 from engine.core.errors import RulesetError
 from engine.core.hashing import hash_days
@@ -35,7 +38,7 @@ from engine.rules.rulesets import Ruleset, load_rulesets
 from engine.rules.scoring import score_cases
 from engine.runs import history
 from engine.runs.manifest import Manifest, write_outputs
-from engine.store import repository, sampling
+from engine.store import case_scores, runs, sampling
 from engine.store.db import Database
 
 #: how far back the weekly series for SPC reach (Making Data Count: 2-3 year windows at most)
@@ -147,7 +150,7 @@ def score_pending(
     versions; scores already stored are kept (rescoring is idempotent). Each ruleset's scores are
     stored in one transaction, so an interrupted run leaves none half-stored. ``progress(ruleset
     id, n)`` is called after each ruleset with how many it scored. ``fresh``: a list to receive the
-    stored scores as repository.scored_row rows (for gather, which then need not read them back), by
+    stored scores as case_scores.scored_row rows (for gather, which then need not read them back), by
     assessment key.
 
     A ruleset's scores are stored by a thread while the next ruleset's cases are read and scored:
@@ -169,7 +172,7 @@ def score_pending(
 
         for ruleset in context.assessment_rulesets:
             with database.session() as session:
-                pending = repository.pending_assessments(
+                pending = case_scores.pending_assessments(
                     session,
                     ruleset.case_type or "",
                     ruleset.sha256,
@@ -208,7 +211,7 @@ def score_pending(
                 )
                 if fresh is not None:
                     fresh.append(
-                        repository.scored_row(p, s.ruleset_id, s.ruleset_version, texts, traces, s.score)
+                        case_scores.scored_row(p, s.ruleset_id, s.ruleset_version, texts, traces, s.score)
                     )
             days = {p.assessed_on for p in pending}
             keys.extend(p.pk for p in pending)
@@ -223,7 +226,7 @@ def score_pending(
 def _store_scores(database: Database, rows: list[dict[str, Any]], days: set[dt.date]) -> int:
     """One ruleset's scores, in a transaction of their own (score_pending's storing thread)."""
     with database.session() as session:
-        return repository.store_scores(session, rows, days=days)
+        return case_scores.store_scores(session, rows, days=days)
 
 
 @dataclass
@@ -422,7 +425,7 @@ def metric_rows(context: RunContext) -> list[dict[str, Any]]:
 @dataclass(frozen=True)
 class PeriodAnalysis:
     findings: PeriodFindings
-    table: Any  # the tidy aggregates table (a DataFrame; only aggregate.py touches it)
+    table: Any  # the tidy aggregates table (a DataFrame; only engine.analysis touches it)
 
 
 @dataclass(frozen=True)
@@ -430,7 +433,7 @@ class Prepared:
     """Gathered rows framed once for analysis, so several periods (a PEEL run's quarters) share them,
     with the day summaries of the whole span."""
 
-    outcomes: agg.Outcomes
+    outcomes: Outcomes
     outcome_days: dict[dt.date, daily.DayCounts]
     incident_days: dict[dt.date, daily.DayCounts] | None
     response: ResponseSettings | None
@@ -440,7 +443,7 @@ def prepare(context: RunContext, gathered: Gathered, *, release: bool = False) -
     """Frame the gathered outcome rows (the slow part of :func:`analyse`) and add their day summaries
     to the history's. With ``release``, the gathered rows are emptied once framed (a year's rows are
     large; the hashes and reviewed counts are kept)."""
-    outcomes = agg.outcomes_frame(
+    outcomes = outcomes_frame(
         gathered.outcome_columns, criteria_rows(context), context.catalogue.measures.values()
     )
     if release:
@@ -459,7 +462,7 @@ def analyse(
     prepared = prepared or prepare(context, gathered)
     frames = ruleset_frames(context, period_frames(gathered, period))
     table = agg.aggregate(
-        agg.in_period(prepared.outcomes, period.start, period.end),
+        in_period(prepared.outcomes, period.start, period.end),
         period.label,
         with_cases=True,
         frames=frames,
@@ -542,7 +545,7 @@ def write_period(
             folder / "exceptions.json",
             run_id=manifest.run_id,
         )
-        agg.write_aggregates_csv(analysis.table, folder / "aggregates.csv")
+        write_aggregates_csv(analysis.table, folder / "aggregates.csv")
         for name, data in render_briefings(briefings, summary).items():
             (folder / name).write_bytes(data)
         if extra is not None:
@@ -562,7 +565,7 @@ def record_manifest(
 ) -> None:
     """Store a run's manifest document (or refresh it, for an identical rerun) and this execution."""
     with database.session() as session:
-        repository.record_run(
+        runs.record_run(
             session,
             run_id=manifest.run_id,
             kind=manifest.kind,

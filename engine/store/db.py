@@ -1,7 +1,8 @@
 """The database schema (SQLAlchemy 2 typed ORM) and connections; Alembic migrations live beside it.
 
-SQLite by default (a file, zero set-up); PostgreSQL through ``QAM_DATABASE_URL``. Only
-``engine/store/repository.py`` issues queries against these tables.
+SQLite by default (a file, zero set-up); PostgreSQL through ``QAM_DATABASE_URL``. Only the query
+modules beside it (assessments, case_scores, incidents, runs, registry, sampling, summaries) issue
+queries against these tables.
 """
 
 from __future__ import annotations
@@ -318,7 +319,7 @@ def open_database(url: str, *, schema: str | None = None) -> Database:
         raise StorageError(
             "an in-memory SQLite database cannot hold QAM's data: give a file, e.g. sqlite:///qam.db"
         )
-    if parsed.get_backend_name() == "sqlite":
+    if parsed.get_backend_name() == "sqlite" and parsed.database:  # never empty here: refused above
         parent = Path(parsed.database).expanduser().resolve().parent
         if not parent.is_dir():
             raise StorageError(

@@ -1,6 +1,6 @@
 """The ruleset registry's queries: the hash-chained ``ruleset_versions`` log and the writer lock.
 
-Kept apart from ``engine/store/repository.py`` (same rule: only these two modules issue queries);
+Kept apart from the store's other query modules (assessments, case_scores, incidents, runs...);
 ``engine/registry.py`` owns what the rows mean.
 """
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from engine.core.periods import week_label
 from engine.store.db import Assessment, CalibrationSet, CaseRecord, Sample, SampleItem
-from engine.store.repository import _chunks, current_at
+from engine.store.rows import chunks, current_at
 
 if TYPE_CHECKING:  # cases.py imports this module
     from engine.inputs.cases import CaseRow
@@ -61,7 +61,7 @@ def upsert_cases(session: Session, rows: Sequence[CaseRow], now: dt.datetime) ->
     for row in rows:
         by_type.setdefault(row.case_type, []).append(row.case_ref)
     for case_type, refs in sorted(by_type.items()):
-        for chunk in _chunks(sorted(set(refs))):
+        for chunk in chunks(sorted(set(refs))):
             found = session.execute(
                 select(CaseRecord.case_ref, CaseRecord.pk, CaseRecord.content_hash).where(
                     CaseRecord.case_type == case_type, CaseRecord.case_ref.in_(chunk)
@@ -91,9 +91,9 @@ def upsert_cases(session: Session, rows: Sequence[CaseRow], now: dt.datetime) ->
         else:
             changed.append({"pk": old[0], **values})
     # bulk statements: an ORM object per row costs ten times as much on a 100,000-row extract
-    for chunk in _chunks(new):
+    for chunk in chunks(new):
         session.execute(insert(CaseRecord), list(chunk))
-    for chunk in _chunks(changed):
+    for chunk in chunks(changed):
         session.execute(update(CaseRecord), list(chunk))
     if new and session.get_bind().dialect.name == "postgresql":
         # Until autovacuum first analyses the table, psycopg's prepared (generic) plan for the IN lookup

@@ -29,8 +29,8 @@ from engine.demo.incidents import generate_incidents, incidents_csv
 from engine.inputs.submissions import RawRow, validate_rows
 from engine.runs.audit import audit_run
 from engine.runs.pipeline import gather
+from engine.store import assessments
 from engine.store import db as dbm
-from engine.store import repository
 from engine.store.db import CaseScore, Run
 
 REPO = Path(__file__).resolve().parents[2]
@@ -53,7 +53,7 @@ class World:
         valid, problems = validate_rows(raw, api.forms(self.settings), api.force(self.settings).place_codes)
         assert not problems, [str(p) for p in problems]
         with self.database.session() as session:
-            repository.store_assessments(session, valid, amend=amend, submitted_at=at)
+            assessments.store_assessments(session, valid, amend=amend, submitted_at=at)
 
     def weekly(self) -> str:
         return api.weekly(self.settings, WEEK, out=self.out).run_id
@@ -131,7 +131,7 @@ def test_later_submissions_and_amendments_are_left_out_by_the_cut_off(world: Wor
         "stop_search", case_date="2026-11-16", assess_delay=2, place="CRN", grounds_missing=True
     )
     with world.database.session() as session:
-        first = repository.list_assessments(session, place="CRN")[0]
+        first = assessments.list_assessments(session, place="CRN")[0]
     amended |= {"assessment_id": first.assessment_id, "case_ref": first.case_ref}
     world.submit([amended], at=late, amend=True)
     world.submit(stop_search(1, place="BLK", no_bwv=True), at=late)
@@ -156,7 +156,7 @@ def test_later_submissions_and_amendments_are_left_out_by_the_cut_off(world: Wor
 def test_a_hand_edited_stored_score_is_reported(world: World) -> None:
     run_id = world.weekly()
     with world.database.session() as session:
-        victim = repository.list_assessments(session, place="DLW")[0]
+        victim = assessments.list_assessments(session, place="DLW")[0]
         score = session.scalars(
             select(CaseScore).join(dbm.Assessment, dbm.Assessment.pk == CaseScore.assessment_pk)
             .where(dbm.Assessment.assessment_id == victim.assessment_id)
@@ -247,7 +247,7 @@ def test_dry_run_lists_exactly_the_findings_an_edited_criterion_changes(world: W
     report = api.dry_run(world.settings, week=WEEK)
 
     with world.database.session() as session:
-        week = repository.list_assessments(session, case_type="stop_search")
+        week = assessments.list_assessments(session, case_type="stop_search")
     kept = {r["case_ref"] for r in found}
     expected = {(a.case_ref, a.place) for a in week if a.case_ref not in kept}
     assert len(expected) == 27
@@ -396,7 +396,7 @@ def test_a_peel_run_re_derives_byte_for_byte_whatever_was_submitted_since(world:
 def test_an_amendment_after_a_compare_original_peel_run_is_left_out_by_the_cut_off(world: World) -> None:
     run = peel_run(world)
     with world.database.session() as session:
-        first = repository.list_assessments(session)[0]
+        first = assessments.list_assessments(session)[0]
         amended = {c: "" if v is None else str(v) for c, v in first.raw.items()}
     amended["bwv_activated"] = "no" if amended.get("bwv_activated") == "yes" else "yes"
     world.submit([amended], at=SUBMITTED_AT.replace(year=2030), amend=True)

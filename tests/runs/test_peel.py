@@ -30,8 +30,8 @@ from engine.demo.incidents import generate_incidents, incidents_csv
 from engine.inputs.submissions import write_submission_csv
 from engine.reports.briefing_data import plain_number
 from engine.runs import peel as peel_run
+from engine.store import case_scores, runs
 from engine.store import db as dbm
-from engine.store import repository
 from engine.store.db import Assessment, CaseScore, DaySummary, Incident
 
 T1 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)  # v1.0.0 of every ruleset published
@@ -188,9 +188,9 @@ def test_reruns_are_byte_identical_and_as_of_picks_the_versions_in_force(
     assert manifest["as_of"] == "2026-09-01T23:59:59.999999+00:00"
     assert set(manifest["outputs"]) == set(written) - {"manifest.json"}
     with api.database_for(peel_db) as database, database.session() as session:
-        recorded = repository.run(session, first.run.run_id)
+        recorded = runs.run(session, first.run.run_id)
         assert recorded is not None and recorded.kind == "peel"
-        assert len(repository.run_executions(session, first.run.run_id)) == 3  # a, a again, b
+        assert len(runs.run_executions(session, first.run.run_id)) == 3  # a, a again, b
 
     before = api.peel(peel_db, START, END, as_of=BEFORE, out=tmp_path / "c")
     data = json.loads((before.run.folder / "exceptions.json").read_text(encoding="utf-8"))
@@ -291,7 +291,7 @@ def test_ctrl_c_leaves_no_folder_and_only_whole_rulesets_scored(
     def interrupt(*_args: object) -> None:
         raise KeyboardInterrupt
 
-    store_scores = repository.store_scores
+    store_scores = case_scores.store_scores
 
     def stored_then_interrupted(session: Any, rows: Any, **kwargs: Any) -> int:
         n = store_scores(session, rows, **kwargs)
@@ -300,7 +300,7 @@ def test_ctrl_c_leaves_no_folder_and_only_whole_rulesets_scored(
         return n
 
     with monkeypatch.context() as patched:
-        patched.setattr(repository, "store_scores", stored_then_interrupted)
+        patched.setattr(case_scores, "store_scores", stored_then_interrupted)
         with pytest.raises(KeyboardInterrupt):
             api.peel(peel_db, START, END, out=tmp_path)
     assert _outcomes(peel_db, "1.1.0") == {}  # rolled back: nothing half-stored
@@ -321,7 +321,7 @@ def test_incidents_summarised_in_chunks_in_a_worker_or_from_stored_summaries_giv
 ) -> None:
     whole = api.peel(peel_db, START, END, as_of=AFTER, out=tmp_path / "whole")
     reused = api.peel(peel_db, START, END, as_of=AFTER, out=tmp_path / "reused")  # the stored summaries
-    monkeypatch.setattr(repository, "_FETCH_ROWS", 100)  # 756 incidents summarised in 8 chunks
+    monkeypatch.setattr("engine.store.rows.FETCH_ROWS", 100)  # 756 incidents summarised in 8 chunks
     _forget_day_summaries(peel_db)
     alone = api.peel(peel_db, START, END, as_of=AFTER, out=tmp_path / "alone")
     monkeypatch.setattr(peel_run, "PARALLEL_INCIDENTS_FROM", 1)

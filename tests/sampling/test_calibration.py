@@ -22,7 +22,7 @@ from engine.inputs.forms import Form, Question
 from engine.reports.calibration_pdf import render_calibration_pdf, write_calibration_csv
 from engine.sampling.calibration import calibration_problems, calibration_report, create_calibration
 from engine.sampling.population import load_cases
-from engine.store import repository
+from engine.store import assessments
 from engine.store.db import Assessment, Database
 from engine.store.sampling import PERFORMANCE_ONLY
 from tests.assessment_rows import SUBMITTED_AT, StoredRow, store_rows
@@ -287,7 +287,7 @@ def test_calibration_submissions_never_count_toward_performance(database: Databa
     submit(database, {"SS/1": {"Ann": {"q": "yes"}, "Bob": {"q": "no"}}, "SS/2": {"Ann": {"q": "yes"}}})
     submit(database, {"SS/1": {"Cy": {"q": "yes"}}}, name=None)
     with database.session() as s:
-        performance = repository.list_assessments(s)
+        performance = assessments.list_assessments(s)
         assert [(a.case_ref, a.reviewer) for a in performance] == [("SS/1", "Cy")]
         assert s.scalar(select(func.count()).select_from(Assessment).where(PERFORMANCE_ONLY)) == 1
         assert s.scalar(select(func.count()).select_from(Assessment)) == 4
