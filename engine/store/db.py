@@ -185,21 +185,6 @@ class RunExecution(Base):
     outputs_matched: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
 
 
-class SpcRebase(Base):
-    """A request to rebase the SPC limits of a (place, measure) series from a given week."""
-
-    __tablename__ = "spc_rebases"
-    __table_args__ = (UniqueConstraint("place", "measure", "week"),)
-
-    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    place: Mapped[str] = mapped_column(String(16))
-    measure: Mapped[str] = mapped_column(String(8))
-    week: Mapped[str] = mapped_column(String(8))
-    reason: Mapped[str] = mapped_column(Text)
-    requested_by: Mapped[str] = mapped_column(String(200))
-    requested_at: Mapped[dt.datetime] = mapped_column(_utc_datetime())
-
-
 class DayEpoch(Base):
     """How many times the stored rows of one day changed (assessments submitted, amended or scored;
     incidents loaded or reloaded): a day summary counts only while its epoch is the day's current one."""
