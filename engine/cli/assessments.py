@@ -1,0 +1,92 @@
+"""`qam submit` and `qam assessments list|show`: reviewers' assessments, stored and read back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from engine import api
+from engine.cli.console import print_table, settings_of, user_errors
+
+
+def submit(
+    ctx: typer.Context,
+    files: Annotated[list[Path], typer.Argument(help="CSV, XLSX or JSON files of assessments")],
+    amend: Annotated[
+        bool, typer.Option("--amend", help="store changed rows as new revisions (the old ones are kept)")
+    ] = False,
+    sheet: Annotated[str | None, typer.Option("--sheet", help="XLSX sheet name (default: the first)")] = None,
+    calibration: Annotated[
+        str | None,
+        typer.Option(
+            "--calibration", help="calibration set name: stored apart, never counted in performance"
+        ),
+    ] = None,
+) -> None:
+    """Validate and store reviewers' assessments: every row of every file, or nothing.
+
+    All problems of all files are listed at once as file:row:column: message.
+
+    Example: qam submit ss_week47.csv vc_week47.xlsx
+    """
+    with user_errors():
+        result = api.submit(settings_of(ctx), files, amend=amend, sheet=sheet, calibration_set=calibration)
+    s = result.summary
+    keys = sorted(set(s.stored) | set(s.unchanged) | set(s.amended))
+    print_table(
+        ("case type", "place", "stored", "unchanged", "amended"),
+        [
+            (ct, place, s.stored[(ct, place)], s.unchanged[(ct, place)], s.amended[(ct, place)])
+            for ct, place in keys
+        ],
+    )
+    stored, unchanged, amended = s.totals
+    typer.echo(
+        f"{result.rows} row{'s' if result.rows != 1 else ''} in {len(result.files)} file"
+        f"{'s' if len(result.files) != 1 else ''}: {stored} stored, {unchanged} unchanged "
+        f"(already stored, nothing to do), {amended} amended."
+    )
+
+
+assessments_app = typer.Typer(help="Stored assessments and their revisions.", no_args_is_help=True)
+
+
+@assessments_app.command("list")
+def assessments_list(
+    ctx: typer.Context,
+    place: Annotated[str | None, typer.Option("--place", help="place code")] = None,
+    case_type: Annotated[str | None, typer.Option("--type", help="case type")] = None,
+    week: Annotated[str | None, typer.Option("--week", help="ISO week of assessed_on, e.g. 2026-W47")] = None,
+) -> None:
+    """List stored assessments (current revisions).
+
+    Example: qam assessments list --place BLK --type stop_search --week 2026-W47
+    """
+    with user_errors():
+        lines = api.list_assessments(settings_of(ctx), place=place, case_type=case_type, week=week)
+    print_table(api.AssessmentLine.COLUMNS, [a.row() for a in lines])
+    typer.echo(f"{len(lines)} assessment{'s' if len(lines) != 1 else ''}")
+
+
+@assessments_app.command("show")
+def assessments_show(
+    ctx: typer.Context, assessment_id: Annotated[str, typer.Argument(help="assessment id")]
+) -> None:
+    """Show every revision of an assessment: common fields, answers as stored and as submitted, source.
+
+    Example: qam assessments show SS-000123
+    """
+    with user_errors():
+        revisions = api.show_assessment(settings_of(ctx), assessment_id)
+    for rev in revisions:
+        state = "current" if rev.current else "superseded"
+        typer.echo(f"== {rev.assessment_id} revision {rev.revision} ({state})")
+        typer.echo(f"submitted {rev.submitted_at} from {rev.source}; content sha256 {rev.content_hash[:12]}")
+        if rev.calibration_set:
+            typer.echo(f"calibration set: {rev.calibration_set}")
+        rows: list[tuple[str, object, object]] = [(k, v, "") for k, v in rev.common.items()]
+        rows += [(q, v, rev.raw.get(q, "")) for q, v in rev.answers.items()]
+        print_table(("field", "stored", "as submitted"), rows)
+        typer.echo("")

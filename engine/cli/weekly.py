@@ -1,0 +1,61 @@
+"""`qam weekly`: the weekly batch, with a live status line on a terminal."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from engine import api
+from engine.cli.console import settings_of, user_errors
+from engine.core.errors import ExitCode
+
+
+@contextmanager
+def status_line() -> Iterator[Callable[[str], None] | None]:
+    """A live status line on a terminal (stderr); nothing at all when output is not a TTY."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status("starting") as status:
+        yield lambda stage: status.update(f"{stage}...")
+
+
+def print_run(result: api.RunResult) -> None:
+    counts = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in result.counts_by_kind().items())
+    draft = "DRAFT (unpublished rulesets, not for operational use): " if result.draft else ""
+    typer.echo(
+        f"{draft}{result.period.label}: {result.cases_reviewed} cases reviewed, {result.scored.total} newly scored; "
+        f"{len(result.exceptions)} exceptions ({counts}); "
+        f"{len(result.places_briefed)} place{'s' if len(result.places_briefed) != 1 else ''} briefed; "
+        f"{len(result.files)} files written to {result.folder} (run {result.run_id})"
+    )
+
+
+def weekly(
+    ctx: typer.Context,
+    week: Annotated[str, typer.Option("--week", help="ISO week, e.g. 2026-W47")],
+    out: Annotated[Path, typer.Option("--out", help="output folder")] = Path("outputs"),
+    draft: Annotated[
+        bool, typer.Option("--draft", help="dry run on unpublished rulesets, marked DRAFT")
+    ] = False,
+    fail_on_exceptions: Annotated[
+        bool, typer.Option("--fail-on-exceptions", help="exit 1 when any exception is found")
+    ] = False,
+) -> None:
+    """The weekly batch: score what is new, find the week's exceptions, write exceptions.json,
+    aggregates.csv, one briefing PDF per place with exceptions and force.pdf.
+
+    Example: qam weekly --week 2026-W47 --out outputs/
+    """
+    with user_errors(), status_line() as progress:
+        result = api.weekly(settings_of(ctx), week, out=out, draft=draft, progress=progress)
+    print_run(result)
+    if fail_on_exceptions and result.exceptions:
+        raise typer.Exit(int(ExitCode.EXCEPTIONS_FOUND))
