@@ -16,7 +16,9 @@ from marshmallow import ValidationError
 from engine.core.errors import ExtractError, Location, Problem, problems_summary
 from engine.core.hashing import canonical_json, sha256_text
 from engine.core.models import CASE_TYPES
-from engine.inputs.forms import COMMON_MAX_LENGTH, as_text, suggest, to_date
+from engine.core.shape import suggest
+from engine.inputs.cells import as_text, to_date
+from engine.inputs.row_schemas import COMMON_MAX_LENGTH
 from engine.inputs.submissions import RawRow, read_submission
 
 CASE_COLUMNS: tuple[str, ...] = ("case_ref", "case_type", "place", "team", "officer", "case_date")
@@ -160,7 +162,10 @@ class _CasesValidator:
         found = known.get(text.upper() if upper else text.lower())
         if found is None:
             options = sorted(known.values())
-            hint = suggest(text, options) or f" (known: {', '.join(options)})"
+            hint = (
+                suggest(text, options, ignore_case=False, list_known=False)
+                or f" (known: {', '.join(options)})"
+            )
             self._add(row, column, f"'{text}' is not {noun}{hint}")
         return found
 

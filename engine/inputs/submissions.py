@@ -22,7 +22,10 @@ from marshmallow import EXCLUDE, Schema, ValidationError
 
 from engine.core.errors import Location, Problem, SubmissionError, problems_summary
 from engine.core.models import COMMON_COLUMNS
-from engine.inputs.forms import Form, as_text, common_schema, is_blank, suggest
+from engine.core.shape import suggest
+from engine.inputs.cells import as_text, is_blank
+from engine.inputs.forms import Form
+from engine.inputs.row_schemas import common_schema
 
 SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".json")
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -461,7 +464,8 @@ class _Validator:
         for column, row in first_with.items():
             if column not in self.order:
                 loc = Location(source, header_row if header_row is not None else row.row, column)
-                self.problems.append(Problem(loc, f"unknown column{suggest(column, self.known)}"))
+                hint = suggest(column, self.known, ignore_case=False, list_known=False)
+                self.problems.append(Problem(loc, f"unknown column{hint}"))
         present = set(first_with)
         case_types = {as_text(r.values.get("case_type")).strip().lower() for r in rows}
         required = [(c, "missing required column") for c in COMMON_COLUMNS]

@@ -19,15 +19,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from engine.core.errors import Location, ReportError
 from engine.core.models import AnswerType
-from engine.inputs.forms import (
-    COMMON_DATE_COLUMNS,
-    COMMON_HELP,
-    DATE_MAX,
-    DATE_MIN,
-    EXCEL_EPOCH,
-    Form,
-    Question,
-)
+from engine.inputs.cells import DATE_MAX, DATE_MIN, EXCEL_EPOCH
+from engine.inputs.forms import COMMON_HELP, Form, Question
+from engine.inputs.row_schemas import COMMON_DATE_COLUMNS
 
 TemplateFormat = Literal["xlsx", "csv"]
 DATE_NUMBER_FORMAT = "yyyy-mm-dd"

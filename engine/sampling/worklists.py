@@ -14,7 +14,8 @@ from engine.core.errors import EngineError, Location, Problem, ProblemsError, pr
 from engine.core.periods import Period
 from engine.core.text import slug
 from engine.inputs.cases import Case, case_fields
-from engine.inputs.forms import COMMON_MAX_LENGTH, Form
+from engine.inputs.forms import Form
+from engine.inputs.row_schemas import COMMON_MAX_LENGTH
 from engine.store import sampling as store
 from engine.store.db import Database
 

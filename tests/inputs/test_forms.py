@@ -12,7 +12,8 @@ from marshmallow import ValidationError
 
 from engine.core.errors import FormError
 from engine.core.models import CASE_TYPES, COMMON_COLUMNS, AnswerType, FieldSpec
-from engine.inputs.forms import CANONICAL_QUESTIONS, Form, load_form, load_forms
+from engine.inputs.canonical_questions import CANONICAL_QUESTIONS
+from engine.inputs.forms import Form, load_form, load_forms
 from tests.factories import DEMO_PLACE_CODES, build_row
 
 REPO = Path(__file__).resolve().parents[2]

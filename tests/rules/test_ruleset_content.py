@@ -13,7 +13,9 @@ import pytest
 
 from engine.core.metrics import METRICS
 from engine.core.models import AnswerType, FieldSpec
-from engine.rules.rulesets import Criterion, Ruleset, load_rulesets
+from engine.inputs.canonical_questions import CANONICAL_QUESTIONS
+from engine.rules.ruleset_loader import load_rulesets
+from engine.rules.rulesets import Criterion, Ruleset
 
 forms_module = pytest.importorskip("engine.inputs.forms")
 
@@ -339,7 +341,7 @@ def test_every_question_of_every_form_is_checked_by_a_criterion(rulesets, fields
             read.setdefault(str(r.case_type), set()).update(c.fields)
     for case_type, form in fields.items():
         # every question a form adds, and every question DOMAIN.md Part A fixes (but the two above)
-        expected = (set(form) | set(forms_module.CANONICAL_QUESTIONS[case_type])) - NOT_JUDGED
+        expected = (set(form) | set(CANONICAL_QUESTIONS[case_type])) - NOT_JUDGED
         assert not [q for q in expected if q in form and form[q].type is AnswerType.TEXT], case_type
         assert expected - read.get(case_type, set()) == set(), case_type
 
