@@ -138,7 +138,7 @@ def template(settings: Settings, case_type: str, fmt: str, out: Path | None) -> 
 
 def check_rulesets(settings: Settings, path: Path | None = None) -> list[Ruleset]:
     """Validate ruleset files without a database. Example: qam rulesets validate"""
-    from engine.rules.rulesets import validate_rulesets
+    from engine.rules.ruleset_loader import validate_rulesets
 
     the_force = force(settings)
     return validate_rulesets(

@@ -22,10 +22,11 @@ from engine.core.models import FieldSpec
 from engine.core.periods import as_utc
 from engine.core.shape import ShapeChecker
 from engine.core.yamlio import load_yaml, parse_yaml
-from engine.rules.ruleset_yaml import parse_ruleset
 
 # _ruleset_files: the loader's own file discovery, so verify sees exactly the files publish reads
-from engine.rules.rulesets import _ruleset_files, canonical_content, content_sha256
+from engine.rules.ruleset_loader import _ruleset_files
+from engine.rules.ruleset_yaml import parse_ruleset
+from engine.rules.rulesets import canonical_content, content_sha256
 from engine.store.db import RulesetVersion
 
 #: prev_hash of the first entry of the chain

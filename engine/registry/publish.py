@@ -22,7 +22,8 @@ from engine.registry.entries import (
     row_from_entry,
     version_key,
 )
-from engine.rules.rulesets import Ruleset, load_rulesets
+from engine.rules.ruleset_loader import load_rulesets
+from engine.rules.rulesets import Ruleset
 from engine.store import registry as store
 from engine.store.db import Database, RulesetVersion
 

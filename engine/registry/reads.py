@@ -19,7 +19,8 @@ from engine.registry.entries import (
     entry_problems,
     iso,
 )
-from engine.rules.rulesets import Ruleset, ruleset_from_content
+from engine.rules.ruleset_loader import ruleset_from_content
+from engine.rules.rulesets import Ruleset
 from engine.store import registry as store
 from engine.store.db import Database, Transaction
 

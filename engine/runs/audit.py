@@ -21,7 +21,8 @@ from engine.core.text import short, stamp
 from engine.inputs.forms import Form
 from engine.registry.entries import RegistryEntry, entry_problems
 from engine.rules.catalogue import load_measure_catalogue
-from engine.rules.rulesets import Ruleset, load_rulesets, ruleset_from_content
+from engine.rules.ruleset_loader import load_rulesets, ruleset_from_content
+from engine.rules.rulesets import Ruleset
 from engine.rules.scoring import score_cases
 from engine.runs import peel
 from engine.runs.manifest import engine_version

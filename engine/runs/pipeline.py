@@ -34,7 +34,8 @@ from engine.inputs.forms import Form
 from engine.reports.briefing_data import BriefingRun, RulesetRef, build_force_summary, build_place_briefings
 from engine.reports.render_pool import render_briefings
 from engine.rules.catalogue import MeasureCatalogue, load_measure_catalogue
-from engine.rules.rulesets import Ruleset, load_rulesets
+from engine.rules.ruleset_loader import load_rulesets
+from engine.rules.rulesets import Ruleset
 from engine.rules.scoring import score_cases
 from engine.runs import history
 from engine.runs.manifest import Manifest, write_outputs
