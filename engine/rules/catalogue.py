@@ -130,7 +130,7 @@ def _check_catalogue(data: Any, source: str, check: ShapeChecker) -> MeasureCata
         spec = check.mapping(raw, line_of(node, mid), what)
         if spec is None or not check.keys(spec, what, required=_MEASURE_KEYS):
             continue
-        values = (
+        name, priority, peel, iserve, direction, description = (
             check.text(spec, "name", what),
             check.choice(spec, "priority", what, PRIORITIES),
             check.choice(spec, "peel", what, pillars),
@@ -138,8 +138,7 @@ def _check_catalogue(data: Any, source: str, check: ShapeChecker) -> MeasureCata
             check.choice(spec, "direction", what, DIRECTIONS),
             check.text(spec, "description", what),
         )
-        if all(values):
-            name, priority, peel, iserve, direction, description = values
+        if name and priority and peel and iserve and direction and description:
             measures[mid] = Measure(mid, name, priority, peel, iserve, direction, description)
     ordered = {mid: measures[mid] for mid in MEASURE_IDS if mid in measures}
     return MeasureCatalogue(

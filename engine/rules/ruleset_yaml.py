@@ -215,13 +215,15 @@ def _parse_settings(top: dict[str, Any], check: ShapeChecker) -> tuple[Setting, 
             continue
         check.keys(spec, what, required=("default", "description"), at=line)
         description = _present(spec, "description", lambda s=spec, w=what: check.text(s, "description", w))
-        default = spec.get("default")
-        if "default" in spec and (isinstance(default, bool) or not isinstance(default, int | str)):
+        if "default" not in spec:
+            continue  # reported by check.keys
+        default = spec["default"]
+        if isinstance(default, bool) or not isinstance(default, int | str):
             check.problem(
                 line_of(spec, "default"),
                 f"{what}: 'default' must be a whole number or text, got {describe(default)}",
             )
-        elif "default" in spec and description is not None:
+        elif description is not None:
             result.append(Setting(name, default, default, description, line))
     return tuple(result)
 

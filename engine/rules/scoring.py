@@ -242,6 +242,7 @@ class _Plan:
         critical = self.critical_failures
         out: list[CaseScore] = []
         append = out.append
+        traces: Mapping[str, tuple[str, ...]]
         for case, mask in zip(cases, masks, strict=True):
             na, fail = mask & low, mask >> n
             applicable = total - weight(na) if na else total
