@@ -1,6 +1,6 @@
 """Scoring: each criterion's outcome per case, the weighted score, critical failures and why-traces.
 
-Pure: no I/O, clock or database. durable-rules matches (via rules_engine); ``score_cases_python`` is the oracle."""
+Pure: no I/O, clock or database. durable-rules matches (via worker_pool and durable); ``score_cases_python`` is the oracle."""
 
 from __future__ import annotations
 
