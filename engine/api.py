@@ -5,20 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import astuple, dataclass, replace
+from dataclasses import astuple, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from engine.core.config import DEFAULT_FORCE_FILE, DEFAULT_OUT_DIR, Force, Settings, load_force, load_settings
 from engine.core.errors import SubmissionError
-from engine.core.hashing import hash_inputs
 from engine.core.models import FieldSpec
-from engine.core.periods import parse_week, week_label
+from engine.core.periods import Period, parse_week, week_label
 from engine.demo import data as demo_data
 from engine.demo.incidents import generate_incidents, incidents_csv
 from engine.inputs.forms import Form, load_forms
-from engine.inputs.submissions import load_submission_files, write_submission_csv
-from engine.runs.manifest import Manifest
+from engine.inputs.submission_files import write_submission_csv
+from engine.inputs.submissions import load_submission_files
 from engine.store import assessments, incidents
 from engine.store import db as dbm
 
@@ -28,10 +27,15 @@ if TYPE_CHECKING:
     from engine import registry
     from engine.analysis.agreement import CalibrationReport
     from engine.rules.rulesets import Ruleset
-    from engine.runs import audit as audits
     from engine.runs import dry_run as dry_runs
     from engine.runs import peel as peel_run
-    from engine.runs.pipeline import RunContext, RunResult, ScoreSummary
+    from engine.runs.audit_report import AuditReport
+    from engine.runs.context import RunContext
+    from engine.runs.records import RunDetail, RunSummary
+    from engine.runs.scoring import ScoreSummary
+
+    # named by the command line (engine.cli.weekly), which imports only engine.api and engine.core
+    from engine.runs.weekly import RunResult as RunResult
     from engine.sampling.calibration import CalibrationSetResult
     from engine.sampling.draw import SampleResult
     from engine.sampling.population import LoadCasesResult
@@ -469,7 +473,7 @@ def load_incidents_extract(settings: Settings, path: Path) -> incidents.Incident
 def _context(
     database: dbm.Database, settings: Settings, *, draft: bool, as_of: dt.datetime | None = None
 ) -> RunContext:
-    from engine.runs.pipeline import run_context
+    from engine.runs.context import run_context
 
     return run_context(database, settings, force(settings), forms(settings), draft=draft, as_of=as_of)
 
@@ -477,49 +481,10 @@ def _context(
 def score(settings: Settings, *, since: dt.date | None = None, draft: bool = False) -> ScoreSummary:
     """Score every assessment not yet scored under the published rulesets (or the working tree's,
     with draft); already-scored assessments are left as they are. Example: qam score"""
-    from engine.runs.pipeline import score_pending
+    from engine.runs.scoring import score_run
 
     with database_for(settings) as database:
-        context = _context(database, settings, draft=draft)
-        started = now()
-        summary = score_pending(database, context, until=dt.date.max, since=since, scored_at=started)
-        if summary.total:
-            run_id = _record_scoring_run(database, context, summary, since=since, started=started)
-            summary = replace(summary, run_id=run_id)
-        return summary
-
-
-def _record_scoring_run(
-    database: dbm.Database,
-    context: RunContext,
-    summary: ScoreSummary,
-    *,
-    since: dt.date | None,
-    started: dt.datetime,
-) -> str:
-    """A scoring run's manifest: which assessments (by content hash) were scored under which versions."""
-    from engine.runs.pipeline import record_manifest
-
-    arguments = {"since": since.isoformat() if since else None, "draft": context.draft}
-    command = (
-        "qam score"
-        + (f" --since {since.isoformat()}" if since else "")
-        + (" --draft" if context.draft else "")
-    )
-    with database.session() as session:
-        hashes = assessments.content_hashes(session, summary.keys)
-        manifest = Manifest(
-            kind="score",
-            command=command,
-            arguments=arguments,
-            rulesets=context.refs(),
-            force_sha256=context.force.sha256,
-            inputs={"assessments": hash_inputs(hashes)},
-            draft=context.draft,
-        )
-    document = {**manifest.to_json(), "registry_head": context.registry_head, "scored": dict(summary.scored)}
-    record_manifest(database, manifest, document, started=started, finished=now())
-    return manifest.run_id
+        return score_run(database, _context(database, settings, draft=draft), since=since, now=now)
 
 
 def weekly(
@@ -535,25 +500,12 @@ def weekly(
 
     Example: qam weekly --week 2026-W47 --out outputs/
     """
-    from engine.runs.pipeline import run_period
+    from engine.runs.weekly import run_week
 
     period = parse_week(week)
-    arguments = {"week": period.label, "draft": draft}
     with database_for(settings) as database:
         context = _context(database, settings, draft=draft)
-        return run_period(
-            database,
-            context,
-            period,
-            out,
-            kind="weekly",
-            command=f"qam weekly --week {period.label}" + (" --draft" if draft else ""),
-            arguments=arguments,
-            folder_name=period.label,
-            now=now,
-            workers=workers,
-            progress=progress,
-        )
+        return run_week(database, context, period, out, now=now, workers=workers, progress=progress)
 
 
 def peel(
@@ -575,22 +527,17 @@ def peel(
     """
     from engine.runs import peel as peel_run
 
-    period = peel_run.period_of(date_from, date_to)
+    period = peel_run.rerun_period(date_from, date_to)
     when = peel_run.end_of_day(as_of) if as_of else now()
-    command = f"qam peel --from {date_from.isoformat()} --to {date_to.isoformat()}"
-    command += f" --as-of {as_of.isoformat()}" if as_of else " --published"
-    command += " --compare-original" if compare_original else ""
     with database_for(settings) as database:
         context = _context(database, settings, draft=False, as_of=when)
         return peel_run.run_peel(
             database,
             context,
-            period.start,
-            period.end,
+            period,
             out,
             as_of=as_of,
             compare_original=compare_original,
-            command=command,
             now=now,
             progress=progress,
             workers=workers,
@@ -689,7 +636,7 @@ def load_demo(
         path.write_text(incidents_csv(incident_rows), encoding="utf-8")
         n_incidents += load_incidents_extract(settings, path).new
     progress(f"scoring and summarising the weeks before {period.label}, as their weekly runs would have")
-    from engine.runs.pipeline import summarise_history
+    from engine.runs.weekly import summarise_history
 
     with database_for(settings) as database:
         summarise_history(
@@ -701,23 +648,23 @@ def load_demo(
 # --------------------------------------------------------------------------- run manifests, audits, dry runs
 
 
-def list_runs(settings: Settings) -> list[audits.RunSummary]:
+def list_runs(settings: Settings) -> list[RunSummary]:
     """Every recorded run, most recently executed first. Example: qam runs list"""
-    from engine.runs import audit as audits
+    from engine.runs import records
 
     with database_for(settings) as database:
-        return audits.list_runs(database)
+        return records.list_runs(database)
 
 
-def show_run(settings: Settings, run: str) -> audits.RunDetail:
+def show_run(settings: Settings, run: str) -> RunDetail:
     """One run's whole manifest and executions (id or unique prefix). Example: qam runs show 3f9a0c2d"""
-    from engine.runs import audit as audits
+    from engine.runs import records
 
     with database_for(settings) as database:
-        return audits.show_run(database, run)
+        return records.show_run(database, run)
 
 
-def audit(settings: Settings, run: str) -> audits.AuditReport:
+def audit(settings: Settings, run: str) -> AuditReport:
     """Re-derive a run's outputs from the data as it stood then and compare them byte for byte.
 
     Example: qam audit 3f9a0c2d
@@ -742,7 +689,6 @@ def dry_run(
     list what would change; only draft scores are stored. Example: qam rulesets dry-run --against 2026-W47
     """
     from engine.core.errors import UsageError
-    from engine.core.periods import Period
     from engine.runs import dry_run as dry_runs
 
     if week and (date_from or date_to):
@@ -750,9 +696,7 @@ def dry_run(
     if week:
         period = parse_week(week)
     elif date_from and date_to:
-        if date_to < date_from:
-            raise UsageError(f"--to {date_to.isoformat()} is before --from {date_from.isoformat()}")
-        period = Period(date_from, date_to, f"{date_from.isoformat()}_{date_to.isoformat()}")
+        period = Period.of(date_from, date_to)
     else:
         raise UsageError("say which assessments to score: --against WEEK, or --from DATE and --to DATE")
     with database_for(settings) as database:

@@ -1,14 +1,18 @@
-"""Periods: ISO weeks, date ranges and their labels, and parsing them from the command line."""
+"""Periods: ISO weeks, date ranges and calendar quarters with their labels, and parsing them from
+the command line. The one place a period's days and label are worked out."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from engine.core.errors import UsageError
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+#: a quarter's label, e.g. "2026-Q2" (calendar quarters: Q1 = January to March)
+QUARTER_LABEL = "{year}-Q{quarter}"
 
 
 @dataclass(frozen=True)
@@ -19,8 +23,39 @@ class Period:
     end: dt.date
     label: str
 
+    @classmethod
+    def of(cls, start: dt.date, end: dt.date, label: str | None = None) -> Period:
+        """The days from ``start`` to ``end`` given as --from and --to, labelled ``label`` (by
+        default 'START_END'); UsageError when the range runs backwards."""
+        if end < start:
+            raise UsageError(f"--to {end.isoformat()} is before --from {start.isoformat()}")
+        return cls(start, end, label or f"{start.isoformat()}_{end.isoformat()}")
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, str]) -> Period:
+        """The period :meth:`to_json` gave (as a run manifest records it)."""
+        return cls(dt.date.fromisoformat(data["from"]), dt.date.fromisoformat(data["to"]), data["label"])
+
     def to_json(self) -> dict[str, str]:
         return {"from": self.start.isoformat(), "to": self.end.isoformat(), "label": self.label}
+
+    def quarters(self) -> list[Period]:
+        """The calendar quarters that meet the period, each cut to it: 2026-04-15..2026-08-01 gives
+        2026-Q2 (04-15..06-30) and 2026-Q3 (07-01..08-01)."""
+        out: list[Period] = []
+        q_start = dt.date(self.start.year, 3 * ((self.start.month - 1) // 3) + 1, 1)
+        while q_start <= self.end:
+            next_start = dt.date(q_start.year + (q_start.month == 10), (q_start.month + 2) % 12 + 1, 1)
+            name = QUARTER_LABEL.format(year=q_start.year, quarter=(q_start.month - 1) // 3 + 1)
+            out.append(
+                Period(max(q_start, self.start), min(next_start - dt.timedelta(days=1), self.end), name)
+            )
+            q_start = next_start
+        return out
+
+    def weeks(self) -> list[str]:
+        """The labels of the ISO weeks the period touches, in order."""
+        return week_range(week_label(self.start), week_label(self.end))
 
 
 def parse_week(label: str) -> Period:
@@ -37,8 +72,21 @@ def parse_week(label: str) -> Period:
 
 
 def week_label(day: dt.date) -> str:
+    """ISO week label of a date, e.g. date(2026, 11, 16) -> "2026-W47"."""
     year, week, _ = day.isocalendar()
     return f"{year}-W{week:02d}"
+
+
+def week_monday(label: str) -> dt.date:
+    """The Monday that starts an ISO week label ("2026-W47" -> 2026-11-16)."""
+    year, week = label.split("-W")
+    return dt.date.fromisocalendar(int(year), int(week), 1)
+
+
+def week_range(first: str, last: str) -> list[str]:
+    """Every ISO week label from ``first`` to ``last`` inclusive."""
+    start, end = week_monday(first), week_monday(last)
+    return [week_label(start + dt.timedelta(weeks=i)) for i in range((end - start).days // 7 + 1)]
 
 
 def parse_date(text: str, option: str) -> dt.date:

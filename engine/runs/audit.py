@@ -9,15 +9,14 @@ import datetime as dt
 import tempfile
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from engine import registry
 from engine.core.config import Force
 from engine.core.errors import StorageError, UsageError
 from engine.core.periods import Period, as_utc
-from engine.core.text import short, stamp
+from engine.core.text import short
 from engine.inputs.forms import Form
 from engine.registry.entries import RegistryEntry, entry_problems
 from engine.rules.catalogue import load_measure_catalogue
@@ -25,305 +24,20 @@ from engine.rules.ruleset_loader import load_rulesets, ruleset_from_content
 from engine.rules.rulesets import Ruleset
 from engine.rules.scoring import score_cases
 from engine.runs import peel
-from engine.runs.manifest import engine_version
-from engine.runs.pipeline import (
-    DEFAULT_HISTORY_WEEKS,
-    PARALLEL_FROM,
-    Gathered,
-    RunContext,
-    analyse,
-    gather,
-    incident_window,
-    manifest_for,
-    prepare,
-    write_period,
-)
+from engine.runs.analysis import analyse, prepare
+from engine.runs.audit_report import AuditReport, FileCheck, InputCheck, ScoreMismatch, counted
+from engine.runs.context import RunContext
+from engine.runs.gather import DEFAULT_HISTORY_WEEKS, Gathered, gather, incident_window
+from engine.runs.manifest import engine_version, manifest_for
+from engine.runs.records import find_run
+from engine.runs.scoring import PARALLEL_FROM
+from engine.runs.weekly import write_period
 from engine.store import assessments, runs
-from engine.store.db import Database, Run
+from engine.store.db import Database
 
 #: run kinds an audit can rebuild (a kind whose run writes extra files needs its writer here too);
 #: a scoring run writes no files: its audit checks its versions and re-scores the scores under them
 AUDITABLE_KINDS = ("weekly", peel.KIND, "score")
-#: shortest run-id prefix accepted, so a typo does not silently pick some run
-MIN_PREFIX = 4
-RUNS_COLUMNS = ("run", "kind", "period", "draft", "rulesets", "first run", "last run", "executions")
-
-
-# --------------------------------------------------------------------------- qam runs list / show
-
-
-@dataclass(frozen=True)
-class RunSummary:
-    """One line of `qam runs list`."""
-
-    #: the headings of :meth:`to_table_row`'s columns
-    COLUMNS: ClassVar[tuple[str, ...]] = RUNS_COLUMNS
-
-    run_id: str
-    kind: str
-    period: str
-    draft: bool
-    rulesets: int
-    first_run_at: dt.datetime
-    last_run_at: dt.datetime
-    executions: int
-
-    def to_table_row(self) -> tuple[str, ...]:
-        return (
-            self.run_id,
-            self.kind,
-            self.period,
-            "DRAFT" if self.draft else "",
-            str(self.rulesets),
-            stamp(self.first_run_at),
-            stamp(self.last_run_at),
-            str(self.executions),
-        )
-
-
-def list_runs(database: Database) -> list[RunSummary]:
-    """Every recorded run, most recently executed first."""
-    with database.session() as session:
-        counts = runs.execution_counts(session)
-        return [
-            RunSummary(
-                r.run_id,
-                r.kind,
-                (r.manifest.get("period") or {}).get("label", ""),
-                r.draft,
-                len(r.manifest.get("rulesets", [])),
-                r.first_run_at,
-                r.last_run_at,
-                counts.get(r.run_id, 0),
-            )
-            for r in runs.runs(session)
-        ]
-
-
-def find_run(session: Any, text: str) -> Run:
-    """The run whose id is ``text`` or uniquely starts with it; a clear error otherwise."""
-    text = text.strip()
-    if len(text) < MIN_PREFIX:
-        raise UsageError(f"run id '{text}' is too short: give at least {MIN_PREFIX} characters")
-    matches = runs.runs_matching(session, text)
-    if not matches:
-        raise UsageError(f"no run '{text}'", hint="See `qam runs list` for the recorded runs.")
-    if len(matches) > 1:
-        raise UsageError(
-            f"run id '{text}' is ambiguous: it starts {len(matches)} runs "
-            f"({', '.join(r.run_id for r in matches[:5])}{', ...' if len(matches) > 5 else ''})",
-            hint="Give more characters of the run id.",
-        )
-    return matches[0]
-
-
-@dataclass(frozen=True)
-class Execution:
-    started_at: dt.datetime
-    finished_at: dt.datetime
-    outputs_matched: bool | None
-
-
-@dataclass(frozen=True)
-class RunDetail:
-    """A whole run manifest and its executions (`qam runs show`)."""
-
-    run_id: str
-    manifest: Mapping[str, Any]
-    executions: tuple[Execution, ...]
-
-    def metadata_rows(self) -> list[tuple[str, str]]:
-        m = self.manifest
-        period = m.get("period") or {}
-        arguments = ", ".join(f"{k}={v}" for k, v in sorted((m.get("arguments") or {}).items()))
-        return [
-            ("run", self.run_id),
-            ("kind", str(m.get("kind", ""))),
-            ("command", str(m.get("command", ""))),
-            ("arguments", arguments),
-            ("period", f"{period.get('label', '')} ({period.get('from', '')} to {period.get('to', '')})"),
-            ("draft", "yes (unpublished rulesets, not for operational use)" if m.get("draft") else "no"),
-            ("engine version", str(m.get("engine", ""))),
-            ("force file sha256", str(m.get("force_sha256", ""))),
-            ("registry head", str(m.get("registry_head", "")) or "(none: draft run)"),
-        ]
-
-    def ruleset_rows(self) -> list[tuple[str, str, str]]:
-        return [(r["id"], r["version"], r["sha256"]) for r in self.manifest.get("rulesets", [])]
-
-    def input_rows(self) -> list[tuple[str, str]]:
-        return sorted((self.manifest.get("inputs") or {}).items())
-
-    def output_rows(self) -> list[tuple[str, str]]:
-        return sorted((self.manifest.get("outputs") or {}).items())
-
-    def execution_rows(self) -> list[tuple[str, str, str]]:
-        shown = {True: "yes", False: "NO", None: ""}
-        return [
-            (stamp(e.started_at), stamp(e.finished_at), shown[e.outputs_matched]) for e in self.executions
-        ]
-
-
-def show_run(database: Database, run_ref: str) -> RunDetail:
-    """The manifest of one run (id or unique prefix) and the times of each execution."""
-    with database.session() as session:
-        found = find_run(session, run_ref)
-        executions = tuple(
-            Execution(e.started_at, e.finished_at, e.outputs_matched)
-            for e in runs.run_executions(session, found.run_id)
-        )
-        return RunDetail(found.run_id, dict(found.manifest), executions)
-
-
-# --------------------------------------------------------------------------- qam audit
-
-
-@dataclass(frozen=True)
-class FileCheck:
-    """One output file: its hash in the manifest and as re-derived."""
-
-    name: str
-    recorded: str | None
-    derived: str | None
-
-    @property
-    def status(self) -> str:
-        if self.recorded is None:
-            return "NOT IN MANIFEST"
-        if self.derived is None:
-            return "NOT RE-DERIVED"
-        return "match" if self.recorded == self.derived else "DIFFERS"
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "match"
-
-
-@dataclass(frozen=True)
-class InputCheck:
-    """One input (assessments, incidents): its hash in the manifest and as re-read at the cut-off."""
-
-    name: str
-    recorded: str
-    reread: str
-    rows: int
-
-    @property
-    def ok(self) -> bool:
-        return self.recorded == self.reread
-
-
-@dataclass(frozen=True)
-class ScoreMismatch:
-    """A stored score that a fresh scoring of the stored answers does not reproduce."""
-
-    assessment_id: str
-    case_ref: str
-    ruleset: str
-    criterion: str
-    stored: str
-    rescored: str
-
-
-@dataclass(frozen=True)
-class AuditReport:
-    """What `qam audit RUN` found. ``ok`` is False on any integrity failure (exit 4)."""
-
-    run_id: str
-    kind: str
-    period: str
-    draft: bool
-    cutoff: dt.datetime
-    derived_run_id: str
-    inputs: tuple[InputCheck, ...]
-    changes: runs.InputChanges
-    files: tuple[FileCheck, ...]
-    scores_checked: int
-    score_mismatches: tuple[ScoreMismatch, ...]
-    registry_problems: tuple[registry.Discrepancy, ...]
-    notes: tuple[str, ...]
-    #: stored scores read with no outcome at all (every criterion gives one, so only a hand edit empties them)
-    scores_emptied: int = 0
-    #: the ruleset versions re-derived with, found intact: (id, version, sha256)
-    rulesets: tuple[tuple[str, str, str], ...] = ()
-
-    @property
-    def files_differing(self) -> int:
-        return sum(not f.ok for f in self.files)
-
-    @property
-    def ok(self) -> bool:
-        return (
-            not self.files_differing
-            and all(i.ok for i in self.inputs)
-            and not self.score_mismatches
-            and not self.scores_emptied
-            and not self.registry_problems
-        )
-
-    def changes_line(self) -> str:
-        c = self.changes
-        if not c.any:
-            return "Since the run: no assessment or incident in its range was added, amended or reloaded."
-        return (
-            f"Since the run: {_n(c.assessments_added, 'assessment')} added and {c.assessments_amended} amended, "
-            f"{_n(c.incidents_loaded, 'incident')} loaded or reloaded in its range; the audit reads the data as "
-            "it stood at the run's first execution, so they are left out."
-            + (
-                " Reloaded incidents keep only their newest values, so a reload of one the run read shows "
-                "as a changed incidents input."
-                if c.incidents_loaded
-                else ""
-            )
-        )
-
-    def registry_line(self) -> str:
-        if not self.registry_problems:
-            return "Registry: hash chain intact, every recorded registry head still in it."
-        return f"Registry: {_n(len(self.registry_problems), 'discrepancy', 'discrepancies')} (see `qam rulesets verify`)."
-
-    def scores_line(self) -> str:
-        if self.scores_emptied:
-            return (
-                f"Stored scores: {_n(self.scores_emptied, 'score')} read with no criterion outcome at all "
-                f"(emptied by hand); {_n(len(self.score_mismatches), 'other outcome')} differ "
-                f"({self.scores_checked} assessments re-scored):"
-            )
-        if not self.score_mismatches:
-            return f"Stored scores: all {self.scores_checked} re-score the same from their stored answers."
-        cases = len({(m.assessment_id, m.ruleset) for m in self.score_mismatches})
-        return (
-            f"Stored scores: {_n(len(self.score_mismatches), 'criterion outcome')} in {_n(cases, 'assessment')} "
-            f"{'differs' if len(self.score_mismatches) == 1 else 'differ'} from a fresh scoring of the stored "
-            f"answers ({self.scores_checked} assessments checked):"
-        )
-
-    @property
-    def summary(self) -> str:
-        n = len(self.files)
-        if self.ok and not n:
-            return (
-                f"OK: run {self.run_id} wrote no files; its ruleset versions are intact and its stored "
-                "scores re-score the same."
-            )
-        if self.ok:
-            return f"OK: all {n} output files of run {self.run_id} re-derive byte for byte."
-        problems = []
-        if self.files_differing:
-            problems.append(f"{self.files_differing} of {n} output files differ")
-        if not all(i.ok for i in self.inputs):
-            problems.append("the inputs as they stood at the run no longer hash the same")
-        if self.score_mismatches:
-            problems.append(f"{_n(len(self.score_mismatches), 'stored score outcome')} altered")
-        if self.scores_emptied:
-            problems.append(f"{_n(self.scores_emptied, 'stored score')} emptied")
-        if self.registry_problems:
-            problems.append("the ruleset registry fails verification")
-        return f"FAILED: {'; '.join(problems)} (a storage or report integrity failure)."
-
-
-def _n(count: int, noun: str, plural: str | None = None) -> str:
-    return f"{count} {noun if count == 1 else (plural or noun + 's')}"
 
 
 def recorded_rulesets(
@@ -382,11 +96,6 @@ def _registry_entry(database: Database, rid: str, version: str, sha: str) -> Reg
     except UsageError:  # no version of that id at all
         return None
     return next((e for e in entries if e.version == version and e.sha256 == sha), None)
-
-
-def period_of(manifest: Mapping[str, Any]) -> Period:
-    p = manifest["period"]
-    return Period(dt.date.fromisoformat(p["from"]), dt.date.fromisoformat(p["to"]), p["label"])
 
 
 def rescore_check(
@@ -509,7 +218,7 @@ def audit_run(
         amended = changes.assessments_amended
         if amended and kind == peel.KIND and (manifest.get("arguments") or {}).get("compare_original"):
             notes.append(
-                f"{_n(amended, 'assessment')} in the period {'was' if amended == 1 else 'were'} amended since "
+                f"{counted(amended, 'assessment')} in the period {'was' if amended == 1 else 'were'} amended since "
                 "the run: original scores are read for today's revisions only, so the revisions the run "
                 "compared drop out of the re-derived comparison, and peel.pdf (and compare.csv, if a finding "
                 "of theirs moved) differ on that account alone."
@@ -552,7 +261,7 @@ def _span(manifest: Mapping[str, Any], history_weeks: int) -> tuple[Period, dt.d
         since = (manifest.get("arguments") or {}).get("since")
         start = dt.date.fromisoformat(since) if since else dt.date.min
         return Period(start, dt.date.max, f"since {since}" if since else "all dates"), start
-    period = period_of(manifest)
+    period = Period.from_json(manifest["period"])
     if manifest.get("kind") == peel.KIND:
         return period, period.start
     return period, period.start - dt.timedelta(weeks=history_weeks)

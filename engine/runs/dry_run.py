@@ -15,8 +15,11 @@ from typing import Any, ClassVar
 
 from engine.core.models import PerformanceException
 from engine.core.periods import Period
+from engine.runs.analysis import analyse
+from engine.runs.context import RunContext
+from engine.runs.gather import DEFAULT_HISTORY_WEEKS, gather
 from engine.runs.manifest import write_outputs
-from engine.runs.pipeline import DEFAULT_HISTORY_WEEKS, RunContext, analyse, gather, score_pending
+from engine.runs.scoring import score_pending
 from engine.store.db import Database
 
 #: how many case refs a finding change shows as examples

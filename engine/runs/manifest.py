@@ -6,6 +6,7 @@ writes byte-identical files; when it ran is kept only in the database (run_execu
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import shutil
@@ -17,6 +18,10 @@ from typing import Any
 
 from engine.core.errors import ReportError
 from engine.core.hashing import canonical_json, sha256_text
+from engine.runs.context import RunContext
+from engine.runs.gather import Gathered
+from engine.store import runs
+from engine.store.db import Database
 
 
 def engine_version() -> str:
@@ -94,3 +99,42 @@ def write_outputs(target: Path, build: Callable[[Path], None]) -> dict[str, str]
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return hashes
+
+
+def manifest_for(
+    context: RunContext, gathered: Gathered, *, kind: str, command: str, arguments: Mapping[str, Any]
+) -> Manifest:
+    m = Manifest(
+        kind=kind,
+        command=command,
+        arguments=dict(arguments),
+        rulesets=context.refs(),
+        force_sha256=context.force.sha256,
+        inputs=gathered.input_hashes(),
+        draft=context.draft,
+    )
+    return m
+
+
+def record_manifest(
+    database: Database,
+    manifest: Manifest,
+    document: Mapping[str, Any],
+    *,
+    started: dt.datetime,
+    finished: dt.datetime,
+) -> None:
+    """Store a run's manifest document (or refresh it, for an identical rerun) and this execution."""
+    with database.session() as session:
+        runs.record_run(
+            session,
+            run_id=manifest.run_id,
+            kind=manifest.kind,
+            command=manifest.command,
+            arguments=manifest.arguments,
+            engine_version=manifest.engine,
+            draft=manifest.draft,
+            manifest=document,
+            started_at=started,
+            finished_at=finished,
+        )

@@ -26,9 +26,10 @@ from engine.core.hashing import hash_days
 from engine.core.periods import parse_week
 from engine.demo.factories import build_row
 from engine.demo.incidents import generate_incidents, incidents_csv
-from engine.inputs.submissions import RawRow, validate_rows
+from engine.inputs.submission_files import RawRow
+from engine.inputs.submissions import validate_rows
 from engine.runs.audit import audit_run
-from engine.runs.pipeline import gather
+from engine.runs.gather import gather
 from engine.store import assessments
 from engine.store import db as dbm
 from engine.store.db import CaseScore, Run

@@ -14,14 +14,16 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from engine import api
-from engine.analysis import aggregate as agg
 from engine.analysis import daily
+from engine.analysis.incidents import incidents_frame
+from engine.analysis.outcomes import outcomes_frame
+from engine.analysis.weeks import week_label, week_range
 from engine.core.config import Settings
 from engine.core.metrics import PROPORTION_METRICS
 from engine.demo.factories import build_row
 from engine.demo.incidents import generate_incidents, incidents_csv
 from engine.inputs.extracts import CALL101_SECONDS
-from engine.inputs.submissions import write_submission_csv
+from engine.inputs.submission_files import write_submission_csv
 from engine.store import db as dbm
 from engine.store import summaries
 from engine.store.summaries import INCIDENTS, StoredDay
@@ -48,7 +50,7 @@ def _incidents(n: int, seed: int) -> pd.DataFrame:
                 "arrived_at": arrived,
             }
         )
-    return agg.incidents_frame(rows, SETTINGS)
+    return incidents_frame(rows, SETTINGS)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -102,11 +104,11 @@ def test_outcome_day_summaries_give_the_weekly_series() -> None:
     measures = [
         {"id": "D11", "name": "S", "priority": 4, "peel": "legitimacy", "iserve": [], "direction": "higher"}
     ]
-    outcomes = agg.outcomes_frame(rows, criteria, measures)
-    weeks = agg.week_range("2026-W45", "2026-W47")
+    outcomes = outcomes_frame(rows, criteria, measures)
+    weeks = week_range("2026-W45", "2026-W47")
     series = daily.measure_weekly_series(daily.outcome_days(outcomes), weeks)
     f = pd.DataFrame(rows)
-    f["week"] = [agg.week_label(d) for d in f["assessed_on"]]
+    f["week"] = [week_label(d) for d in f["assessed_on"]]
     for (place, _measure), values in series.items():
         for week, (n, passes) in zip(weeks, values, strict=True):
             mine = f[(f["place"] == place) & (f["week"] == week)]
@@ -220,21 +222,21 @@ def test_weekly_runs_from_stored_summaries_write_what_runs_from_every_row_write(
 def test_a_run_goes_on_from_the_scores_it_stored_only_when_they_are_all_the_rows(weeks_db: Settings) -> None:
     """score_pending hands its stored scores to gather as rows; they must be exactly what reading
     them back gives, and a partial hand-over must not hide the stored rows it lacks."""
-    from engine.runs import history, pipeline
+    from engine.runs import gather, scoring
 
     first, last = MONDAYS[0], MONDAYS[-1] + dt.timedelta(days=6)
     with api.database_for(weeks_db) as database:
         context = api._context(database, weeks_db, draft=False)
-        fresh: list[tuple[Any, ...]] = []
-        scored = pipeline.score_pending(
-            database, context, until=last, scored_at=dt.datetime.now(dt.UTC), fresh=fresh
+        stored = scoring.score_pending(
+            database, context, until=last, scored_at=dt.datetime.now(dt.UTC), with_rows=True
         )
-        assert scored.total == len(fresh) == 9 * 12
-        on = pipeline.outcome_basis(context)
+        fresh = stored.rows
+        assert stored.summary.total == len(fresh) == 9 * 12
+        on = gather.outcome_basis(context)
 
         def read(rows: list[tuple[Any, ...]]) -> Any:
             with database.session() as session:
-                got = history.read_outcomes(session, on.versions, draft=False, division={}, first=first,
+                got = gather.read_outcomes(session, on.versions, draft=False, division={}, first=first,
                                             last=last, reviewed_from=first, fresh=rows)  # fmt: skip
             return {name: list(values) for name, values in got.columns.items()}, got.hashes, got.reviewed
 

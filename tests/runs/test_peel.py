@@ -27,7 +27,7 @@ from engine.core.config import DEFAULT_FORCE_FILE, DEFAULT_FORMS_DIR, DEFAULT_RU
 from engine.core.hashing import hash_days, hash_inputs
 from engine.demo.factories import build_row
 from engine.demo.incidents import generate_incidents, incidents_csv
-from engine.inputs.submissions import write_submission_csv
+from engine.inputs.submission_files import write_submission_csv
 from engine.reports.briefing_data import plain_number
 from engine.runs import peel as peel_run
 from engine.store import case_scores, runs
@@ -433,18 +433,3 @@ def test_parquet_tables_hold_the_csv_rows_and_are_left_out_without_pyarrow(
     assert not parquet & set(written) and not parquet & set(json.loads(written["manifest.json"])["outputs"])
     same = {k: v for k, v in _files(folder).items() if k not in {*parquet, "manifest.json"}}
     assert {k: v for k, v in written.items() if k != "manifest.json"} == same
-
-
-def test_quarters_are_calendar_quarters_cut_to_the_period() -> None:
-    got = [
-        (q.label, q.start.isoformat(), q.end.isoformat())
-        for q in peel_run.quarters(dt.date(2026, 2, 15), dt.date(2027, 1, 10))
-    ]
-    assert got == [
-        ("2026-Q1", "2026-02-15", "2026-03-31"),
-        ("2026-Q2", "2026-04-01", "2026-06-30"),
-        ("2026-Q3", "2026-07-01", "2026-09-30"),
-        ("2026-Q4", "2026-10-01", "2026-12-31"),
-        ("2027-Q1", "2027-01-01", "2027-01-10"),
-    ]
-    assert [q.label for q in peel_run.quarters(dt.date(2026, 5, 5), dt.date(2026, 5, 5))] == ["2026-Q2"]

@@ -1,4 +1,5 @@
-"""What a batch run reads: scored outcome rows, and day summaries of outcomes and incidents.
+"""What a run reads: scored outcome rows, and day summaries of outcomes and incidents, gathered for
+a period and the history its weekly series reach back over.
 
 A weekly run analyses its own week's rows, but its SPC charts reach back up to two years. Rather
 than re-read (and re-frame) every assessment and incident of those years each week, a run keeps a
@@ -27,11 +28,17 @@ from engine.analysis import daily
 from engine.analysis.frames import CaseColumns
 from engine.analysis.incidents import incidents_frame
 from engine.analysis.outcomes import outcomes_frame
-from engine.core.hashing import hash_inputs
+from engine.core.hashing import hash_days, hash_inputs
+from engine.core.periods import Period
 from engine.inputs.extracts import ResponseSettings
-from engine.store import case_scores, incidents, summaries
+from engine.runs.context import RunContext, criteria_rows, response_settings
+from engine.store import case_scores, incidents, sampling, summaries
 from engine.store.db import Database
 from engine.store.summaries import ASSESSMENTS, INCIDENTS, StoredDay
+
+#: how far back the weekly series for SPC reach (Making Data Count: 2-3 year windows at most)
+DEFAULT_HISTORY_WEEKS = 104
+
 
 #: bump when the summaries' counts change meaning, so summaries kept by an older engine are not used
 SUMMARY_FORMAT = 1
@@ -273,3 +280,119 @@ def incidents_unsummarised(database: Database, on: IncidentBasis, first: dt.date
     with database.session() as session:
         kept = summaries.count_current(session, INCIDENTS, INCIDENTS, on.basis, first, last)
     return kept < (last - first).days + 1
+
+
+# --------------------------------------------------------------------------- a period's rows and history
+
+
+@dataclass
+class Gathered:
+    """The rows a period's analysis reads, the day summaries its weekly series and incident metrics
+    come from, and the hashes of what was read."""
+
+    outcome_columns: Mapping[str, list[Any]]
+    #: outcome day summaries of the history before the rows in outcome_columns (a weekly run's SPC
+    #: history, read from stored summaries); empty when the rows hold the whole span
+    outcome_history: DaySet
+    #: incident day summaries over the span; None when no response-standards ruleset is in force
+    incident_days: DaySet | None
+    #: {day: hash of its assessments' content hashes} over the whole span (history and rows)
+    assessment_inputs: dict[dt.date, str]
+    assessments_read: int = 0
+    reviewed: dict[str, Counter[str]] = field(default_factory=dict)
+    #: {(place, case type): N}: the sample frames the period's reviews were drawn from, where known
+    #: (sampling.period_frame_sizes), and the (start, end) of the period they are for
+    frames: dict[tuple[str, str], int] = field(default_factory=dict)
+    frames_period: tuple[dt.date, dt.date] | None = None
+
+    @property
+    def incidents_read(self) -> int:
+        return self.incident_days.rows if self.incident_days else 0
+
+    def input_hashes(self) -> dict[str, str]:
+        """{"assessments": hash, "incidents": hash} of what was read, as a run manifest records them."""
+        incidents = self.incident_days.inputs.items() if self.incident_days else ()
+        return {"assessments": hash_days(self.assessment_inputs.items()), "incidents": hash_days(incidents)}
+
+
+def outcome_basis(context: RunContext) -> OutcomeBasis:
+    return OutcomeBasis(
+        {r.case_type or "": r.sha256 for r in context.assessment_rulesets},
+        context.draft,
+        criteria_rows(context),
+        list(context.catalogue.measures.values()),
+    )
+
+
+def incident_basis(context: RunContext) -> IncidentBasis | None:
+    response = response_settings(context)
+    if response is None:
+        return None
+    return IncidentBasis(dict(sorted((p.code, p.setting) for p in context.force.places)), response)
+
+
+def read_incidents(
+    database: Database,
+    context: RunContext,
+    first: dt.date,
+    last: dt.date,
+    *,
+    cutoff: dt.datetime | None = None,
+) -> DaySet | None:
+    """Incident day summaries from ``first`` to ``last`` (see incident_summaries), or None
+    when no response-standards ruleset is in force."""
+    on = incident_basis(context)
+    return None if on is None else incident_summaries(database, on, first, last, cutoff=cutoff)
+
+
+def gather(
+    database: Database,
+    context: RunContext,
+    *,
+    history_from: dt.date,
+    period: Period,
+    cutoff: dt.datetime | None = None,
+    with_incidents: bool = True,
+    fresh: Sequence[tuple[Any, ...]] = (),
+) -> Gathered:
+    """The period's outcome rows (one per assessment and criterion), day summaries of the outcomes
+    from ``history_from`` up to the period (stored ones, where current) and of the incidents from
+    ``history_from`` to the period's end; the period's reviewed-case counts and sample frame sizes
+    by place and case type. With ``cutoff``, the data as it stood then (assessment revisions current
+    at that time, incidents and samples by then), every row read again and no stored summary used:
+    how an audit re-reads what a past run read. Without ``with_incidents`` the caller reads
+    incidents itself (read_incidents). ``fresh``: the scores this run stored (score_pending), which
+    need not be read back when they are all the period's."""
+    division = {p.code: p.division for p in context.force.places}
+    on = outcome_basis(context)
+    past = DaySet()
+    first = history_from
+    if cutoff is None:
+        past = outcome_summaries(database, on, history_from, period.start - dt.timedelta(days=1))
+        first = period.start
+    with database.session() as session:
+        rows = read_outcomes(
+            session, on.versions, draft=context.draft, division=division, first=first, last=period.end,
+            cutoff=cutoff, reviewed_from=period.start, fresh=fresh,
+        )  # fmt: skip
+        frames = sampling.period_frame_sizes(session, period.start, period.end, cutoff=cutoff)
+    incidents = None
+    if with_incidents:
+        incidents = read_incidents(database, context, history_from, period.end, cutoff=cutoff)
+    return Gathered(
+        rows.columns,
+        past,
+        incidents,
+        {**past.inputs, **day_inputs(rows.hashes)},
+        past.rows + rows.assessments,
+        rows.reviewed,
+        frames,
+        (period.start, period.end),
+    )
+
+
+def incident_window(history_from: dt.date, period: Period) -> tuple[dt.datetime, dt.datetime]:
+    """The received_at range [start, end) of the incidents a run reads."""
+    return dt.datetime.combine(history_from, dt.time()), dt.datetime.combine(
+        period.end + dt.timedelta(days=1), dt.time()
+    )

@@ -1,0 +1,94 @@
+"""A run's analysis: the gathered rows framed once, then each period (a week, a PEEL period or
+quarter) aggregated and its exceptions found, with its sample frames where they are known."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from engine.analysis import aggregate as agg
+from engine.analysis import daily
+from engine.analysis.findings import PeriodFindings, assess_period
+from engine.analysis.outcomes import Outcomes, in_period, outcomes_frame
+from engine.core.periods import Period
+from engine.inputs.extracts import ResponseSettings
+from engine.runs.context import RunContext, criteria_rows, metric_rows, response_settings
+from engine.runs.gather import Gathered
+
+
+@dataclass(frozen=True)
+class PeriodAnalysis:
+    findings: PeriodFindings
+    table: Any  # the tidy aggregates table (a DataFrame; only engine.analysis touches it)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Gathered rows framed once for analysis, so several periods (a PEEL run's quarters) share them,
+    with the day summaries of the whole span."""
+
+    outcomes: Outcomes
+    outcome_days: dict[dt.date, daily.DayCounts]
+    incident_days: dict[dt.date, daily.DayCounts] | None
+    response: ResponseSettings | None
+
+
+def prepare(context: RunContext, gathered: Gathered, *, release: bool = False) -> Prepared:
+    """Frame the gathered outcome rows (the slow part of :func:`analyse`) and add their day summaries
+    to the history's. With ``release``, the gathered rows are emptied once framed (a year's rows are
+    large; the hashes and reviewed counts are kept)."""
+    outcomes = outcomes_frame(
+        gathered.outcome_columns, criteria_rows(context), context.catalogue.measures.values()
+    )
+    if release:
+        gathered.outcome_columns = {}
+    outcome_days = {**gathered.outcome_history.days, **daily.outcome_days(outcomes)}
+    incidents = gathered.incident_days.days if gathered.incident_days else None
+    return Prepared(
+        outcomes, outcome_days, incidents or None, response_settings(context) if incidents else None
+    )
+
+
+def analyse(
+    context: RunContext, gathered: Gathered, period: Period, *, prepared: Prepared | None = None
+) -> PeriodAnalysis:
+    """Aggregate the period and find its exceptions (weekly series reach back over the history)."""
+    prepared = prepared or prepare(context, gathered)
+    frames = ruleset_frames(context, period_frames(gathered, period))
+    table = agg.aggregate(
+        in_period(prepared.outcomes, period.start, period.end),
+        period.label,
+        with_cases=True,
+        frames=frames,
+    )
+    place_settings = {p.code: p.setting for p in context.force.places}
+    findings = assess_period(
+        prepared.outcomes,
+        period.start,
+        period.end,
+        outcome_days=prepared.outcome_days,
+        incident_days=prepared.incident_days,
+        metric_standards=metric_rows(context),
+        place_settings=place_settings,
+        response=prepared.response,
+        aggregates=table,
+        frames=frames,
+    )
+    return PeriodAnalysis(findings, table)
+
+
+def period_frames(gathered: Gathered, period: Period) -> dict[tuple[str, str], int]:
+    """{(place, case type): N} when the gathered frames are for this period, else {} (a PEEL
+    quarter: its frames were not read, so its intervals stay uncorrected)."""
+    return gathered.frames if gathered.frames_period == (period.start, period.end) else {}
+
+
+def ruleset_frames(context: RunContext, frames: Mapping[tuple[str, str], int]) -> dict[tuple[str, str], int]:
+    """{(place, case type): N} -> {(place, ruleset id): N}, as aggregation and exceptions key them."""
+    by_type: dict[str, list[str]] = defaultdict(list)
+    for r in context.assessment_rulesets:
+        by_type[r.case_type or ""].append(r.id)
+    return {(place, rid): n for (place, case_type), n in frames.items() for rid in by_type.get(case_type, ())}

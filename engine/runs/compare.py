@@ -1,0 +1,146 @@
+"""A PEEL rerun compared with the scores first recorded: every finding that moved, and which ruleset
+change explains it (compare.csv and the report's summary of changes)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Collection, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from engine import registry
+from engine.reports.peel_data import (
+    ChangeSummary,
+    Comparison,
+)
+from engine.runs.context import RunContext
+from engine.store import case_scores
+from engine.store.db import Database
+
+COMPARE_COLUMNS = (
+    "ruleset",
+    "original_version",
+    "rerun_version",
+    "criterion",
+    "cause",
+    "place",
+    "assessment_id",
+    "case_ref",
+    "assessed_on",
+    "original_outcome",
+    "rerun_outcome",
+    "original_score",
+    "rerun_score",
+)
+
+
+def _score_text(score: float | None) -> str:
+    return "" if score is None else f"{score:.6f}"
+
+
+class _Causes:
+    """Which ruleset change explains a moved finding, from registry.diff (computed once per pair)."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self._diffs: dict[tuple[str, str, str], registry.RulesetDiff] = {}
+
+    def cause(self, ruleset: str, old: str, new: str, criterion: str) -> str:
+        key = (ruleset, old, new)
+        if key not in self._diffs:
+            self._diffs[key] = registry.diff(self._database, ruleset, old, new)
+        d = self._diffs[key]
+        for item in d.items:
+            if item.kind == "criterion" and item.id == criterion:
+                if item.change != "changed":
+                    return f"{criterion} {item.change}"
+                return f"{criterion} changed ({', '.join(f.field for f in item.fields)})"
+        settings = [i.id for i in d.items if i.kind == "setting"]
+        if settings:
+            return f"settings changed ({', '.join(settings)})"
+        if d.ruleset_fields:
+            return f"ruleset changed ({', '.join(f.field for f in d.ruleset_fields)})"
+        return "no recorded change to this criterion"
+
+
+def compare_with_original(
+    database: Database,
+    context: RunContext,
+    start: dt.date,
+    end: dt.date,
+    *,
+    read: Collection[int] | None = None,
+    cutoff: dt.datetime | None = None,
+) -> Comparison:
+    """Compare every assessment's first recorded official score with its score under the run's
+    ruleset versions (stored by score_pending beforehand), finding by finding. ``read``: only these
+    assessment revisions (an audit's, read at the run's cut-off, so later submissions stay out)."""
+    rerun = {r.id: r.sha256 for r in context.assessment_rulesets}
+    causes = _Causes(database)
+    compared = same = changed = 0
+    moved: list[dict[str, str]] = []
+    with database.session() as session:
+        rows = case_scores.official_scores(session, date_from=start, date_to=end, cutoff=cutoff)
+        groups: dict[tuple[int, str], list[tuple[Any, ...]]] = {}
+        for row in rows:
+            if read is None or row[0] in read:
+                groups.setdefault((row[0], row[5]), []).append(row)
+    for (_, ruleset), scores in groups.items():
+        first = scores[0]
+        now_row = next((s for s in scores if s[7] == rerun.get(ruleset)), None)
+        if now_row is None:  # a ruleset not in force at --as-of, or an assessment outside it
+            continue
+        compared += 1
+        if first[7] == now_row[7]:
+            same += 1
+            continue
+        before, after = first[8], now_row[8]
+        differs = sorted(c for c in set(before) | set(after) if before.get(c) != after.get(c))
+        if differs:
+            changed += 1
+        for criterion in differs:
+            moved.append(
+                {
+                    "ruleset": ruleset,
+                    "original_version": first[6],
+                    "rerun_version": now_row[6],
+                    "criterion": criterion,
+                    "cause": causes.cause(ruleset, first[6], now_row[6], criterion),
+                    "place": first[3],
+                    "assessment_id": first[1],
+                    "case_ref": first[2],
+                    "assessed_on": str(first[4]),
+                    "original_outcome": before.get(criterion, "absent"),
+                    "rerun_outcome": after.get(criterion, "absent"),
+                    "original_score": _score_text(first[9]),
+                    "rerun_score": _score_text(now_row[9]),
+                }
+            )
+    moved.sort(key=lambda m: tuple(m[c] for c in COMPARE_COLUMNS))
+    return Comparison(compared, same, changed, tuple(moved), _summarise(moved))
+
+
+def _summarise(moved: Iterable[Mapping[str, str]]) -> tuple[ChangeSummary, ...]:
+    places: dict[tuple[str, ...], Counter[str]] = defaultdict(Counter)
+    moves: dict[tuple[str, ...], Counter[str]] = defaultdict(Counter)
+    for m in moved:
+        key = (m["ruleset"], m["original_version"], m["rerun_version"], m["criterion"], m["cause"])
+        places[key][m["place"]] += 1
+        moves[key][f"{m['original_outcome']} -> {m['rerun_outcome']}"] += 1
+
+    def most_first(counts: Counter[str]) -> tuple[tuple[str, int], ...]:
+        return tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    return tuple(
+        ChangeSummary(*key, sum(places[key].values()), most_first(moves[key]), most_first(places[key]))
+        for key in sorted(places)
+    )
+
+
+def write_compare_csv(comparison: Comparison, path: Path) -> None:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=COMPARE_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(comparison.moved)

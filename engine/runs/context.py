@@ -1,0 +1,136 @@
+"""The run context: everything a run reads besides the stored rows (force, forms, the ruleset
+versions, the measure catalogue), and its rulesets' criteria and thresholds as the analysis takes them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from engine import registry
+from engine.core.config import Force, Settings
+from engine.core.errors import RulesetError
+from engine.inputs.extracts import ResponseSettings
+from engine.inputs.forms import Form
+from engine.rules.catalogue import MeasureCatalogue, load_measure_catalogue
+from engine.rules.ruleset_loader import load_rulesets
+from engine.rules.rulesets import Ruleset
+from engine.store.db import Database
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """Everything a run reads besides the stored rows: force, forms, rulesets, measures."""
+
+    force: Force
+    forms: Mapping[str, Form]
+    rulesets: tuple[Ruleset, ...]
+    catalogue: MeasureCatalogue
+    draft: bool
+    registry_head: str = ""
+
+    @property
+    def assessment_rulesets(self) -> tuple[Ruleset, ...]:
+        return tuple(r for r in self.rulesets if r.case_type)
+
+    @property
+    def extract_rulesets(self) -> tuple[Ruleset, ...]:
+        return tuple(r for r in self.rulesets if r.extract)
+
+    def refs(self) -> list[dict[str, str]]:
+        return [
+            {"id": r.id, "version": r.version, "sha256": r.sha256}
+            for r in sorted(self.rulesets, key=lambda r: r.id)
+        ]
+
+
+def run_context(
+    database: Database,
+    settings: Settings,
+    force: Force,
+    forms: Mapping[str, Form],
+    *,
+    draft: bool,
+    as_of: dt.datetime | None = None,
+) -> RunContext:
+    """The rulesets a run uses: the published versions (in force at ``as_of``), or with ``draft``
+    the working tree's files. An official run refuses unpublished edits."""
+    fields = {case_type: f.field_specs() for case_type, f in forms.items()}
+    if draft:
+        rulesets = load_rulesets(
+            settings.rulesets_dir,
+            fields,
+            setting_overrides=force.setting_overrides,
+            overrides_source=force.path,
+        )
+    else:
+        if as_of is None:
+            registry.require_published(database, settings.rulesets_dir)
+        rulesets = registry.load_published(
+            database,
+            fields,
+            as_of=as_of,
+            setting_overrides=force.setting_overrides,
+            overrides_source=force.path,
+        )
+        if not rulesets:
+            when = f" at {as_of.isoformat()}" if as_of else ""
+            raise RulesetError(
+                f"no published rulesets{when}",
+                [],
+                hint="Run `qam rulesets publish` first, or pass --draft for a dry run on the working tree.",
+            )
+    return RunContext(
+        force=force,
+        forms=forms,
+        rulesets=tuple(sorted(rulesets, key=lambda r: r.id)),
+        catalogue=load_measure_catalogue(),
+        draft=draft,
+        registry_head="" if draft else registry.registry_head(database),
+    )
+
+
+def response_settings(context: RunContext) -> ResponseSettings | None:
+    """The response standards' settings (None when no extract ruleset is in force)."""
+    if not context.extract_rulesets:
+        return None
+    return ResponseSettings(**{k: v for k, v in context.extract_rulesets[0].settings.items()})
+
+
+def criteria_rows(context: RunContext) -> list[dict[str, Any]]:
+    return [
+        {
+            "ruleset": r.id,
+            "criterion": c.id,
+            "text": c.text,
+            "measure": c.measure,
+            "priority": r.priority,
+            "peel": c.peel,
+            "iserve": c.iserve,
+            "minimum": c.minimum,
+            "direction": c.direction,
+            "critical": c.critical,
+        }
+        for r in context.assessment_rulesets
+        for c in r.criteria
+    ]
+
+
+def metric_rows(context: RunContext) -> list[dict[str, Any]]:
+    return [
+        {
+            "ruleset": r.id,
+            "criterion": t.id,
+            "metric": t.metric,
+            "text": t.text,
+            "measure": t.measure,
+            "priority": r.priority,
+            "peel": t.peel,
+            "iserve": t.iserve,
+            "minimum": t.minimum,
+            "direction": t.direction,
+        }
+        for r in context.extract_rulesets
+        for t in r.thresholds
+    ]

@@ -1,0 +1,185 @@
+"""Scoring: every pending assessment scored under a run's ruleset versions and stored, a ruleset per
+transaction, handing on what was stored; and `qam score`'s own run with its manifest."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from operator import itemgetter
+from typing import Any
+
+from engine.core.hashing import hash_inputs
+from engine.rules.scoring import score_cases
+from engine.runs.context import RunContext
+from engine.runs.manifest import Manifest, record_manifest
+from engine.store import assessments, case_scores
+from engine.store.db import Database
+
+#: score in worker processes when at least this many cases are pending (forking costs ~0.1 s)
+PARALLEL_FROM = 20_000
+
+
+@dataclass(frozen=True)
+class ScoreSummary:
+    """How many assessments a run scored, by ruleset."""
+
+    scored: Mapping[str, int]
+    #: the assessment keys scored, in order
+    keys: tuple[int, ...] = ()
+    #: the recorded scoring run, when a `qam score` run scored anything
+    run_id: str = ""
+
+    @property
+    def total(self) -> int:
+        return sum(self.scored.values())
+
+
+@dataclass(frozen=True)
+class Scored:
+    """What score_pending stored: the counts, and with ``with_rows`` the scores themselves as rows."""
+
+    summary: ScoreSummary
+    #: case_scores.scored_row rows by assessment key (empty unless asked for)
+    rows: list[tuple[Any, ...]]
+
+
+def score_pending(
+    database: Database,
+    context: RunContext,
+    *,
+    until: dt.date,
+    since: dt.date | None = None,
+    run_id: str | None = None,
+    scored_at: dt.datetime,
+    workers: int | None = None,
+    progress: Callable[[str, int], None] | None = None,
+    with_rows: bool = False,
+) -> Scored:
+    """Score every current assessment up to ``until`` that has no score under the run's ruleset
+    versions; scores already stored are kept (rescoring is idempotent). Each ruleset's scores are
+    stored in one transaction, so an interrupted run leaves none half-stored. ``progress(ruleset
+    id, n)`` is called after each ruleset with how many it scored. With ``with_rows``, the stored scores
+    also come back as case_scores.scored_row rows, by assessment key (for gather, which then need not
+    read them back).
+
+    A ruleset's scores are stored by a thread while the next ruleset's cases are read and scored:
+    the database's share of a store (PostgreSQL's COPY into three indexes, SQLite's inserts) then
+    overlaps this process's scoring. One store runs at a time, in ruleset order, and an interrupted
+    run waits for the store under way to commit."""
+    counts: dict[str, int] = {}
+    fresh: list[tuple[Any, ...]] = []
+    keys: list[int] = []
+    with ThreadPoolExecutor(1, thread_name_prefix="qam-store") as storer:
+        storing: tuple[str, Future[int]] | None = None
+
+        def stored() -> None:
+            """Wait for the store under way (its error is raised here) and report it."""
+            if storing is not None:
+                ruleset_id, future = storing
+                counts[ruleset_id] = future.result()
+                if progress is not None:
+                    progress(ruleset_id, counts[ruleset_id])
+
+        for ruleset in context.assessment_rulesets:
+            with database.session() as session:
+                pending = case_scores.pending_assessments(
+                    session,
+                    ruleset.case_type or "",
+                    ruleset.sha256,
+                    draft=context.draft,
+                    until=until,
+                    since=since,
+                )
+            if not pending:
+                stored()
+                storing = None
+                counts[ruleset.id] = 0
+                if progress is not None:
+                    progress(ruleset.id, 0)
+                continue
+            cases = [{**p.answers, "__key": p.pk} for p in pending]
+            n_workers = workers or (2 if len(cases) >= PARALLEL_FROM else 1)
+            scores = score_cases(ruleset, cases, key="__key", workers=n_workers)
+            rows = []
+            for s, p in zip(scores, pending, strict=True):
+                texts = s.outcomes.texts()
+                traces = {c: list(s.traces[c]) for c, o in texts.items() if o == "fail"}
+                rows.append(
+                    {
+                        "assessment_pk": s.key,
+                        "ruleset_id": s.ruleset_id,
+                        "ruleset_version": s.ruleset_version,
+                        "ruleset_sha256": s.ruleset_sha256,
+                        "outcomes": texts,
+                        "traces": traces,
+                        "score": s.score,
+                        "critical_failures": list(s.critical_failures),
+                        "draft": context.draft,
+                        "run_id": run_id,
+                        "scored_at": scored_at,
+                    }
+                )
+                if with_rows:
+                    fresh.append(
+                        case_scores.scored_row(p, s.ruleset_id, s.ruleset_version, texts, traces, s.score)
+                    )
+            days = {p.assessed_on for p in pending}
+            keys.extend(p.pk for p in pending)
+            stored()
+            storing = (ruleset.id, storer.submit(_store_scores, database, rows, days))
+        stored()
+    fresh.sort(key=itemgetter(0))
+    return Scored(ScoreSummary(counts, tuple(keys)), fresh)
+
+
+def _store_scores(database: Database, rows: list[dict[str, Any]], days: set[dt.date]) -> int:
+    """One ruleset's scores, in a transaction of their own (score_pending's storing thread)."""
+    with database.session() as session:
+        return case_scores.store_scores(session, rows, days=days)
+
+
+def score_run(
+    database: Database, context: RunContext, *, since: dt.date | None, now: Callable[[], dt.datetime]
+) -> ScoreSummary:
+    """`qam score`: score every assessment not yet scored under the context's rulesets (since
+    ``since``) and, when any was, record the scoring run; its id is in the summary."""
+    started = now()
+    summary = score_pending(database, context, until=dt.date.max, since=since, scored_at=started).summary
+    if summary.total:
+        run_id = record_scoring_run(database, context, summary, since=since, started=started, now=now)
+        summary = replace(summary, run_id=run_id)
+    return summary
+
+
+def record_scoring_run(
+    database: Database,
+    context: RunContext,
+    summary: ScoreSummary,
+    *,
+    since: dt.date | None,
+    started: dt.datetime,
+    now: Callable[[], dt.datetime],
+) -> str:
+    """A scoring run's manifest: which assessments (by content hash) were scored under which versions."""
+    arguments = {"since": since.isoformat() if since else None, "draft": context.draft}
+    command = (
+        "qam score"
+        + (f" --since {since.isoformat()}" if since else "")
+        + (" --draft" if context.draft else "")
+    )
+    with database.session() as session:
+        hashes = assessments.content_hashes(session, summary.keys)
+        manifest = Manifest(
+            kind="score",
+            command=command,
+            arguments=arguments,
+            rulesets=context.refs(),
+            force_sha256=context.force.sha256,
+            inputs={"assessments": hash_inputs(hashes)},
+            draft=context.draft,
+        )
+    document = {**manifest.to_json(), "registry_head": context.registry_head, "scored": dict(summary.scored)}
+    record_manifest(database, manifest, document, started=started, finished=now())
+    return manifest.run_id

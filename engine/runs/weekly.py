@@ -1,0 +1,240 @@
+"""The weekly run: score what is new, gather the week and the history its SPC charts reach back over,
+find the week's exceptions, write exceptions.json, aggregates.csv and the briefings all at once, and
+record the run. Nothing here reads the clock into an output file: when a run happened is recorded
+in the database only."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.analysis.exceptions_file import write_exceptions_json
+from engine.analysis.tables import (
+    write_aggregates_csv,
+)
+from engine.core.memory import paused_gc
+from engine.core.models import ExceptionKind, PerformanceException
+from engine.core.periods import Period
+from engine.reports.briefing_data import BriefingRun, RulesetRef, build_force_summary, build_place_briefings
+from engine.reports.render_pool import render_briefings
+from engine.runs.analysis import PeriodAnalysis, analyse, period_frames
+from engine.runs.context import RunContext
+from engine.runs.gather import (
+    DEFAULT_HISTORY_WEEKS,
+    Gathered,
+    gather,
+    outcome_basis,
+    outcome_summaries,
+    read_incidents,
+)
+from engine.runs.manifest import Manifest, manifest_for, record_manifest, write_outputs
+from engine.runs.scoring import ScoreSummary, score_pending
+from engine.store.db import Database
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a weekly or PEEL run did and wrote."""
+
+    run_id: str
+    folder: Path
+    period: Period
+    scored: ScoreSummary
+    exceptions: tuple[PerformanceException, ...]
+    files: Mapping[str, str]
+    places_briefed: tuple[str, ...]
+    cases_reviewed: int
+    draft: bool
+
+    def counts_by_kind(self) -> dict[str, int]:
+        counts = Counter(e.kind.value for e in self.exceptions)
+        return {k.value: counts.get(k.value, 0) for k in ExceptionKind}
+
+
+def run_week(
+    database: Database,
+    context: RunContext,
+    week: Period,
+    out: Path,
+    *,
+    now: Callable[[], dt.datetime],
+    workers: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> RunResult:
+    """`qam weekly --week W [--draft]`: the week's run, its files written to ``out``/W/."""
+    return run_period(
+        database,
+        context,
+        week,
+        out,
+        kind="weekly",
+        command=f"qam weekly --week {week.label}" + (" --draft" if context.draft else ""),
+        arguments={"week": week.label, "draft": context.draft},
+        folder_name=week.label,
+        now=now,
+        workers=workers,
+        progress=progress,
+    )
+
+
+def run_period(
+    database: Database,
+    context: RunContext,
+    period: Period,
+    out: Path,
+    *,
+    kind: str,
+    command: str,
+    arguments: Mapping[str, Any],
+    folder_name: str,
+    now: Callable[[], dt.datetime],
+    history_weeks: int = DEFAULT_HISTORY_WEEKS,
+    workers: int | None = None,
+    extra: Callable[[Path], None] | None = None,
+    cutoff: dt.datetime | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> RunResult:
+    """Score, gather, analyse, write, record: one weekly or PEEL run (``cutoff``: see gather).
+    ``progress`` is told each stage as it starts (the CLI shows it on a terminal)."""
+    with paused_gc():
+        return _run_period(database, context, period, out, kind=kind, command=command, arguments=arguments,
+                           folder_name=folder_name, now=now, history_weeks=history_weeks, workers=workers,
+                           extra=extra, cutoff=cutoff, progress=progress)  # fmt: skip
+
+
+def _run_period(
+    database: Database,
+    context: RunContext,
+    period: Period,
+    out: Path,
+    *,
+    kind: str,
+    command: str,
+    arguments: Mapping[str, Any],
+    folder_name: str,
+    now: Callable[[], dt.datetime],
+    history_weeks: int,
+    workers: int | None,
+    extra: Callable[[Path], None] | None,
+    cutoff: dt.datetime | None,
+    progress: Callable[[str], None] | None,
+) -> RunResult:
+    say = progress or (lambda _stage: None)
+    started = now()
+    say("scoring new assessments")
+    stored = score_pending(
+        database, context, until=period.end, scored_at=started, workers=workers, with_rows=True
+    )
+    scored = stored.summary
+    history_from = period.start - dt.timedelta(weeks=history_weeks)
+    say("reading outcomes and incidents")
+    gathered = gather(
+        database, context, history_from=history_from, period=period, cutoff=cutoff, fresh=stored.rows
+    )
+    del stored
+    say("aggregating and finding exceptions")
+    analysis = analyse(context, gathered, period)
+    say("writing briefings")
+    manifest = manifest_for(context, gathered, kind=kind, command=command, arguments=arguments)
+    hashes, briefed = write_period(
+        out / folder_name, context, manifest, period, analysis, gathered, extra=extra
+    )
+    manifest.outputs = hashes
+    document = manifest.to_json()
+    document["registry_head"] = context.registry_head
+    document["period"] = period.to_json()
+    document["small_samples"] = len(analysis.findings.small_samples)
+    record_manifest(database, manifest, document, started=started, finished=now())
+    return RunResult(
+        run_id=manifest.run_id,
+        folder=out / folder_name,
+        period=period,
+        scored=scored,
+        exceptions=tuple(analysis.findings.exceptions),
+        files=hashes,
+        places_briefed=briefed,
+        cases_reviewed=reviewed_count(gathered.reviewed),
+        draft=context.draft,
+    )
+
+
+def write_period(
+    target: Path,
+    context: RunContext,
+    manifest: Manifest,
+    period: Period,
+    analysis: PeriodAnalysis,
+    gathered: Gathered,
+    *,
+    extra: Callable[[Path], None] | None = None,
+) -> tuple[dict[str, str], tuple[str, ...]]:
+    """exceptions.json, aggregates.csv, <place>.pdf for each place with exceptions, force.pdf (and
+    whatever ``extra`` writes), all written at once. Returns (file hashes, places briefed)."""
+    exceptions = analysis.findings.exceptions
+    refs = tuple(RulesetRef(r["id"], r["version"], r["sha256"]) for r in context.refs())
+    run = BriefingRun(
+        context.force.name,
+        period.label,
+        period.start.isoformat(),
+        period.end.isoformat(),
+        refs,
+        manifest.run_id,
+        draft=context.draft,
+        measure_names={m.id: m.name for m in context.catalogue.measures.values()},
+        priority_names=dict(context.catalogue.priorities),
+    )
+    frames_by_place: dict[str, dict[str, int]] = defaultdict(dict)
+    for (place, case_type), size in period_frames(gathered, period).items():
+        frames_by_place[place][case_type] = size
+    briefings = build_place_briefings(
+        exceptions, context.force.places, gathered.reviewed, run, frame_sizes_by_place=frames_by_place
+    )
+    summary = build_force_summary(exceptions, context.force.places, run)
+
+    def build(folder: Path) -> None:
+        write_exceptions_json(
+            period.start,
+            period.end,
+            period.label,
+            [(r.id, r.version, r.sha256) for r in refs],
+            exceptions,
+            folder / "exceptions.json",
+            run_id=manifest.run_id,
+        )
+        write_aggregates_csv(analysis.table, folder / "aggregates.csv")
+        for name, data in render_briefings(briefings, summary).items():
+            (folder / name).write_bytes(data)
+        if extra is not None:
+            extra(folder)
+
+    hashes = write_outputs(target, build)
+    return hashes, tuple(b.place.code for b in briefings)
+
+
+def reviewed_count(reviewed: Mapping[str, Counter[str]]) -> int:
+    return sum(sum(c.values()) for c in reviewed.values())
+
+
+def summarise_history(
+    database: Database,
+    context: RunContext,
+    *,
+    before: dt.date,
+    scored_at: dt.datetime,
+    history_weeks: int = DEFAULT_HISTORY_WEEKS,
+    workers: int | None = None,
+) -> ScoreSummary:
+    """Score what is pending before ``before`` and keep the day summaries a weekly run from that day
+    reads for its history, as the weekly runs of those weeks would have: for a database loaded with
+    many past weeks at once (the demo, data moved from another system), so that its first weekly
+    run reads only its own week."""
+    last = before - dt.timedelta(days=1)
+    scored = score_pending(database, context, until=last, scored_at=scored_at, workers=workers).summary
+    first = before - dt.timedelta(weeks=history_weeks)
+    outcome_summaries(database, outcome_basis(context), first, last)
+    read_incidents(database, context, first, last)
+    return scored
