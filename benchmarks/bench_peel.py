@@ -60,7 +60,8 @@ def build(url: str) -> None:
     from engine.demo.data import DemoPlan, generate_assessments
     from engine.demo.incidents import generate_incidents
     from engine.inputs.extracts import content_hash as incident_hash
-    from engine.inputs.submissions import RawRow, validate_rows
+    from engine.inputs.submission_files import RawRow
+    from engine.inputs.submissions import validate_rows
     from engine.store.db import Assessment, Incident
 
     settings = _settings(url)

@@ -48,7 +48,8 @@ def _write(path: Path, megabytes: int, note: str) -> int:
 
 def _measure(megabytes: int, notes: str) -> dict[str, object]:
     from engine.inputs.forms import load_forms
-    from engine.inputs.submissions import load_submission_files, read_submission
+    from engine.inputs.submission_files import read_submission
+    from engine.inputs.submissions import load_submission_files
     from tests.factories import DEMO_PLACE_CODES
 
     forms = load_forms(REPO / "qa_forms")

@@ -19,7 +19,7 @@ from engine.core.models import CASE_TYPES
 from engine.core.shape import suggest
 from engine.inputs.cells import as_text, to_date
 from engine.inputs.row_schemas import COMMON_MAX_LENGTH
-from engine.inputs.submissions import RawRow, read_submission
+from engine.inputs.submission_files import RawRow, read_submission
 
 CASE_COLUMNS: tuple[str, ...] = ("case_ref", "case_type", "place", "team", "officer", "case_date")
 _SUBMISSION_ONLY = ("assessment_id", "reviewer", "assessed_on")

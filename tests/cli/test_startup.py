@@ -13,7 +13,7 @@ import pytest
 from engine import api
 from engine.core.config import DEFAULT_FORCE_FILE, DEFAULT_FORMS_DIR, DEFAULT_RULESETS_DIR, Settings
 from engine.demo.factories import build_row
-from engine.inputs.submissions import write_submission_csv
+from engine.inputs.submission_files import write_submission_csv
 
 #: loaded only by the commands that need them: templates and worklists, demo data, calibration kappa
 NOT_FOR_WEEKLY = ("openpyxl", "faker", "factory", "statsmodels", "scipy")

@@ -24,13 +24,12 @@ from hypothesis import strategies as st
 from engine.core.errors import Location, Problem, SubmissionError
 from engine.core.models import CASE_TYPES, COMMON_COLUMNS, AnswerType
 from engine.inputs.forms import Form, load_forms
+from engine.inputs.submission_files import RawRow, read_submission
 from engine.inputs.submissions import (
-    RawRow,
     ValidRow,
     canonical_content,
     content_hash,
     load_submission_files,
-    read_submission,
     validate_rows,
 )
 from tests.factories import DEMO_PLACE_CODES, TRAITS, build_row

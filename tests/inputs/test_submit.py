@@ -13,7 +13,7 @@ from engine.cli import app
 from engine.core.config import Settings
 from engine.core.errors import SubmissionError
 from engine.demo.factories import build_row
-from engine.inputs.submissions import write_submission_csv
+from engine.inputs.submission_files import write_submission_csv
 
 
 def ss(i: int, **overrides: str) -> dict[str, str]:

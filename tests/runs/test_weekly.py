@@ -15,7 +15,7 @@ from engine.cli import app
 from engine.core.config import Settings
 from engine.core.errors import RulesetError
 from engine.demo.factories import build_row
-from engine.inputs.submissions import write_submission_csv
+from engine.inputs.submission_files import write_submission_csv
 
 WEEK = "2026-W47"
 MONDAY = "2026-11-16"

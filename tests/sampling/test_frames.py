@@ -21,7 +21,7 @@ from engine.analysis.stats import fpc_interval, wilson_interval
 from engine.core.config import DEFAULT_FORCE_FILE, DEFAULT_FORMS_DIR, DEFAULT_RULESETS_DIR, Settings
 from engine.core.periods import parse_week
 from engine.demo.factories import build_row
-from engine.inputs.submissions import write_submission_csv
+from engine.inputs.submission_files import write_submission_csv
 from engine.sampling.draw import draw_sample
 from engine.store import sampling
 

@@ -1,0 +1,341 @@
+"""Reading reviewer submissions: CSV, XLSX and JSON files into raw rows, as typed, before validation
+(and writing row dicts back as a submission CSV). Every file-level problem is collected with its row.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+import warnings
+import zipfile
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+from xml.etree.ElementTree import ParseError
+
+from engine.core.errors import Location, Problem, SubmissionError, problems_summary
+from engine.inputs.cells import as_text, is_blank
+
+SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".json")
+_ZIP_MAGIC = b"PK\x03\x04"
+# Spreadsheet answers repeat endlessly ("yes", "no", place codes): share one string object per value.
+# Bounded, because unique values (ids, references) would only fill the table.
+_INTERN_MAX_LENGTH = 24
+_INTERN_MAX_VALUES = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class RawRow:
+    """One data row as read from a file, before validation."""
+
+    source_file: str
+    #: the row number a user sees: the spreadsheet row (header = 1 usually), or the 1-based JSON index
+    row: int
+    #: column name (trimmed, lower case) -> the value exactly as read (str, or a number/date from XLSX/JSON)
+    values: Mapping[str, Any]
+    #: the spreadsheet row of the header (CSV/XLSX); None for JSON
+    header_row: int | None = None
+
+
+def write_submission_csv(path: Path, rows: Sequence[Mapping[str, Any]]) -> Path:
+    """Write row dicts as a submission CSV (UTF-8): columns in first-seen order, missing cells blank.
+    The demo writes its generated weeks this way; `qam submit` reads them back like any reviewer's file."""
+    columns: list[str] = []
+    for row in rows:
+        columns.extend(c for c in row if c not in columns)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns, restval="")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def read_submission(
+    path: Path, *, sheet: str | None = None, problems: list[Problem] | None = None
+) -> list[RawRow]:
+    """Read one CSV, XLSX or JSON submission into raw rows (blank rows skipped).
+
+    File-level problems (unreadable, truncated, wrong field count, formulas without a saved value)
+    are appended to ``problems`` when given, with the rows that could be read returned; without a
+    list, any problem raises SubmissionError.
+    """
+    found: list[Problem] = []
+    reader = _Reader(path, found)
+    rows = reader.read(sheet)
+    if problems is not None:
+        problems.extend(found)
+    elif found:
+        raise SubmissionError(f"cannot read {path}: {problems_summary(found, 'file')}", found)
+    return rows
+
+
+class _Reader:
+    def __init__(self, path: Path, problems: list[Problem]) -> None:
+        self.path = path
+        self.source = str(path)
+        self.problems = problems
+
+    def _add(self, message: str, row: int | None = None, column: str | None = None) -> None:
+        self.problems.append(Problem(Location(self.source, row, column), message))
+
+    def read(self, sheet: str | None) -> list[RawRow]:
+        suffix = self.path.suffix.lower()
+        if suffix not in SUPPORTED_SUFFIXES:
+            hint = " (save it as .xlsx)" if suffix in (".xls", ".ods") else ""
+            self._add(f"unsupported file type '{suffix or self.path.name}'{hint}; use .csv, .xlsx or .json")
+            return []
+        try:
+            with self.path.open("rb") as fh:
+                head = fh.read(4)
+        except OSError as exc:
+            self._add(f"cannot read file: {exc.strerror or exc}")
+            return []
+        if suffix != ".xlsx" and head == _ZIP_MAGIC:
+            self._add(f"this is a spreadsheet (XLSX), not {suffix[1:].upper()}: rename it to .xlsx")
+            return []
+        if suffix == ".csv":
+            return self._csv(head)
+        if suffix == ".json":
+            return self._json(head)
+        return self._xlsx(sheet)
+
+    # ---- CSV
+
+    def _csv(self, head: bytes) -> list[RawRow]:
+        utf16 = head[:2] in (b"\xff\xfe", b"\xfe\xff")
+        for encoding in ("utf-16",) if utf16 else ("utf-8-sig", "cp1252"):
+            attempt: list[Problem] = []
+            try:
+                with self.path.open(encoding=encoding, newline="") as fh:
+                    rows = _Reader(self.path, attempt)._parse_csv(fh)
+            except UnicodeError:
+                continue
+            self.problems.extend(attempt)
+            return rows
+        self._add("cannot read as text (neither UTF-8 nor Windows-1252); save it again as CSV UTF-8")
+        return []
+
+    def _parse_csv(self, fh: TextIO) -> list[RawRow]:
+        first = fh.readline()
+        delimiter = max((",", ";", "\t"), key=first.count) if first.strip() else ","
+        reader = csv.reader(itertools.chain([first], fh), delimiter=delimiter, strict=True)
+        records: list[tuple[int, list[Any]]] = []
+        number = 0
+        shared: dict[str, str] = {}
+
+        def intern(value: str) -> str:
+            found = shared.get(value)
+            if found is not None:
+                return found
+            if len(value) <= _INTERN_MAX_LENGTH and len(shared) < _INTERN_MAX_VALUES:
+                shared[value] = value
+            return value
+
+        width: int | None = None
+        try:
+            for number, record in enumerate(reader, start=1):
+                if not any(v.strip() for v in record):
+                    continue
+                if width is None:
+                    width = len(record)
+                elif len(record) != width and not self._fields_ok(record, width, number):
+                    continue
+                records.append((number, [intern(v) for v in record]))
+        except csv.Error as exc:
+            self._add(f"cannot read CSV ({exc}); the file may be truncated or badly quoted", number + 1)
+        return self._table(records)
+
+    def _fields_ok(self, record: list[str], width: int, number: int) -> bool:
+        if len(record) > width and not any(v.strip() for v in record[width:]):
+            return True  # trailing empty fields, as some spreadsheets write them
+        self._add(
+            f"row has {len(record)} values but the header has {width} columns"
+            + (" (is the file truncated?)" if len(record) < width else ""),
+            number,
+        )
+        return False
+
+    # ---- XLSX
+
+    def _xlsx(self, sheet: str | None) -> list[RawRow]:
+        import openpyxl  # only XLSX submissions need it
+        from openpyxl.utils.exceptions import InvalidFileException
+
+        # openpyxl warns about workbook features it does not read (extensions, validations); harmless here
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                records, formulas = self._xlsx_pass(openpyxl, sheet, data_only=False)
+                if formulas:
+                    cached, _ = self._xlsx_pass(openpyxl, sheet, data_only=True)
+                    records = self._use_cached(records, cached, formulas)
+            except _SheetMissing as exc:
+                self._add(str(exc))
+                return []
+            except (
+                zipfile.BadZipFile,
+                zlib.error,
+                ParseError,
+                InvalidFileException,
+                EOFError,
+                KeyError,
+                ValueError,
+                OSError,
+                # openpyxl builds objects straight from XML attributes: a damaged part surfaces as these
+                TypeError,
+                AttributeError,
+                IndexError,
+            ) as exc:
+                self._add(
+                    f"not a readable XLSX file ({type(exc).__name__}: {exc}); is it truncated or corrupt?"
+                )
+                return []
+        return self._table(records)
+
+    def _xlsx_pass(
+        self, openpyxl: Any, sheet: str | None, *, data_only: bool
+    ) -> tuple[list[tuple[int, list[Any]]], dict[tuple[int, int], str]]:
+        workbook = openpyxl.load_workbook(self.path, read_only=True, data_only=data_only)
+        try:
+            if sheet is None:
+                worksheet = workbook.worksheets[0]
+            elif sheet in workbook.sheetnames:
+                worksheet = workbook[sheet]
+            else:
+                raise _SheetMissing(f"no sheet '{sheet}' (sheets: {', '.join(workbook.sheetnames)})")
+            worksheet.reset_dimensions()  # some writers record a wrong used range
+            records: list[tuple[int, list[Any]]] = []
+            formulas: dict[tuple[int, int], str] = {}
+            for number, cells in enumerate(worksheet.iter_rows(), start=1):
+                values: list[Any] = []
+                for col, cell in enumerate(cells):
+                    value = cell.value
+                    if not data_only and cell.data_type == "f":
+                        formulas[(number, col)] = str(getattr(value, "text", value))
+                    values.append(value)
+                records.append((number, values))
+            return records, formulas
+        finally:
+            workbook.close()
+
+    def _use_cached(
+        self,
+        records: list[tuple[int, list[Any]]],
+        cached: list[tuple[int, list[Any]]],
+        formulas: Mapping[tuple[int, int], str],
+    ) -> list[tuple[int, list[Any]]]:
+        by_number = dict(cached)
+        own = dict(records)
+        header = _header_of(records)
+        for (number, col), formula in formulas.items():
+            saved = by_number.get(number, [])
+            value = saved[col] if col < len(saved) else None
+            row_values = own[number]
+            if value is None:
+                column = header[col] if col < len(header) and header[col] else None
+                self._add(
+                    f"formula {formula} has no saved value: open the file in Excel or LibreOffice and save it "
+                    "again, or paste the values",
+                    number,
+                    column,
+                )
+            row_values[col] = value
+        return records
+
+    # ---- JSON
+
+    def _json(self, head: bytes) -> list[RawRow]:
+        data = self.path.read_bytes()
+        text: str | None = None
+        for encoding in ("utf-16",) if head[:2] in (b"\xff\xfe", b"\xfe\xff") else ("utf-8-sig", "cp1252"):
+            try:
+                text = data.decode(encoding)
+                break
+            except UnicodeError:
+                continue
+        if text is None:
+            self._add("cannot read as text (neither UTF-8 nor Windows-1252)")
+            return []
+        try:
+            items = json.loads(text)
+        except json.JSONDecodeError as exc:
+            at_end = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
+            cut = " (the file may be truncated)" if at_end else ""
+            self._add(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}{cut}")
+            return []
+        except (ValueError, RecursionError) as exc:  # a 5,000-digit number, nesting 1,000 deep
+            self._add(f"not usable JSON: {exc}")
+            return []
+        if not isinstance(items, list):
+            self._add("a JSON submission must be a list of objects, one per assessment")
+            return []
+        rows: list[RawRow] = []
+        for index, item in enumerate(items, start=1):
+            if not isinstance(item, dict):
+                self._add("each item must be an object of column: value", index)
+                continue
+            values: dict[str, Any] = {}
+            for key, value in item.items():
+                name = str(key).strip().lower()
+                if isinstance(value, (dict, list)):
+                    self._add("must be a single value, not a list or object", index, name)
+                elif name in values:
+                    self._add("column appears twice in this object", index, name)
+                else:
+                    values[name] = value
+            if any(not is_blank(v) for v in values.values()):
+                rows.append(RawRow(self.source, index, values))
+        return rows
+
+    # ---- shared by CSV and XLSX
+
+    def _table(self, records: list[tuple[int, list[Any]]]) -> list[RawRow]:
+        """Header = first non-blank record; later blank records are skipped."""
+        rows: list[RawRow] = []
+        body = iter(r for r in records if any(not is_blank(v) for v in r[1]))
+        first = next(body, None)
+        if first is None:
+            return rows
+        header_row, header = first[0], _header_of([first])
+        seen: dict[str, int] = {}
+        for col, name in enumerate(header):
+            if name and name in seen:
+                self._add(f"column appears twice (columns {seen[name] + 1} and {col + 1})", header_row, name)
+            elif name:
+                seen[name] = col
+        unnamed_reported: set[int] = set()
+        named = [(col, name) for name, col in seen.items()]
+        for number, values in body:
+            for col in range(len(header), len(values)):
+                if not is_blank(values[col]) and col not in unnamed_reported:
+                    unnamed_reported.add(col)
+                    self._add(f"column {col + 1} has values but no header", number)
+            for col, name in enumerate(header):
+                if (
+                    not name
+                    and col < len(values)
+                    and not is_blank(values[col])
+                    and col not in unnamed_reported
+                ):
+                    unnamed_reported.add(col)
+                    self._add(f"column {col + 1} has values but no header", number)
+            row_values = {name: (values[col] if col < len(values) else None) for col, name in named}
+            rows.append(RawRow(self.source, number, row_values, header_row))
+        return rows
+
+
+class _SheetMissing(Exception):
+    pass
+
+
+def _header_of(records: Sequence[tuple[int, list[Any]]]) -> list[str]:
+    for _, values in records:
+        if any(not is_blank(v) for v in values):
+            names = ["" if is_blank(v) else as_text(v).strip().lower() for v in values]
+            while names and not names[-1]:
+                names.pop()
+            return names
+    return []
