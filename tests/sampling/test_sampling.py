@@ -20,17 +20,10 @@ from engine.core.errors import EngineError, ExtractError, ProblemsError, UsageEr
 from engine.core.periods import parse_week
 from engine.inputs.cases import case_fields, read_cases
 from engine.inputs.forms import load_forms
-from engine.inputs.submissions import read_submission
-from engine.sampling.draw import (
-    FrameCase,
-    SampleParameters,
-    allocate,
-    draw_sample,
-    frame_sizes,
-    plan_sample,
-    sample_size,
-)
+from engine.inputs.submission_files import read_submission
+from engine.sampling.draw import FrameCase, SampleParameters, draw_sample, frame_sizes, plan_sample
 from engine.sampling.population import load_cases
+from engine.sampling.sample_size import allocate, sample_size
 from engine.sampling.worklists import read_reviewers, sample_status, write_worklists
 from engine.store.db import Database
 from tests.assessment_rows import SUBMITTED_AT, StoredRow, store_rows
