@@ -31,7 +31,12 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine.analysis import aggregate as agg  # noqa: E402
-from engine.analysis.findings import assess_period  # noqa: E402
+from engine.analysis import daily  # noqa: E402
+from engine.analysis.findings import PeriodFindings, assess_period  # noqa: E402
+from engine.analysis.incidents import incidents_frame  # noqa: E402
+from engine.analysis.outcomes import Outcomes, in_period, outcomes_frame  # noqa: E402
+from engine.analysis.tables import write_aggregates_csv  # noqa: E402
+from engine.analysis.weeks import week_label  # noqa: E402
 from engine.rules.catalogue import load_measures  # noqa: E402
 
 #: case type -> (ruleset, measure, criteria in the real rulesets, how many are critical)
@@ -100,7 +105,7 @@ def make_outcomes(
     outcome = np.where(na, 2, np.where(u < p_pass, 0, 1))
 
     days = np.datetime64(FIRST_MONDAY) + a_day.astype("timedelta64[D]")
-    weeks = [agg.week_label(FIRST_MONDAY + timedelta(days=int(d))) for d in range(WEEKS * 7)]
+    weeks = [week_label(FIRST_MONDAY + timedelta(days=int(d))) for d in range(WEEKS * 7)]
     week_codes = pd.Categorical(weeks)
     cat = pd.Categorical.from_codes
     refs = [f"C-{i:06d}" for i in range(n_assessments)]
@@ -182,6 +187,22 @@ def timed(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
     return out, time.perf_counter() - t
 
 
+def exceptions(
+    outcomes: Outcomes, period_from: date, period_to: date, incidents: pd.DataFrame, table: pd.DataFrame
+) -> PeriodFindings:
+    """The period's exceptions from the prepared frames, their day summaries made first."""
+    return assess_period(
+        outcomes,
+        period_from,
+        period_to,
+        aggregates=table,
+        outcome_days=daily.outcome_days(in_period(outcomes, None, period_to)),
+        incident_days=daily.incident_days(incidents),
+        metric_standards=STANDARDS,
+        place_settings=SETTINGS,
+    )
+
+
 def run(n_assessments: int, n_incidents: int, per_case: int | None, seed: int) -> dict[str, object]:
     rng = np.random.default_rng(seed)
     criteria = make_criteria(per_case)
@@ -189,36 +210,28 @@ def run(n_assessments: int, n_incidents: int, per_case: int | None, seed: int) -
     raw, t_gen = timed(make_outcomes, n_assessments, criteria, rng)
     raw_inc, t_gen_inc = timed(make_incidents, n_incidents, rng)
 
-    outcomes, t_prep = timed(agg.outcomes_frame, raw, criteria, measures)
-    incidents, t_prep_inc = timed(agg.incidents_frame, raw_inc, SETTINGS)
+    outcomes, t_prep = timed(outcomes_frame, raw, criteria, measures)
+    incidents, t_prep_inc = timed(incidents_frame, raw_inc, SETTINGS)
     del raw, raw_inc
 
     period_from, period_to = FIRST_MONDAY, FIRST_MONDAY + timedelta(days=WEEKS * 7 - 1)
     label = f"{period_from.isoformat()}..{period_to.isoformat()}"
-    table, t_agg = timed(agg.aggregate, agg.in_period(outcomes, period_from, period_to), label)
-    findings, t_exc = timed(
-        assess_period,
-        outcomes,
-        period_from,
-        period_to,
-        incidents=incidents,
-        metric_standards=STANDARDS,
-        place_settings=SETTINGS,
-        aggregates=table,
-    )
+    table, t_agg = timed(agg.aggregate, in_period(outcomes, period_from, period_to), label)
+    findings, t_exc = timed(exceptions, outcomes, period_from, period_to, incidents, table)
     rss_goal = peak_rss_mb()
-    weekly, t_weekly = timed(
-        assess_period,
-        outcomes,
-        period_to - timedelta(days=6),
-        period_to,
-        incidents=incidents,
-        metric_standards=STANDARDS,
-        place_settings=SETTINGS,
-    )
+    week_from = period_to - timedelta(days=6)
+
+    def latest_week() -> PeriodFindings:
+        # the week's place x criterion cells only: the weekly figure never needed the whole table
+        cells = agg.aggregate(
+            in_period(outcomes, week_from, period_to), "", levels=("place",), dimensions=("criterion",)
+        )
+        return exceptions(outcomes, week_from, period_to, incidents, cells)
+
+    weekly, t_weekly = timed(latest_week)
     with_cases, t_cases = timed(agg.aggregate, outcomes, label, with_cases=True)
     with tempfile.TemporaryDirectory() as tmp:
-        _, t_csv = timed(agg.write_aggregates_csv, with_cases, os.path.join(tmp, "aggregates.csv"))
+        _, t_csv = timed(write_aggregates_csv, with_cases, os.path.join(tmp, "aggregates.csv"))
     by_kind: dict[str, int] = {}
     for e in findings.exceptions:
         by_kind[e.kind.value] = by_kind.get(e.kind.value, 0) + 1

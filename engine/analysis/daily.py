@@ -6,7 +6,7 @@ incidents ``{place: {metric: [n, passes], CALL101_SECONDS: [[seconds, calls], ..
 days, medians included, so a batch run can keep them in the database (engine.summaries) and read a
 history of weeks as a few hundred small rows instead of every assessment and incident again; and
 the incident metrics are worked out from them whether or not they were stored, so there is one way
-to compute them. Like aggregate.py, this module may use pandas and numpy.
+to compute them. Like the rest of engine.analysis, this module may use pandas and numpy.
 """
 
 from __future__ import annotations
@@ -15,14 +15,14 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from itertools import chain
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from engine.analysis.aggregate import Outcomes, has_pyarrow, week_label, write_table_csv
+from engine.analysis.outcomes import Outcomes
 from engine.analysis.stats import wilson_interval
+from engine.analysis.weeks import week_label
 from engine.core.metrics import PROPORTION_METRICS
 from engine.inputs.extracts import CALL101_SECONDS
 
@@ -51,21 +51,6 @@ INCIDENT_METRIC_COLUMNS: tuple[str, ...] = (
     *METRIC_COLUMNS[METRIC_COLUMNS.index("metric") : METRIC_COLUMNS.index("median")],
     *("median_seconds", "p90_seconds"),
 )
-
-
-def write_incident_metrics(rows: Sequence[Mapping[str, Any]], folder: Path) -> None:
-    """A PEEL rerun's incident_metrics.csv (and incident_metrics.parquet when pyarrow is installed):
-    rows with INCIDENT_METRIC_COLUMNS, in their order. ``passes`` is None for a measured metric (the
-    101 answer time, which has the seconds instead of a rate); written blank, as no data is."""
-    table = pd.DataFrame(
-        {
-            c: pd.Series([r[c] for r in rows], dtype=object if c == "passes" else None)
-            for c in INCIDENT_METRIC_COLUMNS
-        }
-    )
-    write_table_csv(table, INCIDENT_METRIC_COLUMNS, folder / "incident_metrics.csv")
-    if has_pyarrow():
-        table.to_parquet(folder / "incident_metrics.parquet", index=False)
 
 
 def _day_place_cells(days: pd.Series, places: pd.Series) -> tuple[np.ndarray, list[date], list[str]]:
@@ -107,7 +92,7 @@ def outcome_days(outcomes: Outcomes) -> dict[date, DayCounts]:
 
 
 def incident_days(incidents: pd.DataFrame) -> dict[date, DayCounts]:
-    """{day: {place: counts}} of an incidents frame (aggregate.incidents_frame), by received day."""
+    """{day: {place: counts}} of an incidents frame (incidents.incidents_frame), by received day."""
     if not len(incidents):
         return {}
     cells, days, places = _day_place_cells(incidents["received_day"], incidents["place"])

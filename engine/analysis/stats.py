@@ -247,7 +247,7 @@ def _windows(v: npt.NDArray[np.int64], width: int) -> npt.NDArray[np.int64]:
 def _part_of_run(end: npt.NDArray[np.int64], length: int = 7) -> npt.NDArray[np.bool_]:
     """Mark every point of a run whose last point carries a non-zero end marker."""
     padded = np.concatenate([end != 0, np.zeros(length - 1, dtype=bool)])
-    return _windows(padded.astype(np.int64), length).any(axis=1)
+    return np.asarray(_windows(padded.astype(np.int64), length).any(axis=1), dtype=np.bool_)
 
 
 def _shift_ends(rtm: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
@@ -390,9 +390,9 @@ def xmr_chart(
     for i in present:
         first_of_group.setdefault(int(group_of[i]), i)
     for i in range(n):
-        j = first_of_group.get(int(group_of[i]))
-        if point_type[i] == NO_DATA and j is not None:
-            mean[i], lower[i], upper[i] = mean[j], lower[j], upper[j]
+        first = first_of_group.get(int(group_of[i]))
+        if point_type[i] == NO_DATA and first is not None:
+            mean[i], lower[i], upper[i] = mean[first], lower[first], upper[first]
     return XmrChart(
         values=tuple(values),
         mean=tuple(mean),

@@ -1,7 +1,7 @@
 """Quantitative extracts: reading and validating the incidents CSV, and the response metrics it feeds.
 
 The metric names here are the ones rulesets refer to (rulesets/priority1/response-standards.yaml);
-computing them over many rows is vectorised in engine/analysis/aggregate.py.
+computing them over many rows is vectorised in engine/analysis/incidents.py.
 """
 
 from __future__ import annotations

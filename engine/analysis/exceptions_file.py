@@ -1,0 +1,46 @@
+"""exceptions.json: a period's performance exceptions written as DOMAIN.md Part A describes."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from engine.analysis.findings import sort_exceptions
+from engine.core.errors import ReportError
+from engine.core.models import PerformanceException
+
+
+def write_exceptions_json(
+    period_from: date | str,
+    period_to: date | str,
+    label: str,
+    rulesets: Iterable[tuple[str, str, str]],
+    exceptions: Iterable[PerformanceException],
+    path: str | Path,
+    run_id: str | None = None,
+) -> None:
+    """Write ``exceptions.json`` exactly as DOMAIN.md Part A describes, deterministically.
+
+    ``rulesets`` are (id, version, sha256). Rulesets and exceptions are sorted, keys keep the
+    contract's order, "run_id" is added at the top level only when given; UTF-8, indent 2,
+    trailing newline, replaced atomically. ReportError when it cannot be written.
+    """
+    doc: dict[str, Any] = {
+        "period": {"from": str(period_from), "to": str(period_to), "label": label},
+        "rulesets": [{"id": i, "version": v, "sha256": h} for i, v, h in sorted(set(rulesets))],
+        "exceptions": [e.to_json() for e in sort_exceptions(exceptions)],
+    }
+    if run_id is not None:
+        doc["run_id"] = run_id
+    target = Path(path)
+    tmp = target.with_name(target.name + ".tmp")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise ReportError(f"cannot write {target}: {exc.strerror or exc}") from exc

@@ -1,0 +1,224 @@
+"""Special-cause exceptions: a weekly series charted as XmR (each place's measures from the QA
+reviews, and each response standard's metric from the incidents) that signals in the concerning
+direction in the period's latest week.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.analysis import daily
+from engine.analysis.evidence import Catalogue, case_details, group_rows, unique
+from engine.analysis.outcomes import Outcomes, failures
+from engine.analysis.reasons import SIDE_WORDS, lower_first, pct_text, reason, seconds_text
+from engine.analysis.stats import CONCERN, DEFAULT_BASELINE, XmrChart, wilson_interval, xmr_chart
+from engine.analysis.weeks import week_range
+from engine.core.models import ExceptionKind, PerformanceException, SeriesPoint, SpcChart
+from engine.inputs.extracts import CALL101_SECONDS
+
+
+@dataclass(frozen=True)
+class SpcSettings:
+    """How weekly series are charted. ``rebase`` maps (place, measure or metric) to the weeks at
+    which a new baseline starts (on request only, after a real process change)."""
+
+    baseline: int = DEFAULT_BASELINE
+    #: fewer present weeks than this in the current baseline group: no SPC exception (limits too unsure)
+    min_points: int = DEFAULT_BASELINE
+    screen_outliers: bool = True
+    rebase: Mapping[tuple[str, str], Sequence[str]] = field(default_factory=dict)
+
+
+def _chart(
+    weeks: Sequence[str],
+    values: Sequence[float | None],
+    ns: Sequence[int],
+    *,
+    direction: str,
+    key: tuple[str, str],
+    spc: SpcSettings,
+) -> tuple[XmrChart, list[str]] | None:
+    """The XmR chart of a series from its first week with data, or None when it is too short."""
+    first = next((i for i, v in enumerate(values) if v is not None), None)
+    if first is None or values[-1] is None:
+        return None
+    weeks, values, ns = weeks[first:], values[first:], ns[first:]
+    rebase_at = [weeks.index(w) for w in spc.rebase.get(key, ()) if w in weeks]
+    chart = xmr_chart(
+        values,
+        direction=direction,
+        baseline=spc.baseline,
+        rebase_at=rebase_at,
+        screen_outliers=spc.screen_outliers,
+    )
+    current = [v for v, g in zip(values, chart.group, strict=True) if g == chart.group[-1] and v is not None]
+    if len(current) < spc.min_points or chart.point_type[-1] != CONCERN:
+        return None
+    return chart, list(weeks)
+
+
+def as_spc_chart(chart: XmrChart, weeks: Sequence[str], ns: Sequence[int], target: float | None) -> SpcChart:
+    """The chart a briefing draws: the series' ``weeks`` (the last of ``ns`` are their counts), the
+    latest limits and the signal's rules, and its assurance against ``target``."""
+    ns = list(ns)[len(ns) - len(weeks) :]
+    return SpcChart(
+        points=tuple(
+            SeriesPoint(week=w, value=v, n=n, flagged=t == CONCERN)
+            for w, v, n, t in zip(weeks, chart.values, ns, chart.point_type, strict=True)
+        ),
+        mean=chart.mean[-1],
+        lower_limit=chart.lower[-1],
+        upper_limit=chart.upper[-1],
+        baseline_weeks=chart.baseline_points,
+        rules=chart.concern_rules(len(weeks) - 1),
+        assurance=chart.assurance(target),
+        direction=chart.direction,
+    )
+
+
+def _run_length(chart: XmrChart, rule: str) -> int:
+    """How many of the latest points in a row the rule's signal covers."""
+    run = 0
+    for i in range(len(chart.values) - 1, -1, -1):
+        if chart.values[i] is None:
+            continue
+        if not any(r == rule for r, _ in chart.signals[i]):
+            break
+        run += 1
+    return run
+
+
+def _spc_reason(chart: XmrChart, what: str, week: str, fmt: Any, proportion: bool = True) -> str:
+    """The reason of the signal in the latest week, its values worded by ``fmt``."""
+    rule = chart.concern_rules(len(chart.values) - 1)[0]
+    words = SIDE_WORDS["lower" if chart.direction in ("lower", "decrease") else "higher"]
+    run = _run_length(chart, rule)
+    high = min(chart.upper[-1], 1.0) if proportion else chart.upper[-1]
+    return reason(
+        rule,
+        what=what,
+        week=week,
+        value=fmt(chart.values[-1]),
+        usual_low=fmt(max(chart.lower[-1], 0.0)),
+        usual_high=fmt(high),
+        mean=fmt(chart.mean[-1]),
+        run=run,
+        steps=run - 1,
+        **words,
+    )
+
+
+def measure_special_causes(
+    history: Outcomes, days: daily.Days, cat: Catalogue, latest_week: str, spc: SpcSettings
+) -> list[PerformanceException]:
+    """SPC signals in the latest week of each (place, measure) weekly series (from the day summaries
+    ``days``); the failing cases named come from the ``history`` rows of that week."""
+    weeks_seen = daily.weeks_present(days)
+    if not weeks_seen or weeks_seen[0] > latest_week:
+        return []
+    weeks = week_range(weeks_seen[0], latest_week)
+    charts: dict[tuple[str, str], tuple[XmrChart, list[str], list[int], list[int]]] = {}
+    for (place, measure), series in daily.measure_weekly_series(days, weeks).items():
+        ns = [n for n, _ in series]
+        values = [p / n if n else None for n, p in series]
+        direction = str(cat.measures[measure]["direction"])
+        made = _chart(weeks, values, ns, direction=direction, key=(place, measure), spc=spc)
+        if made:
+            charts[(place, measure)] = (made[0], made[1], ns, [p for _, p in series])
+    fails = group_rows(
+        failures(history, measure_weeks=[(p, m, latest_week) for p, m in charts]), "place", "measure"
+    )
+    out: list[PerformanceException] = []
+    for (place, measure), (chart, weeks_used, ns, passes) in charts.items():
+        rows = fails.get((place, measure), [])
+        target = cat.measure_standard(measure)
+        n, k = ns[-1], passes[-1]
+        low, high = wilson_interval(k, n)
+        rulesets = {c["ruleset"] for c in cat.criteria.values() if c["measure"] == measure}
+        out.append(
+            PerformanceException(
+                place=place,
+                ruleset=rulesets.pop() if len(rulesets) == 1 else "",
+                criterion="",
+                kind=ExceptionKind.SPECIAL_CAUSE,
+                reason=_spc_reason(
+                    chart,
+                    f"Compliance with {lower_first(str(cat.measures[measure]['name']))}",
+                    latest_week,
+                    pct_text,
+                ),
+                n=n,
+                passed=k,
+                rate=k / n,
+                ci_low=low,
+                ci_high=high,
+                standard=target,
+                cases=unique(r["case_ref"] for r in rows),
+                criterion_text=str(cat.measures[measure]["name"]),
+                details=case_details(rows),
+                chart=as_spc_chart(chart, weeks_used, ns, target),
+                **cat.tags(measure),
+            )
+        )
+    return out
+
+
+def metric_special_causes(
+    incidents: daily.Days,
+    standards: Sequence[Mapping[str, Any]],
+    cat: Catalogue,
+    latest_week: str,
+    spc: SpcSettings,
+) -> list[PerformanceException]:
+    """SPC signals in the latest week of each (place, metric) weekly series of the incidents' day
+    summaries, for the metrics that have a response standard in ``standards``."""
+    specs = {s["metric"]: s for s in standards}
+    seen = daily.weeks_present(incidents)
+    if not seen or not specs or seen[0] > latest_week:
+        return []
+    weeks = week_range(seen[0], latest_week)
+    out: list[PerformanceException] = []
+    for (place, metric), series in daily.incident_weekly_series(incidents, weeks).items():
+        spec = specs.get(metric)
+        if spec is None:
+            continue
+        ns = [n for n, _, _ in series]
+        values = [v for _, _, v in series]
+        seconds = metric == CALL101_SECONDS
+        direction = "lower" if seconds else str(spec.get("direction") or "higher")
+        made = _chart(weeks, values, ns, direction=direction, key=(place, metric), spc=spc)
+        if not made:
+            continue
+        chart, weeks_used = made
+        n, k, value = series[-1]
+        target = None if spec.get("minimum") is None else float(spec["minimum"])
+        low: float | None = None
+        high: float | None = None
+        if seconds:
+            fmt, what, rate = seconds_text, "The median 101 answer time", None
+        else:
+            low, high = wilson_interval(k, n)
+            fmt, rate = pct_text, value
+            what = f"The share of {lower_first(str(spec.get('text') or metric))}"
+        out.append(
+            PerformanceException(
+                place=place,
+                ruleset=str(spec["ruleset"]),
+                criterion=str(spec["criterion"]),
+                kind=ExceptionKind.SPECIAL_CAUSE,
+                reason=_spc_reason(chart, what, latest_week, fmt, proportion=not seconds),
+                n=n,
+                passed=k,
+                rate=rate,
+                ci_low=low,
+                ci_high=high,
+                standard=target,
+                cases=(),
+                criterion_text=str(spec.get("text") or metric),
+                chart=as_spc_chart(chart, weeks_used, ns, target),
+                **cat.tags(str(spec["measure"]), spec),
+            )
+        )
+    return out

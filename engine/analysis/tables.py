@@ -1,0 +1,118 @@
+"""The tables handed out of analysis: written for BI tools as CSV and Parquet (aggregates.csv,
+incident_metrics.csv and their .parquet twins), or given as plain dict rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from engine.analysis.aggregate import AGGREGATE_COLUMNS, FULL_COVERAGE_LEVELS
+from engine.analysis.daily import INCIDENT_METRIC_COLUMNS
+from engine.core.errors import ReportError
+
+
+def records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """Plain dict rows (NaN -> None) for code that should not handle DataFrames."""
+    out = table.astype(object).where(table.notna(), None).to_dict("records")
+    return [{str(k): v for k, v in row.items()} for row in out]
+
+
+def has_pyarrow() -> bool:
+    """Whether Parquet files can be written (pyarrow is installed)."""
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def write_table_csv(table: pd.DataFrame, columns: Sequence[str], path: str | Path) -> None:
+    """``columns`` of a table as CSV for BI tools: 6-decimal floats, blank for no data (NaN, None),
+    tuples of refs joined by ";"; replaced atomically. ReportError when it cannot be written."""
+    target = Path(path)
+    tmp = target.with_name(target.name + ".tmp")
+
+    def cell(value: object) -> object:
+        if isinstance(value, float | np.floating):
+            return "" if math.isnan(value) else f"{value:.6f}"
+        if isinstance(value, tuple):
+            return ";".join(value)
+        return value
+
+    def column(values: pd.Series) -> list[object]:
+        """A column's cells, formatted a whole float column at a time."""
+        if values.dtype.kind == "f":
+            return ["" if v != v else f"{v:.6f}" for v in values.tolist()]  # v != v: NaN
+        if values.dtype.kind in "iub":
+            return values.tolist()
+        return [cell(v) for v in values.tolist()]
+
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            out = csv.writer(fh, lineterminator="\n")
+            out.writerow(columns)
+            out.writerows(zip(*(column(table[c]) for c in columns), strict=True))
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise ReportError(f"cannot write {target}: {exc.strerror or exc}") from exc
+
+
+def write_table_parquet(table: pd.DataFrame, path: str | Path) -> None:
+    """A table as Parquet for BI tools, without its index; a column of tuples (failing case refs)
+    is written as lists. Needs pyarrow (see :func:`has_pyarrow`)."""
+    tuples = [c for c in table.columns if table[c].dtype == object and isinstance(_first(table[c]), tuple)]
+    if tuples:
+        table = table.copy()
+        for c in tuples:
+            table[c] = [list(v) for v in table[c]]
+    table.to_parquet(path, index=False)
+
+
+def _first(values: pd.Series) -> object:
+    return values.iloc[0] if len(values) else None
+
+
+def write_aggregates_csv(table: pd.DataFrame, path: str | Path) -> None:
+    """Write the aggregate table for BI tools: fixed columns, 6-decimal rates, blank for no data.
+
+    ``cases`` (when present) is written as refs joined by ";". Rows keep the table's
+    (deterministic) order; the file is replaced atomically. ReportError when it cannot be written.
+    """
+    write_table_csv(table, [c for c in (*AGGREGATE_COLUMNS, "cases") if c in table.columns], path)
+
+
+def write_aggregates_with_quarters(
+    whole: pd.DataFrame, quarter_tables: Sequence[pd.DataFrame], folder: Path
+) -> None:
+    """A PEEL rerun's aggregates.csv (and aggregates.parquet when pyarrow is installed): the period
+    at every level, then each quarter at force, division and place level (a quarter's team and
+    officer cells are too thin to read, and would make the file five times as long)."""
+    coarse = [t[t["level"].isin(FULL_COVERAGE_LEVELS).to_numpy()] for t in quarter_tables]
+    combined = pd.concat([whole, *coarse], ignore_index=True)
+    write_aggregates_csv(combined, folder / "aggregates.csv")
+    if has_pyarrow():
+        write_table_parquet(combined, folder / "aggregates.parquet")
+
+
+def write_incident_metrics(rows: Sequence[Mapping[str, Any]], folder: Path) -> None:
+    """A PEEL rerun's incident_metrics.csv (and incident_metrics.parquet when pyarrow is installed):
+    rows with INCIDENT_METRIC_COLUMNS, in their order. ``passes`` is None for a measured metric (the
+    101 answer time, which has the seconds instead of a rate); written blank, as no data is."""
+    table = pd.DataFrame(
+        {
+            c: pd.Series([r[c] for r in rows], dtype=object if c == "passes" else None)
+            for c in INCIDENT_METRIC_COLUMNS
+        }
+    )
+    write_table_csv(table, INCIDENT_METRIC_COLUMNS, folder / "incident_metrics.csv")
+    if has_pyarrow():
+        write_table_parquet(table, folder / "incident_metrics.parquet")

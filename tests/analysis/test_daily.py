@@ -1,0 +1,72 @@
+"""engine.analysis.daily: day summaries of outcomes and incidents, the weekly series for SPC and the
+incident metrics worked out from them."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+
+import pytest
+
+from engine.analysis import daily
+from engine.analysis.incidents import incidents_frame
+from engine.analysis.stats import wilson_interval
+from engine.analysis.weeks import week_range
+from tests.analysis.sample_rows import SETTINGS, T0, frame, incident, one, row
+
+
+def test_measure_weekly_series_pools_criteria_and_marks_empty_weeks() -> None:
+    rows = [
+        row("BLK", "SS01", "pass", "A", assessed_on=date(2026, 11, 3)),
+        row("BLK", "SS03", "fail", "A", assessed_on=date(2026, 11, 3)),
+        row("BLK", "SS01", "na", "B", assessed_on=date(2026, 11, 17)),
+        row("BLK", "SS01", "pass", "C", assessed_on=date(2026, 11, 18)),
+    ]
+    weeks = week_range("2026-W45", "2026-W47")
+    assert weeks == ["2026-W45", "2026-W46", "2026-W47"]
+    assert daily.measure_weekly_series(daily.outcome_days(frame(rows)), weeks) == {
+        ("BLK", "D11"): [(2, 1), (0, 0), (1, 1)]
+    }
+
+
+def test_call_metrics() -> None:
+    rows = [
+        incident("A", "BLK", 3, "999", 10, None),  # exactly 10 s: within
+        incident("B", "BLK", 3, "999", 10.5, None),
+        incident("C", "BLK", 3, "999", None, None),  # not answered: not within 10 s
+        incident("D", "BLK", 2, "101", 30, 45),
+        incident("E", "BLK", 2, "101", 60, 61),
+        incident("F", "BLK", 3, "101", 300, None),
+        incident("G", "BLK", 3, "101", None, None),  # unanswered 101: no answer time
+        incident("H", "BLK", 3, "online", None, None),
+    ]
+    m = daily.incident_metrics(daily.incident_days(incidents_frame(rows, SETTINGS)), period="2026-W47")
+    c999 = one(m, metric="call999_answered_within_10s")
+    assert (c999["n"], c999["passes"], c999["period"]) == (3, 1, "2026-W47")
+    assert (c999["ci_low"], c999["ci_high"]) == pytest.approx(wilson_interval(1, 3))
+    g2 = one(m, metric="g2_attended_within_60")
+    assert (g2["n"], g2["passes"]) == (2, 1)
+    c101 = one(m, metric="call101_answer_seconds")
+    assert (c101["n"], c101["median"], c101["p90"]) == (3, 60.0, pytest.approx(252.0))
+    assert math.isnan(c101["rate"])
+    # no Grade 1 incident, so no Grade 1 row
+    assert list(m["metric"]) == [
+        "g2_attended_within_60",
+        "call999_answered_within_10s",
+        "call101_answer_seconds",
+    ]
+
+
+def test_incident_weeks_series_and_period() -> None:
+    rows = [
+        incident("A", "BLK", 3, "999", 5, None),
+        {**incident("B", "BLK", 3, "999", 20, None), "received_at": T0 + timedelta(days=14)},
+    ]
+    rows[1]["answered_at"] = rows[1]["received_at"] + timedelta(seconds=20)
+    inc = incidents_frame(rows, SETTINGS)
+    assert list(inc["week"].astype(str)) == ["2026-W47", "2026-W49"]
+    series = daily.incident_weekly_series(daily.incident_days(inc), week_range("2026-W47", "2026-W49"))
+    assert series[("BLK", "call999_answered_within_10s")] == [(1, 1, 1.0), (0, 0, None), (1, 0, 0.0)]
+    assert list(daily.between(daily.incident_days(inc), date(2026, 11, 30), date(2026, 12, 6))) == [
+        date(2026, 11, 30)
+    ]

@@ -1,0 +1,165 @@
+"""engine.analysis.spc_findings: a special cause only when the weekly series signals in the concerning
+direction in the latest week (outside the limits, shift, trend, 2 of 3), for measures and for the
+incidents' metrics; too short a history, a rebase or an improvement raises nothing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from engine.analysis.outcomes import outcomes_frame
+from engine.analysis.spc_findings import SpcSettings
+from engine.analysis.weeks import week_label
+from engine.core.models import ExceptionKind
+from tests.analysis.scenarios import (
+    CRITERIA,
+    FROM,
+    IQ,
+    MEASURES,
+    STABLE,
+    TO,
+    Scenario,
+    assess,
+    assess_incidents,
+    calls,
+    kinds,
+    special,
+)
+
+
+def test_point_below_the_lower_limit() -> None:
+    s = Scenario()
+    s.weekly("BLK", "IQ01", [*STABLE, 17, 17, 17, 18, 16, 6])
+    (e,) = s.assess().exceptions
+    assert (e.kind, e.place, e.measure, e.criterion, e.ruleset) == (
+        ExceptionKind.SPECIAL_CAUSE,
+        "BLK",
+        "D5",
+        "",
+        IQ,
+    )
+    assert (e.n, e.passed, e.rate) == (20, 6, 0.3)
+    assert e.chart is not None and e.chart.rules == ("outside_limits",)
+    assert [p.week for p in e.chart.points if p.flagged] == ["2026-W47"]
+    assert e.chart.baseline_weeks == 12 and e.chart.direction == "higher" and e.chart.assurance is None
+    assert len(e.cases) == 14 and e.details[0].criterion_text == "Investigation plan recorded"
+    assert e.reason == (
+        "Compliance with investigation quality was 30% in week 2026-W47, lower than this place's usual range "
+        "of 58% to 100%."
+    )
+
+
+def test_shift_of_seven_weeks_below_the_mean() -> None:
+    s = Scenario()
+    s.weekly("BLK", "IQ01", [*STABLE, *[15] * 7])
+    (e,) = special(s.assess())
+    assert e.chart is not None and e.chart.rules == ("shift",)
+    assert sum(p.flagged for p in e.chart.points) == 7
+    assert e.reason == (
+        "Compliance with investigation quality has been below this place's usual average of 85% for 7 weeks "
+        "running, most recently 75% in week 2026-W47."
+    )
+
+
+def test_six_weeks_below_the_mean_is_not_yet_a_shift() -> None:
+    s = Scenario()
+    s.weekly("BLK", "IQ01", [*STABLE, 19, *[15] * 6])
+    assert s.assess().exceptions == []
+
+
+def test_an_improvement_is_never_an_exception() -> None:
+    s = Scenario()
+    s.weekly("BLK", "IQ01", [*STABLE, *[19] * 7])
+    assert s.assess().exceptions == []
+
+
+def test_a_signal_that_ended_before_the_latest_week_is_old_news() -> None:
+    s = Scenario()
+    s.weekly("BLK", "IQ01", [*STABLE, *[15] * 7, 18])
+    assert s.assess().exceptions == []
+
+
+def test_trend_of_seven_falling_weeks() -> None:
+    s = Scenario()
+    s.weekly("BLK", "IQ01", [*STABLE, 19, 18, 17, 16, 15, 14, 13])
+    (e,) = special(s.assess())
+    assert e.chart is not None and e.chart.rules == ("trend",)
+    assert e.reason == (
+        "Compliance with investigation quality has fallen 6 weeks in a row, to 65% in week 2026-W47."
+    )
+
+
+def test_two_of_three_weeks_near_the_lower_limit() -> None:
+    s = Scenario()
+    s.weekly("BLK", "IQ01", [*STABLE, 17, 13, 16, 13])
+    (e,) = special(s.assess())
+    assert e.chart is not None and e.chart.rules == ("two_of_three",)
+    assert [p.week for p in e.chart.points if p.flagged] == ["2026-W45", "2026-W47"]
+    assert "near the bottom of this place's usual range in 2 of the last 3 weeks" in e.reason
+
+
+def test_too_short_a_history_gives_no_spc_exception() -> None:
+    s = Scenario()
+    s.weekly("BLK", "IQ01", [16, 18, 16, 18, 16, 18, 16, 2])
+    assert s.assess().exceptions == []
+    assert kinds(s.assess(spc=SpcSettings(min_points=8)).exceptions) == [("special_cause", "BLK", "D5", "")]
+
+
+def test_latest_week_without_data_gives_no_spc_exception() -> None:
+    s = Scenario()
+    s.weekly("BLK", "IQ01", [*STABLE, *[15] * 7])
+    s.rows = [r for r in s.rows if r["assessed_on"] < FROM - timedelta(days=5)]
+    assert s.assess().exceptions == []
+
+
+def test_rebase_on_request_accepts_a_new_normal() -> None:
+    s = Scenario()
+    s.weekly("BLK", "IQ01", [*STABLE, *[12, 14] * 6, 13])
+    assert [e.kind for e in s.assess().exceptions] == [ExceptionKind.SPECIAL_CAUSE]
+    first_new = week_label(TO - timedelta(weeks=12))
+    rebased = SpcSettings(rebase={("BLK", "D5"): [first_new]})
+    assert s.assess(spc=rebased).exceptions == []
+
+
+def test_spc_assurance_against_the_measure_standard() -> None:
+    # D11's criteria here have two different minimums, so the measure has no single standard...
+    s = Scenario()
+    s.weekly("BLK", "SS03", [*STABLE, 17, 17, 17, 18, 16, 6])
+    (e,) = special(s.assess())
+    assert e.standard is None and e.chart is not None and e.chart.assurance is None
+    # ...unless the catalogue gives the measure its own
+    measures = [{**vars(m), "minimum": 0.95} if m.id == "D11" else vars(m) for m in MEASURES]
+    outcomes = outcomes_frame(s.rows, CRITERIA, measures)
+    (e,) = [e for e in assess(outcomes).exceptions if e.kind is ExceptionKind.SPECIAL_CAUSE]
+    assert e.standard == 0.95 and e.chart is not None and e.chart.assurance == "hit_and_miss"
+
+
+def test_101_answer_time_has_no_threshold_only_spc() -> None:
+    slow = calls("BLK", "101", [900] * 50)
+    assert assess_incidents(slow).exceptions == []  # slow, but no standard to breach
+    rows = []
+    for w in range(19):
+        day = FROM - timedelta(weeks=18 - w)
+        seconds = [60.0, 70.0] * 5 if w % 2 else [65.0, 80.0] * 5  # medians 65 / 72.5 s
+        rows += calls("BLK", "101", [300.0] * 10 if w == 18 else seconds, day=day)
+    (e,) = assess_incidents(rows).exceptions
+    assert (e.kind, e.criterion, e.rate, e.peel, e.iserve) == (
+        ExceptionKind.SPECIAL_CAUSE,
+        "RS04",
+        None,
+        "efficiency",
+        ("response", "engagement"),
+    )
+    assert e.chart is not None and e.chart.direction == "lower" and e.chart.rules == ("outside_limits",)
+    assert e.reason.startswith("The median 101 answer time was 300 seconds in week 2026-W47, higher than")
+
+
+def test_threshold_metrics_are_charted_too() -> None:
+    rows = []
+    for w in range(19):
+        day = FROM - timedelta(weeks=18 - w)
+        within = 20 if w == 18 else (95 if w % 2 else 99)
+        rows += calls("BLK", "999", [5] * within + [15] * (100 - within), day=day)
+    found = assess_incidents(rows).exceptions
+    assert kinds(found) == [("special_cause", "BLK", "M2", "RS03"), ("threshold", "BLK", "M2", "RS03")]
+    spc = found[0]
+    assert spc.reason.startswith("The share of 999 calls answered within 10 seconds was 20% in week 2026-W47")

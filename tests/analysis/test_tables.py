@@ -1,0 +1,59 @@
+"""engine.analysis.tables: the aggregate table as CSV for BI tools (fixed columns, 6-decimal rates,
+blank for no data, deterministic)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from engine.analysis import aggregate as agg
+from engine.analysis.tables import write_aggregates_csv, write_table_parquet
+from tests.analysis.sample_rows import SS, frame, row
+
+
+def test_csv_for_bi_tools(tmp_path: Path) -> None:
+    rows = [row("BLK", "SS01", "pass", "A"), row("BLK", "SS01", "fail", "B")]
+    table = agg.aggregate(frame(rows), "2026-W47", with_cases=True)
+    out = tmp_path / "aggregates.csv"
+    write_aggregates_csv(table, out)
+    first = out.read_bytes()
+    write_aggregates_csv(table, out)
+    assert out.read_bytes() == first
+    with open(out, encoding="utf-8", newline="") as fh:
+        lines = list(csv.DictReader(fh))
+    assert list(lines[0]) == [*agg.AGGREGATE_COLUMNS, "cases"]
+    assert lines[0] == {
+        "period": "2026-W47",
+        "level": "force",
+        "place": "",
+        "key": "FORCE",
+        "dimension": "criterion",
+        "ruleset": SS,
+        "dimension_key": "SS01",
+        "n": "2",
+        "passes": "1",
+        "fails": "1",
+        "rate": "0.500000",
+        "ci_low": "0.094531",
+        "ci_high": "0.905469",
+        "cases": "B",
+    }
+    no_data = next(r for r in lines if r["dimension"] == "measure" and r["dimension_key"] == "M1")
+    assert (no_data["n"], no_data["rate"], no_data["ci_low"]) == ("0", "", "")
+
+
+def test_parquet_for_bi_tools_keeps_case_refs_as_lists(tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow")
+    rows = [row("BLK", "SS01", "pass", "A"), row("BLK", "SS01", "fail", "B"), row("BLK", "SS03", "fail", "B")]
+    table = agg.aggregate(frame(rows), "2026-W47", with_cases=True)
+    write_table_parquet(table, tmp_path / "aggregates.parquet")
+    back = pd.read_parquet(tmp_path / "aggregates.parquet")
+    assert list(back.columns) == [*agg.AGGREGATE_COLUMNS, "cases"] and len(back) == len(table)
+    cell = back[
+        (back["level"] == "force") & (back["dimension"] == "measure") & (back["dimension_key"] == "D11")
+    ]
+    assert [list(c) for c in cell["cases"]] == [["B"]]
+    assert isinstance(table["cases"].iloc[0], tuple)  # the table itself is left as it was
