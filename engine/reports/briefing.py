@@ -13,23 +13,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, PageBreak, Paragraph, Spacer, Table, TableStyle
 
 from engine.core.models import CaseDetail, PerformanceException, SpcChart
-from engine.reports.briefing_data import (
-    ASSURANCE_TEXT,
-    KIND_LABELS,
-    KIND_ORDER,
-    ForceSummary,
-    PlaceBriefing,
-    PrioritySummary,
-    case_types_text,
-    evidence,
-    kind_counts_text,
-    measure_title,
-    period_text,
-    spc_signal_text,
-    tags_text,
-    unit_for,
-    value_format,
-)
+from engine.reports.briefing_data import KIND_ORDER, ForceSummary, PlaceBriefing, PrioritySummary
 from engine.reports.charts import rate_chart, spc_chart
 from engine.reports.layout import (
     ACCENT,
@@ -49,6 +33,19 @@ from engine.reports.layout import (
     render_story,
     styles,
     write_pdf,
+)
+from engine.reports.wording import (
+    ASSURANCE_TEXT,
+    KIND_LABELS,
+    case_types_text,
+    evidence,
+    kind_counts_text,
+    measure_title,
+    period_text,
+    spc_signal_text,
+    tags_text,
+    unit_for,
+    value_format,
 )
 
 # --- place briefing ------------------------------------------------------------------------------

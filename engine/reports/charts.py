@@ -10,9 +10,9 @@ from typing import Any
 from reportlab.graphics.shapes import Circle, Drawing, Line, PolyLine, Rect, String
 from reportlab.lib import colors
 
-from engine.core.models import PerformanceException, SpcChart
-from engine.reports.briefing_data import interval, pct, value_format
+from engine.core.models import PerformanceException, SeriesPoint, SpcChart
 from engine.reports.layout import ACCENT, BAND, FONT, FONT_BOLD, GREY, INK, RULE, WIDTH, drawable
+from engine.reports.wording import interval, pct, value_format
 
 
 def _label(x: float, y: float, text: str, *, size: float = 7, anchor: str = "start", **kw: Any) -> String:
@@ -65,7 +65,7 @@ def rate_chart(e: PerformanceException) -> Drawing:
 
 def _nice_step(span: float, target: int = 5) -> float:
     raw = span / target
-    mag = 10 ** math.floor(math.log10(raw))
+    mag: float = 10 ** math.floor(math.log10(raw))  # an int from 1 up, a float below
     return next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
 
 
@@ -130,13 +130,14 @@ def spc_chart(e: PerformanceException, chart: SpcChart) -> Drawing:
     for ly, text, colour in _spread(labels, 9, bottom, bottom + ph):
         d.add(_label(left + pw + 4, ly - 2.5, text, size=7, fillColor=colour))
     run: list[float] = []
-    for i, p in enumerate(pts + (None,)):  # type: ignore[operator]
-        if p is None or p.value is None:
+    ended: tuple[SeriesPoint | None, ...] = (*pts, None)  # the end closes the last run like a gap
+    for i, point in enumerate(ended):
+        if point is None or point.value is None:
             if len(run) >= 4:
                 d.add(PolyLine(run, strokeColor=GREY, strokeWidth=0.9))
             run = []
         else:
-            run += [x(i), y(p.value)]
+            run += [x(i), y(point.value)]
     for i, p in enumerate(pts):
         if p.value is None:
             continue

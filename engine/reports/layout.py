@@ -31,10 +31,13 @@ from engine.reports.briefing_data import RulesetRef
 DRAFT_BANNER = "DRAFT - unpublished rulesets, not for operational use"
 
 # --- page geometry and palette (neutral on purpose: no red/amber/green anywhere) ---------------
+# reportlab has no type information: its sizes are typed here, as the points they are
+PAGE_W: float
+PAGE_H: float
 PAGE_W, PAGE_H = A4
-MARGIN_X = 20 * mm
-WIDTH = PAGE_W - 2 * MARGIN_X
-FOOTER_BASELINE = 11 * mm
+MARGIN_X: float = 20 * mm
+WIDTH: float = PAGE_W - 2 * MARGIN_X
+FOOTER_BASELINE: float = 11 * mm
 INK = colors.HexColor("#1a1a1a")
 GREY = colors.HexColor("#5f6368")
 RULE = colors.HexColor("#c8ccd2")
@@ -157,7 +160,7 @@ def plain(text: object, style: str) -> Paragraph:
 # --- the document: page furniture, page x of y -------------------------------------------------
 
 
-class _NumberedCanvas(Canvas):
+class _NumberedCanvas(Canvas):  # type: ignore[misc]  # reportlab has no type information
     """Holds pages back until the end so each can say 'page x of y'."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -191,7 +194,7 @@ class Furniture:
     draft: bool  # the draft banner on every page
 
 
-class _Doc(BaseDocTemplate):
+class _Doc(BaseDocTemplate):  # type: ignore[misc]  # reportlab has no type information
     """A4 with the run's footer on every page, the draft banner when draft, and a running header."""
 
     def __init__(self, out: io.BytesIO, furniture: Furniture) -> None:
@@ -284,7 +287,7 @@ def write_pdf(pdf: RenderedPdf, path: Path) -> int:
 # --- flowables ----------------------------------------------------------------------------------
 
 
-class Section(Flowable):
+class Section(Flowable):  # type: ignore[misc]  # reportlab has no type information
     """A section that starts on the current page only if its head (heading to chart) and the first
     rows of its table fit there, or the whole section does; otherwise on the next page. Unlike
     KeepTogether it never measures a long table just to decide."""
@@ -309,14 +312,14 @@ class Section(Flowable):
 
 
 def _stack_height(flowables: list[Flowable], aW: float, aH: float) -> float:  # noqa: N803
-    return sum(f.wrap(aW, aH)[1] + f.getSpaceBefore() + f.getSpaceAfter() for f in flowables)
+    return float(sum(f.wrap(aW, aH)[1] + f.getSpaceBefore() + f.getSpaceAfter() for f in flowables))
 
 
 #: room for a table's title, column headings and first row below a section's head
-_MIN_FIRST_ROWS = 30 * mm
+_MIN_FIRST_ROWS: float = 30 * mm
 
 
-class HRule(Flowable):
+class HRule(Flowable):  # type: ignore[misc]  # reportlab has no type information
     """A thin full-width rule under a heading."""
 
     def wrap(self, aw: float, ah: float) -> tuple[float, float]:

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from reportlab.platypus import Flowable, KeepTogether, PageBreak, Spacer, Table, TableStyle
 
 from engine.core.models import ExceptionKind, PerformanceException
-from engine.reports.briefing_data import KIND_LABELS, interval, pct, period_text, plain_number
 from engine.reports.charts import spc_chart
 from engine.reports.layout import HEAD, RULE, WIDTH, Furniture, HRule, RenderedPdf, plain, render_story
 from engine.reports.peel_data import (
@@ -22,6 +21,7 @@ from engine.reports.peel_data import (
     PillarSection,
     PlaceFigures,
 )
+from engine.reports.wording import KIND_LABELS, interval, pct, period_text, plain_number
 
 
 def peel_pdf(report: PeelReport) -> RenderedPdf:

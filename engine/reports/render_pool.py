@@ -12,7 +12,7 @@ import os
 import signal
 from collections.abc import Sequence
 from multiprocessing.connection import Connection, wait
-from multiprocessing.context import BaseContext
+from multiprocessing.context import ForkContext
 from multiprocessing.process import BaseProcess
 from multiprocessing.sharedctypes import Synchronized
 
@@ -128,7 +128,7 @@ def _render_forked(jobs: Sequence[_Job], workers: int) -> list[bytes] | None:
 
 
 def _start_child(
-    context: BaseContext, jobs: Sequence[_Job], counter: Synchronized[int]
+    context: ForkContext, jobs: Sequence[_Job], counter: Synchronized[int]
 ) -> tuple[BaseProcess, Connection] | None:
     """A forked child rendering ``jobs`` and the end of its pipe; None if it cannot be started."""
     try:

@@ -28,7 +28,7 @@ from engine.core.hashing import hash_days, hash_inputs
 from engine.demo.factories import build_row
 from engine.demo.incidents import generate_incidents, incidents_csv
 from engine.inputs.submission_files import write_submission_csv
-from engine.reports.briefing_data import plain_number
+from engine.reports.wording import plain_number
 from engine.runs import peel as peel_run
 from engine.store import case_scores, runs
 from engine.store import db as dbm

@@ -1,0 +1,173 @@
+"""The wording the PDFs share (and anything else that prints numbers): rates, intervals and measured
+values, periods, a measure's title, an exception's evidence, tags and counts, in plain English.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
+
+from engine.core.models import ExceptionKind, PerformanceException
+from engine.reports.briefing_data import KIND_ORDER
+
+KIND_LABELS: Mapping[ExceptionKind, str] = MappingProxyType(
+    {
+        ExceptionKind.CRITICAL: "Critical failure",
+        ExceptionKind.BELOW_STANDARD: "Below standard",
+        ExceptionKind.SPECIAL_CAUSE: "Special cause",
+        ExceptionKind.THRESHOLD: "Threshold breach",
+    }
+)
+
+CASE_TYPE_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "stop_search": "stop searches",
+        "victim_care": "victim care",
+        "crime_file": "crime files",
+        "investigation": "investigations",
+        "domestic_abuse": "domestic abuse",
+    }
+)
+
+#: the SPC rule ids the exceptions stage may name, in words a place leader reads
+SPC_RULE_TEXT: Mapping[str, str] = MappingProxyType(
+    {
+        "outside_limits": "a week outside the process limits",
+        "astronomical": "a week outside the process limits",
+        "shift": "7 or more weeks in a row on one side of the mean",
+        "trend": "7 or more weeks in a row moving the same way",
+        "two_of_three": "2 of 3 weeks close to a process limit",
+        "two_in_three": "2 of 3 weeks close to a process limit",
+    }
+)
+
+ASSURANCE_TEXT: Mapping[str, str] = MappingProxyType(
+    {
+        "consistently_pass": "the process as it runs will consistently meet the standard",
+        "consistently_fail": "the process as it runs will consistently fail the standard unless it changes",
+        "hit_and_miss": "the process as it runs will sometimes meet and sometimes miss the standard",
+    }
+)
+
+
+def pct(x: float | None) -> str:
+    """0.1666 -> '17%' (half up, no decimals); None -> 'no data'."""
+    if x is None or math.isnan(x):
+        return "no data"
+    return f"{math.floor(x * 100 + 0.5 + 1e-9):d}%"
+
+
+def interval(low: float | None, high: float | None) -> str:
+    """(0.34, 0.705) -> '34%-71%'."""
+    if low is None or high is None:
+        return "no data"
+    return f"{pct(low)}-{pct(high)}"
+
+
+def plain_number(x: float) -> str:
+    """A measured value (not a rate): whole numbers plainly, others to one decimal place."""
+    return f"{x:,.0f}" if abs(x - round(x)) < 0.05 else f"{x:,.1f}"
+
+
+def period_text(start: str, end: str) -> str:
+    """('2026-11-16', '2026-11-22') -> '16-22 November 2026' (spanning months or years as needed)."""
+    a, b = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+    if (a.year, a.month) == (b.year, b.month):
+        return f"{a.day}-{b.day} {b:%B %Y}" if a != b else f"{b.day} {b:%B %Y}"
+    if a.year == b.year:
+        return f"{a.day} {a:%B} - {b.day} {b:%B %Y}"
+    return f"{a.day} {a:%B %Y} - {b.day} {b:%B %Y}"
+
+
+def measure_title(measure: str, names: Mapping[str, str]) -> str:
+    """'D11' -> 'D11 Stop and search' when the measure's name is known."""
+    name = names.get(measure)
+    return f"{measure} {name}" if name else measure
+
+
+def unit_for(e: PerformanceException, units: Mapping[str, str]) -> str:
+    """What one of the exception's n is called: by measure, else incidents for an extract, else cases."""
+    if e.measure in units:
+        return units[e.measure]
+    return "incidents" if e.kind is ExceptionKind.THRESHOLD else "cases"
+
+
+#: units counted from quantitative extracts, not from QA reviewers' samples
+EXTRACT_UNITS: frozenset[str] = frozenset({"incidents"})
+
+
+def from_extract(e: PerformanceException, unit: str) -> bool:
+    """Whether the exception's n comes from an extract (measured) rather than a reviewed sample."""
+    return e.kind is ExceptionKind.THRESHOLD or unit in EXTRACT_UNITS
+
+
+def reviewed_text(e: PerformanceException, unit: str) -> str:
+    """'30 of 212 searches reviewed' when the sample frame is known, else '30 searches reviewed';
+    '412 incidents measured' for an extract."""
+    verb = "measured" if from_extract(e, unit) else "reviewed"
+    if e.frame_size is not None:
+        return f"{e.n:,} of {e.frame_size:,} {unit} {verb}"
+    return f"{e.n:,} {unit} {verb}"
+
+
+def tags_text(e: PerformanceException) -> str:
+    """'PEEL: Legitimacy · I-SERVE: Engagement, Service'."""
+    strands = ", ".join(s.replace("_", " ").capitalize() for s in e.iserve) or "none"
+    return f"PEEL: {e.peel.replace('_', ' ').capitalize()} · I-SERVE: {strands}"
+
+
+def value_format(e: PerformanceException) -> Callable[[float], str]:
+    """Percentages for a compliance rate, plain numbers for a measured value (e.g. 101 answer seconds)."""
+    values = [p.value for p in e.chart.points if p.value is not None] if e.chart else []
+    # a series decides for itself: a compliance series lies in 0..1, a measured one (seconds) does not
+    return pct if all(0 <= v <= 1 for v in values) else plain_number
+
+
+def evidence(e: PerformanceException, unit: str) -> tuple[tuple[str, str], ...]:
+    """The evidence as (label, value) pairs, in reading order; only what the exception has."""
+    rows: list[tuple[str, str]] = []
+    if e.n:
+        rows.append(("Extract" if from_extract(e, unit) else "Sample", reviewed_text(e, unit)))
+    if e.rate is not None:
+        rows.append(("Met the criterion", f"{e.passed:,} of {e.n:,} ({pct(e.rate)})"))
+        rows.append(("95% interval", interval(e.ci_low, e.ci_high)))
+    elif e.chart is not None:
+        weeks = [(p.week, p.value) for p in e.chart.points if p.value is not None]
+        if weeks:
+            rows.append((f"Latest week ({weeks[-1][0]})", value_format(e)(weeks[-1][1])))
+    if e.standard is not None:
+        rows.append(("Minimum standard", pct(e.standard)))
+    return tuple(rows)
+
+
+def spc_signal_text(rules: Sequence[str]) -> str:
+    """('shift', 'trend') -> 'the signal: 7 or more weeks ...; 7 or more weeks ...'."""
+    return "; ".join(SPC_RULE_TEXT.get(r, r.replace("_", " ")) for r in rules)
+
+
+def kind_counts_text(exceptions: Sequence[PerformanceException]) -> str:
+    """'5 exceptions: 1 critical failure, 2 below standard, 1 special cause, 1 threshold breach'."""
+    parts = []
+    for k in KIND_ORDER:
+        c = sum(1 for e in exceptions if e.kind is k)
+        if c:
+            label = KIND_LABELS[k].lower()
+            parts.append(f"{c} {label}{'s' if c > 1 and k in _PLURAL_KINDS else ''}")
+    total = len(exceptions)
+    head = f"{total} exception{'s' if total != 1 else ''}"
+    return f"{head}: {', '.join(parts)}" if parts else head
+
+
+_PLURAL_KINDS = (ExceptionKind.CRITICAL, ExceptionKind.THRESHOLD)
+
+
+def case_types_text(by_type: Mapping[str, int], frames: Mapping[str, int] | None) -> str:
+    """'stop searches 30 of 212, victim care 50' (frame sizes where known)."""
+    parts = []
+    for t, n in by_type.items():
+        label = CASE_TYPE_LABELS.get(t, t.replace("_", " "))
+        frame = (frames or {}).get(t)
+        parts.append(f"{label} {n:,} of {frame:,}" if frame is not None else f"{label} {n:,}")
+    return ", ".join(parts)

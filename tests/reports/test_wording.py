@@ -1,0 +1,37 @@
+"""engine.reports.wording: percentages, intervals, periods, kind counts and evidence in plain words."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from engine.reports.wording import evidence, interval, kind_counts_text, pct, period_text
+from tests.reports.briefing_cases import place_exceptions
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(0.1666, "17%"), (0.125, "13%"), (0.005, "1%"), (0.0, "0%"), (1.0, "100%"), (None, "no data")],
+)
+def test_percentages_have_no_decimals(value: float | None, text: str) -> None:
+    assert pct(value) == text
+
+
+def test_interval_and_period_wording() -> None:
+    assert interval(0.34, 0.705) == "34%-71%"
+    assert period_text("2026-11-16", "2026-11-22") == "16-22 November 2026"
+    assert period_text("2026-11-30", "2026-12-06") == "30 November - 6 December 2026"
+    assert period_text("2026-12-28", "2027-01-03") == "28 December 2026 - 3 January 2027"
+
+
+def test_kind_counts_wording() -> None:
+    assert kind_counts_text(place_exceptions()[:2]) == "2 exceptions: 1 critical failure, 1 below standard"
+
+
+def test_evidence_for_a_measured_series_gives_the_latest_week() -> None:
+    seconds = replace(place_exceptions()[-1], n=900, passed=0, rate=None, ci_low=None, ci_high=None)
+    assert evidence(seconds, "incidents") == (
+        ("Extract", "900 incidents measured"),
+        ("Latest week (2026-W47)", "47"),
+    )
