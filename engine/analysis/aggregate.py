@@ -136,7 +136,7 @@ def aggregate(
     level every catalogue measure, priority, pillar and strand has a row: n = 0 and rate NaN when
     nothing feeds it ("no data", never zero). Rows are sorted deterministically.
     ``frames``: {(place, ruleset): N}, the cases the period's reviews of that place and ruleset's case
-    type were drawn from (see sampling_store.period_frame_sizes); the intervals of those place x
+    type were drawn from (see engine.store.sampling.period_frame_sizes); the intervals of those place x
     criterion rows carry the finite-population correction (stats.fpc_interval). Other levels and
     dimensions keep the plain Wilson interval: a team's share of the frame is not recorded, and a
     measure pools several outcomes per case.

@@ -3,7 +3,7 @@
 A day's outcomes become ``{place: {measure: [n, passes]}}`` (applicable outcomes only) and a day's
 incidents ``{place: {metric: [n, passes], CALL101_SECONDS: [[seconds, calls], ...]}}`` (the answered
 101 calls' answer times, sorted, with how many calls took each). Both add up exactly over any set of
-days, medians included, so a batch run can keep them in the database (engine.summaries) and read a
+days, medians included, so a batch run can keep them in the database (engine.store.summaries) and read a
 history of weeks as a few hundred small rows instead of every assessment and incident again; and
 the incident metrics are worked out from them whether or not they were stored, so there is one way
 to compute them. Like the rest of engine.analysis, this module may use pandas and numpy.
