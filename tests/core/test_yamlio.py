@@ -1,0 +1,47 @@
+"""engine.core.yamlio: YAML read with the line of every key and item, and no YAML 1.1 surprises."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.core.errors import ConfigError
+from engine.core.yamlio import LineDict, LineList, load_yaml, parse_yaml
+
+
+def test_yes_and_no_stay_text_only_true_and_false_are_booleans() -> None:
+    data = parse_yaml("answers: [yes, no, on, off, y, n]\nrequired: true\nother: False\n", "f.yaml")
+    assert data == {"answers": ["yes", "no", "on", "off", "y", "n"], "required": True, "other": False}
+
+
+def test_mappings_and_lists_remember_their_lines() -> None:
+    data = parse_yaml("# a comment\nform: x\nquestions:\n  - id: a\n\n  - id: b\n", "f.yaml")
+    assert isinstance(data, LineDict) and isinstance(data["questions"], LineList)
+    assert (data.line, data.line_of("form"), data.line_of("questions")) == (2, 2, 3)
+    assert [data["questions"].line_of(i) for i in range(2)] == [4, 6]
+    assert data["questions"][1].line_of("id") == 6
+    assert data.line_of("missing") == data.line
+
+
+def test_keys_are_text_and_a_duplicate_key_is_an_error() -> None:
+    assert parse_yaml("1: a\n", "f.yaml") == {"1": "a"}
+    with pytest.raises(ConfigError, match=r"f.yaml:2: invalid YAML: duplicate key 'a'"):
+        parse_yaml("a: 1\na: 2\n", "f.yaml")
+
+
+def test_a_syntax_error_names_the_line() -> None:
+    with pytest.raises(ConfigError, match=r"f.yaml:2: invalid YAML: did not find expected node content"):
+        parse_yaml("force: F\nplaces: [\n", "f.yaml")
+
+
+def test_unreadable_files_name_the_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="missing.yaml: cannot read file"):
+        load_yaml(tmp_path / "missing.yaml")
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes(b"name: caf\xe9\n")
+    with pytest.raises(ConfigError, match="latin1.yaml: file is not UTF-8 text"):
+        load_yaml(path)
+    bom = tmp_path / "bom.yaml"
+    bom.write_bytes(b"\xef\xbb\xbfname: x\n")
+    assert load_yaml(bom) == {"name": "x"}

@@ -1,0 +1,293 @@
+"""engine.inputs.submission_files: reading CSV, XLSX and JSON submissions (encodings, layouts, formulas,
+sheets) and naming each broken file precisely (truncated, badly quoted, wrong shape or type).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import zipfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from engine.core.errors import SubmissionError
+from engine.inputs.submission_files import read_submission
+from tests.factories import build_row
+from tests.inputs.submission_rows import (
+    load,
+    open_sheet,
+    problems_of,
+    ss_rows,
+    write_csv,
+    write_json,
+    write_xlsx,
+)
+
+# --------------------------------------------------------------------------- encodings and layout
+
+
+def test_utf8_with_bom_reads_the_first_header(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "bom.csv", ss_rows(2), encoding="utf-8-sig")
+    assert path.read_bytes()[:3] == b"\xef\xbb\xbf"
+    assert [v.assessment_id for v in load([path])] == ["SS-0001", "SS-0002"]
+
+
+def test_windows_1252_notes_with_pound_and_accent(tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "win.csv", ss_rows(1, notes="Paid £20 – café owner’s CCTV"), encoding="cp1252"
+    )
+    with pytest.raises(UnicodeDecodeError):
+        path.read_text(encoding="utf-8")
+    assert load([path])[0].answers["notes"] == "Paid £20 – café owner’s CCTV"
+
+
+def test_bytes_that_are_no_text_encoding_are_a_problem(tmp_path: Path) -> None:
+    path = tmp_path / "bin.csv"
+    path.write_bytes(b"assessment_id,case_type\n\x81\x8d\x8f\x90\x9d,x\n")
+    assert problems_of([path]) == [
+        f"{path}: cannot read as text (neither UTF-8 nor Windows-1252); save it again as CSV UTF-8"
+    ]
+
+
+def test_blank_lines_are_skipped_and_rows_keep_their_spreadsheet_numbers(tmp_path: Path) -> None:
+    buffer = io.StringIO()
+    rows = ss_rows(2)
+    writer = csv.writer(buffer)
+    writer.writerow(list(rows[0]))
+    writer.writerow(list(rows[0].values()))
+    buffer.write("\r\n" + "," * (len(rows[0]) - 1) + "\r\n  \r\n")
+    writer.writerow([*list(rows[1].values())[:10], "Y", *list(rows[1].values())[11:]])
+    path = tmp_path / "gaps.csv"
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    assert problems_of([path]) == [f"{path}:6:grounds_recorded: 'Y' is not one of yes, no"]
+
+
+def test_header_names_are_trimmed_and_case_insensitive(tmp_path: Path) -> None:
+    rows = ss_rows(1)
+    path = tmp_path / "hdr.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow([f" {c.upper()} " for c in rows[0]])
+        writer.writerow(list(rows[0].values()))
+    assert load([path])[0].assessment_id == "SS-0001"
+
+
+def test_semicolon_separated_csv(tmp_path: Path) -> None:
+    rows = ss_rows(1)
+    path = tmp_path / "semi.csv"
+    path.write_text(";".join(rows[0]) + "\n" + ";".join(rows[0].values()) + "\n", encoding="utf-8")
+    assert load([path])[0].assessment_id == "SS-0001"
+
+
+def test_excel_dates_stored_as_numbers(tmp_path: Path) -> None:
+    rows = ss_rows(1)
+    path = write_xlsx(tmp_path / "serial.xlsx", rows)
+    workbook, sheet, header = open_sheet(path)
+    sheet.cell(row=2, column=header.index("case_date") + 1).value = 46342  # 2026-11-16 as a General number
+    sheet.cell(row=2, column=header.index("assessed_on") + 1).value = 46363.0
+    workbook.save(path)
+    [valid] = load([path])
+    assert (valid.case_date, valid.assessed_on) == (dt.date(2026, 11, 16), dt.date(2026, 12, 7))
+    csv_path = write_csv(tmp_path / "serial.csv", [{**rows[0], "case_date": "46342", "assessed_on": "46363"}])
+    assert load([csv_path])[0].content_hash == valid.content_hash
+
+
+# --------------------------------------------------------------------------- XLSX specifics
+
+
+def _set_cached_values(path: Path, cached: Mapping[str, str]) -> None:
+    """Give formula cells a saved result, as Excel or LibreOffice would (openpyxl writes none)."""
+    with zipfile.ZipFile(path) as src:
+        parts = {name: src.read(name) for name in src.namelist()}
+    xml = parts["xl/worksheets/sheet1.xml"].decode("utf-8")
+    for ref, value in cached.items():
+        xml, n = re.subn(
+            rf'<c r="{ref}"([^>]*)><f>(.*?)</f><v\s*/?>(?:</v>)?',
+            rf'<c r="{ref}"\1 t="str"><f>\2</f><v>{value}</v>',
+            xml,
+        )
+        assert n == 1, ref
+    parts["xl/worksheets/sheet1.xml"] = xml.encode("utf-8")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name, data in parts.items():
+            dst.writestr(name, data)
+
+
+def _xlsx_with_formulas(tmp_path: Path) -> tuple[Path, list[str]]:
+    rows = ss_rows(2)
+    path = write_xlsx(tmp_path / "formulas.xlsx", rows)
+    workbook, sheet, header = open_sheet(path)
+    letter = openpyxl.utils.get_column_letter(header.index("bwv_activated") + 1)
+    sheet[f"{letter}2"] = '=IF(1=1,"yes","no")'
+    sheet[f"{letter}3"] = '=LOWER("NO")'
+    workbook.save(path)
+    return path, [f"{letter}2", f"{letter}3"]
+
+
+def test_xlsx_formulas_use_their_saved_values(tmp_path: Path) -> None:
+    path, cells = _xlsx_with_formulas(tmp_path)
+    _set_cached_values(path, {cells[0]: "yes", cells[1]: "no"})
+    valid = load([path])
+    assert [v.answers["bwv_activated"] for v in valid] == ["yes", "no"]
+
+
+def test_xlsx_formula_without_a_saved_value_is_reported(tmp_path: Path) -> None:
+    path, _ = _xlsx_with_formulas(tmp_path)
+    problems = problems_of([path])
+    assert problems == [
+        f'{path}:2:bwv_activated: formula =IF(1=1,"yes","no") has no saved value: open the file in Excel or '
+        "LibreOffice and save it again, or paste the values",
+        f'{path}:3:bwv_activated: formula =LOWER("NO") has no saved value: open the file in Excel or '
+        "LibreOffice and save it again, or paste the values",
+    ]
+
+
+def test_xlsx_sheet_option(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "two.xlsx", ss_rows(1))
+    workbook = openpyxl.load_workbook(path)
+    workbook.create_sheet("Week 47", 0)  # now the first sheet is empty
+    second = workbook.create_sheet("Week 48")
+    for row in write_rows_for_sheet(ss_rows(2)):
+        second.append(row)
+    workbook.save(path)
+    assert problems_of([path]) == [f"{path}: no assessment rows found (is it the right file or sheet?)"]
+    assert [v.assessment_id for v in load([path], sheet="Week 48")] == ["SS-0001", "SS-0002"]
+    assert problems_of([path], sheet="Week 49") == [
+        f"{path}: no sheet 'Week 49' (sheets: Week 47, Sheet, Week 48)"
+    ]
+
+
+def write_rows_for_sheet(rows: Sequence[Mapping[str, str]]) -> list[list[str]]:
+    return [list(rows[0]), *[list(r.values()) for r in rows]]
+
+
+def test_xlsx_row_numbers_count_blank_rows(tmp_path: Path) -> None:
+    rows = ss_rows(2)
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    data = write_rows_for_sheet(rows)
+    sheet.append(data[0])
+    sheet.append(data[1])
+    sheet.append([])
+    sheet.append([])
+    bad = list(data[2])
+    bad[list(rows[0]).index("object_found")] = "Found"
+    for col, value in enumerate(bad, start=1):
+        sheet.cell(row=5, column=col, value=value)
+    path = tmp_path / "gaps.xlsx"
+    workbook.save(path)
+    assert problems_of([path]) == [f"{path}:5:object_found: 'Found' is not one of yes, no"]
+
+
+# --------------------------------------------------------------------------- broken files
+
+
+def test_truncated_csv_mid_row(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "cut.csv", ss_rows(3))
+    data = path.read_bytes()
+    path.write_bytes(data[: data.rindex(b",pace_s1,") + 5])
+    assert problems_of([path]) == [
+        f"{path}:4: row has 10 values but the header has 26 columns (is the file truncated?)"
+    ]
+
+
+def test_truncated_csv_inside_a_quoted_note(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "cutq.csv", ss_rows(2, notes="a long, quoted note"))
+    data = path.read_bytes()
+    path.write_bytes(data[: data.rindex(b"quoted")])
+    assert problems_of([path]) == [
+        f"{path}:3: cannot read CSV (unexpected end of data); the file may be truncated or badly quoted"
+    ]
+
+
+def test_row_with_too_many_values(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "wide.csv", ss_rows(2))
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[1] += ",surplus"
+    lines[2] += ",,"  # trailing empty fields are harmless
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert problems_of([path]) == [f"{path}:2: row has 27 values but the header has 26 columns"]
+
+
+def test_truncated_xlsx(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "cut.xlsx", ss_rows(50))
+    path.write_bytes(path.read_bytes()[:-300])
+    [problem] = problems_of([path])
+    assert problem.startswith(f"{path}: not a readable XLSX file (BadZipFile")
+    assert problem.endswith("is it truncated or corrupt?")
+
+
+def test_truncated_json(tmp_path: Path) -> None:
+    path = write_json(tmp_path / "cut.json", ss_rows(3))
+    path.write_text(path.read_text(encoding="utf-8")[:-40], encoding="utf-8")
+    [problem] = problems_of([path])
+    assert problem.startswith(f"{path}: not valid JSON: ")
+    assert problem.endswith("(the file may be truncated)")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"assessment_id": "X"}', "a JSON submission must be a list of objects, one per assessment"),
+        ('[["X"]]', "each item must be an object of column: value"),
+        ('[{"assessment_id": "X", "notes": ["a"]}]', "must be a single value, not a list or object"),
+    ],
+)
+def test_json_shape_problems(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "shape.json"
+    path.write_text(content, encoding="utf-8")
+    assert any(p.endswith(message) for p in problems_of([path]))
+
+
+def test_json_numbers_and_nulls(tmp_path: Path) -> None:
+    row: dict[str, Any] = {**build_row("domestic_abuse"), "dash_yes_count": 9.0, "notes": None}
+    [valid] = load([write_json(tmp_path / "n.json", [row, {}])])
+    assert valid.answers["dash_yes_count"] == 9 and "notes" not in valid.answers
+    assert valid.raw["dash_yes_count"] == "9" and valid.raw["notes"] == ""
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("a.txt", b"x", "unsupported file type '.txt'; use .csv, .xlsx or .json"),
+        ("a.xls", b"x", "unsupported file type '.xls' (save it as .xlsx); use .csv, .xlsx or .json"),
+        ("a.csv", b"PK\x03\x04rest", "this is a spreadsheet (XLSX), not CSV: rename it to .xlsx"),
+        ("empty.csv", b"", "no assessment rows found (is it the right file or sheet?)"),
+    ],
+)
+def test_file_type_problems(tmp_path: Path, name: str, content: bytes, message: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    assert problems_of([path]) == [f"{path}: {message}"]
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    assert problems_of([tmp_path / "gone.csv"]) == [
+        f"{tmp_path / 'gone.csv'}: cannot read file: No such file or directory"
+    ]
+
+
+def test_read_submission_alone_raises_for_a_broken_file(tmp_path: Path) -> None:
+    path = tmp_path / "cut.json"
+    path.write_text("[{", encoding="utf-8")
+    with pytest.raises(SubmissionError, match="not valid JSON"):
+        read_submission(path)
+
+
+def test_duplicate_header_and_unnamed_column_with_data(tmp_path: Path) -> None:
+    rows = ss_rows(1)
+    header = [*rows[0], "notes", ""]
+    values = [*rows[0].values(), "again", "orphan"]
+    path = tmp_path / "hdr.csv"
+    path.write_text(",".join(header) + "\n" + ",".join(values) + "\n", encoding="utf-8")
+    assert problems_of([path]) == [
+        f"{path}:1:notes: column appears twice (columns 26 and 27)",
+        f"{path}:2: column 28 has values but no header",
+    ]
