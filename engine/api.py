@@ -5,59 +5,43 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
-from engine.core.config import DEFAULT_FORCE_FILE, DEFAULT_OUT_DIR, Force, Settings, load_force, load_settings
-from engine.core.errors import SubmissionError
+from engine.core.config import DEFAULT_OUT_DIR, Force, Settings, load_force
+from engine.core.errors import UsageError
 from engine.core.models import FieldSpec
-from engine.core.periods import Period, parse_week, week_label
+from engine.core.periods import parse_week
 from engine.demo import data as demo_data
-from engine.demo.incidents import generate_incidents, incidents_csv
+from engine.inputs.cases import read_cases
+from engine.inputs.extracts import read_incidents
 from engine.inputs.forms import Form, load_forms
-from engine.inputs.submission_files import write_submission_csv
 from engine.inputs.submissions import load_submission_files
-from engine.store import assessments, incidents
+from engine.runs import records
+from engine.sampling import jobs
+from engine.sampling.population import LoadCasesResult, load_cases
+from engine.sampling.worklists import SampleStatus, sample_status
+from engine.store import assessments, incidents, runs
 from engine.store import db as dbm
+from engine.store.assessment_lines import AssessmentLine as AssessmentLine  # named by the CLI
+from engine.store.assessment_lines import AssessmentRevision, assessment_lines, revisions_of
+from engine.store.schema import InitResult, initialise
 
-# Each command imports the modules only it needs inside its function, so that `qam submit` does not
-# load pandas or reportlab and `qam weekly` does not load openpyxl, faker or statsmodels.
+# A command imports the heavier modules only it needs inside its function, so that `qam submit` does
+# not load pandas or reportlab and `qam weekly` does not load openpyxl, faker or statsmodels.
 if TYPE_CHECKING:
     from engine import registry
-    from engine.analysis.agreement import CalibrationReport
+    from engine.demo.database import DemoData
     from engine.rules.rulesets import Ruleset
     from engine.runs import dry_run as dry_runs
     from engine.runs import peel as peel_run
     from engine.runs.audit_report import AuditReport
     from engine.runs.context import RunContext
-    from engine.runs.records import RunDetail, RunSummary
     from engine.runs.scoring import ScoreSummary
 
     # named by the command line (engine.cli.weekly), which imports only engine.api and engine.core
     from engine.runs.weekly import RunResult as RunResult
-    from engine.sampling.calibration import CalibrationSetResult
-    from engine.sampling.draw import SampleResult
-    from engine.sampling.population import LoadCasesResult
-    from engine.sampling.worklists import SampleStatus, WorklistFiles
-
-
-@dataclass(frozen=True)
-class InitResult:
-    """What `qam init` did."""
-
-    url: str
-    revision_before: str | None
-    revision_after: str
-    tables: tuple[str, ...]
-
-    @property
-    def created(self) -> bool:
-        return self.revision_before is None
-
-    @property
-    def upgraded(self) -> bool:
-        return self.revision_before not in (None, self.revision_after)
 
 
 def open_db(settings: Settings, *, require_current: bool = True) -> dbm.Database:
@@ -78,12 +62,7 @@ def init_database(settings: Settings) -> InitResult:
     Example: qam init
     """
     load_force(settings.force_file)  # a bad force file is reported before anything is written
-    database = open_db(settings, require_current=False)
-    try:
-        before, after = dbm.upgrade(database)
-        return InitResult(database.display_url, before, after, tuple(dbm.table_names(database)))
-    finally:
-        database.close()
+    return initialise(settings.database_url)
 
 
 def force(settings: Settings) -> Force:
@@ -118,8 +97,6 @@ def form(settings: Settings, case_type: str) -> Form:
     """One QA form; an unknown case type names the known ones. Example: qam forms show stop_search"""
     known = forms(settings)
     if case_type not in known:
-        from engine.core.errors import UsageError
-
         raise UsageError(f"unknown case type '{case_type}' (known: {', '.join(sorted(known))})")
     return known[case_type]
 
@@ -194,8 +171,6 @@ def verify_rulesets(settings: Settings, anchors: tuple[str, ...] = ()) -> regist
     from engine import registry
 
     with database_for(settings) as database:
-        from engine.store import runs
-
         recorded = tuple(anchors) + tuple(runs.recorded_registry_heads(database))
         return registry.verify(database, settings.rulesets_dir, anchors=recorded)
 
@@ -228,42 +203,12 @@ def submit(
     rows = load_submission_files(paths, forms(settings), the_force.place_codes, sheet=sheet)
     with database_for(settings) as database:
         if calibration_set:
-            from engine.sampling.calibration import calibration_problems
-
-            problems = calibration_problems(database, calibration_set, rows)
-            if problems:
-                raise SubmissionError(
-                    f"nothing stored: {len(problems)} rows do not fit calibration set '{calibration_set}'",
-                    problems,
-                )
+            jobs.check_calibration_rows(database, calibration_set, rows)
         with database.session() as session:
             summary = assessments.store_assessments(
                 session, rows, amend=amend, submitted_at=now(), calibration_set=calibration_set
             )
     return SubmitResult(tuple(str(p) for p in paths), len(rows), summary)
-
-
-@dataclass(frozen=True)
-class AssessmentLine:
-    """One stored assessment as `qam assessments list` shows it; fields in COLUMNS order."""
-
-    COLUMNS: ClassVar[tuple[str, ...]] = (
-        "assessment", "rev", "case type", "case ref", "place", "team", "officer", "reviewer", "assessed on", "week",
-    )  # fmt: skip
-
-    assessment_id: str
-    revision: int
-    case_type: str
-    case_ref: str
-    place: str
-    team: str
-    officer: str
-    reviewer: str
-    assessed_on: str
-    week: str
-
-    def row(self) -> tuple[object, ...]:
-        return astuple(self)
 
 
 def list_assessments(
@@ -272,69 +217,13 @@ def list_assessments(
     """Current revisions of stored assessments. Example: qam assessments list --place BLK --week 2026-W47"""
     period = parse_week(week) if week else None
     with database_for(settings) as database, database.session() as session:
-        found = assessments.list_assessments(
-            session,
-            place=place,
-            case_type=case_type,
-            date_from=period.start if period else None,
-            date_to=period.end if period else None,
-        )
-        return [
-            AssessmentLine(
-                a.assessment_id,
-                a.revision,
-                a.case_type,
-                a.case_ref,
-                a.place,
-                a.team,
-                a.officer,
-                a.reviewer,
-                a.assessed_on.isoformat(),
-                week_label(a.assessed_on),
-            )
-            for a in found
-        ]
-
-
-@dataclass(frozen=True)
-class AssessmentRevision:
-    """One stored revision of an assessment, everything kept about it."""
-
-    assessment_id: str
-    revision: int
-    current: bool
-    common: dict[str, str]
-    answers: dict[str, object]
-    raw: dict[str, object]
-    source: str
-    submitted_at: str
-    content_hash: str
-    calibration_set: str | None
+        return assessment_lines(session, place=place, case_type=case_type, period=period)
 
 
 def show_assessment(settings: Settings, assessment_id: str) -> list[AssessmentRevision]:
     """Every revision of one assessment, oldest first. Example: qam assessments show SS-000123"""
     with database_for(settings) as database, database.session() as session:
-        revisions = assessments.assessment_revisions(session, assessment_id)
-        if not revisions:
-            from engine.core.errors import UsageError
-
-            raise UsageError(f"no assessment with id '{assessment_id}'")
-        return [
-            AssessmentRevision(
-                a.assessment_id,
-                a.revision,
-                a.is_current,
-                {c: str(getattr(a, c)) for c in assessments.COMMON_FIELDS},
-                dict(a.answers),
-                dict(a.raw),
-                f"{a.source_file}:{a.source_row}",
-                a.submitted_at.isoformat(timespec="seconds"),
-                a.content_hash,
-                a.calibration_set,
-            )
-            for a in revisions
-        ]
+        return revisions_of(session, assessment_id)
 
 
 # --------------------------------------------------------------------------- sampling and calibration
@@ -342,18 +231,9 @@ def show_assessment(settings: Settings, assessment_id: str) -> list[AssessmentRe
 
 def load_cases_extract(settings: Settings, path: Path) -> LoadCasesResult:
     """Load the population of cases eligible for review. Example: qam extracts load cases cases.csv"""
-    from engine.inputs.cases import read_cases
-    from engine.sampling.population import load_cases
-
     rows = read_cases(path, force(settings).place_codes, tuple(forms(settings)))
     with database_for(settings) as database:
         return load_cases(database, rows, now(), source=str(path))
-
-
-@dataclass(frozen=True)
-class SampleOutcome:
-    sample: SampleResult
-    worklists: WorklistFiles
 
 
 def draw_week_sample(
@@ -366,102 +246,63 @@ def draw_week_sample(
     margin: float = 0.1,
     confidence: float = 0.95,
     reviewers: Path | None = None,
-) -> SampleOutcome:
+) -> jobs.SampleOutcome:
     """Draw next week's stratified sample and write a worklist per reviewer.
 
     Example: qam sample --week 2026-W48 --reviewers reviewers.txt --seed 7
     """
-    from engine.sampling.draw import draw_sample
-    from engine.sampling.worklists import write_worklists
-
     period = parse_week(week)
     with database_for(settings) as database:
-        result = draw_sample(
+        return jobs.draw_week(
             database,
+            settings,
             period,
             seed=seed,
             now=now(),
+            out=out,
             case_type=case_type,
             margin=margin,
             confidence=confidence,
-            reviewers=reviewers if reviewers else (),
+            reviewers=reviewers,
         )
-    files = write_worklists(
-        result.items, forms(settings), out, label=period.label, place_codes=force(settings).place_codes
-    )
-    return SampleOutcome(result, files)
 
 
 def week_sample_status(settings: Settings, week: str, today: dt.date | None = None) -> SampleStatus:
     """Drawn vs submitted per reviewer and place, and overdue items. Example: qam sample status --week 2026-W48"""
-    from engine.sampling.worklists import sample_status
-
     with database_for(settings) as database:
         return sample_status(database, parse_week(week), today or now().date())
 
 
-@dataclass(frozen=True)
-class CalibrationOutcome:
-    created: CalibrationSetResult
-    worklists: WorklistFiles
-
-
 def create_calibration_set(
     settings: Settings, *, name: str, case_type: str, n_cases: int, reviewers: Path, seed: int, out: Path
-) -> CalibrationOutcome:
+) -> jobs.CalibrationOutcome:
     """A calibration set every listed reviewer assesses independently.
 
     Example: qam calibrate create --name grounds-q4 --type stop_search --cases 20 --reviewers reviewers.txt
     """
-    from engine.core.text import slug
-    from engine.sampling.calibration import create_calibration
-    from engine.sampling.worklists import write_worklists
-
     form(settings, case_type)
     with database_for(settings) as database:
-        created = create_calibration(
+        return jobs.create_set(
             database,
+            settings,
             name=name,
             case_type=case_type,
             n_cases=n_cases,
             reviewers=reviewers,
             seed=seed,
             now=now(),
+            out=out,
         )
-    files = write_worklists(
-        created.items,
-        forms(settings),
-        out,
-        label=f"calibration-{slug(name)}",
-        place_codes=force(settings).place_codes,
-    )
-    return CalibrationOutcome(created, files)
 
 
-@dataclass(frozen=True)
-class CalibrationFiles:
-    report: CalibrationReport
-    files: tuple[Path, ...]
-
-
-def report_calibration(settings: Settings, name: str, out: Path) -> CalibrationFiles:
+def report_calibration(settings: Settings, name: str, out: Path) -> jobs.CalibrationFiles:
     """Agreement between reviewers per question (kappa), as PDF and CSV. Example: qam calibrate report grounds-q4"""
-    from engine.core.text import slug
-    from engine.reports.calibration_pdf import render_calibration_pdf, write_calibration_csv
-    from engine.sampling.calibration import calibration_report
-
     with database_for(settings) as database:
-        report = calibration_report(database, name, forms(settings))
-    csvs = write_calibration_csv(report, out)
-    pdf = out / f"{slug(name)}.pdf"
-    render_calibration_pdf(report, pdf)
-    return CalibrationFiles(report, (*csvs, pdf))
+        return jobs.report_set(database, name, forms(settings), out)
 
 
 def load_incidents_extract(settings: Settings, path: Path) -> incidents.IncidentLoad:
     """Validate and load an incidents extract. Example: qam extracts load incidents incidents.csv"""
-    from engine.inputs.extracts import read_incidents
-
     rows = read_incidents(path, force(settings).place_codes)
     with database_for(settings) as database, database.session() as session:
         return incidents.store_incidents(session, rows, source_file=str(path), loaded_at=now())
@@ -545,17 +386,6 @@ def peel(
 
 
 @dataclass(frozen=True)
-class DemoData:
-    """The demo database as loaded, before its weekly run."""
-
-    settings: Settings
-    week: str
-    data_folder: Path
-    assessments: int
-    incidents: int
-
-
-@dataclass(frozen=True)
 class DemoResult:
     database_url: str
     data_folder: Path
@@ -593,73 +423,32 @@ def load_demo(
 ) -> DemoData:
     """The demo's data loaded into a fresh ``out``/demo.db, with the weeks before the demo week scored
     and summarised as their weekly runs would have left them (see demo)."""
-    out.mkdir(parents=True, exist_ok=True)
-    db_path = out / "demo.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
-    settings = load_settings(database_url=f"sqlite:///{db_path}", force_file=DEFAULT_FORCE_FILE)
-    init_database(settings)
-    progress("publishing the rulesets")
-    publish_rulesets(settings, author="QAM demo", note="demo publication of the bundled rulesets")
-
-    the_force = force(settings)
-    period = parse_week(demo_data.DEMO_WEEK)
-    plan = demo_data.demo_plan(period.start, weeks=weeks, per_week=per_week)
-    data = out / "demo-data"
-    data.mkdir(exist_ok=True)
-    progress(f"generating {len(plan.weeks)} weeks of assessments")
-    rows = list(demo_data.generate_assessments(the_force.places, plan))
-    by_week: dict[str, list[dict[str, object]]] = {}
-    for row in rows:
-        by_week.setdefault(week_label(dt.date.fromisoformat(str(row["assessed_on"]))), []).append(row)
-    files = []
-    for label, week_rows in sorted(by_week.items()):
-        path = data / f"assessments-{label}.csv"
-        write_submission_csv(path, week_rows)
-        files.append(path)
-    progress(f"submitting {len(rows)} assessments")
-    submit(settings, files)
-    progress("generating and loading incidents")
-    n_incidents = 0
-    for monday in plan.weeks:
-        incident_rows = list(
-            generate_incidents(
-                the_force.places,
-                [monday],
-                per_week=incidents_per_week,
-                seed=demo_data.SEED + monday.toordinal(),
-                drift_place="DLW",
-                drift_from=plan.weeks[max(0, len(plan.weeks) - 8)],
-            )
-        )
-        path = data / f"incidents-{week_label(monday)}.csv"
-        path.write_text(incidents_csv(incident_rows), encoding="utf-8")
-        n_incidents += load_incidents_extract(settings, path).new
-    progress(f"scoring and summarising the weeks before {period.label}, as their weekly runs would have")
+    from engine.demo.database import build_demo_database
     from engine.runs.weekly import summarise_history
 
-    with database_for(settings) as database:
+    data = build_demo_database(
+        out, progress=progress, now=now, weeks=weeks, per_week=per_week, incidents_per_week=incidents_per_week
+    )
+    before = parse_week(data.week).start
+    progress(f"scoring and summarising the weeks before {data.week}, as their weekly runs would have")
+    with database_for(data.settings) as database:
         summarise_history(
-            database, _context(database, settings, draft=False), before=period.start, scored_at=now()
+            database, _context(database, data.settings, draft=False), before=before, scored_at=now()
         )
-    return DemoData(settings, period.label, data, len(rows), n_incidents)
+    return data
 
 
 # --------------------------------------------------------------------------- run manifests, audits, dry runs
 
 
-def list_runs(settings: Settings) -> list[RunSummary]:
+def list_runs(settings: Settings) -> list[records.RunSummary]:
     """Every recorded run, most recently executed first. Example: qam runs list"""
-    from engine.runs import records
-
     with database_for(settings) as database:
         return records.list_runs(database)
 
 
-def show_run(settings: Settings, run: str) -> RunDetail:
+def show_run(settings: Settings, run: str) -> records.RunDetail:
     """One run's whole manifest and executions (id or unique prefix). Example: qam runs show 3f9a0c2d"""
-    from engine.runs import records
-
     with database_for(settings) as database:
         return records.show_run(database, run)
 
@@ -688,17 +477,9 @@ def dry_run(
     """Score a past week (or date range) under the working tree's rulesets and the published ones and
     list what would change; only draft scores are stored. Example: qam rulesets dry-run --against 2026-W47
     """
-    from engine.core.errors import UsageError
     from engine.runs import dry_run as dry_runs
 
-    if week and (date_from or date_to):
-        raise UsageError("give either --against WEEK or --from DATE --to DATE, not both")
-    if week:
-        period = parse_week(week)
-    elif date_from and date_to:
-        period = Period.of(date_from, date_to)
-    else:
-        raise UsageError("say which assessments to score: --against WEEK, or --from DATE and --to DATE")
+    period = dry_runs.dry_run_period(week, date_from, date_to)
     with database_for(settings) as database:
         published = _context(database, settings, draft=False, as_of=now())
         draft = _context(database, settings, draft=True)

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from engine.core.errors import UsageError
 from engine.core.models import PerformanceException
-from engine.core.periods import Period
+from engine.core.periods import Period, parse_week
 from engine.runs.analysis import analyse
 from engine.runs.context import RunContext
 from engine.runs.gather import DEFAULT_HISTORY_WEEKS, gather
@@ -250,6 +251,17 @@ def ruleset_changes(published: RunContext, draft: RunContext) -> list[RulesetCha
         for rid in sorted(set(old) | set(new))
         if rid not in old or rid not in new or old[rid].sha256 != new[rid].sha256
     ]
+
+
+def dry_run_period(week: str | None, date_from: dt.date | None, date_to: dt.date | None) -> Period:
+    """The period `qam rulesets dry-run` scores: --against WEEK, or --from DATE --to DATE."""
+    if week and (date_from or date_to):
+        raise UsageError("give either --against WEEK or --from DATE --to DATE, not both")
+    if week:
+        return parse_week(week)
+    if date_from and date_to:
+        return Period.of(date_from, date_to)
+    raise UsageError("say which assessments to score: --against WEEK, or --from DATE and --to DATE")
 
 
 def dry_run(
