@@ -36,7 +36,7 @@ from engine.analysis.findings import PeriodFindings, assess_period  # noqa: E402
 from engine.analysis.incidents import incidents_frame  # noqa: E402
 from engine.analysis.outcomes import Outcomes, in_period, outcomes_frame  # noqa: E402
 from engine.analysis.tables import write_aggregates_csv  # noqa: E402
-from engine.analysis.weeks import week_label  # noqa: E402
+from engine.core.periods import week_label  # noqa: E402
 from engine.rules.catalogue import load_measures  # noqa: E402
 
 #: case type -> (ruleset, measure, criteria in the real rulesets, how many are critical)

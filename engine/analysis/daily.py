@@ -22,8 +22,8 @@ import pandas as pd
 
 from engine.analysis.outcomes import Outcomes
 from engine.analysis.stats import wilson_interval
-from engine.analysis.weeks import week_label
 from engine.core.metrics import PROPORTION_METRICS
+from engine.core.periods import week_label
 from engine.inputs.extracts import CALL101_SECONDS
 
 #: place -> measure or metric -> counts (see the module docstring)

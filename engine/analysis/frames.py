@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from engine.analysis.weeks import week_label
+from engine.core.periods import week_label
 
 # pandas keeps text in Python objects whether or not pyarrow is installed (it is for Parquet, and
 # pandas would then keep every text column in Arrow): the same figures at the same speed either way.

@@ -14,8 +14,8 @@ from engine.analysis.evidence import Catalogue, case_details, group_rows, unique
 from engine.analysis.outcomes import Outcomes, failures
 from engine.analysis.reasons import SIDE_WORDS, lower_first, pct_text, reason, seconds_text
 from engine.analysis.stats import CONCERN, DEFAULT_BASELINE, XmrChart, wilson_interval, xmr_chart
-from engine.analysis.weeks import week_range
 from engine.core.models import ExceptionKind, PerformanceException, SeriesPoint, SpcChart
+from engine.core.periods import week_range
 from engine.inputs.extracts import CALL101_SECONDS
 
 

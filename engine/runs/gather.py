@@ -77,7 +77,7 @@ def read_outcomes(
     """The current assessments from ``first`` to ``last`` scored under ``versions`` ({case type:
     ruleset sha256}), as outcome columns (see case_scores.scored_assessments for ``cutoff``);
     assessments from ``reviewed_from`` on are counted as reviewed. ``fresh``: rows this run has just
-    scored and stored (pipeline.score_pending), not read back when they are all the range's rows."""
+    scored and stored (scoring.score_pending), not read back when they are all the range's rows."""
     per_case: dict[str, list[Any]] = {name: [] for name in _PER_CASE}
     appends = [per_case[name].append for name in _PER_CASE]
     criteria: list[str] = []

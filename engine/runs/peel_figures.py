@@ -225,7 +225,7 @@ def _metric_section(
     weeks: Sequence[str],
     places: Mapping[str, str],
 ) -> MetricSection:
-    """One threshold of an extract ruleset (a pipeline.metric_rows row) as the PEEL report shows it;
+    """One threshold of an extract ruleset (a context.metric_rows row) as the PEEL report shows it;
     ``exceptions``: each span's."""
     metric, minimum, text = str(spec["metric"]), spec.get("minimum"), str(spec["text"])
     threshold = (spec["ruleset"], spec["criterion"])

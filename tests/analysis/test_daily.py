@@ -11,7 +11,7 @@ import pytest
 from engine.analysis import daily
 from engine.analysis.incidents import incidents_frame
 from engine.analysis.stats import wilson_interval
-from engine.analysis.weeks import week_range
+from engine.core.periods import week_range
 from tests.analysis.sample_rows import SETTINGS, T0, frame, incident, one, row
 
 

@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from engine.analysis.outcomes import outcomes_frame
 from engine.analysis.spc_findings import SpcSettings
-from engine.analysis.weeks import week_label
 from engine.core.models import ExceptionKind
+from engine.core.periods import week_label
 from tests.analysis.scenarios import (
     CRITERIA,
     FROM,

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from engine.core.errors import UsageError
-from engine.core.periods import Period, parse_week, week_label, week_range
+from engine.core.periods import Period, parse_week, week_label, week_monday, week_range
 
 
 def test_quarters_are_calendar_quarters_cut_to_the_period() -> None:
@@ -42,6 +42,7 @@ def test_a_period_comes_back_from_its_json() -> None:
 def test_weeks_are_iso_weeks() -> None:
     assert week_label(dt.date(2026, 11, 16)) == "2026-W47"
     assert week_label(dt.date(2027, 1, 1)) == "2026-W53"  # ISO years have 52 or 53 weeks
+    assert week_monday("2026-W47") == dt.date(2026, 11, 16)
     assert week_range("2026-W52", "2027-W02") == ["2026-W52", "2026-W53", "2027-W01", "2027-W02"]
     assert Period.of(dt.date(2026, 12, 30), dt.date(2027, 1, 12)).weeks() == [
         "2026-W53",

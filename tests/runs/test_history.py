@@ -17,9 +17,9 @@ from engine import api
 from engine.analysis import daily
 from engine.analysis.incidents import incidents_frame
 from engine.analysis.outcomes import outcomes_frame
-from engine.analysis.weeks import week_label, week_range
 from engine.core.config import Settings
 from engine.core.metrics import PROPORTION_METRICS
+from engine.core.periods import week_label, week_range
 from engine.demo.factories import build_row
 from engine.demo.incidents import generate_incidents, incidents_csv
 from engine.inputs.extracts import CALL101_SECONDS
