@@ -123,8 +123,9 @@ def compare_with_original(
 
 
 def _summarise(moved: Iterable[Mapping[str, str]]) -> tuple[ChangeSummary, ...]:
-    places: dict[tuple[str, ...], Counter[str]] = defaultdict(Counter)
-    moves: dict[tuple[str, ...], Counter[str]] = defaultdict(Counter)
+    # (ruleset, original version, rerun version, criterion, cause): the leading fields of a ChangeSummary
+    places: dict[tuple[str, str, str, str, str], Counter[str]] = defaultdict(Counter)
+    moves: dict[tuple[str, str, str, str, str], Counter[str]] = defaultdict(Counter)
     for m in moved:
         key = (m["ruleset"], m["original_version"], m["rerun_version"], m["criterion"], m["cause"])
         places[key][m["place"]] += 1

@@ -95,7 +95,8 @@ def response_settings(context: RunContext) -> ResponseSettings | None:
     """The response standards' settings (None when no extract ruleset is in force)."""
     if not context.extract_rulesets:
         return None
-    return ResponseSettings(**{k: v for k, v in context.extract_rulesets[0].settings.items()})
+    settings: Mapping[str, Any] = context.extract_rulesets[0].settings  # the ruleset's numbers, as written
+    return ResponseSettings(**settings)
 
 
 def criteria_rows(context: RunContext) -> list[dict[str, Any]]:

@@ -140,13 +140,18 @@ def create_calibration(
 
 
 class CalibrationRow(Protocol):
-    """What a validated submission row offers (engine.inputs.submissions.ValidRow)."""
+    """What a validated submission row offers (engine.inputs.submissions.ValidRow, read-only)."""
 
-    case_type: str
-    case_ref: str
-    reviewer: str
-    source_file: str
-    source_row: int
+    @property
+    def case_type(self) -> str: ...
+    @property
+    def case_ref(self) -> str: ...
+    @property
+    def reviewer(self) -> str: ...
+    @property
+    def source_file(self) -> str: ...
+    @property
+    def source_row(self) -> int: ...
 
 
 def calibration_problems(database: Database, name: str, rows: Sequence[CalibrationRow]) -> list[Problem]:
