@@ -11,10 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import registry
-from engine.reports.peel_data import (
-    ChangeSummary,
-    Comparison,
-)
+from engine.reports.peel_data import ChangeSummary, Comparison
 from engine.runs.context import RunContext
 from engine.store import case_scores
 from engine.store.db import Database

@@ -39,7 +39,6 @@ from engine.store.summaries import ASSESSMENTS, INCIDENTS, StoredDay
 #: how far back the weekly series for SPC reach (Making Data Count: 2-3 year windows at most)
 DEFAULT_HISTORY_WEEKS = 104
 
-
 #: bump when the summaries' counts change meaning, so summaries kept by an older engine are not used
 SUMMARY_FORMAT = 1
 

@@ -1,7 +1,7 @@
 """Run manifests: what a scoring, weekly or PEEL run read and wrote, with an id derived from its inputs.
 
 An identical rerun (same inputs, rulesets, force file and arguments) gets the same run id and
-writes byte-identical files; when it ran is kept only in the database (run_executions).
+writes byte-identical files, all at once; when it ran is kept only in the database (run_executions).
 """
 
 from __future__ import annotations
@@ -104,7 +104,8 @@ def write_outputs(target: Path, build: Callable[[Path], None]) -> dict[str, str]
 def manifest_for(
     context: RunContext, gathered: Gathered, *, kind: str, command: str, arguments: Mapping[str, Any]
 ) -> Manifest:
-    m = Manifest(
+    """A weekly or PEEL run's manifest, before its outputs: its versions, force file and inputs."""
+    return Manifest(
         kind=kind,
         command=command,
         arguments=dict(arguments),
@@ -113,7 +114,6 @@ def manifest_for(
         inputs=gathered.input_hashes(),
         draft=context.draft,
     )
-    return m
 
 
 def record_manifest(

@@ -18,16 +18,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from engine.analysis.exceptions_file import write_exceptions_json
-from engine.analysis.tables import (
-    write_aggregates_with_quarters,
-    write_incident_metrics,
-)
+from engine.analysis.tables import write_aggregates_with_quarters, write_incident_metrics
 from engine.core.memory import paused_gc
 from engine.core.periods import Period
-from engine.reports.peel_data import (
-    Comparison,
-    PeelReport,
-)
+from engine.reports.peel_data import Comparison, PeelReport
 from engine.runs.analysis import PeriodAnalysis, Prepared, analyse, prepare
 from engine.runs.compare import compare_with_original, write_compare_csv
 from engine.runs.context import RunContext
@@ -48,23 +42,18 @@ from engine.store.db import Database, open_database
 
 KIND = "peel"
 
-
 T = TypeVar("T")
-
 
 #: read and frame incidents in a worker process from this many on (forking costs ~0.1 s)
 PARALLEL_INCIDENTS_FROM = 100_000
-
 
 #: analyse the quarters in a worker process from this many outcome rows on (a year of a force has
 #: ~1.2 million; the quarters then take ~2.5 s of a rerun's ~12 s on this 2-core machine)
 PARALLEL_ANALYSIS_FROM = 200_000
 
-
 #: write aggregates.csv in a worker process beside peel.pdf from this many rows of the whole period's
 #: aggregate table on (a year of a force has ~35,000: a 21 MB file, ~1 s; the PDF ~0.5 s)
 PARALLEL_TABLES_FROM = 10_000
-
 
 #: progress(what is being done, steps done, steps in all): drives the CLI's progress bar
 Progress = Callable[[str, int, int], None]

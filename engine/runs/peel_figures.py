@@ -14,9 +14,7 @@ from engine.analysis import aggregate as agg
 from engine.analysis import daily
 from engine.analysis.spc_findings import as_spc_chart
 from engine.analysis.stats import xmr_chart
-from engine.analysis.tables import (
-    records,
-)
+from engine.analysis.tables import records
 from engine.core.models import ExceptionKind, PerformanceException, SpcChart
 from engine.core.periods import Period
 from engine.reports.briefing_data import RulesetRef

@@ -16,7 +16,6 @@ from engine.store.db import Database, Run
 #: shortest run-id prefix accepted, so a typo does not silently pick some run
 MIN_PREFIX = 4
 
-
 RUNS_COLUMNS = ("run", "kind", "period", "draft", "rulesets", "first run", "last run", "executions")
 
 

@@ -51,7 +51,6 @@ def score_pending(
     *,
     until: dt.date,
     since: dt.date | None = None,
-    run_id: str | None = None,
     scored_at: dt.datetime,
     workers: int | None = None,
     progress: Callable[[str, int], None] | None = None,
@@ -117,7 +116,7 @@ def score_pending(
                         "score": s.score,
                         "critical_failures": list(s.critical_failures),
                         "draft": context.draft,
-                        "run_id": run_id,
+                        "run_id": None,
                         "scored_at": scored_at,
                     }
                 )

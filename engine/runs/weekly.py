@@ -13,9 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.analysis.exceptions_file import write_exceptions_json
-from engine.analysis.tables import (
-    write_aggregates_csv,
-)
+from engine.analysis.tables import write_aggregates_csv
 from engine.core.memory import paused_gc
 from engine.core.models import ExceptionKind, PerformanceException
 from engine.core.periods import Period
