@@ -1,109 +1,29 @@
-"""Run manifests read back and audited, and ruleset dry runs (engine/runs/audit.py, engine/runs/dry_run.py, the
-`qam runs`, `qam audit` and `qam rulesets dry-run` commands): an untouched weekly or PEEL run re-derives
-byte for byte, later submissions are left out by the data cut-off, a hand-edited score is caught (exit 4),
-a scoring run's versions and scores are checked,
-and a dry run lists exactly the findings an edited criterion changes without writing official rows."""
+"""Run manifests read back and audited (engine/runs/audit.py and records.py, the `qam runs` and `qam audit`
+commands): an untouched weekly or PEEL run re-derives byte for byte, later submissions are left out by
+the data cut-off, a hand-edited score is caught (exit 4), and a scoring run's versions and scores are
+checked."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
-import shutil
-from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import select
 from typer.testing import CliRunner
 
-from engine import api, registry
-from engine.cli import app
-from engine.core.config import DEFAULT_FORCE_FILE, DEFAULT_FORMS_DIR, Settings
+from engine import api
 from engine.core.errors import StorageError, UsageError
 from engine.core.hashing import hash_days
 from engine.core.periods import parse_week
 from engine.demo.factories import build_row
 from engine.demo.incidents import generate_incidents, incidents_csv
-from engine.inputs.submission_files import RawRow
-from engine.inputs.submissions import validate_rows
-from engine.runs.audit import audit_run
 from engine.runs.gather import gather
 from engine.store import assessments
 from engine.store import db as dbm
 from engine.store.db import CaseScore, Run
-
-REPO = Path(__file__).resolve().parents[2]
-WEEK = "2026-W47"
-PUBLISHED_AT = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
-SUBMITTED_AT = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
-SS_FILE = Path("priority4") / "stop-search-legitimacy.yaml"
-
-
-@dataclasses.dataclass
-class World:
-    """A migrated database with the repo's rulesets published from a temporary copy."""
-
-    database: dbm.Database
-    settings: Settings
-    out: Path
-
-    def submit(self, rows: Sequence[dict[str, str]], *, at: dt.datetime, amend: bool = False) -> None:
-        raw = [RawRow("qa.csv", i + 2, row, header_row=1) for i, row in enumerate(rows)]
-        valid, problems = validate_rows(raw, api.forms(self.settings), api.force(self.settings).place_codes)
-        assert not problems, [str(p) for p in problems]
-        with self.database.session() as session:
-            assessments.store_assessments(session, valid, amend=amend, submitted_at=at)
-
-    def weekly(self) -> str:
-        return api.weekly(self.settings, WEEK, out=self.out).run_id
-
-    def audit(self, run_id: str) -> Any:
-        return audit_run(
-            self.database,
-            run_id,
-            force=api.force(self.settings),
-            forms=api.forms(self.settings),
-            rulesets_dir=self.settings.rulesets_dir,
-        )
-
-    def sql(self, statement: str, **params: Any) -> None:
-        with self.database.engine.begin() as conn:
-            conn.execute(text(statement), params)
-
-
-def stop_search(n: int, **traits: Any) -> list[dict[str, str]]:
-    """``n`` searches assessed in WEEK (Wednesday 2026-11-18), spread over the places."""
-    return [build_row("stop_search", case_date="2026-11-16", assess_delay=2, **traits) for _ in range(n)]
-
-
-@pytest.fixture
-def world(database: dbm.Database, database_url: str, tmp_path: Path) -> World:
-    rulesets = tmp_path / "rulesets"
-    shutil.copytree(REPO / "rulesets", rulesets)
-    settings = Settings(
-        database_url=database_url,
-        force_file=DEFAULT_FORCE_FILE,
-        rulesets_dir=rulesets,
-        forms_dir=DEFAULT_FORMS_DIR,
-    )
-    registry.publish(
-        database,
-        rulesets,
-        api.fields_by_case_type(settings),
-        author="qa.lead",
-        note="first",
-        now=PUBLISHED_AT,
-    )
-    w = World(database, settings, tmp_path / "out")
-    # 24 good searches, and grounds missing in three more at BLK: a below-standard exception and BLK.pdf
-    w.submit(stop_search(24) + stop_search(3, grounds_missing=True, place="BLK"), at=SUBMITTED_AT)
-    return w
-
-
-#: for tests of the command line and of messages: the database behaviour is covered on both backends above
-sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+from tests.runs.world import SS_FILE, SUBMITTED_AT, WEEK, World, edit_ss03, qam, sqlite_only, stop_search
 
 
 def statuses(report: Any) -> dict[str, str]:
@@ -215,68 +135,7 @@ def test_an_unknown_or_too_short_run_id_is_a_usage_error(world: World) -> None:
         world.audit(run_id[:2])
 
 
-# --------------------------------------------------------------------------- dry run
-
-
-def edit_ss03(rulesets: Path) -> None:
-    """SS03 ('the object of the search was recorded') now also requires the object to be found."""
-    path = rulesets / SS_FILE
-    source = path.read_text(encoding="utf-8")
-    edited = source.replace("version: 1.0.0", "version: 1.1.0", 1).replace(
-        "    pass: object_recorded == 'yes'\n",
-        "    pass: object_recorded == 'yes' and object_found == 'yes'\n",
-        1,
-    )
-    assert edited.count("object_recorded == 'yes' and object_found == 'yes'") == 1
-    path.write_text(edited, encoding="utf-8")
-
-
-def official_rows(database: dbm.Database) -> tuple[int, int]:
-    with database.session() as session:
-        scores = session.scalar(select(func.count()).select_from(CaseScore).where(CaseScore.draft.is_(False)))
-        runs = session.scalar(select(func.count()).select_from(Run))
-    return int(scores or 0), int(runs or 0)
-
-
-def test_dry_run_lists_exactly_the_findings_an_edited_criterion_changes(world: World) -> None:
-    found = stop_search(4, place="HRB", object_found="yes")  # still recorded and found: SS03 unchanged
-    world.submit(found, at=SUBMITTED_AT)
-    world.weekly()
-    before = official_rows(world.database)
-    edit_ss03(world.settings.rulesets_dir)
-
-    report = api.dry_run(world.settings, week=WEEK)
-
-    with world.database.session() as session:
-        week = assessments.list_assessments(session, case_type="stop_search")
-    kept = {r["case_ref"] for r in found}
-    expected = {(a.case_ref, a.place) for a in week if a.case_ref not in kept}
-    assert len(expected) == 27
-    assert {(c.case_ref, c.place) for c in report.cases} == expected
-    assert {(c.ruleset, c.criterion, c.published, c.draft) for c in report.cases} == {
-        ("stop-search-legitimacy", "SS03", "pass", "fail")
-    }
-    (finding,) = report.findings
-    assert finding.cases == 27 and finding.by_place["BLK"] == 5 and "HRB" in finding.by_place
-    assert [r.text for r in report.rulesets] == ["stop-search-legitimacy 1.0.0 -> draft 1.1.0"]
-    assert report.exceptions and {(e.change, e.criterion) for e in report.exceptions} == {("appears", "SS03")}
-    assert official_rows(world.database) == before  # no official score, no run recorded
-    assert not world.out.joinpath(f"dry-run-{WEEK}").exists()
-
-
-@sqlite_only
-def test_dry_run_with_unchanged_rulesets_says_nothing_would_change(world: World) -> None:
-    report = api.dry_run(world.settings, week=WEEK)
-    assert not report.rulesets and not report.cases
-    assert report.summary == "The working tree's rulesets are the published ones: nothing would change."
-
-
 # --------------------------------------------------------------------------- CLI
-
-
-def qam(runner: CliRunner, world: World, *args: str) -> Any:
-    env = {"QAM_RULESETS": str(world.settings.rulesets_dir)}
-    return runner.invoke(app, ["--database", world.settings.database_url, *args], env=env)
 
 
 @sqlite_only
@@ -326,27 +185,6 @@ def test_cli_runs_list_show_and_audit_exit_codes(runner: CliRunner, world: World
 
     unknown = qam(runner, world, "audit", "ffffffff")
     assert unknown.exit_code == 2 and "Error: no run 'ffffffff'" in unknown.output
-
-
-@sqlite_only
-def test_cli_dry_run_prints_the_changes_and_writes_a_csv_only_with_out(
-    runner: CliRunner, world: World, tmp_path: Path
-) -> None:
-    world.weekly()
-    edit_ss03(world.settings.rulesets_dir)
-    result = qam(runner, world, "rulesets", "dry-run", "--against", WEEK, "--out", str(tmp_path / "dry"))
-    assert result.exit_code == 0, result.output
-    lines = result.output.splitlines()
-    assert lines[0].startswith(f"DRY RUN {WEEK} (2026-11-16 to 2026-11-22): 27 assessments scored under the ")
-    assert lines[1] == "Rulesets that differ: stop-search-legitimacy 1.0.0 -> draft 1.1.0"
-    assert lines[3].split()[:3] == ["ruleset", "criterion", "change"]
-    assert lines[4].split()[:6] == ["stop-search-legitimacy", "SS03", "pass", "->", "fail", "27"]
-    rows = (tmp_path / "dry" / f"dry-run-{WEEK}" / "changes.csv").read_text(encoding="utf-8").splitlines()
-    assert rows[0] == "record,ruleset,criterion,place,case_ref,assessed_on,kind,published,draft"
-    assert sum(r.startswith("finding,stop-search-legitimacy,SS03,") for r in rows) == 27
-
-    both = qam(runner, world, "rulesets", "dry-run", "--against", WEEK, "--from", "2026-11-16")
-    assert both.exit_code == 2 and "not both" in both.output
 
 
 # --------------------------------------------------------------------------- PEEL and scoring runs

@@ -1,6 +1,7 @@
-"""Day summaries: the figures they give equal those worked out from the rows, and a weekly run that
-reads its history from stored summaries writes exactly what a run reading every row writes, also
-after late submissions, amendments, new scores and reloaded incidents."""
+"""What a run reads (engine/runs/gather.py): day summaries give the figures worked out from the rows,
+a weekly run that reads its history from stored summaries writes exactly what a run reading every row
+writes, also after late submissions, amendments, new scores and reloaded incidents, and the scores a
+run stored are read as they are stored."""
 
 from __future__ import annotations
 
