@@ -186,6 +186,15 @@ class SubmitResult:
     rows: int
     summary: assessments.StoreSummary
 
+    def by_place(self) -> list[tuple[str, str, int, int, int]]:
+        """(case type, place, stored, unchanged, amended) for every pair with any row, in order."""
+        s = self.summary
+        keys = sorted(set(s.stored) | set(s.unchanged) | set(s.amended))
+        return [
+            (ct, place, s.stored[(ct, place)], s.unchanged[(ct, place)], s.amended[(ct, place)])
+            for ct, place in keys
+        ]
+
 
 def submit(
     settings: Settings,

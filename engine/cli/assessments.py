@@ -33,16 +33,8 @@ def submit(
     """
     with user_errors():
         result = api.submit(settings_of(ctx), files, amend=amend, sheet=sheet, calibration_set=calibration)
-    s = result.summary
-    keys = sorted(set(s.stored) | set(s.unchanged) | set(s.amended))
-    print_table(
-        ("case type", "place", "stored", "unchanged", "amended"),
-        [
-            (ct, place, s.stored[(ct, place)], s.unchanged[(ct, place)], s.amended[(ct, place)])
-            for ct, place in keys
-        ],
-    )
-    stored, unchanged, amended = s.totals
+    print_table(("case type", "place", "stored", "unchanged", "amended"), result.by_place())
+    stored, unchanged, amended = result.summary.totals
     typer.echo(
         f"{result.rows} row{'s' if result.rows != 1 else ''} in {len(result.files)} file"
         f"{'s' if len(result.files) != 1 else ''}: {stored} stored, {unchanged} unchanged "

@@ -12,6 +12,7 @@ import typer
 
 from engine import api
 from engine.cli.console import settings_of, user_errors
+from engine.cli.weekly import exception_counts
 from engine.core.periods import parse_date
 
 
@@ -70,7 +71,7 @@ def peel(
                 progress=progress,
             )
     run = result.run
-    counts = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in run.counts_by_kind().items())
+    counts = exception_counts(run)
     quarters = "; ".join(f"{q.label}: {n}" for q, n in result.quarters)
     typer.echo(
         f"{run.period.label} (rulesets as of {as_of or 'latest published'}): {run.cases_reviewed} cases reviewed, "

@@ -27,8 +27,13 @@ def status_line() -> Iterator[Callable[[str], None] | None]:
         yield lambda stage: status.update(f"{stage}...")
 
 
+def exception_counts(result: api.RunResult) -> str:
+    """'0 critical, 3 below standard, 1 special cause, 0 threshold': the run's exceptions by kind."""
+    return ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in result.counts_by_kind().items())
+
+
 def print_run(result: api.RunResult) -> None:
-    counts = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in result.counts_by_kind().items())
+    counts = exception_counts(result)
     draft = "DRAFT (unpublished rulesets, not for operational use): " if result.draft else ""
     typer.echo(
         f"{draft}{result.period.label}: {result.cases_reviewed} cases reviewed, {result.scored.total} newly scored; "
