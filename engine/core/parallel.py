@@ -30,11 +30,13 @@ R = TypeVar("R")
 
 #: score one ruleset's pending cases in two processes from this many cases on
 SCORING_PARALLEL_FROM = 20_000
-#: a PEEL rerun summarises its incidents in a worker from this many incidents in the period on
+#: a PEEL rerun reads and frames its incidents in a worker from this many on (forking costs ~0.1 s)
 PEEL_INCIDENTS_PARALLEL_FROM = 100_000
-#: a PEEL rerun analyses its quarters in a worker from this many outcome rows on
+#: a PEEL rerun analyses its quarters in a worker from this many outcome rows on (a year of a force
+#: has ~1.2 million; the quarters then take ~2.5 s of a rerun's ~12 s on a 2-core machine)
 PEEL_ANALYSIS_PARALLEL_FROM = 200_000
-#: a PEEL rerun writes its tables in a worker from this many aggregate rows on
+#: a PEEL rerun writes aggregates.csv in a worker beside peel.pdf from this many rows of the whole
+#: period's aggregate table on (a year of a force has ~35,000: a 21 MB file, ~1 s; the PDF ~0.5 s)
 PEEL_TABLES_PARALLEL_FROM = 10_000
 #: briefings are rendered in a second process only if that saves at least this many ms (as
 #: estimated by reports.render_pool). Forking the weekly batch (180 MB) and getting the PDFs back
@@ -44,6 +46,11 @@ RENDER_PARALLEL_SAVING_MS = 100
 
 class WorkerError(RuntimeError):
     """A job failed in a worker process and again in the fresh process it was redone in."""
+
+    def __init__(self, job: int, error: str) -> None:
+        super().__init__(f"job {job} failed in two worker processes: {error}")
+        self.job = job
+        self.error = error
 
 
 def cores() -> int:
@@ -191,7 +198,7 @@ def _map_child(send: Connection, work: Callable[[int], Any], count: int, counter
 def _redo_fresh(context: ForkContext, work: Callable[[int], R], i: int, first_error: str | None) -> R:
     started = _start(context, _one_child, work, i)
     if started is None:
-        raise WorkerError(f"job {i} could not be redone: no process could be started")
+        raise WorkerError(i, first_error or "no process could be started to redo it")
     try:
         status, payload = started[1].recv()
     except EOFError:
@@ -203,7 +210,7 @@ def _redo_fresh(context: ForkContext, work: Callable[[int], R], i: int, first_er
         _reap([started])
     if status != "ok":
         code = started[0].exitcode
-        raise WorkerError(f"{payload} (exit code {code})" if code else str(payload))
+        raise WorkerError(i, f"{payload} (exit code {code})" if code else str(payload))
     result: R = payload
     return result
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import registry
+from engine.core import parallel
 from engine.core.config import Force
 from engine.core.errors import StorageError, UsageError
 from engine.core.periods import Period, as_utc
@@ -30,7 +31,6 @@ from engine.runs.context import RunContext
 from engine.runs.gather import DEFAULT_HISTORY_WEEKS, Gathered, gather, incident_window
 from engine.runs.manifest import engine_version, manifest_for
 from engine.runs.records import find_run
-from engine.runs.scoring import PARALLEL_FROM
 from engine.runs.weekly import write_period
 from engine.store import assessments, runs
 from engine.store.db import Database
@@ -119,7 +119,7 @@ def rescore_check(
         keys = [k for k in stored if about[k][1] == ruleset.case_type]
         if not keys:
             continue
-        workers = 2 if len(keys) >= PARALLEL_FROM else 1
+        workers = 2 if len(keys) >= parallel.SCORING_PARALLEL_FROM else 1
         cases = [{**answers[k][1], "__key": k} for k in keys]
         for s in score_cases(ruleset, cases, key="__key", workers=workers):
             was = stored[s.key]

@@ -9,17 +9,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import multiprocessing
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from engine.analysis.exceptions_file import write_exceptions_json
 from engine.analysis.tables import write_aggregates_with_quarters, write_incident_metrics
+from engine.core import parallel
 from engine.core.memory import paused_gc
+from engine.core.parallel import in_background
 from engine.core.periods import Period
 from engine.reports.peel_data import Comparison, PeelReport
 from engine.runs.analysis import PeriodAnalysis, Prepared, analyse, prepare
@@ -43,17 +42,6 @@ from engine.store.db import Database, open_database
 KIND = "peel"
 
 T = TypeVar("T")
-
-#: read and frame incidents in a worker process from this many on (forking costs ~0.1 s)
-PARALLEL_INCIDENTS_FROM = 100_000
-
-#: analyse the quarters in a worker process from this many outcome rows on (a year of a force has
-#: ~1.2 million; the quarters then take ~2.5 s of a rerun's ~12 s on this 2-core machine)
-PARALLEL_ANALYSIS_FROM = 200_000
-
-#: write aggregates.csv in a worker process beside peel.pdf from this many rows of the whole period's
-#: aggregate table on (a year of a force has ~35,000: a 21 MB file, ~1 s; the PDF ~0.5 s)
-PARALLEL_TABLES_FROM = 10_000
 
 #: progress(what is being done, steps done, steps in all): drives the CLI's progress bar
 Progress = Callable[[str, int, int], None]
@@ -145,12 +133,12 @@ def _run(
         on is not None
         and (workers or 2) >= 2
         and incidents_unsummarised(database, on, start, end)
-        and _count_incidents(database, period) >= PARALLEL_INCIDENTS_FROM
+        and _count_incidents(database, period) >= parallel.PEEL_INCIDENTS_PARALLEL_FROM
     )
     incidents_job = _on_own_connection(
         database.url, lambda db: incident_summaries(db, on, start, end) if on is not None else None
     )
-    with _in_a_worker(incidents_job, summarise) as incidents:
+    with in_background(incidents_job, parallel=summarise) as incidents:
         stored = score_pending(
             database,
             context,
@@ -167,7 +155,7 @@ def _run(
         comparison_job = _on_own_connection(
             database.url, lambda db: compare_with_original(db, context, start, end)
         )
-        with _in_a_worker(comparison_job, parallel_compare) as compared:
+        with in_background(comparison_job, parallel=parallel_compare) as compared:
             gathered = gather(
                 database, context, history_from=period.start, period=period, with_incidents=not summarise,
                 fresh=stored.rows,
@@ -253,21 +241,21 @@ def write_folder(
     """Analyse the period and its quarters, compare with the original scores (``read``: see
     compare_with_original) and write the folder ``target`` at once from the gathered data: what a
     rerun writes and `qam audit` re-derives. Reads no scores but the originals; stores nothing.
-    With ``workers`` >= 2 (by default from PARALLEL_ANALYSIS_FROM outcome rows on), all but the last
-    of every four quarters are analysed in a forked worker process meanwhile, and aggregates.csv is
-    written by one (from PARALLEL_TABLES_FROM rows). ``compared``: returns the comparison when it is
-    being made elsewhere (a worker started earlier)."""
+    With ``workers`` >= 2 (by default from PEEL_ANALYSIS_PARALLEL_FROM outcome rows on), all but
+    the last of every four quarters are analysed in a forked worker process meanwhile, and
+    aggregates.csv is written by one (from PEEL_TABLES_PARALLEL_FROM rows; both in core.parallel).
+    ``compared``: returns the comparison when it is being made elsewhere (a worker started earlier)."""
     periods = period.quarters()
-    n_workers = workers or (2 if len(prepared.outcomes.frame) >= PARALLEL_ANALYSIS_FROM else 1)
-    parallel = n_workers >= 2 and bool(periods)
+    n_workers = workers or (2 if len(prepared.outcomes.frame) >= parallel.PEEL_ANALYSIS_PARALLEL_FROM else 1)
+    quarters_apart = n_workers >= 2 and bool(periods)
     # with a worker, this process analyses the whole period and the last of every four quarters: a
     # year's whole period takes about as long as two quarters, so both then finish together
-    theirs = periods[: len(periods) - len(periods) // 4] if parallel else periods
+    theirs = periods[: len(periods) - len(periods) // 4] if quarters_apart else periods
 
     def analyse_quarters() -> list[PeriodAnalysis]:
         return [analyse(context, gathered, q, prepared=prepared) for q in theirs]
 
-    with _in_a_worker(analyse_quarters, parallel) as later:
+    with in_background(analyse_quarters, parallel=quarters_apart) as later:
         whole = analyse(context, gathered, period, prepared=prepared)
         advance(f"analysed {period.label}")
         mine = [analyse(context, gathered, q, prepared=prepared) for q in periods[len(theirs) :]]
@@ -297,7 +285,7 @@ def write_folder(
         incidents=incidents,
     )
     document = _document(manifest, context, period, [q for q, _ in parts], as_of)
-    tables_apart = n_workers >= 2 and len(whole.table) >= PARALLEL_TABLES_FROM
+    tables_apart = n_workers >= 2 and len(whole.table) >= parallel.PEEL_TABLES_PARALLEL_FROM
 
     def build(folder: Path) -> None:
         _build(folder, context, manifest, document, period, whole, parts, report, parallel=tables_apart)
@@ -305,35 +293,6 @@ def write_folder(
     hashes = write_outputs(target, build)
     document["outputs"] = dict(sorted(hashes.items()))
     return PeelFolder(hashes, document, whole, tuple(parts), comparison)
-
-
-#: the job a forked worker runs (set just before the fork, so it and its inputs are inherited, not pickled)
-_SHARED: dict[str, Callable[[], Any]] = {}
-
-
-def _run_shared() -> Any:
-    return _SHARED["job"]()
-
-
-@contextmanager
-def _in_a_worker(job: Callable[[], T], parallel: bool) -> Iterator[Callable[[], T]]:
-    """Run ``job`` in a forked worker process while the caller goes on (``parallel``), or later in
-    this one; yields the function that returns its result. The worker must not use this process's
-    database connections (a job opens its own). It exits as soon as its job is done: an idle worker
-    kept the memory its job had used (300-350 MB for a year's incidents or comparison) until the
-    caller took the result."""
-    if not parallel:
-        yield job
-        return
-    _SHARED["job"] = job
-    try:
-        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
-            future = pool.submit(_run_shared)  # the worker is forked here, after _SHARED is set
-            _SHARED.clear()
-            pool.shutdown(wait=False)  # the job still runs and its result comes; then the worker exits
-            yield future.result
-    finally:
-        _SHARED.clear()
 
 
 def _on_own_connection(url: str, work: Callable[[Database], T]) -> Callable[[], T]:
@@ -353,7 +312,7 @@ def _on_own_connection(url: str, work: Callable[[Database], T]) -> Callable[[], 
 def _count_incidents(database: Database, period: Period) -> int:
     with database.session() as session:
         return incidents.count_incidents(
-            session, *incident_window(period.start, period), up_to=PARALLEL_INCIDENTS_FROM
+            session, *incident_window(period.start, period), up_to=parallel.PEEL_INCIDENTS_PARALLEL_FROM
         )
 
 
@@ -389,7 +348,7 @@ def _build(
     def tables() -> None:
         _write_tables(whole.table, [a.table for _, a in parts], incident_rows, folder)
 
-    with _in_a_worker(tables, parallel) as tables_written:
+    with in_background(tables, parallel=parallel) as tables_written:
         refs = [(r["id"], r["version"], r["sha256"]) for r in context.refs()]
         for p, a in [(period, whole), *parts]:
             name = "exceptions.json" if p is period else f"exceptions-{p.label}.json"

@@ -5,20 +5,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from functools import partial
 from operator import itemgetter
 from typing import Any
 
+from engine.core import parallel
 from engine.core.hashing import hash_inputs
+from engine.core.parallel import InOrder
 from engine.rules.scoring import score_cases
 from engine.runs.context import RunContext
 from engine.runs.manifest import Manifest, record_manifest
 from engine.store import assessments, case_scores
 from engine.store.db import Database
-
-#: score in worker processes when at least this many cases are pending (forking costs ~0.1 s)
-PARALLEL_FROM = 20_000
 
 
 @dataclass(frozen=True)
@@ -63,24 +62,20 @@ def score_pending(
     also come back as case_scores.scored_row rows, by assessment key (for gather, which then need not
     read them back).
 
-    A ruleset's scores are stored by a thread while the next ruleset's cases are read and scored:
-    the database's share of a store (PostgreSQL's COPY into three indexes, SQLite's inserts) then
-    overlaps this process's scoring. One store runs at a time, in ruleset order, and an interrupted
+    A ruleset's scores are stored by a thread (core.parallel.InOrder) while the next ruleset's cases
+    are read and scored: the database's share of a store (PostgreSQL's COPY into three indexes,
+    SQLite's inserts) then overlaps this process's scoring. One store runs at a time, in ruleset order, and an interrupted
     run waits for the store under way to commit."""
     counts: dict[str, int] = {}
     fresh: list[tuple[Any, ...]] = []
     keys: list[int] = []
-    with ThreadPoolExecutor(1, thread_name_prefix="qam-store") as storer:
-        storing: tuple[str, Future[int]] | None = None
 
-        def stored() -> None:
-            """Wait for the store under way (its error is raised here) and report it."""
-            if storing is not None:
-                ruleset_id, future = storing
-                counts[ruleset_id] = future.result()
-                if progress is not None:
-                    progress(ruleset_id, counts[ruleset_id])
+    def report(ruleset_id: str, n: int) -> None:
+        counts[ruleset_id] = n
+        if progress is not None:
+            progress(ruleset_id, n)
 
+    with InOrder("qam-store") as storer:
         for ruleset in context.assessment_rulesets:
             with database.session() as session:
                 pending = case_scores.pending_assessments(
@@ -92,14 +87,11 @@ def score_pending(
                     since=since,
                 )
             if not pending:
-                stored()
-                storing = None
-                counts[ruleset.id] = 0
-                if progress is not None:
-                    progress(ruleset.id, 0)
+                storer.wait()
+                report(ruleset.id, 0)
                 continue
             cases = [{**p.answers, "__key": p.pk} for p in pending]
-            n_workers = workers or (2 if len(cases) >= PARALLEL_FROM else 1)
+            n_workers = workers or (2 if len(cases) >= parallel.SCORING_PARALLEL_FROM else 1)
             scores = score_cases(ruleset, cases, key="__key", workers=n_workers)
             rows = []
             for s, p in zip(scores, pending, strict=True):
@@ -126,9 +118,7 @@ def score_pending(
                     )
             days = {p.assessed_on for p in pending}
             keys.extend(p.pk for p in pending)
-            stored()
-            storing = (ruleset.id, storer.submit(_store_scores, database, rows, days))
-        stored()
+            storer.submit(partial(_store_scores, database, rows, days), partial(report, ruleset.id))
     fresh.sort(key=itemgetter(0))
     return Scored(ScoreSummary(counts, tuple(keys)), fresh)
 

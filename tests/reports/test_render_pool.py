@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import engine.reports.briefing as briefing
-import engine.reports.render_pool as render_pool
+from engine.core import parallel
 from engine.core.errors import ReportError
 from engine.reports.briefing import force_pdf, place_pdf
 from engine.reports.briefing_data import ForceSummary, PlaceBriefing
@@ -91,12 +91,12 @@ def test_only_a_period_with_enough_work_is_shared_out(
         forks.append(str(method))
         return real(method)
 
-    monkeypatch.setattr(render_pool.multiprocessing, "get_context", spy)
+    monkeypatch.setattr(parallel.multiprocessing, "get_context", spy)
     pdfs = render_briefings([smallest], summary)
     assert forks == []
     assert pdfs == {name: serial[name] for name in pdfs}
     render_briefings(briefings, summary)
-    assert forks == (["fork"] if render_pool._cores() > 1 else [])
+    assert forks == (["fork"] if parallel.cores() > 1 else [])
 
 
 def test_without_fork_everything_is_rendered_in_this_process(
@@ -105,7 +105,7 @@ def test_without_fork_everything_is_rendered_in_this_process(
     def no_fork(method: str | None = None) -> object:
         raise ValueError(f"cannot find context for {method!r}")
 
-    monkeypatch.setattr(render_pool.multiprocessing, "get_context", no_fork)
+    monkeypatch.setattr(parallel.multiprocessing, "get_context", no_fork)
     briefings, summary = few
     pdfs = render_briefings(briefings, summary, workers=2)
     assert pdfs == {name: serial[name] for name in pdfs}

@@ -23,13 +23,13 @@ from typer.testing import CliRunner
 
 from engine import api, registry
 from engine.cli import app
+from engine.core import parallel
 from engine.core.config import DEFAULT_FORCE_FILE, DEFAULT_FORMS_DIR, DEFAULT_RULESETS_DIR, Settings
 from engine.core.hashing import hash_days, hash_inputs
 from engine.demo.factories import build_row
 from engine.demo.incidents import generate_incidents, incidents_csv
 from engine.inputs.submission_files import write_submission_csv
 from engine.reports.wording import plain_number
-from engine.runs import peel as peel_run
 from engine.store import case_scores, runs
 from engine.store import db as dbm
 from engine.store.db import Assessment, CaseScore, DaySummary, Incident
@@ -324,8 +324,8 @@ def test_incidents_summarised_in_chunks_in_a_worker_or_from_stored_summaries_giv
     monkeypatch.setattr("engine.store.rows.FETCH_ROWS", 100)  # 756 incidents summarised in 8 chunks
     _forget_day_summaries(peel_db)
     alone = api.peel(peel_db, START, END, as_of=AFTER, out=tmp_path / "alone")
-    monkeypatch.setattr(peel_run, "PARALLEL_INCIDENTS_FROM", 1)
-    monkeypatch.setattr(peel_run, "PARALLEL_TABLES_FROM", 1)  # aggregates.csv written by a worker too
+    monkeypatch.setattr(parallel, "PEEL_INCIDENTS_PARALLEL_FROM", 1)
+    monkeypatch.setattr(parallel, "PEEL_TABLES_PARALLEL_FROM", 1)  # aggregates.csv written by a worker too
     _forget_day_summaries(peel_db)
     both = api.peel(peel_db, START, END, as_of=AFTER, out=tmp_path / "both", workers=2)
     folders = (whole, reused, alone, both)
