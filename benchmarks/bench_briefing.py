@@ -16,13 +16,19 @@ from pathlib import Path
 
 from engine.analysis.stats import wilson_interval
 from engine.core.config import DEFAULT_FORCE_FILE, load_force
-from engine.core.models import CaseDetail, ExceptionKind, PerformanceException, SeriesPoint, SpcChart
+from engine.core.models import (
+    CaseDetail,
+    ExceptionKind,
+    PerformanceException,
+    RulesetRef,
+    SeriesPoint,
+    SpcChart,
+)
 from engine.reports.briefing import force_pdf, place_pdf
 from engine.reports.briefing_data import (
     BriefingRun,
     ForceSummary,
     PlaceBriefing,
-    RulesetRef,
     build_force_summary,
     build_place_briefings,
 )

@@ -11,27 +11,27 @@ from typing import Any
 
 from engine.analysis.findings import sort_exceptions
 from engine.core.errors import ReportError
-from engine.core.models import PerformanceException
+from engine.core.models import PerformanceException, RulesetRef
 
 
 def write_exceptions_json(
     period_from: date | str,
     period_to: date | str,
     label: str,
-    rulesets: Iterable[tuple[str, str, str]],
+    rulesets: Iterable[RulesetRef],
     exceptions: Iterable[PerformanceException],
     path: str | Path,
     run_id: str | None = None,
 ) -> None:
     """Write ``exceptions.json`` exactly as DOMAIN.md Part A describes, deterministically.
 
-    ``rulesets`` are (id, version, sha256). Rulesets and exceptions are sorted, keys keep the
+    Rulesets and exceptions are sorted, keys keep the
     contract's order, "run_id" is added at the top level only when given; UTF-8, indent 2,
     trailing newline, replaced atomically. ReportError when it cannot be written.
     """
     doc: dict[str, Any] = {
         "period": {"from": str(period_from), "to": str(period_to), "label": label},
-        "rulesets": [{"id": i, "version": v, "sha256": h} for i, v, h in sorted(set(rulesets))],
+        "rulesets": [r.to_json() for r in sorted(set(rulesets))],
         "exceptions": [e.to_json() for e in sort_exceptions(exceptions)],
     }
     if run_id is not None:

@@ -92,7 +92,9 @@ def audit(
         )
         typer.echo("")
     else:  # a scoring run writes no files: show which versions it scored under, all found intact
-        print_table(("ruleset (intact in the registry)", "version", "sha256"), report.rulesets)
+        print_table(
+            ("ruleset (intact in the registry)", "version", "sha256"), [r.row() for r in report.rulesets]
+        )
         typer.echo("")
     typer.echo(report.scores_line())
     if report.score_mismatches:

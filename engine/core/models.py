@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -31,6 +32,36 @@ COMMON_COLUMNS: tuple[str, ...] = (
 )
 
 CASE_TYPES: tuple[str, ...] = ("stop_search", "victim_care", "crime_file", "investigation", "domestic_abuse")
+
+
+@dataclass(frozen=True, order=True)
+class RulesetRef:
+    """One ruleset version, as runs record it (manifests, exceptions.json) and every page's footer
+    names it: ``{"id", "version", "sha256"}`` in JSON. Ordered by id, then version and hash."""
+
+    id: str
+    version: str
+    sha256: str
+
+    @property
+    def short_hash(self) -> str:
+        return self.sha256[:8]
+
+    @property
+    def label(self) -> str:
+        return f"{self.id} {self.version} ({self.short_hash})"
+
+    def row(self) -> tuple[str, str, str]:
+        """(id, version, sha256), as tables show it."""
+        return (self.id, self.version, self.sha256)
+
+    def to_json(self) -> dict[str, str]:
+        return {"id": self.id, "version": self.version, "sha256": self.sha256}
+
+    @classmethod
+    def from_json(cls, entry: Mapping[str, str]) -> RulesetRef:
+        """From an exceptions.json / run manifest entry {"id", "version", "sha256"}."""
+        return cls(str(entry["id"]), str(entry["version"]), str(entry["sha256"]))
 
 
 @dataclass(frozen=True)

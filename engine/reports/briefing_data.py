@@ -10,7 +10,7 @@ from types import MappingProxyType
 from typing import Protocol, TypedDict
 
 from engine.core.errors import Location, Problem, ReportError
-from engine.core.models import CASE_TYPES, ExceptionKind, PerformanceException
+from engine.core.models import CASE_TYPES, ExceptionKind, PerformanceException, RulesetRef
 
 #: the place code of an exception that belongs to the whole force (DOMAIN.md Part A)
 FORCE_PLACE = "FORCE"
@@ -69,28 +69,6 @@ class PlaceInfo:
     @classmethod
     def of(cls, place: PlaceLike) -> PlaceInfo:
         return cls(place.code, place.name, place.division, place.leader, place.setting)
-
-
-@dataclass(frozen=True)
-class RulesetRef:
-    """A ruleset version a run used, as the footer of every page names it."""
-
-    id: str
-    version: str
-    sha256: str
-
-    @property
-    def short_hash(self) -> str:
-        return self.sha256[:8]
-
-    @property
-    def label(self) -> str:
-        return f"{self.id} {self.version} ({self.short_hash})"
-
-    @classmethod
-    def from_json(cls, entry: Mapping[str, str]) -> RulesetRef:
-        """From an exceptions.json / run manifest entry {"id", "version", "sha256"}."""
-        return cls(str(entry["id"]), str(entry["version"]), str(entry["sha256"]))
 
 
 @dataclass(frozen=True)

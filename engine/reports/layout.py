@@ -26,7 +26,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, FrameBreak, PageTemplate, Paragraph
 
 from engine.core.errors import ReportError
-from engine.reports.briefing_data import RulesetRef
+from engine.core.models import RulesetRef
 
 DRAFT_BANNER = "DRAFT - unpublished rulesets, not for operational use"
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from engine.core.models import PerformanceException
+from engine.core.models import PerformanceException, RulesetRef
 from engine.core.periods import Period
 from engine.inputs.extracts import CALL101_SECONDS, CALL999_ANSWERED
-from engine.reports.briefing_data import RulesetRef
 from engine.rules.catalogue import Measure
 
 

@@ -77,6 +77,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.core.models import RulesetRef
 from engine.rules.expressions import Condition
 from engine.rules.ruleset_yaml import Setting
 
@@ -146,6 +147,11 @@ class Ruleset:
     criteria: tuple[Criterion, ...]
     thresholds: tuple[Threshold, ...]
     description: str = ""
+
+    @property
+    def ref(self) -> RulesetRef:
+        """This version as runs record it."""
+        return RulesetRef(self.id, self.version, self.sha256)
 
     def criterion(self, criterion_id: str) -> Criterion:
         for c in self.criteria:

@@ -16,6 +16,7 @@ from engine import registry
 from engine.core import parallel
 from engine.core.config import Force
 from engine.core.errors import StorageError, UsageError
+from engine.core.models import RulesetRef
 from engine.core.periods import Period, as_utc
 from engine.core.text import short
 from engine.inputs.forms import Form
@@ -58,8 +59,8 @@ def recorded_rulesets(
         working = {(r.id, r.sha256): r for r in tree}
     found: list[Ruleset] = []
     missing: list[str] = []
-    for ref in manifest.get("rulesets", []):
-        rid, version, sha = ref["id"], ref["version"], ref["sha256"]
+    for ref in map(RulesetRef.from_json, manifest.get("rulesets", [])):
+        rid, version, sha = ref.row()
         if (rid, sha) in working:
             found.append(working[(rid, sha)])
             continue
@@ -250,7 +251,7 @@ def audit_run(
         registry_problems=problems,
         notes=tuple(notes),
         scores_emptied=gathered.assessments_read - checked,
-        rulesets=tuple((r["id"], r["version"], r["sha256"]) for r in context.refs()),
+        rulesets=context.refs(),
     )
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from engine import registry
+from engine.core.models import RulesetRef
 from engine.store import runs
 
 
@@ -77,7 +78,7 @@ class AuditReport:
     #: stored scores read with no outcome at all (every criterion gives one, so only a hand edit empties them)
     scores_emptied: int = 0
     #: the ruleset versions re-derived with, found intact: (id, version, sha256)
-    rulesets: tuple[tuple[str, str, str], ...] = ()
+    rulesets: tuple[RulesetRef, ...] = ()
 
     @property
     def files_differing(self) -> int:

@@ -11,6 +11,7 @@ from typing import Any
 from engine import registry
 from engine.core.config import Force, Settings
 from engine.core.errors import RulesetError
+from engine.core.models import RulesetRef
 from engine.inputs.extracts import ResponseSettings
 from engine.inputs.forms import Form
 from engine.rules.catalogue import MeasureCatalogue, load_measure_catalogue
@@ -38,11 +39,9 @@ class RunContext:
     def extract_rulesets(self) -> tuple[Ruleset, ...]:
         return tuple(r for r in self.rulesets if r.extract)
 
-    def refs(self) -> list[dict[str, str]]:
-        return [
-            {"id": r.id, "version": r.version, "sha256": r.sha256}
-            for r in sorted(self.rulesets, key=lambda r: r.id)
-        ]
+    def refs(self) -> tuple[RulesetRef, ...]:
+        """The run's ruleset versions, by id."""
+        return tuple(sorted(r.ref for r in self.rulesets))
 
 
 def run_context(

@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 import os
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -18,6 +18,7 @@ from typing import Any
 
 from engine.core.errors import ReportError
 from engine.core.hashing import canonical_json, sha256_text
+from engine.core.models import RulesetRef
 from engine.runs.context import RunContext
 from engine.runs.gather import Gathered
 from engine.store import runs
@@ -38,7 +39,7 @@ class Manifest:
     kind: str  # score | weekly | peel | dry-run
     command: str
     arguments: Mapping[str, Any]
-    rulesets: list[dict[str, str]]  # [{"id", "version", "sha256"}]
+    rulesets: Sequence[RulesetRef]
     force_sha256: str
     inputs: Mapping[str, str]  # {"assessments": hash, "incidents": hash}
     draft: bool = False
@@ -51,7 +52,7 @@ class Manifest:
         basis = {
             "kind": self.kind,
             "arguments": self.arguments,
-            "rulesets": sorted(self.rulesets, key=lambda r: r["id"]),
+            "rulesets": [r.to_json() for r in sorted(self.rulesets)],
             "force": self.force_sha256,
             "inputs": self.inputs,
             "draft": self.draft,
@@ -67,7 +68,7 @@ class Manifest:
             "arguments": dict(self.arguments),
             "engine": self.engine,
             "draft": self.draft,
-            "rulesets": sorted(self.rulesets, key=lambda r: r["id"]),
+            "rulesets": [r.to_json() for r in sorted(self.rulesets)],
             "force_sha256": self.force_sha256,
             "inputs": dict(self.inputs),
             "outputs": dict(sorted(self.outputs.items())),

@@ -349,7 +349,7 @@ def _build(
         _write_tables(whole.table, [a.table for _, a in parts], incident_rows, folder)
 
     with in_background(tables, parallel=parallel) as tables_written:
-        refs = [(r["id"], r["version"], r["sha256"]) for r in context.refs()]
+        refs = context.refs()
         for p, a in [(period, whole), *parts]:
             name = "exceptions.json" if p is period else f"exceptions-{p.label}.json"
             write_exceptions_json(

@@ -17,7 +17,6 @@ from engine.analysis.stats import xmr_chart
 from engine.analysis.tables import records
 from engine.core.models import ExceptionKind, PerformanceException, SpcChart
 from engine.core.periods import Period
-from engine.reports.briefing_data import RulesetRef
 from engine.reports.peel_data import (
     Comparison,
     CriterionFigure,
@@ -174,7 +173,7 @@ def build_report(
         period=period,
         quarters=tuple(p for p, _ in parts),
         as_of=as_of.isoformat() if as_of else "latest published",
-        rulesets=tuple(RulesetRef(r["id"], r["version"], r["sha256"]) for r in context.refs()),
+        rulesets=context.refs(),
         run_id=run_id,
         cases_reviewed=cases_reviewed,
         exception_counts=tuple((lab, _counts(found)) for lab, found in zip(labels, exceptions, strict=True)),

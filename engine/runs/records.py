@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from engine.core.errors import UsageError
+from engine.core.models import RulesetRef
 from engine.core.text import stamp
 from engine.store import runs
 from engine.store.db import Database, Run
@@ -116,7 +117,7 @@ class RunDetail:
         ]
 
     def ruleset_rows(self) -> list[tuple[str, str, str]]:
-        return [(r["id"], r["version"], r["sha256"]) for r in self.manifest.get("rulesets", [])]
+        return [RulesetRef.from_json(r).row() for r in self.manifest.get("rulesets", [])]
 
     def input_rows(self) -> list[tuple[str, str]]:
         return sorted((self.manifest.get("inputs") or {}).items())

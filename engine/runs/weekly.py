@@ -17,7 +17,7 @@ from engine.analysis.tables import write_aggregates_csv
 from engine.core.memory import paused_gc
 from engine.core.models import ExceptionKind, PerformanceException
 from engine.core.periods import Period
-from engine.reports.briefing_data import BriefingRun, RulesetRef, build_force_summary, build_place_briefings
+from engine.reports.briefing_data import BriefingRun, build_force_summary, build_place_briefings
 from engine.reports.render_pool import render_briefings
 from engine.runs.analysis import PeriodAnalysis, analyse, period_frames
 from engine.runs.context import RunContext
@@ -173,7 +173,7 @@ def write_period(
     """exceptions.json, aggregates.csv, <place>.pdf for each place with exceptions, force.pdf (and
     whatever ``extra`` writes), all written at once. Returns (file hashes, places briefed)."""
     exceptions = analysis.findings.exceptions
-    refs = tuple(RulesetRef(r["id"], r["version"], r["sha256"]) for r in context.refs())
+    refs = context.refs()
     run = BriefingRun(
         context.force.name,
         period.label,
@@ -198,7 +198,7 @@ def write_period(
             period.start,
             period.end,
             period.label,
-            [(r.id, r.version, r.sha256) for r in refs],
+            refs,
             exceptions,
             folder / "exceptions.json",
             run_id=manifest.run_id,

@@ -10,6 +10,7 @@ import pytest
 from engine.analysis.exceptions_file import write_exceptions_json
 from engine.analysis.outcomes import outcomes_frame
 from engine.core.errors import ReportError
+from engine.core.models import RulesetRef
 from tests.analysis.scenarios import CRITERIA, FROM, IQ, MEASURES, SS, TO, Scenario, assess
 
 
@@ -19,7 +20,11 @@ def test_exceptions_json_has_exactly_the_contract_shape(tmp_path: Path) -> None:
     s.cases("BLK", "SS02", passes=1, fails=1)
     found = s.assess().exceptions
     path = tmp_path / "2026-W47" / "exceptions.json"
-    rulesets = [(SS, "1.0.0", "b" * 64), (IQ, "1.0.0", "a" * 64), (SS, "1.0.0", "b" * 64)]
+    rulesets = [
+        RulesetRef(SS, "1.0.0", "b" * 64),
+        RulesetRef(IQ, "1.0.0", "a" * 64),
+        RulesetRef(SS, "1.0.0", "b" * 64),
+    ]
     write_exceptions_json(FROM, TO, "2026-W47", rulesets, list(reversed(found)), path)
     text = path.read_text(encoding="utf-8")
     assert text.endswith("}\n") and text.startswith('{\n  "period": {\n    "from": "2026-11-16"')

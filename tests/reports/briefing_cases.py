@@ -4,13 +4,19 @@ every kind (a critical failure with sixty failing cases, markup in a note, SPC c
 from __future__ import annotations
 
 from engine.analysis.stats import wilson_interval
-from engine.core.models import CaseDetail, ExceptionKind, PerformanceException, SeriesPoint, SpcChart
+from engine.core.models import (
+    CaseDetail,
+    ExceptionKind,
+    PerformanceException,
+    RulesetRef,
+    SeriesPoint,
+    SpcChart,
+)
 from engine.reports.briefing_data import (
     BriefingRun,
     ForceSummary,
     PlaceBriefing,
     PlaceInfo,
-    RulesetRef,
     build_force_summary,
     build_place_briefings,
 )
