@@ -1,4 +1,4 @@
-"""exceptions.json: a period's performance exceptions written as DOMAIN.md Part A describes."""
+"""exceptions.json: a period's performance exceptions written as docs/outputs.md describes."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def write_exceptions_json(
     path: str | Path,
     run_id: str | None = None,
 ) -> None:
-    """Write ``exceptions.json`` exactly as DOMAIN.md Part A describes, deterministically.
+    """Write ``exceptions.json`` exactly as docs/outputs.md describes, deterministically.
 
     Rulesets and exceptions are sorted, keys keep the
     contract's order, "run_id" is added at the top level only when given; UTF-8, indent 2,

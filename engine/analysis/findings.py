@@ -1,6 +1,6 @@
 """Performance exceptions (not Python errors: those are engine/core/errors.py): which to raise, and why.
 
-The rules are DOMAIN.md Part A "When is something an exception"; every exception carries one
+The rules are docs/outputs.md "When is something an exception"; every exception carries one
 plain-English reason, all worded in engine.analysis.reasons. This module runs the finders over a
 period (criteria_findings, spc_findings, threshold_findings) and orders what they find. Choices:
 
@@ -94,7 +94,7 @@ def assess_period(
     measure, minimum (None = SPC only), direction} from the response-standards ruleset.
     ``place_settings`` (place -> urban / rural) only words the Grade 1 reason. ``min_cases``: the
     fewest applicable cases for a below_standard or threshold exception (1 = the pure Wilson rule of
-    DOMAIN.md). ``frames``: {(place, ruleset): N}, the sample frame of the place's reviews of that
+    docs/outputs.md). ``frames``: {(place, ruleset): N}, the sample frame of the place's reviews of that
     ruleset's case type where recorded: the (place, criterion) intervals then carry the
     finite-population correction (see aggregate.aggregate) and the exceptions name N ("30 of 212
     searches reviewed").

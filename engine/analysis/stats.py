@@ -1,7 +1,7 @@
 """Statistics behind exceptions: Wilson intervals (finite-population corrected where the sample frame
 is known), XmR charts with the Making Data Count rules, kappa.
 
-Pure numpy (statsmodels only for kappa); no pandas, no I/O. See DOMAIN.md Part A "When is something
+Pure numpy (statsmodels only for kappa); no pandas, no I/O. See docs/outputs.md "When is something
 an exception" and Part B section 8.
 """
 

@@ -43,7 +43,7 @@ DEFAULT_FORMS_DIR = _resource_dir("qa_forms")
 
 @dataclass(frozen=True)
 class Place:
-    """A district with a place leader (DOMAIN.md Part A, force configuration)."""
+    """A district with a place leader (docs/force-file.md)."""
 
     code: str
     name: str

@@ -22,7 +22,7 @@ from enum import IntEnum
 
 
 class ExitCode(IntEnum):
-    """Process exit codes: a contract users script against (DOMAIN.md Part A)."""
+    """Process exit codes: a contract users script against (docs/exit-codes.md)."""
 
     OK = 0
     #: the run succeeded and found exceptions, and --fail-on-exceptions was given

@@ -85,7 +85,7 @@ class Outcome(StrEnum):
 
 
 class ExceptionKind(StrEnum):
-    """The four kinds of performance exception (DOMAIN.md Part A), most serious first."""
+    """The four kinds of performance exception (docs/outputs.md), most serious first."""
 
     CRITICAL = "critical"
     BELOW_STANDARD = "below_standard"
@@ -135,7 +135,7 @@ class SpcChart:
 class PerformanceException:
     """One exception for one place (or the force, place="FORCE"); what briefings show.
 
-    The first block of fields is exactly one entry of exceptions.json (DOMAIN.md Part A);
+    The first block of fields is exactly one entry of exceptions.json (docs/outputs.md);
     the rest feed the PDF only.
     """
 

@@ -25,7 +25,7 @@ DEMO_PLACE_CODES: tuple[str, ...] = (
     "PRT",
     "RDG",
 )
-#: Monday of ISO week 2026-W47, the period DOMAIN.md's examples use
+#: Monday of ISO week 2026-W47, the period the examples in docs/ use
 DEFAULT_CASE_DATE = "2026-11-16"
 
 

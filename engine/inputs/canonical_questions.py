@@ -1,4 +1,4 @@
-"""DOMAIN.md Part A's canonical question ids: the questions each form must keep, with their answer types
+"""The canonical question ids (docs/submissions.md): the questions each form must keep, with their answer types
 and allowed values, and the check that a form keeps them.
 """
 
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class _Canon:
-    """What DOMAIN.md Part A fixes for one canonical question: its type(s) and allowed values."""
+    """What is fixed for one canonical question: its type(s) and allowed values."""
 
     types: frozenset[AnswerType]
     values: tuple[str, ...] | None = None  # None: the form chooses (choice codes or free text)
@@ -38,7 +38,7 @@ def _choice(*values: str) -> _Canon:
     return _Canon(frozenset({AnswerType.CHOICE}), values)
 
 
-#: DOMAIN.md Part A: the question ids each form must keep, with their answer types and values.
+#: the question ids each form must keep, with their answer types and values.
 CANONICAL_QUESTIONS: Mapping[str, Mapping[str, _Canon]] = {
     "stop_search": {
         "power": _choice("pace_s1", "mda_s23", "s60", "s47a", "other"),
@@ -146,16 +146,24 @@ def canonical_problems(case_type: str, questions: Sequence[Question], line: int)
             continue
         if q.type not in canon.types:
             want = " or ".join(sorted(t.value for t in canon.types))
-            problems.append((q.line, f"'{qid}' must be a {want} question (DOMAIN.md Part A)"))
+            problems.append(
+                (q.line, f"'{qid}' must be a {want} question (a fixed question: docs/submissions.md)")
+            )
         elif canon.values is not None and set(q.allowed or ()) != set(canon.values):
             problems.append(
-                (q.line, f"'{qid}' must allow exactly {', '.join(canon.values)} (DOMAIN.md Part A)")
+                (
+                    q.line,
+                    f"'{qid}' must allow exactly {', '.join(canon.values)} (a fixed question: docs/submissions.md)",
+                )
             )
         elif (canon.minimum, canon.maximum) != (None, None) and (q.minimum, q.maximum) != (
             canon.minimum,
             canon.maximum,
         ):
             problems.append(
-                (q.line, f"'{qid}' must range {canon.minimum}-{canon.maximum} (DOMAIN.md Part A)")
+                (
+                    q.line,
+                    f"'{qid}' must range {canon.minimum}-{canon.maximum} (a fixed question: docs/submissions.md)",
+                )
             )
     return problems

@@ -38,7 +38,7 @@ EXTRACT_METRICS = METRICS
 
 @dataclass(frozen=True)
 class ResponseSettings:
-    """Response standards (DOMAIN.md Part B section 5); settings, because forces differ.
+    """Response standards (docs/extracts.md); settings, because forces differ.
 
     Grade 1: nearest resource within 15 minutes urban / 20 rural; Grade 2 within 60 minutes;
     999 calls answered within 10 seconds. "Within" includes the limit itself. The field names
@@ -98,7 +98,7 @@ def content_hash(values: dict[str, str]) -> str:
 
 
 def read_incidents(path: str | Path, place_codes: Collection[str]) -> list[IncidentRow]:
-    """Read and validate an incidents extract (DOMAIN.md Part A, "Quantitative extracts").
+    """Read and validate an incidents extract (docs/extracts.md).
 
     Every problem in the file is collected, then one ExtractError lists them all with file, line
     and column; no row is returned unless the whole file is valid. Example:

@@ -149,7 +149,7 @@ class Form:
 def load_forms(forms_dir: Path) -> dict[str, Form]:
     """Load every ``<case_type>.yaml`` in ``forms_dir``; all problems of all files raise one FormError.
 
-    Every case type of DOMAIN.md must have a form.
+    Every canonical case type (docs/submissions.md) must have a form.
     """
     problems: list[Problem] = []
     forms: dict[str, Form] = {}

@@ -12,7 +12,7 @@ from typing import Protocol, TypedDict
 from engine.core.errors import Location, Problem, ReportError
 from engine.core.models import CASE_TYPES, ExceptionKind, PerformanceException, RulesetRef
 
-#: the place code of an exception that belongs to the whole force (DOMAIN.md Part A)
+#: the place code of an exception that belongs to the whole force (docs/outputs.md)
 FORCE_PLACE = "FORCE"
 
 #: the four Police and Crime Plan priorities; pass another mapping to the builders to override
@@ -283,7 +283,7 @@ def build_place_briefings(
     for place in infos:
         mine = [e for e in exceptions if e.place == place.code]
         if not mine:
-            continue  # no PDF: its absence is the good news (DOMAIN.md Part A)
+            continue  # no PDF: its absence is the good news (docs/outputs.md)
         by_type = _by_case_type(cases_reviewed_by_place.get(place.code, {}))
         frames = (frame_sizes_by_place or {}).get(place.code)
         briefings.append(

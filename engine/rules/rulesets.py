@@ -17,7 +17,7 @@ Top-level keys::
     description: ...                  # optional, for people
     case_type: stop_search            # assessment ruleset: one of the five case types, or
     extract: incidents                # quantitative ruleset: an extract kind (see EXTRACT_KINDS)
-    settings:                         # optional named constants ([U] facts of DOMAIN.md)
+    settings:                         # optional named constants (values a force may change: docs/rulesets.md)
       marac_yes_threshold:
         default: 14                   # a whole number or text, never a float
         description: SafeLives: 14+ "yes" answers on DASH is visible high risk

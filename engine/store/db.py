@@ -115,7 +115,7 @@ class CaseScore(Base):
 
 
 class Incident(Base):
-    """One row of the incidents extract (DOMAIN.md Part A, quantitative extracts)."""
+    """One row of the incidents extract (docs/extracts.md)."""
 
     __tablename__ = "incidents"
 

@@ -1,4 +1,4 @@
-"""engine.analysis.exceptions_file: exceptions.json keeps the DOMAIN.md shape, deterministically."""
+"""engine.analysis.exceptions_file: exceptions.json keeps the shape docs/outputs.md gives, deterministically."""
 
 from __future__ import annotations
 

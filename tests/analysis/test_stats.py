@@ -41,7 +41,7 @@ SPC_DATA = Path(__file__).parent / "data" / "spc"
         (1, 29, 0.0061, 0.1718),
         (0, 10, 0.0, 0.2775),  # k = 0: the lower bound is exactly 0
         (10, 10, 0.7225, 1.0),  # k = n: the upper bound is exactly 1
-        (5, 30, 0.0734, 0.3356),  # DOMAIN.md's exceptions.json example (0.073 - 0.336)
+        (5, 30, 0.0734, 0.3356),  # 5 of 30: the interval an exceptions.json entry shows (0.073 - 0.336)
     ],
 )
 def test_wilson_interval_matches_textbook_values(k: int, n: int, low: float, high: float) -> None:

@@ -1,4 +1,4 @@
-"""engine.inputs.canonical_questions: every bundled form keeps DOMAIN.md Part A's question ids, and a form
+"""engine.inputs.canonical_questions: every bundled form keeps the fixed question ids of docs/submissions.md, and a form
 that drops, renames or retypes one is told so.
 """
 
@@ -62,12 +62,15 @@ def test_a_canonical_question_keeps_its_type_values_and_range(forms: dict[str, F
     }
     changed = [edits.get(q.id, q) for q in da.questions]
     assert canonical_problems("domestic_abuse", changed, 7) == [
-        (risk.line, "'dash_risk' must allow exactly standard, medium, high (DOMAIN.md Part A)"),
-        (count.line, "'dash_yes_count' must range 0-27 (DOMAIN.md Part A)"),
+        (
+            risk.line,
+            "'dash_risk' must allow exactly standard, medium, high (a fixed question: docs/submissions.md)",
+        ),
+        (count.line, "'dash_yes_count' must range 0-27 (a fixed question: docs/submissions.md)"),
     ]
     as_text = [
         dataclasses.replace(q, type=AnswerType.TEXT, allowed=None) if q is risk else q for q in da.questions
     ]
     assert canonical_problems("domestic_abuse", as_text, 7) == [
-        (risk.line, "'dash_risk' must be a choice question (DOMAIN.md Part A)")
+        (risk.line, "'dash_risk' must be a choice question (a fixed question: docs/submissions.md)")
     ]

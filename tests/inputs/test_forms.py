@@ -147,7 +147,7 @@ def test_a_form_cannot_change_the_allowed_answers_of_a_canonical_question(tmp_pa
     path = _write(tmp_path, text)
     line = _line(text, "id: object_recorded")
     assert _problems(path) == [
-        f"{path}:{line}: 'object_recorded' must allow exactly yes, no (DOMAIN.md Part A)"
+        f"{path}:{line}: 'object_recorded' must allow exactly yes, no (a fixed question: docs/submissions.md)"
     ]
 
 

@@ -16,7 +16,7 @@ def test_the_bundled_model_has_all_24_items_in_order() -> None:
     assert tuple(catalogue.measures) == MEASURE_IDS and len(MEASURE_IDS) == 24
     assert list(catalogue.priorities) == [1, 2, 3, 4]
     assert set(catalogue.peel_pillars) == {"effectiveness", "efficiency", "legitimacy", "people"}
-    assert "engagement" in catalogue.iserve_strands  # the strand DOMAIN.md's example exception uses
+    assert "engagement" in catalogue.iserve_strands  # a strand the bundled catalogue keeps
     for priority in (1, 2, 3, 4):
         ids = catalogue.of_priority(priority)
         assert sum(i.startswith("M") for i in ids) == 3 and sum(i.startswith("D") for i in ids) == 3

@@ -1,6 +1,6 @@
 """The real rulesets/ against the real qa_forms/: every criterion passes, fails and is N/A on the
 cases a QA lead would expect, failures explain themselves, the critical criteria are exactly the
-four of DOMAIN.md, every form question is checked, and the [U] facts are settings.
+four of docs/submissions.md, every form question is checked, and the [U] facts are settings.
 """
 
 from __future__ import annotations
@@ -329,7 +329,7 @@ def test_criterion_outcome(criteria, fields, cid, expected, answers) -> None:
 
 
 def test_the_critical_criteria_are_exactly_the_four_of_the_contract(criteria) -> None:
-    # DOMAIN.md Part A: strip search without authorisation; high-risk DASH with no MARAC referral;
+    # docs/submissions.md: strip search without authorisation; high-risk DASH with no MARAC referral;
     # children present with no child referral; victim details not protected in disclosable material
     assert {cid for cid, (_, c) in criteria.items() if c.critical} == {"SS12", "DA02", "DA04", "CF13"}
 
@@ -340,7 +340,7 @@ def test_every_question_of_every_form_is_checked_by_a_criterion(rulesets, fields
         for c in r.criteria:
             read.setdefault(str(r.case_type), set()).update(c.fields)
     for case_type, form in fields.items():
-        # every question a form adds, and every question DOMAIN.md Part A fixes (but the two above)
+        # every question a form adds, and every question docs/submissions.md fixes (but the two above)
         expected = (set(form) | set(CANONICAL_QUESTIONS[case_type])) - NOT_JUDGED
         assert not [q for q in expected if q in form and form[q].type is AnswerType.TEXT], case_type
         assert expected - read.get(case_type, set()) == set(), case_type

@@ -121,7 +121,7 @@ def test_official_runs_refuse_unpublished_edits_and_draft_is_marked(
 ) -> None:
     path = week_db.rulesets_dir / "priority4" / "stop-search-legitimacy.yaml"
     path.write_text(
-        path.read_text(encoding="utf-8").replace("version: 1.0.0", "version: 1.0.1"), encoding="utf-8"
+        path.read_text(encoding="utf-8").replace("version: 1.0.1", "version: 1.0.2"), encoding="utf-8"
     )
     with pytest.raises(RulesetError, match="unpublished"):
         api.weekly(week_db, WEEK, out=tmp_path / "out")

@@ -28,7 +28,7 @@ from engine.store import sampling
 WEEK = "2026-W47"
 MONDAY = "2026-11-16"
 DRAWN_AT = dt.datetime(2026, 11, 16, 8, 0, tzinfo=dt.UTC)
-#: the keys of one exceptions.json entry (DOMAIN.md Part A): the frame must not add any
+#: the keys of one exceptions.json entry (docs/outputs.md): the frame must not add any
 CONTRACT_KEYS = {"place", "priority", "measure", "peel", "iserve", "ruleset", "criterion", "kind", "reason",
                  "n", "passed", "rate", "ci_low", "ci_high", "standard", "cases"}  # fmt: skip
 
