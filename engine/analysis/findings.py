@@ -30,11 +30,9 @@ from engine.analysis.evidence import SmallSample, catalogue_of
 from engine.analysis.outcomes import Outcomes, in_period
 from engine.analysis.spc_findings import SpcSettings, measure_special_causes, metric_special_causes
 from engine.analysis.threshold_findings import thresholds
-from engine.core.models import ExceptionKind, PerformanceException
+from engine.core.models import KIND_ORDER, PerformanceException
 from engine.core.periods import week_label
 from engine.inputs.extracts import ResponseSettings
-
-KIND_ORDER: tuple[ExceptionKind, ...] = tuple(ExceptionKind)
 
 
 @dataclass(frozen=True)

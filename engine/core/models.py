@@ -93,6 +93,10 @@ class ExceptionKind(StrEnum):
     THRESHOLD = "threshold"
 
 
+#: the kinds, most serious first: the order briefings and exceptions.json list them in
+KIND_ORDER: tuple[ExceptionKind, ...] = tuple(ExceptionKind)
+
+
 @dataclass(frozen=True)
 class CaseDetail:
     """A failing case behind an exception, as a briefing lists it."""

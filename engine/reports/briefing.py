@@ -7,13 +7,12 @@ section per exception (reason, evidence, chart, failing cases). User text is alw
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, PageBreak, Paragraph, Spacer, Table, TableStyle
 
-from engine.core.models import CaseDetail, PerformanceException, SpcChart
-from engine.reports.briefing_data import KIND_ORDER, ForceSummary, PlaceBriefing, PrioritySummary
+from engine.core.models import KIND_ORDER, CaseDetail, PerformanceException, SpcChart
+from engine.reports.briefing_data import ForceSummary, PlaceBriefing, PrioritySummary
 from engine.reports.charts import rate_chart, spc_chart
 from engine.reports.layout import (
     ACCENT,
@@ -32,7 +31,6 @@ from engine.reports.layout import (
     plain,
     render_story,
     styles,
-    write_pdf,
 )
 from engine.reports.wording import (
     ASSURANCE_TEXT,
@@ -71,11 +69,6 @@ def place_pdf(briefing: PlaceBriefing) -> RenderedPdf:
             draft=b.draft,
         ),
     )
-
-
-def render_place(briefing: PlaceBriefing, path: Path) -> int:
-    """Write one place's briefing to ``path``; returns its page count. Raises ReportError if unwritable."""
-    return write_pdf(place_pdf(briefing), path)
 
 
 def _place_front(b: PlaceBriefing) -> list[Flowable]:
@@ -380,11 +373,6 @@ def force_pdf(summary: ForceSummary) -> RenderedPdf:
     )
 
 
-def render_force(summary: ForceSummary, path: Path) -> int:
-    """Write force.pdf to ``path``; returns its page count. Raises ReportError if unwritable."""
-    return write_pdf(force_pdf(summary), path)
-
-
 def _force_page(s: ForceSummary, page: PrioritySummary) -> list[Flowable]:
     briefed = len(s.places_briefed)
     out: list[Flowable] = [
@@ -465,6 +453,4 @@ __all__ = [
     "esc",
     "force_pdf",
     "place_pdf",
-    "render_force",
-    "render_place",
 ]

@@ -10,7 +10,7 @@ from types import MappingProxyType
 from typing import Protocol, TypedDict
 
 from engine.core.errors import Location, Problem, ReportError
-from engine.core.models import CASE_TYPES, ExceptionKind, PerformanceException, RulesetRef
+from engine.core.models import CASE_TYPES, KIND_ORDER, PerformanceException, RulesetRef
 
 #: the place code of an exception that belongs to the whole force (docs/outputs.md)
 FORCE_PLACE = "FORCE"
@@ -26,7 +26,6 @@ PRIORITY_NAMES: Mapping[int, str] = MappingProxyType(
 )
 
 #: most serious first: the order of ExceptionKind is the order of seriousness
-KIND_ORDER: tuple[ExceptionKind, ...] = tuple(ExceptionKind)
 
 #: what one unit of n is called, by measure ("30 of 212 searches reviewed"); override per force
 DEFAULT_MEASURE_UNITS: Mapping[str, str] = MappingProxyType(

@@ -25,7 +25,6 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, FrameBreak, PageTemplate, Paragraph
 
-from engine.core.errors import ReportError
 from engine.core.models import RulesetRef
 
 DRAFT_BANNER = "DRAFT - unpublished rulesets, not for operational use"
@@ -272,16 +271,6 @@ def render_story(story: list[Flowable], furniture: Furniture) -> RenderedPdf:
     doc = _Doc(buf, furniture)
     doc.build(story, canvasmaker=_NumberedCanvas)
     return RenderedPdf(buf.getvalue(), doc.page)
-
-
-def write_pdf(pdf: RenderedPdf, path: Path) -> int:
-    """Write a rendered PDF; returns its page count. Raises ReportError when it cannot be written."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(pdf.data)
-    except OSError as exc:
-        raise ReportError(f"cannot write briefing {path}: {exc.strerror or exc}") from None
-    return pdf.pages
 
 
 # --- flowables ----------------------------------------------------------------------------------

@@ -9,8 +9,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 
-from engine.core.models import ExceptionKind, PerformanceException
-from engine.reports.briefing_data import KIND_ORDER
+from engine.core.models import KIND_ORDER, ExceptionKind, PerformanceException
 
 KIND_LABELS: Mapping[ExceptionKind, str] = MappingProxyType(
     {

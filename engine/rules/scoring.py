@@ -309,11 +309,6 @@ def engine_rules(ruleset: Ruleset) -> tuple[Rule, ...]:
     return _plan(ruleset).rules
 
 
-def score_form(form: Mapping[str, Any], ruleset: Ruleset, *, key: str = "key") -> CaseScore:
-    """Score one submitted QA form (through durable-rules, like a batch of one)."""
-    return score_cases(ruleset, [form], key=key)[0]
-
-
 def score_cases_python(
     ruleset: Ruleset, cases: Sequence[Mapping[str, Any]], *, key: str = "key"
 ) -> list[CaseScore]:

@@ -1,7 +1,7 @@
 """The ruleset registry's queries: the hash-chained ``ruleset_versions`` log and the writer lock.
 
 Kept apart from the store's other query modules (assessments, case_scores, incidents, runs...);
-``engine/registry.py`` owns what the rows mean.
+``engine/registry/`` owns what the rows mean.
 """
 
 from __future__ import annotations

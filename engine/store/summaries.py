@@ -1,4 +1,5 @@
-"""The queries behind the day summaries (engine.summaries): epochs and stored summaries.
+"""The queries behind the day summaries (made by engine.analysis.daily, kept and read by
+engine.runs.gather): epochs and stored summaries.
 
 Every write of assessments, scores or incidents bumps the epoch of each day it touches, in the same
 transaction; a stored day summary counts only while its epoch is that day's current one. A run that

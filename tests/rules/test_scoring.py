@@ -16,7 +16,7 @@ import pytest
 from engine.core.errors import Location
 from engine.core.models import AnswerType, FieldSpec, Outcome
 from engine.rules.expressions import Condition, compile_condition
-from engine.rules.scoring import CaseScore, score_cases, score_cases_python, score_form
+from engine.rules.scoring import CaseScore, score_cases, score_cases_python
 
 J = AnswerType.JUDGEMENT
 FORM = {
@@ -171,12 +171,6 @@ def test_score_is_none_when_no_criterion_applies(score: Any) -> None:
     (s,) = score(only_conditional, [GOOD])
     assert dict(s.outcomes) == {"SS02": NA, "SS03": NA}
     assert s.score is None
-
-
-def test_score_form_scores_one_form_like_a_batch() -> None:
-    single = score_form(BAD, STOP_SEARCH, key="assessment_id")
-    assert single == score_cases(STOP_SEARCH, [BAD], key="assessment_id")[0]
-    assert single.outcomes["SS03"] is F
 
 
 def test_traces_exist_only_for_failed_criteria() -> None:

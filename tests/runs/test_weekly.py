@@ -145,6 +145,13 @@ def test_cli_exit_codes_and_summary(week_db: Settings, tmp_path: Path) -> None:
         app, [*base, "weekly", "--week", WEEK, "--out", str(tmp_path / "o"), "--fail-on-exceptions"], env=env
     )
     assert failing.exit_code == 1
+    (tmp_path / "a-file").write_text("not a folder")
+    unwritable = runner.invoke(
+        app, [*base, "weekly", "--week", WEEK, "--out", str(tmp_path / "a-file")], env=env
+    )
+    assert unwritable.exit_code == 4
+    assert unwritable.stderr.startswith(f"Error: cannot write outputs to {tmp_path / 'a-file' / WEEK}")
+    assert "Traceback" not in unwritable.output
     bad = runner.invoke(app, [*base, "weekly", "--week", "2026-47"], env=env)
     assert bad.exit_code == 2
     assert bad.stderr.startswith("Error: invalid week '2026-47': use the ISO form YYYY-Www")

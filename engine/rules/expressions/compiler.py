@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import ast
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -12,6 +11,7 @@ from typing import Any
 
 from engine.core.errors import ExpressionError, Location
 from engine.core.models import JUDGEMENT_ANSWERS, AnswerType, FieldSpec
+from engine.core.shape import nearest
 from engine.rules.expressions.description import describe, explain
 from engine.rules.expressions.lowering import Lowered, constant_truth, lower
 from engine.rules.expressions.tree import (
@@ -197,8 +197,8 @@ class _Compiler:
             raise self.fail(
                 f"{name} is a function: call it, e.g. {name}({', '.join(FUNCTIONS[name].params)})"
             )
-        close = difflib.get_close_matches(name, [*self.fields, *self.settings], n=1, cutoff=0.6)
-        suggestion = f" (did you mean {close[0]!r}?)" if close else ""
+        close = nearest(name, [*self.fields, *self.settings], ignore_case=False)
+        suggestion = f" (did you mean {close!r}?)" if close else ""
         raise self.fail(f"unknown name {name!r}: not a question of this form or a setting{suggestion}")
 
     def call(self, node: ast.Call) -> Term:
