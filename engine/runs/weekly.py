@@ -79,6 +79,7 @@ def run_week(
     )
 
 
+@paused_gc()
 def run_period(
     database: Database,
     context: RunContext,
@@ -96,31 +97,9 @@ def run_period(
     cutoff: dt.datetime | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> RunResult:
-    """Score, gather, analyse, write, record: one weekly or PEEL run (``cutoff``: see gather).
-    ``progress`` is told each stage as it starts (the CLI shows it on a terminal)."""
-    with paused_gc():
-        return _run_period(database, context, period, out, kind=kind, command=command, arguments=arguments,
-                           folder_name=folder_name, now=now, history_weeks=history_weeks, workers=workers,
-                           extra=extra, cutoff=cutoff, progress=progress)  # fmt: skip
-
-
-def _run_period(
-    database: Database,
-    context: RunContext,
-    period: Period,
-    out: Path,
-    *,
-    kind: str,
-    command: str,
-    arguments: Mapping[str, Any],
-    folder_name: str,
-    now: Callable[[], dt.datetime],
-    history_weeks: int,
-    workers: int | None,
-    extra: Callable[[Path], None] | None,
-    cutoff: dt.datetime | None,
-    progress: Callable[[str], None] | None,
-) -> RunResult:
+    """Score, gather, analyse, write, record: one weekly or PEEL run (``cutoff``: see gather), with
+    the garbage collector paused. ``progress`` is told each stage as it starts (the CLI shows it on
+    a terminal)."""
     say = progress or (lambda _stage: None)
     started = now()
     say("scoring new assessments")
