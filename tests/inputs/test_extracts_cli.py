@@ -10,6 +10,9 @@ from typer.testing import CliRunner
 from engine import api
 from engine.cli import app
 from engine.core.config import Settings
+from engine.core.models import CASE_TYPES
+from engine.inputs.cases import CASE_COLUMNS
+from engine.inputs.extracts import CHANNELS, INCIDENT_COLUMNS
 from engine.store.db import Incident, open_database
 
 HEADER = "incident_ref,place,grade,channel,received_at,answered_at,arrived_at\n"
@@ -56,3 +59,20 @@ def test_unknown_extract_kind_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["extracts", "load", "arrests", str(tmp_path / "x.csv")])
     assert result.exit_code == 2
     assert "must be one of incidents, cases" in result.output
+
+
+def test_load_help_lists_both_formats_one_column_a_line_and_points_to_the_docs(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["extracts", "load", "--help"])
+    assert result.exit_code == 0
+    lines = [line.strip() for line in result.output.splitlines()]
+    # each column starts its own line (not rewrapped into a paragraph), with what it holds
+    first_words = {line.split()[0] for line in lines if line}
+    assert set(INCIDENT_COLUMNS) <= first_words
+    assert set(CASE_COLUMNS) <= first_words
+    assert "grade         1, 2 or 3" in lines
+    assert f"channel       {CHANNELS[0]}, {CHANNELS[1]} or {CHANNELS[2]}" in lines
+    assert any(line.startswith("arrived_at") and "blank when" in line for line in lines)
+    assert "2026-11-16T08:15:00" in result.output
+    assert all(case_type in result.output for case_type in CASE_TYPES)
+    assert "docs/extracts.md" in result.output
+    assert (Path(__file__).resolve().parents[2] / "docs" / "extracts.md").is_file()
