@@ -88,7 +88,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 @pytest.fixture
 def database(database_url: str) -> Iterator[dbm.Database]:
     """A migrated database, on SQLite and on PostgreSQL."""
-    database = dbm.open_database(database_url)
+    database = dbm.open_database(database_url, create=True)
     dbm.upgrade(database)
     yield database
     database.close()

@@ -55,7 +55,7 @@ def build_demo_database(
     settings = load_settings(database_url=f"sqlite:///{db_path}", force_file=DEFAULT_FORCE_FILE)
     force = load_force(settings.force_file)
     forms = load_forms(settings.forms_dir)
-    database = open_database(settings.database_url)
+    database = open_database(settings.database_url, create=True)
     try:
         upgrade(database)
         progress("publishing the rulesets")

@@ -278,8 +278,16 @@ def json_text(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
 
 
-def open_database(url: str, *, schema: str | None = None) -> Database:
-    """Connect (and check the connection); ``schema`` sets the PostgreSQL search_path (tests)."""
+#: what a command says when it finds no database prepared by `qam init`
+NOT_INITIALISED_HINT = (
+    "Run `qam init` to create it there, or point QAM_DATABASE_URL (or --database) at the database you meant."
+)
+
+
+def open_database(url: str, *, schema: str | None = None, create: bool = False) -> Database:
+    """Connect (and check the connection); ``schema`` sets the PostgreSQL search_path (tests). A
+    missing SQLite file is refused unless ``create`` (`qam init`, the demo): connecting would leave
+    an empty file behind."""
     url = normalise_url(url)
     parsed = make_url(url)
     # orjson parses and writes the stored outcomes and traces 3-4x faster than the json module (a
@@ -305,6 +313,12 @@ def open_database(url: str, *, schema: str | None = None) -> Database:
             "an in-memory SQLite database cannot hold QAM's data: give a file, e.g. sqlite:///qam.db"
         )
     if parsed.get_backend_name() == "sqlite" and parsed.database:  # never empty here: refused above
+        if not create and not Path(parsed.database).exists():
+            raise StorageError(
+                f"the database {parsed.render_as_string(hide_password=True)} is not initialised: "
+                f"{parsed.database} does not exist",
+                hint=NOT_INITIALISED_HINT,
+            )
         parent = Path(parsed.database).expanduser().resolve().parent
         if not parent.is_dir():
             raise StorageError(
@@ -376,7 +390,7 @@ def require_current(db: Database) -> None:
     """Refuse to work on a database that `qam init` has not created or upgraded."""
     current = current_revision(db)
     if current is None:
-        raise StorageError(f"the database {db.display_url} is not initialised", hint="Run `qam init` first.")
+        raise StorageError(f"the database {db.display_url} is not initialised", hint=NOT_INITIALISED_HINT)
     if current != head_revision():
         raise StorageError(
             f"the database {db.display_url} is at schema revision {current}, this QAM needs {head_revision()}",

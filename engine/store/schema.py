@@ -27,7 +27,7 @@ class InitResult:
 
 def initialise(url: str) -> InitResult:
     """Create the database's schema, or upgrade it to the latest revision; safe to run twice."""
-    database = open_database(url)
+    database = open_database(url, create=True)
     try:
         before, after = upgrade(database)
         return InitResult(database.display_url, before, after, tuple(table_names(database)))

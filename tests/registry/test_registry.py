@@ -616,7 +616,7 @@ def test_a_publisher_kept_waiting_gets_a_retry_message(
 def test_publishers_racing_on_sqlite_all_succeed(tmp_path: Path) -> None:
     """SQLite serialises writers only from a transaction's first write, so publish takes the write
     lock before reading the chain's tail; without that about half of these races collide."""
-    database = dbm.open_database(f"sqlite:///{tmp_path / 'race.db'}")
+    database = dbm.open_database(f"sqlite:///{tmp_path / 'race.db'}", create=True)
     dbm.upgrade(database)
     try:
         for round_ in range(5):

@@ -8,8 +8,10 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from typer.testing import CliRunner
 
 from engine import api
+from engine.cli import app
 from engine.core.config import Settings
 from engine.core.errors import ExitCode, StorageError
 from engine.store import db as dbm
@@ -64,8 +66,36 @@ def test_bad_database_urls(url: str, message: str) -> None:
 
 
 def test_sqlite_in_a_missing_folder(tmp_path: Path) -> None:
-    with pytest.raises(StorageError, match="does not exist"):
-        dbm.open_database(f"sqlite:///{tmp_path}/nope/qam.db")
+    with pytest.raises(StorageError, match="cannot create the SQLite database .*folder .* does not exist"):
+        dbm.open_database(f"sqlite:///{tmp_path}/nope/qam.db", create=True)
+
+
+def test_a_missing_sqlite_file_is_not_created_by_opening_it(tmp_path: Path) -> None:
+    path = tmp_path / "qam.db"
+    with pytest.raises(StorageError, match="is not initialised") as info:
+        dbm.open_database(f"sqlite:///{path}")
+    assert "qam init" in str(info.value) and "QAM_DATABASE_URL" in str(info.value)
+    assert list(tmp_path.iterdir()) == []
+    dbm.open_database(f"sqlite:///{path}", create=True).close()  # `qam init` and the demo create it
+    assert path.exists()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["runs", "list"], ["assessments", "list", "--place", "DLW"], ["rulesets", "list"], ["score"]],
+)
+def test_a_command_on_a_missing_sqlite_file_says_so_and_creates_nothing(
+    runner: CliRunner, tmp_path: Path, command: list[str]
+) -> None:
+    """After `qam demo`, `qam runs list` in the same folder looks for ./qam.db: it must not leave an
+    empty one behind (nor would following a hint that creates an empty database help)."""
+    url = f"sqlite:///{tmp_path / 'qam.db'}"
+    result = runner.invoke(app, ["--database", url, *command])
+    assert result.exit_code == 4
+    assert result.stderr.startswith(f"Error: the database {url} is not initialised")
+    assert "Run `qam init` to create it there, or point QAM_DATABASE_URL (or --database)" in result.stderr
+    assert "Traceback" not in result.output
+    assert list(tmp_path.iterdir()) == []  # no qam.db, no -wal or -shm beside it
 
 
 def test_postgresql_url_uses_psycopg3() -> None:
