@@ -20,6 +20,9 @@ from engine.core.errors import Location, Problem, SubmissionError, problems_summ
 from engine.inputs.cells import as_text, is_blank
 
 SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".json")
+#: the defined name (scoped to the data sheet) by which an XLSX template records its case type,
+#: as a text constant: ="stop_search". A row whose case_type cell is blank takes it.
+CASE_TYPE_NAME = "QAM_CASE_TYPE"
 _ZIP_MAGIC = b"PK\x03\x04"
 # Spreadsheet answers repeat endlessly ("yes", "no", place codes): share one string object per value.
 # Bounded, because unique values (ids, references) would only fill the table.
@@ -38,6 +41,8 @@ class RawRow:
     values: Mapping[str, Any]
     #: the spreadsheet row of the header (CSV/XLSX); None for JSON
     header_row: int | None = None
+    #: the case type the sheet's template records (CASE_TYPE_NAME), for a blank case_type cell
+    template_case_type: str | None = None
 
 
 def write_submission_csv(path: Path, rows: Sequence[Mapping[str, Any]]) -> Path:
@@ -77,6 +82,7 @@ class _Reader:
         self.path = path
         self.source = str(path)
         self.problems = problems
+        self.template_case_type: str | None = None
 
     def _add(self, message: str, row: int | None = None, column: str | None = None) -> None:
         self.problems.append(Problem(Location(self.source, row, column), message))
@@ -207,6 +213,8 @@ class _Reader:
             else:
                 raise _SheetMissing(f"no sheet '{sheet}' (sheets: {', '.join(workbook.sheetnames)})")
             worksheet.reset_dimensions()  # some writers record a wrong used range
+            if not data_only:
+                self.template_case_type = _template_case_type(worksheet)
             records: list[tuple[int, list[Any]]] = []
             formulas: dict[tuple[int, int], str] = {}
             for number, cells in enumerate(worksheet.iter_rows(), start=1):
@@ -323,12 +331,21 @@ class _Reader:
                     unnamed_reported.add(col)
                     self._add(f"column {col + 1} has values but no header", number)
             row_values = {name: (values[col] if col < len(values) else None) for col, name in named}
-            rows.append(RawRow(self.source, number, row_values, header_row))
+            rows.append(RawRow(self.source, number, row_values, header_row, self.template_case_type))
         return rows
 
 
 class _SheetMissing(Exception):
     pass
+
+
+def _template_case_type(worksheet: Any) -> str | None:
+    """The text constant the sheet's CASE_TYPE_NAME holds (written by engine.inputs.templates), if any."""
+    name = getattr(worksheet, "defined_names", {}).get(CASE_TYPE_NAME)
+    text = str(getattr(name, "attr_text", None) or "").strip().removeprefix("=")
+    if len(text) < 3 or not (text.startswith('"') and text.endswith('"')):
+        return None
+    return text[1:-1].replace('""', '"').strip() or None
 
 
 def _header_of(records: Sequence[tuple[int, list[Any]]]) -> list[str]:

@@ -138,7 +138,9 @@ class _Validator:
                 hint = suggest(column, self.known, ignore_case=False, list_known=False)
                 self.problems.append(Problem(loc, f"unknown column{hint}"))
         present = set(first_with)
-        case_types = {as_text(r.values.get("case_type")).strip().lower() for r in rows}
+        if all(r.template_case_type for r in rows):
+            present.add("case_type")  # the template's own case type stands in for the column
+        case_types = {_case_type(r) for r in rows}
         required = [(c, "missing required column") for c in COMMON_COLUMNS]
         for case_type in sorted(case_types & set(self.forms)):
             required += [
@@ -152,7 +154,7 @@ class _Validator:
                 self.problems.append(Problem(Location(source, header_row, column), message))
 
     def _row(self, row: RawRow) -> ValidRow | None:
-        case_type = as_text(row.values.get("case_type")).strip().lower()
+        case_type = _case_type(row)
         form = self.forms.get(case_type)
         schema = self.schemas[case_type] if form else self.common
         payload: dict[str, Any] = {}
@@ -162,6 +164,18 @@ class _Validator:
                 payload[column] = value
             elif form is not None and column in self.order and not is_blank(value):
                 found.append((column, f"is not a question of the {case_type} form (leave it blank)"))
+        template = row.template_case_type
+        if template:
+            typed = as_text(row.values.get("case_type")).strip()
+            if typed and typed.lower() != template.lower():
+                found.append(
+                    (
+                        "case_type",
+                        f"'{typed}' does not match this sheet, a {template} template: "
+                        f"leave case_type blank or write {template}",
+                    )
+                )
+            payload["case_type"] = template
         try:
             data = schema.load(payload, unknown=EXCLUDE)  # payload holds only the schema's columns
         except ValidationError as exc:
@@ -183,6 +197,11 @@ class _Validator:
             content_hash=content_hash(canonical_content(common, answers)),
             form_version=form.version,
         )
+
+
+def _case_type(row: RawRow) -> str:
+    """The form a row answers (lower case): its template's case type, or the case_type typed."""
+    return (row.template_case_type or as_text(row.values.get("case_type"))).strip().lower()
 
 
 def _raw_text(values: Mapping[str, Any]) -> Mapping[str, str]:

@@ -1,5 +1,5 @@
 """Blank (or pre-filled) submission templates for a QA form: an XLSX a reviewer fills in Excel or
-LibreOffice and submits unchanged, or a CSV header.
+LibreOffice and submits unchanged (its case type recorded, so case_type may be left blank), or a CSV header.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -22,6 +23,7 @@ from engine.core.models import AnswerType
 from engine.inputs.cells import DATE_MAX, DATE_MIN, EXCEL_EPOCH
 from engine.inputs.forms import COMMON_HELP, Form, Question
 from engine.inputs.row_schemas import COMMON_DATE_COLUMNS
+from engine.inputs.submission_files import CASE_TYPE_NAME
 
 TemplateFormat = Literal["xlsx", "csv"]
 DATE_NUMBER_FORMAT = "yyyy-mm-dd"
@@ -81,6 +83,9 @@ def _write_xlsx(
     sheet = workbook.active
     assert sheet is not None
     sheet.title = form.case_type[:31]
+    # The sheet's case type, which a row with a blank case_type cell takes (engine.inputs.submissions):
+    # a defined name travels with the sheet when Excel copies it to another workbook.
+    sheet.defined_names.add(DefinedName(CASE_TYPE_NAME, attr_text=f'"{form.case_type}"'))
     lists = workbook.create_sheet(LISTS_SHEET)
     lists.sheet_state = "hidden"
     questions = {q.id: q for q in form.questions}
@@ -91,9 +96,10 @@ def _write_xlsx(
         question = questions.get(name)
         cell = sheet.cell(row=1, column=col, value=name)
         cell.fill = _HEADER_FILL
-        cell.font = _REQUIRED_FONT if question is None or question.required else _OPTIONAL_FONT
+        required = name != "case_type" and (question is None or question.required)
+        cell.font = _REQUIRED_FONT if required else _OPTIONAL_FONT
         cell.alignment = Alignment(vertical="top")
-        comment = Comment(_comment_text(name, question), "QAM")
+        comment = Comment(_comment_text(name, question, form.case_type), "QAM")
         comment.width, comment.height = 320, 200
         cell.comment = comment
         rng = f"{letter}2:{letter}{_LAST_ROW}"
@@ -146,7 +152,9 @@ def _write_xlsx(
     workbook.save(out)
 
 
-def _comment_text(name: str, question: Question | None) -> str:
+def _comment_text(name: str, question: Question | None, case_type: str) -> str:
+    if name == "case_type":
+        return f"{name}: {COMMON_HELP[name]}\n(may be left blank: every row of this sheet is {case_type})"
     if question is None:
         return f"{name}: {COMMON_HELP[name]}\n(required)"
     parts = [

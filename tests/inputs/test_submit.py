@@ -3,8 +3,10 @@ no-ops, changed rows need --amend (both revisions kept), and one bad row stores 
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
+import openpyxl
 import pytest
 from typer.testing import CliRunner
 
@@ -101,3 +103,34 @@ def test_scoring_is_idempotent_and_recorded_as_a_run(ready: Settings, tmp_path: 
     assert again.total == 0 and again.run_id == ""
     runs = api.list_runs(ready)
     assert [r.run_id for r in runs] == [first.run_id]
+
+
+def test_a_filled_template_needs_no_case_type(ready: Settings, tmp_path: Path) -> None:
+    """`qam forms template stop_search --format xlsx`, filled in as a reviewer would (case_type left
+    blank), then `qam submit`: stored as stop_search; a row typed as another case type is refused."""
+    template = api.template(ready, "stop_search", "xlsx", tmp_path / "ss.xlsx")
+    workbook = openpyxl.load_workbook(template)
+    sheet = workbook.worksheets[0]
+    header = [str(c.value) for c in sheet[1]]
+    for r, row in enumerate([ss(1, case_type=""), ss(2, case_type="")], start=2):
+        for c, name in enumerate(header, start=1):
+            value = row.get(name, "")
+            if value:
+                is_date = name in ("assessed_on", "case_date")
+                sheet.cell(row=r, column=c, value=dt.date.fromisoformat(value) if is_date else value)
+    workbook.save(tmp_path / "ss_week47.xlsx")
+    result = api.submit(ready, [tmp_path / "ss_week47.xlsx"])
+    assert result.summary.totals == (2, 0, 0)
+    assert {a.case_type for a in api.list_assessments(ready)} == {"stop_search"}
+
+    sheet.cell(row=3, column=header.index("case_type") + 1, value="victim_care")
+    sheet.cell(row=3, column=header.index("assessment_id") + 1, value="QA-003")
+    workbook.save(tmp_path / "mixed.xlsx")
+    refused = CliRunner().invoke(
+        app, ["--database", ready.database_url, "submit", str(tmp_path / "mixed.xlsx")]
+    )
+    assert refused.exit_code == 3
+    assert (
+        f"{tmp_path / 'mixed.xlsx'}:3:case_type: 'victim_care' does not match this sheet, a stop_search "
+        "template: leave case_type blank or write stop_search"
+    ) in refused.stderr

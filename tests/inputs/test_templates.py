@@ -16,6 +16,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from engine.core.errors import ReportError, SubmissionError
 from engine.core.models import CASE_TYPES, COMMON_COLUMNS, AnswerType
 from engine.inputs.forms import Form, load_forms
+from engine.inputs.submission_files import write_submission_csv
 from engine.inputs.submissions import load_submission_files
 from engine.inputs.templates import write_template
 from tests.factories import DEMO_PLACE_CODES, build_row
@@ -79,6 +80,58 @@ def test_filled_xlsx_template_is_accepted_unchanged(tmp_path: Path, case_type: s
     assert valid[0].source_row == 2
 
 
+def test_a_blank_case_type_takes_the_templates_own(tmp_path: Path) -> None:
+    """A reviewer never types case_type in a single-type template: the sheet records it."""
+    path = _xlsx(tmp_path, "victim_care")
+    rows = [build_row("victim_care", case_type=""), build_row("victim_care", case_type="Victim_Care")]
+    _fill_like_a_reviewer(path, FORMS["victim_care"], rows)
+    valid = load_submission_files([path], FORMS, DEMO_PLACE_CODES)
+    assert [v.case_type for v in valid] == ["victim_care", "victim_care"]
+    assert valid[0].raw["case_type"] == ""  # stored as submitted: the cell was blank
+    # the same assessment with case_type typed (here in a CSV) is the same content
+    typed = write_submission_csv(tmp_path / "typed.csv", [{**rows[0], "case_type": "victim_care"}])
+    [again] = load_submission_files([typed], FORMS, DEMO_PLACE_CODES)
+    assert again.content_hash == valid[0].content_hash
+
+
+def test_another_case_type_in_a_template_is_an_error_naming_file_row_and_field(tmp_path: Path) -> None:
+    path = _xlsx(tmp_path, "stop_search")
+    rows = [build_row("stop_search", case_type=""), build_row("stop_search", case_type="victim_care")]
+    _fill_like_a_reviewer(path, FORMS["stop_search"], rows)
+    with pytest.raises(SubmissionError) as info:
+        load_submission_files([path], FORMS, DEMO_PLACE_CODES)
+    assert [str(p) for p in info.value.problems] == [
+        f"{path}:3:case_type: 'victim_care' does not match this sheet, a stop_search template: "
+        "leave case_type blank or write stop_search"
+    ]
+
+
+def test_a_template_without_its_case_type_column_still_knows_its_type(tmp_path: Path) -> None:
+    path = _xlsx(tmp_path, "stop_search")
+    _fill_like_a_reviewer(path, FORMS["stop_search"], [build_row("stop_search", case_type="")])
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook.worksheets[0]
+    sheet.delete_cols([c.value for c in sheet[1]].index("case_type") + 1)
+    workbook.save(path)
+    [valid] = load_submission_files([path], FORMS, DEMO_PLACE_CODES)
+    assert valid.case_type == "stop_search"
+
+
+def test_rows_copied_out_of_the_template_need_their_case_type(tmp_path: Path) -> None:
+    """Only the template's own sheet carries its case type: a CSV or another workbook does not."""
+    template = openpyxl.load_workbook(_xlsx(tmp_path, "stop_search")).worksheets[0]
+    other = openpyxl.Workbook()
+    sheet = other.active
+    assert sheet is not None
+    sheet.append([c.value for c in template[1]])
+    row = build_row("stop_search", case_type="")
+    sheet.append([row.get(str(c.value), "") or None for c in template[1]])
+    other.save(tmp_path / "copy.xlsx")
+    with pytest.raises(SubmissionError) as info:
+        load_submission_files([tmp_path / "copy.xlsx"], FORMS, DEMO_PLACE_CODES)
+    assert f"{tmp_path / 'copy.xlsx'}:2:case_type: a value is required" in str(info.value)
+
+
 def test_header_row_has_common_columns_then_questions_frozen_with_help(tmp_path: Path) -> None:
     form = FORMS["stop_search"]
     workbook = openpyxl.load_workbook(_xlsx(tmp_path, "stop_search"))
@@ -90,6 +143,8 @@ def test_header_row_has_common_columns_then_questions_frozen_with_help(tmp_path:
     assert "PACE Code A para 3.7" in comments["strip_search_authorised"]
     assert "required when strip_search is yes, else na or blank" in comments["strip_search_authorised"]
     assert "from the force's place list" in comments["place"]
+    assert "may be left blank: every row of this sheet is stop_search" in comments["case_type"]
+    assert not sheet["B1"].font.b and sheet["A1"].font.b  # case_type is not a column to fill
     assert sheet.max_row == 1  # no pre-filled case_type or blanks that would read as rows
 
 
