@@ -131,7 +131,7 @@ def rulesets_diff(
         print_json(result.to_json())
         return
     print_table(result.columns, result.to_table_rows())
-    typer.echo(f"{len(result.changed)} changed, {len(result.added)} added, {len(result.removed)} removed")
+    typer.echo(result.summary)
 
 
 @rulesets_app.command("verify")

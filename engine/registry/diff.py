@@ -30,6 +30,8 @@ ITEM_FIELDS = (
 )
 SETTING_FIELDS = ("default", "description")
 _ITEM_SECTIONS = {"criteria": "criterion", "thresholds": "threshold"}
+_PLURALS = {"criterion": "criteria", "threshold": "thresholds", "setting": "settings"}
+_CHANGES = ("changed", "added", "removed")
 _NOT_RULESET_FIELDS = {"ruleset", "version", "settings", *_ITEM_SECTIONS}
 
 
@@ -70,6 +72,8 @@ class RulesetDiff:
     new: RegistryEntry
     items: tuple[ItemChange, ...]
     ruleset_fields: tuple[FieldChange, ...]  # title, description, case_type, priority, ...
+    #: what the ruleset is made of: criteria (a case ruleset) or thresholds (an extract ruleset)
+    item_kind: str = "criterion"
 
     columns = ("change", "item", "field", "from", "to")
 
@@ -91,6 +95,24 @@ class RulesetDiff:
     @property
     def empty(self) -> bool:
         return not self.items and not self.ruleset_fields
+
+    @property
+    def summary(self) -> str:
+        """One line counting every kind of change: the criteria's (or thresholds') three counts, then
+        settings and the other item kind only when any changed, then ruleset fields, e.g.
+        '0 criteria changed, 0 added, 0 removed; 1 setting changed'.
+        """
+        parts = [_phrase(self.item_kind, self._tally(self.item_kind))]
+        for kind in _PLURALS:
+            some = [(n, c) for n, c in self._tally(kind) if n]
+            if kind != self.item_kind and some:
+                parts.append(_phrase(kind, some))
+        if self.ruleset_fields:
+            parts.append(f"ruleset {', '.join(f.field for f in self.ruleset_fields)} changed")
+        return "; ".join(parts)
+
+    def _tally(self, kind: str) -> list[tuple[int, str]]:
+        return [(sum(i.kind == kind and i.change == c for i in self.items), c) for c in _CHANGES]
 
     def to_table_rows(self) -> list[tuple[str, str, str, str, str]]:
         rows = [("changed", "ruleset", f.field, _cell(f.old), _cell(f.new)) for f in self.ruleset_fields]
@@ -121,6 +143,13 @@ class RulesetDiff:
             "thresholds": section("threshold"),
             "settings": section("setting"),
         }
+
+
+def _phrase(kind: str, counts: Sequence[tuple[int, str]]) -> str:
+    """'1 setting changed, 2 added': the noun after the first count only."""
+    (first, change), *rest = counts
+    noun = kind if first == 1 else _PLURALS[kind]
+    return ", ".join([f"{first} {noun} {change}", *(f"{n} {c}" for n, c in rest)])
 
 
 def _cell(value: Any) -> str:
@@ -157,7 +186,8 @@ def diff_contents(old: RegistryEntry, new: RegistryEntry) -> RulesetDiff:
     )
     top = sorted((set(before) | set(after)) - _NOT_RULESET_FIELDS)
     fields = tuple(FieldChange(k, before.get(k), after.get(k)) for k in top if before.get(k) != after.get(k))
-    return RulesetDiff(new.ruleset_id, old, new, tuple(items), fields)
+    kind = "threshold" if "thresholds" in after and "criteria" not in after else "criterion"
+    return RulesetDiff(new.ruleset_id, old, new, tuple(items), fields, kind)
 
 
 def _content_json(entry: RegistryEntry) -> dict[str, Any]:
