@@ -60,7 +60,11 @@ def fresh_copy(folder: Path, cold: bool) -> Path:
 
 def run_cli(db: Path, week: str, out: Path) -> tuple[float, int, str]:
     """(wall seconds, peak KB, summary line) of `qam weekly` in a fresh process."""
-    env = {**os.environ, "QAM_DATABASE_URL": f"sqlite:///{db}"}
+    env = {
+        **os.environ,
+        "QAM_DATABASE_URL": f"sqlite:///{db}",
+        "QAM_RULESETS": str(db.parent / "demo-data" / "rulesets"),
+    }
     started = time.perf_counter()
     done = subprocess.run(
         [
@@ -116,7 +120,11 @@ def main() -> None:
         from engine.core.config import DEFAULT_FORCE_FILE, load_settings
 
         db = fresh_copy(args.folder, cold=False)
-        settings = load_settings(database_url=f"sqlite:///{db}", force_file=DEFAULT_FORCE_FILE)
+        settings = load_settings(
+            database_url=f"sqlite:///{db}",
+            force_file=DEFAULT_FORCE_FILE,
+            rulesets_dir=db.parent / "demo-data" / "rulesets",
+        )
         profiler = cProfile.Profile()
         profiler.enable()
         api.weekly(settings, week, out=out)

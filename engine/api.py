@@ -396,10 +396,9 @@ def peel(
 
 @dataclass(frozen=True)
 class DemoResult:
-    database_url: str
-    data_folder: Path
-    assessments: int
-    incidents: int
+    """The demo's data as loaded (database, source files, ruleset history) and its weekly run."""
+
+    data: DemoData
     run: RunResult
 
 
@@ -412,14 +411,15 @@ def demo(
     incidents_per_week: int = demo_data.INCIDENTS_PER_WEEK,
 ) -> DemoResult:
     """Build a fresh SQLite database of generated demo data (26 weeks, ~2,000 assessments a week,
-    20,000 incidents a week, four planted problems), publish the rulesets and run the weekly batch
-    for the latest week; the sizes can be made smaller for tests. Example: qam demo --out outputs/"""
+    20,000 incidents a week, four planted problems), publish the rulesets as at the start of those
+    weeks and a stricter stop-search revision part-way through, and run the weekly batch for the
+    latest week; the sizes can be made smaller for tests. Example: qam demo --out outputs/"""
     data = load_demo(
         out, progress=progress, weeks=weeks, per_week=per_week, incidents_per_week=incidents_per_week
     )
     progress(f"running the weekly batch for {data.week}")
     result = weekly(data.settings, data.week, out=out)
-    return DemoResult(data.settings.database_url, data.data_folder, data.assessments, data.incidents, result)
+    return DemoResult(data, result)
 
 
 def load_demo(
@@ -438,12 +438,13 @@ def load_demo(
     data = build_demo_database(
         out, progress=progress, now=now, weeks=weeks, per_week=per_week, incidents_per_week=incidents_per_week
     )
-    before = parse_week(data.week).start
     progress(f"scoring and summarising the weeks before {data.week}, as their weekly runs would have")
     with database_for(data.settings) as database:
-        summarise_history(
-            database, _context(database, data.settings, draft=False), before=before, scored_at=now()
-        )
+        # the weeks before the revision under the versions then in force, then the rest under the latest
+        first = _context(database, data.settings, draft=False, as_of=data.rulesets.first_published)
+        summarise_history(database, first, before=data.rulesets.revised_at.date(), scored_at=now())
+        latest = _context(database, data.settings, draft=False)
+        summarise_history(database, latest, before=parse_week(data.week).start, scored_at=now())
     return data
 
 

@@ -1,14 +1,13 @@
-"""The demo database: a fresh SQLite file with the bundled rulesets published and 26 weeks of
+"""The demo database: a fresh SQLite file with the demo's ruleset history published and 26 weeks of
 generated assessments and incidents submitted and loaded, as a force's own would be."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from engine import registry
 from engine.core.config import DEFAULT_FORCE_FILE, Settings, load_force, load_settings
 from engine.core.periods import parse_week
 from engine.demo.data import (
@@ -19,6 +18,13 @@ from engine.demo.data import (
     demo_plan,
 )
 from engine.demo.files import incident_files, write_assessment_files
+from engine.demo.ruleset_history import (
+    REVISED_RULESET,
+    REVISED_VERSION,
+    RulesetHistory,
+    publication_times,
+    publish_history,
+)
 from engine.inputs.extracts import read_incidents
 from engine.inputs.forms import load_forms
 from engine.inputs.submissions import load_submission_files
@@ -35,6 +41,20 @@ class DemoData:
     data_folder: Path
     assessments: int
     incidents: int
+    database_file: Path
+    #: the demo's rulesets folder (settings.rulesets_dir) and when its versions were published
+    rulesets: RulesetHistory
+    #: the Mondays of the demo's weeks, oldest first
+    mondays: tuple[dt.date, ...]
+
+    @property
+    def first_day(self) -> dt.date:
+        return self.mondays[0]
+
+    @property
+    def last_day(self) -> dt.date:
+        """The Sunday of the demo's week."""
+        return self.mondays[-1] + dt.timedelta(days=6)
 
 
 def build_demo_database(
@@ -46,27 +66,32 @@ def build_demo_database(
     per_week: int = ASSESSMENTS_PER_WEEK,
     incidents_per_week: int = INCIDENTS_PER_WEEK,
 ) -> DemoData:
-    """A fresh ``out``/demo.db (any earlier one removed) with the bundled rulesets published and the
-    demo's data written to ``out``/demo-data/ and loaded from there, every row or nothing per file."""
+    """A fresh ``out``/demo.db (any earlier one removed) with the demo's data written to
+    ``out``/demo-data/ and loaded from there, every row or nothing per file, and its ruleset history
+    published from ``out``/demo-data/rulesets/ (a copy of the configured rulesets, then revised)."""
     out.mkdir(parents=True, exist_ok=True)
     db_path = out / "demo.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
-    settings = load_settings(database_url=f"sqlite:///{db_path}", force_file=DEFAULT_FORCE_FILE)
+    data = out / "demo-data"
+    configured = load_settings(database_url=f"sqlite:///{db_path}", force_file=DEFAULT_FORCE_FILE)
+    settings = replace(configured, rulesets_dir=data / "rulesets")
     force = load_force(settings.force_file)
     forms = load_forms(settings.forms_dir)
+    period = parse_week(DEMO_WEEK)
+    plan = demo_plan(period.start, weeks=weeks, per_week=per_week)
+    data.mkdir(exist_ok=True)
     database = open_database(settings.database_url, create=True)
     try:
         upgrade(database)
-        progress("publishing the rulesets")
+        first, revised = publication_times(plan)
+        progress(
+            f"publishing the rulesets as at {first.date()} and {REVISED_RULESET} {REVISED_VERSION} "
+            f"as at {revised.date()}"
+        )
         fields = {case_type: f.field_specs() for case_type, f in forms.items()}
-        note = "demo publication of the bundled rulesets"
-        registry.publish(database, settings.rulesets_dir, fields, author="QAM demo", note=note, now=now())
+        history = publish_history(database, configured.rulesets_dir, settings.rulesets_dir, fields, plan)
 
-        period = parse_week(DEMO_WEEK)
-        plan = demo_plan(period.start, weeks=weeks, per_week=per_week)
-        data = out / "demo-data"
-        data.mkdir(exist_ok=True)
         progress(f"generating {len(plan.weeks)} weeks of assessments")
         files, n_assessments = write_assessment_files(data, force.places, plan)
         progress(f"submitting {n_assessments} assessments")
@@ -84,4 +109,4 @@ def build_demo_database(
             n_incidents += loaded.new
     finally:
         database.close()
-    return DemoData(settings, period.label, data, n_assessments, n_incidents)
+    return DemoData(settings, period.label, data, n_assessments, n_incidents, db_path, history, plan.weeks)
