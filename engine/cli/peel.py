@@ -12,7 +12,7 @@ import typer
 
 from engine import api
 from engine.cli.console import settings_of, user_errors
-from engine.cli.weekly import exception_counts
+from engine.cli.weekly import exception_counts, replacement
 from engine.core.periods import parse_date
 
 
@@ -76,7 +76,7 @@ def peel(
     typer.echo(
         f"{run.period.label} (rulesets as of {as_of or 'latest published'}): {run.cases_reviewed} cases reviewed, "
         f"{run.scored.total} newly scored; {len(run.exceptions)} exceptions ({counts}); by quarter {quarters}; "
-        f"{len(run.files)} files written to {run.folder} (run {run.run_id})"
+        f"{len(run.files)} files written to {run.folder} (run {run.run_id}){replacement(run, 'PEEL report')}"
     )
     if result.comparison is not None:
         for line in result.comparison.lines():

@@ -32,6 +32,21 @@ def exception_counts(result: api.RunResult) -> str:
     return ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in result.counts_by_kind().items())
 
 
+def replacement(result: api.RunResult, what: str = "briefings") -> str:
+    """', replacing the briefings of run OLD (...)': what the run's folder held before, if anything."""
+    before = result.replaced
+    if before is None:
+        return ""
+    if before.unchanged:
+        return ", unchanged: an identical rerun"
+    if before.run_id is None:
+        return ", replacing the files there (they name no run)"
+    if before.run_id == result.run_id:
+        return ", replacing different files of the same run (the engine or the folder changed since)"
+    kept = f"; its exceptions.json is kept as {before.kept}" if before.kept else ""
+    return f", replacing the {what} of run {before.run_id} (qam runs show {before.run_id}{kept})"
+
+
 def print_run(result: api.RunResult) -> None:
     counts = exception_counts(result)
     draft = "DRAFT (unpublished rulesets, not for operational use): " if result.draft else ""
@@ -39,7 +54,7 @@ def print_run(result: api.RunResult) -> None:
         f"{draft}{result.period.label}: {result.cases_reviewed} cases reviewed, {result.scored.total} newly scored; "
         f"{len(result.exceptions)} exceptions ({counts}); "
         f"{len(result.places_briefed)} place{'s' if len(result.places_briefed) != 1 else ''} briefed; "
-        f"{len(result.files)} files written to {result.folder} (run {result.run_id})"
+        f"{len(result.files)} files written to {result.folder} (run {result.run_id}){replacement(result)}"
     )
 
 
@@ -55,7 +70,8 @@ def weekly(
     ] = False,
 ) -> None:
     """The weekly batch: score what is new, find the week's exceptions, write exceptions.json,
-    aggregates.csv, one briefing PDF per place with exceptions and force.pdf.
+    aggregates.csv, one briefing PDF per place with exceptions and force.pdf. A rerun replaces the
+    week's folder and says whose files it replaced; their exceptions.json is kept in previous/.
 
     Example: qam weekly --week 2026-W47 --out outputs/
     """

@@ -2,13 +2,16 @@
 
 An identical rerun (same inputs, rulesets, force file and arguments) gets the same run id and
 writes byte-identical files, all at once; when it ran is kept only in the database (run_executions).
+A rerun that replaces another run's folder keeps that run's exceptions.json in previous/.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
+import re
 import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -75,10 +78,86 @@ class Manifest:
         }
 
 
+#: the subfolder of a run's folder where the exceptions.json of the runs it replaced are kept
+PREVIOUS = "previous"
+_RUN_ID = re.compile(r"[0-9a-f]{16}")
+
+
+@dataclass(frozen=True)
+class Replaced:
+    """What a run's folder held before the run wrote it afresh: the run that wrote it (as its
+    exceptions.json says; None when it names none), whether it held the very same files, and where
+    that run's exceptions.json is kept (relative to the folder) when another run wrote it."""
+
+    run_id: str | None
+    unchanged: bool
+    kept: str | None
+
+
+@dataclass(frozen=True)
+class FolderBefore:
+    """A run's folder as it was before the run: the run that wrote it and its files' hashes."""
+
+    run_id: str | None
+    hashes: Mapping[str, str]
+
+    def replaced_by(self, run_id: str, hashes: Mapping[str, str]) -> Replaced:
+        """What the run ``run_id``, having written ``hashes``, replaced."""
+        kept = None
+        if self.run_id is not None and self.run_id != run_id:
+            kept = f"{PREVIOUS}/{kept_name(self.run_id)}"
+        unchanged = self.run_id == run_id and dict(self.hashes) == dict(hashes)
+        return Replaced(run_id=self.run_id, unchanged=unchanged, kept=kept)
+
+
+def kept_name(run_id: str) -> str:
+    """'exceptions-0d3178ca7d60deff.json': a replaced run's exceptions.json, in previous/."""
+    return f"exceptions-{run_id}.json"
+
+
+def run_id_of(folder: Path) -> str | None:
+    """The run id in ``folder``/exceptions.json; None when there is none (or it is not a run id)."""
+    try:
+        found = json.loads((folder / "exceptions.json").read_text(encoding="utf-8")).get("run_id")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return found if isinstance(found, str) and _RUN_ID.fullmatch(found) else None
+
+
+def folder_before(target: Path) -> FolderBefore | None:
+    """What ``target`` holds before a run writes it (None: nothing yet), to say what the run replaced."""
+    if not target.is_dir():
+        return None
+    return FolderBefore(run_id_of(target), _file_hashes(target))
+
+
+def _file_hashes(folder: Path) -> dict[str, str]:
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()
+    }
+
+
+def _keep_previous(old: Path, new: Path) -> None:
+    """Carry ``old``/previous/ into ``new`` and add old's exceptions.json to it when another run wrote
+    it: an identical rerun adds nothing, and previous/ never holds the run now in the folder."""
+    kept = new / PREVIOUS
+    if (old / PREVIOUS).is_dir():
+        shutil.copytree(old / PREVIOUS, kept)
+    old_id, new_id = run_id_of(old), run_id_of(new)
+    if old_id is not None and old_id != new_id:
+        kept.mkdir(exist_ok=True)
+        shutil.copyfile(old / "exceptions.json", kept / kept_name(old_id))
+    if new_id is not None:
+        (kept / kept_name(new_id)).unlink(missing_ok=True)
+    if kept.is_dir() and not any(kept.iterdir()):
+        kept.rmdir()
+
+
 def write_outputs(target: Path, build: Callable[[Path], None]) -> dict[str, str]:
     """Write a run's files into ``target`` all at once: ``build(folder)`` writes them into a sibling
     temporary folder, which is then renamed into place, so an interrupted run (Ctrl-C) or a failed
-    writer never leaves a half-written folder. Returns {file name: sha256}."""
+    writer never leaves a half-written folder. A folder another run wrote is replaced, its
+    exceptions.json kept in previous/ (_keep_previous). Returns {file name: sha256} of the run's files."""
     parent = target.parent
     tmp = parent / f".{target.name}.tmp-{os.getpid()}"
     try:
@@ -87,8 +166,10 @@ def write_outputs(target: Path, build: Callable[[Path], None]) -> dict[str, str]
             shutil.rmtree(tmp)
         tmp.mkdir()
         build(tmp)
-        hashes = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(tmp.iterdir())}
+        hashes = _file_hashes(tmp)
         old = parent / f".{target.name}.old-{os.getpid()}"
+        if target.is_dir():
+            _keep_previous(target, tmp)
         if target.exists():
             target.rename(old)
         tmp.rename(target)

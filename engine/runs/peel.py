@@ -32,7 +32,7 @@ from engine.runs.gather import (
     incident_window,
     incidents_unsummarised,
 )
-from engine.runs.manifest import Manifest, manifest_for, record_manifest, write_outputs
+from engine.runs.manifest import Manifest, folder_before, manifest_for, record_manifest, write_outputs
 from engine.runs.peel_figures import build_report, incident_figures, incident_metric_rows
 from engine.runs.scoring import score_pending
 from engine.runs.weekly import RunResult, reviewed_count
@@ -177,6 +177,7 @@ def _run(
                 "compare_original": compare_original,
             }
             manifest = manifest_for(context, gathered, kind=KIND, command=command, arguments=arguments)
+            before = folder_before(out / period.label)
             written = write_folder(
                 out / period.label,
                 database,
@@ -205,6 +206,7 @@ def _run(
         places_briefed=(),
         cases_reviewed=reviewed_count(gathered.reviewed),
         draft=context.draft,
+        replaced=before.replaced_by(manifest.run_id, hashes) if before else None,
     )
     quarter_counts = tuple((q, len(a.findings.exceptions)) for q, a in written.parts)
     return PeelResult(result, quarter_counts, written.comparison, as_of)

@@ -29,14 +29,21 @@ from engine.runs.gather import (
     outcome_summaries,
     read_incidents,
 )
-from engine.runs.manifest import Manifest, manifest_for, record_manifest, write_outputs
+from engine.runs.manifest import (
+    Manifest,
+    Replaced,
+    folder_before,
+    manifest_for,
+    record_manifest,
+    write_outputs,
+)
 from engine.runs.scoring import ScoreSummary, score_pending
 from engine.store.db import Database
 
 
 @dataclass(frozen=True)
 class RunResult:
-    """What a weekly or PEEL run did and wrote."""
+    """What a weekly or PEEL run did and wrote (``replaced``: what its folder held before, if anything)."""
 
     run_id: str
     folder: Path
@@ -47,6 +54,7 @@ class RunResult:
     places_briefed: tuple[str, ...]
     cases_reviewed: int
     draft: bool
+    replaced: Replaced | None = None
 
     def counts_by_kind(self) -> dict[str, int]:
         counts = Counter(e.kind.value for e in self.exceptions)
@@ -117,6 +125,7 @@ def run_period(
     analysis = analyse(context, gathered, period)
     say("writing briefings")
     manifest = manifest_for(context, gathered, kind=kind, command=command, arguments=arguments)
+    before = folder_before(out / folder_name)
     hashes, briefed = write_period(
         out / folder_name, context, manifest, period, analysis, gathered, extra=extra
     )
@@ -136,6 +145,7 @@ def run_period(
         places_briefed=briefed,
         cases_reviewed=reviewed_count(gathered.reviewed),
         draft=context.draft,
+        replaced=before.replaced_by(manifest.run_id, hashes) if before else None,
     )
 
 

@@ -285,6 +285,35 @@ def test_the_cli_prints_the_run_and_the_comparison(
     assert too_early.exit_code == 3 and "no ruleset was published by 2026-01-01T23:59:59" in too_early.output
 
 
+def test_a_rerun_into_another_runs_folder_says_so_and_keeps_its_exceptions(
+    peel_db: Settings, tmp_path: Path, runner: CliRunner
+) -> None:
+    base = ["--database", peel_db.database_url, "peel", "--from", "2026-04-01", "--to", "2026-09-30"]
+    folder = tmp_path / "peel-2026-04-01-2026-09-30"
+
+    def run(as_of: str) -> str:
+        result = runner.invoke(app, [*base, "--as-of", as_of, "--out", str(tmp_path)])
+        assert result.exit_code == 0, result.output
+        return result.output.splitlines()[0]
+
+    run("2026-09-01")
+    old = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["run_id"]
+    old_exceptions = (folder / "exceptions.json").read_bytes()
+    written = _files(folder)
+    assert run("2026-09-01").endswith(f"(run {old}), unchanged: an identical rerun")
+    assert _files(folder) == written
+    line = run("2026-06-30")
+    new = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["run_id"]
+    assert new != old
+    assert line.endswith(
+        f"(run {new}), replacing the PEEL report of run {old} "
+        f"(qam runs show {old}; its exceptions.json is kept as previous/exceptions-{old}.json)"
+    )
+    assert (folder / "previous" / f"exceptions-{old}.json").read_bytes() == old_exceptions
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert "previous" not in manifest["outputs"]
+
+
 def test_ctrl_c_leaves_no_folder_and_only_whole_rulesets_scored(
     peel_db: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

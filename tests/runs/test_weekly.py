@@ -155,3 +155,50 @@ def test_cli_exit_codes_and_summary(week_db: Settings, tmp_path: Path) -> None:
     bad = runner.invoke(app, [*base, "weekly", "--week", "2026-47"], env=env)
     assert bad.exit_code == 2
     assert bad.stderr.startswith("Error: invalid week '2026-47': use the ISO form YYYY-Www")
+
+
+def test_a_rerun_says_what_it_replaced_and_keeps_the_replaced_runs_exceptions(
+    week_db: Settings, tmp_path: Path, runner: CliRunner
+) -> None:
+    base = ["--database", week_db.database_url]
+    env = {"QAM_RULESETS": str(week_db.rulesets_dir)}
+    weekly = [*base, "weekly", "--week", WEEK, "--out", str(tmp_path / "out")]
+    folder = tmp_path / "out" / WEEK
+
+    def run() -> tuple[str, str]:
+        result = runner.invoke(app, weekly, env=env)
+        assert result.exit_code == 0, result.output
+        written = json.loads((folder / "exceptions.json").read_text(encoding="utf-8"))["run_id"]
+        return result.output.strip(), written
+
+    def files() -> dict[str, bytes]:
+        return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+    first, old = run()
+    assert first.endswith(f"5 files written to {folder} (run {old})")
+    old_exceptions = (folder / "exceptions.json").read_bytes()
+    # the same data again: the same run, the same bytes, nothing kept
+    before = files()
+    again, same = run()
+    assert same == old and again.endswith(f"(run {old}), unchanged: an identical rerun")
+    assert files() == before
+    # a late submission: another run replaces the briefings, and says whose
+    late = build_row("stop_search", assessment_id="QA-BLK-LATE", place="BLK", assessed_on=MONDAY)
+    api.submit(week_db, [write_submission_csv(tmp_path / "late.csv", [late])])
+    rerun, new = run()
+    assert new != old
+    assert rerun.endswith(
+        f"5 files written to {folder} (run {new}), replacing the briefings of run {old} "
+        f"(qam runs show {old}; its exceptions.json is kept as previous/exceptions-{old}.json)"
+    )
+    kept = files()
+    assert kept[f"previous/exceptions-{old}.json"] == old_exceptions
+    assert sorted(kept) == sorted([*before, f"previous/exceptions-{old}.json"])
+    # the replaced run's record stays in the database
+    shown = runner.invoke(app, [*base, "runs", "show", old], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert shown.output.startswith(f"run: {old}\n")
+    # an identical rerun of the new run adds no copy
+    last, same = run()
+    assert same == new and last.endswith(", unchanged: an identical rerun")
+    assert files() == kept
