@@ -21,7 +21,11 @@ from engine.registry.entries import (
 from engine.store import registry as store
 from engine.store.db import Database
 
-PUBLISH_HINT = "Run `qam rulesets publish` to publish them, or use --draft for a dry run."
+#: what to do about an official run's refusal (its last line)
+PUBLISH_HINT = (
+    "Publish the changes (`qam rulesets publish`), point QAM_RULESETS=<folder> at the rulesets this "
+    "database publishes from, or use --draft for a dry run."
+)
 
 #: the kinds that concern the working tree, not the stored registry
 WORKING_TREE_KINDS = frozenset(
@@ -239,14 +243,19 @@ def unpublished_changes(database: Database, rulesets_dir: Path) -> list[Discrepa
 
 
 def require_published(database: Database, rulesets_dir: Path) -> None:
-    """Raise RulesetError naming every file with unpublished changes (for official runs)."""
+    """Raise RulesetError naming every file with unpublished changes (for official runs), the folder
+    read, the database compared with, and the ways forward."""
     found = unpublished_changes(database, rulesets_dir)
     if found:
         problems = [Problem(Location(d.where), d.message) for d in found]
         n = len(problems)
+        compared = (
+            f"Official runs compare the rulesets folder {rulesets_dir.resolve()} with what the database "
+            f"{database.display_url} published, and refuse while they differ."
+        )
         raise RulesetError(
             f"{n} ruleset change{'s are' if n != 1 else ' is'} not published; official runs use published "
             "rulesets only",
             problems,
-            hint=PUBLISH_HINT,
+            hint=f"{compared}\n{PUBLISH_HINT}",
         )

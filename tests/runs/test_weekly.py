@@ -4,6 +4,7 @@ expected exceptions and briefings out, reruns byte-identical, official runs on p
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -202,3 +203,33 @@ def test_a_rerun_says_what_it_replaced_and_keeps_the_replaced_runs_exceptions(
     last, same = run()
     assert same == new and last.endswith(", unchanged: an identical rerun")
     assert files() == kept
+
+
+def test_the_refusal_names_the_rulesets_folder_and_the_ways_forward(
+    week_db: Settings, tmp_path: Path, runner: CliRunner
+) -> None:
+    # a clean copy of what this database published, before the working tree is edited
+    clean = tmp_path / "clean-rulesets"
+    shutil.copytree(week_db.rulesets_dir, clean)
+    path = week_db.rulesets_dir / "priority4" / "stop-search-legitimacy.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("version: 1.0.1", "version: 1.0.2"), encoding="utf-8"
+    )
+    weekly = ["--database", week_db.database_url, "weekly", "--week", WEEK, "--out", str(tmp_path / "out")]
+    refused = runner.invoke(app, weekly, env={"QAM_RULESETS": str(week_db.rulesets_dir)})
+    assert refused.exit_code == 3
+    with api.database_for(week_db) as database:
+        shown_url = database.display_url
+    assert refused.stderr.splitlines() == [
+        "Error: 1 ruleset change is not published; official runs use published rulesets only",
+        "rulesets/priority4/stop-search-legitimacy.yaml: has unpublished edits: differs from the published "
+        "stop-search-legitimacy 1.0.1 (version 1.0.2 is not published yet)",
+        f"Official runs compare the rulesets folder {week_db.rulesets_dir.resolve()} with what the database "
+        f"{shown_url} published, and refuse while they differ.",
+        "Publish the changes (`qam rulesets publish`), point QAM_RULESETS=<folder> at the rulesets this "
+        "database publishes from, or use --draft for a dry run.",
+    ]
+    assert not (tmp_path / "out" / WEEK).exists()
+    # the way forward it names: the folder this database publishes from
+    elsewhere = runner.invoke(app, weekly, env={"QAM_RULESETS": str(clean)})
+    assert elsewhere.exit_code == 0, elsewhere.output
