@@ -44,7 +44,8 @@ def main(
     force: Annotated[
         Path | None,
         typer.Option(
-            "--force", help="Force configuration YAML (default: $QAM_FORCE or the bundled demo force)."
+            "--force",
+            help="Force configuration YAML (default: $QAM_FORCE or the bundled demo force; docs/force-file.md).",
         ),
     ] = None,
     database: Annotated[

@@ -27,7 +27,16 @@ def submit(
 ) -> None:
     """Validate and store reviewers' assessments: every row of every file, or nothing.
 
-    All problems of all files are listed at once as file:row:column: message.
+    One row is one assessment of one sampled case:
+
+    \b
+      assessment_id, case_type, case_ref, place, team, officer, reviewer,
+      assessed_on, case_date (YYYY-MM-DD), then the form's question ids
+      (qam forms show TYPE); answers yes | no | partly | na, blank = not answered
+
+    In an XLSX template (qam forms template) case_type may stay blank. An identical row
+    again is a no-op; a changed row needs --amend. All problems of all files are listed at
+    once as file:row:column: message. Every column, with examples: docs/submissions.md.
 
     Example: qam submit ss_week47.csv vc_week47.xlsx
     """

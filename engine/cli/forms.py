@@ -55,6 +55,9 @@ def forms_template(
 ) -> None:
     """Write a submission template: Excel with dropdowns and help comments, or a CSV header.
 
+    A reviewer may leave case_type blank in the XLSX template (the workbook records its type); a
+    CSV needs it on every row. The columns: docs/submissions.md.
+
     Example: qam forms template stop_search --format xlsx --out ss_week47.xlsx
     """
     if fmt not in ("xlsx", "csv"):

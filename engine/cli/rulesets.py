@@ -26,6 +26,8 @@ def rulesets_validate(
 ) -> None:
     """Check ruleset files without a database: shape, fields against the QA forms, expressions.
 
+    The file format and the condition language: docs/rulesets.md.
+
     Example: qam rulesets validate rulesets/priority4/stop-search-legitimacy.yaml
     """
     with user_errors():

@@ -56,3 +56,21 @@ def test_help_lists_the_commands_then_the_groups_in_their_order(runner: CliRunne
     assert [line.split()[0] for line in rulesets if line.startswith("  ")] == [
         "validate", "publish", "list", "history", "show", "diff", "verify", "dry-run",
     ]  # fmt: skip
+
+
+def test_the_help_of_every_input_names_its_format_and_its_page_in_docs(runner: CliRunner) -> None:
+    """A user finds each input's columns in the command's help and the full format in docs/."""
+    pages = {
+        ("submit",): "docs/submissions.md",
+        ("forms", "template"): "docs/submissions.md",
+        ("extracts", "load"): "docs/extracts.md",
+        ("rulesets", "validate"): "docs/rulesets.md",
+        (): "docs/force-file.md",
+    }
+    for command, page in pages.items():
+        text = " ".join(runner.invoke(app, [*command, "--help"]).output.split())
+        assert page in text, f"`qam {' '.join(command)} --help` does not point to {page}"
+        assert (REPO / page).exists()
+    submit = runner.invoke(app, ["submit", "--help"]).output
+    columns = "assessment_id, case_type, case_ref, place, team, officer, reviewer,"
+    assert columns in submit and "yes | no | partly | na" in submit
