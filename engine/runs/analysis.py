@@ -52,11 +52,9 @@ def prepare(context: RunContext, gathered: Gathered, *, release: bool = False) -
     )
 
 
-def analyse(
-    context: RunContext, gathered: Gathered, period: Period, *, prepared: Prepared | None = None
-) -> PeriodAnalysis:
-    """Aggregate the period and find its exceptions (weekly series reach back over the history)."""
-    prepared = prepared or prepare(context, gathered)
+def analyse(context: RunContext, gathered: Gathered, period: Period, *, prepared: Prepared) -> PeriodAnalysis:
+    """Aggregate the period and find its exceptions (weekly series reach back over the history), from
+    the gathered rows framed once by :func:`prepare` (a PEEL rerun analyses several periods of one)."""
     frames = ruleset_frames(context, period_frames(gathered, period))
     table = agg.aggregate(
         in_period(prepared.outcomes, period.start, period.end),

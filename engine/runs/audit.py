@@ -301,7 +301,7 @@ def _rederive(
             )  # fmt: skip
             hashes = written.hashes
         else:
-            analysis = analyse(context, gathered, period)
+            analysis = analyse(context, gathered, period, prepared=prepare(context, gathered))
             hashes, _ = write_period(target, context, derived, period, analysis, gathered)
     return hashes, derived.run_id
 

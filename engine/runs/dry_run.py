@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from engine.core.errors import UsageError
 from engine.core.models import PerformanceException
 from engine.core.periods import Period, parse_week
-from engine.runs.analysis import analyse
+from engine.runs.analysis import analyse, prepare
 from engine.runs.context import RunContext
 from engine.runs.gather import DEFAULT_HISTORY_WEEKS, gather
 from engine.runs.manifest import write_outputs
@@ -288,7 +288,7 @@ def dry_run(
     for context in (dataclasses.replace(published, draft=True), draft):
         score_pending(database, context, until=period.end, since=history_from, scored_at=now())
         gathered = gather(database, context, history_from=history_from, period=period)
-        sides.append((gathered, analyse(context, gathered, period)))
+        sides.append((gathered, analyse(context, gathered, period, prepared=prepare(context, gathered))))
     (old, old_analysis), (new, new_analysis) = sides
     n, cases, findings = compare_findings(old.outcome_columns, new.outcome_columns, period)
     exceptions = compare_exceptions(old_analysis.findings.exceptions, new_analysis.findings.exceptions)

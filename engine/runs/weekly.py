@@ -19,7 +19,7 @@ from engine.core.models import ExceptionKind, PerformanceException
 from engine.core.periods import Period
 from engine.reports.briefing_data import BriefingRun, build_force_summary, build_place_briefings
 from engine.reports.render_pool import render_briefings
-from engine.runs.analysis import PeriodAnalysis, analyse, period_frames
+from engine.runs.analysis import PeriodAnalysis, analyse, period_frames, prepare
 from engine.runs.context import RunContext
 from engine.runs.gather import (
     DEFAULT_HISTORY_WEEKS,
@@ -122,7 +122,7 @@ def run_period(
     )
     del stored
     say("aggregating and finding exceptions")
-    analysis = analyse(context, gathered, period)
+    analysis = analyse(context, gathered, period, prepared=prepare(context, gathered))
     say("writing briefings")
     manifest = manifest_for(context, gathered, kind=kind, command=command, arguments=arguments)
     before = folder_before(out / folder_name)
