@@ -5,6 +5,7 @@ The file format is documented in :mod:`engine.rules.rulesets`, which compiles th
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -278,13 +279,8 @@ def _parse_rule(raw: Any, line: int, noun: str, check: ShapeChecker) -> RuleSpec
         measure=text("measure"),
         peel=text("peel"),
         iserve=_present(node, "iserve", lambda: _parse_strands(node, what, check)),
-        weight=_present(
-            node, "weight", lambda: check.number(node, "weight", what, low=0, high=None, low_open=True)
-        )
-        or 1.0,
-        minimum=None
-        if node.get("minimum") is None
-        else check.number(node, "minimum", what, low=0, high=1, low_open=False),
+        weight=_present(node, "weight", lambda: _finite(node, "weight", what, check, high=None)) or 1.0,
+        minimum=None if node.get("minimum") is None else _finite(node, "minimum", what, check, high=1),
         direction=_present(node, "direction", lambda: check.choice(node, "direction", what, DIRECTIONS)),
         line=line,
         critical=bool(_present(node, "critical", lambda: check.boolean(node, "critical", what))),
@@ -294,6 +290,19 @@ def _parse_rule(raw: Any, line: int, noun: str, check: ShapeChecker) -> RuleSpec
         key_lines=MappingProxyType({k: line_of(node, k) or line for k in node}),
     )
     return None if len(check.problems) > before else spec
+
+
+def _finite(
+    node: dict[str, Any], key: str, what: str, check: ShapeChecker, *, high: float | None
+) -> float | None:
+    """A weight (> 0, high None) or a minimum standard (0 to 1); YAML's .nan and .inf are refused."""
+    value = node.get(key)
+    if isinstance(value, float) and not math.isfinite(value):
+        bound = "greater than 0" if high is None else f"between 0 and {high:g}"
+        shown = ".nan" if math.isnan(value) else ("-.inf" if value < 0 else ".inf")
+        check.problem(line_of(node, key), f"{what}: '{key}' must be a finite number {bound}, got {shown}")
+        return None
+    return check.number(node, key, what, low=0, high=high, low_open=high is None)
 
 
 def _parse_strands(node: dict[str, Any], what: str, check: ShapeChecker) -> tuple[str, ...] | None:

@@ -178,6 +178,30 @@ def test_extract_ruleset_thresholds(rulesets_dir) -> None:
         ),
         pytest.param(
             "priority4",
+            edit(SS, "minimum: 0.9", "minimum: .nan"),
+            ["13: criterion SS01: 'minimum' must be a finite number between 0 and 1, got .nan"],
+            id="minimum-nan",
+        ),
+        pytest.param(
+            "priority4",
+            edit(SS, "minimum: 0.9", "minimum: -.inf"),
+            ["13: criterion SS01: 'minimum' must be a finite number between 0 and 1, got -.inf"],
+            id="minimum-minus-infinity",
+        ),
+        pytest.param(
+            "priority4",
+            edit(SS, "    weight: 3\n", "    weight: .NaN\n"),
+            ["21: criterion SS02: 'weight' must be a finite number greater than 0, got .nan"],
+            id="weight-nan",
+        ),
+        pytest.param(
+            "priority4",
+            edit(SS, "    weight: 3\n", "    weight: .inf\n"),
+            ["21: criterion SS02: 'weight' must be a finite number greater than 0, got .inf"],
+            id="weight-infinity",
+        ),
+        pytest.param(
+            "priority4",
             edit(SS, "    critical: true\n", "    critical: yes\n"),
             ["20: criterion SS02: 'critical' must be true or false, got 'yes'"],
             id="critical-yes-is-not-a-boolean",
