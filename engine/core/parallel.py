@@ -4,15 +4,18 @@ and writes done in order by a background thread. The thresholds for going parall
 
 Forking is chosen over spawning because the inputs (a year of outcomes, compiled rulesets) are
 large and already in memory: a forked child reads them from pages it shares with its parent.
-Workers ignore Ctrl-C: the parent handles it, terminates them and leaves no orphan behind.
+Workers ignore Ctrl-C: the parent handles it, terminates them and leaves no orphan behind. On
+Linux a worker also dies with its parent (PR_SET_PDEATHSIG), so even kill -9 of the run leaves none.
 """
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -79,7 +82,7 @@ def _start(
         receive, send = context.Pipe(duplex=False)
     except OSError:
         return None
-    child = context.Process(target=_child_main, args=(target, send, *args), daemon=True)
+    child = context.Process(target=_child_main, args=(target, os.getpid(), send, *args), daemon=True)
     gc.freeze()  # a collection in the child would touch every inherited object and copy the heap
     try:
         child.start()
@@ -92,7 +95,29 @@ def _start(
     return child, receive
 
 
-def _child_main(target: Callable[..., None], send: Connection, *args: Any) -> None:
+#: prctl(2) option: the signal a process gets when the thread that forked it ends (linux/prctl.h)
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """In a forked child: be killed when ``parent`` dies, even by kill -9, instead of living on blocked
+    on its pipe; exit now if it already died before this was set. A no-op where prctl is unavailable.
+    (The signal comes when the forking *thread* ends: QAM forks from its main thread, which lives as
+    long as the process.)"""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            return
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died between the fork and prctl
+        os._exit(1)
+
+
+def _child_main(target: Callable[..., None], parent: int, send: Connection, *args: Any) -> None:
+    _die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C by terminating us
     gc.disable()  # short-lived: collections would only copy the parent's pages
     try:

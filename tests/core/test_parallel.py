@@ -1,9 +1,13 @@
 """engine.core.parallel: forked workers give the serial results whatever fails in them, a background
-job's result arrives or is redone here, and ordered background writes run one at a time in order."""
+job's result arrives or is redone here, and ordered background writes run one at a time in order;
+a worker dies with its parent, even when that is killed with kill -9."""
 
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -152,3 +156,61 @@ def test_in_order_finishes_the_write_under_way_when_interrupted() -> None:
         writer.submit(slow)
         raise KeyboardInterrupt
     assert finished == [True]
+
+
+# Forks one worker through fork_map or in_background (argv[2]); the worker writes its pid to
+# argv[1] and, like everything here, hangs.
+_FORK_AND_HANG = """
+import os, sys, time
+from engine.core.parallel import fork_map, in_background
+pids, way, helper = sys.argv[1], sys.argv[2], os.getpid()
+
+def hang(*_args):
+    if os.getpid() != helper:
+        with open(pids, "a") as f:
+            f.write(f"{os.getpid()}\\n")
+    time.sleep(120)
+
+if way == "fork_map":
+    fork_map(hang, 2, workers=2)
+else:
+    with in_background(hang) as result:
+        result()
+"""
+
+
+def _gone(pid: int) -> bool:
+    """No such process, or only its zombie is left."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return True
+    return state == "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux only")
+@pytest.mark.parametrize("way", ["fork_map", "in_background"])
+def test_a_worker_dies_with_its_parent_killed_by_kill_9(way: str, tmp_path: Path) -> None:
+    pids = tmp_path / "pids"
+    helper = subprocess.Popen([sys.executable, "-c", _FORK_AND_HANG, str(pids), way])
+    worker = 0
+    try:
+        deadline = time.monotonic() + 60
+        while not pids.exists() or not pids.read_text().endswith("\n"):
+            assert helper.poll() is None and time.monotonic() < deadline, "no worker started"
+            time.sleep(0.02)
+        worker = int(pids.read_text().split()[0])
+        helper.kill()
+        helper.wait()
+        deadline = time.monotonic() + 3
+        while not _gone(worker) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert _gone(worker), f"worker {worker} outlived its killed parent"
+    finally:
+        helper.kill()
+        if worker and not _gone(worker):
+            os.kill(worker, signal.SIGKILL)
