@@ -26,6 +26,7 @@ from engine.cli import (
     scoring,
     weekly,
 )
+from engine.cli.console import terminate_like_ctrl_c
 from engine.core.config import load_settings
 
 app = typer.Typer(
@@ -60,6 +61,7 @@ def main(
 
     Example: qam init && qam submit week47.csv && qam weekly --week 2026-W47
     """
+    ctx.call_on_close(terminate_like_ctrl_c())  # SIGTERM (a scheduler, systemd) cleans up as Ctrl-C
     ctx.obj = load_settings(force_file=force, database_url=database)
 
 

@@ -1,11 +1,14 @@
-"""What every command shares: the one place an EngineError becomes its exit code, the settings the
-`qam` callback loaded, and printing plain tables and JSON."""
+"""What every command shares: the one place an EngineError becomes its exit code, SIGTERM handled
+as Ctrl-C, the settings the `qam` callback loaded, and printing plain tables and JSON."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+import signal
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from types import FrameType
 
 import typer
 
@@ -21,6 +24,28 @@ def user_errors() -> Iterator[None]:
     except EngineError as exc:
         typer.echo(f"Error: {exc}", err=True)
         raise typer.Exit(int(exc.exit_code)) from None
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread as Ctrl-C is: the same clean-up runs (workers terminated,
+    temporary folders removed, transactions rolled back) and the command exits 130, as on Ctrl-C."""
+
+
+def _terminated(_signum: int, _frame: FrameType | None) -> None:
+    raise Terminated
+
+
+def terminate_like_ctrl_c() -> Callable[[], None]:
+    """Handle SIGTERM as Ctrl-C from now on; returns the function that puts the previous handler back.
+    Only the main thread can set a handler: elsewhere (a command run from a thread) nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = signal.signal(signal.SIGTERM, _terminated)
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, previous)
+
+    return restore
 
 
 def settings_of(ctx: typer.Context) -> Settings:

@@ -119,6 +119,7 @@ def _die_with_parent(parent: int) -> None:
 def _child_main(target: Callable[..., None], parent: int, send: Connection, *args: Any) -> None:
     _die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C by terminating us
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # terminate() ends us, whatever handler we inherited
     gc.disable()  # short-lived: collections would only copy the parent's pages
     try:
         target(send, *args)
