@@ -16,6 +16,7 @@ from pathlib import Path
 
 from engine.core.errors import ExtractError, Location, Problem, problems_summary
 from engine.core.metrics import METRICS
+from engine.inputs.submission_files import decode_utf8
 
 INCIDENT_COLUMNS: tuple[str, ...] = (
     "incident_ref",
@@ -76,14 +77,6 @@ class IncidentRow:
     line: int
 
 
-def _decode(data: bytes) -> str:
-    # Excel on Windows saves CSV as cp1252 unless told otherwise; UTF-8 (with or without BOM) first
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252")
-
-
 def _timestamp(text: str) -> datetime:
     """Parse an ISO 8601 timestamp that has a time part; ValueError otherwise."""
     if len(text) <= 10:
@@ -107,10 +100,12 @@ def read_incidents(path: str | Path, place_codes: Collection[str]) -> list[Incid
     p = Path(path)
     name = str(path)
     try:
-        text = _decode(p.read_bytes())
+        text = decode_utf8(p.read_bytes(), name, delimiter=",")
     except OSError as exc:
         problem = Problem(Location(name), f"cannot read the file: {exc.strerror or exc}")
         raise ExtractError("The incidents extract cannot be read", [problem]) from exc
+    if isinstance(text, Problem):  # UTF-8 only: Excel's "CSV UTF-8" (docs/extracts.md)
+        raise ExtractError(problems_summary([text], "file") + "; nothing was loaded", [text])
 
     problems: list[Problem] = []
     reader = csv.DictReader(io.StringIO(text, newline=""))

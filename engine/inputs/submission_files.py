@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import itertools
 import json
 import warnings
@@ -17,6 +18,7 @@ from typing import Any, TextIO
 from xml.etree.ElementTree import ParseError
 
 from engine.core.errors import Location, Problem, SubmissionError, problems_summary
+from engine.core.text import inert_cell, typed_cell
 from engine.inputs.cells import as_text, is_blank
 
 SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".json")
@@ -24,6 +26,11 @@ SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".json")
 #: as a text constant: ="stop_search". A row whose case_type cell is blank takes it.
 CASE_TYPE_NAME = "QAM_CASE_TYPE"
 _ZIP_MAGIC = b"PK\x03\x04"
+_UTF8_BOM = b"\xef\xbb\xbf"
+#: how every encoding problem ends: text files are read as UTF-8 only (docs/submissions.md)
+SAVE_AS_UTF8 = "save the file as UTF-8 (CSV UTF-8 in Excel)"
+#: stands for the first bad byte while the text before it is parsed as CSV, to find its row and column
+_BAD_BYTE_MARK = "\ue000"
 # Spreadsheet answers repeat endlessly ("yes", "no", place codes): share one string object per value.
 # Bounded, because unique values (ids, references) would only fill the table.
 _INTERN_MAX_LENGTH = 24
@@ -46,16 +53,46 @@ class RawRow:
 
 
 def write_submission_csv(path: Path, rows: Sequence[Mapping[str, Any]]) -> Path:
-    """Write row dicts as a submission CSV (UTF-8): columns in first-seen order, missing cells blank.
-    The demo writes its generated weeks this way; `qam submit` reads them back like any reviewer's file."""
+    """Write row dicts as a submission CSV (UTF-8): columns in first-seen order, missing cells blank,
+    text cells inert (core.text.inert_cell: =1 is written '=1, so a spreadsheet shows it as text).
+    The demo writes its generated weeks this way; `qam submit` reads them back like any reviewer's file,
+    taking the prefix off again, so every value reads back exactly as given."""
     columns: list[str] = []
     for row in rows:
         columns.extend(c for c in row if c not in columns)
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=columns, restval="")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: inert_cell(v) for k, v in row.items()} for row in rows)
     return path
+
+
+def decode_utf8(data: bytes, source: str, *, delimiter: str | None = None) -> str | Problem:
+    """A CSV file's text as UTF-8 (a leading BOM dropped), or the Problem at its first byte that is not.
+
+    No other encoding is guessed: a file that is not UTF-8 would otherwise be decoded whole as
+    something else, garbling every accented letter. The problem names the row (the CSV record,
+    1-based), the column number and the header's name for it; ``delimiter`` None takes the header
+    line's most common of comma, semicolon and tab, as submissions do.
+    """
+    body = data.removeprefix(_UTF8_BOM)
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = body[: exc.start].decode("utf-8")
+        bad = body[exc.start]
+    if delimiter is None:
+        first = before.splitlines()[0] if before.strip() else ""
+        delimiter = max((",", ";", "\t"), key=first.count) if first.strip() else ","
+    message = f"not UTF-8 (byte 0x{bad:02x}): {SAVE_AS_UTF8}"
+    try:
+        records = list(csv.reader(io.StringIO(before + _BAD_BYTE_MARK, newline=""), delimiter=delimiter))
+    except csv.Error:  # a field over the csv module's size limit: the line is still known
+        return Problem(Location(source, before.count("\n") + 1), message)
+    row, column = len(records), len(records[-1])
+    header = next((r for r in records[:-1] if any(v.strip() for v in r)), None)
+    name = header[column - 1].strip() if header is not None and column <= len(header) else ""
+    return Problem(Location(source, row), f"column {column}{f' ({name})' if name else ''}: {message}")
 
 
 def read_submission(
@@ -111,18 +148,20 @@ class _Reader:
     # ---- CSV
 
     def _csv(self, head: bytes) -> list[RawRow]:
-        utf16 = head[:2] in (b"\xff\xfe", b"\xfe\xff")
-        for encoding in ("utf-16",) if utf16 else ("utf-8-sig", "cp1252"):
-            attempt: list[Problem] = []
+        data = self.path.read_bytes()
+        if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
             try:
-                with self.path.open(encoding=encoding, newline="") as fh:
-                    rows = _Reader(self.path, attempt)._parse_csv(fh)
+                text = data.decode("utf-16")
             except UnicodeError:
-                continue
-            self.problems.extend(attempt)
-            return rows
-        self._add("cannot read as text (neither UTF-8 nor Windows-1252); save it again as CSV UTF-8")
-        return []
+                self._add(f"not valid UTF-16 despite its byte order mark: {SAVE_AS_UTF8}")
+                return []
+        else:
+            decoded = decode_utf8(data, self.source)
+            if isinstance(decoded, Problem):
+                self.problems.append(decoded)
+                return []
+            text = decoded
+        return self._parse_csv(io.StringIO(text, newline=""))
 
     def _parse_csv(self, fh: TextIO) -> list[RawRow]:
         first = fh.readline()
@@ -149,7 +188,8 @@ class _Reader:
                     width = len(record)
                 elif len(record) != width and not self._fields_ok(record, width, number):
                     continue
-                records.append((number, [intern(v) for v in record]))
+                # typed_cell: a cell QAM's own writers made inert ("'=1") reads back as written ("=1")
+                records.append((number, [intern(typed_cell(v)) for v in record]))
         except csv.Error as exc:
             self._add(f"cannot read CSV ({exc}); the file may be truncated or badly quoted", number + 1)
         return self._table(records)
@@ -257,16 +297,24 @@ class _Reader:
 
     def _json(self, head: bytes) -> list[RawRow]:
         data = self.path.read_bytes()
-        text: str | None = None
-        for encoding in ("utf-16",) if head[:2] in (b"\xff\xfe", b"\xfe\xff") else ("utf-8-sig", "cp1252"):
+        if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
             try:
-                text = data.decode(encoding)
-                break
+                text = data.decode("utf-16")
             except UnicodeError:
-                continue
-        if text is None:
-            self._add("cannot read as text (neither UTF-8 nor Windows-1252)")
-            return []
+                self._add("not valid UTF-16 despite its byte order mark: save the file as UTF-8")
+                return []
+        else:
+            body = data.removeprefix(_UTF8_BOM)
+            try:
+                text = body.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                before = body[: exc.start].decode("utf-8")
+                line, column = before.count("\n") + 1, len(before) - before.rfind("\n")
+                self._add(
+                    f"not UTF-8 (byte 0x{body[exc.start]:02x}) at line {line} column {column}: "
+                    "save the file as UTF-8"
+                )
+                return []
         try:
             items = json.loads(text)
         except json.JSONDecodeError as exc:

@@ -108,11 +108,27 @@ def test_header_may_have_extra_columns_and_padding(tmp_path: Path) -> None:
     assert read_incidents(path, PLACES)[0].incident_ref == "INC-1"
 
 
-def test_utf8_bom_and_cp1252_files_are_read(tmp_path: Path) -> None:
+def test_utf8_with_or_without_bom_is_read(tmp_path: Path) -> None:
     bom = _write(tmp_path, "INC-é,BLK,2,101,2026-11-16T08:00:00,,\n", encoding="utf-8-sig")
     assert read_incidents(bom, PLACES)[0].incident_ref == "INC-é"
-    windows = _write(tmp_path, "INC-£1,BLK,2,101,2026-11-16T08:00:00,,\n", encoding="cp1252")
-    assert read_incidents(windows, PLACES)[0].incident_ref == "INC-£1"
+    plain = _write(tmp_path, "INC-£1,BLK,2,101,2026-11-16T08:00:00,,\n")
+    assert read_incidents(plain, PLACES)[0].incident_ref == "INC-£1"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252"])
+def test_a_byte_that_is_not_utf8_is_refused_at_its_line_and_column(tmp_path: Path, encoding: str) -> None:
+    # a stray Latin-1 byte used to make the whole file read as Windows-1252: 'é' became 'Ã©' silently
+    path = _write(
+        tmp_path,
+        "INC-é,BLK,2,101,2026-11-16T08:00:00,,\n".encode(encoding).decode("latin-1")
+        + "INC-2,BLK,2,101,2026-11-16T08:00:00,,\nINC-3,\xa3BLK,2,101,2026-11-16T08:00:00,,\n",
+        encoding="latin-1",
+    )
+    first = "2: column 1 (incident_ref)" if encoding == "cp1252" else "4: column 2 (place)"
+    byte = "0xe9" if encoding == "cp1252" else "0xa3"
+    assert _problems(path) == [
+        f"{path}:{first}: not UTF-8 (byte {byte}): save the file as UTF-8 (CSV UTF-8 in Excel)"
+    ]
 
 
 def test_unreadable_file_is_an_extract_error(tmp_path: Path) -> None:

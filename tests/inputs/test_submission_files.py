@@ -38,20 +38,62 @@ def test_utf8_with_bom_reads_the_first_header(tmp_path: Path) -> None:
     assert [v.assessment_id for v in load([path])] == ["SS-0001", "SS-0002"]
 
 
-def test_windows_1252_notes_with_pound_and_accent(tmp_path: Path) -> None:
-    path = write_csv(
-        tmp_path / "win.csv", ss_rows(1, notes="Paid £20 – café owner’s CCTV"), encoding="cp1252"
-    )
-    with pytest.raises(UnicodeDecodeError):
-        path.read_text(encoding="utf-8")
-    assert load([path])[0].answers["notes"] == "Paid £20 – café owner’s CCTV"
-
-
-def test_bytes_that_are_no_text_encoding_are_a_problem(tmp_path: Path) -> None:
-    path = tmp_path / "bin.csv"
-    path.write_bytes(b"assessment_id,case_type\n\x81\x8d\x8f\x90\x9d,x\n")
+def test_one_stray_latin1_byte_in_a_utf8_file_is_refused_at_its_row_and_column(tmp_path: Path) -> None:
+    # decoding the whole file as Windows-1252 stored every 'é' of the file as 'Ã©', silently
+    rows = ss_rows(3, notes="Café owner")
+    rows[2]["team"] = "Response Z"
+    path = write_csv(tmp_path / "week.csv", rows)
+    team = list(rows[0]).index("team") + 1
+    path.write_bytes(path.read_bytes().replace(b",Response Z,", b",Response \xe9,"))
+    assert b"Caf\xc3\xa9" in path.read_bytes()
     assert problems_of([path]) == [
-        f"{path}: cannot read as text (neither UTF-8 nor Windows-1252); save it again as CSV UTF-8"
+        f"{path}:4: column {team} (team): not UTF-8 (byte 0xe9): save the file as UTF-8 (CSV UTF-8 in Excel)"
+    ]
+    with pytest.raises(SubmissionError):
+        load([path])
+
+
+def test_a_windows_1252_file_is_refused_not_guessed(tmp_path: Path) -> None:
+    # Excel's plain "CSV" on Windows: such files used to be decoded as cp1252, and so was any UTF-8
+    # file with one byte that is not UTF-8; the rule is now UTF-8 only (docs/submissions.md)
+    rows = ss_rows(2, notes="Paid £20 – café owner’s CCTV")
+    path = write_csv(tmp_path / "win.csv", rows, encoding="cp1252")
+    notes = list(rows[0]).index("notes") + 1
+    assert problems_of([path]) == [
+        f"{path}:2: column {notes} (notes): not UTF-8 (byte 0xa3): save the file as UTF-8 (CSV UTF-8 in Excel)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        pytest.param(b"assessment_id;t\xe9am\n", "1: column 2", id="in-the-header"),
+        pytest.param(
+            b'\xef\xbb\xbfassessment_id;team\n\nSS-1;"two\nlines"\nSS-2;ok\nSS-3;\xff\n',
+            "5: column 2 (team)",
+            id="bom-semicolons-blank-and-multiline-rows",
+        ),
+        pytest.param(b"assessment_id,team\n\x81", "2: column 1 (assessment_id)", id="first-byte-of-a-row"),
+        pytest.param(b"assessment_id,team\nSS-1,caf\xc3", "2: column 2 (team)", id="cut-short-sequence"),
+    ],
+)
+def test_the_first_byte_that_is_not_utf8_is_located(tmp_path: Path, content: bytes, expected: str) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    body = content.removeprefix(b"\xef\xbb\xbf")
+    bad = re.search(rb"[\x80-\xff]", body)
+    assert bad is not None
+    assert problems_of([path]) == [
+        f"{path}:{expected}: not UTF-8 (byte 0x{body[bad.start()]:02x}): "
+        "save the file as UTF-8 (CSV UTF-8 in Excel)"
+    ]
+
+
+def test_a_json_file_that_is_not_utf8_is_refused_with_its_line_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "week.json"
+    path.write_bytes(b'[\n {"assessment_id": "SS-1",\n  "team": "Caf\xe9"}\n]\n')
+    assert problems_of([path]) == [
+        f"{path}: not UTF-8 (byte 0xe9) at line 3 column 15: save the file as UTF-8"
     ]
 
 

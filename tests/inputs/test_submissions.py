@@ -77,7 +77,7 @@ def test_same_content_in_every_format_and_encoding_gives_the_same_hash(tmp_path:
     columns = list(dict.fromkeys([c for r in rows for c in r]))
     files = [
         write_csv(tmp_path / "a.csv", rows, columns),
-        write_csv(tmp_path / "b.csv", rows, columns, encoding="cp1252"),
+        write_csv(tmp_path / "b.csv", rows, columns, encoding="utf-16"),
         write_csv(tmp_path / "c.csv", rows, columns, encoding="utf-8-sig"),
         write_xlsx(tmp_path / "d.xlsx", rows, columns),
         write_json(tmp_path / "e.json", rows),
