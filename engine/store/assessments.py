@@ -1,5 +1,6 @@
 """The queries for assessments: storing submitted rows as revisions (amendments, conflicts) and
-reading revisions back. Functions take the caller's session (one transaction).
+reading revisions back. Functions take the caller's session (one transaction); submissions storing
+at the same time take turns (:func:`lock_assessments`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from engine.core.errors import Location, Problem, SubmissionError
@@ -77,6 +78,22 @@ def current_assessments(session: Session, assessment_ids: Iterable[str]) -> dict
     return found
 
 
+def lock_assessments(session: Session) -> None:
+    """Take the submissions' writer lock for the rest of the caller's transaction, before reading.
+
+    Storing reads each id's current revision, compares and writes after it, so two submissions must
+    not interleave: the later one then reads what the earlier stored and decides as if it had run
+    after it (unchanged, conflict or a new revision), instead of failing on the unique (id, revision)
+    or reporting "unchanged" against a revision superseded before it commits. PostgreSQL: a SHARE ROW
+    EXCLUSIVE table lock (reads, and scores referring to assessments, still run). SQLite: an empty
+    UPDATE, which makes the driver open the write transaction now (SQLite has one writer at a time).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("LOCK TABLE assessments IN SHARE ROW EXCLUSIVE MODE"))
+    else:
+        session.execute(update(Assessment).where(Assessment.pk < 0).values(pk=Assessment.pk))
+
+
 def store_assessments(
     session: Session,
     rows: Sequence[ValidRow],
@@ -87,7 +104,9 @@ def store_assessments(
 ) -> StoreSummary:
     """Store valid rows in the caller's transaction: new ids as revision 1, identical rows skipped,
     changed rows as a new revision only with ``amend``; otherwise raise SubmissionError naming
-    every conflicting row and field (the caller rolls back, so nothing is half-stored)."""
+    every conflicting row and field (the caller rolls back, so nothing is half-stored). Call it
+    first in the transaction: it takes the submissions' writer lock before reading."""
+    lock_assessments(session)
     existing = current_assessments(session, (r.assessment_id for r in rows))
     summary = StoreSummary()
     problems: list[Problem] = []
