@@ -17,6 +17,7 @@ import pandas as pd
 from engine.analysis.aggregate import AGGREGATE_COLUMNS, FULL_COVERAGE_LEVELS
 from engine.analysis.daily import INCIDENT_METRIC_COLUMNS
 from engine.core.errors import ReportError
+from engine.core.text import inert_cell
 
 
 def records(table: pd.DataFrame) -> list[dict[str, Any]]:
@@ -36,7 +37,8 @@ def has_pyarrow() -> bool:
 
 def write_table_csv(table: pd.DataFrame, columns: Sequence[str], path: str | Path) -> None:
     """``columns`` of a table as CSV for BI tools: 6-decimal floats, blank for no data (NaN, None),
-    tuples of refs joined by ";"; replaced atomically. ReportError when it cannot be written."""
+    tuples of refs joined by ";", text cells inert (core.text.inert_cell; each ref of a tuple too);
+    replaced atomically. ReportError when it cannot be written."""
     target = Path(path)
     tmp = target.with_name(target.name + ".tmp")
 
@@ -44,8 +46,8 @@ def write_table_csv(table: pd.DataFrame, columns: Sequence[str], path: str | Pat
         if isinstance(value, float | np.floating):
             return "" if math.isnan(value) else f"{value:.6f}"
         if isinstance(value, tuple):
-            return ";".join(value)
-        return value
+            return ";".join(inert_cell(str(v)) for v in value)
+        return inert_cell(value)
 
     def column(values: pd.Series) -> list[object]:
         """A column's cells, formatted a whole float column at a time."""
@@ -59,7 +61,7 @@ def write_table_csv(table: pd.DataFrame, columns: Sequence[str], path: str | Pat
         target.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, "w", encoding="utf-8", newline="") as fh:
             out = csv.writer(fh, lineterminator="\n")
-            out.writerow(columns)
+            out.writerow([inert_cell(c) for c in columns])
             out.writerows(zip(*(column(table[c]) for c in columns), strict=True))
         os.replace(tmp, target)
     except OSError as exc:

@@ -20,6 +20,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from engine.core.errors import Location, ReportError
 from engine.core.models import AnswerType
+from engine.core.text import inert_cell
 from engine.inputs.cells import DATE_MAX, DATE_MIN, EXCEL_EPOCH
 from engine.inputs.forms import COMMON_HELP, Form, Question
 from engine.inputs.row_schemas import COMMON_DATE_COLUMNS
@@ -73,7 +74,8 @@ def _write_csv(columns: Sequence[str], out: Path, prefill: Sequence[Mapping[str,
         writer = csv.writer(fh)
         writer.writerow(columns)
         for row in prefill:
-            writer.writerow([row.get(c, "") for c in columns])
+            # inert: a pre-filled '=...' shows as text; `qam submit` takes the ' off again
+            writer.writerow([inert_cell(row.get(c, "")) for c in columns])
 
 
 def _write_xlsx(

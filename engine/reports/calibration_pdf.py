@@ -16,7 +16,7 @@ from reportlab.platypus import Flowable, SimpleDocTemplate, Spacer, Table, Table
 
 from engine.analysis.agreement import POOR_KAPPA, CalibrationReport, QuestionAgreement
 from engine.core.errors import ReportError
-from engine.core.text import slug
+from engine.core.text import inert_cell, slug
 from engine.reports.layout import HEAD, RULE, SHADE, esc, para, plain
 
 #: disagreeing cases listed per question in the PDF (the CSV has them all)
@@ -28,7 +28,7 @@ def _cell(value: object) -> object:
         return ""
     if isinstance(value, float):
         return f"{value:.6f}"
-    return value
+    return inert_cell(value)
 
 
 def _write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
@@ -37,7 +37,7 @@ def _write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, "w", encoding="utf-8", newline="") as fh:
             out = csv.writer(fh, lineterminator="\n")
-            out.writerow(header)
+            out.writerow([inert_cell(h) for h in header])
             out.writerows([_cell(v) for v in row] for row in rows)
         os.replace(tmp, path)
     except OSError as exc:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import registry
+from engine.core.text import inert_cell
 from engine.reports.peel_data import ChangeSummary, Comparison
 from engine.runs.context import RunContext
 from engine.store import case_scores
@@ -31,6 +32,8 @@ COMPARE_COLUMNS = (
     "original_score",
     "rerun_score",
 )
+#: numbers (6-decimal text), never made inert
+_SCORE_COLUMNS = ("original_score", "rerun_score")
 
 
 def _score_text(score: float | None) -> str:
@@ -138,7 +141,12 @@ def _summarise(moved: Iterable[Mapping[str, str]]) -> tuple[ChangeSummary, ...]:
 
 
 def write_compare_csv(comparison: Comparison, path: Path) -> None:
+    """compare.csv: one row per moved finding (COMPARE_COLUMNS); text cells inert (core.text.inert_cell),
+    the scores (numbers written as text) as they are."""
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=COMPARE_COLUMNS, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(comparison.moved)
+        writer.writerows(
+            {k: v if k in _SCORE_COLUMNS else inert_cell(v) for k, v in row.items()}
+            for row in comparison.moved
+        )

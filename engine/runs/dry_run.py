@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
+import itertools
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from typing import Any, ClassVar
 from engine.core.errors import UsageError
 from engine.core.models import PerformanceException
 from engine.core.periods import Period, parse_week
+from engine.core.text import inert_cell
 from engine.runs.analysis import analyse, prepare
 from engine.runs.context import RunContext
 from engine.runs.gather import DEFAULT_HISTORY_WEEKS, gather
@@ -301,16 +303,18 @@ def dry_run(
 
 
 def write_changes_csv(report: DryRunReport, path: Path) -> None:
-    """One row per changed finding (a case and criterion), then one per changed exception."""
+    """One row per changed finding (a case and criterion), then one per changed exception; text
+    cells inert (core.text.inert_cell)."""
+    findings = (
+        ("finding", c.ruleset, c.criterion, c.place, c.case_ref, c.assessed_on.isoformat(), "",
+         c.published, c.draft)
+        for c in report.cases
+    )  # fmt: skip
+    exceptions = (
+        ("exception", e.ruleset, e.criterion, e.place, "", "", e.kind, e.published, e.draft)
+        for e in report.exceptions
+    )
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(CSV_COLUMNS)
-        for c in report.cases:
-            writer.writerow(
-                ("finding", c.ruleset, c.criterion, c.place, c.case_ref, c.assessed_on.isoformat(), "",
-                 c.published, c.draft)
-            )  # fmt: skip
-        for e in report.exceptions:
-            writer.writerow(
-                ("exception", e.ruleset, e.criterion, e.place, "", "", e.kind, e.published, e.draft)
-            )
+        writer.writerows([inert_cell(v) for v in row] for row in itertools.chain(findings, exceptions))

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from engine.analysis import aggregate as agg
-from engine.analysis.tables import write_aggregates_csv, write_table_parquet
+from engine.analysis.tables import write_aggregates_csv, write_table_csv, write_table_parquet
 from tests.analysis.sample_rows import SS, frame, row
 
 
@@ -57,3 +57,23 @@ def test_parquet_for_bi_tools_keeps_case_refs_as_lists(tmp_path: Path) -> None:
     ]
     assert [list(c) for c in cell["cases"]] == [["B"]]
     assert isinstance(table["cases"].iloc[0], tuple)  # the table itself is left as it was
+
+
+def test_text_cells_are_inert_and_numbers_stay_numbers(tmp_path: Path) -> None:
+    table = pd.DataFrame(
+        {
+            "key": ["=Team", "+PC 1", "Response A"],
+            "rate": [-0.5, 0.25, float("nan")],
+            "n": [-3, 4, 5],
+            "mixed": [-0.25, "@ref", None],
+            "cases": [("=CR1", "CR2"), ("-CR3",), ()],
+        }
+    )
+    out = tmp_path / "t.csv"
+    write_table_csv(table, list(table.columns), out)
+    assert out.read_text(encoding="utf-8").splitlines() == [
+        "key,rate,n,mixed,cases",
+        "'=Team,-0.500000,-3,-0.250000,'=CR1;CR2",
+        "'+PC 1,0.250000,4,'@ref,'-CR3",
+        "Response A,,5,,",
+    ]

@@ -5,6 +5,7 @@ pre-filled worklist rows.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from engine.core.errors import ReportError, SubmissionError
 from engine.core.models import CASE_TYPES, COMMON_COLUMNS, AnswerType
 from engine.inputs.forms import Form, load_forms
-from engine.inputs.submission_files import write_submission_csv
+from engine.inputs.submission_files import read_submission, write_submission_csv
 from engine.inputs.submissions import load_submission_files
 from engine.inputs.templates import write_template
 from tests.factories import DEMO_PLACE_CODES, build_row
@@ -231,3 +232,38 @@ def test_unwritable_output_is_a_report_error(tmp_path: Path) -> None:
     blocker.write_text("x", encoding="utf-8")
     with pytest.raises(ReportError, match="cannot write template"):
         write_template(FORMS["stop_search"], "csv", blocker / "sub" / "t.csv")
+
+
+#: text a spreadsheet would run as a formula, and text that only looks like QAM's inert prefix
+FORMULA_LIKE = ['=HYPERLINK("x")', "+44", "-3", "@x", "\t=1", "\r=1", "'=1", "''+2", "'tis"]
+
+
+def test_a_submission_csv_written_with_inert_cells_reads_back_exactly(tmp_path: Path) -> None:
+    """write_submission_csv writes text starting like a formula with a leading ' (so Excel shows it
+    as text); `qam submit` takes that ' off again, so every value is stored as it was given."""
+    rows = [
+        build_row("stop_search", team="=Team", officer="+PC 1", case_ref=f"-CR{i}", notes=note)
+        for i, note in enumerate(FORMULA_LIKE)
+    ]
+    path = write_submission_csv(tmp_path / "s.csv", rows)
+    with path.open(encoding="utf-8", newline="") as fh:
+        written = list(csv.DictReader(fh))
+    assert [r["notes"] for r in written] == [*("'" + n for n in FORMULA_LIKE[:-1]), "'tis"]
+    assert {(r["team"], r["officer"]) for r in written} == {("'=Team", "'+PC 1")}
+    valid = load_submission_files([path], FORMS, DEMO_PLACE_CODES)
+    assert [v.answers["notes"] for v in valid] == FORMULA_LIKE
+    assert [(v.case_ref, v.team, v.officer) for v in valid] == [
+        (r["case_ref"], "=Team", "+PC 1") for r in rows
+    ]
+    assert [dict(v.raw) for v in valid] == rows  # "as submitted" is what was given, too
+
+
+def test_a_prefilled_csv_template_is_inert_and_reads_back_exactly(tmp_path: Path) -> None:
+    form = FORMS["stop_search"]
+    prefill = [{"case_ref": "=CR1", "place": "BLK", "notes": "@x"}]
+    path = write_template(form, "csv", tmp_path / "t.csv", prefill=prefill)
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert (row["case_ref"], row["place"], row["notes"]) == ("'=CR1", "BLK", "'@x")
+    (raw,) = read_submission(path)
+    assert (raw.values["case_ref"], raw.values["notes"]) == ("=CR1", "@x")

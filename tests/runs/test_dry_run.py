@@ -4,12 +4,15 @@ change."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from engine import api
+from engine.core.periods import parse_week
+from engine.runs.dry_run import CaseChange, DryRunReport, write_changes_csv
 from engine.store import assessments
 from engine.store import db as dbm
 from engine.store.db import CaseScore, Run
@@ -75,3 +78,12 @@ def test_cli_dry_run_prints_the_changes_and_writes_a_csv_only_with_out(
 
     both = qam(runner, world, "rulesets", "dry-run", "--against", WEEK, "--from", "2026-11-16")
     assert both.exit_code == 2 and "not both" in both.output
+
+
+def test_changes_csv_writes_refs_that_start_like_formulas_as_text(tmp_path: Path) -> None:
+    case = CaseChange("stop-search-legitimacy", "SS03", "=CR1", "BLK", dt.date(2026, 11, 18), "pass", "fail")
+    report = DryRunReport(parse_week(WEEK), 1, (), (), (case,), ())
+    write_changes_csv(report, tmp_path / "changes.csv")
+    assert (tmp_path / "changes.csv").read_text(encoding="utf-8").splitlines()[1] == (
+        "finding,stop-search-legitimacy,SS03,BLK,'=CR1,2026-11-18,,pass,fail"
+    )

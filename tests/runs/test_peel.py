@@ -11,6 +11,7 @@ import json
 import shutil
 import statistics
 import sys
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from engine.reports.wording import plain_number
 from engine.store import case_scores, runs
 from engine.store import db as dbm
 from engine.store.db import Assessment, CaseScore, DaySummary, Incident
+from tests.runs.spreadsheet_cells import evil_row, formula_cells, is_number, plain_rows
 
 T1 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)  # the bundled versions of every ruleset published
 T2 = dt.datetime(2026, 9, 1, 9, 0, tzinfo=dt.UTC)  # stop-search-legitimacy 1.1.0: SS03 stricter
@@ -104,7 +106,9 @@ def _change_ss03(settings: Settings) -> None:
     path.write_text(text.replace("version: 1.0.1\n", "version: 1.1.0\n"), encoding="utf-8")
 
 
-def _prepare(settings: Settings, tmp: Path, *, score_original: bool) -> Settings:
+def _prepare(
+    settings: Settings, tmp: Path, *, score_original: bool, rows: Sequence[dict[str, str]] = ROWS
+) -> Settings:
     """v1 published at T1, the rows submitted (and scored, as the weekly runs would have), then the
     SS03 change published at T2 as stop-search-legitimacy 1.1.0."""
     rulesets = tmp / "rulesets"
@@ -112,7 +116,7 @@ def _prepare(settings: Settings, tmp: Path, *, score_original: bool) -> Settings
     settings = replace(settings, rulesets_dir=rulesets)
     api.init_database(settings)
     _publish(settings, T1, "first publication")
-    api.submit(settings, [write_submission_csv(tmp / "qa.csv", ROWS)])
+    api.submit(settings, [write_submission_csv(tmp / "qa.csv", rows)])
     places = api.force(settings).places
     mondays = [dt.date(2026, 4, 6) + dt.timedelta(weeks=w) for w in range(21)]
     incidents = tmp / "incidents.csv"
@@ -259,6 +263,28 @@ def test_compare_original_attributes_moved_findings_to_the_criterion_change(
     assert rows[0]["original_score"] != rows[0]["rerun_score"]
     text = " ".join(p.extract_text() for p in PdfReader(result.run.folder / "peel.pdf").pages)
     assert "Compared with the scores first recorded" in text and "SS03 changed (pass)" in text
+
+
+def test_refs_that_start_like_formulas_are_written_as_text_and_the_numbers_are_unchanged(
+    peel_db: Settings, tmp_path: Path
+) -> None:
+    """Every CSV of a PEEL rerun (aggregates, incident metrics, compare) writes a ref starting with
+    = + - @ with a leading ', so Excel shows it as text; the counts, rates and scores do not move."""
+    evil_db = replace(
+        peel_db, database_url=f"sqlite:///{tmp_path / 'evil.db'}", rulesets_dir=DEFAULT_RULESETS_DIR
+    )
+    evil = _prepare(evil_db, tmp_path / "e", score_original=True, rows=[evil_row(r) for r in ROWS])
+    plain_run = api.peel(peel_db, START, END, out=tmp_path / "clean", compare_original=True).run.folder
+    evil_run = api.peel(evil, START, END, out=tmp_path / "evil", compare_original=True).run.folder
+    names = sorted(p.name for p in evil_run.glob("*.csv"))
+    assert names == ["aggregates.csv", "compare.csv", "incident_metrics.csv"]
+    with (evil_run / "compare.csv").open(encoding="utf-8", newline="") as fh:
+        moved = list(csv.DictReader(fh))
+    assert {r["case_ref"][:2] for r in moved} == {"'=", "'+", "'-", "'@"}
+    assert all(is_number(r[c]) for r in moved for c in ("original_score", "rerun_score"))
+    assert formula_cells(evil_run) == []
+    for name in names:
+        assert plain_rows(evil_run / name) == plain_rows(plain_run / name), name
 
 
 def test_the_cli_prints_the_run_and_the_comparison(

@@ -3,8 +3,10 @@ expected exceptions and briefings out, reruns byte-identical, official runs on p
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ from engine.core.config import Settings
 from engine.core.errors import RulesetError
 from engine.demo.factories import build_row
 from engine.inputs.submission_files import write_submission_csv
+from tests.runs.spreadsheet_cells import evil_row, formula_cells, is_number, plain_rows
 
 WEEK = "2026-W47"
 MONDAY = "2026-11-16"
@@ -203,6 +206,31 @@ def test_a_rerun_says_what_it_replaced_and_keeps_the_replaced_runs_exceptions(
     last, same = run()
     assert same == new and last.endswith(", unchanged: an identical rerun")
     assert files() == kept
+
+
+def test_refs_that_start_like_formulas_are_written_as_text_and_the_numbers_are_unchanged(
+    published: Settings, tmp_path: Path
+) -> None:
+    """A team, officer or case ref starting with = + - @ (and notes with a tab or return first) never
+    reaches aggregates.csv as a cell Excel would run: it gets a leading ', and the numbers do not move."""
+    clean = _rows()
+    evil = replace(published, database_url=f"sqlite:///{tmp_path / 'evil.db'}")
+    api.init_database(evil)
+    api.publish_rulesets(evil, author="test", note="initial")
+    api.submit(published, [write_submission_csv(tmp_path / "clean.csv", clean)])
+    api.submit(evil, [write_submission_csv(tmp_path / "evil.csv", [evil_row(r) for r in clean])])
+    plain_run = api.weekly(published, WEEK, out=tmp_path / "clean")
+    evil_run = api.weekly(evil, WEEK, out=tmp_path / "evil")
+    table = tmp_path / "evil" / WEEK / "aggregates.csv"
+    with table.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {r["key"].lstrip("'")[0] for r in rows if r["level"] in ("team", "officer")} == set("=+-@")
+    assert formula_cells(tmp_path / "evil") == []
+    numeric = ("n", "passes", "fails", "rate", "ci_low", "ci_high")
+    assert all(is_number(r[c]) for r in rows for c in numeric if r[c])
+    # the same counts, rates and intervals as with plain refs, row for row
+    assert plain_rows(table) == plain_rows(tmp_path / "clean" / WEEK / "aggregates.csv")
+    assert len(evil_run.exceptions) == len(plain_run.exceptions)
 
 
 def test_the_refusal_names_the_rulesets_folder_and_the_ways_forward(

@@ -296,6 +296,33 @@ def test_calibration_submissions_never_count_toward_performance(database: Databa
 # --------------------------------------------------------------------------- CSV and PDF
 
 
+def test_csv_names_and_refs_that_start_like_formulas_are_text_and_a_negative_kappa_a_number(
+    database: Database, tmp_path: Path
+) -> None:
+    make_set(database, tmp_path, ["+SS/1", "-SS/2", "SS/3"], ["=Ann", "@Bob"])
+    submit(
+        database,
+        {
+            "+SS/1": {"=Ann": {"q": "yes"}, "@Bob": {"q": "no"}},
+            "-SS/2": {"=Ann": {"q": "no"}, "@Bob": {"q": "yes"}},
+            "SS/3": {"=Ann": {"q": "yes"}, "@Bob": {"q": "yes"}},
+        },
+    )
+    report = calibration_report(database, SET, form(question("q")))
+    agreement, disagreements, by_reviewer = write_calibration_csv(report, tmp_path)
+    assert disagreements.read_text(encoding="utf-8").splitlines() == [
+        "question,case_ref,'=Ann,'@Bob",
+        "q,'+SS/1,yes,no",
+        "q,'-SS/2,no,yes",
+    ]
+    assert [line.split(",")[0] for line in by_reviewer.read_text(encoding="utf-8").splitlines()[1:]] == [
+        "'=Ann",
+        "'@Bob",
+    ]
+    (row,) = list(csv.DictReader(io.StringIO(agreement.read_text(encoding="utf-8"))))
+    assert float(row["kappa"]) < 0 and row["kappa"].startswith("-")  # a number, as it was
+
+
 def test_csv_and_pdf_show_the_report_with_user_text_escaped(database: Database, tmp_path: Path) -> None:
     reviewers = ["<b>Ann</b> & Co", "Bob"]
     make_set(database, tmp_path, ["SS/1", "SS/2", "SS/3"], reviewers)
