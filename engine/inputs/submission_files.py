@@ -8,6 +8,7 @@ import csv
 import io
 import itertools
 import json
+import math
 import warnings
 import zipfile
 import zlib
@@ -18,7 +19,6 @@ from typing import Any, TextIO
 from xml.etree.ElementTree import ParseError
 
 from engine.core.errors import Location, Problem, SubmissionError, problems_summary
-from engine.core.text import inert_cell, typed_cell
 from engine.inputs.cells import as_text, is_blank
 
 SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".json")
@@ -53,17 +53,15 @@ class RawRow:
 
 
 def write_submission_csv(path: Path, rows: Sequence[Mapping[str, Any]]) -> Path:
-    """Write row dicts as a submission CSV (UTF-8): columns in first-seen order, missing cells blank,
-    text cells inert (core.text.inert_cell: =1 is written '=1, so a spreadsheet shows it as text).
-    The demo writes its generated weeks this way; `qam submit` reads them back like any reviewer's file,
-    taking the prefix off again, so every value reads back exactly as given."""
+    """Write row dicts as a submission CSV (UTF-8): columns in first-seen order, missing cells blank.
+    The demo writes its generated weeks this way; `qam submit` reads them back like any reviewer's file."""
     columns: list[str] = []
     for row in rows:
         columns.extend(c for c in row if c not in columns)
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=columns, restval="")
         writer.writeheader()
-        writer.writerows({k: inert_cell(v) for k, v in row.items()} for row in rows)
+        writer.writerows(rows)
     return path
 
 
@@ -188,8 +186,7 @@ class _Reader:
                     width = len(record)
                 elif len(record) != width and not self._fields_ok(record, width, number):
                     continue
-                # typed_cell: a cell QAM's own writers made inert ("'=1") reads back as written ("=1")
-                records.append((number, [intern(typed_cell(v)) for v in record]))
+                records.append((number, [intern(v) for v in record]))
         except csv.Error as exc:
             self._add(f"cannot read CSV ({exc}); the file may be truncated or badly quoted", number + 1)
         return self._table(records)
@@ -297,6 +294,7 @@ class _Reader:
 
     def _json(self, head: bytes) -> list[RawRow]:
         data = self.path.read_bytes()
+        not_utf8, bad_byte = False, ""
         if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
             try:
                 text = data.decode("utf-16")
@@ -308,16 +306,24 @@ class _Reader:
             try:
                 text = body.decode("utf-8")
             except UnicodeDecodeError as exc:
+                # each bad byte becomes a lone surrogate U+DC80..U+DCFF, so the row and field holding
+                # it can be named below; a bad byte outside any string is reported here instead
+                not_utf8 = True
+                text = body.decode("utf-8", errors="surrogateescape")
                 before = body[: exc.start].decode("utf-8")
                 line, column = before.count("\n") + 1, len(before) - before.rfind("\n")
-                self._add(
+                bad_byte = (
                     f"not UTF-8 (byte 0x{body[exc.start]:02x}) at line {line} column {column}: "
                     "save the file as UTF-8"
                 )
-                return []
         try:
-            items = json.loads(text)
+            items = json.loads(
+                text, object_pairs_hook=_JsonObject, parse_constant=_NonFinite, parse_float=_json_float
+            )
         except json.JSONDecodeError as exc:
+            if not_utf8:
+                self._add(bad_byte)
+                return []
             at_end = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
             cut = " (the file may be truncated)" if at_end else ""
             self._add(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}{cut}")
@@ -328,22 +334,29 @@ class _Reader:
         if not isinstance(items, list):
             self._add("a JSON submission must be a list of objects, one per assessment")
             return []
+        before_rows = len(self.problems)
         rows: list[RawRow] = []
         for index, item in enumerate(items, start=1):
-            if not isinstance(item, dict):
+            if not isinstance(item, _JsonObject):
                 self._add("each item must be an object of column: value", index)
                 continue
             values: dict[str, Any] = {}
-            for key, value in item.items():
-                name = str(key).strip().lower()
-                if isinstance(value, (dict, list)):
+            for key, value in item.pairs:
+                name = _shown(key.strip().lower())
+                problem = _json_value_problem(key, not_utf8) or _json_value_problem(value, not_utf8)
+                if isinstance(value, (_JsonObject, list)):
                     self._add("must be a single value, not a list or object", index, name)
                 elif name in values:
                     self._add("column appears twice in this object", index, name)
+                elif problem is not None:
+                    self._add(problem, index, name)
+                    values[name] = None
                 else:
                     values[name] = value
             if any(not is_blank(v) for v in values.values()):
                 rows.append(RawRow(self.source, index, values))
+        if not_utf8 and len(self.problems) == before_rows:  # never accepted, wherever the byte was
+            self._add(bad_byte)
         return rows
 
     # ---- shared by CSV and XLSX
@@ -385,6 +398,51 @@ class _Reader:
 
 class _SheetMissing(Exception):
     pass
+
+
+class _JsonObject:
+    """A JSON object as its (key, value) pairs in order, so that a key written twice is seen."""
+
+    __slots__ = ("pairs",)
+
+    def __init__(self, pairs: list[tuple[str, Any]]) -> None:
+        self.pairs = pairs
+
+
+@dataclass(frozen=True, slots=True)
+class _NonFinite:
+    """NaN, Infinity, -Infinity or a number too large for a float (1e400), as written."""
+
+    text: str
+
+
+def _json_float(text: str) -> float | _NonFinite:
+    value = float(text)
+    return value if math.isfinite(value) else _NonFinite(text)
+
+
+def _shown(text: str) -> str:
+    """Text for a message, with a lone surrogate (which cannot be printed) as its escape."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _json_value_problem(value: Any, not_utf8: bool = False) -> str | None:
+    """Why a JSON key or value cannot be stored: not a finite number, or not text (a lone surrogate)."""
+    if isinstance(value, _NonFinite):
+        return f"{value.text} is not a number that can be stored: write a finite number, or leave it blank"
+    if not isinstance(value, str):
+        return None
+    try:
+        value.encode("utf-8")
+        return None
+    except UnicodeEncodeError as exc:
+        char = ord(value[exc.start])
+    if not_utf8 and 0xDC80 <= char <= 0xDCFF:  # a byte that was not UTF-8 (surrogateescape)
+        return f"not UTF-8 (byte 0x{char - 0xDC00:02x}): save the file as UTF-8"
+    return (
+        f"contains \\u{char:04x}, half of a UTF-16 surrogate pair without its other half: "
+        "not a character (is the text cut short?)"
+    )
 
 
 def _template_case_type(worksheet: Any) -> str | None:

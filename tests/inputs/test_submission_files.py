@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import re
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -89,12 +90,59 @@ def test_the_first_byte_that_is_not_utf8_is_located(tmp_path: Path, content: byt
     ]
 
 
-def test_a_json_file_that_is_not_utf8_is_refused_with_its_line_and_column(tmp_path: Path) -> None:
+def _json_rows(tmp_path: Path, edits: Mapping[tuple[int, str], str]) -> Path:
+    """Three valid stop-search rows as JSON, with some values replaced by raw JSON text."""
+    rows: list[dict[str, Any]] = [dict(r) for r in ss_rows(3)]
+    for (index, field), _ in edits.items():
+        rows[index - 1][field] = f"@@{index}{field}@@"
+    text = json.dumps(rows, indent=1)
+    for (index, field), raw in edits.items():
+        text = text.replace(f'"@@{index}{field}@@"', raw)
     path = tmp_path / "week.json"
-    path.write_bytes(b'[\n {"assessment_id": "SS-1",\n  "team": "Caf\xe9"}\n]\n')
+    path.write_bytes(text.encode("utf-8", "surrogateescape"))
+    return path
+
+
+def test_a_json_file_that_is_not_utf8_is_refused_at_its_row_and_field(tmp_path: Path) -> None:
+    path = _json_rows(tmp_path, {(2, "team"): '"Caf\udce9"'})  # the byte 0xe9, as Latin-1 writes 'é'
+    assert path.read_bytes().count(b"Caf\xe9") == 1
+    assert problems_of([path]) == [f"{path}:2:team: not UTF-8 (byte 0xe9): save the file as UTF-8"]
+
+
+def test_a_json_byte_that_is_not_utf8_outside_any_string_is_located_by_line_and_column(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "week.json"
+    path.write_bytes(b'[\n {"assessment_id": "SS-1",\n  "team": 1\xe9}\n]\n')
     assert problems_of([path]) == [
-        f"{path}: not UTF-8 (byte 0xe9) at line 3 column 15: save the file as UTF-8"
+        f"{path}: not UTF-8 (byte 0xe9) at line 3 column 12: save the file as UTF-8"
     ]
+
+
+def test_a_json_key_written_twice_in_one_object_is_refused(tmp_path: Path) -> None:
+    # json.loads kept the last of the two silently: 'Second' was stored and 'First' lost
+    path = _json_rows(tmp_path, {(3, "team"): '"First", "team": "Second"'})
+    assert problems_of([path]) == [f"{path}:3:team: column appears twice in this object"]
+
+
+@pytest.mark.parametrize("raw", ["NaN", "Infinity", "-Infinity", "1e400", "-2E+999"])
+def test_a_json_number_that_is_not_finite_is_refused(tmp_path: Path, raw: str) -> None:
+    # stored as the text 'nan' or 'inf' before
+    path = _json_rows(tmp_path, {(1, "notes"): raw, (3, "team"): raw})
+    message = f"{raw} is not a number that can be stored: write a finite number, or leave it blank"
+    assert problems_of([path]) == [f"{path}:1:notes: {message}", f"{path}:3:team: {message}"]
+
+
+def test_a_json_lone_surrogate_is_refused_not_a_traceback(tmp_path: Path) -> None:
+    # '\ud800' parses to a str that cannot be encoded: hashing the row raised UnicodeEncodeError
+    path = _json_rows(
+        tmp_path, {(2, "notes"): '"cut \\ud800 here"', (3, "notes"): '"pair \\ud83d\\ude00 ok"'}
+    )
+    assert problems_of([path]) == [
+        f"{path}:2:notes: contains \\ud800, half of a UTF-16 surrogate pair without its other half: "
+        "not a character (is the text cut short?)"
+    ]
+    assert "\\ud83d\\ude00" in path.read_text(encoding="utf-8")
 
 
 def test_blank_lines_are_skipped_and_rows_keep_their_spreadsheet_numbers(tmp_path: Path) -> None:
