@@ -19,6 +19,7 @@ from typing import Any, TextIO
 from xml.etree.ElementTree import ParseError
 
 from engine.core.errors import Location, Problem, SubmissionError, problems_summary
+from engine.core.text import inert_cell, typed_cell
 from engine.inputs.cells import as_text, is_blank
 
 SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".json")
@@ -53,15 +54,17 @@ class RawRow:
 
 
 def write_submission_csv(path: Path, rows: Sequence[Mapping[str, Any]]) -> Path:
-    """Write row dicts as a submission CSV (UTF-8): columns in first-seen order, missing cells blank.
-    The demo writes its generated weeks this way; `qam submit` reads them back like any reviewer's file."""
+    """Write row dicts as a submission CSV (UTF-8): columns in first-seen order, missing cells blank,
+    text cells inert (core.text.inert_cell: =1 is written '=1, so a spreadsheet shows it as text).
+    The demo writes its generated weeks this way; `qam submit` reads them back like any reviewer's file,
+    taking the prefix off again, so every value reads back exactly as given."""
     columns: list[str] = []
     for row in rows:
         columns.extend(c for c in row if c not in columns)
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=columns, restval="")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: inert_cell(v) for k, v in row.items()} for row in rows)
     return path
 
 
@@ -186,7 +189,8 @@ class _Reader:
                     width = len(record)
                 elif len(record) != width and not self._fields_ok(record, width, number):
                     continue
-                records.append((number, [intern(v) for v in record]))
+                # typed_cell: a cell QAM's own writers made inert ("'=1") reads back as written ("=1")
+                records.append((number, [intern(typed_cell(v)) for v in record]))
         except csv.Error as exc:
             self._add(f"cannot read CSV ({exc}); the file may be truncated or badly quoted", number + 1)
         return self._table(records)
