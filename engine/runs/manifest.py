@@ -2,7 +2,8 @@
 
 An identical rerun (same inputs, rulesets, force file and arguments) gets the same run id and
 writes byte-identical files, all at once; when it ran is kept only in the database (run_executions).
-A rerun that replaces another run's folder keeps that run's exceptions.json in previous/.
+A rerun that replaces another run's folder keeps that run's exceptions.json in previous/. What a
+killed run left beside a folder (its hidden old copy, its temporary folder) is put back or removed.
 """
 
 from __future__ import annotations
@@ -125,7 +126,9 @@ def run_id_of(folder: Path) -> str | None:
 
 
 def folder_before(target: Path) -> FolderBefore | None:
-    """What ``target`` holds before a run writes it (None: nothing yet), to say what the run replaced."""
+    """What ``target`` holds before a run writes it (None: nothing yet), to say what the run replaced;
+    a folder a killed run left hidden is put back first (restore_outputs)."""
+    restore_outputs(target)
     if not target.is_dir():
         return None
     return FolderBefore(run_id_of(target), _file_hashes(target))
@@ -153,11 +156,49 @@ def _keep_previous(old: Path, new: Path) -> None:
         kept.rmdir()
 
 
+def _running(pid: int) -> bool:
+    """Whether the process ``pid`` is running (this process's own leftovers are not in use)."""
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def restore_outputs(target: Path) -> None:
+    """Put back or clear what a killed run (kill -9, a crash) left beside ``target``: with ``target``
+    missing, its old copy ``.NAME.old-PID`` is renamed back; the ``.NAME.tmp-PID`` and
+    ``.NAME.old-PID`` folders of processes no longer running are removed. A running run's are left."""
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.(tmp|old)-([0-9]+)")
+    try:
+        left = [
+            (found[1], p)
+            for p in (target.parent.iterdir() if target.parent.is_dir() else [])
+            if (found := pattern.fullmatch(p.name)) and not _running(int(found[2]))
+        ]
+        olds = sorted((p for kind, p in left if kind == "old"), key=lambda p: p.stat().st_mtime)
+        if olds and not target.exists():
+            olds[-1].rename(target)  # the latest, should there be several
+        for _, p in left:
+            if p.exists():
+                shutil.rmtree(p)
+    except OSError as exc:
+        raise ReportError(
+            f"cannot restore {target} from what a killed run left: {exc.strerror or exc}"
+        ) from None
+
+
 def write_outputs(target: Path, build: Callable[[Path], None]) -> dict[str, str]:
     """Write a run's files into ``target`` all at once: ``build(folder)`` writes them into a sibling
-    temporary folder, which is then renamed into place, so an interrupted run (Ctrl-C) or a failed
-    writer never leaves a half-written folder. A folder another run wrote is replaced, its
-    exceptions.json kept in previous/ (_keep_previous). Returns {file name: sha256} of the run's files."""
+    temporary folder, which is then renamed into place, so an interrupted run (Ctrl-C, SIGTERM) or a
+    failed writer never leaves a half-written folder, nor none. What a killed run left is put back or
+    removed first (restore_outputs). A folder another run wrote is replaced, its exceptions.json kept
+    in previous/ (_keep_previous). Returns {file name: sha256} of the run's files."""
+    restore_outputs(target)
     parent = target.parent
     tmp = parent / f".{target.name}.tmp-{os.getpid()}"
     try:
@@ -170,9 +211,14 @@ def write_outputs(target: Path, build: Callable[[Path], None]) -> dict[str, str]
         old = parent / f".{target.name}.old-{os.getpid()}"
         if target.is_dir():
             _keep_previous(target, tmp)
-        if target.exists():
-            target.rename(old)
-        tmp.rename(target)
+        try:
+            if target.exists():
+                target.rename(old)
+            tmp.rename(target)
+        except BaseException:  # interrupted between the two renames: the old folder goes back
+            if old.exists() and not target.exists():
+                old.rename(target)
+            raise
         if old.exists():
             shutil.rmtree(old)
     except OSError as exc:

@@ -1,16 +1,20 @@
 """A run's folder written at once (engine/runs/manifest.py write_outputs): what a rerun replaced, and
-the replaced run's exceptions.json kept in previous/ without an identical rerun adding anything."""
+the replaced run's exceptions.json kept in previous/ without an identical rerun adding anything; an
+interrupted swap puts the old folder back, and what a killed run left is put back or removed."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from engine.core.errors import ReportError
-from engine.runs.manifest import Replaced, folder_before, write_outputs
+from engine.runs.manifest import Replaced, folder_before, restore_outputs, write_outputs
 
 OLD, NEW, NEWER = "0d3178ca7d60deff", "e8f7505e36915c94", "1111222233334444"
 
@@ -132,3 +136,81 @@ def test_a_failed_build_leaves_the_previous_folder_as_it_was(tmp_path: Path) -> 
         write_outputs(target, failing)
     assert tree(target) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["2026-W47"]
+
+
+def test_an_interrupt_between_the_two_renames_puts_the_old_folder_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "2026-W47"
+    rerun(target, OLD)
+    before = tree(target)
+    rename = Path.rename
+
+    def interrupted(self: Path, to: Path) -> Path:
+        if ".tmp-" in self.name:  # the old folder is already hidden when Ctrl-C or SIGTERM comes
+            raise KeyboardInterrupt
+        return rename(self, to)
+
+    monkeypatch.setattr(Path, "rename", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_outputs(target, run_files(NEW))
+    assert tree(target) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["2026-W47"]
+
+
+def dead_pid() -> int:
+    """The pid of a process that has ended."""
+    done = subprocess.Popen([sys.executable, "-c", "pass"])
+    done.wait()
+    return done.pid
+
+
+def killed_between_the_renames(target: Path, pid: int) -> None:
+    """The state a run ``pid`` killed (kill -9) between its two renames leaves: the old folder hidden,
+    the new one still temporary, no ``target``."""
+    rerun(target, OLD, b"old briefing")
+    target.rename(target.parent / f".{target.name}.old-{pid}")
+    tmp = target.parent / f".{target.name}.tmp-{pid}"
+    tmp.mkdir()
+    run_files(NEW)(tmp)
+
+
+def test_the_folder_a_killed_run_hid_is_back_for_the_next_run(tmp_path: Path) -> None:
+    target = tmp_path / "2026-W47"
+    killed_between_the_renames(target, dead_pid())
+    before = folder_before(target)  # the next run sees the folder, and says what it replaces
+    assert before is not None and before.run_id == OLD
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["2026-W47"]
+    assert tree(target)["HRB.pdf"] == b"old briefing"
+    write_outputs(target, run_files(NEW))
+    assert sorted(tree(target)) == ["HRB.pdf", "exceptions.json", f"previous/exceptions-{OLD}.json"]
+
+
+def test_writing_puts_back_and_clears_what_a_killed_run_left(tmp_path: Path) -> None:
+    target = tmp_path / "2026-W47"
+    killed_between_the_renames(target, dead_pid())
+    write_outputs(target, run_files(NEWER))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["2026-W47"]
+    assert f"previous/exceptions-{OLD}.json" in tree(target)  # the hidden folder was replaced, as usual
+
+
+def test_stale_temporary_and_old_folders_of_dead_runs_are_removed(tmp_path: Path) -> None:
+    target = tmp_path / "2026-W47"
+    rerun(target, OLD)
+    before = tree(target)
+    dead = dead_pid()
+    for name in [f".2026-W47.tmp-{dead}", f".2026-W47.old-{dead}", f".2026-W48.tmp-{dead}", "2026-W46"]:
+        (tmp_path / name).mkdir()
+    restore_outputs(target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f".2026-W48.tmp-{dead}", "2026-W46", "2026-W47"]
+    assert tree(target) == before
+
+
+def test_a_running_runs_folders_are_left_alone(tmp_path: Path) -> None:
+    target = tmp_path / "2026-W47"
+    killed_between_the_renames(target, os.getppid())  # alive: mid-swap, as far as we can tell
+    assert folder_before(target) is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        f".2026-W47.old-{os.getppid()}",
+        f".2026-W47.tmp-{os.getppid()}",
+    ]
