@@ -16,6 +16,7 @@ from engine.core.text import slug
 from engine.inputs.cases import Case, case_fields
 from engine.inputs.forms import Form
 from engine.inputs.row_schemas import COMMON_MAX_LENGTH
+from engine.inputs.submission_files import decode_utf8
 from engine.store import sampling as store
 from engine.store.db import Database
 
@@ -36,10 +37,9 @@ def read_reviewers(path: Path) -> tuple[str, ...]:
         raise ProblemsError(
             "cannot read the reviewers file", [Problem(Location(source), exc.strerror or str(exc))]
         ) from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252")  # Excel's "CSV" on Windows
+    text = decode_utf8(data, source, delimiter=",")
+    if isinstance(text, Problem):  # UTF-8 only, as every file QAM reads: a guess would garble names
+        raise ProblemsError("the reviewers file is not UTF-8", [text])
     entries: list[tuple[str, int]] = []
     column = 0
     for number, record in enumerate(csv.reader(text.splitlines()), start=1):

@@ -408,6 +408,17 @@ def test_worklists_are_prefilled_templates_per_reviewer(database: Database, tmp_
     assert again.written == () and len(again.kept) == 2
 
 
+def test_a_reviewers_file_that_is_not_utf8_is_refused_at_its_bad_byte(tmp_path: Path) -> None:
+    path = tmp_path / "reviewers.csv"
+    path.write_bytes("name\nZoë Brown\n".encode("utf-8") + "René Caré\n".encode("cp1252"))
+    with pytest.raises(ProblemsError, match="not UTF-8") as info:
+        read_reviewers(path)
+    (problem,) = info.value.problems
+    assert str(problem).startswith(f"{path}:3:") and "byte 0xe9" in str(problem)
+    path.write_text("name\nZoë Brown\nRené Caré\n", encoding="utf-8-sig")
+    assert read_reviewers(path) == ("Zoë Brown", "René Caré")
+
+
 def test_reviewers_file_reads_names_and_rejects_duplicates(tmp_path: Path) -> None:
     path = tmp_path / "reviewers.csv"
     path.write_text("name,team\n# the QA team\nAnn Smith,North\n\nBob Jones,South\n", encoding="utf-8")
