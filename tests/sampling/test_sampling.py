@@ -410,7 +410,7 @@ def test_worklists_are_prefilled_templates_per_reviewer(database: Database, tmp_
 
 def test_a_reviewers_file_that_is_not_utf8_is_refused_at_its_bad_byte(tmp_path: Path) -> None:
     path = tmp_path / "reviewers.csv"
-    path.write_bytes("name\nZoë Brown\n".encode("utf-8") + "René Caré\n".encode("cp1252"))
+    path.write_bytes("name\nZoë Brown\n".encode() + "René Caré\n".encode("cp1252"))
     with pytest.raises(ProblemsError, match="not UTF-8") as info:
         read_reviewers(path)
     (problem,) = info.value.problems
