@@ -11,13 +11,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from engine.core.errors import Location, Problem, SubmissionError
 from engine.inputs.submissions import ValidRow
 from engine.store.db import Assessment
-from engine.store.rows import chunks
+from engine.store.rows import chunks, lock_for_writing
 from engine.store.summaries import ASSESSMENTS, bump_epochs
 
 COMMON_FIELDS = ("case_type", "case_ref", "place", "team", "officer", "reviewer", "assessed_on", "case_date")
@@ -88,10 +88,7 @@ def lock_assessments(session: Session) -> None:
     EXCLUSIVE table lock (reads, and scores referring to assessments, still run). SQLite: an empty
     UPDATE, which makes the driver open the write transaction now (SQLite has one writer at a time).
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("LOCK TABLE assessments IN SHARE ROW EXCLUSIVE MODE"))
-    else:
-        session.execute(update(Assessment).where(Assessment.pk < 0).values(pk=Assessment.pk))
+    lock_for_writing(session, Assessment.pk, "SHARE ROW EXCLUSIVE")
 
 
 def store_assessments(

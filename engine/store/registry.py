@@ -10,12 +10,13 @@ import datetime as dt
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from engine.core.errors import StorageError
 from engine.store.db import CaseScore, Database, RulesetVersion
+from engine.store.rows import lock_for_writing
 
 #: how long a publisher waits for another one to finish before giving up with a retry message
 LOCK_TIMEOUT_SECONDS = 30
@@ -28,11 +29,7 @@ def lock_registry(session: Session) -> None:
     PostgreSQL: an EXCLUSIVE table lock (plain reads still run). SQLite: an empty UPDATE, which
     makes the driver open the write transaction now, before the tail is read.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_SECONDS}s'"))
-        session.execute(text("LOCK TABLE ruleset_versions IN EXCLUSIVE MODE"))
-    else:
-        session.execute(update(RulesetVersion).where(RulesetVersion.seq < 0).values(seq=RulesetVersion.seq))
+    lock_for_writing(session, RulesetVersion.seq, "EXCLUSIVE", timeout_seconds=LOCK_TIMEOUT_SECONDS)
 
 
 @contextmanager

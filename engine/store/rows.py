@@ -9,8 +9,8 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, Date, String, and_, func, select, type_coerce
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import JSON, Date, String, and_, func, select, text, type_coerce, update
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 from sqlalchemy.sql.expression import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 
@@ -116,3 +116,19 @@ def current_at(cutoff: dt.datetime | None) -> Any:
         .scalar_subquery()
     )
     return and_(Assessment.submitted_at <= cutoff, Assessment.revision == newest)
+
+
+def lock_for_writing(
+    session: Session, key: InstrumentedAttribute[int], pg_mode: str, *, timeout_seconds: int | None = None
+) -> None:
+    """Take a table's writer lock for the rest of the caller's transaction, before it reads what it
+    will write after. PostgreSQL: ``LOCK TABLE ... IN <pg_mode> MODE`` (with a lock timeout when
+    given). SQLite: an empty UPDATE on ``key``'s table, which makes the driver open the write
+    transaction now (SQLite has one writer at a time)."""
+    table = key.class_.__tablename__
+    if session.get_bind().dialect.name == "postgresql":
+        if timeout_seconds is not None:
+            session.execute(text(f"SET LOCAL lock_timeout = '{timeout_seconds}s'"))
+        session.execute(text(f"LOCK TABLE {table} IN {pg_mode} MODE"))
+    else:
+        session.execute(update(key.class_).where(key < 0).values({key: key}))
