@@ -84,12 +84,16 @@ def _start(
         return None
     child = context.Process(target=_child_main, args=(target, os.getpid(), send, *args), daemon=True)
     gc.freeze()  # a collection in the child would touch every inherited object and copy the heap
+    # Ctrl-C and SIGTERM are held back while forking: a child must not run this process's handlers
+    # (which raise) before it has set its own; the child unblocks them once it has (_child_main)
+    blocked = _block(_STOP_SIGNALS)
     try:
         child.start()
     except OSError:
         receive.close()
         return None
     finally:
+        _unblock(blocked)
         gc.unfreeze()
         send.close()  # so a child that dies shows up as EOF here
     return child, receive
@@ -116,10 +120,30 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
+#: the signals a child must not handle with its parent's handlers
+_STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
+
+
+def _block(signals: frozenset[int]) -> set[int] | None:
+    """Hold ``signals`` back in this thread; the previous mask to give to _unblock, or None where
+    signal masks are unavailable."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return None
+    return set(signal.pthread_sigmask(signal.SIG_BLOCK, signals))
+
+
+def _unblock(previous: set[int] | None) -> None:
+    if previous is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def _child_main(target: Callable[..., None], parent: int, send: Connection, *args: Any) -> None:
-    _die_with_parent(parent)
+    # the parent forked us with Ctrl-C and SIGTERM blocked: set our own handlers, then let them in
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C by terminating us
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # terminate() ends us, whatever handler we inherited
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+    _die_with_parent(parent)
     gc.disable()  # short-lived: collections would only copy the parent's pages
     try:
         target(send, *args)

@@ -214,3 +214,29 @@ def test_a_worker_dies_with_its_parent_killed_by_kill_9(way: str, tmp_path: Path
         helper.kill()
         if worker and not _gone(worker):
             os.kill(worker, signal.SIGKILL)
+
+
+def test_a_worker_terminated_as_it_starts_dies_quietly_of_sigterm() -> None:
+    """A run stopped by SIGTERM terminates the workers it has just forked; a worker must not run the
+    run's own handler (which raises, and printed a traceback) in the moment before it sets its own."""
+    from multiprocessing import get_context
+
+    from engine.core.parallel import _start
+
+    def raising(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, raising)
+    exit_codes = []
+    try:
+        for _ in range(30):
+            started = _start(get_context("fork"), lambda _send: time.sleep(5))
+            assert started is not None
+            child, receive = started
+            child.terminate()  # at once: before the child has got far
+            child.join()
+            receive.close()
+            exit_codes.append(child.exitcode)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert exit_codes == [-signal.SIGTERM] * 30
