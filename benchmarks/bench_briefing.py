@@ -24,7 +24,8 @@ from engine.core.models import (
     SeriesPoint,
     SpcChart,
 )
-from engine.reports.briefing import force_pdf, place_pdf
+from engine.reports.briefing import place_pdf
+from engine.reports.force_brief import force_pdf
 from engine.reports.briefing_data import (
     BriefingRun,
     ForceSummary,

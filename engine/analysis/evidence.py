@@ -106,6 +106,8 @@ def case_details(rows: Iterable[Mapping[str, Any]]) -> tuple[CaseDetail, ...]:
             r["criterion_text"],
             r["trace"],
             r["note"],
+            r["criterion"],
+            r["critical"],
         )  # fmt: skip
         for r in rows
     )

@@ -109,6 +109,8 @@ class CaseDetail:
     criterion_text: str
     trace: tuple[str, ...]  # why it failed, in the criterion's own words
     note: str  # the reviewer's free-text note, exactly as submitted (escape when rendering)
+    criterion: str = ""  # the criterion's id, e.g. "SS01"
+    critical: bool = False  # the criterion was critical when the case was scored
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,7 @@ class PerformanceException:
     details: tuple[CaseDetail, ...] = ()
     chart: SpcChart | None = None
     frame_size: int | None = None  # cases eligible for review, when a sample frame is recorded
+    guidance: str = ""  # the criterion's guidance from its ruleset: who should act and how
 
     def to_json(self) -> dict[str, object]:
         """The exceptions.json entry: exactly the contract's keys, rates rounded to 3 places."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from engine.core.parallel import RENDER_PARALLEL_SAVING_MS, cores, fork_map
-from engine.reports import briefing
+from engine.reports import briefing, force_brief
 from engine.reports.briefing_data import ForceSummary, PlaceBriefing
 
 _Job = tuple[str, PlaceBriefing | ForceSummary]
@@ -61,7 +61,9 @@ def _auto_workers(costs: Sequence[float]) -> int:
 
 
 def _render(item: PlaceBriefing | ForceSummary) -> bytes:
-    return briefing.place_pdf(item).data if isinstance(item, PlaceBriefing) else briefing.force_pdf(item).data
+    return (
+        briefing.place_pdf(item).data if isinstance(item, PlaceBriefing) else force_brief.force_pdf(item).data
+    )
 
 
 __all__ = ["render_briefings"]

@@ -16,8 +16,9 @@ import pytest
 from pypdf import PdfReader
 
 from engine.core.models import ExceptionKind
-from engine.reports.briefing import DRAFT_BANNER, esc, force_pdf, place_pdf
+from engine.reports.briefing import DRAFT_BANNER, esc, place_pdf
 from engine.reports.briefing_data import PRIORITY_NAMES, PlaceBriefing, build_place_briefings
+from engine.reports.force_brief import force_pdf
 from tests.reports.briefing_cases import (
     LONG_TRACE,
     MARKUP_NOTE,

@@ -18,8 +18,9 @@ import pytest
 import engine.reports.briefing as briefing
 from engine.core import parallel
 from engine.core.errors import ReportError
-from engine.reports.briefing import force_pdf, place_pdf
+from engine.reports.briefing import place_pdf
 from engine.reports.briefing_data import ForceSummary, PlaceBriefing
+from engine.reports.force_brief import force_pdf
 from engine.reports.render_pool import render_briefings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
