@@ -25,14 +25,13 @@ from engine.core.models import (
     SpcChart,
 )
 from engine.reports.briefing import place_pdf
-from engine.reports.force_brief import force_pdf
 from engine.reports.briefing_data import (
     BriefingRun,
-    ForceSummary,
     PlaceBriefing,
-    build_force_summary,
     build_place_briefings,
 )
+from engine.reports.force_brief import force_pdf
+from engine.reports.force_data import ForceSummary, build_force_summary
 from engine.reports.render_pool import render_briefings
 
 MEASURES = {  # measure: (priority, peel, iserve, case type prefix, unit noun, criterion text)

@@ -115,52 +115,6 @@ class PlaceBriefing:
         return tuple((p, n) for p, n in sorted(self.priority_names.items()) if p not in seen)
 
 
-@dataclass(frozen=True)
-class PlaceCounts:
-    """One place's exception counts under one priority, by kind (in KIND_ORDER)."""
-
-    place: PlaceInfo
-    counts: tuple[int, ...]
-    measures: tuple[str, ...]  # the measures behind them, sorted
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts)
-
-
-@dataclass(frozen=True)
-class PrioritySummary:
-    """One page of the force summary."""
-
-    priority: int
-    name: str
-    places_with: tuple[PlaceCounts, ...]  # alphabetical by place name: never ranked
-    places_without: tuple[PlaceInfo, ...]  # alphabetical by place name
-    force_exceptions: tuple[PerformanceException, ...]  # place == "FORCE", most serious first
-
-
-@dataclass(frozen=True)
-class ForceSummary:
-    """Everything force.pdf shows. Build with :func:`build_force_summary`."""
-
-    force_name: str
-    period_label: str
-    period_from: str
-    period_to: str
-    places: tuple[PlaceInfo, ...]
-    priorities: tuple[PrioritySummary, ...]
-    rulesets: tuple[RulesetRef, ...]
-    run_id: str
-    draft: bool = False
-    measure_names: Mapping[str, str] = field(default_factory=dict)
-    measure_units: Mapping[str, str] = field(default_factory=lambda: DEFAULT_MEASURE_UNITS)
-
-    @property
-    def places_briefed(self) -> tuple[PlaceInfo, ...]:
-        codes = {pc.place.code for p in self.priorities for pc in p.places_with}
-        return tuple(p for p in self.places if p.code in codes)
-
-
 # --- ordering ---------------------------------------------------------------------------------
 
 
@@ -194,7 +148,7 @@ def display_order(
 # --- builders ---------------------------------------------------------------------------------
 
 
-def _check_exceptions(
+def check_exceptions(
     exceptions: Sequence[PerformanceException], codes: set[str], priority_names: Mapping[int, str]
 ) -> None:
     problems = []
@@ -277,7 +231,7 @@ def build_place_briefings(
     Raises ReportError naming every exception with an unknown place code or priority.
     """
     infos = [PlaceInfo.of(p) for p in places]
-    _check_exceptions(exceptions, {p.code for p in infos}, run.priority_names)
+    check_exceptions(exceptions, {p.code for p in infos}, run.priority_names)
     briefings = []
     for place in infos:
         mine = [e for e in exceptions if e.place == place.code]
@@ -303,27 +257,3 @@ def _by_case_type(counts: Mapping[str, int]) -> dict[str, int]:
     """Known case types in their canonical order, then any others alphabetically; zeros dropped."""
     order = {t: i for i, t in enumerate(CASE_TYPES)}
     return {t: counts[t] for t in sorted(counts, key=lambda t: (order.get(t, len(order)), t)) if counts[t]}
-
-
-def build_force_summary(
-    exceptions: Sequence[PerformanceException], places: Sequence[PlaceLike], run: BriefingRun
-) -> ForceSummary:
-    """The force summary: per priority, every place's counts by kind, the places with none, and the
-    force-level exceptions. Places are listed alphabetically by name, never ranked."""
-    infos = tuple(sorted((PlaceInfo.of(p) for p in places), key=lambda p: (p.name, p.code)))
-    _check_exceptions(exceptions, {p.code for p in infos}, run.priority_names)
-    pages = []
-    for priority, name in sorted(run.priority_names.items()):
-        here = [e for e in exceptions if e.priority == priority]
-        with_: list[PlaceCounts] = []
-        without: list[PlaceInfo] = []
-        for place in infos:
-            mine = [e for e in here if e.place == place.code]
-            if not mine:
-                without.append(place)
-                continue
-            counts = tuple(sum(1 for e in mine if e.kind is k) for k in KIND_ORDER)
-            with_.append(PlaceCounts(place, counts, tuple(sorted({e.measure for e in mine}))))
-        force_level = tuple(sorted((e for e in here if e.place == FORCE_PLACE), key=seriousness_key))
-        pages.append(PrioritySummary(priority, name, tuple(with_), tuple(without), force_level))
-    return ForceSummary(places=infos, priorities=tuple(pages), **run._shared())

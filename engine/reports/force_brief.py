@@ -7,7 +7,7 @@ from reportlab.platypus import Flowable, KeepTogether, PageBreak, Spacer, Table,
 
 from engine.core.models import KIND_ORDER
 from engine.reports.briefing import exception_core
-from engine.reports.briefing_data import ForceSummary, PrioritySummary
+from engine.reports.force_data import ForceSummary, PrioritySummary
 from engine.reports.layout import (
     HEAD,
     RULE,

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 
 from engine.core.parallel import RENDER_PARALLEL_SAVING_MS, cores, fork_map
 from engine.reports import briefing, force_brief
-from engine.reports.briefing_data import ForceSummary, PlaceBriefing
+from engine.reports.briefing_data import PlaceBriefing
+from engine.reports.force_data import ForceSummary
 
 _Job = tuple[str, PlaceBriefing | ForceSummary]
 

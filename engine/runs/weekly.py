@@ -17,7 +17,8 @@ from engine.analysis.tables import write_aggregates_csv
 from engine.core.memory import paused_gc
 from engine.core.models import ExceptionKind, PerformanceException
 from engine.core.periods import Period
-from engine.reports.briefing_data import BriefingRun, build_force_summary, build_place_briefings
+from engine.reports.briefing_data import BriefingRun, build_place_briefings
+from engine.reports.force_data import build_force_summary
 from engine.reports.render_pool import render_briefings
 from engine.runs.analysis import PeriodAnalysis, analyse, period_frames, prepare
 from engine.runs.context import RunContext

@@ -14,12 +14,11 @@ from engine.core.models import (
 )
 from engine.reports.briefing_data import (
     BriefingRun,
-    ForceSummary,
     PlaceBriefing,
     PlaceInfo,
-    build_force_summary,
     build_place_briefings,
 )
+from engine.reports.force_data import ForceSummary, build_force_summary
 
 MARKUP_NOTE = '<b>bold</b> & <font color=\'red\'>red</font> <unclosed =HYPERLINK("http://x.example","click")'
 

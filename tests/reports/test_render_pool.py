@@ -19,8 +19,9 @@ import engine.reports.briefing as briefing
 from engine.core import parallel
 from engine.core.errors import ReportError
 from engine.reports.briefing import place_pdf
-from engine.reports.briefing_data import ForceSummary, PlaceBriefing
+from engine.reports.briefing_data import PlaceBriefing
 from engine.reports.force_brief import force_pdf
+from engine.reports.force_data import ForceSummary
 from engine.reports.render_pool import render_briefings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
