@@ -100,6 +100,10 @@ class PlaceBriefing:
     measure_names: Mapping[str, str] = field(default_factory=dict)
     measure_units: Mapping[str, str] = field(default_factory=lambda: DEFAULT_MEASURE_UNITS)
     priority_names: Mapping[int, str] = field(default_factory=lambda: PRIORITY_NAMES)
+    #: measure ids of the catalogue with no data for this place this period, in catalogue order
+    not_measured: tuple[str, ...] = ()
+    #: measure id -> priority, for every measure of the catalogue (to group what was not measured)
+    measure_priorities: Mapping[str, int] = field(default_factory=dict)
 
     def groups(self) -> tuple[PriorityGroup, ...]:
         """The exceptions grouped by priority, in display order (page 1 and the sections both use it)."""
@@ -193,6 +197,8 @@ class BriefingRun:
     measure_names: Mapping[str, str] = field(default_factory=dict)
     measure_units: Mapping[str, str] = field(default_factory=lambda: DEFAULT_MEASURE_UNITS)
     priority_names: Mapping[int, str] = field(default_factory=lambda: PRIORITY_NAMES)
+    #: measure id -> priority, for every measure of the catalogue
+    measure_priorities: Mapping[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # the footer lists each ruleset version once, in a stable order
@@ -222,12 +228,14 @@ def build_place_briefings(
     run: BriefingRun,
     *,
     frame_sizes_by_place: Mapping[str, Mapping[str, int]] | None = None,
+    not_measured_by_place: Mapping[str, Sequence[str]] | None = None,
 ) -> list[PlaceBriefing]:
     """One briefing per place that has exceptions, in the order of ``places``.
 
     A briefing holds only its own place's exceptions (and so only its own cases); force-level
     exceptions go to the force summary. ``cases_reviewed_by_place`` is {place code: {case type: n}};
-    ``frame_sizes_by_place`` the same shape, for the cases eligible for review where known.
+    ``frame_sizes_by_place`` the same shape, for the cases eligible for review where known;
+    ``not_measured_by_place`` {place code: measure ids with no data this period, catalogue order}.
     Raises ReportError naming every exception with an unknown place code or priority.
     """
     infos = [PlaceInfo.of(p) for p in places]
@@ -247,6 +255,8 @@ def build_place_briefings(
                 exceptions=display_order(mine, run.priority_names),
                 frame_sizes=None if frames is None else MappingProxyType(dict(frames)),
                 priority_names=run.priority_names,
+                not_measured=tuple((not_measured_by_place or {}).get(place.code, ())),
+                measure_priorities=MappingProxyType(dict(run.measure_priorities)),
                 **run._shared(),
             )
         )
