@@ -56,6 +56,8 @@ class ForceSummary:
     draft: bool = False
     measure_names: Mapping[str, str] = field(default_factory=dict)
     measure_units: Mapping[str, str] = field(default_factory=lambda: DEFAULT_MEASURE_UNITS)
+    #: measure ids no place could be measured on this period (no cases, no extract), catalogue order
+    not_measured: tuple[str, ...] = ()
 
     @property
     def places_briefed(self) -> tuple[PlaceInfo, ...]:
@@ -64,10 +66,14 @@ class ForceSummary:
 
 
 def build_force_summary(
-    exceptions: Sequence[PerformanceException], places: Sequence[PlaceLike], run: BriefingRun
+    exceptions: Sequence[PerformanceException],
+    places: Sequence[PlaceLike],
+    run: BriefingRun,
+    not_measured: Sequence[str] = (),
 ) -> ForceSummary:
     """The force summary: per priority, every place's counts by kind, the places with none, and the
-    force-level exceptions. Places are listed alphabetically by name, never ranked."""
+    force-level exceptions. Places are listed alphabetically by name, never ranked. ``not_measured``
+    names the measures (ids, catalogue order, kept as given) not measured anywhere in the force."""
     infos = tuple(sorted((PlaceInfo.of(p) for p in places), key=lambda p: (p.name, p.code)))
     check_exceptions(exceptions, {p.code for p in infos}, run.priority_names)
     pages = []
@@ -84,4 +90,6 @@ def build_force_summary(
             with_.append(PlaceCounts(place, counts, tuple(sorted({e.measure for e in mine}))))
         force_level = tuple(sorted((e for e in here if e.place == FORCE_PLACE), key=seriousness_key))
         pages.append(PrioritySummary(priority, name, tuple(with_), tuple(without), force_level))
-    return ForceSummary(places=infos, priorities=tuple(pages), **run._shared())
+    return ForceSummary(
+        places=infos, priorities=tuple(pages), not_measured=tuple(not_measured), **run._shared()
+    )
