@@ -13,6 +13,10 @@ from engine.core.errors import UsageError
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 #: a quarter's label, e.g. "2026-Q2" (calendar quarters: Q1 = January to March)
 QUARTER_LABEL = "{year}-Q{quarter}"
+#: the days a period may cover: runs reach a year back for their history and a week on, so dates at
+#: the ends of the calendar (0001-01-01, 9999-12-31) cannot be worked with
+FIRST_DAY = dt.date(1900, 1, 1)
+LAST_DAY = dt.date(2999, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,8 @@ class Period:
         default 'START_END'); UsageError when the range runs backwards."""
         if end < start:
             raise UsageError(f"--to {end.isoformat()} is before --from {start.isoformat()}")
+        _check_in_range(start, f"--from {start.isoformat()}")
+        _check_in_range(end, f"--to {end.isoformat()}")
         return cls(start, end, label or f"{start.isoformat()}_{end.isoformat()}")
 
     @classmethod
@@ -68,7 +74,15 @@ def parse_week(label: str) -> Period:
         start = dt.date.fromisocalendar(year, week, 1)
     except ValueError:
         raise UsageError(f"invalid week '{label}': {year} has no ISO week {week}") from None
+    _check_in_range(start, f"week '{label}'")
     return Period(start, start + dt.timedelta(days=6), f"{year}-W{week:02d}")
+
+
+def _check_in_range(day: dt.date, what: str) -> None:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise UsageError(
+            f"{what} is outside the dates QAM works with ({FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()})"
+        )
 
 
 def week_label(day: dt.date) -> str:
@@ -90,10 +104,14 @@ def week_range(first: str, last: str) -> list[str]:
 
 
 def parse_date(text: str, option: str) -> dt.date:
+    """A date given as ``option`` on the command line; UsageError naming the option when it is not
+    YYYY-MM-DD or lies outside FIRST_DAY..LAST_DAY."""
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise UsageError(f"invalid date for {option}: '{text}' (use YYYY-MM-DD)") from None
+    _check_in_range(day, f"{option} {text}")
+    return day
 
 
 def as_utc(moment: dt.datetime) -> dt.datetime:

@@ -42,7 +42,17 @@ _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _Loader(_Base):  # type: ignore[misc]
-    pass
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        # a node met a second time was reached through an alias (*name): refused, since a few lines
+        # of aliases can stand for billions of items ("billion laughs") that every check would walk
+        if node in self.constructed_objects or node in self.recursive_objects:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                "anchors and aliases (&name, *name) are not allowed: write the value out",
+                node.start_mark,
+            )
+        return super().construct_object(node, deep=deep)
 
 
 # Only true/false are booleans (YAML 1.2 core schema), so "yes"/"no" answers stay strings.

@@ -257,44 +257,52 @@ def _chart(r: PeelReport, carrier: PerformanceException | None, title: str) -> l
     ]
 
 
+#: the most quarter columns one places table holds; a longer period continues in further tables
+QUARTERS_PER_TABLE = 6
+
+
 def _places(
     r: PeelReport, places: Sequence[PlaceFigures], unit: str, *, measured: bool = False
 ) -> list[Flowable]:
-    """The places' figures for the period, then each quarter's rate (or median seconds)."""
+    """The places' figures for the period, then each quarter's rate (or median seconds): a long
+    period's quarters continue in further tables of QUARTERS_PER_TABLE columns, the places repeated."""
     quarter_names = [q.label for q in r.quarters]
     if measured:
-        rows = [["Place", unit, "Median", "90th percentile", *quarter_names]]
-        rows += [
-            [
-                f"{p.name} ({p.code})",
-                f"{p.period.n:,}",
-                *_seconds_cells(p.period),
-                *(_seconds_cells(q)[0] for q in p.quarters),
-            ]
-            for p in places
-        ]
+        head = ["Place", unit, "Median", "90th percentile"]
+        lead = [[f"{p.name} ({p.code})", f"{p.period.n:,}", *_seconds_cells(p.period)] for p in places]
+        quarter_cells = [[_seconds_cells(q)[0] for q in p.quarters] for p in places]
         what = "median seconds"
         widths: tuple[float, ...] = (0.24, 0.13, 0.09, 0.13)
     else:
-        rows = [["Place", unit, "Rate", "95% interval", *quarter_names]]
-        rows += [
+        head = ["Place", unit, "Rate", "95% interval"]
+        lead = [
             [
                 f"{p.name} ({p.code})",
                 f"{p.period.n:,}",
                 pct(p.period.rate),
                 interval(p.period.ci_low, p.period.ci_high),
-                *(pct(q.rate) if q.n else "no data" for q in p.quarters),
             ]
             for p in places
         ]
+        quarter_cells = [[pct(q.rate) if q.n else "no data" for q in p.quarters] for p in places]
         what = "rate"
         widths = (0.25, 0.1, 0.08, 0.12)
-    rest = (1 - sum(widths)) / max(len(quarter_names), 1)
-    return [
-        Spacer(1, 6),
-        plain(f"Places (the period, then each quarter's {what})", "h2"),
-        _table(rows, (*widths, *([rest] * len(quarter_names)))),
-    ]
+    out: list[Flowable] = [Spacer(1, 6), plain(f"Places (the period, then each quarter's {what})", "h2")]
+    step = QUARTERS_PER_TABLE
+    for first in range(0, max(len(quarter_names), 1), step):
+        names = quarter_names[first : first + step]
+        if first == 0:
+            rows = [[*head, *names]] + [[*lead[i], *cells[:step]] for i, cells in enumerate(quarter_cells)]
+            shown = widths
+        else:
+            rows = [["Place", *names]] + [
+                [lead[i][0], *cells[first : first + step]] for i, cells in enumerate(quarter_cells)
+            ]
+            shown = (widths[0],)
+            out.append(Spacer(1, 6))
+        rest = (1 - sum(widths)) / step
+        out.append(_table(rows, (*shown, *([rest] * len(names)))))
+    return out
 
 
 def _exceptions(s: MeasureSection) -> list[Flowable]:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import pytest
 
 from engine.core.errors import UsageError
-from engine.core.periods import Period, parse_week, week_label, week_monday, week_range
+from engine.core.periods import Period, parse_date, parse_week, week_label, week_monday, week_range
 
 
 def test_quarters_are_calendar_quarters_cut_to_the_period() -> None:
@@ -49,3 +50,19 @@ def test_weeks_are_iso_weeks() -> None:
         "2027-W01",
         "2027-W02",
     ]
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: parse_week("0001-W01"), "week '0001-W01' is outside the dates QAM works with"),
+        (lambda: parse_week("9999-W52"), "week '9999-W52' is outside"),
+        (lambda: parse_date("0001-01-01", "--from"), "--from 0001-01-01 is outside"),
+        (lambda: Period.of(dt.date(2026, 1, 1), dt.date.max), "--to 9999-12-31 is outside"),
+    ],
+)
+def test_dates_at_the_ends_of_the_calendar_are_a_usage_error_not_an_overflow(
+    call: Callable[[], object], message: str
+) -> None:
+    with pytest.raises(UsageError, match=message):
+        call()

@@ -45,3 +45,24 @@ def test_unreadable_files_name_the_file(tmp_path: Path) -> None:
     bom = tmp_path / "bom.yaml"
     bom.write_bytes(b"\xef\xbb\xbfname: x\n")
     assert load_yaml(bom) == {"name": "x"}
+
+
+BILLION_LAUGHS = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+    f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi", strict=True)
+)
+
+
+def test_a_billion_laughs_file_is_refused_at_once() -> None:
+    with pytest.raises(ConfigError, match="aliases") as caught:
+        parse_yaml(BILLION_LAUGHS, "bomb.yaml")
+    assert str(caught.value).startswith("bomb.yaml:")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a: &x 1\nb: *x\n", "base: &b {k: 1}\nitem:\n  <<: *b\n  j: 2\n", "a: &x [1]\nb: [*x]\n"],
+)
+def test_any_alias_is_refused_and_a_lone_anchor_is_harmless(text: str) -> None:
+    with pytest.raises(ConfigError, match="anchors and aliases"):
+        parse_yaml(text, "f.yaml")
+    assert parse_yaml("a: &x 1\n", "f.yaml") == {"a": 1}
