@@ -1,12 +1,16 @@
-"""Text for people, file names and spreadsheets: slugs, short hashes, run times, and text cells made
-inert (never read as a formula) in the CSV files QAM writes."""
+"""Text for people, file names and spreadsheets: slugs, short hashes, run times, percentages that
+tell different values apart, and text cells made inert (never read as a formula) in the CSV files
+QAM writes."""
 
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import hashlib
+import math
 import re
 import unicodedata
+from collections.abc import Sequence
 from typing import TypeVar
 
 from engine.core.periods import as_utc
@@ -36,6 +40,73 @@ def stamp(moment: dt.datetime | None) -> str:
 def short(digest: str | None) -> str:
     """The first 12 hex digits of a hash, as tables show them."""
     return (digest or "")[:12]
+
+
+#: the most decimals a group of percentages gets so that different values read differently
+GROUP_DECIMALS = 1
+#: the most decimals a value next to 0% or 100% gets so that it does not read as exactly 0% or 100%
+EDGE_DECIMALS = 3
+_HUNDRED = decimal.Decimal(100)
+#: room for every float's digits (1.8e308 as a percentage, with EDGE_DECIMALS), whatever the
+#: thread's decimal context says
+_EXACT = decimal.Context(prec=400)
+
+
+def percents(values: Sequence[float]) -> list[str]:
+    """Rates (0.975 is 97.5%) as percentages shown together: the fewest decimals, 0 or 1, with which
+    different values read differently, the same for all; rounded half up. A value that is not
+    exactly 0 or 1 never reads "0%" or "100%": it gets up to 3 decimals, then is rounded away from
+    the edge (0.9999999 reads "99.999%"). A value that is not a finite number reads "no data".
+
+    Examples: ``percents([0.98, 0.975]) == ["98.0%", "97.5%"]``; ``percents([0.98, 0.71]) ==
+    ["98%", "71%"]``; ``percents([0.9996]) == ["99.96%"]``; ``percents([1.0]) == ["100%"]``.
+    """
+    exact = [_exact(v) for v in values]
+    distinct = {v for v in exact if v is not None}
+    places = next(
+        (
+            d
+            for d in range(GROUP_DECIMALS)
+            if len({_rounded(v, d, decimal.ROUND_HALF_UP) for v in distinct}) == len(distinct)
+        ),
+        GROUP_DECIMALS,
+    )
+    return ["no data" if v is None else f"{_edge_safe(v, places)}%" for v in exact]
+
+
+def percent(x: float, *others: float) -> str:
+    """One rate as a percentage that reads differently from each of ``others`` shown beside it
+    (:func:`percents`). Examples: ``percent(0.875) == "88%"``; ``percent(0.98, 0.975) == "98.0%"``;
+    ``percent(0.9996) == "99.96%"``."""
+    return percents([x, *others])[0]
+
+
+def _exact(x: float) -> decimal.Decimal | None:
+    """x as a percentage, exactly as written (0.285 -> 28.5, not the float's 28.499999...)."""
+    if not math.isfinite(x):
+        return None
+    return _EXACT.multiply(decimal.Decimal(repr(float(x))), _HUNDRED)
+
+
+def _rounded(v: decimal.Decimal, places: int, rounding: str) -> decimal.Decimal:
+    return v.quantize(decimal.Decimal(1).scaleb(-places), rounding=rounding, context=_EXACT)
+
+
+def _edge_safe(v: decimal.Decimal, places: int) -> str:
+    """v rounded half up to ``places`` decimals, or to more (up to EDGE_DECIMALS, then away from the
+    edge) when that would read exactly 0 or 100 and v is not."""
+    for d in range(places, EDGE_DECIMALS + 1):
+        r = _rounded(v, d, decimal.ROUND_HALF_UP)
+        if v in (0, _HUNDRED) or r not in (0, _HUNDRED):
+            return _plain(r)
+    # still 0 or 100: round away from the edge, so that it reads on the side of it where it lies
+    away = decimal.ROUND_DOWN if _HUNDRED / 2 <= v < _HUNDRED else decimal.ROUND_UP
+    return _plain(_rounded(v, EDGE_DECIMALS, away))
+
+
+def _plain(r: decimal.Decimal) -> str:
+    """A rounded Decimal as written: '97.5', '100', never '1E+2' or '-0'."""
+    return f"{r:f}" if r else "0"
 
 
 def inert_cell(value: _T) -> _T | str:

@@ -9,7 +9,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.core.text import FORMULA_STARTS, inert_cell, short, slug, stamp, typed_cell
+from engine.core.text import (
+    FORMULA_STARTS,
+    inert_cell,
+    percent,
+    percents,
+    short,
+    slug,
+    stamp,
+    typed_cell,
+)
 
 
 def test_slug_is_a_safe_file_name_part() -> None:
@@ -57,3 +66,41 @@ def test_inert_cell_leaves_numbers_and_other_values_alone(value: object) -> None
 def test_every_string_reads_back_exactly(value: str) -> None:
     assert typed_cell(inert_cell(value)) == value
     assert not inert_cell(value).startswith(FORMULA_STARTS)
+
+
+def test_percent_is_whole_when_that_is_enough_and_rounds_half_up() -> None:
+    assert percent(0.875) == "88%"
+    assert percent(0.285) == "29%"  # as written, though the float is 0.28499999...
+    assert percent(1 / 6) == "17%"
+    assert percents([0.98, 0.71, 0.5]) == ["98%", "71%", "50%"]
+
+
+def test_percents_shown_together_read_differently() -> None:
+    # a place leader saw "Mean 98% / Lower limit 98%" for 0.9812 and 0.9768
+    assert percents([0.9812, 0.9768, 0.995]) == ["98.1%", "97.7%", "99.5%"]
+    assert percent(0.98, 0.975) == "98.0%"
+    assert percent(0.975, 0.98) == "97.5%"
+    assert percent(0.98, 0.98) == "98%"  # the same value reads the same
+
+
+def test_percent_reads_100_or_0_only_when_exactly_so() -> None:
+    assert percent(1.0) == "100%"
+    assert percent(0.0) == "0%"
+    assert percent(-0.0) == "0%"
+    assert percent(0.9996) == "99.96%"
+    assert percent(0.99995) == "99.995%"
+    assert percent(0.0004) == "0.04%"
+    assert percent(0.99999999) == "99.999%"
+    assert percent(1e-9) == "0.001%"
+    assert percents([1.0, 0.995]) == ["100.0%", "99.5%"]
+
+
+def test_percent_of_what_is_not_a_number_is_no_data() -> None:
+    assert percents([float("nan"), 0.5, float("inf")]) == ["no data", "50%", "no data"]
+
+
+@given(st.lists(st.floats(min_value=0, max_value=1), min_size=1, max_size=6))
+def test_percents_never_show_a_value_as_an_edge_it_is_not(values: list[float]) -> None:
+    for v, text in zip(values, percents(values), strict=True):
+        assert (text in ("100%", "100.0%")) == (v == 1.0)
+        assert (text in ("0%", "0.0%")) == (v == 0.0)
