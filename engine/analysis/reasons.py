@@ -4,8 +4,9 @@ and the numbers, nouns and directions that fill them.
 
 from __future__ import annotations
 
-import math
 from typing import Any
+
+from engine.core.text import percent
 
 #: what a case of each type is called in a reason ("30 of 212 searches")
 CASE_NOUNS: dict[str, str] = {
@@ -18,8 +19,8 @@ CASE_NOUNS: dict[str, str] = {
 
 
 def pct_text(x: float) -> str:
-    """0.875 -> '88%' (half up)."""
-    return f"{math.floor(x * 100 + 0.5)}%"
+    """0.875 -> '88%' (half up); 0.9996 -> '99.96%', never '100%' (core.text.percent)."""
+    return percent(x)
 
 
 def count_text(x: int) -> str:
