@@ -9,6 +9,7 @@ import io
 import itertools
 import json
 import math
+import re
 import warnings
 import zipfile
 import zlib
@@ -36,6 +37,20 @@ _BAD_BYTE_MARK = "\ue000"
 # Bounded, because unique values (ids, references) would only fill the table.
 _INTERN_MAX_LENGTH = 24
 _INTERN_MAX_VALUES = 5000
+#: control characters no stored text may hold (tab, line feed and carriage return are text);
+#: PostgreSQL cannot store NUL at all, and the others are invisible in every output
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _control_problem(value: str) -> str | None:
+    """Why a text value cannot be stored: it holds a control character (named by its code)."""
+    found = _CONTROL.search(value)
+    if found is None:
+        return None
+    return (
+        f"contains the control character U+{ord(found.group()):04X} at character {found.start() + 1}: "
+        "remove it (often left by copying from another system)"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +136,8 @@ class _Reader:
         self.source = str(path)
         self.problems = problems
         self.template_case_type: str | None = None
+        #: the text holds a control character somewhere: its rows are checked for them
+        self.controls = False
 
     def _add(self, message: str, row: int | None = None, column: str | None = None) -> None:
         self.problems.append(Problem(Location(self.source, row, column), message))
@@ -162,6 +179,7 @@ class _Reader:
                 self.problems.append(decoded)
                 return []
             text = decoded
+        self.controls = _CONTROL.search(text) is not None  # one scan; rows are checked only if so
         return self._parse_csv(io.StringIO(text, newline=""))
 
     def _parse_csv(self, fh: TextIO) -> list[RawRow]:
@@ -181,19 +199,29 @@ class _Reader:
             return value
 
         width: int | None = None
+        header: list[str] = []
         try:
             for number, record in enumerate(reader, start=1):
                 if not any(v.strip() for v in record):
                     continue
                 if width is None:
-                    width = len(record)
+                    width, header = len(record), [v.strip().lower() for v in record]
                 elif len(record) != width and not self._fields_ok(record, width, number):
                     continue
+                if self.controls:
+                    self._check_controls(record, header, number)
                 # typed_cell: a cell QAM's own writers made inert ("'=1") reads back as written ("=1")
                 records.append((number, [intern(typed_cell(v)) for v in record]))
         except csv.Error as exc:
             self._add(f"cannot read CSV ({exc}); the file may be truncated or badly quoted", number + 1)
         return self._table(records)
+
+    def _check_controls(self, record: list[str], header: list[str], number: int) -> None:
+        for col, value in enumerate(record):
+            problem = _control_problem(value)
+            if problem is not None:
+                name = header[col] if col < len(header) and header[col] else f"column {col + 1}"
+                self._add(problem, number, name)
 
     def _fields_ok(self, record: list[str], width: int, number: int) -> bool:
         if len(record) > width and not any(v.strip() for v in record[width:]):
@@ -240,6 +268,10 @@ class _Reader:
                     f"not a readable XLSX file ({type(exc).__name__}: {exc}); is it truncated or corrupt?"
                 )
                 return []
+        header = _header_of(records)
+        for number, values in records:
+            if any(isinstance(v, str) and _CONTROL.search(v) for v in values):
+                self._check_controls([v if isinstance(v, str) else "" for v in values], header, number)
         return self._table(records)
 
     def _xlsx_pass(
@@ -438,7 +470,7 @@ def _json_value_problem(value: Any, not_utf8: bool = False) -> str | None:
         return None
     try:
         value.encode("utf-8")
-        return None
+        return _control_problem(value)
     except UnicodeEncodeError as exc:
         char = ord(value[exc.start])
     if not_utf8 and 0xDC80 <= char <= 0xDCFF:  # a byte that was not UTF-8 (surrogateescape)

@@ -381,3 +381,32 @@ def test_duplicate_header_and_unnamed_column_with_data(tmp_path: Path) -> None:
         f"{path}:1:notes: column appears twice (columns 26 and 27)",
         f"{path}:2: column 28 has values but no header",
     ]
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x07", "\x1b", "\x7f"])
+@pytest.mark.parametrize("kind", ["csv", "json"])
+def test_a_control_character_in_a_cell_is_refused_at_its_row_and_column(
+    tmp_path: Path, kind: str, char: str
+) -> None:
+    # NUL passed on SQLite and crashed PostgreSQL's insert with a DataError traceback
+    rows = ss_rows(3)
+    rows[1]["team"] = f"Resp{char}onse A"
+    if kind == "csv":
+        path = write_csv(tmp_path / "week.csv", rows)
+        where = f"{path}:3:team"
+    else:
+        path = tmp_path / "week.json"
+        path.write_text(json.dumps(rows), encoding="utf-8")
+        where = f"{path}:2:team"
+    assert problems_of([path]) == [
+        f"{where}: contains the control character U+{ord(char):04X} at character 5: "
+        "remove it (often left by copying from another system)"
+    ]
+    with pytest.raises(SubmissionError):
+        load([path])
+
+
+def test_tabs_and_line_breaks_in_a_note_are_text(tmp_path: Path) -> None:
+    note = "first line\nsecond\tline\r\nthird"
+    path = write_csv(tmp_path / "week.csv", ss_rows(2, notes=note))
+    assert [v.answers["notes"] for v in load([path])] == [note, note]
