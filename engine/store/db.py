@@ -33,7 +33,7 @@ from sqlalchemy import (
     inspect,
 )
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from engine.core.errors import StorageError
@@ -330,12 +330,17 @@ def open_database(url: str, *, schema: str | None = None, create: bool = False) 
     try:
         with engine.connect():
             pass
-    except OperationalError as exc:
+    except DBAPIError as exc:  # OperationalError, or DatabaseError: "file is not a database"
         engine.dispose()
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        not_sqlite = parsed.get_backend_name() == "sqlite" and not isinstance(exc, OperationalError)
         raise StorageError(
             f"cannot connect to the database {parsed.render_as_string(hide_password=True)}: {reason}",
-            hint="Check QAM_DATABASE_URL and that the server is running.",
+            hint=(
+                f"{parsed.database} is not a SQLite database: check the path, or restore the file from a backup."
+                if not_sqlite
+                else "Check QAM_DATABASE_URL and that the server is running."
+            ),
         ) from None
     return Database(url=url, engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
 

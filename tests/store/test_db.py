@@ -100,3 +100,17 @@ def test_a_command_on_a_missing_sqlite_file_says_so_and_creates_nothing(
 
 def test_postgresql_url_uses_psycopg3() -> None:
     assert dbm.normalise_url("postgresql://u@h/db").startswith("postgresql+psycopg://")
+
+
+@pytest.mark.parametrize("content", [b"hello, this is a text file\n", bytes(range(256)) * 40])
+@pytest.mark.parametrize("command", [["init"], ["runs", "list"], ["weekly", "--week", "2026-W47"]])
+def test_a_file_that_is_not_a_sqlite_database_is_named_with_exit_4(
+    runner: CliRunner, tmp_path: Path, content: bytes, command: list[str]
+) -> None:
+    path = tmp_path / "qam.db"
+    path.write_bytes(content)
+    result = runner.invoke(app, ["--database", f"sqlite:///{path}", *command])
+    assert result.exit_code == 4, result.output
+    assert f"{path} is not a SQLite database" in result.stderr
+    assert "Traceback" not in result.output
+    assert path.read_bytes() == content  # left as it was
