@@ -138,6 +138,10 @@ def styles() -> dict[str, ParagraphStyle]:
         "cell": _style("cell", 8, leading=10),
         # a cell whose long hyphenated words (ruleset ids) break at a hyphen, not mid-word
         "cell_hyphens": _style("cell_hyphens", 8, leading=10, embeddedHyphenation=1),
+        # text whose tokens (case references, ids) must never break inside: a token wider than its
+        # column overflows it rather than being split across lines
+        "nobreak": _style("nobreak", 9.5, splitLongWords=0),
+        "cellnobreak": _style("cellnobreak", 8, leading=10, splitLongWords=0),
         "cellhead": _style("cellhead", 8, leading=10, bold=True),
         "cellhead_right": _style("cellhead_right", 8, leading=10, bold=True, alignment=TA_RIGHT),
         "num": _style("num", 13, leading=16, bold=True, textColor=ACCENT),
