@@ -110,7 +110,7 @@ def spc_chart(e: PerformanceException, chart: SpcChart) -> Drawing:
     tick = lo
     while tick <= hi + step / 2:
         d.add(Line(left - 3, y(tick), left, y(tick), strokeColor=RULE, strokeWidth=0.6))
-        d.add(_label(left - 5, y(tick) - 2.5, fmt(tick), anchor="end"))
+        d.add(_label(left - 5, y(tick) - 2.5, fmt(round(tick, 9)), anchor="end"))
         tick += step
     every = max(1, math.ceil(len(pts) * 22 / pw))
     for i, p in enumerate(pts):

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 
 from engine.core.models import KIND_ORDER, ExceptionKind, PerformanceException
+from engine.core.text import percents
 
 KIND_LABELS: Mapping[ExceptionKind, str] = MappingProxyType(
     {
@@ -47,22 +48,36 @@ ASSURANCE_TEXT: Mapping[str, str] = MappingProxyType(
         "consistently_pass": "the process as it runs will consistently meet the standard",
         "consistently_fail": "the process as it runs will consistently fail the standard unless it changes",
         "hit_and_miss": "the process as it runs will sometimes meet and sometimes miss the standard",
+        "process_changed": (
+            "the process has changed; its limits will be recalculated when enough new points exist"
+        ),
     }
 )
 
 
-def pct(x: float | None) -> str:
-    """0.1666 -> '17%' (half up, no decimals); None -> 'no data'."""
-    if x is None or math.isnan(x):
-        return "no data"
-    return f"{math.floor(x * 100 + 0.5 + 1e-9):d}%"
+def assurance_text(key: str | None) -> str | None:
+    """What an SPC chart's assurance key means, in words; None for no key or one this version does
+    not know (a newer analysis may add keys: the briefing then says nothing rather than guess)."""
+    return None if key is None else ASSURANCE_TEXT.get(key)
+
+
+def pct(x: float | None, *others: float | None) -> str:
+    """0.1666 -> '17%'; None -> 'no data'. With ``others``, the values shown beside it, as many
+    decimals (0 or 1) as tell them apart: ``pct(0.98, 0.975) == '98.0%'``. Never '100%' or '0%'
+    unless exactly so: 0.9996 -> '99.96%' (engine.core.text.percents)."""
+    return pcts([x, *others])[0]
+
+
+def pcts(values: Sequence[float | None]) -> list[str]:
+    """Rates shown together, each told apart from the others (:func:`pct`); None -> 'no data'."""
+    return percents([math.nan if v is None else v for v in values])
 
 
 def interval(low: float | None, high: float | None) -> str:
-    """(0.34, 0.705) -> '34%-71%'."""
+    """(0.34, 0.705) -> '34%-71%'; (0.972, 0.974) -> '97.2%-97.4%'."""
     if low is None or high is None:
         return "no data"
-    return f"{pct(low)}-{pct(high)}"
+    return "-".join(pcts([low, high]))
 
 
 def plain_number(x: float) -> str:
@@ -127,17 +142,20 @@ def value_format(e: PerformanceException) -> Callable[[float], str]:
 def evidence(e: PerformanceException, unit: str) -> tuple[tuple[str, str], ...]:
     """The evidence as (label, value) pairs, in reading order; only what the exception has."""
     rows: list[tuple[str, str]] = []
+    # the rate, its interval and the standard are read together: 89.7% must not read as its 90% standard
+    shown = [e.rate, e.standard] + ([e.ci_low, e.ci_high] if None not in (e.ci_low, e.ci_high) else [])
+    rate_text, standard_text, *ci_text = pcts(shown)
     if e.n:
         rows.append(("Extract" if from_extract(e, unit) else "Sample", reviewed_text(e, unit)))
     if e.rate is not None:
-        rows.append(("Met the criterion", f"{e.passed:,} of {e.n:,} ({pct(e.rate)})"))
-        rows.append(("95% interval", interval(e.ci_low, e.ci_high)))
+        rows.append(("Met the criterion", f"{e.passed:,} of {e.n:,} ({rate_text})"))
+        rows.append(("95% interval", "-".join(ci_text) if ci_text else "no data"))
     elif e.chart is not None:
         weeks = [(p.week, p.value) for p in e.chart.points if p.value is not None]
         if weeks:
             rows.append((f"Latest week ({weeks[-1][0]})", value_format(e)(weeks[-1][1])))
     if e.standard is not None:
-        rows.append(("Minimum standard", pct(e.standard)))
+        rows.append(("Minimum standard", standard_text))
     return tuple(rows)
 
 

@@ -6,7 +6,14 @@ from dataclasses import replace
 
 import pytest
 
-from engine.reports.wording import evidence, interval, kind_counts_text, pct, period_text
+from engine.reports.wording import (
+    assurance_text,
+    evidence,
+    interval,
+    kind_counts_text,
+    pct,
+    period_text,
+)
 from tests.reports.briefing_cases import place_exceptions
 
 
@@ -16,6 +23,30 @@ from tests.reports.briefing_cases import place_exceptions
 )
 def test_percentages_have_no_decimals(value: float | None, text: str) -> None:
     assert pct(value) == text
+
+
+def test_percentages_read_100_only_when_exactly_so_and_tell_neighbours_apart() -> None:
+    assert pct(0.9996) == "99.96%"
+    assert pct(0.98, 0.975) == "98.0%"
+    assert pct(0.98, None) == "98%"
+    assert interval(0.972, 0.974) == "97.2%-97.4%"
+
+
+def test_evidence_never_shows_a_rate_as_its_standard() -> None:
+    below = replace(place_exceptions()[0], n=1000, passed=897, rate=0.897, ci_low=0.877, ci_high=0.914)
+    rows = dict(evidence(below, "searches"))
+    assert rows["Met the criterion"] == "897 of 1,000 (89.7%)"
+    assert rows["Minimum standard"] == "90.0%"
+    assert rows["95% interval"] == "87.7%-91.4%"
+
+
+def test_assurance_wording_says_nothing_for_a_key_it_does_not_know() -> None:
+    assert assurance_text("process_changed") == (
+        "the process has changed; its limits will be recalculated when enough new points exist"
+    )
+    assert assurance_text("hit_and_miss") is not None
+    assert assurance_text("a_key_from_a_newer_analysis") is None
+    assert assurance_text(None) is None
 
 
 def test_interval_and_period_wording() -> None:
