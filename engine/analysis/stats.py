@@ -158,6 +158,11 @@ RULES = ("outside_limits", "shift", "trend", "two_of_three")
 #: values this close to the mean count as on it (rates are 0..1, measured values are seconds)
 _ON_MEAN = 1e-9
 
+#: signals that show the process itself has changed (a run, not one unusual week)
+CHANGE_RULES = ("shift", "trend")
+#: the assurance of a chart whose latest point is part of a CHANGE_RULES signal
+PROCESS_CHANGED = "process_changed"
+
 IMPROVEMENT = "special_cause_improvement"
 CONCERN = "special_cause_concern"
 COMMON = "common_cause"
@@ -192,10 +197,15 @@ class XmrChart:
         return tuple(r for r in RULES if r in found)
 
     def assurance(self, target: float | None) -> str | None:
-        """Assurance of the latest limits against a target (see :func:`assurance`)."""
+        """Assurance of the latest limits against a target, never contradicting the latest point:
+        see :func:`assurance` (``latest`` = the last value, ``changed`` = a shift or trend signal
+        includes it)."""
         if not self.values:
             return None
-        return assurance(target, self.lower[-1], self.upper[-1], self.direction)
+        changed = any(rule in CHANGE_RULES for rule, _ in self.signals[-1])
+        return assurance(
+            target, self.lower[-1], self.upper[-1], self.direction, latest=self.values[-1], changed=changed
+        )
 
 
 def _direction_sign(direction: str) -> int:
@@ -208,21 +218,43 @@ def _direction_sign(direction: str) -> int:
     raise ValueError(f"unknown improvement direction {direction!r} (use higher, lower or neutral)")
 
 
-def assurance(target: float | None, lower: float, upper: float, direction: str) -> str | None:
-    """Will the process meet the target? As NHSRplotthedots' ptd_calculate_assurance_type.
+def assurance(
+    target: float | None,
+    lower: float,
+    upper: float,
+    direction: str,
+    *,
+    latest: float | None = None,
+    changed: bool = False,
+) -> str | None:
+    """Will the process meet the target? As NHSRplotthedots' ptd_calculate_assurance_type, except
+    that it never contradicts the latest point.
 
     Target above the upper limit: consistently_fail if higher is better, else consistently_pass;
     below the lower limit: the reverse; between the limits: hit_and_miss. None without a target,
-    a direction, or limits.
+    a direction, or limits. With ``changed`` (the latest point is part of a shift or trend: the
+    process is no longer the one the limits describe) PROCESS_CHANGED instead. A ``latest`` value
+    on the other side of the target than the limits say it will be (a week below a minimum the
+    limits say is always met, or meeting one they say is always missed) gives hit_and_miss, not
+    consistently_pass or consistently_fail: the process has both met and missed it.
     """
     sign = _direction_sign(direction)
     if target is None or sign == 0 or math.isnan(lower) or math.isnan(upper):
         return None
+    if changed:
+        return PROCESS_CHANGED
     if target > upper:
-        return "consistently_fail" if sign > 0 else "consistently_pass"
-    if target < lower:
-        return "consistently_pass" if sign > 0 else "consistently_fail"
-    return "hit_and_miss"
+        verdict = "consistently_fail" if sign > 0 else "consistently_pass"
+    elif target < lower:
+        verdict = "consistently_pass" if sign > 0 else "consistently_fail"
+    else:
+        return "hit_and_miss"
+    if latest is None or math.isnan(latest):
+        return verdict
+    meets = latest >= target if sign > 0 else latest <= target
+    if meets != (verdict == "consistently_pass"):
+        return "hit_and_miss"
+    return verdict
 
 
 def _limits(y: FloatArray, baseline: int | None, screen_outliers: bool) -> tuple[float, float]:
@@ -320,9 +352,10 @@ def _group_chart(y: FloatArray, baseline: int | None, screen_outliers: bool) -> 
     trend_side = np.where(trend & next_in_trend, after, before)
     trend_side = np.where(trend_side == 1, 1, -1)  # NHSRplotthedots labels anything else "Decreasing"
 
-    signals: list[tuple[tuple[str, int], ...]] = []
-    sides: list[int] = []
-    for i in range(m):
+    signals: list[tuple[tuple[str, int], ...]] = [()] * m
+    sides: list[int] = [0] * m
+    # only the points in some signal need a look (most are in none)
+    for i in np.flatnonzero(outside | shift | trend | two3).tolist():
         found = {
             rule: side
             for rule, hit, side in (
@@ -333,8 +366,8 @@ def _group_chart(y: FloatArray, baseline: int | None, screen_outliers: bool) -> 
             )
             if hit
         }
-        signals.append(tuple((rule, int(side)) for rule, side in found.items()))
-        sides.append(next((int(found[r]) for r in _TYPE_PRECEDENCE if r in found), 0))
+        signals[i] = tuple((rule, int(side)) for rule, side in found.items())
+        sides[i] = next((int(found[r]) for r in _TYPE_PRECEDENCE if r in found), 0)
     size = int(y.size if baseline is None else min(baseline, y.size))
     return _GroupChart(mean, lpl, upl, size, signals, sides)
 

@@ -371,6 +371,46 @@ def test_chart_assurance_uses_the_latest_limits() -> None:
     assert chart.assurance(0.80) == "hit_and_miss"
 
 
+@pytest.mark.parametrize(
+    ("direction", "lower", "upper", "latest", "expected"),
+    [
+        # limits 92%-100% all above a 90% minimum, but this week was 83%: it did not meet it
+        ("higher", 0.92, 1.0, 0.83, "hit_and_miss"),
+        ("higher", 0.92, 1.0, 0.95, "consistently_pass"),
+        ("higher", 0.92, 1.0, 0.90, "consistently_pass"),  # exactly the minimum meets it
+        # limits 60%-80% all below the minimum, but this week met it
+        ("higher", 0.60, 0.80, 0.91, "hit_and_miss"),
+        ("higher", 0.60, 0.80, 0.70, "consistently_fail"),
+        # a maximum of 90%: mirrored
+        ("lower", 0.60, 0.80, 0.93, "hit_and_miss"),
+        ("lower", 0.60, 0.80, 0.70, "consistently_pass"),
+        ("lower", 0.92, 1.0, 0.85, "hit_and_miss"),
+        ("lower", 0.92, 1.0, 0.95, "consistently_fail"),
+    ],
+)
+def test_assurance_never_contradicts_the_latest_point(
+    direction: str, lower: float, upper: float, latest: float, expected: str
+) -> None:
+    assert assurance(0.9, lower, upper, direction, latest=latest) == expected
+
+
+def test_assurance_after_a_shift_or_trend_says_the_process_changed() -> None:
+    assert assurance(0.9, 0.92, 1.0, "higher", latest=0.95, changed=True) == stats.PROCESS_CHANGED
+    assert assurance(None, 0.92, 1.0, "higher", changed=True) is None  # no standard, nothing to judge
+    # limits 58%-100% from the baseline, then 7 weeks at 75%: a shift below the mean
+    shifted = xmr_chart([*BASE, *[0.75] * 7])
+    assert [rule for rule, _ in shifted.signals[-1]] == ["shift"]
+    assert shifted.assurance(0.5) == "process_changed"
+    falling = xmr_chart([*BASE, 0.95, 0.93, 0.91, 0.89, 0.87, 0.85, 0.83])
+    assert "trend" in [rule for rule, _ in falling.signals[-1]]
+    assert falling.assurance(0.5) == "process_changed"
+    # one week outside the limits is not a changed process; below the 90% minimum, it is no pass either
+    dropped = xmr_chart([0.95, 0.97] * 6 + [0.83])  # limits about 0.91 - 1.01
+    assert dropped.lower[-1] > 0.9 and [rule for rule, _ in dropped.signals[-1]] == ["outside_limits"]
+    assert dropped.assurance(0.9) == "hit_and_miss"
+    assert xmr_chart([0.95, 0.97] * 6 + [0.96]).assurance(0.9) == "consistently_pass"
+
+
 # --------------------------------------------------------------------------- kappa
 
 SAS_TABLE = [[0, 4, 1], [0, 8, 0], [0, 1, 5]]  # statsmodels' SAS reference example
