@@ -63,7 +63,7 @@ class CaseScore:
     score: float | None
     #: critical criteria that failed (recorded apart from the score)
     critical_failures: tuple[str, ...]
-    #: why each FAILED criterion failed, in words (computed on first access, see ``Traces``)
+    #: why each FAILED criterion failed, in words (``trace``; computed on first access, see ``Traces``)
     traces: Mapping[str, tuple[str, ...]]
 
 
@@ -142,13 +142,20 @@ class Traces(Mapping[str, tuple[str, ...]]):
 
 
 _NO_TRACES: Mapping[str, tuple[str, ...]] = MappingProxyType({})
+#: how a why-trace's lines after the first begin: why the criterion applied to the case
+APPLIES = "applies: "
 
 
 def trace(criterion: Criterion, case: Mapping[str, Any]) -> tuple[str, ...]:
-    """Why ``criterion`` fails for ``case``: its pass condition's deciding parts, then why it applied."""
-    lines = list(criterion.passes.explain(case))
+    """Why ``criterion`` fails for ``case``, as stored and shown: first the why, one line naming the
+    deciding facts of its pass condition (what a briefing prints); then, when it has an ``applies``,
+    one line per fact that made it apply, each starting "applies: " (for the cases CSV).
+
+    ("grounds were not recorded (answer: no)", "applies: power was pace_s1, not s60 or s47a", ...)
+    """
+    lines = [criterion.passes.reason(case).sentence]
     if criterion.applies is not None:
-        lines += [f"applies: {line}" for line in criterion.applies.explain(case)]
+        lines += [f"{APPLIES}{line}" for line in criterion.applies.reason(case).lines]
     return tuple(lines)
 
 
@@ -292,7 +299,7 @@ def score_cases(
 
     >>> scores = score_cases(ruleset, rows, key="assessment_id")            # doctest: +SKIP
     >>> scores[0].outcomes["SS01"], scores[0].score, scores[0].traces["SS01"]  # doctest: +SKIP
-    (<Outcome.FAILED: 'fail'>, 0.8, ("grounds_recorded was 'no' (needed 'yes')",))
+    (<Outcome.FAILED: 'fail'>, 0.8, ('grounds were not recorded (answer: no)', 'applies: ...'))
     """
     _check_case_type(ruleset, cases, key)
     plan = _plan(ruleset)

@@ -279,37 +279,6 @@ def test_working_days_between(start: str, end: str, days: int) -> None:
     assert working_days_between(start, end) == days
 
 
-def test_explain_names_the_observed_values_and_what_was_needed() -> None:
-    update = compile_condition(UPDATE, FORM, SETTINGS, location=WHERE)
-    case = {
-        "suspect_event_on": "2026-12-22",
-        "victim_updated_on": "2026-12-31",
-        "enhanced_rights_eligible": "yes",
-    }
-    assert update.explain(case) == (
-        "victim updated 5 working days after suspect event (needed within 1, as enhanced_rights_eligible was 'yes')",
-    )
-    authorised = compile_condition(
-        "power in ('s60', 's47a') and authorisation_recorded == 'yes'", FORM, SETTINGS, location=WHERE
-    )
-    # a false 'and' is explained by its false part only
-    assert authorised.explain({"power": "s60", "authorisation_recorded": "no"}) == (
-        "authorisation_recorded was 'no' (needed 'yes')",
-    )
-    assert authorised.explain({"power": "s60"}) == ("authorisation_recorded was blank (needed 'yes')",)
-    # a true one by every part
-    assert authorised.explain({"power": "s60", "authorisation_recorded": "yes"}) == (
-        "power was 's60' (as needed: one of 's60', 's47a')",
-        "authorisation_recorded was 'yes' (as needed: 'yes')",
-    )
-    referral = compile_condition(REFERRAL, FORM, SETTINGS, location=WHERE)
-    assert referral.explain({"crime_recorded_on": "2026-12-24"}) == (
-        "crime_recorded_on was '2026-12-24', support_referral_on was blank (needed within 2)",
-    )
-    risk = compile_condition("dash_yes_count >= marac_yes_threshold", FORM, SETTINGS, location=WHERE)
-    assert risk.explain({"dash_yes_count": 9}) == ("dash_yes_count was 9 (needed at least 14)",)
-
-
 def test_condition_reports_its_questions_and_is_a_value() -> None:
     a = compile_condition(UPDATE, FORM, SETTINGS, location=WHERE)
     b = compile_condition(UPDATE, FORM, SETTINGS, location=Location("other.yaml", 1))

@@ -16,6 +16,7 @@ from engine.core.models import AnswerType, FieldSpec
 from engine.inputs.canonical_questions import CANONICAL_QUESTIONS
 from engine.rules.ruleset_loader import load_rulesets
 from engine.rules.rulesets import Criterion, Ruleset
+from engine.rules.scoring import trace
 
 forms_module = pytest.importorskip("engine.inputs.forms")
 
@@ -324,8 +325,26 @@ def test_criterion_outcome(criteria, fields, cid, expected, answers) -> None:
     case = dict.fromkeys(fields[case_type]) | answers
     assert outcome(criterion, case) == expected
     if expected == "fail":
-        why = criterion.passes.explain(case)
-        assert why and all(isinstance(line, str) and line for line in why)
+        why, *applies = trace(criterion, case)
+        assert why and "\n" not in why
+        assert len(applies) == (0 if criterion.applies is None else len(criterion.applies.explain(case)))
+        assert all(line.startswith("applies: ") and "\n" not in line for line in applies)
+
+
+def test_vc04_is_explained_by_what_was_found(criteria, fields) -> None:
+    _, vc04 = criteria["VC04"]
+    case = dict.fromkeys(fields["victim_care"]) | {
+        "crime_recorded_on": "2026-11-20",  # a Friday
+        "support_referral_declined": "no",
+        "support_referral_on": "2026-11-26",
+    }
+    # it applied because the referral was NOT declined (it was explained as "support_referral_declined
+    # was 'no' (needed 'yes')", the reverse)
+    assert trace(vc04, case) == (
+        "support referral 4 working days after crime recorded, more than 2 working days",
+        "applies: support referral was not declined (answer: no)",
+        "applies: crime recorded on 2026-11-20",
+    )
 
 
 def test_the_critical_criteria_are_exactly_the_four_of_the_contract(criteria) -> None:

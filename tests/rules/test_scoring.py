@@ -125,12 +125,10 @@ def test_outcomes_score_critical_failures_and_traces(score: Any) -> None:
     # weights passed (SS02 1 + SS04 1) over weights applicable (2 + 1 + 3 + 1)
     assert bad.score == pytest.approx(2 / 7)
     assert bad.critical_failures == ("SS03",)
+    # first the why, one line; then why the criterion applied, one "applies: " line per fact
     assert dict(bad.traces) == {
-        "SS01": ("grounds_recorded was 'no' (needed 'yes')",),
-        "SS03": (
-            "strip_search_authorised was 'no' (needed 'yes')",
-            "applies: strip_search was 'yes' (as needed: 'yes')",
-        ),
+        "SS01": ("grounds were not recorded (answer: no)",),
+        "SS03": ("strip search was not authorised (answer: no)", "applies: strip search was yes"),
     }
 
 
@@ -147,7 +145,29 @@ def test_not_applicable_criteria_leave_the_denominator(score: Any) -> None:
 def test_a_blank_answer_fails_and_is_explained(score: Any) -> None:
     (s,) = score(STOP_SEARCH, [{**GOOD, "bwv_activated": None}])
     assert s.outcomes["SS04"] is F
-    assert s.traces["SS04"] == ("bwv_activated was blank (needed 'yes')",)
+    assert s.traces["SS04"] == ("BWV activated was blank",)
+
+
+def test_the_why_is_one_line_and_a_negated_applies_is_worded_as_holding(score: Any) -> None:
+    both = Ruleset(
+        "r",
+        "1",
+        "0" * 64,
+        "stop_search",
+        (
+            criterion(
+                "C1",
+                "not power in ('s60', 's47a') and not strip_search == 'yes'",
+                "grounds_recorded == 'yes' and bwv_activated == 'yes'",
+            ),
+        ),
+    )
+    (s,) = score(both, [{**GOOD, "grounds_recorded": "no", "bwv_activated": "no"}])
+    assert s.traces["C1"] == (
+        "grounds were not recorded (answer: no); BWV was not activated (answer: no)",
+        "applies: power was pace_s1, not s60 or s47a",
+        "applies: strip search was no, not yes",
+    )
 
 
 def test_critical_failure_is_recorded_apart_from_a_high_score(score: Any) -> None:

@@ -50,11 +50,13 @@ differences of two questions) are computed by ``Projection`` before a fact reach
 engine only ever compares a fact field with a constant. Dates travel as ordinal day numbers.
 
 Modules: ``vocabulary`` (operators, functions, working days), ``tree`` (terms, nodes, the plain-Python
-evaluator), ``compiler`` (parse and type-check), ``description`` (describe and explain), ``lowering``
+evaluator), ``compiler`` (parse and type-check), ``description`` (describe), ``explanation`` (why a condition held
+or not for a case, checkably), ``lowering``
 (atoms for the rule engine). The rest of the code imports the names below from this package.
 """
 
 from engine.rules.expressions.compiler import Condition, compile_condition
+from engine.rules.expressions.explanation import Fact, Reason
 from engine.rules.expressions.lowering import (
     AllOf,
     AnyOf,
@@ -85,9 +87,11 @@ __all__ = [
     "AnyOf",
     "Atom",
     "Condition",
+    "Fact",
     "Field",
     "Lowered",
     "Projection",
+    "Reason",
     "Source",
     "all_of",
     "any_of",

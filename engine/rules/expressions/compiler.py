@@ -12,7 +12,8 @@ from typing import Any
 from engine.core.errors import ExpressionError, Location
 from engine.core.models import JUDGEMENT_ANSWERS, AnswerType, FieldSpec
 from engine.core.shape import nearest
-from engine.rules.expressions.description import describe, explain
+from engine.rules.expressions.description import describe
+from engine.rules.expressions.explanation import Reason, reason
 from engine.rules.expressions.lowering import Lowered, constant_truth, lower
 from engine.rules.expressions.tree import (
     And,
@@ -426,6 +427,10 @@ class Condition:
         """The condition as a sentence for people."""
         return describe(self.node)
 
+    def reason(self, case: Mapping[str, Any]) -> Reason:
+        """Why the condition holds or not for ``case``: its deciding facts, each with its words."""
+        return reason(self.node, case)
+
     def explain(self, case: Mapping[str, Any]) -> tuple[str, ...]:
-        """Why the condition holds or not for ``case``: the deciding parts, with the observed values."""
-        return tuple(explain(self.node, case))
+        """Why the condition holds or not for ``case``: the deciding facts' words, one per line."""
+        return reason(self.node, case).lines

@@ -1,10 +1,7 @@
-"""Conditions for people: ``describe`` reads a condition as a sentence, ``explain`` says why it held or
-not for a case, naming the observed answers; question ids become words (``label``)."""
+"""Conditions for people: ``describe`` reads a condition as a sentence; question ids become words
+(``label``, ``statement``). :mod:`engine.rules.expressions.explanation` says why one held or not for a case."""
 
 from __future__ import annotations
-
-from collections.abc import Mapping
-from typing import Any
 
 from engine.core.models import AnswerType
 from engine.rules.expressions.tree import (
@@ -19,8 +16,6 @@ from engine.rules.expressions.tree import (
     Presence,
     Span,
     Term,
-    evaluator,
-    fields_of,
 )
 from engine.rules.expressions.vocabulary import OPERATORS
 
@@ -47,7 +42,7 @@ def label(name: str) -> str:
     return " ".join(words)
 
 
-def _statement(name: str, answer: str) -> str | None:
+def statement(name: str, answer: str) -> str | None:
     """``grounds_recorded``/'no' -> "grounds were not recorded"; None when the id does not read that way."""
     words = _words(name)
     if words[-2:] == ["set", "out"]:
@@ -66,33 +61,36 @@ def _statement(name: str, answer: str) -> str | None:
     return f"{' '.join(subject)} {'were' if plural else 'was'} {adverb}{done}"
 
 
-def _or_list(items: list[str]) -> str:
+def or_list(items: list[str]) -> str:
+    """["a", "b", "c"] -> "a, b or c"."""
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
 
 
-def _days(n: int, working: bool) -> str:
+def days_text(n: int, working: bool) -> str:
+    """3 -> "3 working days" (or "3 days"); 1 -> "1 working day"."""
     unit = "working day" if working else "day"
     return f"{n} {unit}{'' if abs(n) == 1 else 's'}"
 
 
-def _noun(span: Span) -> str:
+def span_noun(span: Span) -> str:
+    """days_between(a, b) -> "the number of days from a to b"."""
     unit = "working days" if span.working else "days"
     return f"the number of {unit} from {label(span.start.name)} to {label(span.end.name)}"
 
 
-# ----------------------------------------------------------------------------- describe and explain
+# ----------------------------------------------------------------------------- describe
 
 
 def _describe_value(term: Term | tuple[Const, ...], quoted: bool = False) -> str:
     """``quoted``: free text is shown in quotes, answers from a list of choices are not."""
     if isinstance(term, tuple):
-        return _or_list([_describe_value(c, quoted) for c in term])
+        return or_list([_describe_value(c, quoted) for c in term])
     if isinstance(term, Const):
         return term.shown() if quoted else term.text
     if isinstance(term, Field):
         return label(term.name)
     if isinstance(term, Span):
-        return _noun(term)
+        return span_noun(term)
     return _describe_pick(term, "", None)
 
 
@@ -100,7 +98,7 @@ def _describe_pick(pick: Pick, op_words: str, working: bool | None) -> str:
     """'1 working day (if X), otherwise within 5' style; ``working`` None means plain numbers."""
 
     def amount(c: Const) -> str:
-        return _days(int(c.value), working) if working is not None else c.text
+        return days_text(int(c.value), working) if working is not None else c.text
 
     rest = pick.orelse
     tail = _describe_pick(rest, op_words, working) if isinstance(rest, Pick) else amount(rest)
@@ -114,30 +112,30 @@ def _describe_compare(c: Compare) -> str:
     if isinstance(left, Span) and not isinstance(right, Field | Span):
         start, end = label(left.start.name), label(left.end.name)
         if isinstance(right, tuple):
-            amounts = _or_list([r.text for r in right])
+            amounts = or_list([r.text for r in right])
             return (
                 f"{end} {op.span_phrase + ' ' if op.span_phrase else ''}{amounts} {_unit(left)} after {start}"
             )
         linker = "of" if c.op == "le" else "after"
         if isinstance(right, Pick):
-            then = _days(int(right.then.value), left.working)
+            then = days_text(int(right.then.value), left.working)
             rest = right.orelse
             tail = (
                 _describe_pick(rest, op.span_phrase, left.working)
                 if isinstance(rest, Pick)
-                else _days(int(rest.value), left.working)
+                else days_text(int(rest.value), left.working)
             )
             return (
                 f"{end} {op.span_phrase} {then} {linker} {start} (if {describe(right.test)}), "
                 f"otherwise {op.span_phrase} {tail}"
             )
         assert isinstance(right, Const)
-        return f"{end} {op.span_phrase} {_days(int(right.value), left.working)} {linker} {start}"
+        return f"{end} {op.span_phrase} {days_text(int(right.value), left.working)} {linker} {start}"
     if isinstance(left, Field) and left.type is AnswerType.DATE:
         return f"{label(left.name)} {op.date_phrase} {_describe_value(right)}"
     if isinstance(left, Field) and left.is_text:
         if isinstance(right, Const) and c.op == "eq":
-            said = _statement(left.name, str(right.value))
+            said = statement(left.name, str(right.value))
             if said:
                 return said
         if isinstance(right, Field):
@@ -147,7 +145,7 @@ def _describe_compare(c: Compare) -> str:
             shown = [_describe_value(r, quoted) for r in right]
             if len(right) == 2:
                 return f"{label(left.name)} is neither {shown[0]} nor {shown[1]}"
-            return f"{label(left.name)} is not {_or_list(shown)}"
+            return f"{label(left.name)} is not {or_list(shown)}"
         return f"{label(left.name)} {op.number_phrase} {_describe_value(right, quoted)}"
     return f"{_describe_value(left)} {op.number_phrase} {_describe_value(right)}"
 
@@ -181,87 +179,3 @@ def _describe_presence(node: Presence, holds: bool) -> str:
     if node.answered:
         return f"{name} was {'' if holds else 'not '}answered"
     return f"{name} was {'' if holds else 'not '}blank"
-
-
-def _observed(f: Field, case: Mapping[str, Any]) -> str:
-    v = case.get(f.name)
-    return f"{f.name} was blank" if v is None else f"{f.name} was {v!r}"
-
-
-def _observations(node: Node | Term, case: Mapping[str, Any]) -> str:
-    seen: dict[str, Field] = {f.name: f for f in fields_of(node)}
-    return ", ".join(_observed(f, case) for f in seen.values())
-
-
-def _need(c: Compare, case: Mapping[str, Any]) -> str:
-    op, right = OPERATORS[c.op], c.right
-    why = ""
-    if isinstance(right, Pick):
-        why = f", as {_observations(right, case)}"
-        right = right.chosen(case)
-    if isinstance(right, tuple):
-        if isinstance(c.left, Span):
-            amount = _or_list([r.text for r in right])
-            return f"{op.span_phrase + ' ' if op.span_phrase else ''}{amount}"
-        values = ", ".join(r.shown() for r in right)
-        return f"one of {values}" if c.op == "in" else f"none of {values}"
-    if isinstance(right, Field | Span):
-        return f"{_symbolic(c.left)} {op.symbol} {_symbolic(right)}"
-    if isinstance(c.left, Span):
-        return f"{op.span_phrase} {right.text}{why}"
-    if isinstance(c.left, Field) and c.left.type is AnswerType.DATE:
-        return f"{op.date_phrase} {right.text}"
-    if c.op == "eq":
-        return f"{right.shown()}{why}"
-    if c.op == "ne":
-        return f"anything but {right.shown()}{why}"
-    return f"{op.number_phrase.removeprefix('is ')} {right.text}{why}"
-
-
-def _symbolic(term: Term) -> str:
-    if isinstance(term, Field):
-        return term.name
-    if isinstance(term, Span):
-        return f"{'working_days_between' if term.working else 'days_between'}({term.start.name}, {term.end.name})"
-    return _describe_value(term)
-
-
-def _explain_leaf(node: Compare | Presence, case: Mapping[str, Any], truth: bool) -> str:
-    if isinstance(node, Presence):
-        obs = _observed(node.field, case)
-        if not node.answered:
-            need = "no answer"
-        elif node.field.is_text:
-            need = "an answer other than 'na'"
-        else:
-            need = "a date" if node.field.type is AnswerType.DATE else "an answer"
-    else:
-        left = node.left
-        if isinstance(left, Span):
-            n = left.value(case)
-            if n is None:
-                obs = _observations(left, case)
-            else:
-                where = "after" if n >= 0 else "before"
-                obs = f"{label(left.end.name)} {_days(abs(n), left.working)} {where} {label(left.start.name)}"
-        else:
-            obs = _observations(left, case)
-            if isinstance(node.right, Field | Span):
-                obs += ", " + _observations(node.right, case)
-        need = _need(node, case)
-    return f"{obs} ({'as needed: ' if truth else 'needed '}{need})"
-
-
-def explain(node: Node, case: Mapping[str, Any]) -> list[str]:
-    """Why ``node`` is true or false for ``case``: the deciding sub-conditions with observed values."""
-    truth = evaluator(node)(case)
-    if isinstance(node, And | Or):
-        deciding = [i for i in node.items if evaluator(i)(case) == truth]
-        # a false 'and' is decided by its false parts, a true 'or' by its true parts; otherwise all count
-        if (isinstance(node, And) and truth) or (isinstance(node, Or) and not truth):
-            deciding = list(node.items)
-        return [line for i in deciding for line in explain(i, case)]
-    if isinstance(node, Not):
-        inner = explain(node.item, case)
-        return inner if truth else [f"needed not ({describe(node.item)}), but:", *inner]
-    return [_explain_leaf(node, case, truth)]
