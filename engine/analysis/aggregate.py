@@ -1,6 +1,12 @@
 """Compliance by level (force, division, place, team, officer) and dimension (criterion, measure,
 priority, PEEL pillar, I-SERVE strand) with Wilson intervals: the tidy table behind the reports
 and aggregates.csv. N/A outcomes leave the denominator; categorical codes keep it fast.
+
+The unit is the case. A criterion's figure counts the cases it applied to and those that met it
+(one outcome row per assessment and criterion). A measure's, priority's, pillar's or strand's
+counts each case once: n = the cases with at least one applicable criterion in the group, passes =
+those of them that failed none. Findings (outcome rows) are never pooled across criteria, so ten
+findings of one case are one observation, not ten, and every interval comes from case counts.
 """
 
 from __future__ import annotations
@@ -36,6 +42,76 @@ AGGREGATE_COLUMNS: tuple[str, ...] = (
     "ci_low",
     "ci_high",
 )
+
+
+# --------------------------------------------------------------------------- cases
+
+#: what one case is: its rows share these (and the day assessed and the assessment key), see case_codes
+CASE_PARTS: tuple[str, ...] = ("place", "team", "officer", "ruleset", "case_ref")
+#: combined codes are renumbered before they could overflow int64
+_CODE_LIMIT = 2**62
+
+
+def _join(code: np.ndarray, size: int, part: np.ndarray, part_size: int) -> tuple[np.ndarray, int]:
+    """Two codes as one (code * part_size + part), renumbered densely first if it would overflow."""
+    part_size = max(part_size, 1)
+    if size * part_size >= _CODE_LIMIT:
+        code, uniques = pd.factorize(code)
+        size = max(len(uniques), 1)
+    return code * part_size + part, size * part_size
+
+
+def _dense(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """Integer values as codes 0..size-1 (offsets when their range is small, else renumbered)."""
+    if not values.size:
+        return values.astype(np.int64), 1
+    low, high = int(values.min()), int(values.max())
+    if high - low < 4 * values.size + 1024:
+        return values.astype(np.int64) - low, high - low + 1
+    codes, uniques = pd.factorize(values)
+    return codes.astype(np.int64), max(len(uniques), 1)
+
+
+def _integers(column: pd.Series) -> np.ndarray:
+    """An integer key column as int64 (any other column numbered by its distinct values)."""
+    if pd.api.types.is_integer_dtype(column.dtype):
+        return column.to_numpy(dtype=np.int64)
+    return pd.factorize(column)[0].astype(np.int64)
+
+
+def case_codes(frame: pd.DataFrame, rows: np.ndarray) -> tuple[np.ndarray, int]:
+    """(a case number for each of the outcome rows at positions ``rows``, how many cases).
+
+    A case is one assessed case: the rows of one case_ref in one place, team and officer, under one
+    ruleset (case type), assessed on one day, with one assessment key; in practice one assessment.
+    Cases are numbered in order of their first row."""
+    code, size = np.zeros(rows.size, dtype=np.int64), 1
+    for part in CASE_PARTS:
+        column = frame[part]
+        codes = column.cat.codes.to_numpy()[rows].astype(np.int64)
+        code, size = _join(code, size, codes, len(column.cat.categories))
+    day = frame["assessed_on"].to_numpy()[rows].astype("datetime64[D]").astype(np.int64)
+    for values in (day, _integers(frame["assessment_key"])[rows]):
+        code, size = _join(code, size, *_dense(values))
+    cases, uniques = pd.factorize(code)
+    return cases.astype(np.int64), len(uniques)
+
+
+def case_cells(
+    case: np.ndarray, key: np.ndarray, failed: np.ndarray, ncases: int, nkeys: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(case, key, passed) of each distinct (case, key) among applicable findings, given each
+    finding's ``case``, group ``key`` and whether it ``failed``: a case passes a group when none of
+    its findings in it failed. Sorted by case, then key."""
+    cell = case * nkeys + key
+    size = ncases * nkeys
+    if size <= 4 * cell.size + 1024:  # dense counts: fast, and small beside the rows
+        seen = np.flatnonzero(np.bincount(cell, minlength=size))
+        bad = np.bincount(cell[failed], minlength=size)[seen]
+    else:
+        inverse, unique = pd.factorize(cell, sort=True)
+        seen, bad = unique, np.bincount(inverse[failed], minlength=unique.size)
+    return seen // nkeys, seen % nkeys, bad == 0
 
 
 # --------------------------------------------------------------------------- aggregation
@@ -138,8 +214,10 @@ def aggregate(
     ``frames``: {(place, ruleset): N}, the cases the period's reviews of that place and ruleset's case
     type were drawn from (see engine.store.sampling.period_frame_sizes); the intervals of those place x
     criterion rows carry the finite-population correction (stats.fpc_interval). Other levels and
-    dimensions keep the plain Wilson interval: a team's share of the frame is not recorded, and a
-    measure pools several outcomes per case.
+    dimensions keep the plain Wilson interval (a team's share of the frame is not recorded).
+    Criterion rows count findings (one per case and criterion); measure, priority, pillar and
+    strand rows count cases (case_codes): n = the cases with any applicable criterion in the group,
+    passes = those that failed none of them.
     """
     f = outcomes.frame
     ncrit = len(outcomes.criteria)
@@ -167,6 +245,9 @@ def aggregate(
     cell_parts["division"] = division_of_place[cell_parts["place"]]
     failing = _failing_rows(outcomes, codes, division_of_place) if with_cases else None
     by_dimension = {d: (_dimension_keys(outcomes, d), _dimension_pairs(outcomes, d)) for d in dimensions}
+    case_parts, by_case = _case_dimensions(
+        outcomes, np.flatnonzero(app), codes, division_of_place, by_dimension
+    )
 
     chunks: list[dict[str, Any]] = []
     for level in levels:
@@ -178,12 +259,22 @@ def aggregate(
         n_lc = np.bincount(rank * ncrit + cell_crit, weights=cell_n, minlength=dense)
         passes_lc = np.bincount(rank * ncrit + cell_crit, weights=cell_passes, minlength=dense)
         lc_rank, lc_crit = np.divmod(np.arange(dense, dtype=np.int64), ncrit)
+        ncases = case_parts["place"].size
+        case_rank = np.zeros(ncases, dtype=np.int64)
+        if level != "force":
+            case_rank = np.searchsorted(present, _level_code(level, case_parts, sizes, ncases))
         for dimension, (keys, pairs) in by_dimension.items():
             nkeys = len(keys)
-            rows, dim = _explode(lc_crit, pairs, ncrit)
-            group = lc_rank[rows] * nkeys + dim
-            n = np.bincount(group, weights=n_lc[rows], minlength=present.size * nkeys)
-            passes = np.bincount(group, weights=passes_lc[rows], minlength=present.size * nkeys)
+            if dimension == "criterion":
+                rows, dim = _explode(lc_crit, pairs, ncrit)
+                group = lc_rank[rows] * nkeys + dim
+                n = np.bincount(group, weights=n_lc[rows], minlength=present.size * nkeys)
+                passes = np.bincount(group, weights=passes_lc[rows], minlength=present.size * nkeys)
+            else:  # each case once: it passes the group when it failed none of the group's criteria
+                case, dim, passed = by_case[dimension]
+                group = case_rank[case] * nkeys + dim
+                n = np.bincount(group, minlength=present.size * nkeys)
+                passes = np.bincount(group[passed], minlength=present.size * nkeys)
             groups = np.arange(n.size, dtype=np.int64)
             if level not in FULL_COVERAGE_LEVELS or dimension == "criterion":
                 groups = np.flatnonzero(n)  # only what was assessed; full coverage keeps "no data" rows
@@ -208,6 +299,37 @@ def aggregate(
     if with_cases:
         out["cases"] = [c for ch in chunks for c in ch["cases"]]
     return out[columns]
+
+
+def _case_dimensions(
+    outcomes: Outcomes,
+    rows: np.ndarray,
+    codes: Mapping[str, np.ndarray],
+    division_of_place: np.ndarray,
+    by_dimension: Mapping[str, tuple[list[str], tuple[np.ndarray, np.ndarray]]],
+) -> tuple[dict[str, np.ndarray], dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]]:
+    """The cases of the applicable outcome ``rows``: each case's place, team, officer and division
+    code, and per dimension other than criterion its (case, key, passed) cells (case_cells)."""
+    f = outcomes.frame
+    case, ncases = case_codes(f, rows)
+    parts: dict[str, np.ndarray] = {}
+    for part in ("place", "team", "officer"):
+        parts[part] = np.zeros(ncases, dtype=np.int64)
+        parts[part][case] = codes[part][rows]  # one place, team and officer per case
+    parts["division"] = division_of_place[parts["place"]]
+    crit = f["crit"].to_numpy()[rows].astype(np.int64)
+    failed = ~f["passed"].to_numpy()[rows]
+    cells: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    for dimension, (keys, pairs) in by_dimension.items():
+        if dimension != "criterion":
+            pair_crit, pair_key = pairs
+            if np.array_equal(pair_crit, np.arange(len(outcomes.criteria))):  # one key per criterion
+                key = pair_key[crit]
+                cells[dimension] = case_cells(case, key, failed, ncases, len(keys))
+                continue
+            at, key = _explode(crit, pairs, len(outcomes.criteria))
+            cells[dimension] = case_cells(case[at], key, failed[at], ncases, len(keys))
+    return parts, cells
 
 
 def _finite_population(table: pd.DataFrame, frames: Mapping[tuple[str, str], int]) -> None:

@@ -3,13 +3,18 @@ unfed measures, failing case refs, a fixed reading order)."""
 
 from __future__ import annotations
 
+import random
+from typing import Any
+
+import pandas as pd
 import pytest
 
 from engine.analysis import aggregate as agg
+from engine.analysis.outcomes import Outcomes, outcomes_frame
 from engine.analysis.stats import wilson_interval
 from engine.analysis.tables import records
 from engine.rules.catalogue import MEASURE_IDS
-from tests.analysis.sample_rows import SS, frame, one, pick, row
+from tests.analysis.sample_rows import CRITERIA, MEASURES, SS, frame, one, pick, row
 
 
 def test_na_outcomes_leave_the_denominator() -> None:
@@ -64,16 +69,17 @@ def test_dimensions_roll_criteria_up_by_their_tags() -> None:
         ("criterion", "SS01"): (1, 1),
         ("criterion", "SS03"): (1, 0),
         ("criterion", "VC01"): (1, 1),
-        ("measure", "D11"): (2, 1),
+        # case A met SS01 but failed SS03: one case that did not meet every D11 criterion
+        ("measure", "D11"): (1, 0),
         ("measure", "M8"): (1, 1),
         ("priority", "3"): (1, 1),
-        ("priority", "4"): (2, 1),
+        ("priority", "4"): (1, 0),
         ("peel", "effectiveness"): (1, 1),
-        ("peel", "legitimacy"): (2, 1),
+        ("peel", "legitimacy"): (1, 0),
         # SS03's own strands replace D11's; a criterion in two strands counts in both
         ("iserve", "engagement"): (1, 1),
         ("iserve", "evidence"): (1, 0),
-        ("iserve", "integrity"): (2, 1),
+        ("iserve", "integrity"): (1, 0),
         ("iserve", "victims"): (1, 1),
     }
     assert one(t, dimension="criterion", dimension_key="SS01")["ruleset"] == SS
@@ -119,3 +125,62 @@ def test_rows_are_in_a_fixed_reading_order() -> None:
         ("RVS", "SS01"),
         ("RVS", "SS03"),
     ]
+
+
+SS04 = {"ruleset": SS, "criterion": "SS04", "text": "Outcome recorded", "measure": "D11"}
+
+
+def four_criteria(rows: list[dict[str, Any]]) -> Outcomes:
+    return outcomes_frame(rows, [*CRITERIA, SS04], MEASURES)
+
+
+def test_a_measure_counts_each_case_once_however_many_criteria_it_fails() -> None:
+    # 10 searches, each failing 3 of D11's 4 criteria: 10 cases, none meeting D11 (not 40 findings, 10 met)
+    rows = []
+    for i in range(10):
+        case = f"SS-{i}"
+        rows += [row("BLK", c, "fail", case) for c in ("SS01", "SS02", "SS03")]
+        rows.append(row("BLK", "SS04", "pass", case))
+    t = agg.aggregate(four_criteria(rows), "2026-W47")
+    for level in agg.LEVELS:
+        for dimension, key in (("measure", "D11"), ("priority", "4"), ("peel", "legitimacy")):
+            cell = one(t, level=level, dimension=dimension, dimension_key=key)
+            assert (cell["n"], cell["passes"], cell["fails"], cell["rate"]) == (10, 0, 10, 0.0)
+            assert (cell["ci_low"], cell["ci_high"]) == pytest.approx(wilson_interval(0, 10))
+    # each criterion still counts its own cases
+    assert one(t, level="place", dimension="criterion", dimension_key="SS04")["passes"] == 10
+    assert one(t, level="place", dimension="criterion", dimension_key="SS01")["n"] == 10
+
+
+def test_a_case_failing_one_criterion_and_na_on_the_others_counts_once() -> None:
+    rows = [row("BLK", "SS01", "fail", "A"), row("BLK", "SS02", "na", "A"), row("BLK", "SS03", "na", "A")]
+    rows += [row("BLK", "SS01", "pass", "B"), row("BLK", "SS03", "pass", "B")]
+    rows += [row("BLK", c, "na", "C") for c in ("SS01", "SS02", "SS03")]  # nothing applied: not counted
+    t = agg.aggregate(frame(rows), "2026-W47", with_cases=True)
+    d11 = one(t, level="place", dimension="measure", dimension_key="D11")
+    assert (d11["n"], d11["passes"], d11["cases"]) == (2, 1, ("A",))
+    # SS03's own strands: only B was assessed on it
+    evidence = one(t, level="force", dimension="iserve", dimension_key="evidence")
+    assert (evidence["n"], evidence["passes"]) == (1, 1)
+
+
+def test_measure_rows_recomputed_from_the_raw_rows() -> None:
+    rng = random.Random(16)
+    rows = []
+    for i in range(300):
+        place, team = rng.choice(["BLK", "RVS", "HLM"]), rng.choice(["Response 1", "Response 2"])
+        for criterion in ("SS01", "SS02", "SS03", "SS04"):
+            outcome = rng.choices(["pass", "fail", "na"], [0.75, 0.15, 0.10])[0]
+            rows.append(row(place, criterion, outcome, f"SS-{i}", team=team))
+    t = agg.aggregate(four_criteria(rows), "2026-W47")
+    raw = pd.DataFrame(rows)
+    applied = raw[raw["outcome"] != "na"]
+    per_case = applied.groupby(["place", "team", "case_ref"])["outcome"].agg(
+        lambda o: (o == "fail").sum() == 0
+    )
+    for (place, team), met in per_case.groupby(level=["place", "team"]):
+        cell = one(t, level="team", place=place, key=team, dimension="measure", dimension_key="D11")
+        assert (cell["n"], cell["passes"]) == (len(met), int(met.sum()))
+        assert (cell["ci_low"], cell["ci_high"]) == pytest.approx(wilson_interval(int(met.sum()), len(met)))
+    force = one(t, level="force", dimension="measure", dimension_key="D11")
+    assert (force["n"], force["passes"]) == (len(per_case), int(per_case.sum()))
