@@ -9,7 +9,15 @@ from typing import Any
 
 import pandas as pd
 
-from engine.analysis.evidence import Catalogue, RateCheck, SmallSample, case_details, group_rows, unique
+from engine.analysis.evidence import (
+    Catalogue,
+    RateCheck,
+    SmallSample,
+    case_details,
+    group_rows,
+    guidance_of,
+    unique,
+)
 from engine.analysis.outcomes import Outcomes, failures
 from engine.analysis.reasons import CASE_NOUNS, reason
 from engine.analysis.tables import records
@@ -57,6 +65,7 @@ def critical_failures(
                 criterion_text=meta["text"],
                 details=case_details(rows),
                 frame_size=frames.get((place, ruleset)),
+                guidance=guidance_of(meta),
                 **cat.tags(meta["measure"], meta),
             )
         )
@@ -100,6 +109,7 @@ def below_standard(
             rate.exception(
                 ExceptionKind.BELOW_STANDARD,
                 reason(template, **rate.facts(meta["text"], noun)),
+                meta=meta,
                 cases=unique(r["case_ref"] for r in rows),
                 criterion_text=meta["text"],
                 details=case_details(rows),

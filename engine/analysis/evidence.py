@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from engine.analysis.frames import blank
 from engine.analysis.outcomes import Outcomes
 from engine.analysis.reasons import count_text, pct_text, reason
 from engine.analysis.stats import cases_needed, interval_breaches
@@ -67,9 +68,13 @@ class RateCheck:
         mine = {f.name: getattr(self, f.name) for f in fields(RateCheck)}
         return SmallSample(**mine, cases_needed=needed, note=reason(template, **facts))
 
-    def exception(self, kind: ExceptionKind, why: str, **more: Any) -> PerformanceException:
-        """The exception this check raises, with the given kind, reason and briefing fields."""
+    def exception(
+        self, kind: ExceptionKind, why: str, *, meta: Mapping[str, Any] | None = None, **more: Any
+    ) -> PerformanceException:
+        """The exception this check raises, with the given kind, reason and briefing fields; ``meta``,
+        the criterion's or threshold's metadata row, gives its guidance."""
         return PerformanceException(
+            guidance=guidance_of(meta),
             place=self.place,
             ruleset=self.ruleset,
             criterion=self.criterion,
@@ -91,6 +96,12 @@ class SmallSample(RateCheck):
 
     cases_needed: int | None
     note: str
+
+
+def guidance_of(meta: Mapping[str, Any] | None) -> str:
+    """A criterion's or threshold's guidance from its metadata row: who should act and how ("" if none)."""
+    value = (meta or {}).get("guidance")
+    return "" if blank(value) else str(value)
 
 
 def case_details(rows: Iterable[Mapping[str, Any]]) -> tuple[CaseDetail, ...]:

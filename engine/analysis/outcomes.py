@@ -62,6 +62,7 @@ def criteria_table(criteria: Any) -> pd.DataFrame:
         "minimum": None,
         "direction": "higher",
         "critical": False,
+        "guidance": "",
     }
     for column, default in defaults.items():
         values = crit[column] if column in crit.columns else [None] * len(crit)

@@ -69,6 +69,7 @@ def thresholds(
                 rate.exception(
                     ExceptionKind.THRESHOLD,
                     reason("threshold", **rate.facts(what, noun)),
+                    meta=spec,
                     cases=(),
                     criterion_text=str(spec.get("text") or what),
                     **cat.tags(rate.measure, spec),

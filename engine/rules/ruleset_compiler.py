@@ -158,6 +158,7 @@ def _compile_criterion(
         minimum=rule.minimum,
         direction=rule.direction or "higher",
         line=rule.line,
+        guidance=rule.guidance,
     )
     for message in _reachability(criterion, fields):
         check.problem(rule.line, f"{what}: {message}")
@@ -211,6 +212,7 @@ def _compile_threshold(
         direction=natural,
         weight=rule.weight,
         line=rule.line,
+        guidance=rule.guidance,
     )
 
 

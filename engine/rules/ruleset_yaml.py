@@ -28,7 +28,9 @@ _PRIORITY_DIR = re.compile(r"priority(\d+)")
 _TOP_REQUIRED = ("ruleset", "version", "format", "title")
 _TOP_OPTIONAL = ("priority", "description", "case_type", "extract", "settings", "criteria", "thresholds")
 _ITEM_COMMON = ("id", "text", "standard", "measure")
-_ITEM_OPTIONAL = ("peel", "iserve", "weight", "minimum", "direction")
+_ITEM_OPTIONAL = ("peel", "iserve", "weight", "minimum", "direction", "guidance")
+#: a criterion's or threshold's guidance is one line of at most this many characters
+GUIDANCE_MAX = 200
 _ID_HELP = "must be a kebab-case id like 'stop-search-legitimacy'"
 _VERSION_HELP = "must be a semantic version x.y.z like 1.0.0"
 
@@ -63,6 +65,7 @@ class RuleSpec:
     applies: str | None = None
     passes: str = ""
     metric: str | None = None
+    guidance: str = ""
     key_lines: Mapping[str, int] = field(default_factory=dict)
 
     def at(self, key: str) -> int:
@@ -287,9 +290,32 @@ def _parse_rule(raw: Any, line: int, noun: str, check: ShapeChecker) -> RuleSpec
         applies=text("applies") if criterion else None,
         passes=text("pass") if criterion else "",
         metric=None if criterion else _present(node, "metric", lambda: check.text(node, "metric", what)),
+        guidance=_present(node, "guidance", lambda: _guidance(node, what, check)) or "",
         key_lines=MappingProxyType({k: line_of(node, k) or line for k in node}),
     )
     return None if len(check.problems) > before else spec
+
+
+def _guidance(node: dict[str, Any], what: str, check: ShapeChecker) -> str | None:
+    """One line for the place leader, at most GUIDANCE_MAX characters: who should act and how."""
+    value = check.text(node, "guidance", what)
+    if value is None:
+        return None
+    value = value.strip()
+    if len(value.splitlines()) > 1:
+        check.problem(
+            line_of(node, "guidance"),
+            f"{what}: 'guidance' must be one line (a long line may be folded with '>-', not '|')",
+        )
+        return None
+    if len(value) > GUIDANCE_MAX:
+        check.problem(
+            line_of(node, "guidance"),
+            f"{what}: 'guidance' is {len(value)} characters; keep it to {GUIDANCE_MAX} "
+            "(one line a place leader reads: who should act and how)",
+        )
+        return None
+    return value
 
 
 def _finite(

@@ -38,6 +38,10 @@ A criterion (assessment rulesets)::
       critical: true                  # default false: one failure is itself an exception
       minimum: 0.95                   # minimum standard, a proportion 0..1; absent = none
       direction: higher               # default higher (a higher pass rate is better)
+      guidance: The officer refers to MARAC the same day; the DA sergeant checks it   # optional
+
+``guidance`` is one line of at most 200 characters for the place leader who reads the exception:
+who should act and how. A folded YAML scalar (``>-``) may spread it over lines in the file.
 
 Conditions are the expression language of :mod:`engine.rules.expressions`; every question id they use
 must exist in the case type's QA form with a compatible type, and setting names stand for their
@@ -47,7 +51,7 @@ never find anything (decided by enumeration when every question it reads is clos
 When a condition reads a question answered "na" or left blank, every comparison with it is false
 (``answered(q)`` is the usual ``applies`` of a judgement, so "na" makes the criterion N/A).
 
-A threshold (extract rulesets) has ``id, text, standard, measure, peel, iserve, weight`` as above,
+A threshold (extract rulesets) has ``id, text, standard, measure, peel, iserve, weight, guidance`` as above,
 plus ``metric`` (one of METRICS), ``minimum`` (proportion metrics only: a value metric such as
 the 101 answer time has no standard and is watched by SPC alone) and ``direction`` (default: the
 metric's own). Each metric reads the settings METRIC_SETTINGS names, which the ruleset must define.
@@ -104,6 +108,8 @@ class Criterion:
     minimum: float | None
     direction: str
     line: int
+    #: one line for the place leader: who should act and how ("" when the file gives none)
+    guidance: str = ""
 
     @property
     def fields(self) -> frozenset[str]:
@@ -126,6 +132,8 @@ class Threshold:
     direction: str
     weight: float
     line: int
+    #: one line for the place leader: who should act and how ("" when the file gives none)
+    guidance: str = ""
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,7 @@ def criteria_rows(context: RunContext) -> list[dict[str, Any]]:
             "minimum": c.minimum,
             "direction": c.direction,
             "critical": c.critical,
+            "guidance": c.guidance,
         }
         for r in context.assessment_rulesets
         for c in r.criteria
@@ -130,6 +131,7 @@ def metric_rows(context: RunContext) -> list[dict[str, Any]]:
             "iserve": t.iserve,
             "minimum": t.minimum,
             "direction": t.direction,
+            "guidance": t.guidance,
         }
         for r in context.extract_rulesets
         for t in r.thresholds

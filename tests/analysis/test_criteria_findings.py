@@ -9,6 +9,11 @@ from engine.analysis.outcomes import outcomes_frame
 from engine.core.models import ExceptionKind
 from tests.analysis.scenarios import CRITERIA, FROM, MEASURES, Scenario, assess, kinds
 
+GUIDANCE = {
+    "SS01": "Sergeants check every search record for its grounds before the end of the shift.",
+    "SS02": "The duty inspector reviews each strip search the same day; the officer refers unauthorised ones to PSD.",
+}
+
 
 def test_every_critical_failure_is_an_exception_whatever_the_rate() -> None:
     s = Scenario()
@@ -95,3 +100,17 @@ def test_critical_criteria_are_not_also_below_standard() -> None:
     s.cases("BLK", "SS02", passes=5, fails=25)
     outcomes = outcomes_frame(s.rows, crit, MEASURES)
     assert [e.kind for e in assess(outcomes).exceptions] == [ExceptionKind.CRITICAL]
+
+
+def test_exceptions_carry_their_criterions_guidance() -> None:
+    s = Scenario()
+    s.cases("BLK", "SS01", passes=5, fails=25)
+    s.cases("BLK", "SS02", passes=4, fails=1)
+    s.cases("BLK", "SS03", passes=5, fails=25)  # a criterion without guidance
+    criteria = [{**c, "guidance": GUIDANCE.get(c["criterion"])} for c in CRITERIA]
+    found = assess(outcomes_frame(s.rows, criteria, MEASURES)).exceptions
+    assert {(e.kind.value, e.criterion): e.guidance for e in found} == {
+        ("below_standard", "SS01"): GUIDANCE["SS01"],
+        ("critical", "SS02"): GUIDANCE["SS02"],
+        ("below_standard", "SS03"): "",
+    }

@@ -5,7 +5,18 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from tests.analysis.scenarios import assess_incidents, calls, kinds
+from engine.analysis.incidents import incidents_frame
+from engine.analysis.outcomes import outcomes_frame
+from tests.analysis.scenarios import (
+    CRITERIA,
+    MEASURES,
+    SETTINGS,
+    STANDARDS,
+    assess,
+    assess_incidents,
+    calls,
+    kinds,
+)
 
 
 def test_threshold_breach_from_the_incidents_extract() -> None:
@@ -49,3 +60,18 @@ def test_grade_1_reason_names_the_place_standard() -> None:
     assert e.reason.startswith(
         "Grade 1 incidents were attended within 20 minutes in 10 of 40 incidents (25%)"
     )
+
+
+def test_a_threshold_exception_carries_its_guidance() -> None:
+    rows = calls("BLK", "999", [5] * 80 + [15] * 20)
+    guidance = "The control room manager moves call handlers to 999 at peak hours."
+    standards = [{**st, "guidance": guidance} if st["criterion"] == "RS03" else st for st in STANDARDS]
+    found = assess(
+        outcomes_frame([], CRITERIA, MEASURES),
+        incidents_frame(rows, SETTINGS),
+        metric_standards=standards,
+        place_settings=SETTINGS,
+    )
+    assert [(e.kind.value, e.criterion, e.guidance) for e in found.exceptions] == [
+        ("threshold", "RS03", guidance)
+    ]

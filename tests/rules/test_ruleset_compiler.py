@@ -35,6 +35,20 @@ def test_extract_ruleset_thresholds(rulesets_dir) -> None:
     assert "call101_answer_seconds" in METRICS
 
 
+def test_guidance_is_kept_for_criteria_and_thresholds(rulesets_dir) -> None:
+    folded = "    guidance: >-\n      The officer records the grounds\n      before the search ends.\n"
+    ss_text = edit(SS, "    minimum: 0.9\n", "    minimum: 0.9\n" + folded)
+    rs_text = edit(
+        EXTRACT, "    minimum: 0.85\n", "    minimum: 0.85\n    guidance: Control room dispatches at once\n"
+    )
+    root = rulesets_dir(("priority4/ss.yaml", ss_text), ("priority1/rs.yaml", rs_text))
+    by_id = {r.id: r for r in load_rulesets(root, FIELDS)}
+    ss01, ss02 = by_id["stop-search"].criteria
+    assert ss01.guidance == "The officer records the grounds before the search ends."
+    assert ss02.guidance == ""  # optional
+    assert by_id["response"].thresholds[0].guidance == "Control room dispatches at once"
+
+
 # --------------------------------------------------------------------------- every message
 
 
@@ -280,6 +294,33 @@ def test_extract_ruleset_thresholds(rulesets_dir) -> None:
             "ruleset: x\n  version: [",
             None,  # the YAML library's wording; only the location is ours
             id="yaml-syntax",
+        ),
+        pytest.param(
+            "priority4",
+            edit(
+                SS,
+                "    minimum: 0.9\n",
+                "    minimum: 0.9\n    guidance: |\n      Sergeant: check.\n      Then brief.\n",
+            ),
+            [
+                "14: criterion SS01: 'guidance' must be one line (a long line may be folded with '>-', not '|')"
+            ],
+            id="guidance-two-lines",
+        ),
+        pytest.param(
+            "priority4",
+            edit(SS, "    minimum: 0.9\n", f"    minimum: 0.9\n    guidance: {'x' * 201}\n"),
+            [
+                "14: criterion SS01: 'guidance' is 201 characters; keep it to 200 "
+                "(one line a place leader reads: who should act and how)"
+            ],
+            id="guidance-too-long",
+        ),
+        pytest.param(
+            "priority4",
+            edit(SS, "    minimum: 0.9\n", "    minimum: 0.9\n    guidance: ''\n"),
+            ["14: criterion SS01: 'guidance' must be non-empty text, got ''"],
+            id="guidance-empty",
         ),
         pytest.param(
             "priority4",
