@@ -10,6 +10,7 @@ import itertools
 import json
 import math
 import re
+import stat
 import warnings
 import zipfile
 import zlib
@@ -39,6 +40,11 @@ _INTERN_MAX_LENGTH = 24
 _INTERN_MAX_VALUES = 5000
 #: control characters no stored text may hold (tab, line feed and carriage return are text);
 #: PostgreSQL cannot store NUL at all, and the others are invisible in every output
+#: the largest submission file read: a week of a force's reviews is a few MB; a bigger file is
+#: almost certainly not a submission (and would be read into memory whole)
+MAX_FILE_BYTES = 512 * 1024 * 1024
+#: the most an XLSX file's parts may hold once unzipped (a zip bomb expands a few KB to many GB)
+MAX_XLSX_EXPANDED_BYTES = 1024 * 1024 * 1024
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -149,6 +155,21 @@ class _Reader:
             self._add(f"unsupported file type '{suffix or self.path.name}'{hint}; use .csv, .xlsx or .json")
             return []
         try:
+            mode = self.path.stat()
+        except OSError as exc:
+            self._add(f"cannot read file: {exc.strerror or exc}")
+            return []
+        if not stat.S_ISREG(mode.st_mode):
+            # a FIFO would wait for a writer forever, /dev/zero never ends
+            self._add("not a regular file (a folder, pipe or device): give a saved file")
+            return []
+        if mode.st_size > MAX_FILE_BYTES:
+            self._add(
+                f"the file is {mode.st_size / 2**20:,.0f} MB, more than the {MAX_FILE_BYTES // 2**20} MB "
+                "a submission may be: split it into smaller files"
+            )
+            return []
+        try:
             with self.path.open("rb") as fh:
                 head = fh.read(4)
         except OSError as exc:
@@ -239,6 +260,13 @@ class _Reader:
         import openpyxl  # only XLSX submissions need it
         from openpyxl.utils.exceptions import InvalidFileException
 
+        expanded = _xlsx_expanded_bytes(self.path)
+        if expanded is not None and expanded > MAX_XLSX_EXPANDED_BYTES:
+            self._add(
+                f"the workbook unzips to {expanded / 2**20:,.0f} MB, more than the "
+                f"{MAX_XLSX_EXPANDED_BYTES // 2**20} MB a submission may hold: split it into smaller files"
+            )
+            return []
         # openpyxl warns about workbook features it does not read (extensions, validations); harmless here
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -479,6 +507,16 @@ def _json_value_problem(value: Any, not_utf8: bool = False) -> str | None:
         f"contains \\u{char:04x}, half of a UTF-16 surrogate pair without its other half: "
         "not a character (is the text cut short?)"
     )
+
+
+def _xlsx_expanded_bytes(path: Path) -> int | None:
+    """What the XLSX file's parts add up to unzipped, as its directory records it (None if it cannot
+    be read: openpyxl then reports the damage)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return None
 
 
 def _template_case_type(worksheet: Any) -> str | None:

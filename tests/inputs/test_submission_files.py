@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 import io
 import json
+import os
 import re
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -18,6 +19,7 @@ import openpyxl
 import pytest
 
 from engine.core.errors import SubmissionError
+from engine.inputs import submission_files
 from engine.inputs.submission_files import read_submission
 from tests.factories import build_row
 from tests.inputs.submission_rows import (
@@ -410,3 +412,43 @@ def test_tabs_and_line_breaks_in_a_note_are_text(tmp_path: Path) -> None:
     note = "first line\nsecond\tline\r\nthird"
     path = write_csv(tmp_path / "week.csv", ss_rows(2, notes=note))
     assert [v.answers["notes"] for v in load([path])] == [note, note]
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "folder"])
+def test_a_pipe_device_or_folder_is_refused_at_once(tmp_path: Path, kind: str) -> None:
+    # a FIFO waited for a writer forever; /dev/zero grew to gigabytes in seconds
+    path = tmp_path / "week.csv"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "device":
+        path.symlink_to("/dev/zero")
+    else:
+        path.mkdir()
+    assert problems_of([path]) == [
+        f"{path}: not a regular file (a folder, pipe or device): give a saved file"
+    ]
+
+
+def test_a_file_over_the_size_limit_is_refused_unread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(submission_files, "MAX_FILE_BYTES", 1000)
+    path = write_csv(tmp_path / "week.csv", ss_rows(20))
+    assert path.stat().st_size > 1000
+    [message] = problems_of([path])
+    assert "MB a submission may be: split it into smaller files" in message
+
+
+def test_an_xlsx_that_unzips_too_large_is_refused_before_parsing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "bomb.xlsx"
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["assessment_id", "notes"])
+    for i in range(20):
+        workbook.active.append([f"SS-{i:04}", "x" * 30_000])  # compresses to almost nothing
+    workbook.save(path)
+    assert path.stat().st_size < 50_000
+    monkeypatch.setattr(submission_files, "MAX_XLSX_EXPANDED_BYTES", 500_000)
+    [message] = problems_of([path])
+    assert "the workbook unzips to" in message and "split it into smaller files" in message
