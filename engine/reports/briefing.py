@@ -1,24 +1,29 @@
-"""The exception-only PDF briefings: one per place that has exceptions, plus force.pdf.
+"""The exception-only PDF briefing of a place that has exceptions (force.pdf is reports.force_brief).
 
-Page 1 of a place briefing lists its exceptions most serious first, grouped by priority; then one
-section per exception (reason, evidence, chart, failing cases). User text is always escaped.
+Page 1 lists its issues (one per measure with exceptions: briefing_data.Entry) most serious first,
+grouped by priority, says what was not measured, and defines the figures; then one section per
+issue (each exception's reason, the evidence once per figure, the chart, what to do, the worst ten
+failing cases; every case is in <PLACE>-cases.csv). User text is always escaped.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
 
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, KeepTogether, PageBreak, Paragraph, Spacer, Table, TableStyle
 
-from engine.core.models import CaseDetail, PerformanceException, SpcChart
-from engine.reports.briefing_data import PlaceBriefing
+from engine.core.models import ExceptionKind, PerformanceException, SpcChart
+from engine.reports.briefing_data import Entry, EntryCase, Figure, PlaceBriefing, cases_csv_name
 from engine.reports.charts import rate_chart, spc_chart
 from engine.reports.layout import (
     ACCENT,
     DRAFT_BANNER,
     HEAD,
-    PAGE_H,
     RULE,
     SHADE,
     WIDTH,
@@ -26,6 +31,7 @@ from engine.reports.layout import (
     HRule,
     RenderedPdf,
     Section,
+    drawable,
     esc,
     para,
     plain,
@@ -39,6 +45,7 @@ from engine.reports.wording import (
     evidence,
     kind_counts_text,
     measure_title,
+    pct,
     period_text,
     spc_signal_text,
     tags_text,
@@ -48,16 +55,80 @@ from engine.reports.wording import (
 
 # --- place briefing ------------------------------------------------------------------------------
 
+#: a place with up to this many entries gets at most _PAGE_BUDGET pages (issue #16)
+_BUDGET_ENTRIES = 5
+_PAGE_BUDGET = 4
+
+
+@dataclass(frozen=True)
+class _Fit:
+    """How much of each entry the PDF shows: tried in order until the briefing fits its budget."""
+
+    case_rows: int  # at most this many case rows per entry; the rest are in the cases CSV
+    rate_charts: bool  # the rate-against-standard bar under a below-standard figure
+    spc_charts: bool  # the SPC chart of a special cause (its signal and limits are stated anyway)
+
+
+_FITS = (
+    _Fit(10, True, True),
+    _Fit(10, False, True),
+    _Fit(6, False, True),
+    _Fit(6, False, False),
+    _Fit(4, False, False),
+    _Fit(3, False, False),
+    _Fit(0, False, False),  # the last resort: each entry names its cases CSV instead of a table
+)
+
+DEFINITION = (
+    "A measure's figure is the share of reviewed cases that met every applicable criterion of that "
+    "measure; a criterion's, the share of cases it applied to that met it."
+)
+
 
 def place_pdf(briefing: PlaceBriefing) -> RenderedPdf:
-    """Render one place's briefing to PDF bytes (byte-identical for identical data)."""
-    b = briefing
+    """Render one place's briefing to PDF bytes (byte-identical for identical data).
+
+    A place with up to five entries gets at most four pages: each entry shows at most ten failing
+    cases (the rest are in <PLACE>-cases.csv), and if that is still too long, fewer cases and charts.
+    """
+    entries = briefing.entries()
+    budget = _PAGE_BUDGET if len(entries) <= _BUDGET_ENTRIES else None
+    for fit in _FITS[:-1]:
+        try:
+            return _render(briefing, entries, fit, budget)
+        except _OverBudget:
+            continue
+    return _render(briefing, entries, _FITS[-1], None)
+
+
+class _OverBudget(Exception):
+    """Raised while drawing once a briefing runs past its page budget: the next fit is tried."""
+
+
+class _PageGuard(Flowable):  # type: ignore[misc]  # reportlab has no type information
+    """Takes no room; stops the build as soon as it is drawn past the last page allowed."""
+
+    def __init__(self, pages: int) -> None:
+        super().__init__()
+        self._pages = pages
+
+    def wrap(self, aW: float, aH: float) -> tuple[float, float]:  # noqa: N803 (reportlab's names)
+        return 0, 0
+
+    def draw(self) -> None:
+        if self.canv.getPageNumber() > self._pages:
+            raise _OverBudget(f"past page {self._pages}")
+
+
+def _render(b: PlaceBriefing, entries: Sequence[Entry], fit: _Fit, budget: int | None) -> RenderedPdf:
     place = f"{b.place.name} ({b.place.code})"
     story: list[Flowable] = [*_place_front(b), PageBreak()]
-    for i, e in enumerate(b.in_order(), start=1):
+    for i, x in enumerate(entries, start=1):
         if i > 1:
-            story.append(Spacer(1, 18))
-        story += _exception_section(b, i, e)
+            story.append(Spacer(1, 14))
+        story += _entry_section(b, i, x, fit)
+        if budget is not None:
+            story.append(_PageGuard(budget))
     return render_story(
         story,
         Furniture(
@@ -95,25 +166,28 @@ def _place_front(b: PlaceBriefing) -> list[Flowable]:
         ),
         hAlign="LEFT",
     )
+    groups = b.groups()
+    n = sum(len(g.entries) for g in groups)
     out: list[Flowable] = [
         para(f"{esc(b.place.name)} <font color='#5f6368'>({esc(b.place.code)})</font>", "title"),
         plain(f"Weekly exception briefing · {b.force_name}", "subtitle"),
         facts_table,
         Spacer(1, 14),
-        plain(f"{kind_counts_text(b.exceptions)}.", "h2"),
+        plain(f"{n} issue{'s' if n != 1 else ''}, raised by {kind_counts_text(b.exceptions)}.", "h2"),
         plain(
-            "Only exceptions are shown, most serious first. Everything else reviewed this week was within "
-            "normal variation or met its standard.",
+            "Only exceptions are shown, most serious first; the exceptions on one measure are one issue. "
+            "Everything else measured this week was within normal variation or met its standard.",
             "small",
         ),
         Spacer(1, 6),
     ]
+    coverage = {c.priority: c for c in b.coverage()}
     number = 0
-    for group in b.groups():
+    for group in groups:
         rows = []
-        for e in group.exceptions:
+        for x in group.entries:
             number += 1
-            rows.append([para(str(number), "num"), _summary_entry(b, number, e)])
+            rows.append([para(str(number), "num"), _summary_entry(b, number, x)])
         table = Table(
             rows,
             colWidths=[10 * mm, WIDTH - 10 * mm],
@@ -128,32 +202,147 @@ def _place_front(b: PlaceBriefing) -> list[Flowable]:
             ),
         )
         heading = plain(f"Priority {group.priority}: {group.name}", "h1")
-        out += [Spacer(1, 8), KeepTogether([heading, HRule(), table])]
-    quiet = b.quiet_priorities()
-    if quiet:
-        names = "; ".join(f"Priority {p}: {n}" for p, n in quiet)
-        out += [Spacer(1, 14), para(f"<b>No exceptions this week under</b> {esc(names)}.", "body")]
+        missing = coverage[group.priority].not_measured if group.priority in coverage else ()
+        more = [_not_measured_line(b, missing)] if missing else []
+        out += [Spacer(1, 8), KeepTogether([heading, HRule(), table, *more])]
+    out += _other_priorities(b)
+    out += [Spacer(1, 12), plain(DEFINITION, "small")]
     return out
 
 
-def _summary_entry(b: PlaceBriefing, number: int, e: PerformanceException) -> list[Flowable]:
-    head = f"{KIND_LABELS[e.kind]} · {measure_title(e.measure, b.measure_names)}"
-    if e.criterion_text:
-        head += f": {e.criterion_text}"
+def _not_measured_line(b: PlaceBriefing, measures: Sequence[str]) -> Paragraph:
+    names = ", ".join(measure_title(m, b.measure_names) for m in measures)
+    return para(f"<b>Not measured this week:</b> {esc(names)}.", "small")
+
+
+def _other_priorities(b: PlaceBriefing) -> list[Flowable]:
+    """The priorities with no issue, one line each: 'no exceptions' only where something was measured."""
+    lines = []
+    for c in b.coverage():
+        if c.has_entries:
+            continue
+        head = f"<b>Priority {c.priority}: {esc(c.name)}:</b>"
+        missing = ", ".join(measure_title(m, b.measure_names) for m in c.not_measured)
+        if c.nothing_measured:
+            lines.append(f"{head} not measured this week ({esc(missing)}).")
+        elif missing:
+            lines.append(f"{head} no exceptions; not measured this week: {esc(missing)}.")
+        else:
+            lines.append(f"{head} no exceptions this week.")
+    unplaced = b.unplaced_not_measured()
+    out: list[Flowable] = [Spacer(1, 14)] if lines or unplaced else []
+    for line in lines:
+        out += [para(line, "body"), Spacer(1, 3)]
+    if unplaced:
+        out.append(_not_measured_line(b, unplaced))
+    return out
+
+
+def _kinds_text(kinds: Sequence[ExceptionKind]) -> str:
+    """'Below standard and special cause'; 'Critical failure, below standard and threshold breach'."""
+    labels = [KIND_LABELS[k] if i == 0 else KIND_LABELS[k].lower() for i, k in enumerate(kinds)]
+    return labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} and {labels[-1]}"
+
+
+def _entry_title(b: PlaceBriefing, x: Entry) -> str:
+    return f"{_kinds_text(x.kinds())} · {measure_title(x.measure, b.measure_names)}"
+
+
+def _criterion_label(e: PerformanceException) -> str:
+    """'SS01 The grounds for the search were recorded'; a measure-level signal: 'the whole measure'."""
+    if not e.criterion:
+        return "the whole measure"
+    return f"{e.criterion} {e.criterion_text}".strip()
+
+
+def _figure_text(b: PlaceBriefing, f: Figure) -> str:
+    """'11 of 31 searches (35%); usual range 94% to 100%; minimum standard 90%': the figure, once."""
+    e = f.lead
+    parts = []
+    if e.rate is not None and e.n:
+        parts.append(f"{e.passed:,} of {e.n:,} {unit_for(e, b.measure_units)} ({pct(e.rate)})")
+    chart = next((s.chart for s in f.signals if s.chart is not None), None)
+    if chart is not None:
+        fmt = value_format(e)
+        if not parts:
+            latest = [(p.week, p.value) for p in chart.points if p.value is not None]
+            if latest:
+                parts.append(f"{fmt(latest[-1][1])} in {latest[-1][0]}")
+        parts.append(f"usual range {_limits_text(e, chart)}")
+    standard = next((s.standard for s in f.signals if s.standard is not None), None)
+    if standard is not None:
+        parts.append(f"minimum standard {pct(standard)}")
+    return "; ".join(parts)
+
+
+def _summary_entry(b: PlaceBriefing, number: int, x: Entry) -> list[Flowable]:
+    lines = []
+    for f in x.figures():
+        kinds = _kinds_text(tuple(dict.fromkeys(s.kind for s in f.signals)))
+        figure = _figure_text(b, f)
+        lines.append(f"{esc(kinds)} · {esc(_criterion_label(f.lead))}{': ' + esc(figure) if figure else ''}")
+    n = len(x.cases)
+    cases = f" · {n:,} failing case{'s' if n != 1 else ''}" if n else ""
+    link = f"<a href='#ex{number}' color='#1f4e79'>section {number}</a>"
     return [
-        para(f"<b>{esc(head)}</b>", "body"),
+        para(f"<b>{esc(_entry_title(b, x))}</b>", "body"),
         Spacer(1, 2),
-        plain(e.reason, "body"),
+        para("<br/>".join(f"• {line}" for line in lines), "body"),
         Spacer(1, 2),
-        para(f"{esc(tags_text(e))} · <a href='#ex{number}' color='#1f4e79'>section {number}</a>", "small"),
+        para(f"{esc(tags_text(x.lead))}{esc(cases)} · {link}", "small"),
     ]
 
 
-def _exception_section(b: PlaceBriefing, number: int, e: PerformanceException) -> list[Flowable]:
-    title = f"{number}. {KIND_LABELS[e.kind]} · {measure_title(e.measure, b.measure_names)}"
+def _entry_section(b: PlaceBriefing, number: int, x: Entry, fit: _Fit) -> list[Flowable]:
+    title = f"{number}. {_entry_title(b, x)}"
     heading = para(f"<a name='ex{number}'/>{esc(title)}", "h1")
-    core = exception_core(e, b.priority_names.get(e.priority, ""), unit_for(e, b.measure_units))
-    return [Section([heading, *core], [Spacer(1, 10), *_cases(e, title)])]
+    rulesets = ", ".join(dict.fromkeys(e.ruleset for e in x.signals if e.ruleset))
+    priority = f"Priority {x.priority}"  # its name heads the entry's group on page 1
+    where = " · ".join(
+        s for s in (priority, tags_text(x.lead), f"ruleset {rulesets}" if rulesets else "") if s
+    )
+    blocks = [_figure_block(b, f, fit) for f in x.figures()]
+    # the section starts on this page if its heading and first figure fit: charts may follow overleaf
+    head: list[Flowable] = [heading, plain(where, "small"), Spacer(1, 4), *blocks[0][0]]
+    tail: list[Flowable] = [*blocks[0][1]]
+    for text, chart in blocks[1:]:
+        tail += [*text, *chart]
+    guidance = x.guidance()
+    if guidance:
+        what = [para("<b>What to do</b>", "body"), *(para(f"• {esc(g)}", "body") for g in guidance)]
+        tail += [Spacer(1, 6), _together(what)]
+    return [Section(head, [*tail, Spacer(1, 8), *_cases(b, number, x, fit)])]
+
+
+def _figure_block(b: PlaceBriefing, f: Figure, fit: _Fit) -> tuple[list[Flowable], list[Flowable]]:
+    """One figure: its kinds and criterion, each signal's reason and the evidence once; then its
+    chart (kept together, and apart so that it may go overleaf)."""
+    e = f.lead
+    kinds = _kinds_text(tuple(dict.fromkeys(s.kind for s in f.signals)))
+    text: list[Flowable] = [
+        Spacer(1, 4),
+        para(f"<b>{esc(kinds)} · {esc(_criterion_label(e))}</b>", "body"),
+        Spacer(1, 3),
+        _reason_box([s.reason for s in f.signals], "lead"),
+        Spacer(1, 5),
+        _evidence_tiles(evidence(e, unit_for(e, b.measure_units))),
+    ]
+    chart: list[Flowable] = []
+    signal = next((s for s in f.signals if s.chart is not None), None)
+    if signal is not None and signal.chart is not None:
+        chart = [Spacer(1, 5), *_spc_notes(signal, signal.chart)]
+        if fit.spc_charts:
+            chart += [Spacer(1, 3), spc_chart(signal, signal.chart), _spc_caption(signal.chart)]
+    elif fit.rate_charts and e.rate is not None and e.kind is not ExceptionKind.THRESHOLD:
+        chart = [Spacer(1, 6), rate_chart(e)]
+    return text, [_together(chart)] if chart else []
+
+
+def _together(flowables: list[Flowable]) -> Table:
+    """Flowables kept on one page (KeepTogether cannot be measured before it is drawn, as a
+    Section measures its content)."""
+    zero = [(f"{side}PADDING", (0, 0), (-1, -1), 0) for side in ("LEFT", "RIGHT", "TOP", "BOTTOM")]
+    return Table([[flowables]], colWidths=[WIDTH], style=TableStyle(zero))
 
 
 def exception_core(e: PerformanceException, priority_name: str, unit: str) -> list[Flowable]:
@@ -163,7 +352,7 @@ def exception_core(e: PerformanceException, priority_name: str, unit: str) -> li
     out: list[Flowable] = [plain(where, "small"), Spacer(1, 6)]
     if e.criterion_text:
         out += [para(f"<b>Criterion:</b> {esc(e.criterion_text)}", "body"), Spacer(1, 6)]
-    out += [_reason_box(e.reason), Spacer(1, 8), _evidence_tiles(evidence(e, unit))]
+    out += [_reason_box([e.reason]), Spacer(1, 8), _evidence_tiles(evidence(e, unit))]
     if e.chart is not None:
         out += [
             Spacer(1, 6),
@@ -177,9 +366,9 @@ def exception_core(e: PerformanceException, priority_name: str, unit: str) -> li
     return out
 
 
-def _reason_box(reason: str) -> Table:
+def _reason_box(reasons: Sequence[str], style: str = "reason") -> Table:
     return Table(
-        [[plain(reason, "reason")]],
+        [[[plain(r, style) for r in reasons]]],
         colWidths=[WIDTH],
         style=TableStyle(
             [
@@ -215,10 +404,7 @@ def _evidence_tiles(pairs: Sequence[tuple[str, str]]) -> Table:
 
 def _spc_notes(e: PerformanceException, chart: SpcChart) -> list[Flowable]:
     fmt = value_format(e)
-    low, high = chart.lower_limit, chart.upper_limit
-    if fmt(0.5).endswith("%"):  # a rate cannot leave 0-100%, whatever mean +/- 2.66 mR says
-        low, high = max(low, 0.0), min(high, 1.0)
-    limits = f"{fmt(low)} to {fmt(high)}"
+    limits = _limits_text(e, chart)
     lines = [
         f"<b>Signal:</b> {esc(spc_signal_text(chart.rules))}. Weekly mean {esc(fmt(chart.mean))}, "
         f"process limits {esc(limits)}, from the first {chart.baseline_weeks} weeks; "
@@ -232,6 +418,15 @@ def _spc_notes(e: PerformanceException, chart: SpcChart) -> list[Flowable]:
     return [para(line, "body") for line in lines]
 
 
+def _limits_text(e: PerformanceException, chart: SpcChart) -> str:
+    """'93% to 100%': the process limits, a rate's clipped to 0-100%."""
+    fmt = value_format(e)
+    low, high = chart.lower_limit, chart.upper_limit
+    if fmt(0.5).endswith("%"):  # a rate cannot leave 0-100%, whatever mean +/- 2.66 mR says
+        low, high = max(low, 0.0), min(high, 1.0)
+    return f"{fmt(low)} to {fmt(high)}"
+
+
 def _spc_caption(chart: SpcChart) -> Paragraph:
     return plain(
         "Each point is one week. Large dark points are the weeks that make up the signal. "
@@ -241,112 +436,98 @@ def _spc_caption(chart: SpcChart) -> Paragraph:
     )
 
 
-_CASE_COLUMNS = ("Case", "Team", "Officer", "Why it failed", "Reviewer note")
-_CASE_WIDTHS = tuple(f * WIDTH for f in (0.14, 0.17, 0.14, 0.30, 0.25))
-_CELL_PAD_X = 7
-#: a row taller than this is continued in the next row, so that no row is taller than a page
-_MAX_ROW_HEIGHT = 400
+_CASE_COLUMNS = ("Case", "Team, officer", "Failed criteria: why; the reviewer's note")
+_CELL_PAD = 3
+#: the case column is as wide as its longest reference (never broken inside), within these bounds;
+#: the team column as its longest team or officer
+_CASE_COL_MIN, _CASE_COL_MAX = 20 * mm, 60 * mm
+_TEAM_COL_MIN, _TEAM_COL_MAX = 22 * mm, 40 * mm
+_WHY_CHARS, _NOTE_CHARS = 110, 75
 
 
-def _cases(e: PerformanceException, title: str) -> list[Flowable]:
-    """The failing cases; long tables split across pages repeating the title and column headings."""
-    if not e.details:
-        if not e.cases:
-            return []
-        refs = ", ".join(e.cases)
-        return [para(f"<b>Cases behind this exception ({len(e.cases):,}):</b> {esc(refs)}", "body")]
-    noun = "case" if len(e.details) == 1 else "cases"
+@cache
+def _ref_style() -> ParagraphStyle:
+    """A case reference: one unbroken line, never split at a hyphen or inside a long token."""
+    return ParagraphStyle("caseref", parent=styles()["cell"], splitLongWords=0)
+
+
+def _cases(b: PlaceBriefing, number: int, x: Entry, fit: _Fit) -> list[Flowable]:
+    """At most ``fit.case_rows`` failing cases, worst first, then where to find the rest."""
+    if not x.cases:
+        return []
+    csv = cases_csv_name(b.place.code)
+    shown, rest = x.cases[: fit.case_rows], len(x.cases) - fit.case_rows
+    more = f"and {rest:,} more: see {csv}" if rest > 0 else ""
+    total = f"{len(x.cases):,}"
+    if not shown:
+        return [para(f"<b>Failing cases ({total}), worst first:</b> see {esc(csv)}", "body")]
+    if not any(c.team or c.officer or any(f.trace for f in c.failed) for c in x.cases):
+        refs = ", ".join(c.case_ref for c in shown) + (f", {more}" if more else "")
+        return [para(f"<b>Cases behind this issue ({total}):</b> {esc(refs)}", "body")]
+    noun = "case" if len(x.cases) == 1 else "cases"
+    case_w = _col_width((c.case_ref for c in shown), _CASE_COL_MIN, _CASE_COL_MAX)
+    team_w = _col_width((t for c in shown for t in (c.team, c.officer)), _TEAM_COL_MIN, _TEAM_COL_MAX)
+    widths = [case_w, team_w, WIDTH - case_w - team_w]
     rows: list[list[Flowable | str]] = [
         [
             para(
-                f"<b>Failing {noun} ({len(e.details):,})</b> <font color='#5f6368' size='8'>{esc(title)}</font>",
+                f"<b>Failing {noun} ({total}), worst first</b> "
+                f"<font color='#5f6368' size='8'>{esc(f'{number}. ' + measure_title(x.measure, b.measure_names))}"
+                "</font>",
                 "h2",
             )
         ],
         [plain(h, "cellhead") for h in _CASE_COLUMNS],
     ]
-    for d in e.details:
-        rows += _case_rows(e, d)
+    rows += [_case_row(c) for c in shown]
+    style = [
+        ("SPAN", (0, 0), (-1, 0)),
+        ("LEFTPADDING", (0, 0), (-1, 0), 0),
+        ("BOTTOMPADDING", (0, 0), (-1, 0), 6),
+        ("BACKGROUND", (0, 1), (-1, 1), HEAD),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LINEBELOW", (0, 1), (-1, -1), 0.4, RULE),
+        ("LEFTPADDING", (0, 1), (-1, -1), _CELL_PAD),
+        ("RIGHTPADDING", (0, 0), (-1, -1), _CELL_PAD),
+        ("TOPPADDING", (0, 1), (-1, -1), 3),
+        ("BOTTOMPADDING", (0, 1), (-1, -1), 4),
+    ]
+    if more:
+        rows.append([para(f"<b>{esc(more[0].upper() + more[1:])}</b>", "cell")])
+        style += [("SPAN", (0, -1), (-1, -1)), ("LINEBELOW", (0, -1), (-1, -1), 0, RULE)]
+    return [Table(rows, colWidths=widths, repeatRows=2, style=TableStyle(style))]
+
+
+def _col_width(texts: Iterable[str], least: float, most: float) -> float:
+    """As wide as the widest of ``texts`` on one line, within ``least`` and ``most``."""
+    style = _ref_style()
+    widest = max((stringWidth(drawable(t), style.fontName, style.fontSize) for t in texts), default=0.0)
+    return float(min(max(widest + 2 * _CELL_PAD + 1, least), most))
+
+
+def _case_row(c: EntryCase) -> list[Flowable | str]:
+    """Case; team and officer; each failed criterion with its one-line why, then the reviewer's
+    note shortened (both in full in the cases CSV)."""
+    lines = []
+    for f in c.failed:
+        label = f"{f.criterion or _shorten(f.criterion_text, 60)}{' (critical)' if f.critical else ''}"
+        lines.append(f"<b>{esc(label)}</b> {esc(_shorten(f.why, _WHY_CHARS))}".rstrip())
+    if c.note.strip():
+        lines.append(f"<font color='#5f6368'><i>Note:</i> {esc(_shorten(c.note, _NOTE_CHARS))}</font>")
     return [
-        Table(
-            rows,
-            colWidths=list(_CASE_WIDTHS),
-            repeatRows=2,
-            style=TableStyle(
-                [
-                    ("SPAN", (0, 0), (-1, 0)),
-                    ("LEFTPADDING", (0, 0), (-1, 0), 0),
-                    ("BOTTOMPADDING", (0, 0), (-1, 0), 6),
-                    ("BACKGROUND", (0, 1), (-1, 1), HEAD),
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                    ("LINEBELOW", (0, 1), (-1, -1), 0.4, RULE),
-                    ("LEFTPADDING", (0, 1), (-1, -1), 3),
-                    ("RIGHTPADDING", (0, 0), (-1, -1), _CELL_PAD_X - 3),
-                    ("TOPPADDING", (0, 1), (-1, -1), 3),
-                    ("BOTTOMPADDING", (0, 1), (-1, -1), 4),
-                ]
-            ),
-        )
+        Paragraph(esc(c.case_ref), _ref_style()),
+        para("<br/>".join(esc(t) for t in (c.team, c.officer) if t.strip()), "cell"),
+        para("<br/>".join(lines) or "–", "cell"),
     ]
 
 
-def _case_rows(e: PerformanceException, d: CaseDetail) -> list[list[Flowable | str]]:
-    """One row per case; a very long why-trace or note continues in further rows."""
-    why = []
-    if d.criterion_text and d.criterion_text != e.criterion_text:
-        why.append(f"<b>{esc(d.criterion_text)}</b>")
-    for line in d.trace:
-        pieces = _text_chunks(line, 600) if len(line) > 600 else [line]
-        why += [f"• {esc(pieces[0])}", *(esc(p) for p in pieces[1:])]
-    note = []
-    if d.note.strip():
-        who = ", ".join(x for x in (d.reviewer, d.assessed_on) if x)
-        note = [esc(d.note)] if len(d.note) <= 600 else [esc(c) for c in _text_chunks(d.note, 600)]
-        if who:
-            note[-1] += f"<br/><font color='#5f6368' size='7'>{esc(who)}</font>"
-    long = len(why) > 12 or sum(map(len, why)) > 1200  # cheap test first: measuring costs
-    why_groups = _line_groups(why, _CASE_WIDTHS[3] - _CELL_PAD_X) if long else [why]
-    rows: list[list[Flowable | str]] = []
-    for i in range(max(len(why_groups), len(note), 1)):
-        lines = why_groups[i] if i < len(why_groups) else []
-        ref = plain(d.case_ref, "cell") if i == 0 else plain(f"{d.case_ref} (continued)", "cell")
-        first = i == 0
-        rows.append(
-            [
-                ref,
-                plain(d.team, "cell") if first else "",
-                plain(d.officer, "cell") if first else "",
-                para("<br/>".join(lines) or ("–" if first else ""), "cell"),
-                para(note[i], "cell") if i < len(note) else "",
-            ]
-        )
-    return rows
-
-
-def _line_groups(lines: list[str], width: float) -> list[list[str]]:
-    """Markup lines grouped so that no group is taller than a row may be."""
-    style = styles()["cell"]
-    groups: list[list[str]] = [[]]
-    height = 0.0
-    for line in lines:
-        h = Paragraph(line, style).wrap(width, PAGE_H)[1]
-        if groups[-1] and height + h > _MAX_ROW_HEIGHT:
-            groups.append([])
-            height = 0.0
-        groups[-1].append(line)
-        height += h
-    return groups
-
-
-def _text_chunks(text: str, size: int) -> list[str]:
-    """Plain text cut at spaces into pieces of about ``size`` characters (a very long note)."""
-    chunks, rest = [], text
-    while len(rest) > size:
-        cut = rest.rfind(" ", 0, size)
-        cut = cut if cut > size // 2 else size
-        chunks.append(rest[:cut])
-        rest = rest[cut:].lstrip(" ")
-    return [*chunks, rest] if rest else chunks
+def _shorten(text: str, size: int) -> str:
+    """``text`` on one line, cut at a space before ``size`` characters with '…' (the CSV has it all)."""
+    text = " ".join(text.split())
+    if len(text) <= size:
+        return text
+    cut = text.rfind(" ", 0, size)
+    return text[: cut if cut > size // 2 else size].rstrip(" ,;:") + "…"
 
 
 __all__ = [

@@ -10,7 +10,14 @@ from types import MappingProxyType
 from typing import Protocol, TypedDict
 
 from engine.core.errors import Location, Problem, ReportError
-from engine.core.models import CASE_TYPES, KIND_ORDER, PerformanceException, RulesetRef
+from engine.core.models import (
+    CASE_TYPES,
+    KIND_ORDER,
+    CaseDetail,
+    ExceptionKind,
+    PerformanceException,
+    RulesetRef,
+)
 
 #: the place code of an exception that belongs to the whole force (docs/outputs.md)
 FORCE_PLACE = "FORCE"
@@ -24,8 +31,6 @@ PRIORITY_NAMES: Mapping[int, str] = MappingProxyType(
         4: "Build trust and confidence",
     }
 )
-
-#: most serious first: the order of ExceptionKind is the order of seriousness
 
 #: what one unit of n is called, by measure ("30 of 212 searches reviewed"); override per force
 DEFAULT_MEASURE_UNITS: Mapping[str, str] = MappingProxyType(
@@ -71,12 +76,104 @@ class PlaceInfo:
 
 
 @dataclass(frozen=True)
+class FailedCriterion:
+    """One criterion a case failed, as its entry lists it."""
+
+    criterion: str  # the criterion's id, e.g. "SS01" ("" when not recorded)
+    criterion_text: str
+    critical: bool
+    trace: tuple[str, ...]  # every line of why it failed, "applies: ..." lines included
+
+    @property
+    def why(self) -> str:
+        """The one line the PDF prints: the trace's first line that is not an "applies: " line."""
+        return next((t for t in self.trace if not t.startswith(APPLIES)), "")
+
+
+#: a trace line saying why the criterion applied to the case (the CSV keeps it, the PDF does not)
+APPLIES = "applies: "
+
+
+@dataclass(frozen=True)
+class EntryCase:
+    """A failing case of an entry, once, with every criterion it failed on that row."""
+
+    case_ref: str
+    team: str
+    officer: str
+    reviewer: str
+    assessed_on: str  # ISO date
+    note: str  # the reviewer's note, exactly as submitted
+    failed: tuple[FailedCriterion, ...]  # critical first, then by criterion id
+
+    @property
+    def critical(self) -> bool:
+        return any(f.critical for f in self.failed)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """The signals of an entry that state the same figure on the same criterion (a threshold breach
+    and a special cause on one metric): the figure is shown once, with each signal's kind and reason."""
+
+    signals: tuple[PerformanceException, ...]  # most serious first
+
+    @property
+    def lead(self) -> PerformanceException:
+        return self.signals[0]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One problem: the signals (exceptions) on one place and measure in the period, most serious
+    first, and their failing cases, each once, worst first."""
+
+    place: str
+    measure: str
+    priority: int  # the priority of its most serious signal
+    signals: tuple[PerformanceException, ...]
+    cases: tuple[EntryCase, ...]
+
+    @property
+    def lead(self) -> PerformanceException:
+        """The most serious signal: it places the entry."""
+        return self.signals[0]
+
+    def kinds(self) -> tuple[ExceptionKind, ...]:
+        """The kinds of its signals, each once, most serious first."""
+        return tuple(k for k in KIND_ORDER if any(e.kind is k for e in self.signals))
+
+    def figures(self) -> tuple[Figure, ...]:
+        """Its signals grouped by the figure they state, in the order of their most serious signal."""
+        groups: dict[tuple[object, ...], list[PerformanceException]] = {}
+        for e in self.signals:
+            groups.setdefault((e.criterion, e.n, e.passed, e.rate), []).append(e)
+        return tuple(Figure(tuple(es)) for es in groups.values())
+
+    def guidance(self) -> tuple[str, ...]:
+        """What to do: the guidance of its signals' criteria, each text once, in signal order."""
+        return tuple(dict.fromkeys(g for e in self.signals if (g := e.guidance.strip())))
+
+
+@dataclass(frozen=True)
 class PriorityGroup:
-    """The exceptions of one priority, most serious first."""
+    """The entries of one priority, most serious first."""
 
     priority: int
     name: str
-    exceptions: tuple[PerformanceException, ...]
+    entries: tuple[Entry, ...]
+
+
+@dataclass(frozen=True)
+class PriorityCoverage:
+    """What page 1 says of one priority besides its entries: which of its measures had no data."""
+
+    priority: int
+    name: str
+    not_measured: tuple[str, ...]  # measure ids, catalogue order
+    #: every measure of the priority had no data: never call it "no exceptions"
+    nothing_measured: bool
+    has_entries: bool
 
 
 @dataclass(frozen=True)
@@ -90,7 +187,7 @@ class PlaceBriefing:
     period_to: str  # ISO date
     cases_reviewed: int
     cases_reviewed_by_type: Mapping[str, int]
-    #: display order: priority groups (most serious group first), most serious first within a group
+    #: the raw exceptions (signals), in display order; :meth:`entries` makes one entry per measure
     exceptions: tuple[PerformanceException, ...]
     rulesets: tuple[RulesetRef, ...]
     run_id: str
@@ -104,22 +201,47 @@ class PlaceBriefing:
     not_measured: tuple[str, ...] = ()
     #: measure id -> priority, for every measure of the catalogue (to group what was not measured)
     measure_priorities: Mapping[str, int] = field(default_factory=dict)
+    #: measure id -> the case type its reviewed cases are, where one case type feeds it
+    measure_case_types: Mapping[str, str] = field(default_factory=dict)
+
+    def entries(self) -> tuple[Entry, ...]:
+        """One entry per measure with signals, in display order, numbered 1.. in the briefing."""
+        return tuple(x for g in self.groups() for x in g.entries)
 
     def groups(self) -> tuple[PriorityGroup, ...]:
-        """The exceptions grouped by priority, in display order (page 1 and the sections both use it)."""
-        return _group_by_priority(self.exceptions, self.priority_names)
+        """The entries grouped by priority, in display order (page 1 and the sections both use it)."""
+        return _group_by_priority(make_entries(self.exceptions), self.priority_names)
 
     def in_order(self) -> tuple[PerformanceException, ...]:
-        """The exceptions in display order, numbered 1.. in the briefing."""
-        return tuple(e for g in self.groups() for e in g.exceptions)
+        """The signals in display order: entry by entry, most serious first within an entry."""
+        return tuple(e for x in self.entries() for e in x.signals)
 
     def quiet_priorities(self) -> tuple[tuple[int, str], ...]:
-        """The priorities with no exception this period: good news, named once on page 1."""
+        """The priorities with no exception this period (each may still have had nothing measured)."""
         seen = {e.priority for e in self.exceptions}
         return tuple((p, n) for p, n in sorted(self.priority_names.items()) if p not in seen)
 
+    def coverage(self) -> tuple[PriorityCoverage, ...]:
+        """Per priority (in priority order), the measures with no data this period; a priority whose
+        every measure had no data is "nothing measured". Measures of no known priority are left out:
+        see :meth:`unplaced_not_measured`."""
+        seen = {e.priority for e in self.exceptions}
+        out = []
+        for p, name in sorted(self.priority_names.items()):
+            items = [m for m, q in self.measure_priorities.items() if q == p]
+            missing = tuple(m for m in self.not_measured if self.measure_priorities.get(m) == p)
+            nothing = bool(items) and set(items) <= set(missing) and p not in seen
+            out.append(PriorityCoverage(p, name, missing, nothing, p in seen))
+        return tuple(out)
 
-# --- ordering ---------------------------------------------------------------------------------
+    def unplaced_not_measured(self) -> tuple[str, ...]:
+        """Measures with no data whose priority is not known (no measure_priorities given)."""
+        return tuple(
+            m for m in self.not_measured if self.measure_priorities.get(m) not in self.priority_names
+        )
+
+
+# --- entries and their cases ------------------------------------------------------------------
 
 
 def seriousness_key(e: PerformanceException) -> tuple[int, int, str, str, str]:
@@ -127,26 +249,87 @@ def seriousness_key(e: PerformanceException) -> tuple[int, int, str, str, str]:
     return (KIND_ORDER.index(e.kind), e.priority, e.measure, e.criterion, e.ruleset)
 
 
-def _group_by_priority(
-    exceptions: Iterable[PerformanceException], priority_names: Mapping[int, str]
-) -> tuple[PriorityGroup, ...]:
-    by_priority: dict[int, list[PerformanceException]] = {}
+def make_entries(exceptions: Iterable[PerformanceException]) -> tuple[Entry, ...]:
+    """One entry per (place, measure), its signals most serious first; entries most serious first."""
+    by_measure: dict[tuple[str, str], list[PerformanceException]] = {}
     for e in exceptions:
-        by_priority.setdefault(e.priority, []).append(e)
+        by_measure.setdefault((e.place, e.measure), []).append(e)
+    entries = []
+    for (place, measure), es in by_measure.items():
+        signals = tuple(sorted(es, key=_signal_key))
+        entries.append(Entry(place, measure, signals[0].priority, signals, merge_cases(signals)))
+    return tuple(sorted(entries, key=lambda x: (_signal_key(x.lead), x.place)))
+
+
+def _signal_key(e: PerformanceException) -> tuple[int, int, str, str, str, int, int, str]:
+    """seriousness_key, then the rest of the exception's identity: equal data, equal order."""
+    return (*seriousness_key(e), e.n, e.passed, e.reason)
+
+
+def merge_cases(signals: Sequence[PerformanceException]) -> tuple[EntryCase, ...]:
+    """The failing cases of all ``signals``, each once with every criterion it failed, worst first:
+    any critical failure first, then the most criteria failed, then by case reference. A case
+    named in a signal's ``cases`` without a detail is listed with that signal's criterion."""
+    first: dict[str, CaseDetail | None] = {}  # the case's facts (team, officer, ...) from its first row
+    failed: dict[str, dict[str, FailedCriterion]] = {}
+    for e in signals:
+        for d in e.details:
+            if first.get(d.case_ref) is None:
+                first[d.case_ref] = d
+            criterion = d.criterion or e.criterion
+            # a critical exception's cases failed its (critical) criterion, whatever the row recorded
+            critical = d.critical or (e.kind is ExceptionKind.CRITICAL and criterion == e.criterion)
+            f = FailedCriterion(criterion, d.criterion_text or e.criterion_text, critical, d.trace)
+            _add_failure(failed.setdefault(d.case_ref, {}), f)
+        detailed = {d.case_ref for d in e.details}
+        for ref in (r for r in e.cases if r not in detailed):
+            first.setdefault(ref, None)
+            mine = failed.setdefault(ref, {})
+            if e.criterion:
+                critical = e.kind is ExceptionKind.CRITICAL
+                _add_failure(mine, FailedCriterion(e.criterion, e.criterion_text, critical, ()))
+    cases = []
+    for ref, fs in failed.items():
+        row = first[ref]
+        facts = ("",) * 5 if row is None else (row.team, row.officer, row.reviewer, row.assessed_on, row.note)
+        cases.append(
+            EntryCase(ref, *facts, tuple(sorted(fs.values(), key=lambda f: (not f.critical, f.criterion))))
+        )
+    return tuple(sorted(cases, key=lambda c: (not c.critical, -len(c.failed), c.case_ref)))
+
+
+def _add_failure(into: dict[str, FailedCriterion], f: FailedCriterion) -> None:
+    """One failure per criterion: a detailed one (with its trace) beats a bare one; critical sticks."""
+    key = f.criterion or f.criterion_text
+    old = into.get(key)
+    if old is None:
+        into[key] = f
+    elif not old.trace and f.trace:
+        into[key] = FailedCriterion(f.criterion, f.criterion_text, f.critical or old.critical, f.trace)
+    elif f.critical and not old.critical:
+        into[key] = FailedCriterion(old.criterion, old.criterion_text, True, old.trace)
+
+
+def _group_by_priority(
+    entries: Iterable[Entry], priority_names: Mapping[int, str]
+) -> tuple[PriorityGroup, ...]:
+    by_priority: dict[int, list[Entry]] = {}
+    for x in entries:
+        by_priority.setdefault(x.priority, []).append(x)
     groups = [
-        PriorityGroup(p, priority_names.get(p, f"Priority {p}"), tuple(sorted(es, key=seriousness_key)))
-        for p, es in by_priority.items()
+        PriorityGroup(p, priority_names.get(p, f"Priority {p}"), tuple(xs)) for p, xs in by_priority.items()
     ]
-    # the group holding the most serious exception leads, so a critical failure is read first
-    groups.sort(key=lambda g: (seriousness_key(g.exceptions[0])[0], g.priority))
+    # the group holding the most serious entry leads, so a critical failure is read first
+    groups.sort(key=lambda g: (seriousness_key(g.entries[0].lead)[0], g.priority))
     return tuple(groups)
 
 
 def display_order(
     exceptions: Iterable[PerformanceException], priority_names: Mapping[int, str] = PRIORITY_NAMES
 ) -> tuple[PerformanceException, ...]:
-    """Exceptions in the order a briefing shows them (the order of :meth:`PlaceBriefing.groups`)."""
-    return tuple(e for g in _group_by_priority(exceptions, priority_names) for e in g.exceptions)
+    """Exceptions in the order a briefing shows them: entry by entry (:meth:`PlaceBriefing.entries`)."""
+    groups = _group_by_priority(make_entries(exceptions), priority_names)
+    return tuple(e for g in groups for x in g.entries for e in x.signals)
 
 
 # --- builders ---------------------------------------------------------------------------------
@@ -199,6 +382,8 @@ class BriefingRun:
     priority_names: Mapping[int, str] = field(default_factory=lambda: PRIORITY_NAMES)
     #: measure id -> priority, for every measure of the catalogue
     measure_priorities: Mapping[str, int] = field(default_factory=dict)
+    #: measure id -> the case type its reviewed cases are, where one case type feeds it (cases CSV)
+    measure_case_types: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # the footer lists each ruleset version once, in a stable order
@@ -257,6 +442,7 @@ def build_place_briefings(
                 priority_names=run.priority_names,
                 not_measured=tuple((not_measured_by_place or {}).get(place.code, ())),
                 measure_priorities=MappingProxyType(dict(run.measure_priorities)),
+                measure_case_types=MappingProxyType(dict(run.measure_case_types)),
                 **run._shared(),
             )
         )
@@ -267,3 +453,59 @@ def _by_case_type(counts: Mapping[str, int]) -> dict[str, int]:
     """Known case types in their canonical order, then any others alphabetically; zeros dropped."""
     order = {t: i for i, t in enumerate(CASE_TYPES)}
     return {t: counts[t] for t in sorted(counts, key=lambda t: (order.get(t, len(order)), t)) if counts[t]}
+
+
+# --- the cases CSV ----------------------------------------------------------------------------
+
+#: the columns of <PLACE>-cases.csv: one row per (entry, case), every failing case of every entry
+CASES_CSV_COLUMNS: tuple[str, ...] = (
+    "entry",  # the entry's number in the PDF
+    "place",
+    "measure",
+    "case_ref",
+    "case_type",  # empty when not known
+    "team",
+    "officer",
+    "reviewer",
+    "assessed_on",
+    "failed_criteria",  # criterion ids, "; "-separated, critical first
+    "critical",  # "yes" when any failed criterion was critical, else "no"
+    "why",  # every trace line, "applies: " lines included, "ID: line" joined with " | "
+    "reviewer_note",  # in full
+)
+
+
+def cases_csv_name(place_code: str) -> str:
+    """The file beside the PDF that lists every failing case: '<PLACE>-cases.csv'."""
+    return f"{place_code}-cases.csv"
+
+
+def case_rows(b: PlaceBriefing) -> list[dict[str, str]]:
+    """Every failing case of every entry of the place, one row per (entry, case), in the briefing's
+    order (entries as numbered, cases worst first). Cells are plain text, not yet made inert."""
+    rows = []
+    for number, x in enumerate(b.entries(), start=1):
+        case_type = b.measure_case_types.get(x.measure, "")
+        for c in x.cases:
+            rows.append(
+                {
+                    "entry": str(number),
+                    "place": x.place,
+                    "measure": x.measure,
+                    "case_ref": c.case_ref,
+                    "case_type": case_type,
+                    "team": c.team,
+                    "officer": c.officer,
+                    "reviewer": c.reviewer,
+                    "assessed_on": c.assessed_on,
+                    "failed_criteria": "; ".join(f.criterion or f.criterion_text for f in c.failed),
+                    "critical": "yes" if c.critical else "no",
+                    "why": " | ".join(
+                        f"{f.criterion}: {line}" if f.criterion else line
+                        for f in c.failed
+                        for line in f.trace
+                    ),
+                    "reviewer_note": c.note,
+                }
+            )
+    return rows

@@ -292,3 +292,215 @@ def briefings(draft: bool = False) -> list[PlaceBriefing]:
 
 def summary(draft: bool = False) -> ForceSummary:
     return build_force_summary(place_exceptions(), PLACES, run(draft))
+
+
+# --- the demo's problems, as issue #16 found them: Harbourside's three exceptions on one measure
+# --- and twenty searches, Dalewood's Grade 1 figure under two kinds, priorities with no data
+
+#: a small catalogue: measure id -> priority, in catalogue order (the runs layer passes the real one)
+CATALOGUE = {"M1": 1, "M2": 1, "M3": 1, "M5": 2, "D5": 2, "M8": 3, "D7": 3, "D11": 4, "M12": 4}
+CATALOGUE_NAMES = {
+    **MEASURE_NAMES,
+    "M1": "Neighbourhood crime",
+    "M3": "Serious violence",
+    "M5": "Crime file quality",
+    "D5": "Investigation quality",
+    "M12": "Public confidence",
+}
+SS_GUIDANCE = "Supervisors check the grounds box before a search record is closed (PACE Code A 4.3)."
+APPLIES = (
+    "applies: power was 'pace_s1' (as needed: none of 's60', 's47a')",
+    "applies: grounds_recorded was 'no' (as needed: an answer other than 'na')",
+)
+LONG_NOTE = (
+    "Grounds box left blank; search recorded from the officer's pocket notebook only. The body-worn "
+    "video shows the officer explaining the grounds to the subject, but the record itself was closed "
+    "without them, and the supervisor signed it off the same evening. SENTINEL-END"
+)
+
+
+def _hrb_refs() -> tuple[str, ...]:
+    return tuple(f"SS-2026W47-HRB-{i:03d}" for i in range(20))
+
+
+def _hrb_detail(ref: str, i: int, criterion: str) -> CaseDetail:
+    text = {
+        "SS01": "The grounds for the search were recorded",
+        "SS02": "The recorded grounds were sufficient to justify searching for the object recorded",
+        "SS04": "Body-worn video was activated for the encounter",
+    }[criterion]
+    answer = {"SS01": "grounds_recorded", "SS02": "grounds_reasonable", "SS04": "bwv_activated"}[criterion]
+    return detail(
+        ref,
+        i,
+        criterion=criterion,
+        criterion_text=text,
+        trace=(f"{answer} was 'no' (needed 'yes')", *APPLIES),
+        note=LONG_NOTE if i == 0 else ("Grounds box left blank." if i % 2 else ""),
+        critical=criterion == "SS04" and i == 7,
+    )
+
+
+def harbourside_exceptions() -> list[PerformanceException]:
+    """SS01 and SS02 below standard on the same 20 searches, and D11 as a whole a special cause
+    (its details: every failed criterion of every case, SS04 too on some)."""
+    refs = _hrb_refs()
+    ss = {
+        "ruleset": "stop-search-legitimacy",
+        "cases": refs,
+        "frame_size": 120,
+        "guidance": SS_GUIDANCE,
+        "peel": "legitimacy",
+        "iserve": ("integrity",),
+    }
+    measure_details = tuple(
+        _hrb_detail(ref, i, c)
+        for i, ref in enumerate(refs)
+        for c in (("SS01", "SS02", "SS04") if i % 4 == 3 or i == 7 else ("SS01", "SS02"))
+    )
+    return [
+        exc(
+            "HRB",
+            ExceptionKind.BELOW_STANDARD,
+            "D11",
+            "SS01",
+            11,
+            31,
+            reason="The grounds for the search were recorded: met in 11 of 31 searches reviewed (35%).",
+            criterion_text="The grounds for the search were recorded",
+            details=tuple(_hrb_detail(r, i, "SS01") for i, r in enumerate(refs)),
+            **ss,
+        ),
+        exc(
+            "HRB",
+            ExceptionKind.BELOW_STANDARD,
+            "D11",
+            "SS02",
+            11,
+            31,
+            reason="The recorded grounds were sufficient: met in 11 of 31 searches reviewed (35%).",
+            criterion_text="The recorded grounds were sufficient to justify searching for the object recorded",
+            details=tuple(_hrb_detail(r, i, "SS02") for i, r in enumerate(refs)),
+            **ss,
+        ),
+        exc(
+            "HRB",
+            ExceptionKind.SPECIAL_CAUSE,
+            "D11",
+            "",
+            286,
+            328,
+            reason="Compliance with stop and search legitimacy was 87% in week 2026-W47, lower than usual.",
+            standard=None,
+            chart=spc_chart(),
+            details=measure_details,
+            **{**ss, "guidance": "", "frame_size": None},
+        ),
+    ]
+
+
+def dalewood_exceptions() -> list[PerformanceException]:
+    """The same Grade 1 figure, 194 of 233, as a special cause and as a threshold breach."""
+    common = {
+        "priority": 1,
+        "peel": "effectiveness",
+        "iserve": ("response",),
+        "ruleset": "response-times",
+        "criterion_text": "Grade 1 attended within 15 minutes (urban) or 20 minutes (rural)",
+    }
+    return [
+        exc(
+            "DLW",
+            ExceptionKind.THRESHOLD,
+            "M2",
+            "RS01",
+            194,
+            233,
+            reason="Grade 1 incidents were attended within 20 minutes in 194 of 233 incidents; the standard is 90%.",
+            **common,
+        ),
+        exc(
+            "DLW",
+            ExceptionKind.SPECIAL_CAUSE,
+            "M2",
+            "RS01",
+            194,
+            233,
+            reason="The share of grade 1 incidents attended in time was lower than this place's usual range.",
+            chart=spc_chart(),
+            **common,
+        ),
+    ]
+
+
+DEMO_PLACES = (
+    PlaceInfo("HRB", "Harbourside", "West", "Chief Inspector J. Patel", "urban"),
+    PlaceInfo("DLW", "Dalewood", "East", "Chief Inspector H. Lindqvist", "rural"),
+)
+#: Harbourside measured M2, D11 and M8 (so priority 2 had no data at all); Dalewood only M2
+NOT_MEASURED = {
+    "HRB": ("M1", "M3", "M5", "D5", "D7", "M12"),
+    "DLW": ("M1", "M3", "M5", "D5", "M8", "D7", "D11", "M12"),
+}
+
+
+def demo_briefings() -> dict[str, PlaceBriefing]:
+    """Harbourside and Dalewood as the demo's week 2026-W47 briefs them, by place code."""
+    r = run(
+        measure_names=CATALOGUE_NAMES, measure_priorities=CATALOGUE, measure_case_types={"D11": "stop_search"}
+    )
+    reviewed = {"HRB": {"stop_search": 31, "victim_care": 33}, "DLW": {}}
+    built = build_place_briefings(
+        [*harbourside_exceptions(), *dalewood_exceptions()],
+        DEMO_PLACES,
+        reviewed,
+        r,
+        not_measured_by_place=NOT_MEASURED,
+    )
+    return {b.place.code: b for b in built}
+
+
+def five_entries() -> PlaceBriefing:
+    """A place with five entries (a critical failure, two below standard, two special causes with
+    charts) and 40 failing cases (8 each, with applies lines and long notes)."""
+    specs = (  # measure, kind, criterion, priority
+        ("D7", ExceptionKind.CRITICAL, "DA02", 3),
+        ("D11", ExceptionKind.BELOW_STANDARD, "SS01", 4),
+        ("M5", ExceptionKind.BELOW_STANDARD, "CF03", 2),
+        ("M8", ExceptionKind.SPECIAL_CAUSE, "VC05", 3),
+        ("D5", ExceptionKind.SPECIAL_CAUSE, "IN02", 2),
+    )
+    exceptions = []
+    for j, (measure, kind, criterion, priority) in enumerate(specs):
+        refs = tuple(f"{criterion[:2]}-2026W47-ASH-{j}{i:02d}" for i in range(8))
+        details = tuple(
+            detail(
+                ref,
+                i,
+                criterion=criterion,
+                critical=kind is ExceptionKind.CRITICAL,
+                criterion_text=f"{criterion} was met",
+                trace=(f"{criterion.lower()}_answer was 'no' (needed 'yes')", *APPLIES),
+                note=LONG_NOTE,
+            )
+            for i, ref in enumerate(refs)
+        )
+        exceptions.append(
+            exc(
+                "ASH",
+                kind,
+                measure,
+                criterion,
+                40,
+                48,
+                priority=priority,
+                reason=f"{criterion} was met in 40 of 48 cases reviewed (83%); the minimum standard is 90%.",
+                criterion_text=f"{criterion} was met",
+                cases=refs,
+                details=details,
+                chart=spc_chart() if kind is ExceptionKind.SPECIAL_CAUSE else None,
+                guidance=f"Team leaders review every {criterion} failure with the officer this week.",
+            )
+        )
+    reviewed = {"ASH": {"stop_search": 48, "victim_care": 48, "crime_file": 48, "investigation": 48}}
+    return build_place_briefings(exceptions, PLACES, reviewed, run(measure_names=CATALOGUE_NAMES))[0]
