@@ -24,7 +24,10 @@ from tests.reports.briefing_cases import (
     MARKUP_NOTE,
     PLACES,
     RULESETS,
+    SS_GUIDANCE,
     briefings,
+    demo_briefings,
+    five_entries,
     place_exceptions,
     run,
     summary,
@@ -110,11 +113,15 @@ def test_rerender_in_a_fresh_process_is_byte_identical(blackwater_pdf: bytes, tm
     script = (
         "import sys; sys.path.insert(0, 'tests/reports'); from pathlib import Path; import test_briefing as t; "
         "from engine.reports.briefing import place_pdf; "
-        "Path(sys.argv[1]).write_bytes(place_pdf(t.briefings()[0]).data)"
+        "Path(sys.argv[1]).write_bytes(place_pdf(t.briefings()[0]).data); "
+        "Path(sys.argv[2]).write_bytes(place_pdf(t.five_entries()).data)"
     )
     repo = Path(__file__).resolve().parents[2]
-    subprocess.run([sys.executable, "-c", script, str(tmp_path / "BLK.pdf")], cwd=repo, check=True)
+    out = [str(tmp_path / "BLK.pdf"), str(tmp_path / "ASH.pdf")]
+    subprocess.run([sys.executable, "-c", script, *out], cwd=repo, check=True)
     assert (tmp_path / "BLK.pdf").read_bytes() == blackwater_pdf
+    # Ashford Vale is rendered more than once to fit four pages: the tries leave nothing behind
+    assert (tmp_path / "ASH.pdf").read_bytes() == place_pdf(five_entries()).data
 
 
 # --- the place briefing ----------------------------------------------------------------------------
@@ -318,3 +325,126 @@ def test_a_measure_level_signal_names_no_empty_ruleset_or_criterion(blackwater: 
     assert "ruleset" not in text.split("I-SERVE: Victims")[1][:30]
     # its cases name the criterion they failed by its words when its id is not known
     assert "Victim updated within the agreed timescale victim_updated_on is 9 working days" in text
+
+
+# --- issue #16: the briefing a leader trusts in 30 seconds -----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_pages() -> dict[str, list[str]]:
+    return {code: pages_text(place_pdf(b).data) for code, b in demo_briefings().items()}
+
+
+def test_three_exceptions_on_one_measure_are_one_issue_on_page_one(demo_pages: dict[str, list[str]]) -> None:
+    page1 = flat(demo_pages["HRB"][0])
+    assert "1 issue, raised by 3 exceptions: 2 below standard, 1 special cause." in page1
+    assert "Below standard and special cause · D11 Stop and search legitimacy" in page1
+    assert page1.count("section ") == 1
+    assert (
+        "• Below standard · SS01 The grounds for the search were recorded: 11 of 31 searches (35%); "
+        "minimum standard 90% "
+        "• Below standard · SS02 The recorded grounds were sufficient to justify searching for the object "
+        "recorded: 11 of 31 searches (35%); minimum standard 90% "
+        "• Special cause · the whole measure: 286 of 328 searches (87%); usual range 66% to 80%"
+    ) in page1
+    assert "20 failing cases" in page1
+
+
+def test_each_case_is_listed_once_with_both_criteria_and_one_line_of_why(
+    demo_pages: dict[str, list[str]],
+) -> None:
+    text = "\n".join(demo_pages["HRB"])
+    shown = [f"SS-2026W47-HRB-{i:03d}" for i in (7, 3, 11, 15, 19, 0, 1, 2, 4, 5)]
+    assert [text.count(ref) for ref in shown] == [1] * 10
+    assert "SS-2026W47-HRB-006" not in text  # the eleventh worst: in the CSV
+    assert "And 10 more: see HRB-cases.csv" in flat(text)
+    row = flat(text.split("SS-2026W47-HRB-000")[1].split("SS-2026W47-HRB-001")[0])
+    assert row.startswith(
+        "Response Team A PC 1000 "
+        "SS01 grounds_recorded was 'no' (needed 'yes') "
+        "SS02 grounds_reasonable was 'no' (needed 'yes') "
+        "Note: Grounds box left blank; search recorded from the officer's pocket notebook…"
+    )
+    assert "SS04 (critical) bwv_activated was 'no'" in flat(text)
+    assert "applies:" not in text and "SENTINEL-END" not in text
+
+
+def test_what_to_do_and_the_definition_are_printed(demo_pages: dict[str, list[str]]) -> None:
+    text = flat(" ".join(demo_pages["HRB"]))
+    assert text.count(f"What to do • {SS_GUIDANCE}") == 1  # SS01's and SS02's guidance, once
+    assert (
+        "A measure's figure is the share of reviewed cases that met every applicable criterion of that "
+        "measure; a criterion's, the share of cases it applied to that met it."
+    ) in flat(demo_pages["HRB"][0])
+    assert "What to do" not in flat(" ".join(demo_pages["DLW"]))  # no guidance, no heading
+
+
+def test_the_same_grade_1_figure_is_shown_once(demo_pages: dict[str, list[str]]) -> None:
+    page1 = flat(demo_pages["DLW"][0])
+    assert "1 issue, raised by 2 exceptions: 1 special cause, 1 threshold breach." in page1
+    assert page1.count("194 of 233") == 1
+    assert (
+        "• Special cause and threshold breach · RS01 Grade 1 attended within 15 minutes (urban) or 20 "
+        "minutes (rural): 194 of 233 incidents (83%); usual range 66% to 80%; minimum standard 90%"
+    ) in page1
+    rest = flat(" ".join(demo_pages["DLW"][1:]))
+    assert rest.count("Met the criterion") == 1 and rest.count("194 of 233 (83%)") == 1
+    for e in demo_briefings()["DLW"].exceptions:  # each exception's own reason
+        assert e.reason in rest
+
+
+def test_a_priority_with_no_data_is_never_said_to_have_no_exceptions(
+    demo_pages: dict[str, list[str]],
+) -> None:
+    hrb = flat(demo_pages["HRB"][0])
+    assert "Not measured this week: M12 Public confidence." in hrb
+    assert (
+        "Priority 1: Respond to the public and keep people safe: no exceptions; not measured this week: "
+        "M1 Neighbourhood crime, M3 Serious violence."
+    ) in hrb
+    assert (
+        "Priority 2: Bring offenders to justice: not measured this week (M5 Crime file quality, "
+        "D5 Investigation quality)."
+    ) in hrb
+    dlw = flat(demo_pages["DLW"][0])
+    assert "Not measured this week: M1 Neighbourhood crime, M3 Serious violence." in dlw
+    assert "no exceptions" not in dlw  # priorities 2-4 had no data at all
+    assert "Priority 4: Build trust and confidence: not measured this week (D11 Stop and search" in dlw
+
+
+def test_five_issues_and_forty_failing_cases_fit_four_pages() -> None:
+    b = five_entries()
+    assert len(b.entries()) == 5 and sum(len(x.cases) for x in b.entries()) == 40
+    pdf = place_pdf(b)
+    pages = pages_text(pdf.data)
+    assert pdf.pages == len(pages) <= 4
+    text = flat(" ".join(pages))
+    for i in range(1, 6):
+        assert f"{i}. " in text
+    assert text.count("see ASH-cases.csv") == 5  # every issue says where the rest of its cases are
+    assert "5 issues, raised by 5 exceptions" in flat(pages[0])
+
+
+def test_case_references_are_never_broken_inside() -> None:
+    long_refs = replace(
+        demo_briefings()["HRB"],
+        exceptions=tuple(
+            replace(
+                e,
+                cases=tuple(r.replace("HRB", "HARBOURSIDE-NORTH") for r in e.cases),
+                details=tuple(
+                    replace(d, case_ref=d.case_ref.replace("HRB", "HARBOURSIDE-NORTH")) for d in e.details
+                ),
+            )
+            for e in demo_briefings()["HRB"].exceptions
+        ),
+    )
+    for b in (demo_briefings()["HRB"], five_entries(), *briefings(), long_refs):
+        lines = {line for page in pages_text(place_pdf(b).data) for line in page.split("\n")}
+        text = "\n".join(lines)
+        shown = [
+            c.case_ref for x in b.entries() for c in x.cases if c.case_ref in flat(text).replace(" ", "")
+        ]
+        assert shown, b.place.code
+        for ref in shown:
+            assert ref in text, f"{ref} is broken across lines in {b.place.code}'s briefing"
