@@ -347,6 +347,16 @@ def test_vc04_is_explained_by_what_was_found(criteria, fields) -> None:
     )
 
 
+def test_every_criterion_and_threshold_says_who_should_act_and_how(rulesets) -> None:
+    items = [(r.id, i) for r in rulesets for i in (*r.criteria, *r.thresholds)]
+    assert len(items) == 63
+    for rid, item in items:
+        assert 0 < len(item.guidance) <= 200 and "\n" not in item.guidance, (rid, item.id)
+    # each says who acts: the officer, a supervisor or a named role
+    whos = ("officer", "sergeant", "supervisor", "inspector", "manager")
+    assert all(any(w in item.guidance.lower() for w in whos) for _, item in items)
+
+
 def test_the_critical_criteria_are_exactly_the_four_of_the_contract(criteria) -> None:
     # docs/submissions.md: strip search without authorisation; high-risk DASH with no MARAC referral;
     # children present with no child referral; victim details not protected in disclosable material
