@@ -49,10 +49,13 @@ Lowering (for the rule engine): a condition becomes a tree of ``AllOf``/``AnyOf`
 differences of two questions) are computed by ``Projection`` before a fact reaches the engine, so the
 engine only ever compares a fact field with a constant. Dates travel as ordinal day numbers.
 
+Explaining: ``Condition.reason(case)`` gives the deciding facts of the outcome, each a statement about
+the case ("DASH yes count was 9, less than 14"), so a negation never reverses the words.
+
 Modules: ``vocabulary`` (operators, functions, working days), ``tree`` (terms, nodes, the plain-Python
-evaluator), ``compiler`` (parse and type-check), ``description`` (describe), ``explanation`` (why a condition held
-or not for a case, checkably), ``lowering``
-(atoms for the rule engine). The rest of the code imports the names below from this package.
+evaluator), ``compiler`` (parse and type-check), ``description`` (describe), ``explanation`` (why a
+condition held or not for a case), ``lowering`` (atoms for the rule engine). The rest of the code
+imports the names below from this package.
 """
 
 from engine.rules.expressions.compiler import Condition, compile_condition

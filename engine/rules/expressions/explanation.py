@@ -9,6 +9,9 @@ same facts as ``X``.
 
 Deciding facts: a false ``and`` by its false parts, a true ``or`` by its true parts, otherwise by
 every part; together they decide the outcome whatever the other parts are.
+
+Each fact's truth is worked out from the very values its words show, not taken from the evaluator,
+so that tests/rules/test_explanation.py can check the words against it on generated conditions.
 """
 
 from __future__ import annotations
