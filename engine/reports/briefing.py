@@ -65,18 +65,16 @@ class _Fit:
     """How much of each entry the PDF shows: tried in order until the briefing fits its budget."""
 
     case_rows: int  # at most this many case rows per entry; the rest are in the cases CSV
-    rate_charts: bool  # the rate-against-standard bar under a below-standard figure
     spc_charts: bool  # the SPC chart of a special cause (its signal and limits are stated anyway)
 
 
 _FITS = (
-    _Fit(10, True, True),
-    _Fit(10, False, True),
-    _Fit(6, False, True),
-    _Fit(6, False, False),
-    _Fit(4, False, False),
-    _Fit(3, False, False),
-    _Fit(0, False, False),  # the last resort: each entry names its cases CSV instead of a table
+    _Fit(10, True),
+    _Fit(6, True),
+    _Fit(6, False),
+    _Fit(4, False),
+    _Fit(3, False),
+    _Fit(0, False),  # the last resort: each entry names its cases CSV instead of a table
 )
 
 DEFINITION = (
@@ -333,8 +331,7 @@ def _figure_block(b: PlaceBriefing, f: Figure, fit: _Fit) -> tuple[list[Flowable
         chart = [Spacer(1, 5), *_spc_notes(signal, signal.chart)]
         if fit.spc_charts:
             chart += [Spacer(1, 3), spc_chart(signal, signal.chart), _spc_caption(signal.chart)]
-    elif fit.rate_charts and e.rate is not None and e.kind is not ExceptionKind.THRESHOLD:
-        chart = [Spacer(1, 6), rate_chart(e)]
+    # no rate chart: it would print the figure, its interval and the standard a second time
     return text, [_together(chart)] if chart else []
 
 
@@ -442,7 +439,7 @@ _CELL_PAD = 3
 #: the team column as its longest team or officer
 _CASE_COL_MIN, _CASE_COL_MAX = 20 * mm, 60 * mm
 _TEAM_COL_MIN, _TEAM_COL_MAX = 22 * mm, 40 * mm
-_WHY_CHARS, _NOTE_CHARS = 110, 75
+_WHY_CHARS, _NOTE_CHARS = 100, 60
 
 
 @cache
