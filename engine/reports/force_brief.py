@@ -1,13 +1,18 @@
-"""force.pdf: the whole force's week, for the chief officers and every place leader."""
+"""force.pdf: the whole force's week, for the chief officers and every place leader. Page 1 is the
+force at a glance: every place with an exception by kind (critical failures first, then by name),
+the places with nothing to report, what was not measured anywhere, and each priority in a line.
+Then, only if there are any, the force-level exceptions in full."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, KeepTogether, PageBreak, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, KeepTogether, Spacer, Table, TableStyle
 
 from engine.core.models import KIND_ORDER
 from engine.reports.briefing import exception_core
-from engine.reports.force_data import ForceSummary, PrioritySummary
+from engine.reports.force_data import ForceSummary, PlaceCounts, PrioritySummary, measure_order
 from engine.reports.layout import (
     HEAD,
     RULE,
@@ -20,23 +25,29 @@ from engine.reports.layout import (
     plain,
     render_story,
 )
-from engine.reports.wording import KIND_LABELS, measure_title, period_text, unit_for
+from engine.reports.wording import (
+    KIND_LABELS,
+    counts_text,
+    kind_parts,
+    measure_title,
+    period_text,
+    unit_for,
+)
 
 
 def force_pdf(summary: ForceSummary) -> RenderedPdf:
-    """Render force.pdf: one page per priority (byte-identical for identical data)."""
+    """Render force.pdf: the force at a glance, then the force-level exceptions in full, if any
+    (byte-identical for identical data)."""
     s = summary
-    story: list[Flowable] = []
-    for i, page in enumerate(s.priorities):
-        if i:
-            story.append(PageBreak())
-        story += _force_page(s, page)
+    story = _glance(s)
+    for page in s.priorities:
+        story += _force_exceptions(s, page)
     return render_story(
         story,
         Furniture(
             title=f"{s.force_name} force summary {s.period_label}",
             author=s.force_name,
-            header=None,
+            header=f"{s.force_name} force summary · {s.period_label}",
             rulesets=s.rulesets,
             run_line=f"Run {s.run_id} · {s.force_name} force summary · {s.period_label}",
             draft=s.draft,
@@ -44,65 +55,115 @@ def force_pdf(summary: ForceSummary) -> RenderedPdf:
     )
 
 
-def _force_page(s: ForceSummary, page: PrioritySummary) -> list[Flowable]:
-    briefed = len(s.places_briefed)
+def _glance(s: ForceSummary) -> list[Flowable]:
+    """Page 1: every place, every priority and what was not measured, in one view."""
     out: list[Flowable] = [
         plain(f"{s.force_name}: force summary", "title"),
         plain(
             f"Week {s.period_label} ({period_text(s.period_from, s.period_to)}) · "
-            f"{briefed} of {len(s.places)} places have a briefing this week",
+            f"{len(s.places_briefed)} of {len(s.places)} places have a briefing this week",
             "subtitle",
         ),
-        plain(f"Priority {page.priority}: {page.name}", "h1"),
+        plain(_totals_text(s), "lead"),
+        Spacer(1, 8),
+        plain("Places", "h1"),
         HRule(),
-        Spacer(1, 6),
+        Spacer(1, 4),
     ]
-    if page.places_with:
+    if s.overview:
         out += [
             plain(
-                "Exceptions by kind, places in alphabetical order. A count is not a score: each place's "
-                "briefing says what lies behind it.",
+                "Exceptions by kind over all priorities. Places with a critical failure first, then in "
+                "alphabetical order: a count is not a score; each place's briefing says what lies behind it.",
                 "small",
             ),
-            Spacer(1, 6),
-            _counts_table(page),
+            Spacer(1, 5),
+            _counts_table(s.overview),
+            Spacer(1, 3),
+            plain(_measure_key(s, {m for pc in s.overview for m in pc.measures}), "small"),
+            Spacer(1, 8),
         ]
-    else:
-        out.append(plain("No place has an exception under this priority this week.", "body"))
-    out.append(Spacer(1, 10))
-    if page.places_without:
-        if page.places_with:
-            names = ", ".join(p.name for p in page.places_without)
-        else:
-            names = f"all {len(page.places_without)} places"
-        out.append(para(f"<b>No exceptions:</b> {esc(names)}.", "lead"))
-    out += [Spacer(1, 16), plain("Force-level exceptions", "h2")]
-    if not page.force_exceptions:
-        out.append(plain("None this week.", "body"))
-    for e in page.force_exceptions:
-        head = f"{KIND_LABELS[e.kind]} · {measure_title(e.measure, s.measure_names)}"
-        core = exception_core(e, page.name, unit_for(e, s.measure_units))
-        out += [Spacer(1, 4), KeepTogether([plain(head, "h2"), *core]), Spacer(1, 10)]
+    if s.places_without:
+        who = ", ".join(p.name for p in s.places_without) if s.overview else f"all {len(s.places)} places"
+        out.append(para(f"<b>Nothing to report ({len(s.places_without)}):</b> {esc(who)}.", "lead"))
+    if s.not_measured:
+        names = "; ".join(measure_title(m, s.measure_names) for m in s.not_measured)
+        out += [
+            Spacer(1, 6),
+            para(f"<b>Not measured anywhere in the force this week:</b> {esc(names)}.", "body"),
+        ]
+    out += [Spacer(1, 12), plain("Priorities", "h1"), HRule(), Spacer(1, 4)]
+    for page in s.priorities:
+        out += [para(_priority_line(page), "body"), Spacer(1, 4)]
     return out
 
 
-def _counts_table(page: PrioritySummary) -> Table:
+def _totals_text(s: ForceSummary) -> str:
+    """'9 exceptions: 1 critical failure, ... (1 of them force-level).' or a sentence for none."""
+    force_level = s.force_exceptions
+    counts = [
+        sum(pc.counts[i] for pc in s.overview) + sum(1 for e in force_level if e.kind is k)
+        for i, k in enumerate(KIND_ORDER)
+    ]
+    if not sum(counts):
+        return "No exceptions this week: nothing outside normal variation or below a standard."
+    extra = f" ({len(force_level)} of them force-level)" if force_level else ""
+    return f"{counts_text(counts)}{extra}."
+
+
+def _priority_line(page: PrioritySummary) -> str:
+    """'<b>Priority 3: Protect ...</b>: Kingsgate (D7) 1 critical failure; Ashford Vale (M8) 1 below
+    standard, 1 special cause.' or '...: nothing to report.'"""
+    head = f"<b>Priority {page.priority}: {esc(page.name)}</b>"
+    if page.empty:
+        return f"{head}: nothing to report."
+    parts = [
+        f"{esc(pc.place.name)} ({esc(', '.join(pc.measures))}) {esc(', '.join(kind_parts(pc.counts)))}"
+        for pc in page.places_with
+    ]
+    if page.force_exceptions:
+        force = ", ".join(f"{e.measure} {KIND_LABELS[e.kind].lower()}" for e in page.force_exceptions)
+        parts.append(f"the force as a whole: {esc(force)} (below)")
+    return f"{head}: {'; '.join(parts)}."
+
+
+def _measure_key(s: ForceSummary, measures: set[str]) -> str:
+    """'D7 Domestic abuse safeguarding · D11 Stop and search legitimacy' (by id, D7 before D11)."""
+    return " · ".join(measure_title(m, s.measure_names) for m in sorted(measures, key=measure_order))
+
+
+def _force_exceptions(s: ForceSummary, page: PrioritySummary) -> list[Flowable]:
+    """A priority's force-level exceptions in full, as a place briefing shows its own."""
+    out: list[Flowable] = []
+    for i, e in enumerate(page.force_exceptions):
+        title = f"Force-level {KIND_LABELS[e.kind].lower()} · {measure_title(e.measure, s.measure_names)}"
+        core = exception_core(e, page.name, unit_for(e, s.measure_units))
+        lead = (
+            [Spacer(1, 14), plain(f"Priority {page.priority}: {page.name}", "h1"), HRule()] if i == 0 else []
+        )
+        out += [KeepTogether([*lead, Spacer(1, 6), plain(title, "h2"), *core]), Spacer(1, 10)]
+    return out
+
+
+def _counts_table(rows_of: Sequence[PlaceCounts]) -> Table:
     kinds = [KIND_LABELS[k] for k in KIND_ORDER]
     rows: list[list[Flowable]] = [
         [plain("Place", "cellhead"), plain("Division", "cellhead")]
         + [plain(k, "cellhead_right") for k in kinds]
         + [plain("Measures", "cellhead")]
     ]
-    for pc in page.places_with:
+    for pc in rows_of:
         rows.append(
             [plain(pc.place.name, "body"), plain(pc.place.division, "body")]
             + [plain(str(c) if c else "–", "count") for c in pc.counts]
             + [plain(", ".join(pc.measures), "body")]
         )
-    count_w = 22 * mm
+    count_w, place_w, division_w = 20.5 * mm, 34 * mm, 22 * mm
     return Table(
         rows,
-        colWidths=[36 * mm, 24 * mm] + [count_w] * len(kinds) + [WIDTH - 60 * mm - count_w * len(kinds)],
+        colWidths=[place_w, division_w]
+        + [count_w] * len(kinds)
+        + [WIDTH - place_w - division_w - count_w * len(kinds)],
         repeatRows=1,
         style=TableStyle(
             [

@@ -166,15 +166,27 @@ def spc_signal_text(rules: Sequence[str]) -> str:
 
 def kind_counts_text(exceptions: Sequence[PerformanceException]) -> str:
     """'5 exceptions: 1 critical failure, 2 below standard, 1 special cause, 1 threshold breach'."""
+    return counts_text([sum(1 for e in exceptions if e.kind is k) for k in KIND_ORDER])
+
+
+def counts_text(counts: Sequence[int]) -> str:
+    """The same from counts by kind (in KIND_ORDER): [1, 2, 0, 0] -> '3 exceptions: 1 critical
+    failure, 2 below standard'."""
+    parts = kind_parts(counts)
+    total = sum(counts)
+    head = f"{total} exception{'s' if total != 1 else ''}"
+    return f"{head}: {', '.join(parts)}" if parts else head
+
+
+def kind_parts(counts: Sequence[int]) -> list[str]:
+    """Counts by kind (in KIND_ORDER) in words, the kinds with none left out: [2, 0, 1, 0] ->
+    ['2 critical failures', '1 special cause']."""
     parts = []
-    for k in KIND_ORDER:
-        c = sum(1 for e in exceptions if e.kind is k)
+    for k, c in zip(KIND_ORDER, counts, strict=True):
         if c:
             label = KIND_LABELS[k].lower()
             parts.append(f"{c} {label}{'s' if c > 1 and k in _PLURAL_KINDS else ''}")
-    total = len(exceptions)
-    head = f"{total} exception{'s' if total != 1 else ''}"
-    return f"{head}: {', '.join(parts)}" if parts else head
+    return parts
 
 
 _PLURAL_KINDS = (ExceptionKind.CRITICAL, ExceptionKind.THRESHOLD)

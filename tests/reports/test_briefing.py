@@ -105,7 +105,7 @@ def test_rerender_is_byte_identical(blackwater: PlaceBriefing, blackwater_pdf: b
     assert place_pdf(replace(blackwater, exceptions=blackwater.exceptions[::-1])).data == blackwater_pdf
     assert force_pdf(summary()).data == force_pdf(summary()).data
     assert place_pdf(blackwater).pages == 4
-    assert force_pdf(summary()).pages == 4
+    assert force_pdf(summary()).pages == 2
 
 
 def test_rerender_in_a_fresh_process_is_byte_identical(blackwater_pdf: bytes, tmp_path: Path) -> None:
@@ -286,27 +286,7 @@ def test_a_long_trace_or_note_is_one_short_row(trace: tuple[str, ...], note: str
     assert len(text) < 3000
 
 
-# --- the force summary ---------------------------------------------------------------------------
-
-
-def test_force_summary_has_one_page_per_priority(force_bytes: bytes) -> None:
-    pages = [flat(p) for p in pages_text(force_bytes)]
-    assert len(pages) == 4
-    for i, page in enumerate(pages, start=1):
-        assert f"Priority {i}: {PRIORITY_NAMES[i]}" in page
-
-
-def test_force_summary_names_places_with_none_and_force_exceptions(force_bytes: bytes) -> None:
-    p1, p2, p3, p4 = (flat(p) for p in pages_text(force_bytes))
-    assert "No exceptions: Ashford Vale, Cranmoor, Dalewood, Kingsgate." in p1
-    assert "The median 101 answer time has risen for 7 weeks running" in p1
-    assert "No place has an exception under this priority this week." in p2
-    assert "No exceptions: all 5 places." in p2
-    assert "No exceptions: Ashford Vale, Cranmoor, Dalewood." in p3
-    assert "None this week." in p3
-    assert "Blackwater West 1 – 1 – D7, M8" in p3
-    assert "Kingsgate Central 1 – – – D7" in p3
-    assert "3 of 5 places have a briefing this week" in p4
+# --- the force summary: what force.pdf shows is tested in tests/reports/test_force_brief.py ----
 
 
 # --- names and signals as printed ----------------------------------------------------------------
