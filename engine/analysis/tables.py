@@ -68,6 +68,14 @@ def write_table_csv(table: pd.DataFrame, columns: Sequence[str], path: str | Pat
         raise ReportError(f"cannot write {target}: {exc.strerror or exc}") from exc
 
 
+def write_rows_csv(rows: Sequence[Mapping[str, object]], columns: Sequence[str], path: str | Path) -> None:
+    """Plain rows (text and whole numbers; every row has every column) as CSV, as
+    :func:`write_table_csv` writes a table: text cells inert, replaced atomically; a header only when
+    there are no rows. ReportError when it cannot be written."""
+    table = pd.DataFrame({c: pd.Series([r[c] for r in rows], dtype=object) for c in columns})
+    write_table_csv(table, columns, path)
+
+
 def write_table_parquet(table: pd.DataFrame, path: str | Path) -> None:
     """A table as Parquet for BI tools, without its index; a column of tuples (failing case refs)
     is written as lists. Needs pyarrow (see :func:`has_pyarrow`)."""
@@ -105,10 +113,11 @@ def write_aggregates_with_quarters(
         write_table_parquet(combined, folder / "aggregates.parquet")
 
 
-def write_incident_metrics(rows: Sequence[Mapping[str, Any]], folder: Path) -> None:
-    """A PEEL rerun's incident_metrics.csv (and incident_metrics.parquet when pyarrow is installed):
-    rows with INCIDENT_METRIC_COLUMNS, in their order. ``passes`` is None for a measured metric (the
-    101 answer time, which has the seconds instead of a rate); written blank, as no data is."""
+def write_incident_metrics(rows: Sequence[Mapping[str, Any]], folder: Path, *, parquet: bool = True) -> None:
+    """incident_metrics.csv of a weekly run or a PEEL rerun (with ``parquet``, also
+    incident_metrics.parquet when pyarrow is installed): rows with INCIDENT_METRIC_COLUMNS
+    (analysis.incidents.incident_metric_rows), in their order. ``passes`` is None for a measured
+    metric (the 101 answer time, which has the seconds instead of a rate); written blank, as no data is."""
     table = pd.DataFrame(
         {
             c: pd.Series([r[c] for r in rows], dtype=object if c == "passes" else None)
@@ -116,5 +125,5 @@ def write_incident_metrics(rows: Sequence[Mapping[str, Any]], folder: Path) -> N
         }
     )
     write_table_csv(table, INCIDENT_METRIC_COLUMNS, folder / "incident_metrics.csv")
-    if has_pyarrow():
+    if parquet and has_pyarrow():
         write_table_parquet(table, folder / "incident_metrics.parquet")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from engine.analysis.exceptions_file import write_exceptions_json
+from engine.analysis.incidents import incident_metric_rows
 from engine.analysis.tables import write_aggregates_with_quarters, write_incident_metrics
 from engine.core import parallel
 from engine.core.memory import paused_gc
@@ -23,7 +24,7 @@ from engine.core.periods import Period
 from engine.reports.peel_data import Comparison, PeelReport
 from engine.runs.analysis import PeriodAnalysis, Prepared, analyse, prepare
 from engine.runs.compare import compare_with_original, write_compare_csv
-from engine.runs.context import RunContext
+from engine.runs.context import RunContext, metric_rows
 from engine.runs.gather import (
     Gathered,
     gather,
@@ -33,7 +34,7 @@ from engine.runs.gather import (
     incidents_unsummarised,
 )
 from engine.runs.manifest import Manifest, folder_before, manifest_for, record_manifest, write_outputs
-from engine.runs.peel_figures import build_report, incident_figures, incident_metric_rows
+from engine.runs.peel_figures import build_report, incident_figures
 from engine.runs.scoring import score_pending
 from engine.runs.weekly import RunResult, reviewed_count
 from engine.store import incidents
@@ -290,7 +291,11 @@ def write_folder(
     tables_apart = n_workers >= 2 and len(whole.table) >= parallel.PEEL_TABLES_PARALLEL_FROM
 
     def build(folder: Path) -> None:
-        _build(folder, context, manifest, document, period, whole, parts, report, parallel=tables_apart)
+        _build(
+            folder, context, manifest, document, period, whole, parts, report,
+            incident_metric_rows(incidents.metrics, metric_rows(context), context.catalogue),
+            parallel=tables_apart,
+        )  # fmt: skip
 
     hashes = write_outputs(target, build)
     document["outputs"] = dict(sorted(hashes.items()))
@@ -338,14 +343,13 @@ def _build(
     whole: PeriodAnalysis,
     parts: Sequence[tuple[Period, PeriodAnalysis]],
     report: PeelReport,
+    incident_rows: Sequence[Mapping[str, Any]] | None,
     *,
     parallel: bool = False,
 ) -> None:
-    """Write the folder's files; with ``parallel``, the aggregates in a forked worker meanwhile."""
+    """Write the folder's files; with ``parallel``, the aggregates in a forked worker meanwhile.
+    ``incident_rows``: incident_metrics.csv's, whenever an extract ruleset is in force (None: no file)."""
     from engine.reports.peel_pdf import peel_pdf  # reportlab loads only when a report is written
-
-    # the response standards' figures, whenever an extract ruleset is in force (none: no file)
-    incident_rows = incident_metric_rows(report) if report.thresholds else None
 
     def tables() -> None:
         _write_tables(whole.table, [a.table for _, a in parts], incident_rows, folder)

@@ -1,6 +1,6 @@
 """The PEEL report's figures: per pillar and measure, force and places, for the period and each
 quarter, with the force's weekly SPC charts, the response standards' incident metrics, and the rows
-of incident_metrics.csv."""
+of incident_metrics.csv (worked out as a weekly run's, by analysis.incidents)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Any
 
 from engine.analysis import aggregate as agg
 from engine.analysis import daily
+from engine.analysis.incidents import IncidentMetrics
 from engine.analysis.spc_findings import as_spc_chart
 from engine.analysis.stats import xmr_chart
 from engine.analysis.tables import records
@@ -185,26 +186,21 @@ def build_report(
 
 @dataclass(frozen=True)
 class _IncidentFigures:
-    """A period's incident metrics, worked out once for every threshold that shows them: by (place
-    or FORCE, metric), for the whole period then each quarter; and the force's weekly series."""
+    """A period's incident metrics, worked out once for every threshold that shows them and for
+    incident_metrics.csv: the period's and each quarter's (analysis.incidents.IncidentMetrics), and
+    the force's weekly series."""
 
-    force: list[dict[tuple[str, str], dict[str, Any]]]
-    places: list[dict[tuple[str, str], dict[str, Any]]]
+    metrics: IncidentMetrics
     weekly: dict[tuple[str, str], list[tuple[int, int, float | None]]]
 
     @classmethod
     def of(cls, days: daily.Days, spans: Sequence[Period], weeks: Sequence[str]) -> _IncidentFigures:
         """From the day summaries of the whole period (``spans[0]``) and its quarters."""
-        days = daily.between(days, spans[0].start, spans[0].end)
-
-        def rows(p: Period, pool: str | None) -> dict[tuple[str, str], dict[str, Any]]:
-            table = daily.incident_metrics(daily.between(days, p.start, p.end), p.label, pool=pool)
-            return {(r["place"], r["metric"]): r for r in records(table)}
-
         return cls(
-            [rows(p, agg.FORCE_KEY) for p in spans],
-            [rows(p, None) for p in spans],
-            daily.incident_weekly_series(days, weeks, pool=agg.FORCE_KEY),
+            IncidentMetrics.of(days, spans),
+            daily.incident_weekly_series(
+                daily.between(days, spans[0].start, spans[0].end), weeks, pool=agg.FORCE_KEY
+            ),
         )
 
 
@@ -228,19 +224,19 @@ def _metric_section(
     threshold = (spec["ruleset"], spec["criterion"])
     force = tuple(
         _figure(rows.get((agg.FORCE_KEY, metric)), p.label, sum(1 for e in raised if (e.ruleset, e.criterion) == threshold))
-        for rows, p, raised in zip(figures.force, spans, exceptions, strict=True)
+        for rows, p, raised in zip(figures.metrics.force, spans, exceptions, strict=True)
     )  # fmt: skip
     per_place = tuple(
         PlaceFigures(
             code,
             places.get(code, code),
-            _figure(figures.places[0][(code, metric)], spans[0].label),
+            _figure(figures.metrics.places[0][(code, metric)], spans[0].label),
             tuple(
                 _figure(r.get((code, metric)), p.label)
-                for r, p in zip(figures.places[1:], spans[1:], strict=True)
+                for r, p in zip(figures.metrics.places[1:], spans[1:], strict=True)
             ),
         )  # fmt: skip
-        for code, of in sorted(figures.places[0])
+        for code, of in sorted(figures.metrics.places[0])
         if of == metric
     )
     series = figures.weekly.get((agg.FORCE_KEY, metric))
@@ -251,35 +247,3 @@ def _metric_section(
     return MetricSection(
         str(spec["ruleset"]), str(spec["criterion"]), text, minimum, metric, force, per_place, chart
     )  # fmt: skip
-
-
-def incident_metric_rows(report: PeelReport) -> list[dict[str, Any]]:
-    """incident_metrics.csv's rows (daily.INCIDENT_METRIC_COLUMNS) from what peel.pdf shows of
-    the measures fed by the incidents: the period, then each quarter; in each, every response
-    standard at force level and then each place with any incident it counts."""
-    rows: list[dict[str, Any]] = []
-    for i, span in enumerate((report.period, *report.quarters)):
-        for t in report.thresholds:
-            cells = [("force", "", agg.FORCE_KEY, t.figures[i])]
-            cells += [("place", p.code, p.code, (p.period, *p.quarters)[i]) for p in t.places]
-            rows += [
-                {
-                    "period": span.label,
-                    "level": level,
-                    "place": place,
-                    "key": key,
-                    "ruleset": t.ruleset,
-                    "criterion": t.criterion,
-                    "metric": t.metric,
-                    "n": f.n,
-                    "passes": None if t.measured else f.passes,
-                    "rate": f.rate,
-                    "ci_low": f.ci_low,
-                    "ci_high": f.ci_high,
-                    "median_seconds": f.median,
-                    "p90_seconds": f.p90,
-                }  # fmt: skip
-                for level, place, key, f in cells
-                if f.n
-            ]
-    return rows

@@ -1,19 +1,21 @@
 """The weekly run: score what is new, gather the week and the history its SPC charts reach back over,
-find the week's exceptions, write exceptions.json, aggregates.csv and the briefings all at once, and
-record the run. Nothing here reads the clock into an output file: when a run happened is recorded
+find the week's exceptions, write exceptions.json, aggregates.csv, incident_metrics.csv,
+coverage.csv, the briefings and each briefed place's cases CSV all at once, and record the run. Nothing here reads the clock into an output file: when a run happened is recorded
 in the database only."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.analysis.coverage import COVERAGE_COLUMNS, Coverage, measure_coverage
 from engine.analysis.exceptions_file import write_exceptions_json
-from engine.analysis.tables import write_aggregates_csv
+from engine.analysis.incidents import IncidentMetrics, incident_metric_rows
+from engine.analysis.tables import write_aggregates_csv, write_incident_metrics, write_rows_csv
 from engine.core.memory import paused_gc
 from engine.core.models import ExceptionKind, PerformanceException
 from engine.core.periods import Period
@@ -21,7 +23,7 @@ from engine.reports.briefing_data import BriefingRun, build_place_briefings
 from engine.reports.force_data import build_force_summary
 from engine.reports.render_pool import render_briefings
 from engine.runs.analysis import PeriodAnalysis, analyse, period_frames, prepare
-from engine.runs.context import RunContext
+from engine.runs.context import RunContext, criteria_rows, metric_rows
 from engine.runs.gather import (
     DEFAULT_HISTORY_WEEKS,
     Gathered,
@@ -160,10 +162,12 @@ def write_period(
     *,
     extra: Callable[[Path], None] | None = None,
 ) -> tuple[dict[str, str], tuple[str, ...]]:
-    """exceptions.json, aggregates.csv, <place>.pdf for each place with exceptions, force.pdf (and
+    """exceptions.json, aggregates.csv, incident_metrics.csv (when an extract ruleset is in force),
+    coverage.csv, <place>.pdf and <place>-cases.csv for each place with exceptions, force.pdf (and
     whatever ``extra`` writes), all written at once. Returns (file hashes, places briefed)."""
     exceptions = analysis.findings.exceptions
     refs = context.refs()
+    catalogue = context.catalogue
     run = BriefingRun(
         context.force.name,
         period.label,
@@ -172,16 +176,24 @@ def write_period(
         refs,
         manifest.run_id,
         draft=context.draft,
-        measure_names={m.id: m.name for m in context.catalogue.measures.values()},
-        priority_names=dict(context.catalogue.priorities),
+        measure_names={m.id: m.name for m in catalogue.measures.values()},
+        priority_names=dict(catalogue.priorities),
+        measure_priorities={m.id: m.priority for m in catalogue.measures.values()},
     )
+    incident_rows = period_incident_rows(context, gathered, period)
+    coverage = period_coverage(context, analysis, incident_rows or ())
     frames_by_place: dict[str, dict[str, int]] = defaultdict(dict)
     for (place, case_type), size in period_frames(gathered, period).items():
         frames_by_place[place][case_type] = size
     briefings = build_place_briefings(
-        exceptions, context.force.places, gathered.reviewed, run, frame_sizes_by_place=frames_by_place
+        exceptions,
+        context.force.places,
+        gathered.reviewed,
+        run,
+        frame_sizes_by_place=frames_by_place,
+        not_measured_by_place=coverage.not_measured_by_place(),
     )
-    summary = build_force_summary(exceptions, context.force.places, run)
+    summary = build_force_summary(exceptions, context.force.places, run, not_measured=coverage.not_measured())
 
     def build(folder: Path) -> None:
         write_exceptions_json(
@@ -194,6 +206,9 @@ def write_period(
             run_id=manifest.run_id,
         )
         write_aggregates_csv(analysis.table, folder / "aggregates.csv")
+        if incident_rows is not None:
+            write_incident_metrics(incident_rows, folder, parquet=False)
+        write_rows_csv(coverage.csv_rows(), COVERAGE_COLUMNS, folder / "coverage.csv")
         for name, data in render_briefings(briefings, summary).items():
             (folder / name).write_bytes(data)
         if extra is not None:
@@ -201,6 +216,30 @@ def write_period(
 
     hashes = write_outputs(target, build)
     return hashes, tuple(b.place.code for b in briefings)
+
+
+def period_incident_rows(
+    context: RunContext, gathered: Gathered, period: Period
+) -> list[dict[str, Any]] | None:
+    """incident_metrics.csv's rows for the period (analysis.incidents.incident_metric_rows, as a PEEL
+    rerun writes them): each response standard at force level, then each place with any incident it
+    counts. None when no extract ruleset is in force (no file then)."""
+    days = gathered.incident_days.days if gathered.incident_days else {}
+    return incident_metric_rows(IncidentMetrics.of(days, [period]), metric_rows(context), context.catalogue)
+
+
+def period_coverage(
+    context: RunContext, analysis: PeriodAnalysis, incident_rows: Sequence[Mapping[str, Any]]
+) -> Coverage:
+    """Which catalogue items had data at the force and each place this period (analysis.coverage)."""
+    return measure_coverage(
+        analysis.table,
+        incident_rows,
+        context.catalogue,
+        [p.code for p in context.force.places],
+        criteria=criteria_rows(context),
+        thresholds=metric_rows(context),
+    )
 
 
 def reviewed_count(reviewed: Mapping[str, Counter[str]]) -> int:

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from engine.analysis import aggregate as agg
-from engine.analysis.tables import write_aggregates_csv, write_table_csv, write_table_parquet
+from engine.analysis.tables import write_aggregates_csv, write_rows_csv, write_table_csv, write_table_parquet
 from tests.analysis.sample_rows import SS, frame, row
 
 
@@ -77,3 +77,19 @@ def test_text_cells_are_inert_and_numbers_stay_numbers(tmp_path: Path) -> None:
         "'+PC 1,0.250000,4,'@ref,'-CR3",
         "Response A,,5,,",
     ]
+
+
+def test_plain_rows_are_written_with_inert_text_and_a_header_even_when_empty(tmp_path: Path) -> None:
+    out = tmp_path / "rows.csv"
+    rows = [
+        {"case_ref": '=HYPERLINK("x")', "n": 3, "note": "-2+3 said the officer"},
+        {"case_ref": "CR-1", "n": -1, "note": "@home, fine"},
+    ]
+    write_rows_csv(rows, ("case_ref", "n", "note"), out)
+    assert out.read_text(encoding="utf-8").splitlines() == [
+        "case_ref,n,note",
+        '"\'=HYPERLINK(""x"")",3,\'-2+3 said the officer',
+        'CR-1,-1,"\'@home, fine"',
+    ]
+    write_rows_csv([], ("case_ref", "n"), out)
+    assert out.read_text(encoding="utf-8") == "case_ref,n\n"

@@ -4,21 +4,31 @@ expected exceptions and briefings out, reruns byte-identical, official runs on p
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import shutil
+import statistics
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from engine import api
+from engine.analysis.coverage import COVERAGE_COLUMNS
+from engine.analysis.daily import INCIDENT_METRIC_COLUMNS
 from engine.cli import app
 from engine.core.config import Settings
 from engine.core.errors import RulesetError
 from engine.demo.factories import build_row
+from engine.demo.incidents import generate_incidents, incidents_csv
 from engine.inputs.submission_files import write_submission_csv
+from engine.rules.catalogue import load_measure_catalogue
+from engine.runs import weekly as weekly_run
+from engine.store.db import Incident
 from tests.runs.spreadsheet_cells import evil_row, formula_cells, is_number, plain_rows
 
 WEEK = "2026-W47"
@@ -179,7 +189,7 @@ def test_a_rerun_says_what_it_replaced_and_keeps_the_replaced_runs_exceptions(
         return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
     first, old = run()
-    assert first.endswith(f"5 files written to {folder} (run {old})")
+    assert first.endswith(f"7 files written to {folder} (run {old})")
     old_exceptions = (folder / "exceptions.json").read_bytes()
     # the same data again: the same run, the same bytes, nothing kept
     before = files()
@@ -192,7 +202,7 @@ def test_a_rerun_says_what_it_replaced_and_keeps_the_replaced_runs_exceptions(
     rerun, new = run()
     assert new != old
     assert rerun.endswith(
-        f"5 files written to {folder} (run {new}), replacing the briefings of run {old} "
+        f"7 files written to {folder} (run {new}), replacing the briefings of run {old} "
         f"(qam runs show {old}; its exceptions.json is kept as previous/exceptions-{old}.json)"
     )
     kept = files()
@@ -261,3 +271,138 @@ def test_the_refusal_names_the_rulesets_folder_and_the_ways_forward(
     # the way forward it names: the folder this database publishes from
     elsewhere = runner.invoke(app, weekly, env={"QAM_RULESETS": str(clean)})
     assert elsewhere.exit_code == 0, elsewhere.output
+
+
+@pytest.fixture
+def incidents_db(week_db: Settings, tmp_path: Path) -> Settings:
+    """The scenario with the incidents extract of 2026-W46 and W47 loaded for every place but
+    Kingsgate (whose calls are not in the extract)."""
+    places = [p for p in api.force(week_db).places if p.code != "KNG"]
+    mondays = [dt.date(2026, 11, 9), dt.date(2026, 11, 16)]
+    extract = tmp_path / "incidents.csv"
+    extract.write_text(incidents_csv(list(generate_incidents(places, mondays, per_week=240, seed=7))))
+    assert api.load_incidents_extract(week_db, extract).new > 0
+    return week_db
+
+
+def _utc(stamp: dt.datetime) -> dt.datetime:
+    return stamp.astimezone(dt.UTC).replace(tzinfo=None) if stamp.tzinfo else stamp
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_the_week_folder_holds_the_incident_figures_worked_out_from_the_stored_incidents(
+    incidents_db: Settings, tmp_path: Path
+) -> None:
+    api.weekly(incidents_db, WEEK, out=tmp_path / "out")
+    rows = _read_csv(tmp_path / "out" / WEEK / "incident_metrics.csv")
+    assert rows and list(rows[0]) == list(INCIDENT_METRIC_COLUMNS)
+    got = {(r["key"], r["criterion"]): r for r in rows}
+    assert {r["period"] for r in rows} == {WEEK}  # the week before is not in it
+    setting = {p.code: p.setting for p in api.force(incidents_db).places}
+    with api.database_for(incidents_db) as database, database.session() as session:
+        stored = session.execute(select(Incident.place, Incident.grade, Incident.channel, Incident.received_at,
+                                        Incident.answered_at, Incident.arrived_at)).all()  # fmt: skip
+    week = [
+        (r, _utc(r.received_at))
+        for r in stored
+        if dt.date(2026, 11, 16) <= _utc(r.received_at).date() <= dt.date(2026, 11, 22)
+    ]
+    assert 0 < len(week) < len(stored)
+
+    def within(received: dt.datetime, stamp: dt.datetime | None, seconds: float) -> bool:
+        return stamp is not None and (_utc(stamp) - received).total_seconds() <= seconds
+
+    # (applies, passes) per response standard: Grade 1 in 15 min urban / 20 rural, Grade 2 in 60, 999 in 10 s
+    standards = {
+        "RS01": (lambda r: r.grade == 1, lambda r, at: within(at, r.arrived_at, (20 if setting[r.place] == "rural" else 15) * 60)),
+        "RS02": (lambda r: r.grade == 2, lambda r, at: within(at, r.arrived_at, 60 * 60)),
+        "RS03": (lambda r: r.channel == "999", lambda r, at: within(at, r.answered_at, 10)),
+    }  # fmt: skip
+    for key in ["FORCE", *sorted(setting)]:
+        mine = [(r, at) for r, at in week if key in ("FORCE", r.place)]
+        for criterion, (applies, passes) in standards.items():
+            counted = [(r, at) for r, at in mine if applies(r)]
+            row = got.get((key, criterion))
+            if not counted:
+                assert row is None, (key, criterion)
+                continue
+            assert row is not None and row["metric"] and row["ruleset"] == "response-standards"
+            assert (row["n"], row["passes"]) == (
+                str(len(counted)),
+                str(sum(passes(r, at) for r, at in counted)),
+            )
+            assert float(row["rate"]) == pytest.approx(
+                sum(passes(r, at) for r, at in counted) / len(counted), abs=1e-6
+            )
+        seconds = [(_utc(r.answered_at) - at).total_seconds() for r, at in mine
+                   if r.channel == "101" and r.answered_at is not None]  # fmt: skip
+        if seconds:
+            rs04 = got[(key, "RS04")]
+            assert (rs04["n"], rs04["passes"], rs04["rate"]) == (str(len(seconds)), "", "")
+            assert float(rs04["median_seconds"]) == pytest.approx(statistics.median(seconds), abs=1e-6)
+    assert not [k for k in got if k[0] == "KNG"]  # no incidents, no rows: the figures are not zero
+    # aggregates.csv keeps to what was reviewed: M2 is fed by the extract alone (docs/outputs.md)
+    m2 = [r for r in _read_csv(tmp_path / "out" / WEEK / "aggregates.csv") if r["dimension_key"] == "M2"]
+    assert m2 and {r["n"] for r in m2} == {"0"}
+
+
+def test_coverage_names_what_had_no_data_and_the_briefings_get_it(
+    incidents_db: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    passed: dict[str, Any] = {}
+    place_briefings, force_summary = weekly_run.build_place_briefings, weekly_run.build_force_summary
+
+    def places(*args: Any, **kwargs: Any) -> Any:
+        passed["run"], passed["by_place"] = args[3], kwargs["not_measured_by_place"]
+        return place_briefings(*args, **kwargs)
+
+    def force(*args: Any, **kwargs: Any) -> Any:
+        passed["force"] = kwargs["not_measured"]
+        return force_summary(*args, **kwargs)
+
+    monkeypatch.setattr(weekly_run, "build_place_briefings", places)
+    monkeypatch.setattr(weekly_run, "build_force_summary", force)
+    api.weekly(incidents_db, WEEK, out=tmp_path / "out")
+    rows = _read_csv(tmp_path / "out" / WEEK / "coverage.csv")
+    catalogue = load_measure_catalogue()
+    assert list(rows[0]) == list(COVERAGE_COLUMNS)
+    codes = [p.code for p in api.force(incidents_db).places]
+    assert [r["place"] for r in rows] == [c for c in ["FORCE", *codes] for _ in catalogue.measures]
+    cell = {(r["place"], r["measure"]): r for r in rows}
+    # Harbourside: stop-searches reviewed, and its calls in the extract; Kingsgate: one DA case only
+    aggregates = {
+        (r["key"], r["dimension_key"]): r["n"]
+        for r in _read_csv(tmp_path / "out" / WEEK / "aggregates.csv")
+        if r["level"] in ("force", "place") and r["dimension"] == "measure"
+    }
+    assert all(r["cases"] == aggregates.get((r["place"], r["measure"]), "0") for r in rows)
+    assert (cell[("HRB", "D11")]["measured"], cell[("HRB", "D11")]["source"]) == ("yes", "reviewed cases")
+    assert (cell[("HRB", "M2")]["measured"], cell[("HRB", "M2")]["source"]) == ("yes", "incidents")
+    assert cell[("KNG", "M2")]["measured"] == "no" and cell[("KNG", "D7")]["measured"] == "yes"
+    assert cell[("HRB", "M1")]["source"] == "none"
+    not_measured = {
+        place: tuple(r["measure"] for r in rows if r["place"] == place and r["measured"] == "no")
+        for place in ["FORCE", *codes]
+    }
+    assert passed["force"] == not_measured.pop("FORCE")
+    assert passed["by_place"] == not_measured
+    # Kingsgate had no data on any item of priority 4 (nor on priority 1's M2): all named
+    assert set(catalogue.of_priority(4)) | {"M2"} <= set(passed["by_place"]["KNG"])
+    assert passed["run"].measure_priorities == {m.id: m.priority for m in catalogue.measures.values()}
+
+
+def test_the_new_files_are_byte_identical_on_rerun(incidents_db: Settings, tmp_path: Path) -> None:
+    first = api.weekly(incidents_db, WEEK, out=tmp_path / "a")
+    second = api.weekly(incidents_db, WEEK, out=tmp_path / "b")
+    assert {"incident_metrics.csv", "coverage.csv"} <= set(first.files)
+    assert first.run_id == second.run_id and first.files == second.files
+    for name in first.files:
+        assert (tmp_path / "a" / WEEK / name).read_bytes() == (tmp_path / "b" / WEEK / name).read_bytes()
+    # the run's manifest holds their hashes, and an audit re-derives them byte for byte
+    report = api.audit(incidents_db, first.run_id)
+    assert {f.name: f.status for f in report.files} == dict.fromkeys(first.files, "match")
+    assert report.ok
