@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from engine.core.errors import ConfigError, Location
+from engine.core.files import input_file_problem
 
 
 class LineDict(dict[str, Any]):
@@ -108,8 +109,15 @@ def parse_yaml(text: str, source: str) -> Any:
         raise ConfigError(f"invalid YAML: {exc}", location=Location(source)) from None
 
 
+#: the largest form, ruleset, catalogue or force file read (the biggest bundled one is ~20 KB)
+MAX_YAML_BYTES = 5 * 2**20
+
+
 def load_yaml(path: Path) -> Any:
     """Read and parse a YAML file (UTF-8); unreadable files raise ConfigError naming the file."""
+    unsafe = input_file_problem(path, MAX_YAML_BYTES, "configuration file")
+    if unsafe is not None:
+        raise ConfigError(unsafe, location=Location(str(path)))
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:

@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from engine.core.errors import ExtractError, Location, Problem, problems_summary
+from engine.core.files import input_file_problem
 from engine.core.metrics import METRICS
 from engine.inputs.submission_files import decode_utf8
 
@@ -90,6 +91,10 @@ def content_hash(values: dict[str, str]) -> str:
     return hashlib.sha256(joined.encode("utf-8")).hexdigest()
 
 
+#: the largest incidents extract read (a year of a large force is ~100 MB)
+MAX_EXTRACT_BYTES = 1024 * 2**20
+
+
 def read_incidents(path: str | Path, place_codes: Collection[str]) -> list[IncidentRow]:
     """Read and validate an incidents extract (docs/extracts.md).
 
@@ -99,6 +104,10 @@ def read_incidents(path: str | Path, place_codes: Collection[str]) -> list[Incid
     """
     p = Path(path)
     name = str(path)
+    unsafe = input_file_problem(p, MAX_EXTRACT_BYTES, "extract")
+    if unsafe is not None:
+        problem = Problem(Location(name), unsafe)
+        raise ExtractError("The incidents extract cannot be read", [problem])
     try:
         text = decode_utf8(p.read_bytes(), name, delimiter=",")
     except OSError as exc:

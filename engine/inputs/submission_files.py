@@ -10,7 +10,6 @@ import itertools
 import json
 import math
 import re
-import stat
 import warnings
 import zipfile
 import zlib
@@ -21,6 +20,7 @@ from typing import Any, TextIO
 from xml.etree.ElementTree import ParseError
 
 from engine.core.errors import Location, Problem, SubmissionError, problems_summary
+from engine.core.files import input_file_problem
 from engine.core.text import inert_cell, typed_cell
 from engine.inputs.cells import as_text, is_blank
 
@@ -154,20 +154,9 @@ class _Reader:
             hint = " (save it as .xlsx)" if suffix in (".xls", ".ods") else ""
             self._add(f"unsupported file type '{suffix or self.path.name}'{hint}; use .csv, .xlsx or .json")
             return []
-        try:
-            mode = self.path.stat()
-        except OSError as exc:
-            self._add(f"cannot read file: {exc.strerror or exc}")
-            return []
-        if not stat.S_ISREG(mode.st_mode):
-            # a FIFO would wait for a writer forever, /dev/zero never ends
-            self._add("not a regular file (a folder, pipe or device): give a saved file")
-            return []
-        if mode.st_size > MAX_FILE_BYTES:
-            self._add(
-                f"the file is {mode.st_size / 2**20:,.0f} MB, more than the {MAX_FILE_BYTES // 2**20} MB "
-                "a submission may be: split it into smaller files"
-            )
+        unsafe = input_file_problem(self.path, MAX_FILE_BYTES, "submission")
+        if unsafe is not None:
+            self._add(unsafe)
             return []
         try:
             with self.path.open("rb") as fh:
