@@ -1,6 +1,9 @@
 """Day summaries: all that the weekly series and the incident metrics need of one day's rows.
 
-A day's outcomes become ``{place: {measure: [n, passes]}}`` (applicable outcomes only) and a day's
+A day's outcomes become ``{place: {measure: [n, passes], "criterion:<ruleset>/<criterion>": [n,
+passes]}}``: a measure's n counts the cases (assessments) with any applicable criterion of the
+measure and passes those that failed none of them; a criterion's n counts the cases it applied to
+and passes those that met it. A case is assessed on one day, so these add up over days. A day's
 incidents ``{place: {metric: [n, passes], CALL101_SECONDS: [[seconds, calls], ...]}}`` (the answered
 101 calls' answer times, sorted, with how many calls took each). Both add up exactly over any set of
 days, medians included, so a batch run can keep them in the database (engine.store.summaries) and read a
@@ -20,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from engine.analysis.aggregate import case_cells, case_codes
 from engine.analysis.outcomes import Outcomes
 from engine.analysis.stats import wilson_interval
 from engine.core.metrics import PROPORTION_METRICS
@@ -70,24 +74,62 @@ def _present(cells: np.ndarray, days: list[date], places: list[str]) -> dict[dat
     return out
 
 
+#: the key of a criterion's counts in an outcome day summary (a measure's key is its id)
+CRITERION_KEY = "criterion:"
+
+
+def criterion_key(ruleset: str, criterion: str) -> str:
+    """'criterion:stop-search-legitimacy/SS01': a criterion's key in an outcome day summary."""
+    return f"{CRITERION_KEY}{ruleset}/{criterion}"
+
+
 def outcome_days(outcomes: Outcomes) -> dict[date, DayCounts]:
-    """{day: {place: {measure: [n, passes]}}} of the outcome rows: n counts applicable outcomes
-    (N/A leaves the denominator); a place with rows that day but none applicable has ``{}``."""
+    """{day: {place: {measure or criterion_key: [n, passes]}}} of the outcome rows, counting cases
+    (see the module docstring; N/A leaves the denominator); a place with rows that day but none
+    applicable has ``{}``. Each place's measures come first, in catalogue order, then its criteria
+    in (ruleset, criterion) order."""
     f = outcomes.frame
     if not len(f):
         return {}
     cells, days, places = _day_place_cells(f["assessed_on"], f["place"])
     out = _present(cells, days, places)
+    rows = np.flatnonzero(f["applicable"].to_numpy())
+    ncells = len(days) * len(places)
     measures = [str(c) for c in f["measure"].cat.categories]
-    applicable = f["applicable"].to_numpy()
-    code = cells[applicable] * len(measures) + f["measure"].cat.codes.to_numpy()[applicable]
-    size = len(days) * len(places) * len(measures)
-    n = np.bincount(code, minlength=size)
-    passes = np.bincount(code, weights=f["passed"].to_numpy()[applicable], minlength=size)
-    for c in np.flatnonzero(n).tolist():
-        cell, measure = divmod(c, len(measures))
-        day, place = divmod(cell, len(places))
-        out[days[day]][places[place]][measures[measure]] = [int(n[c]), int(passes[c])]
+    criteria = [
+        criterion_key(r, c)
+        for r, c in zip(outcomes.criteria["ruleset"], outcomes.criteria["criterion"], strict=True)
+    ]
+    passed = f["passed"].to_numpy()[rows]
+
+    # measures: each case once, passing when it failed none of the measure's criteria
+    case, ncases = case_codes(f, rows)
+    case_cell = np.zeros(ncases, dtype=np.int64)
+    case_cell[case] = cells[rows]  # a case has one day and place
+    measure = f["measure"].cat.codes.to_numpy()[rows].astype(np.int64)
+    of_case, of_measure, case_passed = case_cells(case, measure, ~passed, ncases, max(len(measures), 1))
+    code = case_cell[of_case] * len(measures) + of_measure
+    n_m = np.bincount(code, minlength=ncells * len(measures))
+    passes_m = np.bincount(code[case_passed], minlength=ncells * len(measures))
+    # criteria: each finding (one per case and criterion)
+    code = cells[rows] * len(criteria) + f["crit"].to_numpy()[rows]
+    n_c = np.bincount(code, minlength=ncells * len(criteria))
+    passes_c = np.bincount(code[passed], minlength=ncells * len(criteria))
+
+    targets = {
+        cell: out[days[cell // len(places)]][places[cell % len(places)]]
+        for cell in np.unique(cells[rows]).tolist()
+    }
+    for names, n, k in ((measures, n_m, passes_m), (criteria, n_c, passes_c)):
+        at = np.flatnonzero(n)
+        for cell, key, count, won in zip(
+            (at // len(names)).tolist(),
+            (at % len(names)).tolist(),
+            n[at].tolist(),
+            k[at].tolist(),
+            strict=True,
+        ):
+            targets[cell][names[key]] = [count, won]
     return out
 
 
@@ -166,21 +208,54 @@ def weeks_present(days: Days) -> list[str]:
 # --------------------------------------------------------------------------- from day summaries
 
 
-def measure_weekly_series(days: Days, weeks: Sequence[str]) -> dict[tuple[str, str], list[tuple[int, int]]]:
-    """Weekly (n, passes) of every (place, measure) with any applicable outcome over ``weeks``,
-    pooling all the measure's criteria; weeks with none give (0, 0). Sorted by (place, measure)."""
+WeeklySeries = dict[tuple[str, str], list[tuple[int, int]]]
+
+
+def outcome_weekly_series(
+    days: Days, weeks: Sequence[str]
+) -> tuple[WeeklySeries, dict[tuple[str, str, str], list[tuple[int, int]]]]:
+    """(measure_weekly_series, criterion_weekly_series) of the outcome day summaries, read in one
+    pass."""
     position = {w: i for i, w in enumerate(weeks)}
-    series: dict[tuple[str, str], list[list[int]]] = {}
+    sums: dict[tuple[str, str], list[int]] = {}  # [n, passes] of each week, flattened
     for day, places in days.items():
         i = position.get(week_label(day))
         if i is None:
             continue
-        for place, measures in places.items():
-            for measure, (n, passes) in measures.items():
-                row = series.setdefault((place, measure), [[0, 0] for _ in weeks])
-                row[i][0] += n
-                row[i][1] += passes
-    return {key: [(n, k) for n, k in series[key]] for key in sorted(series)}
+        at = 2 * i
+        for place, counts in places.items():
+            for key, (n, passes) in counts.items():
+                row = sums.get((place, key))
+                if row is None:
+                    row = sums[(place, key)] = [0] * (2 * len(weeks))
+                row[at] += n
+                row[at + 1] += passes
+    measures: WeeklySeries = {}
+    criteria: dict[tuple[str, str, str], list[tuple[int, int]]] = {}
+    for (place, key), row in sorted(sums.items()):
+        series = list(zip(row[::2], row[1::2], strict=True))
+        if key.startswith(CRITERION_KEY):
+            ruleset, _, criterion = key[len(CRITERION_KEY) :].rpartition("/")
+            criteria[(place, ruleset, criterion)] = series
+        else:
+            measures[(place, key)] = series
+    return measures, dict(sorted(criteria.items()))
+
+
+def measure_weekly_series(days: Days, weeks: Sequence[str]) -> WeeklySeries:
+    """Weekly (n, passes) of every (place, measure) with any applicable outcome over ``weeks``: n the
+    cases with an applicable criterion of the measure, passes those that failed none; weeks with
+    none give (0, 0). Sorted by (place, measure)."""
+    return outcome_weekly_series(days, weeks)[0]
+
+
+def criterion_weekly_series(
+    days: Days, weeks: Sequence[str]
+) -> dict[tuple[str, str, str], list[tuple[int, int]]]:
+    """Weekly (n, passes) of every (place, ruleset, criterion) with any applicable outcome over
+    ``weeks``: the cases it applied to and those that met it; weeks with none give (0, 0). Sorted by
+    (place, ruleset, criterion)."""
+    return outcome_weekly_series(days, weeks)[1]
 
 
 def _quantiles(pairs: Sequence[Sequence[float]], qs: Sequence[float]) -> tuple[int, list[float]]:

@@ -10,9 +10,13 @@ period (criteria_findings, spc_findings, threshold_findings) and orders what the
   standard (for a reviewed sample with a recorded frame, the interval narrowed by the
   finite-population correction). Shortfalls too small to be sure of are returned as SmallSample
   records instead.
-- special_cause: the (place, measure) weekly series signals in the concerning direction *and the
-  signal includes the period's latest week*; a signal that ended weeks ago is old news and was
-  reported then. Extract metrics get the same SPC per (place, metric).
+- special_cause: the (place, measure) or (place, criterion) weekly series signals in the concerning
+  direction *and the signal includes the period's latest week*; a signal that ended weeks ago is
+  old news and was reported then. A measure's weekly point is the share of the week's cases that
+  met every applicable criterion of it (each case once, however many criteria it failed); a
+  criterion's, the share of the cases it applied to that met it. Critical criteria get no
+  criterion special cause (every failure of them is reported). Extract metrics get the same SPC
+  per (place, metric).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from engine.analysis import daily
 from engine.analysis.criteria_findings import below_standard, criterion_cells, critical_failures
 from engine.analysis.evidence import SmallSample, catalogue_of
 from engine.analysis.outcomes import Outcomes, in_period
-from engine.analysis.spc_findings import SpcSettings, measure_special_causes, metric_special_causes
+from engine.analysis.spc_findings import SpcSettings, metric_special_causes, outcome_special_causes
 from engine.analysis.threshold_findings import thresholds
 from engine.core.models import KIND_ORDER, PerformanceException
 from engine.core.periods import week_label
@@ -111,7 +115,7 @@ def assess_period(
     below, notes = below_standard(period, cells, cat, min_cases, frames)
     found += below
     small += notes
-    found += measure_special_causes(
+    found += outcome_special_causes(
         history, daily.between(outcome_days, None, period_to), cat, latest_week, spc
     )
     if incident_days is not None and metric_standards:

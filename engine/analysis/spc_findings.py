@@ -1,28 +1,35 @@
-"""Special-cause exceptions: a weekly series charted as XmR (each place's measures from the QA
-reviews, and each response standard's metric from the incidents) that signals in the concerning
-direction in the period's latest week.
+"""Special-cause exceptions: a weekly series charted as XmR (each place's measures and criteria
+from the QA reviews, and each response standard's metric from the incidents) that signals in the
+concerning direction in the period's latest week.
+
+A measure's weekly point is the share of the week's reviewed cases that met every applicable
+criterion of the measure; a criterion's, the share of the cases it applied to that met it. Each
+case counts once in a series, however many of its criteria failed (engine.analysis.daily).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from engine.analysis import daily
 from engine.analysis.evidence import Catalogue, case_details, group_rows, unique
-from engine.analysis.outcomes import Outcomes, failures
-from engine.analysis.reasons import SIDE_WORDS, lower_first, pct_text, reason, seconds_text
+from engine.analysis.frames import blank
+from engine.analysis.outcomes import Outcomes, failures, in_period
+from engine.analysis.reasons import CASE_NOUNS, SIDE_WORDS, lower_first, pct_text, reason, seconds_text
 from engine.analysis.stats import CONCERN, DEFAULT_BASELINE, XmrChart, wilson_interval, xmr_chart
 from engine.core.models import ExceptionKind, PerformanceException, SeriesPoint, SpcChart
-from engine.core.periods import week_range
+from engine.core.periods import week_monday, week_range
 from engine.inputs.extracts import CALL101_SECONDS
 
 
 @dataclass(frozen=True)
 class SpcSettings:
-    """How weekly series are charted. ``rebase`` maps (place, measure or metric) to the weeks at
-    which a new baseline starts (on request only, after a real process change)."""
+    """How weekly series are charted. ``rebase`` maps (place, measure, metric or
+    "<ruleset>/<criterion>") to the weeks at which a new baseline starts (on request only, after a
+    real process change)."""
 
     baseline: int = DEFAULT_BASELINE
     #: fewer present weeks than this in the current baseline group: no SPC exception (limits too unsure)
@@ -110,32 +117,87 @@ def _spc_reason(chart: XmrChart, what: str, week: str, fmt: Any, proportion: boo
     )
 
 
-def measure_special_causes(
+#: a weekly (n, passes) series' chart: the chart, the weeks it covers, and every week's n and passes
+_Charted = tuple[XmrChart, list[str], list[int], list[int]]
+
+
+def _proportion_charts(
+    series: Mapping[Any, Sequence[tuple[int, int]]],
+    weeks: Sequence[str],
+    directions: Mapping[Any, str],
+    rebase_keys: Mapping[Any, tuple[str, str]],
+    spc: SpcSettings,
+) -> dict[Any, _Charted]:
+    """The charts of the weekly (n, passes) ``series`` (those in ``directions``) that signal a
+    concern in the latest week."""
+    charts: dict[Any, _Charted] = {}
+    for key, points in series.items():
+        if key not in directions:
+            continue
+        ns = [n for n, _ in points]
+        values = [p / n if n else None for n, p in points]
+        made = _chart(weeks, values, ns, direction=directions[key], key=rebase_keys[key], spc=spc)
+        if made:
+            charts[key] = (made[0], made[1], ns, [p for _, p in points])
+    return charts
+
+
+def _latest(charted: _Charted) -> dict[str, Any]:
+    """n, passed, rate and interval of a chart's latest week: the cases reviewed that week."""
+    _, _, ns, passes = charted
+    n, k = ns[-1], passes[-1]
+    low, high = wilson_interval(k, n)
+    return {"n": n, "passed": k, "rate": k / n, "ci_low": low, "ci_high": high}
+
+
+def _week_rows(history: Outcomes, week: str) -> Outcomes:
+    monday = week_monday(week)
+    return in_period(history, monday, monday + timedelta(days=6))
+
+
+def outcome_special_causes(
     history: Outcomes, days: daily.Days, cat: Catalogue, latest_week: str, spc: SpcSettings
 ) -> list[PerformanceException]:
-    """SPC signals in the latest week of each (place, measure) weekly series (from the day summaries
-    ``days``); the failing cases named come from the ``history`` rows of that week."""
-    weeks_seen = daily.weeks_present(days)
-    if not weeks_seen or weeks_seen[0] > latest_week:
+    """SPC signals in the latest week of each (place, measure) and each (place, ruleset, criterion)
+    weekly series of the reviewed cases (from the day summaries ``days``; see measure_special_causes
+    and criterion_special_causes); the failing cases named are the latest week's, from the
+    ``history`` rows."""
+    seen = daily.weeks_present(days)
+    if not seen or seen[0] > latest_week:
         return []
-    weeks = week_range(weeks_seen[0], latest_week)
-    charts: dict[tuple[str, str], tuple[XmrChart, list[str], list[int], list[int]]] = {}
-    for (place, measure), series in daily.measure_weekly_series(days, weeks).items():
-        ns = [n for n, _ in series]
-        values = [p / n if n else None for n, p in series]
-        direction = str(cat.measures[measure]["direction"])
-        made = _chart(weeks, values, ns, direction=direction, key=(place, measure), spc=spc)
-        if made:
-            charts[(place, measure)] = (made[0], made[1], ns, [p for _, p in series])
+    weeks = week_range(seen[0], latest_week)
+    measures, criteria = daily.outcome_weekly_series(days, weeks)
+    return measure_special_causes(history, measures, weeks, cat, spc) + criterion_special_causes(
+        history, criteria, measures, weeks, cat, spc
+    )
+
+
+def measure_special_causes(
+    history: Outcomes,
+    series: daily.WeeklySeries,
+    weeks: Sequence[str],
+    cat: Catalogue,
+    spc: SpcSettings,
+) -> list[PerformanceException]:
+    """SPC signals in the last of ``weeks`` of each (place, measure) weekly ``series`` of the cases
+    (daily.measure_weekly_series): n = the cases with an applicable criterion of the measure, passes =
+    those that failed none. The failing cases named are the week's, from the ``history`` rows."""
+    latest_week = weeks[-1]
+    charts = _proportion_charts(
+        series,
+        weeks,
+        {k: str(cat.measures[k[1]]["direction"]) for k in series if k[1] in cat.measures},
+        {k: k for k in series},
+        spc,
+    )
     fails = group_rows(
         failures(history, measure_weeks=[(p, m, latest_week) for p, m in charts]), "place", "measure"
     )
     out: list[PerformanceException] = []
-    for (place, measure), (chart, weeks_used, ns, passes) in charts.items():
+    for (place, measure), charted in charts.items():
         rows = fails.get((place, measure), [])
         target = cat.measure_standard(measure)
-        n, k = ns[-1], passes[-1]
-        low, high = wilson_interval(k, n)
+        chart, weeks_used, ns, _ = charted
         rulesets = {c["ruleset"] for c in cat.criteria.values() if c["measure"] == measure}
         out.append(
             PerformanceException(
@@ -149,17 +211,69 @@ def measure_special_causes(
                     latest_week,
                     pct_text,
                 ),
-                n=n,
-                passed=k,
-                rate=k / n,
-                ci_low=low,
-                ci_high=high,
+                **_latest(charted),
                 standard=target,
                 cases=unique(r["case_ref"] for r in rows),
                 criterion_text=str(cat.measures[measure]["name"]),
                 details=case_details(rows),
                 chart=as_spc_chart(chart, weeks_used, ns, target),
                 **cat.tags(measure),
+            )
+        )
+    return out
+
+
+def criterion_special_causes(
+    history: Outcomes,
+    series: Mapping[tuple[str, str, str], Sequence[tuple[int, int]]],
+    measures: daily.WeeklySeries,
+    weeks: Sequence[str],
+    cat: Catalogue,
+    spc: SpcSettings,
+) -> list[PerformanceException]:
+    """SPC signals in the last of ``weeks`` of each (place, ruleset, criterion) weekly ``series`` of
+    the cases it applied to (daily.criterion_weekly_series), for the criteria that are not critical
+    (every failure of those is reported already) and whose series is not their measure's in
+    ``measures`` week for week (that would repeat the measure's exception). The failing cases named
+    are the week's, from the ``history`` rows. Rebased by SpcSettings.rebase[(place,
+    "<ruleset>/<criterion>")]."""
+    latest_week = weeks[-1]
+    directions: dict[Any, str] = {}
+    for key, points in series.items():
+        meta = cat.criteria.get((key[1], key[2]))
+        # a series that is its measure's, week for week (the measure's only criterion that applied),
+        # would repeat the measure's exception
+        if meta is None or meta["critical"] or points == measures.get((key[0], str(meta["measure"]))):
+            continue
+        directions[key] = str(meta["direction"] or "higher")
+    rebase_keys = {(p, r, c): (p, f"{r}/{c}") for p, r, c in series}
+    charts = _proportion_charts(series, weeks, directions, rebase_keys, spc)
+    fails = group_rows(
+        failures(_week_rows(history, latest_week), cells=list(charts)), "place", "ruleset", "criterion"
+    )
+    out: list[PerformanceException] = []
+    for (place, ruleset, criterion), charted in charts.items():
+        meta = cat.criteria[(ruleset, criterion)]
+        rows = fails.get((place, ruleset, criterion), [])
+        target = None if blank(meta["minimum"]) else float(meta["minimum"])
+        noun = CASE_NOUNS.get(rows[0]["case_type"], "cases") if rows else "cases"
+        text = str(meta["text"])
+        chart, weeks_used, ns, _ = charted
+        out.append(
+            PerformanceException(
+                place=place,
+                ruleset=ruleset,
+                criterion=criterion,
+                kind=ExceptionKind.SPECIAL_CAUSE,
+                reason=_spc_reason(chart, f"{text}: the share of {noun} meeting it", latest_week, pct_text),
+                **_latest(charted),
+                standard=target,
+                cases=unique(r["case_ref"] for r in rows),
+                criterion_text=text,
+                details=case_details(rows),
+                chart=as_spc_chart(chart, weeks_used, ns, target),
+                guidance="" if blank(meta.get("guidance")) else str(meta.get("guidance")),
+                **cat.tags(str(meta["measure"]), meta),
             )
         )
     return out

@@ -39,8 +39,13 @@ from engine.store.summaries import ASSESSMENTS, INCIDENTS, StoredDay
 #: how far back the weekly series for SPC reach (Making Data Count: 2-3 year windows at most)
 DEFAULT_HISTORY_WEEKS = 104
 
-#: bump when the summaries' counts change meaning, so summaries kept by an older engine are not used
-SUMMARY_FORMAT = 1
+#: bump when the outcome summaries' counts change meaning, so summaries kept by an older engine are
+#: not used (they are made again from the rows). 2: a measure's counts are cases (each once, passing
+#: when it failed none of the measure's applicable criteria), not its criteria's findings pooled;
+#: each criterion's counts are kept too (daily.outcome_days)
+SUMMARY_FORMAT = 2
+#: the same for the incident summaries, whose counts have not changed meaning
+INCIDENT_SUMMARY_FORMAT = 1
 
 
 @dataclass
@@ -231,7 +236,7 @@ class IncidentBasis:
     def basis(self) -> str:
         return _sha(
             {
-                "format": SUMMARY_FORMAT,
+                "format": INCIDENT_SUMMARY_FORMAT,
                 "places": sorted(self.place_settings.items()),
                 "response": sorted(vars(self.response).items()),
             }

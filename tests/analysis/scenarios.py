@@ -81,12 +81,16 @@ class Scenario:
         day: date = FROM,
         **kw: Any,
     ) -> list[str]:
-        ruleset = IQ if criterion.startswith("IQ") else SS
-        refs = []
-        for outcome in ["pass"] * passes + ["fail"] * fails + ["na"] * na:
-            self.serial += 1
-            ref = f"{criterion[:2]}-{self.serial:05d}"
-            refs.append(ref)
+        outcomes = ["pass"] * passes + ["fail"] * fails + ["na"] * na
+        return [self.case(place, {criterion: outcome}, day=day, **kw) for outcome in outcomes]
+
+    def case(self, place: str, outcomes: dict[str, str], *, day: date = FROM, **kw: Any) -> str:
+        """One case assessed on several criteria of one ruleset: {criterion: pass | fail | na}."""
+        first = next(iter(outcomes))
+        ruleset = IQ if first.startswith("IQ") else SS
+        self.serial += 1
+        ref = f"{first[:2]}-{self.serial:05d}"
+        for criterion, outcome in outcomes.items():
             self.rows.append(
                 {
                     "case_ref": ref,
@@ -105,7 +109,7 @@ class Scenario:
                     **kw,
                 }
             )
-        return refs
+        return ref
 
     def weekly(self, place: str, criterion: str, passes_per_week: list[int], n: int = 20) -> None:
         """One week per entry, ending with the period's week."""

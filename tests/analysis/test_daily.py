@@ -4,6 +4,7 @@ incident metrics worked out from them."""
 from __future__ import annotations
 
 import math
+import random
 from datetime import date, timedelta
 
 import pytest
@@ -11,11 +12,11 @@ import pytest
 from engine.analysis import daily
 from engine.analysis.incidents import incidents_frame
 from engine.analysis.stats import wilson_interval
-from engine.core.periods import week_range
-from tests.analysis.sample_rows import SETTINGS, T0, frame, incident, one, row
+from engine.core.periods import week_label, week_range
+from tests.analysis.sample_rows import SETTINGS, SS, T0, frame, incident, one, row
 
 
-def test_measure_weekly_series_pools_criteria_and_marks_empty_weeks() -> None:
+def test_measure_weekly_series_counts_cases_and_marks_empty_weeks() -> None:
     rows = [
         row("BLK", "SS01", "pass", "A", assessed_on=date(2026, 11, 3)),
         row("BLK", "SS03", "fail", "A", assessed_on=date(2026, 11, 3)),
@@ -24,9 +25,59 @@ def test_measure_weekly_series_pools_criteria_and_marks_empty_weeks() -> None:
     ]
     weeks = week_range("2026-W45", "2026-W47")
     assert weeks == ["2026-W45", "2026-W46", "2026-W47"]
+    # case A met SS01 but failed SS03: one case, not meeting D11 (not 2 findings, 1 met)
     assert daily.measure_weekly_series(daily.outcome_days(frame(rows)), weeks) == {
-        ("BLK", "D11"): [(2, 1), (0, 0), (1, 1)]
+        ("BLK", "D11"): [(1, 0), (0, 0), (1, 1)]
     }
+
+
+def test_outcome_day_summaries_count_cases_for_measures_and_findings_for_criteria() -> None:
+    day = date(2026, 11, 17)
+    rows = []
+    for i in range(10):  # each case fails SS01 and SS03, meets SS02
+        rows += [row("BLK", c, o, f"S{i}") for c, o in (("SS01", "fail"), ("SS02", "pass"), ("SS03", "fail"))]
+    rows += [row("BLK", "SS01", "fail", "T"), row("BLK", "SS02", "na", "T"), row("BLK", "SS03", "na", "T")]
+    rows += [row("BLK", "VC01", "pass", "V"), row("RVS", "SS01", "na", "N")]
+    assert daily.outcome_days(frame(rows)) == {
+        day: {
+            "BLK": {
+                "M8": [1, 1],
+                "D11": [11, 0],  # 11 cases, none meeting every applicable criterion (not 31 findings, 10 met)
+                "criterion:stop-search-legitimacy/SS01": [11, 0],
+                "criterion:stop-search-legitimacy/SS02": [10, 10],
+                "criterion:stop-search-legitimacy/SS03": [10, 0],
+                "criterion:victims-code-compliance/VC01": [1, 1],
+            },
+            "RVS": {},  # reviewed that day, nothing applicable
+        }
+    }
+
+
+def test_outcome_day_summaries_add_up_over_days() -> None:
+    rng = random.Random(47)
+    rows = []
+    for i in range(200):
+        on, place = date(2026, 11, 2) + timedelta(days=rng.randint(0, 20)), rng.choice(["BLK", "RVS"])
+        for criterion in ("SS01", "SS02", "SS03"):
+            outcome = rng.choice(["pass", "pass", "fail", "na"])
+            rows.append(row(place, criterion, outcome, f"S{i}", assessed_on=on))
+    whole = daily.outcome_days(frame(rows))
+    by_day = [daily.outcome_days(frame([r for r in rows if r["assessed_on"] == d])) for d in whole]
+    assert daily.merge(by_day) == whole
+    weeks = week_range("2026-W45", "2026-W47")
+    halves = [daily.outcome_days(frame(rows[:300])), daily.outcome_days(frame(rows[300:]))]
+    assert daily.measure_weekly_series(daily.merge(halves), weeks) == daily.measure_weekly_series(
+        whole, weeks
+    )
+    assert daily.criterion_weekly_series(whole, weeks)[("BLK", SS, "SS01")] == [
+        (
+            sum(1 for r in rows if r["place"] == "BLK" and r["criterion"] == "SS01" and r["outcome"] != "na"
+                and week_label(r["assessed_on"]) == w),
+            sum(1 for r in rows if r["place"] == "BLK" and r["criterion"] == "SS01" and r["outcome"] == "pass"
+                and week_label(r["assessed_on"]) == w),
+        )
+        for w in weeks
+    ]  # fmt: skip
 
 
 def test_call_metrics() -> None:

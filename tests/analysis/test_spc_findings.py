@@ -4,10 +4,11 @@ incidents' metrics; too short a history, a rebase or an improvement raises nothi
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from engine.analysis.outcomes import outcomes_frame
 from engine.analysis.spc_findings import SpcSettings
+from engine.analysis.stats import wilson_interval
 from engine.core.models import ExceptionKind
 from engine.core.periods import week_label
 from tests.analysis.scenarios import (
@@ -15,6 +16,7 @@ from tests.analysis.scenarios import (
     FROM,
     IQ,
     MEASURES,
+    SS,
     STABLE,
     TO,
     Scenario,
@@ -163,3 +165,108 @@ def test_threshold_metrics_are_charted_too() -> None:
     assert kinds(found) == [("special_cause", "BLK", "M2", "RS03"), ("threshold", "BLK", "M2", "RS03")]
     spc = found[0]
     assert spc.reason.startswith("The share of 999 calls answered within 10 seconds was 20% in week 2026-W47")
+
+
+def _weeks(count: int) -> list[date]:
+    """The assessment day of each of ``count`` weeks ending with the period's week."""
+    return [TO - timedelta(weeks=count - 1 - w) - timedelta(days=5) for w in range(count)]
+
+
+def test_a_measure_series_counts_each_case_once() -> None:
+    # 10 searches a week; a failing search fails both SS01 and SS03 (two findings, one case)
+    s = Scenario()
+    passing = [8, 9] * 9 + [3]
+    for day, k in zip(_weeks(len(passing)), passing, strict=True):
+        for i in range(10):
+            outcome = "pass" if i < k else "fail"
+            s.case("BLK", {"SS01": outcome, "SS02": "na", "SS03": outcome}, day=day)
+    (e,) = special(s.assess())
+    assert (e.measure, e.criterion) == ("D11", "")
+    assert e.chart is not None and [p.n for p in e.chart.points] == [10] * len(passing)
+    assert [p.value for p in e.chart.points] == [k / 10 for k in passing]
+    assert (e.n, e.passed, e.rate) == (10, 3, 0.3)
+    assert (e.ci_low, e.ci_high) == wilson_interval(3, 10)
+    # the week's 7 failing searches, each with the two criteria it failed
+    assert len(e.cases) == 7 and len(e.details) == 14
+    assert {d.criterion for d in e.details} == {"SS01", "SS03"}
+
+
+def _drifting_grounds(s: Scenario, passes: list[int]) -> dict[str, list[str]]:
+    """20 searches a week: SS01 met by ``passes`` of them, SS03 failed by 1 or 2 others (not the
+    SS01 failures), SS02 not applicable. The SS01 failures of each week, by week."""
+    failing: dict[str, list[str]] = {}
+    for w, (day, k) in enumerate(zip(_weeks(len(passes)), passes, strict=True)):
+        for i in range(20):
+            ss03 = "fail" if i in (0, w % 2) else "pass"
+            ref = s.case("BLK", {"SS01": "pass" if i < k else "fail", "SS02": "na", "SS03": ss03}, day=day)
+            if i >= k:
+                failing.setdefault(week_label(day), []).append(ref)
+    return failing
+
+
+def test_a_criterion_with_a_signal_of_its_own_is_a_special_cause() -> None:
+    s = Scenario()
+    failing = _drifting_grounds(s, [19, 18] * 9 + [10])
+    criteria = [
+        {**c, "guidance": "Inspector to brief the team"} if c["criterion"] == "SS01" else c for c in CRITERIA
+    ]
+    found = assess(outcomes_frame(s.rows, criteria, MEASURES))
+    assert kinds(special(found)) == [
+        ("special_cause", "BLK", "D11", ""),
+        ("special_cause", "BLK", "D11", "SS01"),
+    ]
+    e = special(found)[1]
+    assert (e.ruleset, e.criterion_text, e.guidance, e.standard) == (
+        SS,
+        "Grounds for the search are recorded",
+        "Inspector to brief the team",
+        0.9,
+    )
+    assert (e.n, e.passed, e.rate) == (20, 10, 0.5)
+    assert (e.ci_low, e.ci_high) == wilson_interval(10, 20)
+    assert e.chart is not None and [p.n for p in e.chart.points] == [20] * 19
+    assert e.cases == tuple(sorted(failing["2026-W47"]))  # this week's failures only, not earlier weeks'
+    assert {d.criterion for d in e.details} == {"SS01"} and len(e.details) == 10
+    assert e.reason.startswith(
+        "Grounds for the search are recorded: the share of searches meeting it was 50% in week 2026-W47, "
+        "lower than this place's usual range of"
+    )
+    # the measure counts each search once: met by those that met SS01 and SS03
+    d11 = special(found)[0]
+    assert (d11.n, d11.passed) == (20, 9)
+    assert len(d11.details) == 11 and {d.criterion for d in d11.details} == {"SS01", "SS03"}
+
+
+def test_a_criterion_series_rebases_on_request() -> None:
+    s = Scenario()
+    _drifting_grounds(s, [19, 18] * 9 + [10])
+    rebased = SpcSettings(rebase={("BLK", f"{SS}/SS01"): [week_label(TO)]})
+    assert kinds(special(s.assess(spc=rebased))) == [("special_cause", "BLK", "D11", "")]
+
+
+def test_a_critical_criterion_gets_no_special_cause_of_its_own() -> None:
+    # every failure of SS02 is reported as critical already; SS03 makes D11's series differ from SS02's
+    s = Scenario()
+    passing = [20, 19] * 9 + [12]
+    for w, (day, k) in enumerate(zip(_weeks(len(passing)), passing, strict=True)):
+        for i in range(20):
+            ss03 = "fail" if i == 0 and w % 3 == 0 else "pass"
+            s.case("BLK", {"SS01": "na", "SS02": "pass" if i < k else "fail", "SS03": ss03}, day=day)
+    found = s.assess()
+    assert ("critical", "BLK", "D11", "SS02") in kinds(found.exceptions)
+    assert [e.criterion for e in special(found)] == [""]
+
+
+def test_assurance_does_not_promise_a_standard_the_week_missed() -> None:
+    # limits from 95%/97% weeks lie wholly above a 90% minimum, but the latest week is 83%
+    s = Scenario()
+    s.weekly("BLK", "IQ01", [95, 97] * 6 + [83], n=100)
+    measures = [{**vars(m), "minimum": 0.9} if m.id == "D5" else vars(m) for m in MEASURES]
+    (e,) = special(assess(outcomes_frame(s.rows, CRITERIA, measures)))
+    assert e.chart is not None and e.chart.lower_limit > 0.9 and e.rate == 0.83
+    assert e.chart.assurance == "hit_and_miss"  # not consistently_pass
+    # seven weeks below the mean: the process has changed
+    s = Scenario()
+    s.weekly("BLK", "IQ01", [95, 97] * 6 + [93] * 7, n=100)
+    (e,) = special(assess(outcomes_frame(s.rows, CRITERIA, measures)))
+    assert e.chart is not None and e.chart.rules == ("shift",) and e.chart.assurance == "process_changed"

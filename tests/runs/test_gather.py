@@ -90,30 +90,44 @@ def test_pooled_incident_metrics_are_those_of_every_place_together() -> None:
 
 
 def test_outcome_day_summaries_give_the_weekly_series() -> None:
+    """A measure's weekly figure recomputed from the raw rows: the cases with any applicable
+    criterion of the measure, and those of them that failed none."""
     rows: list[dict[str, Any]] = []
     rng = random.Random(7)
     for i in range(400):
-        rows.append(
-            {
-                "case_ref": f"C{i}", "case_type": "stop_search", "place": rng.choice(["BLK", "RVS"]),
-                "division": "N", "team": "T", "officer": "O", "ruleset": "r", "criterion": rng.choice(["A", "B"]),
-                "assessed_on": dt.date(2026, 11, 2) + dt.timedelta(days=rng.randint(0, 20)),
-                "outcome": rng.choice(["pass", "fail", "na"]),
-            }
-        )  # fmt: skip
-    criteria = [{"ruleset": "r", "criterion": c, "text": c, "measure": "D11"} for c in "AB"]
+        case = {
+            "case_ref": f"C{i}", "case_type": "stop_search", "place": rng.choice(["BLK", "RVS"]),
+            "division": "N", "team": "T", "officer": "O", "ruleset": "r",
+            "assessed_on": dt.date(2026, 11, 2) + dt.timedelta(days=rng.randint(0, 20)),
+        }  # fmt: skip
+        for criterion in "ABC":
+            rows.append(
+                {**case, "criterion": criterion, "outcome": rng.choice(["pass", "pass", "fail", "na"])}
+            )
+    criteria = [{"ruleset": "r", "criterion": c, "text": c, "measure": "D11"} for c in "ABC"]
     measures = [
         {"id": "D11", "name": "S", "priority": 4, "peel": "legitimacy", "iserve": [], "direction": "higher"}
     ]
     outcomes = outcomes_frame(rows, criteria, measures)
     weeks = week_range("2026-W45", "2026-W47")
-    series = daily.measure_weekly_series(daily.outcome_days(outcomes), weeks)
+    days = daily.outcome_days(outcomes)
+    series = daily.measure_weekly_series(days, weeks)
     f = pd.DataFrame(rows)
     f["week"] = [week_label(d) for d in f["assessed_on"]]
+    applied = f[f["outcome"] != "na"]
+    met = applied.groupby(["place", "week", "case_ref"])["outcome"].agg(lambda o: bool((o == "pass").all()))
+    assert sorted(series) == [("BLK", "D11"), ("RVS", "D11")]
     for (place, _measure), values in series.items():
         for week, (n, passes) in zip(weeks, values, strict=True):
-            mine = f[(f["place"] == place) & (f["week"] == week)]
-            assert (n, passes) == ((mine["outcome"] != "na").sum(), (mine["outcome"] == "pass").sum())
+            mine = met[(place, week)] if (place, week) in met.index.droplevel(2) else met.iloc[:0]
+            assert (n, passes) == (len(mine), int(mine.sum()))
+    by_criterion = daily.criterion_weekly_series(days, weeks)
+    for (place, _ruleset, criterion), values in by_criterion.items():
+        for week, (n, passes) in zip(weeks, values, strict=True):
+            mine = applied[
+                (applied["place"] == place) & (applied["week"] == week) & (applied["criterion"] == criterion)
+            ]
+            assert (n, passes) == (len(mine), int((mine["outcome"] == "pass").sum()))
 
 
 def test_a_summary_of_rows_that_changed_while_it_was_made_is_not_used(database: dbm.Database) -> None:
@@ -218,6 +232,38 @@ def test_weekly_runs_from_stored_summaries_write_what_runs_from_every_row_write(
     reload.write_text(incidents_csv(rows))
     assert api.load_incidents_extract(weeks_db, reload).updated > 0
     check("reloaded")
+
+
+def test_outcome_summaries_an_older_engine_kept_are_made_again_not_used(
+    weeks_db: Settings, tmp_path: Path
+) -> None:
+    """Summaries kept under an earlier SUMMARY_FORMAT (format 1 pooled a measure's findings) count
+    something else: a run must not mix them in."""
+    from engine.runs import gather
+
+    first = _run(weeks_db, tmp_path / "a")
+    with api.database_for(weeks_db) as database:
+        context = api._context(database, weeks_db, draft=False)
+        on = gather.outcome_basis(context)
+        older = gather._sha(
+            {"format": 1, "criteria": sorted((str(c["ruleset"]), str(c["criterion"]), str(c["measure"]))
+                                              for c in on.criteria), "measures": [m.id for m in on.measures]}
+        )  # fmt: skip
+        assert older != on.basis
+        with database.session() as session:
+            kept = session.scalars(
+                select(dbm.DaySummary).where(dbm.DaySummary.source == summaries.ASSESSMENTS)
+            )
+            for summary in kept:  # as a format-1 engine kept them: another basis, other counts
+                summary.basis = older
+                summary.counts = {
+                    p: {m: [10 * n, k] for m, (n, k) in c.items()} for p, c in summary.counts.items()
+                }
+        start, end = MONDAYS[0], MONDAYS[-1] - dt.timedelta(days=1)
+        with database.session() as session:
+            rows = gather.read_outcomes(session, on.versions, draft=False, division={}, first=start, last=end)
+        assert gather.outcome_summaries(database, on, start, end).days == gather.outcome_days_of(rows, on)
+    assert _run(weeks_db, tmp_path / "b") == first
 
 
 def test_a_run_goes_on_from_the_scores_it_stored_only_when_they_are_all_the_rows(weeks_db: Settings) -> None:
