@@ -19,7 +19,13 @@ from engine.analysis.tables import write_aggregates_csv, write_incident_metrics,
 from engine.core.memory import paused_gc
 from engine.core.models import ExceptionKind, PerformanceException
 from engine.core.periods import Period
-from engine.reports.briefing_data import BriefingRun, build_place_briefings
+from engine.reports.briefing_data import (
+    CASES_CSV_COLUMNS,
+    BriefingRun,
+    build_place_briefings,
+    case_rows,
+    cases_csv_name,
+)
 from engine.reports.force_data import build_force_summary
 from engine.reports.render_pool import render_briefings
 from engine.runs.analysis import PeriodAnalysis, analyse, period_frames, prepare
@@ -179,6 +185,7 @@ def write_period(
         measure_names={m.id: m.name for m in catalogue.measures.values()},
         priority_names=dict(catalogue.priorities),
         measure_priorities={m.id: m.priority for m in catalogue.measures.values()},
+        measure_case_types=measure_case_types(context),
     )
     incident_rows = period_incident_rows(context, gathered, period)
     coverage = period_coverage(context, analysis, incident_rows or ())
@@ -211,6 +218,8 @@ def write_period(
         write_rows_csv(coverage.csv_rows(), COVERAGE_COLUMNS, folder / "coverage.csv")
         for name, data in render_briefings(briefings, summary).items():
             (folder / name).write_bytes(data)
+        for b in briefings:  # every failing case a briefing lists (or counts as 'and N more')
+            write_rows_csv(case_rows(b), CASES_CSV_COLUMNS, folder / cases_csv_name(b.place.code))
         if extra is not None:
             extra(folder)
 
@@ -226,6 +235,15 @@ def period_incident_rows(
     counts. None when no extract ruleset is in force (no file then)."""
     days = gathered.incident_days.days if gathered.incident_days else {}
     return incident_metric_rows(IncidentMetrics.of(days, [period]), metric_rows(context), context.catalogue)
+
+
+def measure_case_types(context: RunContext) -> dict[str, str]:
+    """{measure id: case type} for each measure whose criteria come from one case type's rulesets."""
+    types: dict[str, set[str]] = defaultdict(set)
+    for r in context.assessment_rulesets:
+        for c in r.criteria:
+            types[c.measure].add(r.case_type or "")
+    return {m: next(iter(found)) for m, found in sorted(types.items()) if len(found) == 1}
 
 
 def period_coverage(

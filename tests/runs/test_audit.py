@@ -38,12 +38,20 @@ def test_an_untouched_run_re_derives_byte_for_byte(world: World) -> None:
     report = world.audit(run_id[:8])
     assert report.run_id == run_id and report.derived_run_id == run_id
     assert statuses(report) == dict.fromkeys(
-        ("BLK.pdf", "aggregates.csv", "coverage.csv", "exceptions.json", "force.pdf", "incident_metrics.csv"),
+        (
+            "BLK.pdf",
+            "BLK-cases.csv",
+            "aggregates.csv",
+            "coverage.csv",
+            "exceptions.json",
+            "force.pdf",
+            "incident_metrics.csv",
+        ),
         "match",
     )
     assert all(i.ok for i in report.inputs) and report.inputs[0].rows == 27
     assert report.scores_checked == 27 and not report.score_mismatches and not report.registry_problems
-    assert report.ok and report.summary.startswith("OK: all 6 output files")
+    assert report.ok and report.summary.startswith("OK: all 7 output files")
 
 
 def test_later_submissions_and_amendments_are_left_out_by_the_cut_off(world: World) -> None:
@@ -98,7 +106,7 @@ def test_a_hand_edited_stored_score_is_reported(world: World) -> None:
     assert [(m.assessment_id, m.criterion, m.stored, m.rescored) for m in report.score_mismatches] == [
         (victim.assessment_id, "SS03", "fail", "pass")
     ]
-    assert report.summary.startswith("FAILED: 1 of 6 output files differ; 1 stored score outcome altered")
+    assert report.summary.startswith("FAILED: 1 of 7 output files differ; 1 stored score outcome altered")
 
 
 def test_a_ruleset_version_edited_in_the_registry_stops_the_audit(world: World) -> None:
@@ -176,7 +184,7 @@ def test_cli_runs_list_show_and_audit_exit_codes(runner: CliRunner, world: World
         f"Audit of run {run_id} (weekly {WEEK}): re-derived from the data as it stood at "
     )
     assert out[1].split() == ["input", "recorded", "re-read", "rows", "result"]
-    assert out[-1] == f"OK: all 6 output files of run {run_id} re-derive byte for byte."
+    assert out[-1] == f"OK: all 7 output files of run {run_id} re-derive byte for byte."
 
     world.sql("UPDATE case_scores SET outcomes = '{}' WHERE pk = (SELECT MIN(pk) FROM case_scores)")
     failed = qam(runner, world, "audit", run_id)

@@ -26,10 +26,11 @@ from engine.core.errors import RulesetError
 from engine.demo.factories import build_row
 from engine.demo.incidents import generate_incidents, incidents_csv
 from engine.inputs.submission_files import write_submission_csv
+from engine.reports.briefing_data import CASES_CSV_COLUMNS
 from engine.rules.catalogue import load_measure_catalogue
 from engine.runs import weekly as weekly_run
 from engine.store.db import Incident
-from tests.runs.spreadsheet_cells import evil_row, formula_cells, is_number, plain_rows
+from tests.runs.spreadsheet_cells import evil_row, formula_cells, is_number, plain, plain_rows
 
 WEEK = "2026-W47"
 MONDAY = "2026-11-16"
@@ -189,7 +190,7 @@ def test_a_rerun_says_what_it_replaced_and_keeps_the_replaced_runs_exceptions(
         return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
     first, old = run()
-    assert first.endswith(f"7 files written to {folder} (run {old})")
+    assert first.endswith(f"9 files written to {folder} (run {old})")
     old_exceptions = (folder / "exceptions.json").read_bytes()
     # the same data again: the same run, the same bytes, nothing kept
     before = files()
@@ -202,7 +203,7 @@ def test_a_rerun_says_what_it_replaced_and_keeps_the_replaced_runs_exceptions(
     rerun, new = run()
     assert new != old
     assert rerun.endswith(
-        f"7 files written to {folder} (run {new}), replacing the briefings of run {old} "
+        f"9 files written to {folder} (run {new}), replacing the briefings of run {old} "
         f"(qam runs show {old}; its exceptions.json is kept as previous/exceptions-{old}.json)"
     )
     kept = files()
@@ -236,6 +237,17 @@ def test_refs_that_start_like_formulas_are_written_as_text_and_the_numbers_are_u
         rows = list(csv.DictReader(fh))
     assert {r["key"].lstrip("'")[0] for r in rows if r["level"] in ("team", "officer")} == set("=+-@")
     assert formula_cells(tmp_path / "evil") == []
+
+    # the cases CSV beside each briefing: refs written as text, the same cases as with plain refs
+    def cases(run: str) -> list[list[str]]:
+        """HRB-cases.csv's rows, refs plain, notes left out (the evil ones start with a tab or return)"""
+        rows = _read_csv(tmp_path / run / WEEK / "HRB-cases.csv")
+        return sorted([plain(v) for k, v in r.items() if k != "reviewer_note"] for r in rows)
+
+    evil_cases = _read_csv(tmp_path / "evil" / WEEK / "HRB-cases.csv")
+    assert {r[c][:2] for r in evil_cases for c in ("case_ref", "team", "officer")} <= {"'=", "'+", "'-", "'@"}
+    assert {r["reviewer_note"][:2] for r in evil_cases} <= {"'\t", "'\r"}
+    assert cases("evil") == cases("clean") and len(evil_cases) == 24
     numeric = ("n", "passes", "fails", "rate", "ci_low", "ci_high")
     assert all(is_number(r[c]) for r in rows for c in numeric if r[c])
     # the same counts, rates and intervals as with plain refs, row for row
@@ -395,10 +407,35 @@ def test_coverage_names_what_had_no_data_and_the_briefings_get_it(
     assert passed["run"].measure_priorities == {m.id: m.priority for m in catalogue.measures.values()}
 
 
+def test_each_briefing_has_a_cases_csv_listing_every_failing_case_of_its_place(
+    week_db: Settings, tmp_path: Path
+) -> None:
+    api.weekly(week_db, WEEK, out=tmp_path / "out")
+    folder = tmp_path / "out" / WEEK
+    assert sorted(p.name for p in folder.glob("*-cases.csv")) == ["HRB-cases.csv", "KNG-cases.csv"]
+    failing: dict[str, set[str]] = {}
+    for r in _read_csv(folder / "aggregates.csv"):
+        if r["level"] == "place" and r["dimension"] == "criterion" and r["cases"]:
+            failing.setdefault(r["key"], set()).update(r["cases"].split(";"))
+    exceptions = json.loads((folder / "exceptions.json").read_text(encoding="utf-8"))["exceptions"]
+    for place in ("HRB", "KNG"):
+        rows = _read_csv(folder / f"{place}-cases.csv")
+        assert list(rows[0]) == list(CASES_CSV_COLUMNS)
+        assert {r["place"] for r in rows} == {place}
+        listed = {r["case_ref"] for r in rows}
+        assert listed == failing[place]
+        assert listed == {c for e in exceptions if e["place"] == place for c in e["cases"]}
+    hrb = _read_csv(folder / "HRB-cases.csv")
+    assert len(hrb) == 24 and {r["measure"] for r in hrb} == {"D11"}  # each case once in its issue
+    (kng,) = _read_csv(folder / "KNG-cases.csv")
+    assert (kng["case_ref"], kng["critical"], kng["failed_criteria"]) == ("DA-KNG-001", "yes", "DA02")
+    assert kng["reviewer_note"] == '<b>not bold</b> =HYPERLINK("x")'  # in full, as text
+
+
 def test_the_new_files_are_byte_identical_on_rerun(incidents_db: Settings, tmp_path: Path) -> None:
     first = api.weekly(incidents_db, WEEK, out=tmp_path / "a")
     second = api.weekly(incidents_db, WEEK, out=tmp_path / "b")
-    assert {"incident_metrics.csv", "coverage.csv"} <= set(first.files)
+    assert {"incident_metrics.csv", "coverage.csv", "HRB-cases.csv", "KNG-cases.csv"} <= set(first.files)
     assert first.run_id == second.run_id and first.files == second.files
     for name in first.files:
         assert (tmp_path / "a" / WEEK / name).read_bytes() == (tmp_path / "b" / WEEK / name).read_bytes()
