@@ -15,7 +15,16 @@ from functools import cache
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.platypus import Flowable, KeepTogether, PageBreak, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import (
+    ActionFlowable,
+    BaseDocTemplate,
+    Flowable,
+    KeepTogether,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 from engine.core.models import ExceptionKind, PerformanceException, SpcChart
 from engine.reports.briefing_data import Entry, EntryCase, Figure, PlaceBriefing, cases_csv_name
@@ -23,6 +32,7 @@ from engine.reports.charts import rate_chart, spc_chart
 from engine.reports.layout import (
     ACCENT,
     DRAFT_BANNER,
+    FONT_BOLD,
     HEAD,
     RULE,
     SHADE,
@@ -66,6 +76,9 @@ class _Fit:
 
     case_rows: int  # at most this many case rows per entry; the rest are in the cases CSV
     spc_charts: bool  # the SPC chart of a special cause (its signal and limits are stated anyway)
+    #: the evidence tiles and the SPC signal's notes under each figure (page 1 states the figure,
+    #: the reasons its usual range or standard)
+    evidence: bool = True
 
 
 _FITS = (
@@ -73,8 +86,9 @@ _FITS = (
     _Fit(6, True),
     _Fit(6, False),
     _Fit(4, False),
-    _Fit(3, False),
-    _Fit(0, False),  # the last resort: each entry names its cases CSV instead of a table
+    _Fit(4, False, evidence=False),
+    _Fit(3, False, evidence=False),
+    _Fit(0, False, evidence=False),  # the last resort: each entry names its cases CSV, no table
 )
 
 DEFINITION = (
@@ -118,9 +132,20 @@ class _PageGuard(Flowable):  # type: ignore[misc]  # reportlab has no type infor
             raise _OverBudget(f"past page {self._pages}")
 
 
+class _EndOfPageOne(ActionFlowable):  # type: ignore[misc]  # reportlab has no type information
+    """A page break after page 1 only: if page 1 ran over, the entries follow on at once."""
+
+    def __init__(self) -> None:
+        super().__init__(("pageBreak",))
+
+    def apply(self, doc: BaseDocTemplate) -> None:
+        if doc.page == 1:
+            doc.handle_pageBreak()
+
+
 def _render(b: PlaceBriefing, entries: Sequence[Entry], fit: _Fit, budget: int | None) -> RenderedPdf:
     place = f"{b.place.name} ({b.place.code})"
-    story: list[Flowable] = [*_place_front(b), PageBreak()]
+    story: list[Flowable] = [*_place_front(b), _EndOfPageOne()]
     for i, x in enumerate(entries, start=1):
         if i > 1:
             story.append(Spacer(1, 14))
@@ -174,7 +199,7 @@ def _place_front(b: PlaceBriefing) -> list[Flowable]:
         plain(f"{n} issue{'s' if n != 1 else ''}, raised by {kind_counts_text(b.exceptions)}.", "h2"),
         plain(
             "Only exceptions are shown, most serious first; the exceptions on one measure are one issue. "
-            "Everything else measured this week was within normal variation or met its standard.",
+            f"Everything else measured this week was within normal variation or met its standard. {DEFINITION}",
             "small",
         ),
         Spacer(1, 6),
@@ -193,19 +218,26 @@ def _place_front(b: PlaceBriefing) -> list[Flowable]:
                 [
                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
                     ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                    ("TOPPADDING", (0, 0), (-1, -1), 5),
-                    ("BOTTOMPADDING", (0, 0), (-1, -1), 7),
+                    ("TOPPADDING", (0, 0), (-1, -1), 3),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
                     ("LINEBELOW", (0, 0), (-1, -2), 0.4, RULE),
                 ]
             ),
         )
-        heading = plain(f"Priority {group.priority}: {group.name}", "h1")
+        heading = Paragraph(esc(f"Priority {group.priority}: {group.name}"), _group_style())
         missing = coverage[group.priority].not_measured if group.priority in coverage else ()
         more = [_not_measured_line(b, missing)] if missing else []
-        out += [Spacer(1, 8), KeepTogether([heading, HRule(), table, *more])]
+        out += [Spacer(1, 5), KeepTogether([heading, HRule(), table, *more])]
     out += _other_priorities(b)
-    out += [Spacer(1, 12), plain(DEFINITION, "small")]
     return out
+
+
+@cache
+def _group_style() -> ParagraphStyle:
+    """A priority's heading on page 1: a little smaller than a section's, so page 1 holds more."""
+    return ParagraphStyle(
+        "group", parent=styles()["h1"], fontSize=12, leading=15, spaceBefore=2, spaceAfter=2
+    )
 
 
 def _not_measured_line(b: PlaceBriefing, measures: Sequence[str]) -> Paragraph:
@@ -284,9 +316,9 @@ def _summary_entry(b: PlaceBriefing, number: int, x: Entry) -> list[Flowable]:
     link = f"<a href='#ex{number}' color='#1f4e79'>section {number}</a>"
     return [
         para(f"<b>{esc(_entry_title(b, x))}</b>", "body"),
-        Spacer(1, 2),
+        Spacer(1, 1),
         para("<br/>".join(f"• {line}" for line in lines), "body"),
-        Spacer(1, 2),
+        Spacer(1, 1),
         para(f"{esc(tags_text(x.lead))}{esc(cases)} · {link}", "small"),
     ]
 
@@ -299,7 +331,10 @@ def _entry_section(b: PlaceBriefing, number: int, x: Entry, fit: _Fit) -> list[F
     where = " · ".join(
         s for s in (priority, tags_text(x.lead), f"ruleset {rulesets}" if rulesets else "") if s
     )
-    blocks = [_figure_block(b, f, fit) for f in x.figures()]
+    figures = x.figures()
+    # one chart an entry: the most serious figure's that has one (the others state their signal)
+    charted = next((f for f in figures if any(s.chart is not None for s in f.signals)), None)
+    blocks = [_figure_block(b, f, fit, draw_chart=f is charted) for f in figures]
     # the section starts on this page if its heading and first figure fit: charts may follow overleaf
     head: list[Flowable] = [heading, plain(where, "small"), Spacer(1, 4), *blocks[0][0]]
     tail: list[Flowable] = [*blocks[0][1]]
@@ -312,7 +347,9 @@ def _entry_section(b: PlaceBriefing, number: int, x: Entry, fit: _Fit) -> list[F
     return [Section(head, [*tail, Spacer(1, 8), *_cases(b, number, x, fit)])]
 
 
-def _figure_block(b: PlaceBriefing, f: Figure, fit: _Fit) -> tuple[list[Flowable], list[Flowable]]:
+def _figure_block(
+    b: PlaceBriefing, f: Figure, fit: _Fit, *, draw_chart: bool
+) -> tuple[list[Flowable], list[Flowable]]:
     """One figure: its kinds and criterion, each signal's reason and the evidence once; then its
     chart (kept together, and apart so that it may go overleaf)."""
     e = f.lead
@@ -322,14 +359,15 @@ def _figure_block(b: PlaceBriefing, f: Figure, fit: _Fit) -> tuple[list[Flowable
         para(f"<b>{esc(kinds)} · {esc(_criterion_label(e))}</b>", "body"),
         Spacer(1, 3),
         _reason_box([s.reason for s in f.signals], "lead"),
-        Spacer(1, 5),
-        _evidence_tiles(evidence(e, unit_for(e, b.measure_units))),
     ]
     chart: list[Flowable] = []
+    if not fit.evidence:
+        return text, chart
+    text += [Spacer(1, 5), _evidence_tiles(evidence(e, unit_for(e, b.measure_units)))]
     signal = next((s for s in f.signals if s.chart is not None), None)
     if signal is not None and signal.chart is not None:
         chart = [Spacer(1, 5), *_spc_notes(signal, signal.chart)]
-        if fit.spc_charts:
+        if fit.spc_charts and draw_chart:
             chart += [Spacer(1, 3), spc_chart(signal, signal.chart), _spc_caption(signal.chart)]
     # no rate chart: it would print the figure, its interval and the standard a second time
     return text, [_together(chart)] if chart else []
@@ -463,7 +501,9 @@ def _cases(b: PlaceBriefing, number: int, x: Entry, fit: _Fit) -> list[Flowable]
         return [para(f"<b>Cases behind this issue ({total}):</b> {esc(refs)}", "body")]
     noun = "case" if len(x.cases) == 1 else "cases"
     case_w = _col_width((c.case_ref for c in shown), _CASE_COL_MIN, _CASE_COL_MAX)
-    team_w = _col_width((t for c in shown for t in (c.team, c.officer)), _TEAM_COL_MIN, _TEAM_COL_MAX)
+    team_w = _col_width(
+        (_CASE_COLUMNS[1], *(t for c in shown for t in (c.team, c.officer))), _TEAM_COL_MIN, _TEAM_COL_MAX
+    )
     widths = [case_w, team_w, WIDTH - case_w - team_w]
     rows: list[list[Flowable | str]] = [
         [
@@ -496,9 +536,10 @@ def _cases(b: PlaceBriefing, number: int, x: Entry, fit: _Fit) -> list[Flowable]
 
 
 def _col_width(texts: Iterable[str], least: float, most: float) -> float:
-    """As wide as the widest of ``texts`` on one line, within ``least`` and ``most``."""
-    style = _ref_style()
-    widest = max((stringWidth(drawable(t), style.fontName, style.fontSize) for t in texts), default=0.0)
+    """As wide as the widest of ``texts`` on one line (measured bold, as a heading is), within
+    ``least`` and ``most``."""
+    size = _ref_style().fontSize
+    widest = max((stringWidth(drawable(t), FONT_BOLD, size) for t in texts), default=0.0)
     return float(min(max(widest + 2 * _CELL_PAD + 1, least), most))
 
 
