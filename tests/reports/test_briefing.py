@@ -429,3 +429,21 @@ def test_case_references_are_never_broken_inside() -> None:
         assert shown, b.place.code
         for ref in shown:
             assert ref in text, f"{ref} is broken across lines in {b.place.code}'s briefing"
+
+
+def test_page_one_running_over_leaves_no_empty_page() -> None:
+    catalogue = {f"X{i}": 1 + i % 4 for i in range(60)}
+    names = {m: f"A measure with a rather long name number {m}" for m in catalogue}
+    b = replace(
+        five_entries(),
+        measure_priorities=catalogue,
+        measure_names=names,
+        not_measured=tuple(catalogue),
+    )
+    pages = [flat(p) for p in pages_text(place_pdf(b).data)]
+    end_of_front = next(
+        i for i, p in enumerate(pages) if "X59 A measure with a rather long name number X59" in p
+    )
+    assert end_of_front == 1  # page 1 ran over onto page 2 ...
+    assert "1. Critical failure · D7" in pages[1]  # ... and the first issue follows on there
+    assert len(pages) <= 4
