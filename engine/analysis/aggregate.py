@@ -50,6 +50,8 @@ AGGREGATE_COLUMNS: tuple[str, ...] = (
 CASE_PARTS: tuple[str, ...] = ("place", "team", "officer", "ruleset", "case_ref")
 #: combined codes are renumbered before they could overflow int64
 _CODE_LIMIT = 2**62
+#: the most (case, key) cells counted densely (an int64 array each)
+_DENSE_LIMIT = 1 << 23
 
 
 def _join(code: np.ndarray, size: int, part: np.ndarray, part_size: int) -> tuple[np.ndarray, int]:
@@ -105,7 +107,7 @@ def case_cells(
     its findings in it failed. Sorted by case, then key."""
     cell = case * nkeys + key
     size = ncases * nkeys
-    if size <= 4 * cell.size + 1024:  # dense counts: fast, and small beside the rows
+    if size <= min(16 * cell.size + 4096, _DENSE_LIMIT):  # dense counts: ~20x faster than hashing
         seen = np.flatnonzero(np.bincount(cell, minlength=size))
         bad = np.bincount(cell[failed], minlength=size)[seen]
     else:
@@ -319,17 +321,42 @@ def _case_dimensions(
     parts["division"] = division_of_place[parts["place"]]
     crit = f["crit"].to_numpy()[rows].astype(np.int64)
     failed = ~f["passed"].to_numpy()[rows]
+    # each case's measures first: (case, measure) cells are ~10x fewer than the findings, and a
+    # dimension whose keys come from the measures (no criterion's own tags differ) rolls them up
+    nmeasures = len(outcomes.measures)
+    measure = f["measure"].cat.codes.to_numpy()[rows].astype(np.int64)
+    m_case, m_code, m_passed = case_cells(case, measure, failed, ncases, nmeasures)
     cells: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for dimension, (keys, pairs) in by_dimension.items():
-        if dimension != "criterion":
-            pair_crit, pair_key = pairs
-            if np.array_equal(pair_crit, np.arange(len(outcomes.criteria))):  # one key per criterion
-                key = pair_key[crit]
-                cells[dimension] = case_cells(case, key, failed, ncases, len(keys))
-                continue
+        if dimension == "criterion":
+            continue
+        of_measures = _measure_pairs(outcomes, pairs)
+        if of_measures is not None:
+            at, key = _explode(m_code, of_measures, nmeasures)
+            cells[dimension] = case_cells(m_case[at], key, ~m_passed[at], ncases, len(keys))
+        else:
             at, key = _explode(crit, pairs, len(outcomes.criteria))
             cells[dimension] = case_cells(case[at], key, failed[at], ncases, len(keys))
     return parts, cells
+
+
+def _measure_pairs(
+    outcomes: Outcomes, pairs: tuple[np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """A dimension's (measure code, key) pairs in measure order when every criterion has exactly
+    its measure's keys there, else None (a criterion's own tags differ from another's)."""
+    measure_of = pd.Categorical(outcomes.criteria["measure"], categories=list(outcomes.measures["id"])).codes
+    keys_of: dict[int, set[int]] = {}
+    for c, k in zip(pairs[0].tolist(), pairs[1].tolist(), strict=True):
+        keys_of.setdefault(c, set()).add(k)
+    by_measure: dict[int, frozenset[int]] = {}
+    for c, m in enumerate(measure_of.tolist()):
+        keys = frozenset(keys_of.get(c, ()))
+        if by_measure.setdefault(m, keys) != keys:
+            return None
+    table = sorted((m, k) for m, keys in by_measure.items() for k in keys)
+    both = np.asarray(table, dtype=np.int64).reshape(-1, 2)
+    return both[:, 0], both[:, 1]
 
 
 def _finite_population(table: pd.DataFrame, frames: Mapping[tuple[str, str], int]) -> None:
