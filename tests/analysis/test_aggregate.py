@@ -184,3 +184,12 @@ def test_measure_rows_recomputed_from_the_raw_rows() -> None:
         assert (cell["ci_low"], cell["ci_high"]) == pytest.approx(wilson_interval(int(met.sum()), len(met)))
     force = one(t, level="force", dimension="measure", dimension_key="D11")
     assert (force["n"], force["passes"]) == (len(per_case), int(per_case.sum()))
+    # a strand from the criteria's own tags: SS03 is in "evidence" and "integrity" (not "engagement"),
+    # the other criteria in D11's "integrity" and "engagement"
+    strands = {"SS01": ("integrity", "engagement"), "SS02": ("integrity", "engagement"),
+               "SS03": ("integrity", "evidence"), "SS04": ("integrity", "engagement")}  # fmt: skip
+    for strand in ("integrity", "engagement", "evidence"):
+        mine = applied[[strand in strands[c] for c in applied["criterion"]]]
+        met = mine.groupby(["place", "team", "case_ref"])["outcome"].agg(lambda o: (o == "fail").sum() == 0)
+        cell = one(t, level="force", dimension="iserve", dimension_key=strand)
+        assert (cell["n"], cell["passes"]) == (len(met), int(met.sum())), strand
