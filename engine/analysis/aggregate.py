@@ -311,8 +311,11 @@ def _case_dimensions(
     by_dimension: Mapping[str, tuple[list[str], tuple[np.ndarray, np.ndarray]]],
 ) -> tuple[dict[str, np.ndarray], dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]]:
     """The cases of the applicable outcome ``rows``: each case's place, team, officer and division
-    code, and per dimension other than criterion its (case, key, passed) cells (case_cells)."""
+    code, and per dimension other than criterion its (case, key, passed) cells (case_cells). No
+    cases when only criteria are wanted."""
     f = outcomes.frame
+    if all(d == "criterion" for d in by_dimension):
+        rows = rows[:0]
     case, ncases = case_codes(f, rows)
     parts: dict[str, np.ndarray] = {}
     for part in ("place", "team", "officer"):
