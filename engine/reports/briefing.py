@@ -46,13 +46,14 @@ from engine.reports.layout import (
     styles,
 )
 from engine.reports.wording import (
-    ASSURANCE_TEXT,
     KIND_LABELS,
+    assurance_text,
     case_types_text,
     evidence,
     kind_counts_text,
     measure_title,
     pct,
+    pcts,
     period_text,
     spc_signal_text,
     tags_text,
@@ -295,7 +296,8 @@ def _figure_text(b: PlaceBriefing, f: Figure) -> str:
             latest = [(p.week, p.value) for p in chart.points if p.value is not None]
             if latest:
                 parts.append(f"{fmt(latest[-1][1])} in {latest[-1][0]}")
-        parts.append(f"usual range {_limits_text(e, chart)}")
+        _, low, high = _spc_values(e, chart)
+        parts.append(f"usual range {low} to {high}")
     standard = next((s.standard for s in f.signals if s.standard is not None), None)
     if standard is not None:
         parts.append(f"minimum standard {pct(standard)}")
@@ -435,28 +437,29 @@ def _evidence_tiles(pairs: Sequence[tuple[str, str]]) -> Table:
 
 
 def _spc_notes(e: PerformanceException, chart: SpcChart) -> list[Flowable]:
-    fmt = value_format(e)
-    limits = _limits_text(e, chart)
+    mean, low, high = _spc_values(e, chart)
     lines = [
-        f"<b>Signal:</b> {esc(spc_signal_text(chart.rules))}. Weekly mean {esc(fmt(chart.mean))}, "
-        f"process limits {esc(limits)}, from the first {chart.baseline_weeks} weeks; "
+        f"<b>Signal:</b> {esc(spc_signal_text(chart.rules))}. Weekly mean {esc(mean)}, "
+        f"process limits {esc(low)} to {esc(high)}, from the first {chart.baseline_weeks} weeks; "
         f"{'higher' if chart.direction == 'higher' else 'lower'} is better."
     ]
-    if chart.assurance:
-        text = ASSURANCE_TEXT.get(chart.assurance, chart.assurance.replace("_", " "))
+    text = assurance_text(chart.assurance)
+    if text:
         # the assurance is read off the baseline limits; a signal says the process has since moved
         basis = " (judged on the baseline limits, before this signal)" if chart.rules else ""
         lines.append(f"<b>Against the standard{basis}:</b> {esc(text)}.")
     return [para(line, "body") for line in lines]
 
 
-def _limits_text(e: PerformanceException, chart: SpcChart) -> str:
-    """'93% to 100%': the process limits, a rate's clipped to 0-100%."""
+def _spc_values(e: PerformanceException, chart: SpcChart) -> tuple[str, str, str]:
+    """The mean and process limits as shown together: a rate's limits clipped to 0-100% (whatever
+    mean +/- 2.66 mR says) and worded with the precision that tells the three apart."""
     fmt = value_format(e)
     low, high = chart.lower_limit, chart.upper_limit
-    if fmt(0.5).endswith("%"):  # a rate cannot leave 0-100%, whatever mean +/- 2.66 mR says
-        low, high = max(low, 0.0), min(high, 1.0)
-    return f"{fmt(low)} to {fmt(high)}"
+    if fmt(0.5).endswith("%"):
+        mean, low_text, high_text = pcts([chart.mean, max(low, 0.0), min(high, 1.0)])
+        return mean, low_text, high_text
+    return fmt(chart.mean), fmt(low), fmt(high)
 
 
 def _spc_caption(chart: SpcChart) -> Paragraph:
