@@ -19,7 +19,14 @@ from engine.analysis.evidence import Catalogue, case_details, group_rows, unique
 from engine.analysis.frames import blank
 from engine.analysis.outcomes import Outcomes, failures, in_period
 from engine.analysis.reasons import CASE_NOUNS, SIDE_WORDS, lower_first, pct_text, reason, seconds_text
-from engine.analysis.stats import CONCERN, DEFAULT_BASELINE, XmrChart, wilson_interval, xmr_chart
+from engine.analysis.stats import (
+    CHANGE_RULES,
+    CONCERN,
+    DEFAULT_BASELINE,
+    XmrChart,
+    wilson_interval,
+    xmr_chart,
+)
 from engine.core.models import ExceptionKind, PerformanceException, SeriesPoint, SpcChart
 from engine.core.periods import week_monday, week_range
 from engine.inputs.extracts import CALL101_SECONDS
@@ -223,6 +230,17 @@ def measure_special_causes(
     return out
 
 
+def _sustained(chart: XmrChart) -> bool:
+    """Whether the latest point's concern is a shift or trend (stats.CHANGE_RULES). A criterion's
+    weekly share is usually near 100% with a few dozen cases: its XmR limits are often as narrow as
+    the baseline's few distinct values, so a single point outside them or two of three near them is
+    a week's two or three failures, sampling noise rather than a changed process (on the demo's
+    2026-W47 they raised 30 special causes where the planted problems raised 4). A criterion's
+    special cause is therefore raised only for a sustained change; its measure's series keeps all
+    four rules."""
+    return any(rule in CHANGE_RULES for rule in chart.concern_rules(len(chart.values) - 1))
+
+
 def criterion_special_causes(
     history: Outcomes,
     series: Mapping[tuple[str, str, str], Sequence[tuple[int, int]]],
@@ -247,7 +265,11 @@ def criterion_special_causes(
             continue
         directions[key] = str(meta["direction"] or "higher")
     rebase_keys = {(p, r, c): (p, f"{r}/{c}") for p, r, c in series}
-    charts = _proportion_charts(series, weeks, directions, rebase_keys, spc)
+    charts = {
+        key: charted
+        for key, charted in _proportion_charts(series, weeks, directions, rebase_keys, spc).items()
+        if _sustained(charted[0])
+    }
     fails = group_rows(
         failures(_week_rows(history, latest_week), cells=list(charts)), "place", "ruleset", "criterion"
     )

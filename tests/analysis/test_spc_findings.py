@@ -204,9 +204,10 @@ def _drifting_grounds(s: Scenario, passes: list[int]) -> dict[str, list[str]]:
     return failing
 
 
-def test_a_criterion_with_a_signal_of_its_own_is_a_special_cause() -> None:
+def test_a_criterion_with_a_sustained_signal_of_its_own_is_a_special_cause() -> None:
     s = Scenario()
-    failing = _drifting_grounds(s, [19, 18] * 9 + [10])
+    # seven weeks below the baseline's mean (a shift), the last far below its limits
+    failing = _drifting_grounds(s, [19, 18] * 6 + [17, 17, 16, 17, 16, 17, 10])
     criteria = [
         {**c, "guidance": "Inspector to brief the team"} if c["criterion"] == "SS01" else c for c in CRITERIA
     ]
@@ -235,6 +236,15 @@ def test_a_criterion_with_a_signal_of_its_own_is_a_special_cause() -> None:
     d11 = special(found)[0]
     assert (d11.n, d11.passed) == (20, 9)
     assert len(d11.details) == 11 and {d.criterion for d in d11.details} == {"SS01", "SS03"}
+
+
+def test_a_criterion_week_outside_its_narrow_limits_alone_is_not_a_special_cause() -> None:
+    """A criterion's share sits near 100% on a few dozen cases: one bad week outside its XmR limits is
+    left to its measure's series, which keeps all four rules; only a shift or trend raises it."""
+    s = Scenario()
+    _drifting_grounds(s, [19, 18] * 9 + [10])
+    found = assess(outcomes_frame(s.rows, CRITERIA, MEASURES))
+    assert kinds(special(found)) == [("special_cause", "BLK", "D11", "")]
 
 
 def test_a_criterion_series_rebases_on_request() -> None:
