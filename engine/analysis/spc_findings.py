@@ -20,7 +20,6 @@ from engine.analysis.frames import blank
 from engine.analysis.outcomes import Outcomes, failures, in_period
 from engine.analysis.reasons import CASE_NOUNS, SIDE_WORDS, lower_first, pct_text, reason, seconds_text
 from engine.analysis.stats import (
-    CHANGE_RULES,
     CONCERN,
     DEFAULT_BASELINE,
     XmrChart,
@@ -230,15 +229,19 @@ def measure_special_causes(
     return out
 
 
-def _sustained(chart: XmrChart) -> bool:
-    """Whether the latest point's concern is a shift or trend (stats.CHANGE_RULES). A criterion's
-    weekly share is usually near 100% with a few dozen cases: its XmR limits are often as narrow as
-    the baseline's few distinct values, so a single point outside them or two of three near them is
-    a week's two or three failures, sampling noise rather than a changed process (on the demo's
+def _beyond_noise(charted: _Charted) -> bool:
+    """Whether the latest week's own 95% interval lies wholly on the concerning side of the chart's
+    mean. A criterion's share is usually near 100% on a few dozen cases a week: its XmR limits are
+    often as narrow as the baseline's few distinct values, and with a mean between two of them most
+    weeks sit on one side, so the four rules fire on a week's two or three failures (on the demo's
     2026-W47 they raised 30 special causes where the planted problems raised 4). A criterion's
-    special cause is therefore raised only for a sustained change; its measure's series keeps all
-    four rules."""
-    return any(rule in CHANGE_RULES for rule in chart.concern_rules(len(chart.values) - 1))
+    signal is therefore raised only when that week alone is clearly worse than usual."""
+    chart = charted[0]
+    n_k = _latest(charted)
+    mean = chart.mean[-1]
+    if chart.direction in ("lower", "decrease"):
+        return bool(n_k["ci_low"] > mean)
+    return bool(n_k["ci_high"] < mean)
 
 
 def criterion_special_causes(
@@ -268,7 +271,7 @@ def criterion_special_causes(
     charts = {
         key: charted
         for key, charted in _proportion_charts(series, weeks, directions, rebase_keys, spc).items()
-        if _sustained(charted[0])
+        if _beyond_noise(charted)
     }
     fails = group_rows(
         failures(_week_rows(history, latest_week), cells=list(charts)), "place", "ruleset", "criterion"
