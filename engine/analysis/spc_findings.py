@@ -20,6 +20,7 @@ from engine.analysis.frames import blank
 from engine.analysis.outcomes import Outcomes, failures, in_period
 from engine.analysis.reasons import CASE_NOUNS, SIDE_WORDS, lower_first, pct_text, reason, seconds_text
 from engine.analysis.stats import (
+    CHANGE_RULES,
     CONCERN,
     DEFAULT_BASELINE,
     XmrChart,
@@ -229,19 +230,26 @@ def measure_special_causes(
     return out
 
 
-def _beyond_noise(charted: _Charted) -> bool:
-    """Whether the latest week's own 95% interval lies wholly on the concerning side of the chart's
-    mean. A criterion's share is usually near 100% on a few dozen cases a week: its XmR limits are
-    often as narrow as the baseline's few distinct values, and with a mean between two of them most
-    weeks sit on one side, so the four rules fire on a week's two or three failures (on the demo's
-    2026-W47 they raised 30 special causes where the planted problems raised 4). A criterion's
-    signal is therefore raised only when that week alone is clearly worse than usual."""
+def _criterion_signal(charted: _Charted) -> bool:
+    """Whether a criterion's chart signal is raised: the latest week is part of a shift or trend
+    (stats.CHANGE_RULES) *and* that week alone is clearly worse than usual (its 95% interval wholly
+    on the concerning side of the chart's mean).
+
+    A criterion's share is usually near 100% on a few dozen cases a week. Its weekly values are a
+    handful of distinct fractions, its XmR limits are often as narrow as those (a baseline of
+    perfect weeks gives limits of 100% to 100%), and its mean falls between two of them, so most
+    weeks sit on one side of it. On the demo's 2026-W47 the four rules alone raised 30 criterion
+    special causes where the planted problems raised 4; shifts alone raised 9 (a week of 31 of 33
+    against a mean of 97%); the week's interval alone raised 15 (31 of 33 against 12 perfect
+    weeks). The measure's series, which counts the same cases, keeps the four rules alone."""
     chart = charted[0]
-    n_k = _latest(charted)
+    if not any(rule in CHANGE_RULES for rule in chart.concern_rules(len(chart.values) - 1)):
+        return False
+    week = _latest(charted)
     mean = chart.mean[-1]
     if chart.direction in ("lower", "decrease"):
-        return bool(n_k["ci_low"] > mean)
-    return bool(n_k["ci_high"] < mean)
+        return bool(week["ci_low"] > mean)
+    return bool(week["ci_high"] < mean)
 
 
 def criterion_special_causes(
@@ -271,7 +279,7 @@ def criterion_special_causes(
     charts = {
         key: charted
         for key, charted in _proportion_charts(series, weeks, directions, rebase_keys, spc).items()
-        if _beyond_noise(charted)
+        if _criterion_signal(charted)
     }
     fails = group_rows(
         failures(_week_rows(history, latest_week), cells=list(charts)), "place", "ruleset", "criterion"

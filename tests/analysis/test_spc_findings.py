@@ -204,9 +204,10 @@ def _drifting_grounds(s: Scenario, passes: list[int]) -> dict[str, list[str]]:
     return failing
 
 
-def test_a_criterion_with_a_signal_of_its_own_is_a_special_cause() -> None:
+def test_a_criterion_with_a_sustained_signal_of_its_own_is_a_special_cause() -> None:
     s = Scenario()
-    failing = _drifting_grounds(s, [19, 18] * 9 + [10])
+    # seven weeks below the baseline's mean (a shift), the last clearly worse than usual by itself
+    failing = _drifting_grounds(s, [19, 18] * 6 + [17, 17, 16, 17, 16, 17, 10])
     criteria = [
         {**c, "guidance": "Inspector to brief the team"} if c["criterion"] == "SS01" else c for c in CRITERIA
     ]
@@ -239,8 +240,9 @@ def test_a_criterion_with_a_signal_of_its_own_is_a_special_cause() -> None:
 
 def test_a_criterion_signal_within_the_weeks_sampling_noise_is_not_a_special_cause() -> None:
     """A criterion's share sits near 100% on a few dozen cases: seven weeks of one failure more than
-    usual is a shift on its chart, but each week's interval still holds the usual mean; the
-    measure's series, which counts the same cases, keeps its own signals."""
+    usual is a shift on its chart, but each week's interval still holds the usual mean; and one bad
+    week outside narrow limits is no shift. The measure's series, counting the same cases, keeps
+    the four rules."""
     s = Scenario()
     _drifting_grounds(s, [20, 19] * 6 + [19, 18, 19, 18, 19, 18, 19])
     found = assess(outcomes_frame(s.rows, CRITERIA, MEASURES))
@@ -249,6 +251,9 @@ def test_a_criterion_signal_within_the_weeks_sampling_noise_is_not_a_special_cau
     s = Scenario()
     _drifting_grounds(s, [20, 19] * 6 + [19, 18, 19, 18, 19, 18, 14])
     assert "SS01" in [e.criterion for e in special(assess(outcomes_frame(s.rows, CRITERIA, MEASURES)))]
+    s = Scenario()
+    _drifting_grounds(s, [19, 18] * 9 + [10])  # far outside the limits, but no shift or trend
+    assert "SS01" not in [e.criterion for e in special(assess(outcomes_frame(s.rows, CRITERIA, MEASURES)))]
 
 
 def test_a_criterion_series_rebases_on_request() -> None:
