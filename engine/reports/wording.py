@@ -148,7 +148,9 @@ def evidence(e: PerformanceException, unit: str) -> tuple[tuple[str, str], ...]:
     if e.n:
         rows.append(("Extract" if from_extract(e, unit) else "Sample", reviewed_text(e, unit)))
     if e.rate is not None:
-        rows.append(("Met the criterion", f"{e.passed:,} of {e.n:,} ({rate_text})"))
+        # a whole measure's figure counts the cases that met every applicable criterion of it
+        met = "Met every criterion" if not e.criterion and not from_extract(e, unit) else "Met the criterion"
+        rows.append((met, f"{e.passed:,} of {e.n:,} ({rate_text})"))
         rows.append(("95% interval", "-".join(ci_text) if ci_text else "no data"))
     elif e.chart is not None:
         weeks = [(p.week, p.value) for p in e.chart.points if p.value is not None]

@@ -66,3 +66,10 @@ def test_evidence_for_a_measured_series_gives_the_latest_week() -> None:
         ("Extract", "900 incidents measured"),
         ("Latest week (2026-W47)", "47"),
     )
+
+
+def test_a_whole_measures_figure_counts_cases_that_met_every_criterion() -> None:
+    criterion = replace(place_exceptions()[0], n=33, passed=13, rate=13 / 33, ci_low=0.25, ci_high=0.56)
+    measure = replace(criterion, criterion="")
+    assert dict(evidence(criterion, "searches"))["Met the criterion"] == "13 of 33 (39%)"
+    assert dict(evidence(measure, "searches"))["Met every criterion"] == "13 of 33 (39%)"
