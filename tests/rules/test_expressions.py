@@ -214,6 +214,10 @@ INVALID: list[tuple[str, str]] = [
     ("f'{notes}' == 'a'", "\"f'{notes}'\": an f-string is not allowed in a condition"),
     ("dash_yes_count + 1 > 3", "'dash_yes_count + 1': arithmetic is not allowed in a condition"),
     ("0 < dash_yes_count < 5", "'0 < dash_yes_count < 5': chained comparisons are not allowed; write 'a < b and b < c'"),
+    # found by tests/fuzz: 'is' raised a KeyError (a traceback) instead of naming the fix
+    ("power is 's60'", "\"power is 's60'\": 'is' is not allowed; write ==, or blank(q) / answered(q) for a blank answer"),
+    ("grounds_recorded is not None",
+     "'grounds_recorded is not None': 'is not' is not allowed; write !=, or blank(q) / answered(q) for a blank answer"),
     ("crime_recorded_on == 5",
      "cannot compare crime_recorded_on (a date question) with 5 (a whole number); a date question compares with "
      "another date question, an ISO date 'YYYY-MM-DD', days_after() or working_days_after()"),

@@ -96,6 +96,13 @@ class _Compiler:
                 raise self.fail(
                     f"{self.snippet(node)!r}: chained comparisons are not allowed; write 'a < b and b < c'"
                 )
+            if isinstance(node.ops[0], ast.Is | ast.IsNot):
+                word = "is not" if isinstance(node.ops[0], ast.IsNot) else "is"
+                raise self.fail(
+                    f"{self.snippet(node)!r}: '{word}' is not allowed; write {'!=' if word == 'is not' else '=='}, "
+                    "or blank(q) / answered(q) for a blank answer",
+                    hint=_ALLOWED,
+                )
             return self.compare(node.ops[0], node.left, node.comparators[0])
         if (
             isinstance(node, ast.Call)
