@@ -58,6 +58,9 @@ def _date_text(value: Any) -> str | None:
 
 
 _INT_RE = re.compile(r"^[+-]?\d+(?:\.0*)?$")
+#: the most digits a whole-number answer may have: answers are counts, and a longer number is a typing
+#: error (Python refuses to read one of over 4,300 digits; 18 digits still fit the rule engine's 64 bits)
+MAX_INTEGER_DIGITS = 18
 
 
 def _integer(minimum: int | None, maximum: int | None) -> Callable[[Any], int | None]:
@@ -74,7 +77,18 @@ def _integer(minimum: int | None, maximum: int | None) -> Callable[[Any], int | 
                 return None
             if not _INT_RE.match(text):
                 raise ValidationError(f"'{shown(text)}' is not a whole number")
-            number = int(text.split(".")[0])
+            whole = text.split(".")[0]
+            digits = whole.lstrip("+-").lstrip("0")
+            if len(digits) > MAX_INTEGER_DIGITS:
+                raise ValidationError(
+                    f"'{shown(text)}' has {len(digits):,} digits: a whole-number answer has at most "
+                    f"{MAX_INTEGER_DIGITS}"
+                )
+            number = int(digits or "0") * (-1 if whole.startswith("-") else 1)
+        if len(str(abs(number))) > MAX_INTEGER_DIGITS:
+            raise ValidationError(
+                f"'{shown(str(number))}' is too large: a whole-number answer has at most {MAX_INTEGER_DIGITS} digits"
+            )
         if minimum is not None and number < minimum:
             raise ValidationError(f"{number} is below the minimum {minimum}")
         if maximum is not None and number > maximum:

@@ -102,7 +102,17 @@ def test_bad_dates_say_what_to_write(forms: dict[str, Form], raw: object, messag
 
 
 @pytest.mark.parametrize(
-    ("raw", "expected"), [("7", 7), (7, 7), (7.0, 7), (" 14 ", 14), ("27", 27), ("0", 0), ("8.0", 8)]
+    ("raw", "expected"),
+    [
+        ("7", 7),
+        (7, 7),
+        (7.0, 7),
+        (" 14 ", 14),
+        ("27", 27),
+        ("0", 0),
+        ("8.0", 8),
+        pytest.param("0" * 4400 + "9", 9, id="4400-zeros"),
+    ],
 )
 def test_integers(forms: dict[str, Form], raw: object, expected: int) -> None:
     answers: dict[str, object] = dict(_answers("domestic_abuse"))
@@ -118,6 +128,14 @@ def test_integers(forms: dict[str, Form], raw: object, expected: int) -> None:
         ("3.5", "'3.5' is not a whole number"),
         ("lots", "'lots' is not a whole number"),
         (True, "'true' is not a whole number"),
+        # found by tests/fuzz: over 4,300 digits raised Python's ValueError (a traceback, nothing reported)
+        pytest.param(
+            "1" * 5000,
+            f"'{'1' * 37}...' has 5,000 digits: a whole-number answer has at most 18",
+            id="5000-digits",
+        ),
+        ("-" + "9" * 19, "'-9999999999999999999' has 19 digits: a whole-number answer has at most 18"),
+        (1e300, f"'{str(int(1e300))[:37]}...' is too large: a whole-number answer has at most 18 digits"),
     ],
 )
 def test_bad_integers(forms: dict[str, Form], raw: object, message: str) -> None:
