@@ -1,12 +1,13 @@
 """The briefings' house style: the bundled font, escaping of user text, paragraph styles, and the
 A4 page (footer with rulesets, run and page x of y; draft banner; running header). Deterministic:
-reportlab invariant mode and a font shipped inside reportlab, so equal input gives equal bytes.
+reportlab invariant mode, a font shipped inside reportlab and fallback fonts shipped in
+engine/reports/fonts/ (for the scripts the body font lacks: engine.reports.scripts), so equal input
+gives equal bytes.
 """
 
 from __future__ import annotations
 
 import io
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -21,11 +22,13 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, FrameBreak, PageTemplate, Paragraph
 
 from engine.core.models import RulesetRef
+from engine.reports.scripts import FALLBACK_MARKUP, RTL_MARKUP, BidiParagraph, bolden, is_rtl, runs, visual
 
 DRAFT_BANNER = "DRAFT - unpublished rulesets, not for operational use"
 
@@ -77,32 +80,47 @@ def _glyphs() -> frozenset[int]:
 
 
 def drawable(text: str) -> str:
-    """Text the font can draw: controls become spaces, a letter the font lacks falls back to its
-    unaccented form (so 'ś' prints as 's', not as an empty box), anything else to '?'."""
+    """Text that the body font alone can draw, for a place that has one font (chart labels,
+    measuring). Controls become spaces, and a letter the font lacks falls back to its unaccented
+    form ('ś' prints as 's'). Anything else becomes '?'. Paragraphs use :func:`esc` instead, which
+    draws those characters with the fallback fonts."""
     if text.isascii() and text.isprintable():
         return text
-    glyphs = _glyphs()
-    out = []
-    for ch in text:
-        if ch == "\n" or ord(ch) in glyphs:
-            out.append(ch)
-        elif unicodedata.category(ch) == "Cf":
-            continue  # zero-width and direction marks: invisible anyway
-        elif unicodedata.category(ch).startswith(("C", "Z")):
-            out.append(" ")
-        else:
-            base = "".join(
-                c
-                for c in unicodedata.normalize("NFKD", ch)
-                if ord(c) in glyphs and not unicodedata.combining(c)
-            )
-            out.append(base or "?")
-    return "".join(out)
+    return "".join(part if font is None else "?" * len(part) for font, part in runs(text, _glyphs()))
 
 
 def esc(text: object) -> str:
-    """User or data text made safe for Paragraph markup: `<b>` in a reviewer note prints as `<b>`."""
-    return escape(drawable(str(text))).replace("\n", "<br/>")
+    """User or data text made safe for Paragraph markup: `<b>` in a reviewer note prints as `<b>`.
+    Characters the body font lacks are wrapped in the fallback font that draws them (Hebrew, Arabic,
+    emoji...). Build the Paragraph with :func:`para` or :func:`plain`, so that right-to-left text is
+    drawn in reading order."""
+    text = str(text)
+    if text.isascii() and text.isprintable():
+        return escape(text)
+    out = []
+    for font, part in runs(text, _glyphs()):
+        markup = escape(part).replace("\n", "<br/>")
+        out.append(f'<font name="{font}">{markup}</font>' if font else markup)
+    return "".join(out)
+
+
+def draw_text(canv: Canvas, x: float, y: float, text: str, font: str, size: float) -> None:
+    """``canv.drawString(x, y, text)`` for user text in any script, with the canvas already set to
+    ``font`` at ``size``. Runs that the font lacks are drawn in the fallback fonts (regular weight),
+    right-to-left text in reading order."""
+    if text.isascii() and text.isprintable():
+        canv.drawString(x, y, text)
+        return
+    parts = runs(text.replace("\n", " "), _glyphs())
+    if all(name is None for name, _ in parts):
+        canv.drawString(x, y, "".join(part for _, part in parts))
+        return
+    for i, part in visual([(is_rtl(name), part) for name, part in parts]):
+        name = parts[i][0] or font
+        canv.setFont(name, size)
+        canv.drawString(x, y, part)
+        x += stringWidth(part, name, size)
+    canv.setFont(font, size)
 
 
 # --- styles --------------------------------------------------------------------------------------
@@ -151,13 +169,18 @@ def styles() -> dict[str, ParagraphStyle]:
 
 
 def para(markup: str, style: str) -> Paragraph:
-    """A Paragraph from markup whose user parts are already escaped with :func:`esc`."""
-    return Paragraph(markup, styles()[style])
+    """A Paragraph from markup whose user parts are already escaped with :func:`esc`. It draws
+    right-to-left text in reading order."""
+    look = styles()[style]
+    if FALLBACK_MARKUP not in markup:
+        return Paragraph(markup, look)
+    markup = bolden(markup, look.fontName == FONT_BOLD)
+    return (BidiParagraph if RTL_MARKUP in markup else Paragraph)(markup, look)
 
 
 def plain(text: object, style: str) -> Paragraph:
     """A Paragraph of plain (user or data) text."""
-    return Paragraph(esc(text), styles()[style])
+    return para(esc(text), style)
 
 
 # --- the document: page furniture, page x of y -------------------------------------------------
@@ -246,7 +269,7 @@ class _Doc(BaseDocTemplate):  # type: ignore[misc]  # reportlab has no type info
         if self._header and doc.page > 1:
             canv.setFont(FONT, 8)
             canv.setFillColor(GREY)
-            canv.drawString(MARGIN_X, y_top - 4 * mm, drawable(self._header))
+            draw_text(canv, MARGIN_X, y_top - 4 * mm, self._header, FONT, 8)
             canv.setStrokeColor(RULE)
             canv.setLineWidth(0.5)
             canv.line(MARGIN_X, y_top - 6 * mm, PAGE_W - MARGIN_X, y_top - 6 * mm)
@@ -257,7 +280,7 @@ class _Doc(BaseDocTemplate):  # type: ignore[misc]  # reportlab has no type info
         self._rulesets_para.drawOn(canv, MARGIN_X, self._rulesets_y)
         canv.setFont(FONT, 7.5)
         canv.setFillColor(GREY)
-        canv.drawString(MARGIN_X, FOOTER_BASELINE, drawable(self._run_line))
+        draw_text(canv, MARGIN_X, FOOTER_BASELINE, self._run_line, FONT, 7.5)
         canv.restoreState()
 
 
