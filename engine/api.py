@@ -22,7 +22,7 @@ from engine.runs import records
 from engine.sampling import jobs
 from engine.sampling.population import LoadCasesResult, load_cases
 from engine.sampling.worklists import SampleStatus, sample_status
-from engine.store import assessments, incidents, runs
+from engine.store import assessments, incidents, integrity
 from engine.store import db as dbm
 from engine.store.assessment_lines import AssessmentLine as AssessmentLine  # named by the CLI
 from engine.store.assessment_lines import AssessmentRevision, assessment_lines, revisions_of
@@ -171,8 +171,7 @@ def verify_rulesets(settings: Settings, anchors: tuple[str, ...] = ()) -> regist
     from engine import registry
 
     with database_for(settings) as database:
-        recorded = tuple(anchors) + tuple(runs.recorded_registry_heads(database))
-        return registry.verify(database, settings.rulesets_dir, anchors=recorded)
+        return registry.verify(database, settings.rulesets_dir, anchors=anchors)
 
 
 # --------------------------------------------------------------------------- submissions
@@ -233,6 +232,12 @@ def show_assessment(settings: Settings, assessment_id: str) -> list[AssessmentRe
     """Every revision of one assessment, oldest first. Example: qam assessments show SS-000123"""
     with database_for(settings) as database, database.session() as session:
         return revisions_of(session, assessment_id)
+
+
+def verify_assessments(settings: Settings, heads: tuple[str, ...] = ()) -> integrity.ChainReport:
+    """Check the revisions' hash chain, current flags and recorded heads. Example: qam assessments verify"""
+    with database_for(settings) as database:
+        return integrity.verify_assessments(database, anchors=heads)
 
 
 # --------------------------------------------------------------------------- sampling and calibration
@@ -464,10 +469,7 @@ def show_run(settings: Settings, run: str) -> records.RunDetail:
 
 
 def audit(settings: Settings, run: str) -> AuditReport:
-    """Re-derive a run's outputs from the data as it stood then and compare them byte for byte.
-
-    Example: qam audit 3f9a0c2d
-    """
+    """Re-derive a run's outputs from the data as it stood then, compare byte for byte. Example: qam audit 3f9a0c2d"""
     from engine.runs import audit as audits
 
     with database_for(settings) as database:

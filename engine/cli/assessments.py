@@ -1,4 +1,5 @@
-"""`qam submit` and `qam assessments list|show`: reviewers' assessments, stored and read back."""
+"""`qam submit` and `qam assessments list|show|verify`: reviewers' assessments, stored, read back and
+checked for tampering."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from typing import Annotated
 import typer
 
 from engine import api
-from engine.cli.console import print_table, settings_of, user_errors
+from engine.cli.console import print_json, print_table, settings_of, user_errors
+from engine.core.errors import ExitCode
 
 
 def submit(
@@ -91,3 +93,35 @@ def assessments_show(
         rows += [(q, v, rev.raw.get(q, "")) for q, v in rev.answers.items()]
         print_table(("field", "stored", "as submitted"), rows)
         typer.echo("")
+
+
+@assessments_app.command("verify")
+def assessments_verify(
+    ctx: typer.Context,
+    heads: Annotated[
+        list[str] | None,
+        typer.Option("--head", help="a chain head kept from an earlier verify (PK:ROW_HASH); repeatable"),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+) -> None:
+    """Check the stored assessments for tampering: recompute every revision's link in the hash chain
+    and its content hash, check that exactly each assessment's newest revision is current, and that
+    every chain head recorded by a submission or a run (and each --head) is still in the chain.
+    Prints OK with the counts and the chain head as PK:ROW_HASH (keep it outside the database: given
+    back with --head, it shows any later rewrite of the revisions before it), or every problem found.
+
+    Exits 0 when all is intact, 4 when anything was tampered with, 2 for a malformed --head.
+
+    Example: qam assessments verify --head 51481:6a38b7f4f1bd814e6bc2c2e27b2c65033c99769d00e556c58266c27329c2add4
+    """
+    with user_errors():
+        report = api.verify_assessments(settings_of(ctx), tuple(heads or ()))
+    if as_json:
+        print_json(report.to_json())
+    else:
+        rows = report.to_table_rows()
+        if rows:
+            print_table(report.columns, rows)
+        typer.echo(report.summary)
+    if not report.ok:
+        raise typer.Exit(int(ExitCode.STORAGE))

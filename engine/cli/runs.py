@@ -15,7 +15,7 @@ runs_app = typer.Typer(
     help="Run manifests: what each weekly or PEEL run read and wrote.", no_args_is_help=True
 )
 
-#: how many altered score outcomes `qam audit` lists before "... and N more"
+#: how many altered score outcomes (and assessment problems) `qam audit` lists before "... and N more"
 AUDIT_ROWS_SHOWN = 20
 
 
@@ -62,7 +62,7 @@ def audit(
 ) -> None:
     """Re-derive a run's outputs from the data as it stood at its first execution and the exact ruleset
     versions it recorded, and compare them byte for byte with its manifest; also re-score the stored
-    answers and verify the registry. Writes nothing.
+    answers, verify the registry and the stored assessments' hash chain. Writes nothing.
 
     Exits 0 when everything matches, 4 when anything differs (a storage or report integrity failure).
 
@@ -108,6 +108,11 @@ def audit(
     typer.echo(report.registry_line())
     for d in report.registry_problems:
         typer.echo(f"  {d}")
+    typer.echo(report.assessments_line())
+    for p in report.assessment_problems[:AUDIT_ROWS_SHOWN]:
+        typer.echo(f"  {p}")
+    if len(report.assessment_problems) > AUDIT_ROWS_SHOWN:
+        typer.echo(f"  ... and {len(report.assessment_problems) - AUDIT_ROWS_SHOWN} more")
     for note in report.notes:
         typer.echo(f"Note: {note}")
     typer.echo(report.summary)

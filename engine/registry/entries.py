@@ -29,8 +29,9 @@ from engine.rules.ruleset_yaml import parse_ruleset
 from engine.rules.rulesets import canonical_content, content_sha256
 from engine.store.db import RulesetVersion
 
-#: prev_hash of the first entry of the chain
-GENESIS_HASH = "0" * 64
+# GENESIS_HASH: the prev_hash of the chain's first entry, as for the assessments' chain
+from engine.store.integrity import GENESIS_HASH as GENESIS_HASH
+
 _SEMVER = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")
 
 FieldsByCaseType = Mapping[str, Mapping[str, FieldSpec]]

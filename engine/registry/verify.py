@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.core.errors import Location, Problem, RulesetError
+from engine.core.text import stamp
 from engine.registry.entries import (
     GENESIS_HASH,
     DiscrepancyKind,
@@ -19,6 +20,7 @@ from engine.registry.entries import (
     working_tree,
 )
 from engine.store import registry as store
+from engine.store import runs
 from engine.store.db import Database
 
 #: what to do about an official run's refusal (its last line)
@@ -107,12 +109,24 @@ def verify(database: Database, rulesets_dir: Path, *, anchors: Collection[str] =
     """Recompute every hash and link of the registry, and compare the working tree's ruleset files
     with the latest published versions; ``report.ok`` is False when anything is off.
 
-    ``anchors`` are registry head hashes recorded elsewhere (run manifests): each must still be in
-    the chain, which catches the one edit the chain cannot show by itself, its newest entries cut off.
+    Registry heads recorded apart from the chain must each still be in it, which catches the one
+    edit the chain cannot show by itself, its newest entries cut off: the head recorded at each
+    publication (chain_heads), the head each run recorded in its manifest, and ``anchors`` (heads
+    kept outside the database, e.g. from an earlier `qam rulesets verify`).
 
     Example: report = verify(db, Path("rulesets")); print(report.summary)
     """
+    # the recorded heads first: a publication committing meanwhile adds entries, never a head without them
+    heads: dict[str, list[str]] = {}
+    for anchor in anchors:
+        heads.setdefault(anchor, []).append("given to verify")
+    for anchor in runs.recorded_registry_heads(database):
+        heads.setdefault(anchor, []).append("recorded by a run")
     with database.session() as session:
+        for head, at in store.published_heads(session):
+            heads.setdefault(head.hash, []).append(
+                f"recorded when seq {head.position} was published ({stamp(at)})"
+            )
         entries = [entry_from_row(row) for row in store.chain(session)]
         scored = store.scored_versions(session)
     found = _check_chain(entries)
@@ -133,9 +147,10 @@ def verify(database: Database, rulesets_dir: Path, *, anchors: Collection[str] =
         Discrepancy(
             DiscrepancyKind.MISSING_ENTRY,
             f"head {anchor[:12]}",
-            "a registry head recorded by a run is no longer in the chain: entries were deleted or rewritten",
+            f"the registry head {' and '.join(sources)} is no longer in the chain: entries were deleted "
+            "or rewritten",
         )
-        for anchor in dict.fromkeys(anchors)
+        for anchor, sources in heads.items()
         if anchor != GENESIS_HASH and anchor not in hashes
     ]
     latest = {e.ruleset_id: e for e in entries}  # seq order: the last one of each id wins

@@ -1,6 +1,7 @@
 """Run manifests read back (`qam runs list|show`) and re-derived (`qam audit RUN`): a run's outputs
 rebuilt from the stored data as it stood at its first execution and the exact ruleset versions it
-recorded, compared byte for byte. An audit writes nothing to the database or the output folder."""
+recorded, compared byte for byte; the ruleset registry and the assessments' hash chain verified
+(engine.store.integrity). An audit writes nothing to the database or the output folder."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ from engine.runs.gather import DEFAULT_HISTORY_WEEKS, Gathered, gather, incident
 from engine.runs.manifest import engine_version, manifest_for
 from engine.runs.records import find_run
 from engine.runs.weekly import write_period
-from engine.store import assessments, runs
+from engine.store import assessments, integrity, runs
 from engine.store.db import Database
 
 #: run kinds an audit can rebuild (a kind whose run writes extra files needs its writer here too);
@@ -233,9 +234,9 @@ def audit_run(
         notes.append(
             f"The re-derived run id is {derived_id}, not {run_id}: what was read or how differs from the run."
         )
-    heads = tuple(runs.recorded_registry_heads(database))
-    report = registry.verify(database, rulesets_dir, anchors=heads)
+    report = registry.verify(database, rulesets_dir)  # with every head recorded at publication or by a run
     problems = tuple(d for d in report.discrepancies if d.kind not in registry.WORKING_TREE_KINDS)
+    chain = integrity.verify_assessments(database)
     return AuditReport(
         run_id=run_id,
         kind=kind,
@@ -249,6 +250,8 @@ def audit_run(
         scores_checked=checked,
         score_mismatches=tuple(mismatches),
         registry_problems=problems,
+        assessment_problems=chain.problems,
+        assessments_checked=chain.rows_checked,
         notes=tuple(notes),
         scores_emptied=gathered.assessments_read - checked,
         rulesets=context.refs(),

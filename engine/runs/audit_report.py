@@ -1,5 +1,6 @@
 """What `qam audit RUN` found: each output file and input checked against the manifest, the stored
-scores re-scored, the registry verified; and the lines the command prints about them."""
+scores re-scored, the registry and the assessments' hash chain verified; and the lines the command
+prints about them."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from engine import registry
 from engine.core.models import RulesetRef
 from engine.store import runs
+from engine.store.integrity import ChainProblem
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,9 @@ class AuditReport:
     scores_emptied: int = 0
     #: the ruleset versions re-derived with, found intact: (id, version, sha256)
     rulesets: tuple[RulesetRef, ...] = ()
+    #: what verifying the assessments' hash chain found (`qam assessments verify`), and how many rows it read
+    assessment_problems: tuple[ChainProblem, ...] = ()
+    assessments_checked: int = 0
 
     @property
     def files_differing(self) -> int:
@@ -92,6 +97,7 @@ class AuditReport:
             and not self.score_mismatches
             and not self.scores_emptied
             and not self.registry_problems
+            and not self.assessment_problems
         )
 
     def changes_line(self) -> str:
@@ -114,6 +120,17 @@ class AuditReport:
         if not self.registry_problems:
             return "Registry: hash chain intact, every recorded registry head still in it."
         return f"Registry: {counted(len(self.registry_problems), 'discrepancy', 'discrepancies')} (see `qam rulesets verify`)."
+
+    def assessments_line(self) -> str:
+        if not self.assessment_problems:
+            return (
+                f"Assessments: hash chain of {counted(self.assessments_checked, 'stored revision')} intact, "
+                "current flags right, every recorded chain head still in it."
+            )
+        return (
+            f"Assessments: {counted(len(self.assessment_problems), 'problem')} in the stored revisions "
+            "(tampering; see `qam assessments verify`):"
+        )
 
     def scores_line(self) -> str:
         if self.scores_emptied:
@@ -152,6 +169,8 @@ class AuditReport:
             problems.append(f"{counted(self.scores_emptied, 'stored score')} emptied")
         if self.registry_problems:
             problems.append("the ruleset registry fails verification")
+        if self.assessment_problems:
+            problems.append("the stored assessments fail verification (tampered)")
         return f"FAILED: {'; '.join(problems)} (a storage or report integrity failure)."
 
 

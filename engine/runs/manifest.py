@@ -25,7 +25,7 @@ from engine.core.hashing import canonical_json, sha256_text
 from engine.core.models import RulesetRef
 from engine.runs.context import RunContext
 from engine.runs.gather import Gathered
-from engine.store import runs
+from engine.store import integrity, runs
 from engine.store.db import Database
 
 
@@ -252,8 +252,18 @@ def record_manifest(
     started: dt.datetime,
     finished: dt.datetime,
 ) -> None:
-    """Store a run's manifest document (or refresh it, for an identical rerun) and this execution."""
+    """Store a run's manifest document (or refresh it, for an identical rerun) and this execution.
+
+    The document gets the assessments' chain head (integrity.MANIFEST_KEY: the last pk and its
+    row_hash) as it stands at the run's first execution, kept by reruns: an anchor that verification
+    checks is still in the chain, so a rewrite of the stored revisions before it shows."""
     with database.session() as session:
+        before = runs.run(session, manifest.run_id)
+        head = (before.manifest if before is not None else {}).get(integrity.MANIFEST_KEY)
+        if head is None:
+            last = integrity.last_link(session)
+            head = last.to_json() if last is not None else None
+        document = {**document, integrity.MANIFEST_KEY: head}
         runs.record_run(
             session,
             run_id=manifest.run_id,

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 from engine.core.errors import UsageError
 from engine.core.models import RulesetRef
 from engine.core.text import stamp
-from engine.store import runs
+from engine.store import integrity, runs
 from engine.store.db import Database, Run
 
 #: shortest run-id prefix accepted, so a typo does not silently pick some run
@@ -114,6 +114,7 @@ class RunDetail:
             ("engine version", str(m.get("engine", ""))),
             ("force file sha256", str(m.get("force_sha256", ""))),
             ("registry head", str(m.get("registry_head", "")) or "(none: draft run)"),
+            ("assessments head", _chain_head(m.get(integrity.MANIFEST_KEY))),
         ]
 
     def ruleset_rows(self) -> list[tuple[str, str, str]]:
@@ -130,6 +131,13 @@ class RunDetail:
         return [
             (stamp(e.started_at), stamp(e.finished_at), shown[e.outputs_matched]) for e in self.executions
         ]
+
+
+def _chain_head(head: Any) -> str:
+    """'pk 51481 3f9a...' for a recorded assessments' chain head (`qam assessments verify` checks it)."""
+    if not isinstance(head, Mapping):
+        return "(none recorded)"
+    return f"pk {head.get('pk')} {head.get('row_hash', '')}"
 
 
 def show_run(database: Database, run_ref: str) -> RunDetail:

@@ -1,6 +1,7 @@
-"""The queries for assessments: storing submitted rows as revisions (amendments, conflicts) and
-reading revisions back. Functions take the caller's session (one transaction); submissions storing
-at the same time take turns (:func:`lock_assessments`).
+"""The queries for assessments: storing submitted rows as revisions (amendments, conflicts), each
+linked into the revisions' hash chain (engine.store.integrity), and reading revisions back.
+Functions take the caller's session (one transaction); submissions storing at the same time take
+turns (:func:`lock_assessments`).
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from typing import Any, NamedTuple
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from engine.core.errors import Location, Problem, SubmissionError
+from engine.core.errors import Location, Problem, StorageError, SubmissionError
 from engine.inputs.submissions import ValidRow
+from engine.store import integrity
 from engine.store.db import Assessment
 from engine.store.rows import chunks, lock_for_writing
 from engine.store.summaries import ASSESSMENTS, bump_epochs
@@ -102,7 +104,9 @@ def store_assessments(
     """Store valid rows in the caller's transaction: new ids as revision 1, identical rows skipped,
     changed rows as a new revision only with ``amend``; otherwise raise SubmissionError naming
     every conflicting row and field (the caller rolls back, so nothing is half-stored). Call it
-    first in the transaction: it takes the submissions' writer lock before reading."""
+    first in the transaction: it takes the submissions' writer lock before reading, so the chain's
+    head it links the new revisions after is still the head when they are stored; the new head is
+    recorded (integrity.record_head) in the same transaction."""
     lock_assessments(session)
     existing = current_assessments(session, (r.assessment_id for r in rows))
     summary = StoreSummary()
@@ -164,12 +168,27 @@ def store_assessments(
         )
     for chunk in chunks(superseded):
         session.execute(update(Assessment).where(Assessment.pk.in_(chunk)).values(is_current=False))
-    session.add_all(new_objects)
-    session.flush()
+    if new_objects:
+        _store_linked(session, new_objects, submitted_at)
     days = [a.assessed_on for a in new_objects]
     days += [old.assessed_on for old in existing.values() if old.pk in set(superseded)]
     bump_epochs(session, ASSESSMENTS, days)
     return summary
+
+
+def _store_linked(session: Session, new_objects: Sequence[Assessment], at: dt.datetime) -> None:
+    """Insert new revisions linked after the chain's head (under the writer lock), and record the new head."""
+    last = integrity.last_link(session)
+    integrity.link_rows(last.hash if last else integrity.GENESIS_HASH, new_objects)
+    session.add_all(new_objects)
+    session.flush()
+    # the chain runs in pk order: the database must have numbered the rows in the order they were linked
+    pks = [a.pk for a in new_objects]
+    if pks[0] <= (last.position if last else 0) or any(b <= a for a, b in zip(pks, pks[1:], strict=False)):
+        raise StorageError("the database numbered new assessments out of order; nothing was stored")
+    integrity.record_head(
+        session, integrity.ASSESSMENT_CHAIN, integrity.Link(pks[-1], new_objects[-1].row_hash), at
+    )
 
 
 def assessment_revisions(session: Session, assessment_id: str) -> list[Assessment]:

@@ -1,8 +1,8 @@
 """The database schema (SQLAlchemy 2 typed ORM) and connections; Alembic migrations live beside it.
 
 SQLite by default (a file, zero set-up); PostgreSQL through ``QAM_DATABASE_URL``. Only the query
-modules beside it (assessments, case_scores, incidents, runs, registry, sampling, summaries) issue
-queries against these tables.
+modules beside it (assessments, case_scores, incidents, integrity, runs, registry, sampling,
+summaries) issue queries against these tables.
 """
 
 from __future__ import annotations
@@ -90,6 +90,9 @@ class Assessment(Base):
     submitted_at: Mapped[dt.datetime] = mapped_column(_utc_datetime())
     #: set for calibration-set submissions, which never count toward performance figures
     calibration_set: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    #: sha256 over the row before's row_hash (pk order) and every field above but pk and is_current:
+    #: the revisions form a hash chain (engine.store.integrity)
+    row_hash: Mapped[str] = mapped_column(String(64))
 
 
 class CaseScore(Base):
@@ -155,6 +158,21 @@ class RulesetVersion(Base):
     published_at: Mapped[dt.datetime] = mapped_column(_utc_datetime())
     prev_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class ChainHead(Base):
+    """A hash chain's head as it stood after a write (each submission that stored rows, each
+    publication), kept apart from the chain: deleting the newest rows must also delete these."""
+
+    __tablename__ = "chain_heads"
+    __table_args__ = (UniqueConstraint("chain", "position"),)
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    chain: Mapped[str] = mapped_column(String(20))  # assessments | registry
+    #: the last row's key: an assessment's pk, a registry entry's seq
+    position: Mapped[int] = mapped_column(Integer)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[dt.datetime] = mapped_column(_utc_datetime())
 
 
 class Run(Base):

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from engine.core.errors import StorageError
 from engine.store.db import CaseScore, Database, RulesetVersion
+from engine.store.integrity import REGISTRY_CHAIN, Link, record_head, recorded_heads
 from engine.store.rows import lock_for_writing
 
 #: how long a publisher waits for another one to finish before giving up with a retry message
@@ -79,9 +80,18 @@ def ruleset_entries(session: Session, ruleset_id: str) -> list[RulesetVersion]:
 
 
 def append_entries(session: Session, entries: Sequence[RulesetVersion]) -> None:
-    """Add new chain entries; the unique seq and entry_hash constraints reject a racing writer."""
+    """Add new chain entries and record the new head apart from the chain (chain_heads), so that
+    deleting the newest entries shows; the unique seq and entry_hash constraints reject a racing writer."""
     session.add_all(entries)
     session.flush()
+    if entries:
+        last = entries[-1]
+        record_head(session, REGISTRY_CHAIN, Link(last.seq, last.entry_hash), last.published_at)
+
+
+def published_heads(session: Session) -> list[tuple[Link, dt.datetime]]:
+    """The head recorded at each publication (seq and entry hash of its last entry), oldest first."""
+    return recorded_heads(session, REGISTRY_CHAIN)
 
 
 def scored_versions(session: Session) -> list[tuple[str, str, str]]:

@@ -311,7 +311,8 @@ TAMPERS = [
     ),
     pytest.param(
         [f"UPDATE ruleset_versions SET entry_hash = '{'a' * 64}' WHERE seq = 2"],
-        {K.TAMPERED_ENTRY, K.BROKEN_CHAIN},
+        # and the head recorded when seq 2 was published is gone
+        {K.TAMPERED_ENTRY, K.BROKEN_CHAIN, K.MISSING_ENTRY},
         id="entry-hash-edited",
     ),
     pytest.param(
@@ -347,7 +348,9 @@ def test_verify_catches_registry_tampering(
     assert not report.ok
     assert kinds(report) - {K.UNPUBLISHED_EDIT} == expected
     assert all(
-        d.where.startswith("seq ") for d in report.discrepancies if d.kind not in reg.WORKING_TREE_KINDS
+        d.where.startswith(("seq ", "head "))
+        for d in report.discrepancies
+        if d.kind not in reg.WORKING_TREE_KINDS
     )
 
 
@@ -398,6 +401,7 @@ def test_verify_catches_a_deleted_last_version_that_official_scores_used(
             source_file="f.csv",
             source_row=2,
             submitted_at=T0,
+            row_hash="0" * 64,  # not linked: only the registry is verified here
         )
         s.add(assessment)
         s.flush()
@@ -420,17 +424,42 @@ def test_verify_catches_a_deleted_last_version_that_official_scores_used(
     assert (K.MISSING_ENTRY, "stop-search 1.0.0") in {(d.kind, d.where) for d in report.discrepancies}
 
 
-def test_verify_catches_a_cut_off_tail_against_a_recorded_head(
+def test_deleting_the_newest_entries_is_tampering_even_before_any_run_used_them(
     database: dbm.Database, rulesets_dir: Path
 ) -> None:
-    """Deleting the newest entries leaves a valid-looking chain; a head hash a run recorded shows it."""
+    """Deleting the newest entries leaves a valid-looking chain; the head recorded when they were
+    published shows it (it was a mere working-tree difference before issue 20)."""
+    publish(database, rulesets_dir)
+    write(rulesets_dir, "stop-search.yaml", ruleset_yaml("1.1.0", ss01_text="Grounds recorded"))
+    publish(database, rulesets_dir, minutes=1)
+    head = reg.registry_head(database)
+    assert reg.verify(database, rulesets_dir).ok
+    sql(database, "DELETE FROM ruleset_versions WHERE seq = 3")
+    report = reg.verify(database, rulesets_dir)
+    assert report.tampered
+    ((kind, where, message),) = [
+        (d.kind, d.where, d.message) for d in report.discrepancies if d.kind not in reg.WORKING_TREE_KINDS
+    ]
+    assert (kind, where) == (K.MISSING_ENTRY, f"head {head[:12]}")
+    assert message.startswith("the registry head recorded when seq 3 was published (2026-11-16 09:01:00Z)")
+
+
+def test_a_cut_off_tail_and_its_recorded_head_are_caught_by_a_head_kept_elsewhere(
+    database: dbm.Database, rulesets_dir: Path
+) -> None:
+    """Deleting the newest entries and the heads recorded at their publication leaves a consistent
+    database: a head kept outside it (a run's manifest, an anchor given to verify) shows it."""
     publish(database, rulesets_dir)
     write(rulesets_dir, "stop-search.yaml", ruleset_yaml("1.1.0", ss01_text="Grounds recorded"))
     publish(database, rulesets_dir, minutes=1)
     head = reg.registry_head(database)
     assert reg.verify(database, rulesets_dir, anchors=[head]).ok
-    sql(database, "DELETE FROM ruleset_versions WHERE seq = 3")
-    assert chain_discrepancies(database, rulesets_dir) == []  # the chain alone cannot tell
+    sql(
+        database,
+        "DELETE FROM ruleset_versions WHERE seq = 3",
+        "DELETE FROM chain_heads WHERE chain = 'registry' AND position = 3",
+    )
+    assert chain_discrepancies(database, rulesets_dir) == []  # the database alone cannot tell
     report = reg.verify(database, rulesets_dir, anchors=[head])
     assert report.tampered
     assert [(d.kind, d.where) for d in report.discrepancies if d.kind not in reg.WORKING_TREE_KINDS] == [

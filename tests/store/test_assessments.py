@@ -198,6 +198,9 @@ def test_eight_concurrent_overlapping_submits_behave_as_if_one_after_the_other(
         assert serial_orders(start, SUBMISSIONS, files, seen, added), (
             f"no order of the submissions one after the other reports {seen} and stores {added}"
         )
+        # each linked its revisions after the head the one before it stored, and recorded its own
+        chain = api.verify_assessments(ready)
+        assert chain.ok, [str(p) for p in chain.problems]
 
 
 def race(
@@ -284,3 +287,4 @@ def test_a_losing_amend_is_amended_not_unchanged_when_the_winner_superseded_its_
     assert results["second"].summary.totals == (0, 0, 1)
     monkeypatch.undo()
     assert stored_history(ready, IDS) == {"QA-001": [str(original), str(first), str(second)]}
+    assert api.verify_assessments(ready).ok
