@@ -102,9 +102,11 @@ def _registry_entry(database: Database, rid: str, version: str, sha: str) -> Reg
 
 def rescore_check(
     database: Database, context: RunContext, outcome_columns: Mapping[str, Sequence[Any]]
-) -> tuple[int, list[ScoreMismatch]]:
+) -> tuple[int, list[ScoreMismatch], int]:
     """Score the stored answers of every assessment read afresh and compare with the stored scores
-    the run read (outcomes, and why-traces of failures); returns (assessments checked, mismatches)."""
+    the run read; returns (assessments checked, outcome mismatches, failures whose why-trace reads
+    differently). A trace is an explanation worded by the QAM version that scored it (an upgrade
+    rewords them), so a different trace is counted for a note, not reported as a changed score."""
     stored: dict[Any, dict[str, tuple[str, tuple[str, ...]]]] = defaultdict(dict)
     about: dict[Any, tuple[str, str]] = {}
     cols = outcome_columns
@@ -117,6 +119,7 @@ def rescore_check(
     with database.session() as session:
         answers = assessments.assessment_answers(session, list(stored))
     mismatches: list[ScoreMismatch] = []
+    reworded = 0
     for ruleset in context.assessment_rulesets:
         keys = [k for k in stored if about[k][1] == ruleset.case_type]
         if not keys:
@@ -131,14 +134,15 @@ def rescore_check(
                 if outcome is not None:
                     fresh = (outcome.value, tuple(s.traces[criterion]) if outcome.value == "fail" else ())
                 old = was.get(criterion, ("(none)", ()))
-                if old != fresh:
-                    shown = old[0] if old[0] != fresh[0] else f"{old[0]} (trace edited)"
+                if old[0] != fresh[0]:
                     mismatches.append(
                         ScoreMismatch(
-                            answers[s.key][0], about[s.key][0], ruleset.id, criterion, shown, fresh[0]
+                            answers[s.key][0], about[s.key][0], ruleset.id, criterion, old[0], fresh[0]
                         )
                     )
-    return len(stored), mismatches
+                elif old[1] != fresh[1]:
+                    reworded += 1
+    return len(stored), mismatches, reworded
 
 
 def audit_run(
@@ -184,7 +188,7 @@ def audit_run(
         cutoff=cutoff,
         with_incidents=kind != "score",
     )
-    checked, mismatches = rescore_check(database, context, gathered.outcome_columns)
+    checked, mismatches, reworded = rescore_check(database, context, gathered.outcome_columns)
     received: tuple[dt.datetime | None, dt.datetime | None] = (None, None)
     if context.extract_rulesets and kind != "score":  # a scoring run reads no incidents
         received = incident_window(history_from, period)
@@ -198,6 +202,13 @@ def audit_run(
             received_to=received[1],
         )
     notes = _notes(manifest, force)
+    if reworded:
+        notes.append(
+            f"{counted(reworded, 'failing outcome')} {'has' if reworded == 1 else 'have'} a why-trace worded "
+            "differently from what this version of QAM writes (scored by an earlier version, or the trace "
+            "was edited); the outcomes themselves match. Traces are explanations, not scores: the "
+            "briefings show the stored ones."
+        )
     if kind == "score":
         inputs: tuple[InputCheck, ...] = ()
         hashes: dict[str, str] = {}

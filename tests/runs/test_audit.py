@@ -109,6 +109,23 @@ def test_a_hand_edited_stored_score_is_reported(world: World) -> None:
     assert report.summary.startswith("FAILED: 1 of 7 output files differ; 1 stored score outcome altered")
 
 
+def test_a_why_trace_worded_differently_is_a_note_not_an_altered_score(world: World) -> None:
+    """Traces are worded by the QAM version that scored them: after an upgrade rewords them, an
+    audit of an earlier run must not report every failing case as tampered with."""
+    run_id = world.weekly()
+    with world.database.session() as session:
+        score = next(s for s in session.scalars(select(CaseScore).order_by(CaseScore.pk)) if s.traces)
+        traces = {c: ["worded by an earlier version"] for c in score.traces}
+    world.sql("UPDATE case_scores SET traces = :t WHERE pk = :pk", t=json.dumps(traces), pk=score.pk)
+
+    report = world.audit(run_id)
+
+    assert report.score_mismatches == ()
+    assert any(
+        f"{len(traces)} failing outcome" in note and "worded differently" in note for note in report.notes
+    )
+
+
 def test_a_ruleset_version_edited_in_the_registry_stops_the_audit(world: World) -> None:
     run_id = world.weekly()
     world.sql(
