@@ -232,7 +232,10 @@ INVALID: list[tuple[str, str]] = [
     ("grounds_recorded == 'yes' and grounds_recorded == 'no'",
      "\"grounds_recorded == 'yes' and grounds_recorded == 'no'\" is always false, whatever the answers; "
      "no case can satisfy it"),
-    ("power in ()", "'power in ()' is always false, whatever the answers; no case can satisfy it"),
+    ("power in ()", "'()': the list after 'in' is empty; list at least one value, e.g. power in ('a', 'b')"),
+    # found by tests/fuzz: an empty list inside a larger condition compiled, then describing it raised IndexError
+    ("notes == 'x' and dash_risk not in ()",
+     "'()': the list after 'not in' is empty; list at least one value, e.g. dash_risk not in ('a', 'b')"),
     ("dash_yes_count > 27", "'dash_yes_count > 27' is always false, whatever the answers; no case can satisfy it"),
     ("blank(notes) or not blank(notes)", "'blank(notes) or not blank(notes)' is always true, whatever the answers"),
     ("1 == 1", "1 == 1: compares two constants; one side must be a question or a number of days"),

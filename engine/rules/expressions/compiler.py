@@ -276,6 +276,11 @@ class _Compiler:
                 f"{self.snippet(right_node)!r}: '{OPERATORS[op].symbol}' needs a list of values, "
                 f"e.g. {self.snippet(left_node)} {OPERATORS[op].symbol} ('a', 'b')"
             )
+        if not right_node.elts:
+            raise self.fail(
+                f"{self.snippet(right_node)!r}: the list after '{OPERATORS[op].symbol}' is empty; "
+                f"list at least one value, e.g. {self.snippet(left_node)} {OPERATORS[op].symbol} ('a', 'b')"
+            )
         values = [self.term(e) for e in right_node.elts]
         if not isinstance(left, Field | Span) or (isinstance(left, Field) and left.type is AnswerType.DATE):
             raise self.fail(
