@@ -20,6 +20,7 @@ from typing import Any
 
 import arabic_reshaper  # type: ignore[import-untyped]  # no type information
 from bidi import get_display  # type: ignore[import-untyped]  # no type information
+from bidi.mirror import MIRRORED  # type: ignore[import-untyped]
 from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph
@@ -55,6 +56,10 @@ _RIGHT_TO_LEFT = frozenset({"R", "AL"})
 _STRONG = frozenset({"L", "R", "AL"})
 #: variation selectors and skin-tone modifiers: a monochrome emoji ignores them
 _DROP = frozenset([*range(0xFE00, 0xFE10), *range(0x1F3FB, 0x1F400), *range(0xE0100, 0xE01F0)])
+
+#: '(' drawn as ')' in right-to-left text, and so on (UAX #9 rule L4), which python-bidi leaves to
+#: the font, and reportlab does not do
+_MIRROR = str.maketrans(MIRRORED)
 
 #: from here on, Noto Emoji rather than DejaVu (which has the emoticons, in another style)
 _EMOJI_FIRST = 0x1F000
@@ -268,7 +273,8 @@ def visual(units: Sequence[tuple[bool, str]]) -> list[tuple[int, str]]:
     """The units of one line, such as fragments or words, in the order they are drawn from left to
     right. Each unit is given as (True for a right-to-left stretch's, its text). Each unit is paired
     with its index and its text in drawing order. A run of stretch units, and the spaces between
-    them, reads right to left. python-bidi orders the characters within each unit."""
+    them, reads right to left. python-bidi orders the characters within each unit; brackets in
+    them are mirrored."""
     order: list[tuple[int, str]] = []
     i = 0
     while i < len(units):
@@ -281,7 +287,9 @@ def visual(units: Sequence[tuple[bool, str]]) -> list[tuple[int, str]]:
             k += 1
             if units[k][0]:
                 end = k
-        order += [(j, str(get_display(units[j][1], base_dir="R"))) for j in range(end, i - 1, -1)]
+        order += [
+            (j, str(get_display(units[j][1], base_dir="R")).translate(_MIRROR)) for j in range(end, i - 1, -1)
+        ]
         i = end + 1
     return order
 
