@@ -64,11 +64,14 @@ def summarise(cases: list[dict[str, Any]]) -> str:
         ]
     failed = [c for c in cases if not c["survived"]]
     if failed:
-        lines += ["", "Cases that did not survive (first problem of each):"]
-        lines += [
-            f"  {c['experiment']} / {c['case']}: {c['problems'][0].splitlines()[0][:160]}" for c in failed
-        ]
+        lines += ["", "Cases that did not survive (their problems):"]
+        lines += [f"  {c['experiment']} / {c['case']}: {_brief(c['problems'])}" for c in failed]
     return "\n".join(lines)
+
+
+def _brief(problems: list[str]) -> str:
+    """A case's problems, the first line of each, on one line."""
+    return " | ".join(p.splitlines()[0][:120] for p in problems if p.strip())
 
 
 def _row(category: str, experiment: str, cases: list[dict[str, Any]]) -> str:

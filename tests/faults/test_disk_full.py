@@ -40,10 +40,11 @@ SUBMIT_SHARES = (0.0, 0.25, 0.5, 0.75, 0.95)
 WEEKLY_DB_SHARES = (0.0, 0.5, 0.95)
 #: where PostgreSQL's disk fills: after this many of the 30 rows of late.csv are inserted
 PG_ROWS = (0, 15, 29)
-#: the fix the database cases wait for
+#: the fix the database cases wait for (the store's, engine/store/db.py; remove the xfail markers then)
 DB_FULL_ESCAPES = (
     "a full disk under SQLite or PostgreSQL (OperationalError) escapes as a traceback with exit 1: "
-    "engine.store.db.Database.session should turn a DBAPIError into a StorageError (exit 4)"
+    "engine.store.db.Database.session should turn an out-of-space OperationalError (SQLITE_FULL, "
+    "SQLSTATE class 53) into a one-line StorageError (exit 4)"
 )
 
 

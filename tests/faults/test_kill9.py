@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import os
 import random
+import subprocess
+import sys
 
 import pytest
 
@@ -134,4 +136,21 @@ def test_kill_9_leaves_before_or_after_and_a_rerun_puts_it_right(lab: Lab, comma
     case = f"seed {seed}: SIGKILL after {delay:.3f} s of {ref.elapsed:.3f} s"
     record_case("kill -9", f"qam {command}", case, problems, lost, stage)
     assert not problems, f"{case} ({stage}): " + "\n".join(problems)
-    # shutil.rmtree(world.root) is left to pytest: the worlds of failed seeds are kept to look at
+
+
+def test_the_warm_runner_runs_qam_as_python_m_engine_does(lab: Lab) -> None:
+    """What the kill -9 seeds rest on: a command forked from the warm runner writes the same files and
+    leaves the same database as the same command run as ``python -m engine`` from scratch."""
+    ref = lab.reference("weekly")
+    world = ref.start.copy_to(lab.root / "python-m-engine")
+    ran = subprocess.run(
+        [sys.executable, "-m", "engine", *ref.args],
+        cwd=world.root,
+        env={**os.environ, **world.env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert ref.folder is not None and folder_files(world.out / ref.folder) == ref.files_after
+    assert differing_units(db_state(world.db), ref.after) == []
