@@ -4,7 +4,6 @@ incident_metrics.csv and their .parquet twins), or given as plain dict rows.
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -17,7 +16,7 @@ import pandas as pd
 from engine.analysis.aggregate import AGGREGATE_COLUMNS, FULL_COVERAGE_LEVELS
 from engine.analysis.daily import INCIDENT_METRIC_COLUMNS
 from engine.core.errors import ReportError
-from engine.core.text import inert_cell
+from engine.core.text import csv_row_writer, inert_cell
 
 
 def records(table: pd.DataFrame) -> list[dict[str, Any]]:
@@ -60,9 +59,10 @@ def write_table_csv(table: pd.DataFrame, columns: Sequence[str], path: str | Pat
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            out = csv.writer(fh, lineterminator="\n")
-            out.writerow([inert_cell(c) for c in columns])
-            out.writerows(zip(*(column(table[c]) for c in columns), strict=True))
+            write = csv_row_writer(fh)
+            write([inert_cell(c) for c in columns])
+            for row in zip(*(column(table[c]) for c in columns), strict=True):
+                write(row)
         os.replace(tmp, target)
     except OSError as exc:
         raise ReportError(f"cannot write {target}: {exc.strerror or exc}") from exc

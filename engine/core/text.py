@@ -4,14 +4,15 @@ QAM writes."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import decimal
 import hashlib
 import math
 import re
 import unicodedata
-from collections.abc import Sequence
-from typing import TypeVar
+from collections.abc import Callable, Iterable, Sequence
+from typing import TextIO, TypeVar
 
 from engine.core.periods import as_utc
 
@@ -130,3 +131,20 @@ def typed_cell(text: str) -> str:
     if text.startswith(INERT_PREFIX) and text[1:].lstrip(INERT_PREFIX).startswith(FORMULA_STARTS):
         return text[1:]
     return text
+
+
+def csv_row_writer(fh: TextIO) -> Callable[[Iterable[object]], None]:
+    """How the CSV files QAM writes put down each row: LF line ends, and a row with a carriage return
+    in any text cell written with every cell quoted. The csv module quotes a cell only for the line
+    end's own characters, so a note holding a lone carriage return (old Mac line ends) was written
+    unquoted, and every reader (Excel, pandas, csv) split the row there. Rows without one are written
+    as always, byte for byte."""
+    plain = csv.writer(fh, lineterminator="\n")
+    quoted = csv.writer(fh, lineterminator="\n", quoting=csv.QUOTE_ALL)
+
+    def write(row: Iterable[object]) -> None:
+        cells = list(row)
+        has_cr = any(isinstance(c, str) and "\r" in c for c in cells)
+        (quoted if has_cr else plain).writerow(cells)
+
+    return write
