@@ -53,12 +53,19 @@ class Zygote:
         )
 
     def run(
-        self, world: World, *args: str, kill_after: float | None = None, env: dict[str, str] | None = None
+        self,
+        world: World,
+        *args: str,
+        kill_after: float | None = None,
+        env: dict[str, str] | None = None,
+        die_renaming: str | None = None,
     ) -> Ran:
         """`qam ARGS` on ``world`` (in its folder, with its environment and ``env``), sent SIGKILL
-        after ``kill_after`` seconds unless it has finished by then."""
+        after ``kill_after`` seconds unless it has finished by then, or killing itself as it is
+        about to rename a path whose name matches the regular expression ``die_renaming``."""
         request = self._request(world, args, env, "qam")
         request["kill_after"] = kill_after
+        request["die_renaming"] = die_renaming
         return self._ran(request, self._ask(request))
 
     def together(self, calls: list[Call]) -> list[Ran]:

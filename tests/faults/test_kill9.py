@@ -28,6 +28,7 @@ import pytest
 
 from tests.faults.conftest import COMMANDS, Lab, Reference
 from tests.faults.figures import record_case
+from tests.faults.runner import Ran
 from tests.faults.states import (
     State,
     db_state,
@@ -88,10 +89,9 @@ def _stage(ref: Reference, world: World, state: State) -> tuple[str, list[str]]:
     return stage, problems
 
 
-def _kill_and_rerun(lab: Lab, ref: Reference, world: World, delay: float) -> tuple[list[str], int, str]:
-    """Kill the command after ``delay`` s, check what it left, rerun it and check again: the problems,
+def _kill_and_rerun(lab: Lab, ref: Reference, world: World, ran: Ran) -> tuple[list[str], int, str]:
+    """Check what the command ``ran`` (killed, or not) left, rerun it and check again: the problems,
     the rows lost and where the kill landed."""
-    ran = lab.zygote.run(world, *ref.args, kill_after=delay)
     problems = []
     if not ran.killed and ran.returncode != 0:
         problems.append(f"the run exited {ran.returncode} before the kill: {ran.stderr[-500:]}")
@@ -132,10 +132,28 @@ def test_kill_9_leaves_before_or_after_and_a_rerun_puts_it_right(lab: Lab, comma
     ref = lab.reference(command)
     delay = random.Random(f"{command}:{seed}").uniform(0.0, ref.elapsed)
     world = ref.start.copy_to(lab.root / f"{command}-{seed}")
-    problems, lost, stage = _kill_and_rerun(lab, ref, world, delay)
+    ran = lab.zygote.run(world, *ref.args, kill_after=delay)
+    problems, lost, stage = _kill_and_rerun(lab, ref, world, ran)
     case = f"seed {seed}: SIGKILL after {delay:.3f} s of {ref.elapsed:.3f} s"
     record_case("kill -9", f"qam {command}", case, problems, lost, stage)
     assert not problems, f"{case} ({stage}): " + "\n".join(problems)
+
+
+@pytest.mark.parametrize("command", ["weekly", "peel"])
+def test_kill_9_between_the_renames_that_swap_the_folders(lab: Lab, command: str) -> None:
+    """The point random delays do not reach: the previous folder renamed to ``.NAME.old-PID``, the
+    new one not yet renamed from ``.NAME.tmp-PID``. The previous folder must be there, hidden, and
+    the next run must put it back before it writes (docs/failure-modes.md)."""
+    ref = lab.reference(command)
+    world = ref.start.copy_to(lab.root / f"{command}-mid-swap")
+    ran = lab.zygote.run(world, *ref.args, die_renaming=r"\..+\.tmp-[0-9]+")
+    assert ran.killed, ran.stderr
+    problems, lost, stage = _kill_and_rerun(lab, ref, world, ran)
+    record_case(
+        "kill -9", f"qam {command}", "between the renames that swap the folders", problems, lost, stage
+    )
+    assert stage == "while swapping the folders"
+    assert not problems, "\n".join(problems)
 
 
 def test_the_warm_runner_runs_qam_as_python_m_engine_does(lab: Lab) -> None:

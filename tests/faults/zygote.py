@@ -5,8 +5,9 @@ request on stdin forks a child that runs the command line exactly as ``python -m
 (``engine.cli.app``) with the request's arguments, environment and working folder, its stdout and
 stderr going to the request's files. With ``kill_after`` the child is sent SIGKILL that many seconds
 after the fork unless it has finished. One JSON line answers each request: the child's pid, how
-long it ran, whether it was killed and its exit code. Several commands may be started together
-(the concurrency tests), each released by one pipe after all are forked.
+long it ran, whether it was killed and its exit code. With ``die_renaming`` (a regular expression)
+the child kills itself with SIGKILL as it is about to rename a path of that name. Several commands
+may be started together (the concurrency tests), each released by one pipe after all are forked.
 
 Forking from an interpreter that has already imported the engine takes the ~1-2 s of imports out
 of every run, so the seeded kill points fall in the commands' work rather than in Python starting
@@ -19,6 +20,8 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import pathlib
+import re
 import select
 import signal
 import sys
@@ -68,6 +71,8 @@ def _child(request: dict[str, Any]) -> int:
     os.environ.update(request["env"])
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    if request.get("die_renaming"):
+        _die_renaming(re.compile(request["die_renaming"]))
     try:
         engine.cli.app(request["args"], prog_name="qam")
         code = 0
@@ -79,6 +84,20 @@ def _child(request: dict[str, Any]) -> int:
     sys.stdout.flush()
     sys.stderr.flush()
     return code
+
+
+def _die_renaming(source: re.Pattern[str]) -> None:
+    """SIGKILL this process as it is about to rename a path whose name matches ``source``: a kill -9
+    at an exact point (between the two renames that swap an output folder), which random delays
+    cannot hit."""
+    rename = pathlib.Path.rename
+
+    def renaming(self: pathlib.Path, target: Any) -> pathlib.Path:
+        if source.fullmatch(self.name):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return rename(self, target)
+
+    pathlib.Path.rename = renaming  # type: ignore[method-assign]
 
 
 def _wait(pid: int, timeout: float | None) -> int | None:
