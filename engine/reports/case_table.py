@@ -33,6 +33,18 @@ def _ref_style() -> ParagraphStyle:
     return ParagraphStyle("caseref", parent=styles()["cell"], splitLongWords=0)
 
 
+@cache
+def _long_ref_style() -> ParagraphStyle:
+    """A case reference too long for the widest case column: split where it must, so that it stays
+    in its column and on the page (a PDF search then needs its first part)."""
+    return ParagraphStyle("caseref_long", parent=styles()["cell"], splitLongWords=1)
+
+
+def _ref_cell(ref: str) -> Paragraph:
+    fits = _col_width((ref,), _CASE_COL_MIN, float("inf")) <= _CASE_COL_MAX
+    return Paragraph(esc(ref), _ref_style() if fits else _long_ref_style())
+
+
 def case_table(b: PlaceBriefing, number: int, x: Entry, rows: int) -> list[Flowable]:
     """At most ``rows`` failing cases of entry ``number``, worst first, then where to find the rest
     (<PLACE>-cases.csv); a paragraph of references when the cases have no details (incidents)."""
@@ -101,7 +113,7 @@ def _case_row(c: EntryCase) -> list[Flowable | str]:
     if c.note.strip():
         lines.append(f"<font color='#5f6368'><i>Note:</i> {esc(_shorten(c.note, _NOTE_CHARS))}</font>")
     return [
-        Paragraph(esc(c.case_ref), _ref_style()),
+        _ref_cell(c.case_ref),
         para("<br/>".join(esc(t) for t in (c.team, c.officer) if t.strip()), "cell"),
         para("<br/>".join(lines) or "–", "cell"),
     ]

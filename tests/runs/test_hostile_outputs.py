@@ -302,10 +302,5 @@ def _runs_past_the_edge(path: Path) -> list[tuple[int, str, float]]:
     return past
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine/reports/case_table.py draws a case ref on one unbroken line (splitLongWords=0) in a "
-    "column at most 60 mm wide: a 120-character ref runs over the next columns and off the page",
-)
 def test_a_long_case_ref_stays_on_the_page(outputs: Outputs) -> None:
     assert _runs_past_the_edge(outputs.week / "KNG.pdf") == []
