@@ -4,7 +4,6 @@ with the poor questions' disagreements side by side. Deterministic; user text is
 
 from __future__ import annotations
 
-import csv
 import io
 import os
 from collections.abc import Sequence
@@ -16,7 +15,7 @@ from reportlab.platypus import Flowable, SimpleDocTemplate, Spacer, Table, Table
 
 from engine.analysis.agreement import POOR_KAPPA, CalibrationReport, QuestionAgreement
 from engine.core.errors import ReportError
-from engine.core.text import inert_cell, slug
+from engine.core.text import csv_row_writer, inert_cell, slug
 from engine.reports.layout import HEAD, RULE, SHADE, esc, para, plain
 
 #: disagreeing cases listed per question in the PDF (the CSV has them all)
@@ -36,9 +35,10 @@ def _write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            out = csv.writer(fh, lineterminator="\n")
-            out.writerow([inert_cell(h) for h in header])
-            out.writerows([_cell(v) for v in row] for row in rows)
+            write = csv_row_writer(fh)
+            write(inert_cell(h) for h in header)
+            for row in rows:
+                write(_cell(v) for v in row)
         os.replace(tmp, path)
     except OSError as exc:
         raise ReportError(f"cannot write {path}: {exc.strerror or exc}") from None

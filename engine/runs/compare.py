@@ -3,7 +3,6 @@ change explains it (compare.csv and the report's summary of changes)."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Mapping
@@ -11,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import registry
-from engine.core.text import inert_cell
+from engine.core.text import csv_row_writer, inert_cell
 from engine.reports.peel_data import ChangeSummary, Comparison
 from engine.runs.context import RunContext
 from engine.store import case_scores
@@ -144,9 +143,9 @@ def write_compare_csv(comparison: Comparison, path: Path) -> None:
     """compare.csv: one row per moved finding (COMPARE_COLUMNS); text cells inert (core.text.inert_cell),
     the scores (numbers written as text) as they are."""
     with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=COMPARE_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(
-            {k: v if k in _SCORE_COLUMNS else inert_cell(v) for k, v in row.items()}
-            for row in comparison.moved
-        )
+        write = csv_row_writer(fh)
+        write(COMPARE_COLUMNS)
+        for row in comparison.moved:
+            write(
+                row.get(k, "") if k in _SCORE_COLUMNS else inert_cell(row.get(k, "")) for k in COMPARE_COLUMNS
+            )

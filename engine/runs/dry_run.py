@@ -4,7 +4,6 @@ written: both sides' scores are stored as draft rows, and files only with an out
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
 import itertools
@@ -17,7 +16,7 @@ from typing import Any, ClassVar
 from engine.core.errors import UsageError
 from engine.core.models import PerformanceException
 from engine.core.periods import Period, parse_week
-from engine.core.text import inert_cell
+from engine.core.text import csv_row_writer, inert_cell
 from engine.runs.analysis import analyse, prepare
 from engine.runs.context import RunContext
 from engine.runs.gather import DEFAULT_HISTORY_WEEKS, gather
@@ -315,6 +314,7 @@ def write_changes_csv(report: DryRunReport, path: Path) -> None:
         for e in report.exceptions
     )
     with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(CSV_COLUMNS)
-        writer.writerows([inert_cell(v) for v in row] for row in itertools.chain(findings, exceptions))
+        write = csv_row_writer(fh)
+        write(CSV_COLUMNS)
+        for row in itertools.chain(findings, exceptions):
+            write(inert_cell(v) for v in row)
