@@ -271,9 +271,19 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session in one transaction: committed on success, rolled back on any error."""
-        with self.sessions() as session, session.begin():
-            yield session
+        """A session in one transaction: committed on success, rolled back on any error. A database
+        whose disk is full is a StorageError naming it (exit 4), with nothing of the transaction kept."""
+        try:
+            with self.sessions() as session, session.begin():
+                yield session
+        except OperationalError as exc:
+            if not _out_of_space(exc):
+                raise  # e.g. a lock timeout, which its caller words
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise StorageError(
+                f"cannot write to the database {self.display_url}: {reason}; what was being written was "
+                "not stored: free space where the database is kept and run the command again"
+            ) from None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -281,6 +291,19 @@ class Database:
     @property
     def display_url(self) -> str:
         return make_url(self.url).render_as_string(hide_password=True)
+
+
+#: SQLite's result code for "database or disk is full" (SQLITE_FULL)
+_SQLITE_FULL = 13
+
+
+def _out_of_space(exc: OperationalError) -> bool:
+    """SQLite's SQLITE_FULL, or a PostgreSQL error of SQLSTATE class 53 (insufficient resources:
+    disk full, out of memory, too many connections)."""
+    orig = exc.orig
+    if getattr(orig, "sqlite_errorcode", None) == _SQLITE_FULL:
+        return True
+    return str(getattr(orig, "sqlstate", "") or "").startswith("53")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -40,12 +40,6 @@ SUBMIT_SHARES = (0.0, 0.25, 0.5, 0.75, 0.95)
 WEEKLY_DB_SHARES = (0.0, 0.5, 0.95)
 #: where PostgreSQL's disk fills: after this many of the 30 rows of late.csv are inserted
 PG_ROWS = (0, 15, 29)
-#: the fix the database cases wait for (the store's, engine/store/db.py; remove the xfail markers then)
-DB_FULL_ESCAPES = (
-    "a full disk under SQLite or PostgreSQL (OperationalError) escapes as a traceback with exit 1: "
-    "engine.store.db.Database.session should turn an out-of-space OperationalError (SQLITE_FULL, "
-    "SQLSTATE class 53) into a one-line StorageError (exit 4)"
-)
 
 
 def _qam(world: World, *args: str) -> tuple[int, str, BaseException | None]:
@@ -115,7 +109,6 @@ def test_a_full_disk_while_weekly_writes_its_folder(
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.xfail(reason=DB_FULL_ESCAPES, strict=True)
 @pytest.mark.parametrize("share", SUBMIT_SHARES)
 def test_a_full_disk_while_submit_stores_its_rows(
     lab: Lab, share: float, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -142,7 +135,6 @@ def test_a_full_disk_while_submit_stores_its_rows(
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.xfail(reason=DB_FULL_ESCAPES, strict=True)
 @pytest.mark.parametrize("share", WEEKLY_DB_SHARES)
 def test_a_full_disk_while_weekly_stores_scores_and_its_record(
     lab: Lab, share: float, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -191,7 +183,6 @@ def _assessments(database: Database) -> int:
 
 
 @pytest.mark.postgres
-@pytest.mark.xfail(reason=DB_FULL_ESCAPES, strict=True)
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 def test_a_full_disk_while_submit_stores_its_rows_on_postgresql(database_url: str, tmp_path: Path) -> None:
     """PostgreSQL out of space fails an INSERT with SQLSTATE 53100 (disk_full); a trigger does that
