@@ -133,7 +133,8 @@ class SpcChart:
     upper_limit: float
     baseline_weeks: int  # how many points the limits were computed from
     rules: tuple[str, ...]  # which MDC rules fired, e.g. ("shift",)
-    assurance: str | None  # "consistently_pass" | "consistently_fail" | "hit_and_miss" | "process_changed" | None
+    #: "consistently_pass" | "consistently_fail" | "hit_and_miss" | "process_changed" | None
+    assurance: str | None
     direction: str  # "higher" or "lower" is better
 
 
