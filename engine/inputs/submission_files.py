@@ -223,7 +223,14 @@ class _Reader:
                 # typed_cell: a cell QAM's own writers made inert ("'=1") reads back as written ("=1")
                 records.append((number, [intern(typed_cell(v)) for v in record]))
         except csv.Error as exc:
-            self._add(f"cannot read CSV ({exc}); the file may be truncated or badly quoted", number + 1)
+            if "field larger than field limit" in str(exc):
+                self._add(
+                    f"a cell is longer than {csv.field_size_limit():,} characters, more than any answer or "
+                    "note can be: is a quote left open, so that the rest of the file reads as one cell?",
+                    number + 1,
+                )
+            else:
+                self._add(f"cannot read CSV ({exc}); the file may be truncated or badly quoted", number + 1)
         return self._table(records)
 
     def _check_controls(self, record: list[str], header: list[str], number: int) -> None:

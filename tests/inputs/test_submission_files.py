@@ -452,3 +452,12 @@ def test_an_xlsx_that_unzips_too_large_is_refused_before_parsing(
     monkeypatch.setattr(submission_files, "MAX_XLSX_EXPANDED_BYTES", 500_000)
     [message] = problems_of([path])
     assert "the workbook unzips to" in message and "split it into smaller files" in message
+
+
+def test_a_cell_over_the_csv_limit_is_named_as_such(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "week.csv", ss_rows(2, notes="x" * 200_000))
+    [message] = problems_of([path])
+    assert message == (
+        f"{path}:2: a cell is longer than 131,072 characters, more than any answer or note can be: "
+        "is a quote left open, so that the rest of the file reads as one cell?"
+    )
