@@ -30,7 +30,8 @@ def _rss_mb() -> float:
 
 
 def _open(url: str, schema: str | None) -> object:
-    from engine.store.db import open_database, upgrade
+    from engine.store.db import open_database
+    from engine.store.schema import upgrade
 
     database = open_database(url, schema=schema, create=True)
     upgrade(database)

@@ -22,7 +22,7 @@ from engine.runs import records
 from engine.sampling import jobs
 from engine.sampling.population import LoadCasesResult, load_cases
 from engine.sampling.worklists import SampleStatus, sample_status
-from engine.store import assessments, incidents, integrity
+from engine.store import assessments, incidents, integrity, schema
 from engine.store import db as dbm
 from engine.store.assessment_lines import AssessmentLine as AssessmentLine  # named by the CLI
 from engine.store.assessment_lines import AssessmentRevision, assessment_lines, revisions_of
@@ -49,7 +49,7 @@ def open_db(settings: Settings, *, require_current: bool = True) -> dbm.Database
     database = dbm.open_database(settings.database_url)
     if require_current:
         try:
-            dbm.require_current(database)
+            schema.require_current(database)
         except Exception:
             database.close()
             raise

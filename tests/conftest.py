@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from engine.core.config import DEFAULT_FORCE_FILE, DEFAULT_FORMS_DIR, DEFAULT_RULESETS_DIR, Settings
 from engine.store import db as dbm
+from engine.store.schema import upgrade
 
 POSTGRES_URL = os.environ.get("QAM_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REPO = Path(__file__).resolve().parent.parent
@@ -89,7 +90,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 def database(database_url: str) -> Iterator[dbm.Database]:
     """A migrated database, on SQLite and on PostgreSQL."""
     database = dbm.open_database(database_url, create=True)
-    dbm.upgrade(database)
+    upgrade(database)
     yield database
     database.close()
 

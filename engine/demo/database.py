@@ -29,7 +29,8 @@ from engine.inputs.extracts import read_incidents
 from engine.inputs.forms import load_forms
 from engine.inputs.submissions import load_submission_files
 from engine.store import assessments, incidents
-from engine.store.db import open_database, upgrade
+from engine.store.db import open_database
+from engine.store.schema import upgrade
 
 
 @dataclass(frozen=True)

@@ -30,10 +30,9 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
-    inspect,
 )
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from engine.core.errors import StorageError
@@ -384,68 +383,6 @@ def open_database(url: str, *, schema: str | None = None, create: bool = False) 
             ),
         ) from None
     return Database(url=url, engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
-
-
-def _alembic_config(db: Database) -> Any:
-    from alembic.config import Config
-
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    cfg.attributes["engine"] = db.engine
-    return cfg
-
-
-def upgrade(db: Database) -> tuple[str | None, str]:
-    """Create or upgrade the schema to the newest migration; returns (revision before, after)."""
-    from alembic import command
-
-    before = current_revision(db)
-    try:
-        command.upgrade(_alembic_config(db), "head")
-    except SQLAlchemyError as exc:
-        raise StorageError(f"cannot create or upgrade the database {db.display_url}: {exc}") from None
-    return before, head_revision()
-
-
-def head_revision() -> str:
-    from alembic.script import ScriptDirectory
-
-    cfg = _alembic_config_no_db()
-    heads = ScriptDirectory.from_config(cfg).get_heads()
-    if len(heads) != 1:
-        raise RuntimeError(f"the migration chain must have exactly one head, found {heads}")
-    return heads[0]
-
-
-def _alembic_config_no_db() -> Any:
-    from alembic.config import Config
-
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    return cfg
-
-
-def current_revision(db: Database) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
-    with db.engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
-
-
-def require_current(db: Database) -> None:
-    """Refuse to work on a database that `qam init` has not created or upgraded."""
-    current = current_revision(db)
-    if current is None:
-        raise StorageError(f"the database {db.display_url} is not initialised", hint=NOT_INITIALISED_HINT)
-    if current != head_revision():
-        raise StorageError(
-            f"the database {db.display_url} is at schema revision {current}, this QAM needs {head_revision()}",
-            hint="Run `qam init` to upgrade it.",
-        )
-
-
-def table_names(db: Database) -> list[str]:
-    return sorted(inspect(db.engine).get_table_names())
 
 
 class CaseRecord(Base):

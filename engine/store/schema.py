@@ -1,10 +1,16 @@
-"""Creating or upgrading a database's schema, as `qam init` does, and what that did."""
+"""A database's schema: creating or upgrading it with the migrations, as `qam init` does, and what
+that did; its revision, and refusing a database that is not at this QAM's."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from engine.store.db import open_database, table_names, upgrade
+from sqlalchemy import inspect
+from sqlalchemy.exc import SQLAlchemyError
+
+from engine.core.errors import StorageError
+from engine.store.db import MIGRATIONS_DIR, NOT_INITIALISED_HINT, Database, open_database
 
 
 @dataclass(frozen=True)
@@ -33,3 +39,59 @@ def initialise(url: str) -> InitResult:
         return InitResult(database.display_url, before, after, tuple(table_names(database)))
     finally:
         database.close()
+
+
+def alembic_config(db: Database | None = None) -> Any:
+    """Alembic's configuration for QAM's migrations, on ``db``'s engine when given."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if db is not None:
+        cfg.attributes["engine"] = db.engine
+    return cfg
+
+
+def upgrade(db: Database) -> tuple[str | None, str]:
+    """Create or upgrade the schema to the newest migration; returns (revision before, after)."""
+    from alembic import command
+
+    before = current_revision(db)
+    try:
+        command.upgrade(alembic_config(db), "head")
+    except SQLAlchemyError as exc:
+        raise StorageError(f"cannot create or upgrade the database {db.display_url}: {exc}") from None
+    return before, head_revision()
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    cfg = alembic_config()
+    heads = ScriptDirectory.from_config(cfg).get_heads()
+    if len(heads) != 1:
+        raise RuntimeError(f"the migration chain must have exactly one head, found {heads}")
+    return heads[0]
+
+
+def current_revision(db: Database) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with db.engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def require_current(db: Database) -> None:
+    """Refuse to work on a database that `qam init` has not created or upgraded."""
+    current = current_revision(db)
+    if current is None:
+        raise StorageError(f"the database {db.display_url} is not initialised", hint=NOT_INITIALISED_HINT)
+    if current != head_revision():
+        raise StorageError(
+            f"the database {db.display_url} is at schema revision {current}, this QAM needs {head_revision()}",
+            hint="Run `qam init` to upgrade it.",
+        )
+
+
+def table_names(db: Database) -> list[str]:
+    return sorted(inspect(db.engine).get_table_names())

@@ -22,6 +22,7 @@ from engine.core.models import AnswerType, FieldSpec
 from engine.registry import DiscrepancyKind as K
 from engine.store import db as dbm
 from engine.store import registry as store_registry
+from engine.store.schema import upgrade
 
 JUDGEMENT = ("yes", "no", "na")
 FIELDS = {
@@ -646,7 +647,7 @@ def test_publishers_racing_on_sqlite_all_succeed(tmp_path: Path) -> None:
     """SQLite serialises writers only from a transaction's first write, so publish takes the write
     lock before reading the chain's tail; without that about half of these races collide."""
     database = dbm.open_database(f"sqlite:///{tmp_path / 'race.db'}", create=True)
-    dbm.upgrade(database)
+    upgrade(database)
     try:
         for round_ in range(5):
             roots = publisher_folders(

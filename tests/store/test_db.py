@@ -15,6 +15,7 @@ from engine.cli import app
 from engine.core.config import Settings
 from engine.core.errors import ExitCode, StorageError
 from engine.store import db as dbm
+from engine.store.schema import alembic_config
 
 
 def test_init_creates_then_is_a_no_op(settings: Settings) -> None:
@@ -33,7 +34,7 @@ def test_migrated_schema_matches_the_models(database: dbm.Database) -> None:
 
 
 def test_migration_chain_is_linear() -> None:
-    cfg = dbm._alembic_config_no_db()
+    cfg = alembic_config()
     script = ScriptDirectory.from_config(cfg)
     revisions = list(script.walk_revisions())
     assert len(script.get_heads()) == 1

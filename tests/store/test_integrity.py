@@ -23,6 +23,7 @@ from engine.inputs.submissions import canonical_content, content_hash
 from engine.store import db as dbm
 from engine.store import integrity
 from engine.store.integrity import ProblemKind as K
+from engine.store.schema import alembic_config, upgrade
 
 
 def ss(i: int, **overrides: Any) -> dict[str, str]:
@@ -205,7 +206,7 @@ def test_migration_0006_links_the_assessments_a_database_already_holds(
     settings: Settings, tmp_path: Path
 ) -> None:
     database = dbm.open_database(settings.database_url, create=True)
-    command.upgrade(dbm._alembic_config(database), "0005")
+    command.upgrade(alembic_config(database), "0005")
     moment = dt.datetime(2026, 11, 23, 9, 0, 0, 123456, tzinfo=dt.UTC)
     row = {
         "case_type": "stop_search",
@@ -239,7 +240,7 @@ def test_migration_0006_links_the_assessments_a_database_already_holds(
                 },
             ],
         )
-    dbm.upgrade(database)
+    upgrade(database)
     database.close()
 
     report = api.verify_assessments(settings)
