@@ -17,7 +17,7 @@ from pathlib import Path
 from engine.core.errors import ExtractError, Location, Problem, problems_summary
 from engine.core.files import input_file_problem
 from engine.core.metrics import METRICS
-from engine.inputs.submission_files import decode_utf8
+from engine.inputs.text_input import decode_utf8
 
 INCIDENT_COLUMNS: tuple[str, ...] = (
     "incident_ref",

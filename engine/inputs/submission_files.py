@@ -9,7 +9,6 @@ import io
 import itertools
 import json
 import math
-import re
 import warnings
 import zipfile
 import zlib
@@ -23,40 +22,22 @@ from engine.core.errors import Location, Problem, SubmissionError, problems_summ
 from engine.core.files import input_file_problem
 from engine.core.text import inert_cell, typed_cell
 from engine.inputs.cells import as_text, is_blank
+from engine.inputs.text_input import CONTROL, SAVE_AS_UTF8, UTF8_BOM, control_problem, decode_utf8
 
 SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".json")
 #: the defined name (scoped to the data sheet) by which an XLSX template records its case type,
 #: as a text constant: ="stop_search". A row whose case_type cell is blank takes it.
 CASE_TYPE_NAME = "QAM_CASE_TYPE"
 _ZIP_MAGIC = b"PK\x03\x04"
-_UTF8_BOM = b"\xef\xbb\xbf"
-#: how every encoding problem ends: text files are read as UTF-8 only (docs/submissions.md)
-SAVE_AS_UTF8 = "save the file as UTF-8 (CSV UTF-8 in Excel)"
-#: stands for the first bad byte while the text before it is parsed as CSV, to find its row and column
-_BAD_BYTE_MARK = "\ue000"
 # Spreadsheet answers repeat endlessly ("yes", "no", place codes): share one string object per value.
 # Bounded, because unique values (ids, references) would only fill the table.
 _INTERN_MAX_LENGTH = 24
 _INTERN_MAX_VALUES = 5000
-#: control characters no stored text may hold (tab, line feed and carriage return are text);
-#: PostgreSQL cannot store NUL at all, and the others are invisible in every output
 #: the largest submission file read: a week of a force's reviews is a few MB; a bigger file is
 #: almost certainly not a submission (and would be read into memory whole)
 MAX_FILE_BYTES = 512 * 1024 * 1024
 #: the most an XLSX file's parts may hold once unzipped (a zip bomb expands a few KB to many GB)
 MAX_XLSX_EXPANDED_BYTES = 1024 * 1024 * 1024
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def _control_problem(value: str) -> str | None:
-    """Why a text value cannot be stored: it holds a control character (named by its code)."""
-    found = _CONTROL.search(value)
-    if found is None:
-        return None
-    return (
-        f"contains the control character U+{ord(found.group()):04X} at character {found.start() + 1}: "
-        "remove it (often left by copying from another system)"
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,34 +68,6 @@ def write_submission_csv(path: Path, rows: Sequence[Mapping[str, Any]]) -> Path:
         writer.writeheader()
         writer.writerows({k: inert_cell(v) for k, v in row.items()} for row in rows)
     return path
-
-
-def decode_utf8(data: bytes, source: str, *, delimiter: str | None = None) -> str | Problem:
-    """A CSV file's text as UTF-8 (a leading BOM dropped), or the Problem at its first byte that is not.
-
-    No other encoding is guessed: a file that is not UTF-8 would otherwise be decoded whole as
-    something else, garbling every accented letter. The problem names the row (the CSV record,
-    1-based), the column number and the header's name for it; ``delimiter`` None takes the header
-    line's most common of comma, semicolon and tab, as submissions do.
-    """
-    body = data.removeprefix(_UTF8_BOM)
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        before = body[: exc.start].decode("utf-8")
-        bad = body[exc.start]
-    if delimiter is None:
-        first = before.splitlines()[0] if before.strip() else ""
-        delimiter = max((",", ";", "\t"), key=first.count) if first.strip() else ","
-    message = f"not UTF-8 (byte 0x{bad:02x}): {SAVE_AS_UTF8}"
-    try:
-        records = list(csv.reader(io.StringIO(before + _BAD_BYTE_MARK, newline=""), delimiter=delimiter))
-    except csv.Error:  # a field over the csv module's size limit: the line is still known
-        return Problem(Location(source, before.count("\n") + 1), message)
-    row, column = len(records), len(records[-1])
-    header = next((r for r in records[:-1] if any(v.strip() for v in r)), None)
-    name = header[column - 1].strip() if header is not None and column <= len(header) else ""
-    return Problem(Location(source, row), f"column {column}{f' ({name})' if name else ''}: {message}")
 
 
 def read_submission(
@@ -189,7 +142,7 @@ class _Reader:
                 self.problems.append(decoded)
                 return []
             text = decoded
-        self.controls = _CONTROL.search(text) is not None  # one scan; rows are checked only if so
+        self.controls = CONTROL.search(text) is not None  # one scan; rows are checked only if so
         return self._parse_csv(io.StringIO(text, newline=""))
 
     def _parse_csv(self, fh: TextIO) -> list[RawRow]:
@@ -235,7 +188,7 @@ class _Reader:
 
     def _check_controls(self, record: list[str], header: list[str], number: int) -> None:
         for col, value in enumerate(record):
-            problem = _control_problem(value)
+            problem = control_problem(value)
             if problem is not None:
                 name = header[col] if col < len(header) and header[col] else f"column {col + 1}"
                 self._add(problem, number, name)
@@ -294,7 +247,7 @@ class _Reader:
                 return []
         header = _header_of(records)
         for number, values in records:
-            if any(isinstance(v, str) and _CONTROL.search(v) for v in values):
+            if any(isinstance(v, str) and CONTROL.search(v) for v in values):
                 self._check_controls([v if isinstance(v, str) else "" for v in values], header, number)
         return self._table(records)
 
@@ -362,7 +315,7 @@ class _Reader:
                 self._add("not valid UTF-16 despite its byte order mark: save the file as UTF-8")
                 return []
         else:
-            body = data.removeprefix(_UTF8_BOM)
+            body = data.removeprefix(UTF8_BOM)
             try:
                 text = body.decode("utf-8")
             except UnicodeDecodeError as exc:
@@ -494,7 +447,7 @@ def _json_value_problem(value: Any, not_utf8: bool = False) -> str | None:
         return None
     try:
         value.encode("utf-8")
-        return _control_problem(value)
+        return control_problem(value)
     except UnicodeEncodeError as exc:
         char = ord(value[exc.start])
     if not_utf8 and 0xDC80 <= char <= 0xDCFF:  # a byte that was not UTF-8 (surrogateescape)

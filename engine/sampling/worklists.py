@@ -16,7 +16,7 @@ from engine.core.text import slug
 from engine.inputs.cases import Case, case_fields
 from engine.inputs.forms import Form
 from engine.inputs.row_schemas import COMMON_MAX_LENGTH
-from engine.inputs.submission_files import decode_utf8
+from engine.inputs.text_input import decode_utf8
 from engine.store import sampling as store
 from engine.store.db import Database
 
