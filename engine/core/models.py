@@ -97,6 +97,11 @@ class ExceptionKind(StrEnum):
 KIND_ORDER: tuple[ExceptionKind, ...] = tuple(ExceptionKind)
 
 
+#: how a why-trace's lines after the first begin: why the criterion applied to the case (scoring
+#: writes them; the cases CSV keeps them, a PDF does not)
+APPLIES = "applies: "
+
+
 @dataclass(frozen=True)
 class CaseDetail:
     """A failing case behind an exception, as a briefing lists it."""

@@ -11,6 +11,7 @@ from typing import Protocol, TypedDict
 
 from engine.core.errors import Location, Problem, ReportError
 from engine.core.models import (
+    APPLIES,
     CASE_TYPES,
     KIND_ORDER,
     CaseDetail,
@@ -88,10 +89,6 @@ class FailedCriterion:
     def why(self) -> str:
         """The one line the PDF prints: the trace's first line that is not an "applies: " line."""
         return next((t for t in self.trace if not t.startswith(APPLIES)), "")
-
-
-#: a trace line saying why the criterion applied to the case (the CSV keeps it, the PDF does not)
-APPLIES = "applies: "
 
 
 @dataclass(frozen=True)
@@ -453,59 +450,3 @@ def _by_case_type(counts: Mapping[str, int]) -> dict[str, int]:
     """Known case types in their canonical order, then any others alphabetically; zeros dropped."""
     order = {t: i for i, t in enumerate(CASE_TYPES)}
     return {t: counts[t] for t in sorted(counts, key=lambda t: (order.get(t, len(order)), t)) if counts[t]}
-
-
-# --- the cases CSV ----------------------------------------------------------------------------
-
-#: the columns of <PLACE>-cases.csv: one row per (entry, case), every failing case of every entry
-CASES_CSV_COLUMNS: tuple[str, ...] = (
-    "entry",  # the entry's number in the PDF
-    "place",
-    "measure",
-    "case_ref",
-    "case_type",  # empty when not known
-    "team",
-    "officer",
-    "reviewer",
-    "assessed_on",
-    "failed_criteria",  # criterion ids, "; "-separated, critical first
-    "critical",  # "yes" when any failed criterion was critical, else "no"
-    "why",  # every trace line, "applies: " lines included, "ID: line" joined with " | "
-    "reviewer_note",  # in full
-)
-
-
-def cases_csv_name(place_code: str) -> str:
-    """The file beside the PDF that lists every failing case: '<PLACE>-cases.csv'."""
-    return f"{place_code}-cases.csv"
-
-
-def case_rows(b: PlaceBriefing) -> list[dict[str, str]]:
-    """Every failing case of every entry of the place, one row per (entry, case), in the briefing's
-    order (entries as numbered, cases worst first). Cells are plain text, not yet made inert."""
-    rows = []
-    for number, x in enumerate(b.entries(), start=1):
-        case_type = b.measure_case_types.get(x.measure, "")
-        for c in x.cases:
-            rows.append(
-                {
-                    "entry": str(number),
-                    "place": x.place,
-                    "measure": x.measure,
-                    "case_ref": c.case_ref,
-                    "case_type": case_type,
-                    "team": c.team,
-                    "officer": c.officer,
-                    "reviewer": c.reviewer,
-                    "assessed_on": c.assessed_on,
-                    "failed_criteria": "; ".join(f.criterion or f.criterion_text for f in c.failed),
-                    "critical": "yes" if c.critical else "no",
-                    "why": " | ".join(
-                        f"{f.criterion}: {line}" if f.criterion else line
-                        for f in c.failed
-                        for line in f.trace
-                    ),
-                    "reviewer_note": c.note,
-                }
-            )
-    return rows

@@ -1,7 +1,7 @@
 """The failing cases of a place briefing's entry: the worst few as a compact table (case reference
 never broken inside, team and officer, one line of why per failed criterion, the reviewer's note
 shortened), then where the rest are. Every case, in full, is in <PLACE>-cases.csv
-(briefing_data.case_rows).
+(cases_csv.case_rows).
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, Paragraph, Table, TableStyle
 
-from engine.reports.briefing_data import Entry, EntryCase, PlaceBriefing, cases_csv_name
+from engine.reports.briefing_data import Entry, EntryCase, PlaceBriefing
+from engine.reports.cases_csv import cases_csv_name
 from engine.reports.layout import FONT_BOLD, HEAD, RULE, WIDTH, drawable, esc, para, plain, styles
 from engine.reports.wording import measure_title
 

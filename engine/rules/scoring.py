@@ -10,7 +10,7 @@ from types import MappingProxyType
 from typing import Any, Protocol
 
 from engine.core.memory import paused_gc
-from engine.core.models import Outcome
+from engine.core.models import APPLIES, Outcome
 from engine.rules import worker_pool
 from engine.rules.chunks import Rule
 from engine.rules.expressions import Condition, all_of
@@ -142,8 +142,6 @@ class Traces(Mapping[str, tuple[str, ...]]):
 
 
 _NO_TRACES: Mapping[str, tuple[str, ...]] = MappingProxyType({})
-#: how a why-trace's lines after the first begin: why the criterion applied to the case
-APPLIES = "applies: "
 
 
 def trace(criterion: Criterion, case: Mapping[str, Any]) -> tuple[str, ...]:

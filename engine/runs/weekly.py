@@ -19,13 +19,8 @@ from engine.analysis.tables import write_aggregates_csv, write_incident_metrics,
 from engine.core.memory import paused_gc
 from engine.core.models import ExceptionKind, PerformanceException
 from engine.core.periods import Period
-from engine.reports.briefing_data import (
-    CASES_CSV_COLUMNS,
-    BriefingRun,
-    build_place_briefings,
-    case_rows,
-    cases_csv_name,
-)
+from engine.reports.briefing_data import BriefingRun, build_place_briefings
+from engine.reports.cases_csv import CASES_CSV_COLUMNS, case_rows, cases_csv_name
 from engine.reports.force_data import build_force_summary
 from engine.reports.render_pool import render_briefings
 from engine.runs.analysis import PeriodAnalysis, analyse, period_frames, prepare

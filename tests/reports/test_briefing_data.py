@@ -10,12 +10,8 @@ import pytest
 
 from engine.core.errors import ReportError
 from engine.core.models import ExceptionKind
-from engine.reports.briefing_data import (
-    CASES_CSV_COLUMNS,
-    build_place_briefings,
-    case_rows,
-    make_entries,
-)
+from engine.reports.briefing_data import build_place_briefings, make_entries
+from engine.reports.cases_csv import CASES_CSV_COLUMNS, case_rows
 from tests.reports.briefing_cases import (
     APPLIES,
     LONG_NOTE,

@@ -26,7 +26,7 @@ from engine.core.errors import RulesetError
 from engine.demo.factories import build_row
 from engine.demo.incidents import generate_incidents, incidents_csv
 from engine.inputs.submission_files import write_submission_csv
-from engine.reports.briefing_data import CASES_CSV_COLUMNS
+from engine.reports.cases_csv import CASES_CSV_COLUMNS
 from engine.rules.catalogue import load_measure_catalogue
 from engine.runs import weekly as weekly_run
 from engine.store.db import Incident
