@@ -122,3 +122,16 @@ def published(settings: Settings, tmp_path: Path) -> Settings:
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
+
+
+@pytest.fixture(params=["fifo", "device", "folder"])
+def not_a_file(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    """A FIFO, a link to /dev/zero or a folder where an input file is expected (named input.csv)."""
+    path = tmp_path / "input.csv"
+    if request.param == "fifo":
+        os.mkfifo(path)
+    elif request.param == "device":
+        path.symlink_to("/dev/zero")
+    else:
+        path.mkdir()
+    return path

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -11,18 +10,6 @@ from engine.core.errors import ConfigError, ExtractError
 from engine.core.files import input_file_problem
 from engine.core.yamlio import load_yaml
 from engine.inputs.extracts import read_incidents
-
-
-@pytest.fixture(params=["fifo", "device", "folder"])
-def not_a_file(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
-    path = tmp_path / "input"
-    if request.param == "fifo":
-        os.mkfifo(path)
-    elif request.param == "device":
-        path.symlink_to("/dev/zero")
-    else:
-        path.mkdir()
-    return path
 
 
 def test_pipes_devices_and_folders_are_refused_without_reading(not_a_file: Path) -> None:
