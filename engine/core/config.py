@@ -19,6 +19,7 @@ ENV_DATABASE_URL = "QAM_DATABASE_URL"
 ENV_FORCE = "QAM_FORCE"
 ENV_RULESETS = "QAM_RULESETS"
 ENV_FORMS = "QAM_FORMS"
+ENV_EXTRACTS = "QAM_EXTRACTS"
 
 DEFAULT_DATABASE_FILE = "qam.db"
 DEFAULT_OUT_DIR = Path("outputs")
@@ -39,6 +40,8 @@ def _resource_dir(name: str) -> Path:
 
 DEFAULT_RULESETS_DIR = _resource_dir("rulesets")
 DEFAULT_FORMS_DIR = _resource_dir("qa_forms")
+#: the extract definitions: each declares the metrics a figures extract may carry (docs/extracts.md)
+DEFAULT_EXTRACTS_DIR = _resource_dir("extracts")
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,7 @@ class Settings:
     force_file: Path
     rulesets_dir: Path
     forms_dir: Path
+    extracts_dir: Path = DEFAULT_EXTRACTS_DIR
 
 
 def load_settings(
@@ -89,6 +93,7 @@ def load_settings(
     database_url: str | None = None,
     rulesets_dir: Path | None = None,
     forms_dir: Path | None = None,
+    extracts_dir: Path | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Settings:
     """Resolve settings: explicit argument, then environment variable, then default."""
@@ -98,6 +103,7 @@ def load_settings(
         force_file=force_file or (Path(env[ENV_FORCE]) if env.get(ENV_FORCE) else DEFAULT_FORCE_FILE),
         rulesets_dir=rulesets_dir or Path(env.get(ENV_RULESETS) or DEFAULT_RULESETS_DIR),
         forms_dir=forms_dir or Path(env.get(ENV_FORMS) or DEFAULT_FORMS_DIR),
+        extracts_dir=extracts_dir or Path(env.get(ENV_EXTRACTS) or DEFAULT_EXTRACTS_DIR),
     )
 
 

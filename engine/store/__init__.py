@@ -1,0 +1,3 @@
+"""Storage: the only layer that talks to the database. Importing it registers every table."""
+
+from engine.store import figure_tables as figure_tables

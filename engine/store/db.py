@@ -129,6 +129,8 @@ class Incident(Base):
     received_at: Mapped[dt.datetime] = mapped_column(DateTime(), index=True)
     answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(), nullable=True)
     arrived_at: Mapped[dt.datetime | None] = mapped_column(DateTime(), nullable=True)
+    #: the team that attended or handled it; None when the extract has no team column
+    team: Mapped[str | None] = mapped_column(String(200), nullable=True)
     content_hash: Mapped[str] = mapped_column(String(64))
     source_file: Mapped[str] = mapped_column(String(500))
     source_row: Mapped[int] = mapped_column(Integer)
