@@ -13,7 +13,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from engine.core.models import CASE_TYPES
 from engine.core.shape import ShapeChecker, describe, line_of
 from engine.rules.catalogue import DIRECTIONS, PRIORITIES
 
@@ -24,6 +23,8 @@ _ID = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 _VERSION = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")
 _ITEM_ID = re.compile(r"[A-Z][A-Z0-9]*[0-9]")
 _SETTING = re.compile(r"[a-z][a-z0-9_]*")
+#: a QA form's id (engine.inputs.forms); phase 2 checks a form of that id is loaded
+_CASE_TYPE = re.compile(r"[a-z][a-z0-9_]*")
 _PRIORITY_DIR = re.compile(r"priority(\d+)")
 _TOP_REQUIRED = ("ruleset", "version", "format", "title")
 _TOP_OPTIONAL = ("priority", "description", "case_type", "extract", "settings", "criteria", "thresholds")
@@ -197,7 +198,14 @@ def _parse_kind(top: dict[str, Any], check: ShapeChecker) -> tuple[str | None, s
     if own not in top:
         check.problem(line_of(top), f"ruleset: missing required key '{own}'")
     if has_case:
-        return check.choice(top, "case_type", "ruleset", CASE_TYPES), None, line_of(top, "case_type") or 1
+        case_type = check.text(
+            top,
+            "case_type",
+            "ruleset",
+            pattern=_CASE_TYPE,
+            pattern_help="must be a QA form's id like 'stop_search'",
+        )
+        return case_type, None, line_of(top, "case_type") or 1
     return None, check.choice(top, "extract", "ruleset", EXTRACT_KINDS), line_of(top, "extract") or 1
 
 

@@ -108,11 +108,14 @@ def test_guidance_is_kept_for_criteria_and_thresholds(rulesets_dir) -> None:
         pytest.param(
             "priority4",
             edit(SS, "case_type: stop_search", "case_type: stopsearch"),
-            [
-                "5: ruleset: 'case_type' must be one of the known values, got 'stopsearch' "
-                "(did you mean 'stop_search'?)"
-            ],
+            ["5: no QA form defines case type 'stopsearch' (forms: domestic_abuse, stop_search)"],
             id="case-type",
+        ),
+        pytest.param(
+            "priority4",
+            edit(SS, "case_type: stop_search", "case_type: Stop Search"),
+            ["5: ruleset: 'case_type' must be a QA form's id like 'stop_search', got 'Stop Search'"],
+            id="case-type-not-an-id",
         ),
         pytest.param(
             "priority4",
