@@ -12,6 +12,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate
 
 from engine.core.errors import ConfigError, Problem, ProblemsError
+from engine.core.recipients import Recipient, read_recipients
 from engine.core.shape import ShapeChecker
 from engine.core.yamlio import LineDict, LineList, load_yaml
 
@@ -53,6 +54,8 @@ class Place:
     division: str
     leader: str
     setting: str  # urban | rural
+    #: who receives its briefing by e-mail (qam deliver; docs/delivery.md)
+    recipients: tuple[Recipient, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,8 @@ class Force:
     path: str
     sha256: str
     setting_overrides: Mapping[str, Mapping[str, int | str]] = field(default_factory=dict)
+    #: who receives force.pdf by e-mail (qam deliver; docs/delivery.md)
+    recipients: tuple[Recipient, ...] = ()
 
     @property
     def place_codes(self) -> tuple[str, ...]:
@@ -119,12 +124,14 @@ class _PlaceSchema(Schema):
         required=True,
         validate=validate.OneOf(SETTINGS_ALLOWED, error="must be one of urban, rural (got '{input}')"),
     )
+    recipients = fields.Raw(load_default=None)  # checked by read_recipients, with lines
 
 
 class _ForceSchema(Schema):
     force = fields.String(required=True, validate=validate.Length(min=1))
     places = fields.List(fields.Dict(), required=True, validate=validate.Length(min=1))
     settings = fields.Dict(keys=fields.String(), values=fields.Dict(), load_default=dict)
+    recipients = fields.Raw(load_default=None)  # checked by read_recipients, with lines
 
 
 def _flatten(messages: Any, prefix: str = "") -> list[tuple[str, str]]:
@@ -181,6 +188,7 @@ def load_force(path: Path) -> Force:
             )
             continue
         seen[p["code"]] = line
+        p["recipients"] = read_recipients(p["recipients"], f"places.{i}.recipients", problem)
         places.append(Place(**p))
     overrides: dict[str, dict[str, int | str]] = {}
     for ruleset_id, values in top["settings"].items():
@@ -192,11 +200,17 @@ def load_force(path: Path) -> Force:
                     line_path=f"settings.{ruleset_id}",
                 )
         overrides[ruleset_id] = dict(values)
+    recipients = read_recipients(top["recipients"], "recipients", problem)
     if problems:
         raise ProblemsError("invalid force file", problems)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return Force(
-        name=top["force"], places=tuple(places), path=source, sha256=digest, setting_overrides=overrides
+        name=top["force"],
+        places=tuple(places),
+        path=source,
+        sha256=digest,
+        setting_overrides=overrides,
+        recipients=recipients,
     )
 
 

@@ -1,0 +1,67 @@
+"""The delivery log's queries: add an outcome (each in its own committed transaction, so what was
+sent is recorded before the next message is), and read a week's log back as plain records."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, fields
+
+from sqlalchemy import select
+
+from engine.store.db import Database
+from engine.store.delivery_tables import DeliveryRow
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One row of the delivery log (``pk`` is None until it is stored)."""
+
+    run_id: str
+    week: str
+    place: str
+    recipient: str
+    email: str
+    kind: str
+    message_id: str
+    fingerprint: str
+    replaces: str | None
+    outcome: str
+    attempts: int
+    detail: str
+    sent_at: dt.datetime | None
+    recorded_at: dt.datetime
+    pk: int | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """(week, place, address compared case-blind): one person's copy of one place's briefing."""
+        return (self.week, self.place, self.email.lower())
+
+
+_COLUMNS = tuple(f.name for f in fields(Delivery) if f.name != "pk")
+
+
+def record_delivery(database: Database, entry: Delivery) -> Delivery:
+    """Add ``entry`` to the log and commit; returns it with its ``pk``."""
+    with database.session() as session:
+        row = DeliveryRow(**{name: getattr(entry, name) for name in _COLUMNS})
+        session.add(row)
+        session.flush()
+        pk = row.pk
+    return Delivery(**{name: getattr(entry, name) for name in _COLUMNS}, pk=pk)
+
+
+def week_deliveries(database: Database, week: str) -> list[Delivery]:
+    """Every row of the log for one week (period label), in the order they were recorded."""
+    with database.session() as session:
+        rows = session.scalars(select(DeliveryRow).where(DeliveryRow.week == week).order_by(DeliveryRow.pk))
+        return [_record(r) for r in rows]
+
+
+def _record(row: DeliveryRow) -> Delivery:
+    values = {name: getattr(row, name) for name in _COLUMNS}
+    for name in ("sent_at", "recorded_at"):  # SQLite hands back naive datetimes: they were UTC
+        when = values[name]
+        if when is not None and when.tzinfo is None:
+            values[name] = when.replace(tzinfo=dt.UTC)
+    return Delivery(**values, pk=row.pk)
