@@ -22,7 +22,7 @@ from engine.runs import records
 from engine.sampling import jobs
 from engine.sampling.population import LoadCasesResult, load_cases
 from engine.sampling.worklists import SampleStatus, sample_status
-from engine.store import assessments, incidents, integrity, schema
+from engine.store import assessments, figures, incidents, integrity, schema
 from engine.store import db as dbm
 from engine.store.assessment_lines import AssessmentLine as AssessmentLine  # named by the CLI
 from engine.store.assessment_lines import AssessmentRevision, assessment_lines, revisions_of
@@ -177,24 +177,6 @@ def verify_rulesets(settings: Settings, anchors: tuple[str, ...] = ()) -> regist
 # --------------------------------------------------------------------------- submissions
 
 
-@dataclass(frozen=True)
-class SubmitResult:
-    """What `qam submit` stored, counted by (case type, place)."""
-
-    files: tuple[str, ...]
-    rows: int
-    summary: assessments.StoreSummary
-
-    def by_place(self) -> list[tuple[str, str, int, int, int]]:
-        """(case type, place, stored, unchanged, amended) for every pair with any row, in order."""
-        s = self.summary
-        keys = sorted(set(s.stored) | set(s.unchanged) | set(s.amended))
-        return [
-            (ct, place, s.stored[(ct, place)], s.unchanged[(ct, place)], s.amended[(ct, place)])
-            for ct, place in keys
-        ]
-
-
 def submit(
     settings: Settings,
     paths: list[Path],
@@ -202,7 +184,7 @@ def submit(
     amend: bool = False,
     sheet: str | None = None,
     calibration_set: str | None = None,
-) -> SubmitResult:
+) -> assessments.SubmitResult:
     """Validate every row of every file, then store them all in one transaction, or nothing.
 
     Example: qam submit ss_week47.csv vc_week47.xlsx
@@ -216,7 +198,7 @@ def submit(
             summary = assessments.store_assessments(
                 session, rows, amend=amend, submitted_at=now(), calibration_set=calibration_set
             )
-    return SubmitResult(tuple(str(p) for p in paths), len(rows), summary)
+    return assessments.SubmitResult(tuple(str(p) for p in paths), len(rows), summary)
 
 
 def list_assessments(
@@ -313,6 +295,14 @@ def report_calibration(settings: Settings, name: str, out: Path) -> jobs.Calibra
     """Agreement between reviewers per question (kappa), as PDF and CSV. Example: qam calibrate report grounds-q4"""
     with database_for(settings) as database:
         return jobs.report_set(database, name, forms(settings), out)
+
+
+def load_figures_extract(settings: Settings, path: Path, replace: bool = False) -> figures.FiguresLoad:
+    """Validate and store a figures extract. Example: qam extracts load figures hr-2026-10.csv"""
+    from engine.runs.figures_load import load_figures
+
+    with database_for(settings) as database:
+        return load_figures(database, path, settings, force(settings).place_codes, replace=replace, at=now())
 
 
 def load_incidents_extract(settings: Settings, path: Path) -> incidents.IncidentLoad:

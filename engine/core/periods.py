@@ -117,3 +117,64 @@ def parse_date(text: str, option: str) -> dt.date:
 def as_utc(moment: dt.datetime) -> dt.datetime:
     """Aware UTC; a naive time is UTC already (SQLite hands stored times back naive)."""
     return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
+#: the grains a figure's period may have (docs/extracts.md, "figures"), shortest first
+GRAINS: tuple[str, ...] = ("day", "week", "month", "quarter", "year")
+_GRAIN_FORMS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("day", re.compile(r"(\d{4})-(\d{2})-(\d{2})")),
+    ("week", re.compile(r"(\d{4})-W(\d{2})")),
+    ("month", re.compile(r"(\d{4})-(\d{2})")),
+    ("quarter", re.compile(r"(\d{4})-Q(\d)")),
+    ("year", re.compile(r"(\d{4})")),
+)
+#: how a figure's period is written, for messages
+PERIOD_FORMS = "2026-11-16 (day), 2026-W47 (ISO week), 2026-11 (month), 2026-Q3 (quarter) or 2026 (year)"
+
+
+@dataclass(frozen=True)
+class GrainPeriod:
+    """A figure's period as written (``label``), its grain and its first and last day (inclusive)."""
+
+    label: str
+    grain: str
+    start: dt.date
+    end: dt.date
+
+
+def parse_grain_period(label: str) -> GrainPeriod:
+    """'2026-11-16', '2026-W47', '2026-11', '2026-Q3' or '2026' -> its grain and days; ValueError
+    saying what is wrong otherwise. Example: ``parse_grain_period("2026-Q3").end == date(2026, 9, 30)``"""
+    for grain, form in _GRAIN_FORMS:
+        m = form.fullmatch(label)
+        if m is None:
+            continue
+        year, *rest = (int(g) for g in m.groups())
+        try:
+            start, end = _grain_days(grain, year, rest)
+        except ValueError:
+            raise ValueError(f"'{label}' is not a {grain} that exists") from None
+        if not (FIRST_DAY <= start and end <= LAST_DAY):
+            raise ValueError(
+                f"'{label}' is outside the dates QAM works with ({FIRST_DAY.year} to {LAST_DAY.year})"
+            )
+        return GrainPeriod(label, grain, start, end)
+    raise ValueError(f"'{label}' is not a period: write {PERIOD_FORMS}")
+
+
+def _grain_days(grain: str, year: int, rest: list[int]) -> tuple[dt.date, dt.date]:
+    if grain == "day":
+        day = dt.date(year, rest[0], rest[1])
+        return day, day
+    if grain == "week":
+        monday = dt.date.fromisocalendar(year, rest[0], 1)
+        return monday, monday + dt.timedelta(days=6)
+    if grain == "year":
+        return dt.date(year, 1, 1), dt.date(year, 12, 31)
+    if grain == "quarter" and not 1 <= rest[0] <= 4:
+        raise ValueError(grain)
+    first, months = (rest[0], 1) if grain == "month" else (3 * rest[0] - 2, 3)
+    start = dt.date(year, first, 1)
+    last = first + months - 1
+    after = dt.date(year + 1, 1, 1) if last == 12 else dt.date(year, last + 1, 1)
+    return start, after - dt.timedelta(days=1)

@@ -39,6 +39,7 @@ from typing import Any
 
 from engine.core.errors import ConfigError, ExtractError, Location, Problem, problems_summary
 from engine.core.metrics import METRIC_SETTINGS
+from engine.core.periods import GRAINS
 from engine.core.shape import ShapeChecker, describe, line_of, suggest
 from engine.core.yamlio import load_yaml
 
@@ -46,8 +47,6 @@ FORMAT = 1
 KINDS: tuple[str, ...] = ("proportion", "survey", "time", "count", "event")
 #: where an extract's figures come from: the tidy figures extract, or QAM's incidents computation
 SOURCES: tuple[str, ...] = ("figures", "incidents")
-#: the grains a figure's period may have, shortest first
-GRAINS: tuple[str, ...] = ("day", "week", "month", "quarter", "year")
 DIRECTIONS: tuple[str, ...] = ("higher", "lower")
 TIME_UNITS: tuple[str, ...] = ("minutes", "seconds", "hours", "days")
 EXPOSURES: tuple[str, ...] = ("population", "fte", "none")
@@ -138,10 +137,11 @@ def load_extract_definitions(folder: Path, items: Collection[str] | None = None)
         files = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
     extracts: dict[str, ExtractDefinition] = {}
     metrics: dict[str, MetricDefinition] = {}
+    declared: dict[str, str] = {}  # every metric id met, valid or not -> file:line
     for path in files:
         if path.name.startswith("."):
             continue
-        _load_file(path, items, ShapeChecker(str(path), problems), extracts, metrics)
+        _load_file(path, items, ShapeChecker(str(path), problems), extracts, metrics, declared)
     if problems:
         ordered = sorted(problems, key=lambda p: (p.location.file or "", p.location.line or 0))
         raise ExtractError(f"invalid extract definitions: {problems_summary(ordered, 'file')}", ordered)
@@ -154,6 +154,7 @@ def _load_file(
     check: ShapeChecker,
     extracts: dict[str, ExtractDefinition],
     metrics: dict[str, MetricDefinition],
+    declared: dict[str, str],
 ) -> None:
     try:
         data = load_yaml(path)
@@ -204,12 +205,13 @@ def _load_file(
         check.problem(line_of(top, "metrics"), "'metrics' must declare at least one metric")
     ids: list[str] = []
     for mid, raw in (node or {}).items():
-        metric = _metric(mid, raw, line_of(node, mid) or 0, eid or "", source, items, check)
-        if metric is None:
+        line = line_of(node, mid) or 0
+        if mid in declared:
+            check.problem(line, f"metric '{mid}' is already declared by {declared[mid]}")
             continue
-        earlier = metrics.get(mid)
-        if earlier is not None:
-            check.problem(metric.line, f"metric '{mid}' is already declared by {earlier.path}:{earlier.line}")
+        declared[mid] = f"{check.source}:{line}"
+        metric = _metric(mid, raw, line, eid or "", source, items, check)
+        if metric is None:
             continue
         metrics[mid] = metric
         ids.append(mid)

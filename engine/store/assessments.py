@@ -48,6 +48,24 @@ class StoreSummary:
         )
 
 
+@dataclass(frozen=True)
+class SubmitResult:
+    """What `qam submit` stored, counted by (case type, place)."""
+
+    files: tuple[str, ...]
+    rows: int
+    summary: StoreSummary
+
+    def by_place(self) -> list[tuple[str, str, int, int, int]]:
+        """(case type, place, stored, unchanged, amended) for every pair with any row, in order."""
+        s = self.summary
+        keys = sorted(set(s.stored) | set(s.unchanged) | set(s.amended))
+        return [
+            (ct, place, s.stored[(ct, place)], s.unchanged[(ct, place)], s.amended[(ct, place)])
+            for ct, place in keys
+        ]
+
+
 def _show(value: Any) -> str:
     if value is None:
         return "blank"

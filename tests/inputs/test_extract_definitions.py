@@ -99,7 +99,7 @@ def test_a_broken_definition_reports_every_problem_with_its_line(tmp_path: Path)
         .replace("unit: days", "unit: days\n    design_effect: 2")
         .replace("exposure: population\n    per: 1000", "exposure: people")
         .replace("design_effect: 1.5", "design_effect: .nan")
-        .replace("periods: [day]", "periods: [fortnight]\n    direction: lower")
+        .replace("periods: [day]", "periods: [fortnight]\n    direction: lower  # events have none")
     )
     other = HR.replace("extract: hr", "extract: other").replace("source: figures", "source: excel")
     folder = _folder(tmp_path, hr=text, other=other)
@@ -117,7 +117,7 @@ def test_a_broken_definition_reports_every_problem_with_its_line(tmp_path: Path)
         f"{at('exposure: people')}: metric complaints_rate: 'exposure' must be one of the known values",
         f"{at('design_effect: .nan')}: metric feeling_safe: 'design_effect' must be a finite number",
         f"{at('periods: [fortnight]')}: metric homicide: unknown periods value 'fortnight'",
-        f"{at('direction: lower')}: metric homicide: an event metric has no 'direction'",
+        f"{at('events have none')}: metric homicide: an event metric has no 'direction'",
     ]
     for wanted in expected:
         assert any(s.startswith(wanted) for s in shown), (wanted, shown)
