@@ -1,14 +1,15 @@
 """The demo database: a fresh SQLite file with the demo's ruleset history published and 26 weeks of
-generated assessments and incidents submitted and loaded, as a force's own would be."""
+generated assessments and incidents submitted and loaded, with the measured figures of every other
+quantitative item (engine.demo.figures), as a force's own would be."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from engine.core.config import DEFAULT_FORCE_FILE, Settings, load_force, load_settings
+from engine.core.config import DEFAULT_FORCE_FILE, Place, Settings, load_force, load_settings
 from engine.core.periods import parse_week
 from engine.demo.data import (
     ASSESSMENTS_PER_WEEK,
@@ -17,6 +18,7 @@ from engine.demo.data import (
     INCIDENTS_PER_WEEK,
     demo_plan,
 )
+from engine.demo.figures import figure_plan, write_figure_files
 from engine.demo.files import incident_files, write_assessment_files
 from engine.demo.ruleset_history import (
     REVISED_RULESET,
@@ -25,11 +27,14 @@ from engine.demo.ruleset_history import (
     publication_times,
     publish_history,
 )
+from engine.inputs.extract_definitions import load_extract_definitions
 from engine.inputs.extracts import read_incidents
+from engine.inputs.figures import read_figures
 from engine.inputs.forms import load_forms
 from engine.inputs.submissions import load_submission_files
-from engine.store import assessments, incidents
-from engine.store.db import open_database
+from engine.rules.catalogue import load_measure_catalogue
+from engine.store import assessments, figures, incidents
+from engine.store.db import Database, open_database
 from engine.store.schema import upgrade
 
 
@@ -47,6 +52,8 @@ class DemoData:
     rulesets: RulesetHistory
     #: the Mondays of the demo's weeks, oldest first
     mondays: tuple[dt.date, ...]
+    #: figure rows (of the figures extracts: HR, crime outcomes, surveys, ...) stored
+    figures: int = 0
 
     @property
     def first_day(self) -> dt.date:
@@ -108,6 +115,31 @@ def build_demo_database(
             with database.session() as session:
                 loaded = incidents.store_incidents(session, extract, source_file=str(path), loaded_at=now())
             n_incidents += loaded.new
+        n_figures = _load_figures(database, settings, data, force.places, plan.weeks, progress, now)
     finally:
         database.close()
-    return DemoData(settings, period.label, data, n_assessments, n_incidents, db_path, history, plan.weeks)
+    return DemoData(
+        settings, period.label, data, n_assessments, n_incidents, db_path, history, plan.weeks, n_figures
+    )
+
+
+def _load_figures(
+    database: Database,
+    settings: Settings,
+    data: Path,
+    places: Sequence[Place],
+    mondays: Sequence[dt.date],
+    progress: Callable[[str], None],
+    now: Callable[[], dt.datetime],
+) -> int:
+    """The figures of every figures extract generated as data/figures-<extract>.csv and loaded as
+    `qam extracts load figures` would: the number of figure rows stored."""
+    items = tuple(load_measure_catalogue().measures)
+    definitions = load_extract_definitions(settings.extracts_dir, items)
+    progress("generating and loading the measured figures (HR, outcomes, surveys, demand, ...)")
+    stored = 0
+    for path, _rows in write_figure_files(data, definitions, places, figure_plan(mondays)).values():
+        extract = read_figures(path, definitions, [p.code for p in places], items)
+        loaded = figures.store_figures(database, extract, replace=False, loaded_at=now())
+        stored += sum(m.stored for m in loaded.by_metric.values())
+    return stored
