@@ -275,24 +275,18 @@ def _event_rows(
     """The high-impact log: events at the recipe's weekly rate in each week but the latest, where
     the one planted homicide is."""
     details = EVENT_DETAILS.get(metric.id, (metric.text,))
-    seq = 0
+    events: list[tuple[dt.date, str, str]] = []
     for place in places:
         rng = random.Random(f"{plan.seed}/{metric.id}/{place.code}")
         lam = recipe.level * place_scale(place).population / 100_000
         for monday in plan.mondays[:-1]:
             for _ in range(_poisson(rng, lam)):
-                seq += 1
                 day = monday + dt.timedelta(days=rng.randrange(7))
-                ref = f"HIC-{day.year}-{metric.id[:3].upper()}{seq:03d}"
-                yield _row(
-                    metric,
-                    place.code,
-                    "",
-                    day.isoformat(),
-                    event_ref=ref,
-                    event_on=day.isoformat(),
-                    detail=details[rng.randrange(len(details))],
-                )
+                events.append((day, place.code, details[rng.randrange(len(details))]))
+    # numbered in date order, as the log numbers them
+    for seq, (day, code, detail) in enumerate(sorted(events), start=1):
+        ref = f"HIC-{day.year}-{metric.id[:3].upper()}{seq:03d}"
+        yield _row(metric, code, "", day.isoformat(), event_ref=ref, event_on=day.isoformat(), detail=detail)
     code, day, ref, detail = PLANTED_HOMICIDE
     if metric.id == "homicide" and plan.mondays[0] <= day <= plan.mondays[-1] + dt.timedelta(days=6):
         if any(p.code == code for p in places):

@@ -194,3 +194,16 @@ def test_every_other_series_ends_on_its_better_side(definitions: ExtractDefiniti
             assert better, (metric.id, place, values[-1], mean)
             checked += 1
     assert checked > 300
+
+
+def test_every_bundled_figures_extract_has_an_example_file_that_loads(
+    definitions: ExtractDefinitions,
+) -> None:
+    examples = Path(__file__).resolve().parents[2] / "docs" / "examples"
+    items = tuple(load_measure_catalogue().measures)
+    wanted = {e.id for e in definitions.extracts.values() if e.source == "figures"}
+    found = {p.stem.removeprefix("figures-") for p in examples.glob("figures-*.csv")}
+    assert wanted <= found
+    for extract in sorted(wanted):
+        read = read_figures(examples / f"figures-{extract}.csv", definitions, FORCE.place_codes, items)
+        assert {r.metric for r in read.rows} == set(definitions.extracts[extract].metrics), extract
