@@ -120,6 +120,7 @@ def template(settings: Settings, case_type: str, fmt: str, out: Path | None) -> 
 def check_rulesets(settings: Settings, path: Path | None = None) -> list[Ruleset]:
     """Validate ruleset files without a database. Example: qam rulesets validate"""
     from engine.rules.ruleset_loader import validate_rulesets
+    from engine.runs.figures_load import extract_definitions
 
     the_force = force(settings)
     return validate_rulesets(
@@ -127,6 +128,7 @@ def check_rulesets(settings: Settings, path: Path | None = None) -> list[Ruleset
         fields_by_case_type(settings),
         setting_overrides=the_force.setting_overrides,
         overrides_source=the_force.path,
+        extracts=extract_definitions(settings.extracts_dir),
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from engine.core.errors import Location, Problem, RulesetError, StorageError, UsageError, problems_summary
 from engine.core.periods import as_utc
 from engine.core.text import stamp
+from engine.inputs.extract_definitions import ExtractDefinitions
 from engine.registry.entries import (
     GENESIS_HASH,
     FieldsByCaseType,
@@ -125,6 +126,7 @@ def load_published(
     as_of: dt.datetime | None = None,
     setting_overrides: Mapping[str, Mapping[str, int | str]] | None = None,
     overrides_source: str = "setting overrides",
+    extracts: ExtractDefinitions | None = None,
 ) -> list[Ruleset]:
     """Compile the published versions in force at ``as_of`` from their stored content, after
     checking each one's hashes; sorted by priority, then id, like load_rulesets.
@@ -159,6 +161,7 @@ def load_published(
                 if e.ruleset_id in overrides
                 else None,
                 overrides_source=overrides_source,
+                extracts=extracts,
             )
         except RulesetError as exc:
             problems.extend(exc.problems)

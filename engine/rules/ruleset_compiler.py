@@ -1,5 +1,6 @@
 """Phase 2 of loading a ruleset: a parsed spec is checked against the measure catalogue, the case type's
-QA form and the settings, and compiled into a Ruleset; every problem goes to the ShapeChecker."""
+QA form or the extract's definition, and the settings, and compiled into a Ruleset; every problem goes
+to the ShapeChecker."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from types import MappingProxyType
 from typing import Any
 
 from engine.core.errors import ExpressionError, Location
-from engine.core.metrics import METRIC_DIRECTIONS, METRIC_SETTINGS, METRICS, PROPORTION_METRICS
+from engine.core.metrics import METRIC_SETTINGS
 from engine.core.models import AnswerType, FieldSpec
 from engine.core.shape import ShapeChecker, describe, suggest
+from engine.inputs.extract_definitions import SHARE_KINDS, ExtractDefinitions, MetricDefinition
 from engine.rules.catalogue import MeasureCatalogue
 from engine.rules.expressions import Condition, compile_condition
 from engine.rules.ruleset_yaml import FORMAT, RulesetSpec, RuleSpec, Setting
@@ -28,8 +30,11 @@ def compile_ruleset(
     catalogue: MeasureCatalogue,
     settings: tuple[Setting, ...],
     check: ShapeChecker,
+    extracts: ExtractDefinitions | None = None,
 ) -> Ruleset | None:
-    """Phase 2: measures, PEEL/I-SERVE tags, conditions against the form, metric settings."""
+    """Phase 2: measures, PEEL/I-SERVE tags, conditions against the form, thresholds against the
+    metrics the extract's definition declares (``extracts``; needed by an extract ruleset) and
+    their settings."""
     before = len(check.problems)
     values: dict[str, int | str] = {s.name: s.value for s in settings}
     fields: Mapping[str, FieldSpec] = {}
@@ -45,13 +50,16 @@ def compile_ruleset(
                 check.problem(
                     s.line, f"setting '{s.name}' has the name of a question of the {spec.case_type} form"
                 )
+    declared: Mapping[str, MetricDefinition] = {}
+    if spec.extract is not None:
+        declared = _extract_metrics(spec.extract, spec.kind_line, extracts, check)
     criteria: list[Criterion] = []
     thresholds: list[Threshold] = []
     for rule in spec.rules:
         # a bad tag does not stop the conditions being checked: every problem is reported at once
         peel, iserve = _check_tags(rule, spec.priority, catalogue, check) or ("", ())
         if rule.noun == "threshold":
-            threshold = _compile_threshold(rule, peel, iserve, values, check)
+            threshold = _compile_threshold(rule, peel, iserve, values, declared, extracts, check)
             if threshold is not None:
                 thresholds.append(threshold)
         elif fields:
@@ -165,40 +173,80 @@ def _compile_criterion(
     return criterion
 
 
+def _extract_metrics(
+    extract: str, line: int, extracts: ExtractDefinitions | None, check: ShapeChecker
+) -> Mapping[str, MetricDefinition]:
+    """The metrics the extract's definition declares, by id; a problem when it has no definition."""
+    definition = extracts.extracts.get(extract) if extracts is not None else None
+    if extracts is None or definition is None:
+        known = ", ".join(sorted(extracts.extracts)) if extracts is not None else ""
+        folder = f" in {extracts.folder}" if extracts is not None else ""
+        check.problem(
+            line,
+            f"no extract definition '{extract}'{folder} (defined: {known or 'none'}): "
+            f"an extract ruleset's thresholds name metrics its extracts/{extract}.yaml declares",
+        )
+        return {}
+    return {m.id: m for m in extracts.of_extract(extract)}
+
+
 def _compile_threshold(
-    rule: RuleSpec, peel: str, iserve: tuple[str, ...], settings: Mapping[str, int | str], check: ShapeChecker
+    rule: RuleSpec,
+    peel: str,
+    iserve: tuple[str, ...],
+    settings: Mapping[str, int | str],
+    declared: Mapping[str, MetricDefinition],
+    extracts: ExtractDefinitions | None,
+    check: ShapeChecker,
 ) -> Threshold | None:
     what = f"threshold {rule.id}"
-    metric = str(rule.metric)
-    if metric not in METRICS:
-        check.problem(
-            rule.at("metric"), f"{what}: unknown metric '{metric}' (known: {', '.join(sorted(METRICS))})"
-        )
-        return None
-    ok = True
-    for name in METRIC_SETTINGS[metric]:
-        value = settings.get(name)
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            shown = "it is missing" if name not in settings else f"got {describe(value)}"
-            check.problem(
-                rule.at("metric"),
-                f"{what}: metric {metric} needs setting '{name}' (a whole number > 0); {shown}",
+    metric_id = str(rule.metric)
+    metric = declared.get(metric_id)
+    if metric is None:
+        if not declared:
+            return None  # the extract itself is unknown: reported once, at its line
+        elsewhere = extracts.metrics.get(metric_id) if extracts is not None else None
+        extract = next(iter(declared.values())).extract
+        if elsewhere is not None:
+            message = (
+                f"metric {metric_id} is declared by extract {elsewhere.extract} ({elsewhere.path}:"
+                f"{elsewhere.line}), not by this ruleset's extract {extract}"
             )
-            ok = False
-    if rule.minimum is not None and metric not in PROPORTION_METRICS:
+        else:
+            hint = suggest(metric_id, declared, list_known=False)
+            message = (
+                f"unknown metric '{metric_id}'{hint} (extract {extract} declares: {', '.join(declared)})"
+            )
+        check.problem(rule.at("metric"), f"{what}: {message}")
+        return None
+    before = len(check.problems)
+    if rule.measure != metric.item:
         check.problem(
-            rule.at("minimum"),
-            f"{what}: metric {metric} is a value, not a proportion: it has no minimum standard "
-            "and is watched by SPC alone (remove 'minimum')",
+            rule.at("measure"),
+            f"{what}: metric {metric.id} feeds item {metric.item} ({metric.path}:{metric.line}), not {rule.measure}",
         )
-        ok = False
-    natural = METRIC_DIRECTIONS[metric]
-    if rule.direction is not None and rule.direction != natural:
+    if metric.source == "incidents":
+        for name in METRIC_SETTINGS.get(metric.id, ()):
+            value = settings.get(name)
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                shown = "it is missing" if name not in settings else f"got {describe(value)}"
+                check.problem(
+                    rule.at("metric"),
+                    f"{what}: metric {metric.id} needs setting '{name}' (a whole number > 0); {shown}",
+                )
+    _check_standard(rule, metric, what, check)
+    natural = metric.direction or "lower"  # an event: the fewer the better
+    if rule.direction is not None and rule.direction != metric.direction:
+        improves = (
+            f"improves when {metric.direction}" if metric.direction else "is an event, with no direction"
+        )
+        check.problem(rule.at("direction"), f"{what}: metric {metric.id} {improves}, not {rule.direction}")
+    if rule.statistic is not None and metric.kind != "time":
         check.problem(
-            rule.at("direction"), f"{what}: metric {metric} improves when {natural}, not {rule.direction}"
+            rule.at("statistic"),
+            f"{what}: 'statistic' is for a time metric (mean or median); {metric.id} is {_a(metric.kind)}",
         )
-        ok = False
-    if not ok:
+    if len(check.problems) > before:
         return None
     return Threshold(
         id=rule.id,
@@ -207,13 +255,54 @@ def _compile_threshold(
         measure=rule.measure,
         peel=peel,
         iserve=iserve,
-        metric=metric,
+        metric=metric.id,
         minimum=rule.minimum,
         direction=natural,
         weight=rule.weight,
         line=rule.line,
         guidance=rule.guidance,
+        maximum=rule.maximum,
+        statistic=(rule.statistic or "mean") if metric.kind == "time" else "",
+        kind=metric.kind,
+        source=rule.source or "",
     )
+
+
+def _check_standard(rule: RuleSpec, metric: MetricDefinition, what: str, check: ShapeChecker) -> None:
+    """A minimum or a maximum (not both) in the metric's own terms, on the side it improves towards."""
+    given = [
+        (key, value)
+        for key, value in (("minimum", rule.minimum), ("maximum", rule.maximum))
+        if value is not None
+    ]
+    if not given:
+        return
+    if metric.kind == "event":
+        check.problem(
+            rule.at(given[0][0]),
+            f"{what}: metric {metric.id} is an event: each one is itself an exception, so it has no "
+            f"'{given[0][0]}' (remove it)",
+        )
+        return
+    if len(given) > 1:
+        check.problem(rule.at("maximum"), f"{what}: give a minimum or a maximum, not both")
+        return
+    key, value = given[0]
+    wanted = "minimum" if metric.direction == "higher" else "maximum"
+    if key != wanted:
+        check.problem(
+            rule.at(key),
+            f"{what}: metric {metric.id} improves when {metric.direction}, so its standard is a {wanted}, not a {key}",
+        )
+    if metric.kind in SHARE_KINDS and value > 1:
+        check.problem(
+            rule.at(key),
+            f"{what}: '{key}' of {_a(metric.kind)} metric is a share between 0 and 1 (0.9 for 90%), got {value:g}",
+        )
+
+
+def _a(kind: str) -> str:
+    return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}"
 
 
 def _answer_domain(spec: FieldSpec) -> list[Any] | None:

@@ -1,5 +1,8 @@
 """Loading rulesets: every file under a rulesets folder, one file, or stored canonical content, through
-both phases with a force's setting overrides; every problem of every file is raised at once."""
+both phases with a force's setting overrides; every problem of every file is raised at once.
+
+An extract ruleset's thresholds are checked against the extract definitions given as ``extracts``
+(by default, when a ruleset needs them, the bundled extracts/ folder's, checked against the catalogue)."""
 
 from __future__ import annotations
 
@@ -7,10 +10,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from engine.core.config import DEFAULT_EXTRACTS_DIR
 from engine.core.errors import ConfigError, Location, Problem, RulesetError, problems_summary
 from engine.core.models import FieldSpec
 from engine.core.shape import ShapeChecker, describe, suggest
 from engine.core.yamlio import load_yaml, parse_yaml
+from engine.inputs.extract_definitions import ExtractDefinitions, load_extract_definitions
 from engine.rules.catalogue import MeasureCatalogue, load_measure_catalogue
 from engine.rules.ruleset_compiler import compile_ruleset
 from engine.rules.ruleset_yaml import RulesetSpec, Setting, parse_ruleset
@@ -58,6 +63,7 @@ class _Options(NamedTuple):
     setting_overrides: Mapping[str, Mapping[str, int | str]] | None
     overrides_source: str
     measures: MeasureCatalogue | None
+    extracts: ExtractDefinitions | None = None
 
 
 def _load(
@@ -73,7 +79,7 @@ def _load(
     ``whole_tree``: the documents are every ruleset there is, so overrides naming no loaded ruleset
     are typos; for one file or stored version they belong to the others.
     """
-    setting_overrides, overrides_source, measures = options
+    setting_overrides, overrides_source, measures, extracts = options
     catalogue = measures or load_measure_catalogue()
     specs: list[RulesetSpec] = []
     first_file: dict[str, str] = {}
@@ -100,6 +106,8 @@ def _load(
                     f"settings for unknown ruleset '{rid}'{suggest(rid, first_file)}",
                 )
             )
+    if extracts is None and any(spec.extract is not None for spec in specs):
+        extracts = load_extract_definitions(DEFAULT_EXTRACTS_DIR, tuple(catalogue.measures))
     rulesets: list[Ruleset] = []
     for spec in specs:
         settings, override_problems = _effective_settings(
@@ -107,7 +115,7 @@ def _load(
         )
         problems.extend(override_problems)
         ruleset = compile_ruleset(
-            spec, fields_by_case_type, catalogue, settings, ShapeChecker(spec.source, problems)
+            spec, fields_by_case_type, catalogue, settings, ShapeChecker(spec.source, problems), extracts
         )
         if ruleset is not None and not override_problems:
             rulesets.append(ruleset)
@@ -139,6 +147,7 @@ def load_rulesets(
     setting_overrides: Mapping[str, Mapping[str, int | str]] | None = None,
     overrides_source: str = "setting overrides",
     measures: MeasureCatalogue | None = None,
+    extracts: ExtractDefinitions | None = None,
 ) -> list[Ruleset]:
     """Load, check and compile every ruleset under ``rulesets_dir`` (sorted by priority, then id).
 
@@ -149,7 +158,7 @@ def load_rulesets(
     Example: ``load_rulesets(Path("rulesets"), {t: f.field_specs() for t, f in forms.items()})``
     """
     return _load_tree(
-        rulesets_dir, fields_by_case_type, _Options(setting_overrides, overrides_source, measures)
+        rulesets_dir, fields_by_case_type, _Options(setting_overrides, overrides_source, measures, extracts)
     )
 
 
@@ -160,12 +169,13 @@ def validate_rulesets(
     setting_overrides: Mapping[str, Mapping[str, int | str]] | None = None,
     overrides_source: str = "setting overrides",
     measures: MeasureCatalogue | None = None,
+    extracts: ExtractDefinitions | None = None,
 ) -> list[Ruleset]:
     """Check one ruleset file or every file under a folder (the whole rulesets tree), without a database.
 
     Example: ``validate_rulesets(Path("rulesets/priority4/stop-search-legitimacy.yaml"), fields)``
     """
-    options = _Options(setting_overrides, overrides_source, measures)
+    options = _Options(setting_overrides, overrides_source, measures, extracts)
     if path.is_dir():
         return _load_tree(path, fields_by_case_type, options)
     return _load([(str(path), path, _read(path))], fields_by_case_type, [], options)
@@ -179,6 +189,7 @@ def ruleset_from_content(
     setting_overrides: Mapping[str, Mapping[str, int | str]] | None = None,
     overrides_source: str = "setting overrides",
     measures: MeasureCatalogue | None = None,
+    extracts: ExtractDefinitions | None = None,
 ) -> Ruleset:
     """Compile stored canonical content (a published version) back into a Ruleset.
 
@@ -189,6 +200,6 @@ def ruleset_from_content(
         data: Any = parse_yaml(content, source)  # canonical JSON is YAML
     except ConfigError as exc:
         data = exc
-    options = _Options(setting_overrides, overrides_source, measures)
+    options = _Options(setting_overrides, overrides_source, measures, extracts)
     (ruleset,) = _load([(source, None, data)], fields_by_case_type, [], options)
     return ruleset

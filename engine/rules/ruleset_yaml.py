@@ -17,7 +17,12 @@ from engine.core.shape import ShapeChecker, describe, line_of
 from engine.rules.catalogue import DIRECTIONS, PRIORITIES
 
 FORMAT = 1
-EXTRACT_KINDS: tuple[str, ...] = ("incidents",)
+#: an extract definition's id (engine.inputs.extract_definitions); phase 2 checks it is defined
+_EXTRACT = re.compile(r"[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*")
+#: what a threshold may have besides the keys every rule has
+_THRESHOLD_OPTIONAL = ("maximum", "statistic", "source")
+#: a time metric's threshold is on the mean (default) or the median
+STATISTICS: tuple[str, ...] = ("mean", "median")
 
 _ID = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 _VERSION = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")
@@ -63,6 +68,10 @@ class RuleSpec:
     direction: str | None
     line: int
     critical: bool = False
+    #: a threshold's maximum standard, the statistic of a time metric it is on, and its data source
+    maximum: float | None = None
+    statistic: str | None = None
+    source: str | None = None
     applies: str | None = None
     passes: str = ""
     metric: str | None = None
@@ -206,7 +215,14 @@ def _parse_kind(top: dict[str, Any], check: ShapeChecker) -> tuple[str | None, s
             pattern_help="must be a QA form's id like 'stop_search'",
         )
         return case_type, None, line_of(top, "case_type") or 1
-    return None, check.choice(top, "extract", "ruleset", EXTRACT_KINDS), line_of(top, "extract") or 1
+    extract = check.text(
+        top,
+        "extract",
+        "ruleset",
+        pattern=_EXTRACT,
+        pattern_help="must be an extract definition's id like 'incidents'",
+    )
+    return None, extract, line_of(top, "extract") or 1
 
 
 def _parse_settings(top: dict[str, Any], check: ShapeChecker) -> tuple[Setting, ...]:
@@ -276,8 +292,12 @@ def _parse_rule(raw: Any, line: int, noun: str, check: ShapeChecker) -> RuleSpec
         node,
         what,
         required=(*_ITEM_COMMON, "pass" if criterion else "metric"),
-        optional=(*_ITEM_OPTIONAL, "applies", "critical") if criterion else _ITEM_OPTIONAL,
+        optional=(*_ITEM_OPTIONAL, "applies", "critical")
+        if criterion
+        else (*_ITEM_OPTIONAL, *_THRESHOLD_OPTIONAL),
     )
+    # a criterion's minimum is a pass rate (0 to 1); a threshold's is in its metric's own terms (phase 2)
+    bound = 1 if criterion else None
 
     def text(key: str, **kw: Any) -> Any:
         return _present(node, key, lambda: check.text(node, key, what, **kw))
@@ -291,7 +311,7 @@ def _parse_rule(raw: Any, line: int, noun: str, check: ShapeChecker) -> RuleSpec
         peel=text("peel"),
         iserve=_present(node, "iserve", lambda: _parse_strands(node, what, check)),
         weight=_present(node, "weight", lambda: _finite(node, "weight", what, check, high=None)) or 1.0,
-        minimum=None if node.get("minimum") is None else _finite(node, "minimum", what, check, high=1),
+        minimum=None if node.get("minimum") is None else _finite(node, "minimum", what, check, high=bound),
         direction=_present(node, "direction", lambda: check.choice(node, "direction", what, DIRECTIONS)),
         line=line,
         critical=bool(_present(node, "critical", lambda: check.boolean(node, "critical", what))),
@@ -300,6 +320,9 @@ def _parse_rule(raw: Any, line: int, noun: str, check: ShapeChecker) -> RuleSpec
         metric=None if criterion else _present(node, "metric", lambda: check.text(node, "metric", what)),
         guidance=_present(node, "guidance", lambda: _guidance(node, what, check)) or "",
         key_lines=MappingProxyType({k: line_of(node, k) or line for k in node}),
+        maximum=None if node.get("maximum") is None else _finite(node, "maximum", what, check, high=None),
+        statistic=_present(node, "statistic", lambda: check.choice(node, "statistic", what, STATISTICS)),
+        source=text("source"),
     )
     return None if len(check.problems) > before else spec
 
@@ -329,7 +352,8 @@ def _guidance(node: dict[str, Any], what: str, check: ShapeChecker) -> str | Non
 def _finite(
     node: dict[str, Any], key: str, what: str, check: ShapeChecker, *, high: float | None
 ) -> float | None:
-    """A weight (> 0, high None) or a minimum standard (0 to 1); YAML's .nan and .inf are refused."""
+    """A weight or a threshold's standard (> 0, high None) or a criterion's minimum (0 to 1); YAML's
+    .nan and .inf are refused."""
     value = node.get(key)
     if isinstance(value, float) and not math.isfinite(value):
         bound = "greater than 0" if high is None else f"between 0 and {high:g}"

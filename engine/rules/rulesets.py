@@ -15,8 +15,8 @@ Top-level keys::
     format: 1
     title: Stop and search legitimacy
     description: ...                  # optional, for people
-    case_type: stop_search            # assessment ruleset: one of the five case types, or
-    extract: incidents                # quantitative ruleset: an extract kind (see EXTRACT_KINDS)
+    case_type: stop_search            # assessment ruleset: a QA form's id (qa_forms/<id>.yaml), or
+    extract: incidents                # quantitative ruleset: an extract definition's id (extracts/<id>.yaml)
     settings:                         # optional named constants (values a force may change: docs/rulesets.md)
       marac_yes_threshold:
         default: 14                   # a whole number or text, never a float
@@ -29,7 +29,7 @@ A criterion (assessment rulesets)::
     - id: DA02                        # stable across versions: findings and diffs follow it
       text: High-risk victim referred to MARAC      # what a place leader reads
       standard: SafeLives MARAC referral criteria    # the citation
-      measure: D7                     # M1-M12 / D1-D12 from engine/data/measures.yaml
+      measure: D7                     # M1-M12 / D1-D12 from the catalogue
       peel: effectiveness             # optional, default the measure's pillar
       iserve: [safeguarding]          # optional, default the measure's strands
       applies: dash_risk == 'high' or dash_yes_count >= marac_yes_threshold   # optional; false = N/A
@@ -52,9 +52,34 @@ When a condition reads a question answered "na" or left blank, every comparison 
 (``answered(q)`` is the usual ``applies`` of a judgement, so "na" makes the criterion N/A).
 
 A threshold (extract rulesets) has ``id, text, standard, measure, peel, iserve, weight, guidance`` as above,
-plus ``metric`` (one of METRICS), ``minimum`` (proportion metrics only: a value metric such as
-the 101 answer time has no standard and is watched by SPC alone) and ``direction`` (default: the
-metric's own). Each metric reads the settings METRIC_SETTINGS names, which the ruleset must define.
+plus ``metric``, any metric the ruleset's extract definition (``extracts/<extract>.yaml``, see
+:mod:`engine.inputs.extract_definitions`) declares, whose item must be the threshold's ``measure``;
+an optional standard, ``minimum`` or ``maximum`` (not both), in the metric's own terms::
+
+    - id: HR01
+      text: Attendance rate
+      standard: Force attendance management policy
+      measure: M1
+      metric: attendance_rate        # a proportion of extracts/hr.yaml
+      minimum: 0.95                  # proportion, survey: a share 0-1
+    - id: CO02
+      text: Days from report to outcome
+      standard: Force investigation standards
+      measure: M4
+      metric: days_to_outcome        # a time, in its unit (days)
+      maximum: 30                    # on the mean; `statistic: median` puts it on the median
+    - id: HI01
+      text: Homicides
+      standard: Home Office Counting Rules
+      measure: D6
+      metric: homicide               # an event: no minimum or maximum, each one is an exception line
+
+A count's standard is a rate per the metric's ``per`` of exposure (e.g. complaints per 1,000
+population). The standard is on the side the metric improves towards: a ``minimum`` when it improves
+when higher, a ``maximum`` when lower; without one, a metric is watched by SPC alone. ``direction``
+(optional) must be the metric's own; ``statistic`` (mean or median) is for a time metric only;
+``source`` (optional text) says where the figures come from. A metric of a ``source: incidents``
+extract reads the settings METRIC_SETTINGS names, which the ruleset must define.
 
 Measure priority: a criterion's or threshold's measure must belong to the ruleset's priority.
 This is an error, not a warning, because an exception carries both and they must agree.
@@ -119,7 +144,11 @@ class Criterion:
 
 @dataclass(frozen=True)
 class Threshold:
-    """One quantitative standard of an extract ruleset (its metric is computed elsewhere)."""
+    """One quantitative standard of an extract ruleset on a metric its extract definition declares
+    (the figures are loaded or computed elsewhere). ``minimum`` and ``maximum`` (at most one; none:
+    watched by SPC alone, and always none for an event) are in the metric's own terms: a share 0-1
+    for a proportion or survey, the mean (or ``statistic`` median) in the metric's unit for a time,
+    a rate per the metric's ``per`` for a count."""
 
     id: str
     text: str
@@ -134,6 +163,13 @@ class Threshold:
     line: int
     #: one line for the place leader: who should act and how ("" when the file gives none)
     guidance: str = ""
+    maximum: float | None = None
+    #: a time metric's: "mean" (default) or "median"; "" for the other kinds
+    statistic: str = ""
+    #: the metric's kind (proportion, survey, time, count or event)
+    kind: str = ""
+    #: where the figures come from, as the file says (optional text, "" when it says nothing)
+    source: str = ""
 
 
 @dataclass(frozen=True)

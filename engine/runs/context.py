@@ -1,5 +1,6 @@
 """The run context: everything a run reads besides the stored rows (force, forms, the ruleset
-versions, the measure catalogue), and its rulesets' criteria and thresholds as the analysis takes them."""
+versions, the measure catalogue, the extract definitions), and its rulesets' criteria and thresholds
+as the analysis takes them."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from engine import registry
 from engine.core.config import Force, Settings
 from engine.core.errors import RulesetError
 from engine.core.models import RulesetRef
+from engine.inputs.extract_definitions import ExtractDefinitions, load_extract_definitions
 from engine.inputs.extracts import ResponseSettings
 from engine.inputs.forms import Form
 from engine.rules.catalogue import MeasureCatalogue, load_measure_catalogue
@@ -30,6 +32,8 @@ class RunContext:
     catalogue: MeasureCatalogue
     draft: bool
     registry_head: str = ""
+    #: the extract definitions the thresholds were checked against: each metric's kind, unit, per...
+    extracts: ExtractDefinitions | None = None
 
     @property
     def assessment_rulesets(self) -> tuple[Ruleset, ...]:
@@ -56,12 +60,16 @@ def run_context(
     """The rulesets a run uses: the published versions (in force at ``as_of``), or with ``draft``
     the working tree's files. An official run refuses unpublished edits."""
     fields = {case_type: f.field_specs() for case_type, f in forms.items()}
+    catalogue = load_measure_catalogue()
+    extracts = load_extract_definitions(settings.extracts_dir, tuple(catalogue.measures))
     if draft:
         rulesets = load_rulesets(
             settings.rulesets_dir,
             fields,
             setting_overrides=force.setting_overrides,
             overrides_source=force.path,
+            measures=catalogue,
+            extracts=extracts,
         )
     else:
         if as_of is None:
@@ -72,6 +80,7 @@ def run_context(
             as_of=as_of,
             setting_overrides=force.setting_overrides,
             overrides_source=force.path,
+            extracts=extracts,
         )
         if not rulesets:
             when = f" at {as_of.isoformat()}" if as_of else ""
@@ -84,17 +93,26 @@ def run_context(
         force=force,
         forms=forms,
         rulesets=tuple(sorted(rulesets, key=lambda r: r.id)),
-        catalogue=load_measure_catalogue(),
+        catalogue=catalogue,
         draft=draft,
         registry_head="" if draft else registry.registry_head(database),
+        extracts=extracts,
     )
 
 
+def _extract_source(context: RunContext, ruleset: Ruleset) -> str:
+    """Where an extract ruleset's figures come from: its extract definition's source."""
+    definition = context.extracts.extracts.get(ruleset.extract or "") if context.extracts else None
+    return definition.source if definition else str(ruleset.extract)
+
+
 def response_settings(context: RunContext) -> ResponseSettings | None:
-    """The response standards' settings (None when no extract ruleset is in force)."""
-    if not context.extract_rulesets:
+    """The response standards' settings: those of the ruleset on the incidents extract (None when no
+    such ruleset is in force)."""
+    on_incidents = [r for r in context.extract_rulesets if _extract_source(context, r) == "incidents"]
+    if not on_incidents:
         return None
-    settings: Mapping[str, Any] = context.extract_rulesets[0].settings  # the ruleset's numbers, as written
+    settings: Mapping[str, Any] = on_incidents[0].settings  # the ruleset's numbers, as written
     return ResponseSettings(**settings)
 
 
@@ -130,6 +148,10 @@ def metric_rows(context: RunContext) -> list[dict[str, Any]]:
             "peel": t.peel,
             "iserve": t.iserve,
             "minimum": t.minimum,
+            "maximum": t.maximum,
+            "statistic": t.statistic,
+            "kind": t.kind,
+            "extract": r.extract,
             "direction": t.direction,
             "guidance": t.guidance,
         }

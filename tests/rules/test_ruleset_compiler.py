@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from engine.core.config import DEFAULT_EXTRACTS_DIR
 from engine.core.errors import RulesetError
 from engine.core.metrics import METRICS
+from engine.inputs.extract_definitions import load_extract_definitions
 from engine.rules.ruleset_loader import load_rulesets
 from tests.rules.ruleset_texts import EXTRACT, FIELDS, SS, edit, problems_of
 
@@ -364,11 +366,10 @@ def test_extract_threshold_problems(rulesets_dir) -> None:
     assert problems_of(path.parent.parent) == [
         f"{path}:15: threshold RS01: metric g2_attended_within_60 needs setting 'g2_minutes' "
         "(a whole number > 0); it is missing",
-        f"{path}:22: threshold RS02: metric call101_answer_seconds is a value, not a proportion: it has no "
-        "minimum standard and is watched by SPC alone (remove 'minimum')",
-        f"{path}:27: threshold RS03: unknown metric '999_fast' "
-        "(known: call101_answer_seconds, call999_answered_within_10s, g1_attended_within_standard, "
-        "g2_attended_within_60)",
+        f"{path}:22: threshold RS02: metric call101_answer_seconds improves when lower, so its standard "
+        "is a maximum, not a minimum",
+        f"{path}:27: threshold RS03: unknown metric '999_fast' (extract incidents declares: "
+        f"{', '.join(load_extract_definitions(DEFAULT_EXTRACTS_DIR).extracts['incidents'].metrics)})",
         f"{path}:33: threshold RS04: metric call999_answered_within_10s improves when higher, not lower",
     ]
 
