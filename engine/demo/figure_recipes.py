@@ -193,6 +193,9 @@ RECIPES: MappingProxyType[str, Recipe] = MappingProxyType(
         "ksi_collision": Recipe("event", 0.025),
         "rape": Recipe("event", 0.012),
         "sexual_assault": Recipe("event", 0.008),
+        # problem_solving (D10), monthly: open plans (about 2 per neighbourhood), plans closed
+        "plans_reviewed_on_time": Recipe("share", 0.88, 0.03, "neighbourhoods", per_unit=2.2, stock=True),
+        "plans_closed_with_assessment": Recipe("share", 0.82, 0.04, "neighbourhoods", per_unit=0.6),
         # legitimacy (D12), monthly
         "complaints_recorded": Recipe("count", 0.12, 0.02),
         "complaint_days_to_finalise": Recipe("time", 25.0, 4.0, "population", per_unit=0.00008, p90=70.0),

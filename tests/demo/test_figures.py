@@ -80,7 +80,7 @@ def test_every_item_fed_by_a_figures_extract_has_figures_for_every_place(
 ) -> None:
     items = {m.item for m in demo_metrics(definitions)}
     assert items == {"M1", "M4", "M6", "M7", "M8", "M9", "M10", "M11", "M12"} | {
-        "D1", "D2", "D3", "D4", "D6", "D8", "D9", "D12"
+        "D1", "D2", "D3", "D4", "D6", "D8", "D9", "D10", "D12"
     }  # fmt: skip
     for metric in demo_metrics(definitions):
         if metric.kind == "event":
