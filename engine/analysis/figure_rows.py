@@ -1,0 +1,108 @@
+"""The declared metrics' figures as rows of aggregates.csv (dimension ``metric``), after the reviewed
+cases' rows, in the same columns plus four that only they fill: ``kind``, ``unit``, ``covers`` (the
+period the figure is for: the week, or the latest closed month, quarter or year, or the points
+pooled) and ``median`` (a time's). docs/outputs.md "aggregates.csv" says what each row counts.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from engine.analysis.aggregate import AGGREGATE_COLUMNS, FORCE_KEY
+from engine.analysis.figures import Metrics
+from engine.analysis.tables import has_pyarrow, write_table_csv, write_table_parquet
+
+#: the columns only the metric rows fill
+FIGURE_COLUMNS: tuple[str, ...] = ("kind", "unit", "covers", "median")
+#: aggregates.csv's columns once metric rows may be in it
+COLUMNS: tuple[str, ...] = (*AGGREGATE_COLUMNS, "cases", *FIGURE_COLUMNS)
+_LEVELS = {"force": 0, "place": 1, "team": 2}
+
+
+def unit_of(metric: Any) -> str:
+    """What a metric's figure is in: 'days' (a share of them), 'minutes', 'per 1,000 population',
+    'respondents', or what is counted ('homicides') for a count without exposure or an event."""
+    if metric.kind == "count" and metric.exposure and metric.exposure != "none" and metric.per:
+        whom = "FTE" if metric.exposure == "fte" else str(metric.exposure)
+        return f"per {float(metric.per):,.0f} {whom}"
+    if metric.kind == "survey":
+        return "respondents"
+    return str(metric.unit or "")
+
+
+def figure_rows(span: pd.DataFrame, label: str, metrics: Metrics, extracts: dict[str, str]) -> pd.DataFrame:
+    """The period's figures (figures.span_figures) as aggregates.csv rows: the force, each place, each
+    team; by metric within each. ``n`` what was counted (denominators, respondents, values timed, the
+    count, events), ``passes``/``fails`` the numerator and the rest for a proportion or survey share,
+    ``rate`` the figure (share, mean time, rate per ``per``, or events), ``ci_low``/``ci_high`` its
+    95% interval, ``ruleset`` the extract that declares the metric (``extracts``: {metric: extract})."""
+    if span is None or span.empty:
+        return pd.DataFrame(columns=list(COLUMNS))
+    table = span.assign(_level=span["level"].map(_LEVELS)).sort_values(
+        ["_level", "place", "team", "metric"], kind="stable"
+    )
+    shares = table["kind"].isin(("proportion", "survey")).to_numpy()
+    n = table["n"].to_numpy(dtype=np.float64)
+    k = np.rint(table["k"].to_numpy(dtype=np.float64))
+    level = table["level"].to_numpy()
+    out = pd.DataFrame(
+        {
+            "period": label,
+            "level": level,
+            "place": np.where(level == "force", "", table["place"].to_numpy()),
+            "key": np.where(level == "team", table["team"].to_numpy(), table["place"].to_numpy()),
+            "dimension": "metric",
+            "ruleset": [extracts.get(m, "") for m in table["metric"]],
+            "dimension_key": table["metric"].to_numpy(),
+            "n": np.rint(n).astype(np.int64),
+            "passes": pd.Series(
+                [int(x) if s else None for x, s in zip(k, shares, strict=True)], dtype=object
+            ),
+            "fails": pd.Series(
+                [int(a - b) if s else None for a, b, s in zip(np.rint(n), k, shares, strict=True)],
+                dtype=object,
+            ),
+            "rate": table["value"].to_numpy(dtype=np.float64),
+            "ci_low": table["ci_low"].to_numpy(dtype=np.float64),
+            "ci_high": table["ci_high"].to_numpy(dtype=np.float64),
+            "cases": "",
+            "kind": table["kind"].to_numpy(),
+            "unit": [unit_of(metrics[m]) for m in table["metric"]],
+            "covers": table["period"].to_numpy(),
+            "median": table["median"].to_numpy(dtype=np.float64),
+        }
+    )
+    out.loc[out["key"] == "", "key"] = FORCE_KEY
+    return out.reset_index(drop=True)
+
+
+def with_figures(table: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """The reviewed cases' aggregate table followed by the metric rows, in COLUMNS (the figure
+    columns blank on the reviewed rows)."""
+    if rows is None or rows.empty:
+        return table
+    base = table.copy()
+    for c in ("cases", *FIGURE_COLUMNS):
+        if c not in base.columns:
+            base[c] = "" if c != "median" else math.nan
+    if "cases" in table.columns:
+        base["cases"] = table["cases"]
+    return pd.concat([base[list(COLUMNS)], rows[list(COLUMNS)]], ignore_index=True)
+
+
+def write_aggregates(
+    table: pd.DataFrame, rows: pd.DataFrame, path: Path, *, parquet: Path | None = None
+) -> None:
+    """aggregates.csv: the reviewed cases' rows, then the metric rows (with ``parquet``, also that
+    Parquet file when pyarrow is installed). Without metric rows, the file is as it always was."""
+    combined = with_figures(table, rows)
+    columns: Sequence[str] = [c for c in COLUMNS if c in combined.columns]
+    write_table_csv(combined, columns, path)
+    if parquet is not None and has_pyarrow():
+        write_table_parquet(combined, parquet)

@@ -1,0 +1,404 @@
+"""Declared metrics' figures (the tidy figures extract, docs/extracts.md) pooled into points by kind:
+per metric, at the force, each place and each team, for each point of the metric's grain (ISO weeks
+for daily and weekly figures; months, quarters and years as sent) or for a whole span (a week, a
+quarter, a PEEL period). docs/outputs.md "Figures from extracts" says what each kind's figure is:
+
+- proportion: k of n (numerators over denominators), Wilson 95% interval;
+- survey: respondents agreeing of respondents (or a share times its sample), Wilson on n / deff;
+- time: the mean of the values (each counted ``count`` times) with a t interval, and the median
+  with its distribution-free interval;
+- count: the count per ``per`` units of exposure (the denominators), exact Poisson interval;
+- event: how many events fell in the span (each is also its own exception: figure_findings).
+
+A span's figure pools the rows of every point lying wholly inside it, at the finest grain that has
+any. A grain too long for the span (a month in a week, a year in a quarter) gives the latest point
+ended by the span's end instead, labelled with its own period ("October 2026"), unless two newer
+periods of its grain have ended by then: that point is stale, and the metric not measured.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps  # type: ignore[import-untyped]  # scipy ships no type information
+
+from engine.analysis.aggregate import FORCE_KEY
+from engine.analysis.figure_stats import ALPHA, weighted_median_interval
+from engine.analysis.frames import as_frame
+from engine.analysis.stats import wilson_interval
+from engine.core.periods import week_label
+
+#: the stored figure's columns analysis reads (engine.store.figure_tables.Figure)
+FIGURE_COLUMNS: tuple[str, ...] = (
+    "item", "metric", "place", "team", "period", "period_start", "period_end",
+    "numerator", "denominator", "value", "count", "event_ref", "event_on", "detail",
+)  # fmt: skip
+KINDS: tuple[str, ...] = ("proportion", "survey", "time", "count", "event")
+#: the grains of points, finest first (days are pooled into weeks)
+GRAINS: tuple[str, ...] = ("week", "month", "quarter", "year")
+#: the fewest days a period of each grain has: a grain longer than a span cannot lie inside it
+_GRAIN_DAYS = {"week": 7, "month": 28, "quarter": 90, "year": 365}
+#: a point older than this many of its periods, counted from the span's end, is stale
+STALE_PERIODS = 2
+#: one row per metric, level, place and team, for a point or a span
+POINT_COLUMNS: tuple[str, ...] = (
+    "metric", "item", "kind", "level", "place", "team", "grain", "period", "label", "start", "end",
+    "rows", "n", "k", "exposure", "value", "ci_low", "ci_high", "median", "median_low", "median_high",
+)  # fmt: skip
+_GROUP = ["metric", "level", "place", "team"]
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_PATTERNS = (
+    ("week", re.compile(r"^\d{4}-W\d{2}$")),
+    ("month", re.compile(r"^\d{4}-\d{2}$")),
+    ("quarter", re.compile(r"^\d{4}-Q[1-4]$")),
+    ("year", re.compile(r"^\d{4}$")),
+)
+
+
+class MetricLike(Protocol):
+    """What analysis reads of a metric's definition (engine.inputs.extract_definitions)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def item(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def unit(self) -> str: ...
+    @property
+    def direction(self) -> str | None: ...
+    @property
+    def per(self) -> float | None: ...
+    @property
+    def exposure(self) -> str | None: ...
+    @property
+    def design_effect(self) -> float: ...
+
+
+Metrics = Mapping[str, MetricLike]
+
+
+def grain_of(period: str) -> str:
+    """'2026-11-16' and '2026-W47' -> 'week'; '2026-11' -> 'month'; '2026-Q3' -> 'quarter'; '2026' -> 'year'."""
+    if _DAY.match(period):
+        return "week"
+    for grain, pattern in _PATTERNS:
+        if pattern.match(period):
+            return grain
+    raise ValueError(f"not a period of the figures extract: {period!r}")
+
+
+def period_label(grain: str, start: dt.date) -> str:
+    """A point's period as the extract writes it: 2026-W47, 2026-10, 2026-Q3 or 2026."""
+    if grain == "week":
+        return week_label(start)
+    if grain == "month":
+        return f"{start.year}-{start.month:02d}"
+    if grain == "quarter":
+        return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+    return str(start.year)
+
+
+def display_label(grain: str, start: dt.date) -> str:
+    """A point's period as a briefing names it: '2026-W47', 'October 2026', '2026-Q3', '2026'."""
+    return f"{start:%B %Y}" if grain == "month" else period_label(grain, start)
+
+
+def shift(grain: str, start: dt.date, periods: int) -> tuple[dt.date, dt.date]:
+    """(first, last day) of the period ``periods`` on from the one starting ``start``."""
+    if grain == "week":
+        first = start + dt.timedelta(weeks=periods)
+        return first, first + dt.timedelta(days=6)
+    months = {"month": 1, "quarter": 3, "year": 12}[grain] * periods
+    total = start.year * 12 + start.month - 1 + months
+    first = dt.date(total // 12, total % 12 + 1, 1)
+    step = {"month": 1, "quarter": 3, "year": 12}[grain]
+    after = first.year * 12 + first.month - 1 + step
+    return first, dt.date(after // 12, after % 12 + 1, 1) - dt.timedelta(days=1)
+
+
+def point_starts(grain: str, first: dt.date, last: dt.date) -> list[dt.date]:
+    """The starts of every period of ``grain`` from the one starting ``first`` to ``last``'s."""
+    out, start = [], first
+    while start <= last:
+        out.append(start)
+        start = shift(grain, start, 1)[0]
+    return out
+
+
+# --------------------------------------------------------------------------- framing
+
+
+def _as_date(values: pd.Series) -> pd.Series:
+    return pd.Series([v if v is None or isinstance(v, dt.date) else dt.date.fromisoformat(str(v))
+                      for v in values], index=values.index, dtype=object)  # fmt: skip
+
+
+def figure_frame(rows: Any, metrics: Metrics) -> pd.DataFrame:
+    """The stored figures (rows with FIGURE_COLUMNS: dicts, dataclasses, tuples in that order or a
+    DataFrame) of the declared ``metrics``, each with its kind, grain and point (``point`` label,
+    ``point_start``, ``point_end``: a day's is its ISO week's), and per kind what pooling sums:
+    ``n_i``, ``k_i``, ``e_i`` (exposure), ``v_c`` and ``v2_c`` (a time's value times its count, and
+    its square's). Rows of metrics no longer declared are left out."""
+    df = as_frame(rows if not isinstance(rows, list | tuple) or rows else [], FIGURE_COLUMNS, "figures")
+    df = df[df["metric"].isin(list(metrics))].reset_index(drop=True)
+    out = pd.DataFrame(
+        {
+            "metric": df["metric"].astype(str),
+            "item": df["metric"].map(lambda m: metrics[m].item).astype(str),
+            "kind": df["metric"].map(lambda m: metrics[m].kind).astype(str),
+            "place": df["place"].astype(str),
+            "team": df["team"].fillna("").astype(str),
+            "period": df["period"].astype(str),
+        }
+    )
+    starts = _as_date(df["period_start"])
+    ends = _as_date(df["period_end"])
+    grains = out["period"].map(grain_of)
+    weekly = (grains == "week").to_numpy()
+    monday = [s - dt.timedelta(days=s.weekday()) for s in starts]
+    out["grain"] = grains
+    out["point_start"] = pd.Series(np.where(weekly, monday, starts.to_numpy()), dtype=object)
+    out["point_end"] = pd.Series(
+        np.where(weekly, [m + dt.timedelta(days=6) for m in monday], ends.to_numpy()), dtype=object
+    )
+    out["point"] = [period_label(g, s) for g, s in zip(out["grain"], out["point_start"], strict=True)]
+    num = pd.to_numeric(df["numerator"], errors="coerce").to_numpy(dtype=np.float64)
+    den = pd.to_numeric(df["denominator"], errors="coerce").to_numpy(dtype=np.float64)
+    val = pd.to_numeric(df["value"], errors="coerce").to_numpy(dtype=np.float64)
+    cnt = pd.to_numeric(df["count"], errors="coerce").to_numpy(dtype=np.float64)
+    kind = out["kind"].to_numpy()
+    nan = np.full(len(out), np.nan)
+    survey_n = np.where(np.isnan(den), cnt, den)
+    survey_k = np.where(np.isnan(num), val * cnt, num)
+    out["n_i"] = np.select(
+        [kind == "proportion", kind == "survey", kind == "time", kind == "count", kind == "event"],
+        [den, survey_n, cnt, num, np.ones(len(out))], nan,
+    )  # fmt: skip
+    out["k_i"] = np.select(
+        [kind == "proportion", kind == "survey", kind == "count"], [num, survey_k, num], nan
+    )
+    out["e_i"] = np.where(kind == "count", den, nan)
+    out["value"] = np.where(kind == "time", val, nan)
+    out["v_c"] = np.where(kind == "time", val * cnt, nan)
+    out["v2_c"] = np.where(kind == "time", val * val * cnt, nan)
+    out["event_ref"] = df["event_ref"].where(df["event_ref"].notna(), "").astype(str)
+    out["event_on"] = _as_date(df["event_on"].where(df["event_on"].notna(), None))
+    out["detail"] = df["detail"].where(df["detail"].notna(), "").astype(str)
+    return out
+
+
+def levels(frame: pd.DataFrame) -> pd.DataFrame:
+    """The framed rows at each level: ``force`` (every place pooled, or the rows sent for the
+    FORCE itself where a metric has any), ``place`` and ``team`` (rows with a team)."""
+    own = set(frame.loc[frame["place"] == FORCE_KEY, "metric"])
+    sent_for_force = frame["metric"].isin(own).to_numpy()
+    is_force = (frame["place"] == FORCE_KEY).to_numpy()
+    force = frame[~sent_for_force | is_force].assign(level="force", place=FORCE_KEY, team="")
+    places = frame[~is_force].assign(level="place", team="")
+    teams = frame[~is_force & (frame["team"] != "").to_numpy()].assign(level="team")
+    return pd.concat([force, places, teams], ignore_index=True)
+
+
+# --------------------------------------------------------------------------- pooling
+
+
+def pool(rows: pd.DataFrame, by: Sequence[str], metrics: Metrics) -> pd.DataFrame:
+    """One row per group of levelled, framed rows (``by`` holds at least metric), with the figure of
+    its kind: n, k, exposure, value, its 95% interval (ci_low, ci_high), and for a time the median
+    and its interval. Columns by, item, kind, rows and those."""
+    keys = list(by)
+    if rows.empty:
+        return pd.DataFrame(columns=[*keys, "item", "kind", "rows", "n", "k", "exposure", "value",
+                                     "ci_low", "ci_high", "median", "median_low", "median_high"])  # fmt: skip
+    grouped = rows.groupby(keys, sort=True, observed=True, dropna=False)
+    sums = grouped[["n_i", "k_i", "e_i", "v_c", "v2_c"]].sum(min_count=1)
+    out = sums.rename(columns={"n_i": "n", "k_i": "k", "e_i": "exposure"}).reset_index()
+    out["rows"] = grouped.size().to_numpy()
+    out["item"] = out["metric"].map(lambda m: metrics[m].item)
+    out["kind"] = out["metric"].map(lambda m: metrics[m].kind)
+    n = out["n"].to_numpy(dtype=np.float64)
+    k = out["k"].to_numpy(dtype=np.float64)
+    kind = out["kind"].to_numpy()
+    value = np.full(len(out), np.nan)
+    low, high = value.copy(), value.copy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = (kind == "proportion") | (kind == "survey")
+        deff = np.asarray([max(float(metrics[m].design_effect or 1.0), 1e-9) if s else 1.0
+                           for m, s in zip(out["metric"], kind == "survey", strict=True)])  # fmt: skip
+        w_low, w_high = wilson_interval(k / deff, n / deff)
+        value = np.where(share, k / n, value)
+        low, high = np.where(share, w_low, low), np.where(share, w_high, high)
+        # time: the mean of the values and Student's t interval
+        mean = out["v_c"].to_numpy(dtype=np.float64) / n
+        var = (out["v2_c"].to_numpy(dtype=np.float64) - n * mean * mean) / (n - 1)
+        half = sps.t.ppf(1 - ALPHA / 2, np.maximum(n - 1, 1)) * np.sqrt(np.maximum(var, 0.0) / n)
+        timed = kind == "time"
+        value = np.where(timed, mean, value)
+        low = np.where(timed & (n >= 2), mean - half, low)
+        high = np.where(timed & (n >= 2), mean + half, high)
+        # count: the count per `per` of exposure (the count itself without one), Garwood's interval
+        counted = kind == "count"
+        c = np.where(counted, k, 0.0)
+        g_low = np.where(c > 0, sps.chi2.ppf(ALPHA / 2, 2 * c) / 2, 0.0)
+        g_high = sps.chi2.ppf(1 - ALPHA / 2, 2 * c + 2) / 2
+        per = np.asarray([float(metrics[m].per or 1.0) for m in out["metric"]])
+        has_exposure = np.asarray([bool(metrics[m].exposure) and metrics[m].exposure != "none"
+                                   for m in out["metric"]])  # fmt: skip
+        e = out["exposure"].to_numpy(dtype=np.float64)
+        scale = np.where(has_exposure, per / e, 1.0)
+        value = np.where(counted, c * scale, value)
+        low = np.where(counted, g_low * scale, low)
+        high = np.where(counted, g_high * scale, high)
+        value = np.where(kind == "event", n, value)
+    out["value"], out["ci_low"], out["ci_high"] = value, low, high
+    out["median"] = out["median_low"] = out["median_high"] = np.nan
+    if timed.any():
+        medians = {
+            key: weighted_median_interval(g["value"].to_numpy(), g["n_i"].to_numpy())
+            for key, g in rows[rows["kind"].to_numpy() == "time"].groupby(keys, sort=True, observed=True)
+        }
+        index = out[keys].itertuples(index=False, name=None)
+        found = [medians.get(tuple(key) if len(keys) > 1 else key[0], (math.nan,) * 3) for key in index]
+        out.loc[:, ["median", "median_low", "median_high"]] = np.asarray(found, dtype=np.float64).reshape(
+            -1, 3
+        )
+    return out.drop(columns=["v_c", "v2_c"])
+
+
+def points(levelled: pd.DataFrame, metrics: Metrics) -> pd.DataFrame:
+    """Every point (metric, level, place, team, grain, period) of the levelled rows, POINT_COLUMNS,
+    event metrics left out (an event is not a series)."""
+    rows = levelled[levelled["kind"].to_numpy() != "event"]
+    out = pool(rows, [*_GROUP, "grain", "point", "point_start", "point_end"], metrics)
+    out = out.rename(columns={"point": "period", "point_start": "start", "point_end": "end"})
+    out["label"] = [display_label(g, s) for g, s in zip(out["grain"], out["start"], strict=True)]
+    return out[list(POINT_COLUMNS)]
+
+
+def span_figures(levelled: pd.DataFrame, metrics: Metrics, start: dt.date, end: dt.date) -> pd.DataFrame:
+    """One figure per (metric, level, place, team) for the span ``start``..``end`` (POINT_COLUMNS;
+    ``period`` is the span's points, first to last, ``label`` their name): pooled over the points
+    inside it at the finest grain that has any; for a grain too long to lie inside it, the latest
+    point ended by ``end`` unless stale (module docstring). Event metrics: how many events fell in
+    the span."""
+    span_days = (end - start).days + 1
+    measured = levelled[levelled["kind"].to_numpy() != "event"]
+    starts, ends = measured["point_start"], measured["point_end"]
+    inside = measured[((starts >= start) & (ends <= end)).to_numpy()]
+    finest = inside.groupby("metric", observed=True)["grain"].agg(lambda g: min(g, key=GRAINS.index))
+    chosen = inside[(inside["grain"] == inside["metric"].map(finest)).to_numpy()]
+    parts = []
+    if not chosen.empty:
+        pooled = pool(chosen, _GROUP, metrics)
+        bounds = chosen.groupby(_GROUP, observed=True).agg(
+            grain=("grain", "first"), start=("point_start", "min"), end=("point_end", "max"),
+            first=("point", "min"), last=("point", "max"),
+        ).reset_index()  # fmt: skip
+        pooled = pooled.merge(bounds, on=_GROUP, how="left")
+        pooled["period"] = [
+            f if f == t else f"{f} to {t}" for f, t in zip(pooled["first"], pooled["last"], strict=True)
+        ]
+        pooled["label"] = [
+            _span_label(g, s, e)
+            for g, s, e in zip(pooled["grain"], pooled["start"], pooled["end"], strict=True)
+        ]
+        parts.append(pooled)
+    too_long = measured[
+        (measured["grain"].map(_GRAIN_DAYS).to_numpy() > span_days)
+        & ~measured["metric"].isin(list(finest.index)).to_numpy()
+    ]
+    latest = _latest_points(too_long, metrics, end)
+    if not latest.empty:
+        parts.append(latest)
+    events = levelled[levelled["kind"].to_numpy() == "event"]
+    happened = events[[on is not None and start <= on <= end for on in events["event_on"]]]
+    if not happened.empty:
+        counted = pool(happened, _GROUP, metrics).assign(grain="", start=start, end=end, period="", label="")
+        parts.append(counted)
+    if not parts:
+        return pd.DataFrame(columns=list(POINT_COLUMNS))
+    out = pd.concat(parts, ignore_index=True)
+    return out[list(POINT_COLUMNS)].sort_values(_GROUP, kind="stable").reset_index(drop=True)
+
+
+def _span_label(grain: str, start: dt.date, end: dt.date) -> str:
+    """'2026-W47'; 'October 2026'; 'June to October 2026'; '2026-W22 to 2026-W47'."""
+    first = display_label(grain, start)
+    last_start = (
+        shift(grain, end + dt.timedelta(days=1), -1)[0] if grain != "week" else end - dt.timedelta(days=6)
+    )
+    last = display_label(grain, last_start)
+    if first == last:
+        return first
+    if grain == "month" and start.year == last_start.year:
+        return f"{start:%B} to {last}"
+    return f"{first} to {last}"
+
+
+def _latest_points(rows: pd.DataFrame, metrics: Metrics, end: dt.date) -> pd.DataFrame:
+    """The latest point of each (metric, level, place, team) ended by ``end``, unless stale."""
+    ended = rows[(rows["point_end"] <= end).to_numpy()]
+    if ended.empty:
+        return pd.DataFrame(columns=list(POINT_COLUMNS))
+    found = points(ended, metrics)
+    found = found.sort_values([*_GROUP, "end"], kind="stable").groupby(_GROUP, observed=True).tail(1)
+    fresh = [shift(g, s, STALE_PERIODS)[1] > end for g, s in zip(found["grain"], found["start"], strict=True)]
+    return found[fresh]
+
+
+def event_rows(levelled: pd.DataFrame, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+    """Every event of the span at place level (and those sent for the FORCE), by place, date, ref:
+    rows with metric, item, place, team, event_ref, event_on, detail, period."""
+    events = levelled[(levelled["kind"].to_numpy() == "event") & (levelled["level"] != "team").to_numpy()]
+    own = events[(events["level"] == "place").to_numpy() | (events["place"] == FORCE_KEY).to_numpy()]
+    if own.empty:
+        return []
+    # the force level repeats every place's event: keep the place rows, and those sent for the FORCE
+    keep = own[(own["level"] == "place").to_numpy() | ~own["metric"].isin(
+        set(own.loc[own["level"] == "place", "metric"])).to_numpy()]  # fmt: skip
+    picked = keep[[on is not None and start <= on <= end for on in keep["event_on"]]]
+    cols = ["metric", "item", "place", "team", "event_ref", "event_on", "detail", "period"]
+    return sorted(
+        (dict(zip(cols, r, strict=True)) for r in picked[cols].itertuples(index=False, name=None)),
+        key=lambda r: (r["place"], r["event_on"], r["event_ref"], r["metric"]),
+    )
+
+
+def event_metric_live(levelled: pd.DataFrame, metric: str, end: dt.date) -> bool:
+    """Whether an event metric's extract is live at ``end``: it sent any row for a period starting
+    by then that is not stale. Events are reported by exception: no event then is no news."""
+    rows = levelled[(levelled["metric"] == metric).to_numpy() & (levelled["level"] == "force").to_numpy()]
+    return any(
+        s <= end and shift(g, s, STALE_PERIODS)[1] > end
+        for g, s in zip(rows["grain"], rows["point_start"], strict=True)
+    )
+
+
+def series_labels(grain: str, first: dt.date, last: dt.date) -> list[tuple[str, dt.date]]:
+    """(period, start) of every point of ``grain`` from the one starting ``first`` to ``last``'s."""
+    return [(period_label(grain, s), s) for s in point_starts(grain, first, last)]
+
+
+def records_of(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """Plain dict rows of a points or span table (NaN -> None)."""
+    out = table.astype(object).where(table.notna(), None).to_dict("records")
+    return [{str(k): v for k, v in row.items()} for row in out]
+
+
+def metrics_of_items(metrics: Metrics, items: Iterable[str]) -> dict[str, list[str]]:
+    """{item: its metric ids, sorted} for the given items (those with none left out)."""
+    out: dict[str, list[str]] = {}
+    for m in sorted(metrics):
+        if metrics[m].item in set(items):
+            out.setdefault(metrics[m].item, []).append(m)
+    return out
