@@ -17,6 +17,8 @@ period (criteria_findings, spc_findings, threshold_findings) and orders what the
   criterion's, the share of the cases it applied to that met it. Critical criteria get no
   criterion special cause (every failure of them is reported). Extract metrics get the same SPC
   per (place, metric).
+- Declared metrics' figures (the tidy figures extract): figure_findings, for the metrics a
+  threshold names: threshold, special_cause and, for each event, critical.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import pandas as pd
 from engine.analysis import daily
 from engine.analysis.criteria_findings import below_standard, criterion_cells, critical_failures
 from engine.analysis.evidence import SmallSample, catalogue_of
+from engine.analysis.figure_findings import FigureData, figure_findings
 from engine.analysis.outcomes import Outcomes, in_period
 from engine.analysis.spc_findings import SpcSettings, metric_special_causes, outcome_special_causes
 from engine.analysis.threshold_findings import thresholds
@@ -83,6 +86,7 @@ def assess_period(
     spc: SpcSettings | None = None,
     min_cases: int = 1,
     frames: Mapping[tuple[str, str], int] | None = None,
+    figures: FigureData | None = None,
 ) -> PeriodFindings:
     """Find every exception for the period, plus the small-sample shortfalls for the record.
 
@@ -99,7 +103,8 @@ def assess_period(
     docs/outputs.md). ``frames``: {(place, ruleset): N}, the sample frame of the place's reviews of that
     ruleset's case type where recorded: the (place, criterion) intervals then carry the
     finite-population correction (see aggregate.aggregate) and the exceptions name N ("30 of 212
-    searches reviewed").
+    searches reviewed"). ``figures``: the declared metrics' stored figures and the thresholds on
+    them (figure_findings).
     """
     spc = spc or SpcSettings()
     cat = catalogue_of(outcomes)
@@ -132,5 +137,7 @@ def assess_period(
         found += t
         small += notes
         found += metric_special_causes(inc, metric_standards, cat, latest_week, spc)
+    if figures is not None:
+        found += figure_findings(figures, cat, period_from, period_to, spc)
     small.sort(key=lambda s: (s.place, _measure_key(s.measure), s.ruleset, s.criterion))
     return PeriodFindings(sort_exceptions(found), small)
