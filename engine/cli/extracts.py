@@ -75,8 +75,11 @@ def extracts_load(
 
     Every column, with examples and the error messages: docs/extracts.md
 
-    Examples: qam extracts load incidents incidents-2026-W47.csv
-              qam extracts load figures hr-2026-10.csv
+    \b
+    Examples:
+      qam extracts load incidents incidents-2026-W47.csv
+      qam extracts load figures hr-2026-10.csv
+      qam extracts load figures hr-2026-10-corrected.csv --replace
     """
     if kind not in EXTRACT_KINDS:
         raise typer.BadParameter(f"must be one of {', '.join(EXTRACT_KINDS)}", param_hint="KIND")
