@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from engine import registry
     from engine.demo.database import DemoData
     from engine.rules.rulesets import Ruleset
+    from engine.runs import delivery
     from engine.runs import dry_run as dry_runs
     from engine.runs import peel as peel_run
     from engine.runs.audit_report import AuditReport
@@ -46,14 +47,7 @@ if TYPE_CHECKING:
 
 def open_db(settings: Settings, *, require_current: bool = True) -> dbm.Database:
     """Open the configured database; by default refuse one that `qam init` has not prepared."""
-    database = dbm.open_database(settings.database_url)
-    if require_current:
-        try:
-            schema.require_current(database)
-        except Exception:
-            database.close()
-            raise
-    return database
+    return schema.open_initialised(settings.database_url, require=require_current)
 
 
 def init_database(settings: Settings) -> InitResult:
@@ -70,14 +64,9 @@ def force(settings: Settings) -> Force:
     return load_force(settings.force_file)
 
 
-@contextmanager
-def database_for(settings: Settings) -> Iterator[dbm.Database]:
+def database_for(settings: Settings) -> AbstractContextManager[dbm.Database]:
     """The configured, initialised database, closed afterwards."""
-    database = open_db(settings)
-    try:
-        yield database
-    finally:
-        database.close()
+    return schema.initialised(settings.database_url)
 
 
 def now() -> dt.datetime:
@@ -443,6 +432,26 @@ def load_demo(
         latest = _context(database, data.settings, draft=False)
         summarise_history(database, latest, before=parse_week(data.week).start, scored_at=now())
     return data
+
+
+def deliver(
+    settings: Settings, week: str, *, out: Path = DEFAULT_OUT_DIR, dry_run: bool = False
+) -> delivery.DeliveryReport:
+    """E-mail each place's briefing of a week to its recipients, exactly once. Example: qam deliver --week 2026-W47"""
+    from engine.runs import delivery
+
+    with database_for(settings) as database:
+        return delivery.deliver_week(
+            database, force(settings), parse_week(week), out, dry_run=dry_run, now=now
+        )
+
+
+def delivery_status(settings: Settings, week: str, *, out: Path = DEFAULT_OUT_DIR) -> delivery.DeliveryStatus:
+    """The week's delivery log and what is still owed. Example: qam deliver --week 2026-W47 --status"""
+    from engine.runs import delivery
+
+    with database_for(settings) as database:
+        return delivery.delivery_status(database, force(settings), parse_week(week), out)
 
 
 # --------------------------------------------------------------------------- run manifests, audits, dry runs

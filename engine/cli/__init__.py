@@ -15,6 +15,7 @@ import typer
 from engine.cli import (
     assessments,
     calibration,
+    deliver,
     demo,
     extracts,
     forms,
@@ -70,6 +71,7 @@ app.command()(schema.init)
 app.command()(assessments.submit)
 app.command()(scoring.score)
 app.command()(weekly.weekly)
+app.command()(deliver.deliver)
 app.command()(peel.peel)
 app.command()(demo.demo)
 app.command()(runs.audit)

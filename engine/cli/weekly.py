@@ -12,7 +12,9 @@ import typer
 
 from engine import api
 from engine.cli.console import settings_of, user_errors
-from engine.core.errors import ExitCode
+from engine.cli.deliver import print_report
+from engine.core.errors import ExitCode, UsageError
+from engine.core.mail_settings import load_mail_settings
 
 
 @contextmanager
@@ -68,6 +70,12 @@ def weekly(
     fail_on_exceptions: Annotated[
         bool, typer.Option("--fail-on-exceptions", help="exit 1 when any exception is found")
     ] = False,
+    deliver: Annotated[
+        bool,
+        typer.Option(
+            "--deliver", help="then e-mail the briefings as `qam deliver` does (exit 4 if any is not)"
+        ),
+    ] = False,
 ) -> None:
     """The weekly batch: score what is new, find the week's exceptions, write exceptions.json,
     aggregates.csv, one briefing PDF per place with exceptions and force.pdf. A rerun replaces the
@@ -75,8 +83,19 @@ def weekly(
 
     Example: qam weekly --week 2026-W47 --out outputs/
     """
+    with user_errors():
+        if deliver and draft:
+            raise UsageError("--deliver cannot be used with --draft: drafts are never e-mailed")
+        if deliver:
+            load_mail_settings()  # before the run: a missing setting is said at once
     with user_errors(), status_line() as progress:
         result = api.weekly(settings_of(ctx), week, out=out, draft=draft, progress=progress)
     print_run(result)
+    if deliver:
+        with user_errors():
+            report = api.deliver(settings_of(ctx), week, out=out)
+        print_report(report)
+        if not report.complete:
+            raise typer.Exit(int(ExitCode.STORAGE))
     if fail_on_exceptions and result.exceptions:
         raise typer.Exit(int(ExitCode.EXCEPTIONS_FOUND))

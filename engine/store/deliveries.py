@@ -1,14 +1,17 @@
 """The delivery log's queries: add an outcome (each in its own committed transaction, so what was
-sent is recorded before the next message is), and read a week's log back as plain records."""
+sent is recorded before the next message is), read a week's log back as plain records, and the
+manifest of the run whose files are delivered."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from typing import Any
 
 from sqlalchemy import select
 
-from engine.store.db import Database
+from engine.store.db import Database, Run
 from engine.store.delivery_tables import DeliveryRow
 
 
@@ -65,3 +68,25 @@ def _record(row: DeliveryRow) -> Delivery:
         if when is not None and when.tzinfo is None:
             values[name] = when.replace(tzinfo=dt.UTC)
     return Delivery(**values, pk=row.pk)
+
+
+@dataclass(frozen=True)
+class RecordedRun:
+    """What the run manifest says of a run whose briefings are to be delivered."""
+
+    run_id: str
+    kind: str
+    draft: bool
+    arguments: Mapping[str, Any]
+    #: file name -> sha256 of every file the run wrote
+    outputs: Mapping[str, str]
+
+
+def recorded_run(database: Database, run_id: str) -> RecordedRun | None:
+    """The run ``run_id`` as its manifest recorded it; None when this database has no such run."""
+    with database.session() as session:
+        run = session.get(Run, run_id)
+        if run is None:
+            return None
+        outputs = run.manifest.get("outputs") or {}
+        return RecordedRun(run.run_id, run.kind, bool(run.draft), dict(run.arguments), dict(outputs))

@@ -3,6 +3,8 @@ that did; its revision, and refusing a database that is not at this QAM's."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,6 +93,28 @@ def require_current(db: Database) -> None:
             f"the database {db.display_url} is at schema revision {current}, this QAM needs {head_revision()}",
             hint="Run `qam init` to upgrade it.",
         )
+
+
+def open_initialised(url: str, *, require: bool = True) -> Database:
+    """The database at ``url``; by default refused (StorageError) unless `qam init` has prepared it."""
+    database = open_database(url)
+    if require:
+        try:
+            require_current(database)
+        except Exception:
+            database.close()
+            raise
+    return database
+
+
+@contextmanager
+def initialised(url: str) -> Iterator[Database]:
+    """The initialised database at ``url`` (open_initialised), closed afterwards."""
+    database = open_initialised(url)
+    try:
+        yield database
+    finally:
+        database.close()
 
 
 def table_names(db: Database) -> list[str]:
