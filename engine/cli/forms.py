@@ -10,7 +10,10 @@ import typer
 from engine import api
 from engine.cli.console import print_table, settings_of, user_errors
 
-forms_app = typer.Typer(help="The QA forms reviewers fill in, one per case type.", no_args_is_help=True)
+forms_app = typer.Typer(
+    help="The QA forms reviewers fill in: each qa_forms/<case_type>.yaml is a case type.",
+    no_args_is_help=True,
+)
 
 
 @forms_app.command("list")
@@ -29,7 +32,8 @@ def forms_list(ctx: typer.Context) -> None:
 
 @forms_app.command("show")
 def forms_show(
-    ctx: typer.Context, case_type: Annotated[str, typer.Argument(help="e.g. stop_search")]
+    ctx: typer.Context,
+    case_type: Annotated[str, typer.Argument(help="a case type: a form's id from qam forms list")],
 ) -> None:
     """Show a form's questions: id, answer type and values, when required, and the standard behind it.
 
@@ -47,7 +51,7 @@ def forms_show(
 @forms_app.command("template")
 def forms_template(
     ctx: typer.Context,
-    case_type: Annotated[str, typer.Argument(help="e.g. stop_search")],
+    case_type: Annotated[str, typer.Argument(help="a case type: a form's id from qam forms list")],
     fmt: Annotated[str, typer.Option("--format", help="xlsx or csv")] = "xlsx",
     out: Annotated[
         Path | None, typer.Option("--out", help="file to write (default: <case_type>-template.<format>)")

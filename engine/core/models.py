@@ -31,8 +31,6 @@ COMMON_COLUMNS: tuple[str, ...] = (
     "case_date",
 )
 
-CASE_TYPES: tuple[str, ...] = ("stop_search", "victim_care", "crime_file", "investigation", "domestic_abuse")
-
 
 @dataclass(frozen=True, order=True)
 class RulesetRef:

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.core.config import Place
-from engine.core.models import CASE_TYPES
 
 DEMO_WEEK = "2026-W47"
 HISTORY_WEEKS = 26
@@ -34,6 +33,8 @@ _PREFIX = {
     "investigation": "IN",
     "domestic_abuse": "DA",
 }
+#: the case types the demo generates: the five bundled forms, in this order (the seed's draws follow it)
+DEMO_CASE_TYPES: tuple[str, ...] = tuple(_PREFIX)
 
 #: background slips (yes -> no) per non-critical judgement question: normal variation, no exceptions
 NOISE: dict[str, dict[str, float]] = {
@@ -137,11 +138,11 @@ def generate_assessments(places: Sequence[Place], plan: DemoPlan) -> Iterator[di
     from engine.demo.factories import FACTORIES  # factory-boy and faker load only when data is generated
 
     rng = random.Random(plan.seed)
-    per_place = max(1, plan.per_week // (len(CASE_TYPES) * len(places)))
+    per_place = max(1, plan.per_week // (len(DEMO_CASE_TYPES) * len(places)))
     n_weeks = len(plan.weeks)
     for w, monday in enumerate(plan.weeks):
         year, week, _ = monday.isocalendar()
-        for case_type in CASE_TYPES:
+        for case_type in DEMO_CASE_TYPES:
             factory = FACTORIES[case_type]
             for p_index, place in enumerate(places):
                 for i in range(per_place):

@@ -1,5 +1,8 @@
-"""The canonical question ids (docs/submissions.md): the questions each form must keep, with their answer types
-and allowed values, and the check that a form keeps them.
+"""The canonical question ids (docs/submissions.md): for each of the five bundled case types, the questions
+its form must keep, with their answer types and allowed values, and the check that a form keeps them.
+
+The case types in use are the forms found in the forms folder (engine.inputs.forms); these five are only
+the ones whose questions the contract fixes. A force may add case types, and may leave these out.
 """
 
 from __future__ import annotations
@@ -128,6 +131,10 @@ CANONICAL_QUESTIONS: Mapping[str, Mapping[str, _Canon]] = {
         "notes": _TEXT,
     },
 }
+
+
+#: the bundled case types whose question ids are fixed (a form of another case type chooses its own)
+CANONICAL_CASE_TYPES: tuple[str, ...] = tuple(CANONICAL_QUESTIONS)
 
 
 def canonical_problems(case_type: str, questions: Sequence[Question], line: int) -> list[tuple[int, str]]:

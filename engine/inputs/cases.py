@@ -15,7 +15,6 @@ from marshmallow import ValidationError
 
 from engine.core.errors import ExtractError, Location, Problem, problems_summary
 from engine.core.hashing import canonical_json, sha256_text
-from engine.core.models import CASE_TYPES
 from engine.core.shape import suggest
 from engine.inputs.cells import as_text, to_date
 from engine.inputs.row_schemas import COMMON_MAX_LENGTH
@@ -59,15 +58,14 @@ class CaseRow(Case):
     content_hash: str
 
 
-def read_cases(
-    path: Path, place_codes: Collection[str], case_types: Collection[str] = CASE_TYPES
-) -> list[CaseRow]:
+def read_cases(path: Path, place_codes: Collection[str], case_types: Collection[str]) -> list[CaseRow]:
     """Read and validate a cases extract (CSV, XLSX or JSON, read as submissions are).
 
     Columns: case_ref, case_type, place, team, officer, case_date, then optional strata columns
-    (e.g. crime_type). Every problem is collected, then one ExtractError names each file, row and
-    column; nothing is returned unless the whole file is valid.
-    Example: ``read_cases(Path("cases-w47.csv"), force.place_codes)``.
+    (e.g. crime_type). ``case_types``: the case types in use (the forms' ids, engine.inputs.forms).
+    Every problem is collected, then one ExtractError names each file, row and column; nothing is
+    returned unless the whole file is valid.
+    Example: ``read_cases(Path("cases-w47.csv"), force.place_codes, tuple(forms))``.
     """
     problems: list[Problem] = []
     raw = read_submission(path, problems=problems)

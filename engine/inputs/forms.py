@@ -1,5 +1,7 @@
 """QA form definitions (qa_forms/<case_type>.yaml): the Form and its Questions, and loading and validating
 the form files, every problem with its line. The only place the form file schema lives.
+
+The case types are the forms found in the forms folder: a new ``<type>.yaml`` is a new case type.
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ from typing import Any
 
 from marshmallow import Schema
 
-from engine.core.errors import ConfigError, FormError, Location, Problem, problems_summary
-from engine.core.models import CASE_TYPES, COMMON_COLUMNS, JUDGEMENT_ANSWERS, AnswerType, FieldSpec
+from engine.core.errors import ConfigError, FormError, Location, Problem, UsageError, problems_summary
+from engine.core.models import COMMON_COLUMNS, JUDGEMENT_ANSWERS, AnswerType, FieldSpec
 from engine.core.shape import ShapeChecker
 from engine.core.yamlio import LineDict, LineList, load_yaml
 from engine.inputs.canonical_questions import CANONICAL_QUESTIONS, canonical_problems
@@ -35,6 +37,8 @@ COMMON_HELP: Mapping[str, str] = {
 }
 
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+#: a case type is stored in columns of this width (engine.store.db)
+CASE_TYPE_MAX_LENGTH = 40
 _MEASURE_RE = re.compile(r"^[MD](?:[1-9]|1[0-2])$")
 _VERSION_RE = re.compile(r"^\d+\.\d+\.\d+$")
 _FORM_KEYS = ("form", "title", "version", "measure", "questions")
@@ -147,9 +151,11 @@ class Form:
 
 
 def load_forms(forms_dir: Path) -> dict[str, Form]:
-    """Load every ``<case_type>.yaml`` in ``forms_dir``; all problems of all files raise one FormError.
+    """Load every ``<case_type>.yaml`` in ``forms_dir``: the case types in use, sorted by id (the order
+    every list of case types follows). All problems of all files raise one FormError.
 
-    Every canonical case type (docs/submissions.md) must have a form.
+    A form of one of the five bundled case types must keep its canonical questions (docs/submissions.md);
+    any other file is a case type of the force's own.
     """
     problems: list[Problem] = []
     forms: dict[str, Form] = {}
@@ -157,22 +163,27 @@ def load_forms(forms_dir: Path) -> dict[str, Form]:
         raise FormError(
             "cannot load QA forms", [Problem(Location(str(forms_dir)), "is not a folder of QA form files")]
         )
-    for path in sorted(forms_dir.glob("*.yaml")):
+    paths = sorted(p for p in forms_dir.glob("*.yaml") if not p.name.startswith("."))
+    if not paths:
+        raise FormError(
+            "cannot load QA forms", [Problem(Location(str(forms_dir)), "holds no QA form files (*.yaml)")]
+        )
+    for path in paths:
         form, found = _load(path)
         problems.extend(found)
         if form is not None:
             forms[form.case_type] = form
-    loaded_stems = {p.stem for p in forms_dir.glob("*.yaml")}
-    for case_type in CASE_TYPES:
-        if case_type not in loaded_stems:
-            problems.append(
-                Problem(
-                    Location(str(forms_dir / f"{case_type}.yaml")), f"no QA form for case type {case_type}"
-                )
-            )
     if problems:
         raise FormError(f"invalid QA forms: {problems_summary(problems, 'file')}", problems)
-    return {ct: forms[ct] for ct in CASE_TYPES}
+    return dict(sorted(forms.items()))
+
+
+def form_of(forms: Mapping[str, Form], case_type: str) -> Form:
+    """The form of ``case_type``; a UsageError naming the known case types (the forms folder's) if none."""
+    found = forms.get(case_type)
+    if found is None:
+        raise UsageError(f"unknown case type '{case_type}' (known: {', '.join(sorted(forms))})")
+    return found
 
 
 def load_form(path: Path) -> Form:
@@ -210,9 +221,16 @@ class _FormChecker(ShapeChecker):
         assert isinstance(data, LineDict)  # every mapping load_yaml returns is one
         self.keys(data, "", required=_FORM_KEYS, missing="missing key '{key}'")
         case_type = self._string(data, "form")
-        if case_type is not None and case_type not in CASE_TYPES:
+        if case_type is not None and not _ID_RE.match(case_type):
             self.problem(
-                data.line_of("form"), f"unknown case type '{case_type}' (known: {', '.join(CASE_TYPES)})"
+                data.line_of("form"),
+                f"case type '{case_type}' must be lower_snake_case, like problem_solving",
+            )
+        elif case_type is not None and len(case_type) > CASE_TYPE_MAX_LENGTH:
+            self.problem(
+                data.line_of("form"),
+                f"case type '{case_type}' is {len(case_type)} characters long; "
+                f"at most {CASE_TYPE_MAX_LENGTH} are allowed",
             )
         elif case_type is not None and case_type != self.stem:
             self.problem(data.line_of("form"), f"form '{case_type}' must be in a file named {case_type}.yaml")

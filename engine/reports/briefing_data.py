@@ -10,9 +10,9 @@ from types import MappingProxyType
 from typing import Protocol, TypedDict
 
 from engine.core.errors import Location, Problem, ReportError
+from engine.core.figure_facts import FigureEvent, figure_of
 from engine.core.models import (
     APPLIES,
-    CASE_TYPES,
     KIND_ORDER,
     CaseDetail,
     ExceptionKind,
@@ -151,6 +151,12 @@ class Entry:
         """What to do: the guidance of its signals' criteria, each text once, in signal order."""
         return tuple(dict.fromkeys(g for e in self.signals if (g := e.guidance.strip())))
 
+    def events(self) -> tuple[FigureEvent, ...]:
+        """The events of its event-metric signals (each is a signal of its own), by date: what the
+        issue lists instead of failing cases."""
+        found = {(ev.on, ev.ref): ev for e in self.signals if (f := figure_of(e)) for ev in f.events}
+        return tuple(found[k] for k in sorted(found))
+
 
 @dataclass(frozen=True)
 class PriorityGroup:
@@ -270,6 +276,8 @@ def merge_cases(signals: Sequence[PerformanceException]) -> tuple[EntryCase, ...
     first: dict[str, CaseDetail | None] = {}  # the case's facts (team, officer, ...) from its first row
     failed: dict[str, dict[str, FailedCriterion]] = {}
     for e in signals:
+        if figure_of(e) is not None:  # a figure has no failing cases; an event's ref is listed by events()
+            continue
         for d in e.details:
             if first.get(d.case_ref) is None:
                 first[d.case_ref] = d
@@ -447,6 +455,5 @@ def build_place_briefings(
 
 
 def _by_case_type(counts: Mapping[str, int]) -> dict[str, int]:
-    """Known case types in their canonical order, then any others alphabetically; zeros dropped."""
-    order = {t: i for i, t in enumerate(CASE_TYPES)}
-    return {t: counts[t] for t in sorted(counts, key=lambda t: (order.get(t, len(order)), t)) if counts[t]}
+    """The case types by id, as the forms folder lists them (engine.inputs.forms); zeros dropped."""
+    return {t: counts[t] for t in sorted(counts) if counts[t]}

@@ -14,7 +14,7 @@ from engine.core.config import Settings, load_force
 from engine.core.errors import SubmissionError
 from engine.core.periods import Period
 from engine.core.text import slug
-from engine.inputs.forms import Form, load_forms
+from engine.inputs.forms import Form, form_of, load_forms
 from engine.inputs.submissions import ValidRow
 from engine.store.db import Database
 
@@ -69,6 +69,9 @@ def draw_week(
     from engine.sampling.draw import draw_sample
     from engine.sampling.worklists import write_worklists
 
+    forms = load_forms(settings.forms_dir)
+    if case_type is not None:
+        form_of(forms, case_type)  # an unknown --type names the known ones
     result = draw_sample(
         database,
         period,
@@ -80,9 +83,7 @@ def draw_week(
         reviewers=reviewers if reviewers else (),
     )
     place_codes = load_force(settings.force_file).place_codes
-    files = write_worklists(
-        result.items, load_forms(settings.forms_dir), out, label=period.label, place_codes=place_codes
-    )
+    files = write_worklists(result.items, forms, out, label=period.label, place_codes=place_codes)
     return SampleOutcome(result, files)
 
 

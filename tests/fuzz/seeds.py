@@ -9,7 +9,7 @@ import io
 import json
 from pathlib import Path
 
-from engine.core.models import CASE_TYPES
+from engine.inputs.canonical_questions import CANONICAL_CASE_TYPES
 from engine.inputs.submission_files import write_submission_csv
 from tests.factories import build_row
 from tests.fuzz.fuzzing import CORPUS
@@ -24,7 +24,10 @@ AWKWARD = {
 
 
 def _rows() -> list[dict[str, str]]:
-    rows = [build_row(ct, assessment_id=f"SEED-{i}", case_ref=f"CR/{i}") for i, ct in enumerate(CASE_TYPES)]
+    rows = [
+        build_row(ct, assessment_id=f"SEED-{i}", case_ref=f"CR/{i}")
+        for i, ct in enumerate(CANONICAL_CASE_TYPES)
+    ]
     rows.append(build_row("stop_search", assessment_id="SEED-AWKWARD", case_ref="-1", **AWKWARD))
     return rows
 

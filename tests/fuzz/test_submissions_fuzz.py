@@ -22,8 +22,9 @@ from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 
 from engine.core.errors import SubmissionError
-from engine.core.models import CASE_TYPES, COMMON_COLUMNS
+from engine.core.models import COMMON_COLUMNS
 from engine.core.text import typed_cell
+from engine.inputs.canonical_questions import CANONICAL_CASE_TYPES
 from engine.inputs.row_schemas import COMMON_MAX_LENGTH
 from engine.inputs.submission_files import read_submission, write_submission_csv
 from engine.inputs.submissions import ValidRow, load_submission_files
@@ -148,7 +149,7 @@ _HOSTILE = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=6)), 
 @st.composite
 def _hostile_rows(draw: st.DrawFn) -> list[dict[str, Any]]:
     """Valid rows of every case type with one to six cells (any column, answers too) made hostile."""
-    case_types = draw(st.lists(st.sampled_from(CASE_TYPES), min_size=1, max_size=3))
+    case_types = draw(st.lists(st.sampled_from(CANONICAL_CASE_TYPES), min_size=1, max_size=3))
     rows: list[dict[str, Any]] = [build_row(ct, assessment_id=f"F-{i}") for i, ct in enumerate(case_types)]
     for _ in range(draw(st.integers(1, 6))):
         row = draw(st.sampled_from(rows))
@@ -200,7 +201,7 @@ def _own_rows(draw: st.DrawFn) -> list[dict[str, str]]:
     """Valid rows whose refs, names and notes are any storable text (kept unique and within length)."""
     rows = []
     for i in range(draw(st.integers(1, 4))):
-        row = build_row(draw(st.sampled_from(CASE_TYPES)))
+        row = build_row(draw(st.sampled_from(CANONICAL_CASE_TYPES)))
         for column, limit in COMMON_MAX_LENGTH.items():
             row[column] = f"{draw(_TEXT)[: limit - 8]}#{i}"
         row["notes"] = draw(_TEXT)

@@ -8,12 +8,12 @@ import dataclasses
 
 import pytest
 
-from engine.core.models import CASE_TYPES, COMMON_COLUMNS, AnswerType
-from engine.inputs.canonical_questions import CANONICAL_QUESTIONS, canonical_problems
+from engine.core.models import COMMON_COLUMNS, AnswerType
+from engine.inputs.canonical_questions import CANONICAL_CASE_TYPES, CANONICAL_QUESTIONS, canonical_problems
 from engine.inputs.forms import Form
 
 
-@pytest.mark.parametrize("case_type", CASE_TYPES)
+@pytest.mark.parametrize("case_type", CANONICAL_CASE_TYPES)
 def test_bundled_form_keeps_the_canonical_question_ids(forms: dict[str, Form], case_type: str) -> None:
     form = forms[case_type]
     assert set(CANONICAL_QUESTIONS[case_type]) <= set(form.question_ids)

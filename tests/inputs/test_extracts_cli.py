@@ -10,7 +10,6 @@ from typer.testing import CliRunner
 from engine import api
 from engine.cli import app
 from engine.core.config import Settings
-from engine.core.models import CASE_TYPES
 from engine.inputs.cases import CASE_COLUMNS
 from engine.inputs.extracts import CHANNELS, INCIDENT_COLUMNS
 from engine.store.db import Incident, open_database
@@ -73,6 +72,6 @@ def test_load_help_lists_both_formats_one_column_a_line_and_points_to_the_docs(r
     assert f"channel       {CHANNELS[0]}, {CHANNELS[1]} or {CHANNELS[2]}" in lines
     assert any(line.startswith("arrived_at") and "blank when" in line for line in lines)
     assert "2026-11-16T08:15:00" in result.output
-    assert all(case_type in result.output for case_type in CASE_TYPES)
+    assert "case_type     a case type: the id of a QA form (qam forms list)" in lines  # any form's id
     assert "docs/extracts.md" in result.output
     assert (Path(__file__).resolve().parents[2] / "docs" / "extracts.md").is_file()

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from engine.core.errors import FormError
-from engine.core.models import CASE_TYPES, AnswerType, FieldSpec
+from engine.core.models import AnswerType, FieldSpec
+from engine.inputs.canonical_questions import CANONICAL_CASE_TYPES
 from engine.inputs.forms import Form, load_form, load_forms
 
 REPO = Path(__file__).resolve().parents[2]
@@ -25,7 +26,7 @@ def test_every_case_type_has_a_form_with_its_measure(forms: dict[str, Form]) -> 
         "investigation": "D5",
         "domestic_abuse": "D7",
     }
-    assert tuple(forms) == CASE_TYPES
+    assert tuple(forms) == tuple(sorted(CANONICAL_CASE_TYPES))  # by id, as the forms folder lists them
 
 
 def test_field_specs_give_types_and_allowed_values(forms: dict[str, Form]) -> None:
@@ -180,13 +181,48 @@ def test_form_name_must_match_its_file(tmp_path: Path) -> None:
     assert any("form 'stop_search' must be in a file named stop_search.yaml" in p for p in problems)
 
 
-def test_load_forms_requires_a_form_for_every_case_type(tmp_path: Path) -> None:
+def test_the_case_types_are_the_forms_in_the_folder(tmp_path: Path) -> None:
     _write(tmp_path, STOP_SEARCH_TEXT)
+    own = _own_form("litter_patrol")
+    _write(tmp_path, own, name="litter_patrol.yaml")
+    forms = load_forms(tmp_path)  # a force may leave bundled types out and add its own
+    assert list(forms) == ["litter_patrol", "stop_search"]
+    assert forms["litter_patrol"].question_ids == ("bins_emptied",)
+
+
+def _own_form(case_type: str) -> str:
+    return (
+        f"form: {case_type}\ntitle: Own form\nversion: 1.0.0\nmeasure: D10\nquestions:\n"
+        "  - id: bins_emptied\n    text: Emptied?\n    help: h\n    type: judgement\n    answers: [yes, no]\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("case_type", "message"),
+    [
+        ("Litter-Patrol", "case type 'Litter-Patrol' must be lower_snake_case, like problem_solving"),
+        ("x" * 41, f"case type '{'x' * 41}' is 41 characters long; at most 40 are allowed"),
+    ],
+)
+def test_a_case_type_must_be_an_id_that_fits_the_store(tmp_path: Path, case_type: str, message: str) -> None:
+    path = _write(tmp_path, _own_form(case_type), name=f"{case_type}.yaml")
+    assert _problems(path) == [f"{path}:1: {message}"]
+
+
+def test_a_bundled_case_type_in_a_force_folder_keeps_its_canonical_questions(tmp_path: Path) -> None:
+    _write(tmp_path, STOP_SEARCH_TEXT.replace("  - id: bwv_activated\n", "  - id: bwv_active\n"))
+    _write(tmp_path, _own_form("litter_patrol"), name="litter_patrol.yaml")
     with pytest.raises(FormError) as info:
         load_forms(tmp_path)
-    missing = [str(p) for p in info.value.problems]
-    assert len(missing) == 4
-    assert f"{tmp_path / 'victim_care.yaml'}: no QA form for case type victim_care" in missing
+    assert [p.message for p in info.value.problems] == [
+        "canonical question 'bwv_activated' of stop_search is missing "
+        "(renamed to 'bwv_active'? canonical ids may not change)"
+    ]
+
+
+def test_load_forms_on_an_empty_folder(tmp_path: Path) -> None:
+    with pytest.raises(FormError, match="holds no QA form files"):
+        load_forms(tmp_path)
 
 
 def test_load_forms_on_a_missing_folder(tmp_path: Path) -> None:

@@ -9,7 +9,8 @@ import datetime as dt
 import pytest
 from marshmallow import ValidationError
 
-from engine.core.models import CASE_TYPES, COMMON_COLUMNS
+from engine.core.models import COMMON_COLUMNS
+from engine.inputs.canonical_questions import CANONICAL_CASE_TYPES
 from engine.inputs.forms import Form
 from tests.factories import DEMO_PLACE_CODES, build_row
 
@@ -206,7 +207,7 @@ def test_condition_on_a_choice_question_blank_unless(forms: dict[str, Form]) -> 
 
 
 def test_row_schema_checks_the_common_columns(forms: dict[str, Form]) -> None:
-    schema = forms["stop_search"].row_schema(DEMO_PLACE_CODES, CASE_TYPES)
+    schema = forms["stop_search"].row_schema(DEMO_PLACE_CODES, CANONICAL_CASE_TYPES)
     row = build_row("stop_search", place="blk", reviewer="  ", assessed_on="2026-11-01", case_ref="x" * 121)
     with pytest.raises(ValidationError) as info:
         schema.load(row)
@@ -221,12 +222,12 @@ def test_row_schema_checks_the_common_columns(forms: dict[str, Form]) -> None:
 
 
 def test_unknown_place_suggests_the_nearest_code(forms: dict[str, Form]) -> None:
-    schema = forms["stop_search"].row_schema(DEMO_PLACE_CODES, CASE_TYPES)
+    schema = forms["stop_search"].row_schema(DEMO_PLACE_CODES, CANONICAL_CASE_TYPES)
     with pytest.raises(ValidationError) as info:
         schema.load(build_row("stop_search", place="BLX"))
     assert info.value.messages == {"place": ["'BLX' is not a place of this force (did you mean 'BLK'?)"]}
 
 
-@pytest.mark.parametrize("case_type", CASE_TYPES)
+@pytest.mark.parametrize("case_type", CANONICAL_CASE_TYPES)
 def test_default_factory_row_passes_its_form(forms: dict[str, Form], case_type: str) -> None:
-    forms[case_type].row_schema(DEMO_PLACE_CODES, CASE_TYPES).load(build_row(case_type))
+    forms[case_type].row_schema(DEMO_PLACE_CODES, CANONICAL_CASE_TYPES).load(build_row(case_type))

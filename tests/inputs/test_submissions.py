@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.core.errors import Location, Problem, SubmissionError
-from engine.core.models import CASE_TYPES, COMMON_COLUMNS, AnswerType
+from engine.core.models import COMMON_COLUMNS, AnswerType
+from engine.inputs.canonical_questions import CANONICAL_CASE_TYPES
 from engine.inputs.forms import Form
 from engine.inputs.submission_files import RawRow
 from engine.inputs.submissions import (
@@ -41,7 +42,8 @@ from tests.inputs.submission_rows import (
 
 @pytest.mark.parametrize(
     ("case_type", "trait"),
-    [(ct, None) for ct in CASE_TYPES] + [(ct, t) for ct in CASE_TYPES for t in TRAITS[ct]],
+    [(ct, None) for ct in CANONICAL_CASE_TYPES]
+    + [(ct, t) for ct in CANONICAL_CASE_TYPES for t in TRAITS[ct]],
 )
 def test_every_factory_and_trait_builds_a_valid_row(
     tmp_path: Path, case_type: str, trait: str | None
@@ -395,7 +397,7 @@ def _batch(draw: st.DrawFn, form: Form) -> list[tuple[dict[str, Any], dict[str, 
     return [draw(_case(form, i)) for i in range(40)]
 
 
-@pytest.mark.parametrize("case_type", CASE_TYPES)
+@pytest.mark.parametrize("case_type", CANONICAL_CASE_TYPES)
 @settings(
     max_examples=75, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
 )

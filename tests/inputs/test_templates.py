@@ -15,7 +15,8 @@ import pytest
 from openpyxl.worksheet.worksheet import Worksheet
 
 from engine.core.errors import ReportError, SubmissionError
-from engine.core.models import CASE_TYPES, COMMON_COLUMNS, AnswerType
+from engine.core.models import COMMON_COLUMNS, AnswerType
+from engine.inputs.canonical_questions import CANONICAL_CASE_TYPES
 from engine.inputs.forms import Form, load_forms
 from engine.inputs.submission_files import read_submission, write_submission_csv
 from engine.inputs.submissions import load_submission_files
@@ -69,7 +70,7 @@ def _fill_like_a_reviewer(path: Path, form: Form, rows: list[dict[str, str]]) ->
     workbook.save(path)
 
 
-@pytest.mark.parametrize("case_type", CASE_TYPES)
+@pytest.mark.parametrize("case_type", CANONICAL_CASE_TYPES)
 def test_filled_xlsx_template_is_accepted_unchanged(tmp_path: Path, case_type: str) -> None:
     form = FORMS[case_type]
     path = _xlsx(tmp_path, case_type)

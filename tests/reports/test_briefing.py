@@ -134,7 +134,7 @@ def test_page_one_lists_issues_most_serious_first_grouped_by_priority(
     assert "Blackwater (BLK)" in page1
     assert "Chief Inspector R. Example" in page1 and "West" in page1
     assert "2026-W47 (16-22 November 2026)" in page1
-    assert "148: stop searches 90 of 212, victim care 40, domestic abuse 18" in page1
+    assert "148: domestic abuse 18, stop searches 90 of 212, victim care 40" in page1
     assert (
         "4 issues, raised by 4 exceptions: 1 critical failure, 1 below standard, 1 special cause, "
         "1 threshold breach." in page1

@@ -58,7 +58,7 @@ def make_set(database: Database, tmp_path: Path, refs: list[str], reviewers: lis
         + "".join(f"{r},stop_search,BLK,Team,PC 1,2026-11-16\n" for r in refs),
         encoding="utf-8",
     )
-    load_cases(database, read_cases(extract, ["BLK"]), NOW)
+    load_cases(database, read_cases(extract, ["BLK"], ["stop_search"]), NOW)
     create_calibration(
         database, name=SET, case_type="stop_search", n_cases=len(refs), reviewers=reviewers, seed=1, now=NOW
     )
@@ -223,7 +223,7 @@ def test_a_set_is_drawn_from_the_frame_and_repeats_unchanged(database: Database,
         + "".join(f"SS/{i:03d},stop_search,BLK,Team,PC {i},2026-11-16\n" for i in range(40)),
         encoding="utf-8",
     )
-    load_cases(database, read_cases(extract, ["BLK"]), NOW)
+    load_cases(database, read_cases(extract, ["BLK"], ["stop_search"]), NOW)
     args = {
         "name": SET,
         "case_type": "stop_search",

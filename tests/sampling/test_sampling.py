@@ -29,6 +29,7 @@ from engine.store.db import Database
 from tests.assessment_rows import SUBMITTED_AT, StoredRow, store_rows
 
 PLACES = ("BLK", "CRN", "FEN")
+CASE_TYPES = tuple(load_forms(DEFAULT_FORMS_DIR))
 W47 = parse_week("2026-W47")  # Monday 2026-11-16 .. Sunday 2026-11-22
 NOW = SUBMITTED_AT
 HEADER = "case_ref,case_type,place,team,officer,case_date,crime_type"
@@ -47,7 +48,7 @@ def write_cases(path: Path, n: int, *, seed: int = 1, start: dt.date = W47.start
 
 
 def loaded(database: Database, tmp_path: Path, n: int = 300) -> Database:
-    load_cases(database, read_cases(write_cases(tmp_path / "cases.csv", n), PLACES), NOW)
+    load_cases(database, read_cases(write_cases(tmp_path / "cases.csv", n), PLACES, CASE_TYPES), NOW)
     return database
 
 
@@ -208,7 +209,7 @@ def test_every_problem_in_the_cases_extract_is_reported_at_once(tmp_path: Path) 
         encoding="utf-8",
     )
     with pytest.raises(ExtractError) as info:
-        read_cases(path, PLACES)
+        read_cases(path, PLACES, CASE_TYPES)
     found = {(p.location.line, p.location.field): p.message for p in info.value.problems}
     assert found[(1, "crime type")].startswith("a strata column name must be lower-case")
     assert found[(3, "case_type")] == "'stop_serch' is not a case type (did you mean 'stop_search'?)"
@@ -225,7 +226,7 @@ def test_missing_columns_are_named_once(tmp_path: Path) -> None:
     path = tmp_path / "cases.csv"
     path.write_text("case_ref,case_type,place,reviewer\nSS/1,stop_search,BLK,Ann\nSS/2,stop_search,BLK,Ann\n")
     with pytest.raises(ExtractError) as info:
-        read_cases(path, PLACES)
+        read_cases(path, PLACES, CASE_TYPES)
     messages = sorted((p.location.field or "", p.message) for p in info.value.problems)
     assert messages == [
         ("case_date", "missing required column"),
@@ -242,7 +243,7 @@ def test_an_xlsx_extract_reads_like_a_csv(tmp_path: Path) -> None:
     sheet.append(["Case_Ref", "case_type", "place", "team", "officer", "case_date"])
     sheet.append([12345, "Stop_Search", "blk", "Team", "PC 1", dt.datetime(2026, 11, 16)])
     book.save(tmp_path / "cases.xlsx")
-    (row,) = read_cases(tmp_path / "cases.xlsx", PLACES)
+    (row,) = read_cases(tmp_path / "cases.xlsx", PLACES, CASE_TYPES)
     assert (row.case_ref, row.case_type, row.place, row.case_date) == (
         "12345",
         "stop_search",
@@ -253,8 +254,8 @@ def test_an_xlsx_extract_reads_like_a_csv(tmp_path: Path) -> None:
 
 def test_loading_cases_is_idempotent_and_takes_corrections(database: Database, tmp_path: Path) -> None:
     path = write_cases(tmp_path / "cases.csv", 30)
-    first = load_cases(database, read_cases(path, PLACES), NOW)
-    again = load_cases(database, read_cases(path, PLACES), NOW)
+    first = load_cases(database, read_cases(path, PLACES, CASE_TYPES), NOW)
+    again = load_cases(database, read_cases(path, PLACES, CASE_TYPES), NOW)
     assert (first.inserted, first.updated, first.unchanged) == (30, 0, 0)
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, 30)
     path.write_text(
@@ -262,7 +263,7 @@ def test_loading_cases_is_idempotent_and_takes_corrections(database: Database, t
             "SS/00003,stop_search,BLK,Team 3,PC 3", "SS/00003,stop_search,BLK,Team 3,PC 99"
         )
     )
-    corrected = load_cases(database, read_cases(path, PLACES), NOW)
+    corrected = load_cases(database, read_cases(path, PLACES, CASE_TYPES), NOW)
     assert (corrected.inserted, corrected.updated, corrected.unchanged) == (0, 1, 29)
     assert corrected.summary() == f"Loaded 30 cases from {path}: 0 new, 1 updated, 29 unchanged."
 
@@ -305,7 +306,10 @@ def test_the_same_draw_again_returns_the_recorded_sample(database: Database, tmp
 def test_the_same_seed_draws_the_same_sample_in_another_database(database: Database, tmp_path: Path) -> None:
     loaded(database, tmp_path, 240)
     here = draw_sample(database, W47, seed=11, now=NOW)
-    frame = [FrameCase(**case_fields(r), strata=r.strata) for r in read_cases(tmp_path / "cases.csv", PLACES)]
+    frame = [
+        FrameCase(**case_fields(r), strata=r.strata)
+        for r in read_cases(tmp_path / "cases.csv", PLACES, CASE_TYPES)
+    ]
     _, there = plan_sample(frame, SampleParameters(seed=11), W47)
     assert sorted(i.case_ref for i in here.items) == sorted(i.case_ref for i in there)
 
