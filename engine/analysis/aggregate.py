@@ -158,7 +158,8 @@ def _dimension_keys(o: Outcomes, dimension: str) -> list[str]:
         given = {int(p) for p in crit["priority"] if p is not None and not pd.isna(p)}
         return [str(p) for p in sorted({int(p) for p in meas["priority"]} | given)]
     if dimension == "peel":
-        return sorted({str(p) for p in meas["peel"]} | {str(p) for p in crit["peel"] if p})
+        # an item the catalogue leaves undefined has no pillar ("")
+        return sorted({str(p) for p in meas["peel"] if p} | {str(p) for p in crit["peel"] if p})
     if dimension == "iserve":
         strands = {s for ss in meas["iserve"] for s in ss} | {s for ss in crit["iserve"] for s in ss}
         return sorted(strands)

@@ -100,6 +100,13 @@ def _check_tags(
             f"{what}: unknown measure '{rule.measure}'{suggest(rule.measure, catalogue.measures)}",
         )
         return None
+    if not measure.defined:
+        check.problem(
+            rule.at("measure"),
+            f"{what}: item {measure.id} is not defined in the catalogue (defined: false): give it a name, "
+            "pillar and strands in the catalogue before a ruleset feeds it",
+        )
+        return None
     ok = True
     if measure.priority != priority:
         ours = ", ".join(catalogue.of_priority(priority))

@@ -27,7 +27,7 @@ CRITERIA: list[dict[str, Any]] = [
         "criterion": "SS03",
         "text": "BWV activated",
         "measure": "D11",
-        "iserve": ("integrity", "evidence"),
+        "iserve": ("safeguarding", "visibility"),
     },
     {
         "ruleset": "victims-code-compliance",

@@ -77,10 +77,11 @@ def test_dimensions_roll_criteria_up_by_their_tags() -> None:
         ("peel", "effectiveness"): (1, 1),
         ("peel", "legitimacy"): (1, 0),
         # SS03's own strands replace D11's; a criterion in two strands counts in both
-        ("iserve", "engagement"): (1, 1),
-        ("iserve", "evidence"): (1, 0),
-        ("iserve", "integrity"): (1, 0),
-        ("iserve", "victims"): (1, 1),
+        # D11 is in investigation and engagement, M8 in safeguarding and engagement
+        ("iserve", "engagement"): (2, 2),
+        ("iserve", "investigation"): (1, 1),
+        ("iserve", "safeguarding"): (2, 1),
+        ("iserve", "visibility"): (1, 0),
     }
     assert one(t, dimension="criterion", dimension_key="SS01")["ruleset"] == SS
 
@@ -160,8 +161,8 @@ def test_a_case_failing_one_criterion_and_na_on_the_others_counts_once() -> None
     d11 = one(t, level="place", dimension="measure", dimension_key="D11")
     assert (d11["n"], d11["passes"], d11["cases"]) == (2, 1, ("A",))
     # SS03's own strands: only B was assessed on it
-    evidence = one(t, level="force", dimension="iserve", dimension_key="evidence")
-    assert (evidence["n"], evidence["passes"]) == (1, 1)
+    visibility = one(t, level="force", dimension="iserve", dimension_key="visibility")
+    assert (visibility["n"], visibility["passes"]) == (1, 1)
 
 
 def test_measure_rows_recomputed_from_the_raw_rows() -> None:
@@ -184,11 +185,11 @@ def test_measure_rows_recomputed_from_the_raw_rows() -> None:
         assert (cell["ci_low"], cell["ci_high"]) == pytest.approx(wilson_interval(int(met.sum()), len(met)))
     force = one(t, level="force", dimension="measure", dimension_key="D11")
     assert (force["n"], force["passes"]) == (len(per_case), int(per_case.sum()))
-    # a strand from the criteria's own tags: SS03 is in "evidence" and "integrity" (not "engagement"),
-    # the other criteria in D11's "integrity" and "engagement"
-    strands = {"SS01": ("integrity", "engagement"), "SS02": ("integrity", "engagement"),
-               "SS03": ("integrity", "evidence"), "SS04": ("integrity", "engagement")}  # fmt: skip
-    for strand in ("integrity", "engagement", "evidence"):
+    # a strand from the criteria's own tags: SS03 is in "safeguarding" and "visibility" (not
+    # "engagement"), the other criteria in D11's "investigation" and "engagement"
+    strands = {"SS01": ("investigation", "engagement"), "SS02": ("investigation", "engagement"),
+               "SS03": ("safeguarding", "visibility"), "SS04": ("investigation", "engagement")}  # fmt: skip
+    for strand in ("investigation", "engagement", "visibility"):
         mine = applied[[strand in strands[c] for c in applied["criterion"]]]
         met = mine.groupby(["place", "team", "case_ref"])["outcome"].agg(lambda o: (o == "fail").sum() == 0)
         cell = one(t, level="force", dimension="iserve", dimension_key=strand)

@@ -59,7 +59,7 @@ def test_the_demo_ends_with_how_to_explore_it_and_every_hint_works(
     assert runs.exit_code == 0 and "weekly  2026-W47" in runs.stdout, runs.output
     assert assessments.exit_code == 0 and "QA-SS-2026W47-DLW-000" in assessments.stdout, assessments.output
     assert peel.exit_code == 0, peel.output
-    assert "stop-search-legitimacy 1.1.0 -> 1.0.2, SS02 changed (text, pass)" in peel.stdout
+    assert "stop-search-legitimacy 1.1.0 -> 1.0.3, SS02 changed (text, pass)" in peel.stdout
     with (out / "peel-2026-08-24-2026-11-22" / "compare.csv").open(encoding="utf-8") as fh:
         moved = list(csv.DictReader(fh))
     assert moved and {(m["criterion"], m["original_outcome"], m["rerun_outcome"]) for m in moved} == {

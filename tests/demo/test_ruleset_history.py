@@ -63,7 +63,7 @@ def test_publish_history_leaves_the_revision_in_force_from_its_day(
     assert (
         registry.published_rulesets(database, as_of=history.first_published - dt.timedelta(seconds=1)) == []
     )
-    assert stop_search_in_force(dt.date(2026, 8, 23)) == "1.0.2"
+    assert stop_search_in_force(dt.date(2026, 8, 23)) == "1.0.3"
     assert stop_search_in_force(dt.date(2026, 8, 24)) == "1.1.0"
     # the demo's folder is what is published last, so `qam weekly` (which refuses unpublished
     # edits) runs with QAM_RULESETS pointing at it; the bundled folder itself is left as it was

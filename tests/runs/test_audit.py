@@ -132,7 +132,7 @@ def test_a_ruleset_version_edited_in_the_registry_stops_the_audit(world: World) 
         "UPDATE ruleset_versions SET content = REPLACE(content, 'The object of the search was recorded', "
         "'The object was recorded') WHERE ruleset_id = 'stop-search-legitimacy'"
     )
-    with pytest.raises(StorageError, match="stop-search-legitimacy 1.0.2") as caught:
+    with pytest.raises(StorageError, match="stop-search-legitimacy 1.0.3") as caught:
         world.audit(run_id)
     assert caught.value.exit_code == 4 and "edited in the database" in str(caught.value)
 
@@ -192,7 +192,7 @@ def test_cli_runs_list_show_and_audit_exit_codes(runner: CliRunner, world: World
         "kind: weekly",
         f"command: qam weekly --week {WEEK}",
     ]
-    assert "stop-search-legitimacy       1.0.2" in shown.output and "exceptions.json" in shown.output
+    assert "stop-search-legitimacy       1.0.3" in shown.output and "exceptions.json" in shown.output
 
     ok = qam(runner, world, "audit", run_id[:8])
     assert ok.exit_code == 0, ok.output
@@ -314,7 +314,7 @@ def test_a_scoring_run_audits_its_versions_and_the_scores_under_them(runner: Cli
     shown = qam(runner, world, "audit", summary.run_id)
     assert shown.exit_code == 0, shown.output
     assert shown.output.splitlines()[0].startswith(f"Audit of run {summary.run_id} (score all dates): ")
-    assert any(line.split()[:2] == ["stop-search-legitimacy", "1.0.2"] for line in shown.output.splitlines())
+    assert any(line.split()[:2] == ["stop-search-legitimacy", "1.0.3"] for line in shown.output.splitlines())
     with world.database.session() as session:
         first, second = session.scalars(select(CaseScore).order_by(CaseScore.pk).limit(2)).all()
         flipped = dict(second.outcomes) | {"SS03": "fail"}

@@ -46,7 +46,7 @@ def test_dry_run_lists_exactly_the_findings_an_edited_criterion_changes(world: W
     }
     (finding,) = report.findings
     assert finding.cases == 27 and finding.by_place["BLK"] == 5 and "HRB" in finding.by_place
-    assert [r.text for r in report.rulesets] == ["stop-search-legitimacy 1.0.2 -> draft 1.1.0"]
+    assert [r.text for r in report.rulesets] == ["stop-search-legitimacy 1.0.3 -> draft 1.1.0"]
     assert report.exceptions and {(e.change, e.criterion) for e in report.exceptions} == {("appears", "SS03")}
     assert official_rows(world.database) == before  # no official score, no run recorded
     assert not world.out.joinpath(f"dry-run-{WEEK}").exists()
@@ -69,7 +69,7 @@ def test_cli_dry_run_prints_the_changes_and_writes_a_csv_only_with_out(
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].startswith(f"DRY RUN {WEEK} (2026-11-16 to 2026-11-22): 27 assessments scored under the ")
-    assert lines[1] == "Rulesets that differ: stop-search-legitimacy 1.0.2 -> draft 1.1.0"
+    assert lines[1] == "Rulesets that differ: stop-search-legitimacy 1.0.3 -> draft 1.1.0"
     assert lines[3].split()[:3] == ["ruleset", "criterion", "change"]
     assert lines[4].split()[:6] == ["stop-search-legitimacy", "SS03", "pass", "->", "fail", "27"]
     rows = (tmp_path / "dry" / f"dry-run-{WEEK}" / "changes.csv").read_text(encoding="utf-8").splitlines()

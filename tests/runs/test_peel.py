@@ -101,9 +101,9 @@ def _change_ss03(settings: Settings) -> None:
     """A real criterion change: SS03 passes only when the object was recorded *and* found."""
     path = settings.rulesets_dir / SS_FILE
     text = path.read_text(encoding="utf-8")
-    assert text.count(SS03_PASS) == 1 and text.count("version: 1.0.2\n") == 1
+    assert text.count(SS03_PASS) == 1 and text.count("version: 1.0.3\n") == 1
     text = text.replace(SS03_PASS, "    pass: object_recorded == 'yes' and object_found == 'yes'\n")
-    path.write_text(text.replace("version: 1.0.2\n", "version: 1.1.0\n"), encoding="utf-8")
+    path.write_text(text.replace("version: 1.0.3\n", "version: 1.1.0\n"), encoding="utf-8")
 
 
 def _prepare(
@@ -198,7 +198,7 @@ def test_reruns_are_byte_identical_and_as_of_picks_the_versions_in_force(
 
     before = api.peel(peel_db, START, END, as_of=BEFORE, out=tmp_path / "c")
     data = json.loads((before.run.folder / "exceptions.json").read_text(encoding="utf-8"))
-    assert next(r for r in data["rulesets"] if r["id"] == "stop-search-legitimacy")["version"] == "1.0.2"
+    assert next(r for r in data["rulesets"] if r["id"] == "stop-search-legitimacy")["version"] == "1.0.3"
     assert "SS03" not in {e["criterion"] for e in data["exceptions"]}
     assert before.run.run_id != first.run.run_id
 
@@ -218,7 +218,7 @@ def test_as_of_before_a_change_reproduces_the_original_scores_exactly(tmp_path: 
     (tmp_path / "orig").mkdir()
     (tmp_path / "fresh").mkdir()
     original = _prepare(sqlite, tmp_path / "orig", score_original=True)
-    first_scores = _outcomes(original, "1.0.2")
+    first_scores = _outcomes(original, "1.0.3")
     assert len(first_scores) == N_SEARCHES
     # a second database that never scored anything: the rerun scores from the registry's v1 content
     fresh = replace(sqlite, database_url=f"sqlite:///{tmp_path / 'fresh.db'}")
@@ -226,7 +226,7 @@ def test_as_of_before_a_change_reproduces_the_original_scores_exactly(tmp_path: 
     a = api.peel(original, START, END, as_of=BEFORE, out=tmp_path / "a")
     b = api.peel(fresh, START, END, as_of=BEFORE, out=tmp_path / "b")
     assert a.run.scored.total == 0 and b.run.scored.total == N_SEARCHES + 1
-    assert _outcomes(fresh, "1.0.2") == first_scores
+    assert _outcomes(fresh, "1.0.3") == first_scores
     assert a.run.run_id == b.run.run_id
     assert _files(a.run.folder) == _files(b.run.folder)
     # and under the new version the same cases do differ, on SS03 only
@@ -247,7 +247,7 @@ def test_compare_original_attributes_moved_findings_to_the_criterion_change(
     s = c.summary[0]
     assert (s.ruleset, s.original_version, s.rerun_version, s.criterion) == (
         "stop-search-legitimacy",
-        "1.0.2",
+        "1.0.3",
         "1.1.0",
         "SS03",
     )
@@ -299,7 +299,7 @@ def test_the_cli_prints_the_run_and_the_comparison(
     assert lines[0].startswith("peel-2026-04-01-2026-09-30 (rulesets as of 2026-09-01): 127 cases reviewed")
     assert "by quarter 2026-Q2: " in lines[0] and "10 files written to" in lines[0]
     assert lines[2].startswith(
-        "stop-search-legitimacy 1.0.2 -> 1.1.0, SS03 changed (pass): 126 findings moved"
+        "stop-search-legitimacy 1.0.3 -> 1.1.0, SS03 changed (pass): 126 findings moved"
     )
     both = runner.invoke(app, [*base, "--as-of", "2026-09-01", "--published", *out])
     assert both.exit_code == 2 and "not both" in both.output
@@ -401,7 +401,7 @@ def _utc(stamp: dt.datetime) -> dt.datetime:
 def test_measures_fed_by_the_incidents_show_each_response_standard(peel_db: Settings, tmp_path: Path) -> None:
     result = api.peel(peel_db, START, END, as_of=AFTER, out=tmp_path)
     text = "\n".join(p.extract_text() for p in PdfReader(result.run.folder / "peel.pdf").pages)
-    m2 = text[text.index("M2 Response and call handling") : text.index("M3 Serious violence")]
+    m2 = text[text.index("M2 Response Performance") : text.index("M4 Crime outcomes")]
     sections = {rs: m2[m2.index(f"{rs} ") :] for rs in ("RS01", "RS02", "RS03", "RS04")}
     with api.database_for(peel_db) as database, database.session() as session:
         rows = session.execute(select(Incident.place, Incident.grade, Incident.channel, Incident.received_at,

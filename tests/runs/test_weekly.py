@@ -136,7 +136,7 @@ def test_official_runs_refuse_unpublished_edits_and_draft_is_marked(
 ) -> None:
     path = week_db.rulesets_dir / "priority4" / "stop-search-legitimacy.yaml"
     path.write_text(
-        path.read_text(encoding="utf-8").replace("version: 1.0.2", "version: 1.0.3"), encoding="utf-8"
+        path.read_text(encoding="utf-8").replace("version: 1.0.3", "version: 1.0.4"), encoding="utf-8"
     )
     with pytest.raises(RulesetError, match="unpublished"):
         api.weekly(week_db, WEEK, out=tmp_path / "out")
@@ -263,7 +263,7 @@ def test_the_refusal_names_the_rulesets_folder_and_the_ways_forward(
     shutil.copytree(week_db.rulesets_dir, clean)
     path = week_db.rulesets_dir / "priority4" / "stop-search-legitimacy.yaml"
     path.write_text(
-        path.read_text(encoding="utf-8").replace("version: 1.0.2", "version: 1.0.3"), encoding="utf-8"
+        path.read_text(encoding="utf-8").replace("version: 1.0.3", "version: 1.0.4"), encoding="utf-8"
     )
     weekly = ["--database", week_db.database_url, "weekly", "--week", WEEK, "--out", str(tmp_path / "out")]
     refused = runner.invoke(app, weekly, env={"QAM_RULESETS": str(week_db.rulesets_dir)})
@@ -273,7 +273,7 @@ def test_the_refusal_names_the_rulesets_folder_and_the_ways_forward(
     assert refused.stderr.splitlines() == [
         "Error: 1 ruleset change is not published; official runs use published rulesets only",
         "rulesets/priority4/stop-search-legitimacy.yaml: has unpublished edits: differs from the published "
-        "stop-search-legitimacy 1.0.2 (version 1.0.3 is not published yet)",
+        "stop-search-legitimacy 1.0.3 (version 1.0.4 is not published yet)",
         f"Official runs compare the rulesets folder {week_db.rulesets_dir.resolve()} with what the database "
         f"{shown_url} published, and refuse while they differ.",
         "Publish the changes (`qam rulesets publish`), point QAM_RULESETS=<folder> at the rulesets this "

@@ -106,7 +106,7 @@ def edit_ss03(rulesets: Path) -> None:
     """SS03 ('the object of the search was recorded') now also requires the object to be found."""
     path = rulesets / SS_FILE
     source = path.read_text(encoding="utf-8")
-    edited = source.replace("version: 1.0.2", "version: 1.1.0", 1).replace(
+    edited = source.replace("version: 1.0.3", "version: 1.1.0", 1).replace(
         "    pass: object_recorded == 'yes'\n",
         "    pass: object_recorded == 'yes' and object_found == 'yes'\n",
         1,
