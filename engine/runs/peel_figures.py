@@ -151,7 +151,7 @@ def build_report(
         chart = None
         if m.id in weekly:
             series = [(n, p, p / n if n else None) for n, p in weekly[m.id]]
-            chart = _force_chart(m, series, weeks, standard, direction=m.direction, text=m.name)
+            chart = _force_chart(m, series, weeks, standard, direction=m.direction or "higher", text=m.name)
         mine = tuple(e for e in analysis.findings.exceptions if e.measure == m.id)
         metrics = tuple(
             _metric_section(m, spec, incidents, spans, exceptions, weeks, places)
