@@ -224,7 +224,9 @@ def _place_front(b: PlaceBriefing) -> list[Flowable]:
         )
         heading = Paragraph(esc(f"Priority {group.priority}: {group.name}"), _group_style())
         missing = coverage[group.priority].not_measured if group.priority in coverage else ()
+        slots = coverage[group.priority].not_defined if group.priority in coverage else ()
         more = [_not_measured_line(b, missing)] if missing else []
+        more += [para(f"<b>Not defined:</b> {_not_defined_text(slots)}.", "small")] if slots else []
         out += [Spacer(1, 5), KeepTogether([heading, HRule(), table, *more])]
     out += _other_priorities(b)
     return out
@@ -243,6 +245,12 @@ def _not_measured_line(b: PlaceBriefing, measures: Sequence[str]) -> Paragraph:
     return para(f"<b>Not measured this week:</b> {esc(names)}.", "small")
 
 
+def _not_defined_text(items: Sequence[str]) -> str:
+    """'M3, an item the force has not named yet' (never 'no exceptions': nothing can measure it)."""
+    what = "an item" if len(items) == 1 else "items"
+    return f"{esc(', '.join(items))}, {what} the force has not named yet"
+
+
 def _other_priorities(b: PlaceBriefing) -> list[Flowable]:
     """The priorities with no issue, one line each: 'no exceptions' only where something was measured."""
     lines = []
@@ -251,12 +259,13 @@ def _other_priorities(b: PlaceBriefing) -> list[Flowable]:
             continue
         head = f"<b>Priority {c.priority}: {esc(c.name)}:</b>"
         missing = ", ".join(measure_title(m, b.measure_names) for m in c.not_measured)
+        slots = f" Not defined: {_not_defined_text(c.not_defined)}." if c.not_defined else ""
         if c.nothing_measured:
-            lines.append(f"{head} not measured this week ({esc(missing)}).")
+            lines.append(f"{head} not measured this week ({esc(missing)}).{slots}")
         elif missing:
-            lines.append(f"{head} no exceptions; not measured this week: {esc(missing)}.")
+            lines.append(f"{head} no exceptions; not measured this week: {esc(missing)}.{slots}")
         else:
-            lines.append(f"{head} no exceptions this week.")
+            lines.append(f"{head} no exceptions this week.{slots}")
     unplaced = b.unplaced_not_measured()
     out: list[Flowable] = [Spacer(1, 14)] if lines or unplaced else []
     for line in lines:

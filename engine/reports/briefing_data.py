@@ -19,6 +19,7 @@ from engine.core.models import (
     PerformanceException,
     RulesetRef,
 )
+from engine.rules.catalogue import NOT_DEFINED
 
 #: the place code of an exception that belongs to the whole force (docs/outputs.md)
 FORCE_PLACE = "FORCE"
@@ -177,6 +178,8 @@ class PriorityCoverage:
     #: every measure of the priority had no data: never call it "no exceptions"
     nothing_measured: bool
     has_entries: bool
+    #: its items the catalogue leaves undefined (M3 until the force names it): "not defined"
+    not_defined: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -230,17 +233,24 @@ class PlaceBriefing:
         see :meth:`unplaced_not_measured`."""
         seen = {e.priority for e in self.exceptions}
         out = []
+        undefined = not_defined(self.measure_names)
         for p, name in sorted(self.priority_names.items()):
-            items = [m for m, q in self.measure_priorities.items() if q == p]
-            missing = tuple(m for m in self.not_measured if self.measure_priorities.get(m) == p)
+            items = [m for m, q in self.measure_priorities.items() if q == p and m not in undefined]
+            missing = tuple(
+                m for m in self.not_measured if self.measure_priorities.get(m) == p and m not in undefined
+            )
             nothing = bool(items) and set(items) <= set(missing) and p not in seen
-            out.append(PriorityCoverage(p, name, missing, nothing, p in seen))
+            slots = tuple(m for m in undefined if self.measure_priorities.get(m) == p)
+            out.append(PriorityCoverage(p, name, missing, nothing, p in seen, slots))
         return tuple(out)
 
     def unplaced_not_measured(self) -> tuple[str, ...]:
         """Measures with no data whose priority is not known (no measure_priorities given)."""
         return tuple(
-            m for m in self.not_measured if self.measure_priorities.get(m) not in self.priority_names
+            m
+            for m in self.not_measured
+            if self.measure_priorities.get(m) not in self.priority_names
+            and m not in not_defined(self.measure_names)
         )
 
 
@@ -353,6 +363,11 @@ def check_exceptions(
             problems.append(Problem(where, f"unknown priority {e.priority} (known: {known})"))
     if problems:
         raise ReportError("\n".join(["cannot build briefings from these exceptions:", *map(str, problems)]))
+
+
+def not_defined(measure_names: Mapping[str, str]) -> tuple[str, ...]:
+    """The items the catalogue leaves undefined (named "not defined"), in the order given."""
+    return tuple(m for m, name in measure_names.items() if name == NOT_DEFINED)
 
 
 class _SharedFields(TypedDict):

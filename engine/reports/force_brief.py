@@ -12,6 +12,7 @@ from reportlab.platypus import Flowable, KeepTogether, Spacer, Table, TableStyle
 
 from engine.core.models import KIND_ORDER
 from engine.reports.briefing import exception_core
+from engine.reports.briefing_data import not_defined
 from engine.reports.force_data import ForceSummary, PlaceCounts, PrioritySummary, measure_order
 from engine.reports.layout import (
     HEAD,
@@ -86,12 +87,17 @@ def _glance(s: ForceSummary) -> list[Flowable]:
     if s.places_without:
         who = ", ".join(p.name for p in s.places_without) if s.overview else f"all {len(s.places)} places"
         out.append(para(f"<b>Nothing to report ({len(s.places_without)}):</b> {esc(who)}.", "lead"))
-    if s.not_measured:
-        names = "; ".join(measure_title(m, s.measure_names) for m in s.not_measured)
+    slots = not_defined(s.measure_names)
+    if missing := [m for m in s.not_measured if m not in slots]:
+        names = "; ".join(measure_title(m, s.measure_names) for m in missing)
         out += [
             Spacer(1, 6),
             para(f"<b>Not measured anywhere in the force this week:</b> {esc(names)}.", "body"),
         ]
+    if slots:
+        what = "an item" if len(slots) == 1 else "items"
+        text = f"{', '.join(slots)}, {what} of the catalogue the force has not named yet"
+        out += [Spacer(1, 6), para(f"<b>Not defined:</b> {esc(text)}.", "body")]
     out += [Spacer(1, 12), plain("Priorities", "h1"), HRule(), Spacer(1, 4)]
     for page in s.priorities:
         out += [para(_priority_line(page), "body"), Spacer(1, 4)]

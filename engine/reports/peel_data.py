@@ -151,6 +151,11 @@ class PillarSection:
     pillar: str
     description: str
     measures: tuple[MeasureSection, ...]
+    name: str = ""  # the catalogue's display name, e.g. "OD (people)"
+
+    @property
+    def title(self) -> str:
+        return self.name or self.pillar.capitalize()
 
 
 @dataclass(frozen=True)
@@ -168,6 +173,8 @@ class PeelReport:
     pillars: tuple[PillarSection, ...]
     comparison: Comparison | None
     draft: bool = False
+    #: the catalogue's items the force has not named yet (M3): no pillar, shown as "not defined"
+    not_defined: tuple[str, ...] = ()
 
     @property
     def thresholds(self) -> list[MetricSection]:

@@ -117,8 +117,13 @@ def _front(r: PeelReport) -> list[Flowable]:
     for p in r.pillars:
         with_data = [s.measure.id for s in p.measures if s.has_data]
         without = [s.measure.id for s in p.measures if not s.has_data]
-        rows.append([p.pillar.capitalize(), ", ".join(with_data) or "none", ", ".join(without) or "none"])
+        rows.append([p.title, ", ".join(with_data) or "none", ", ".join(without) or "none"])
     out.append(_table(rows, (0.2, 0.4, 0.4)))
+    if r.not_defined:
+        what = "an item" if len(r.not_defined) == 1 else "items"
+        text = f"Not defined: {', '.join(r.not_defined)}, {what} of the catalogue the force has not named"
+        text += " yet."
+        out += [Spacer(1, 4), plain(text, "small")]
     if r.comparison is not None:
         out += [Spacer(1, 12), plain(r.comparison.lines()[0], "body")]
     return out
@@ -126,7 +131,7 @@ def _front(r: PeelReport) -> list[Flowable]:
 
 def _pillar(r: PeelReport, pillar: PillarSection) -> list[Flowable]:
     out: list[Flowable] = [
-        plain(f"PEEL pillar: {pillar.pillar.capitalize()}", "title"),
+        plain(f"PEEL pillar: {pillar.title}", "title"),
         plain(pillar.description, "subtitle"),
     ]
     if not pillar.measures:

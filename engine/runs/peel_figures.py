@@ -166,6 +166,7 @@ def build_report(
             pillar,
             description,
             tuple(section(m) for m in catalogue.measures.values() if m.peel == pillar),
+            catalogue.pillar_name(pillar),
         )
         for pillar, description in catalogue.peel_pillars.items()
     )
@@ -181,6 +182,7 @@ def build_report(
         pillars=pillars,
         comparison=comparison,
         draft=context.draft,
+        not_defined=catalogue.undefined,
     )
 
 
