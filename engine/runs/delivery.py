@@ -96,6 +96,8 @@ def deliver_week(
     run = read_week(database, out, week)
     plan = plan_week(run, force, week_deliveries(database, week.label), domain=mail.sender_domain)
     messages = _Messages(run, force, mail)
+    for p in plan.to_send:  # every file checked against the run's manifest before anything is sent
+        messages.attachments(p)
     unchanged = tuple(_unchanged(p) for p in plan.unchanged)
     if not dry_run:
         for p, o in zip(plan.unchanged, unchanged, strict=True):

@@ -5,6 +5,7 @@ it but before the answer, and a port that accepts connections and never says any
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 import ssl
@@ -64,6 +65,9 @@ class Faults:
     #: how many connections are dropped after the whole message, before the answer (the message
     #: may then be delivered: the client cannot tell)
     drop_after_data: int = 0
+    #: the data of the message after this many accepted ones is held unanswered (a process killed
+    #: while it waits never learns of it, and the server never takes it)
+    hold_after: int | None = None
 
 
 class Recorder:
@@ -73,6 +77,7 @@ class Recorder:
         self.received: list[Received] = []
         self.dropped_after_data: list[Received] = []
         self.logins: list[tuple[str, bool]] = []
+        self.held: list[Received] = []
         self.faults = Faults()
         self.lock = threading.Lock()
 
@@ -92,6 +97,12 @@ class Recorder:
         got = Received(
             str(envelope.mail_from), list(envelope.rcpt_tos), bytes(envelope.original_content or b"")
         )
+        with self.lock:
+            hold = self.faults.hold_after is not None and len(self.received) >= self.faults.hold_after
+            if hold:
+                self.held.append(got)
+        if hold:
+            await asyncio.sleep(3600)
         with self.lock:
             if self.faults.defer_data > 0:
                 self.faults.defer_data -= 1

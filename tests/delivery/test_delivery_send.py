@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import io
 from email.utils import parseaddr
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from pypdf import PdfReader
 from engine import api
 from engine.core.errors import ConfigError
 from engine.core.mail_settings import load_mail_settings
+from engine.rules.catalogue import load_measure_catalogue
 from tests.delivery.conftest import FORCE_LIST, PLACES, WEEK, World, person
 from tests.delivery.smtp_server import PASSWORD, USER, Server, smtp_server
 
@@ -65,25 +67,29 @@ def test_each_place_with_exceptions_gets_its_own_briefing(
 def test_the_message_is_page_one_in_words(world: World, server: Server) -> None:
     world.deliver(server)
     msg = next(r.message for r in server.received if r.message["X-QAM-Place"] == "AAA")
-    subject = msg["Subject"]
+    subject = msg["Subject"].strip()
     assert subject == "Place AAA (AAA) exception briefing 2026-W47: 1 critical failure"
     text = msg.get_body(("plain",)).get_content()
     html = msg.get_body(("html",)).get_content()
-    for body in (text, html):
-        assert "Place AAA (AAA) · weekly exception briefing · Test Constabulary" in body
-        assert "1 issue, raised by 1 exception: 1 critical failure." in body
-        assert "Priority 3: Protect vulnerable people and support victims" in body
-        assert "Critical failure · D7 Domestic abuse safeguarding · DA02:" in body
-        assert "not met in case DA-AAA-001" in body
-        assert "(1 failing case; section 1)" in body
-        assert "Attached: AAA.pdf and AAA-cases.csv" in body
+    catalogue = load_measure_catalogue()
+    lines = [
+        "Place AAA (AAA) · weekly exception briefing · Test Constabulary",
+        "1 issue, raised by 1 exception: 1 critical failure.",
+        f"Priority 3: {catalogue.priorities[3]}",
+        f"Critical failure · D7 {catalogue.measures['D7'].name} · DA02:",
+        "not met in case DA-AAA-001",
+        "(1 failing case; section 1)",
+        "Attached: AAA.pdf and AAA-cases.csv",
+    ]
+    for line in lines:
+        assert line in text and escape(line, quote=False) in html, line
     assert html.startswith("<!DOCTYPE html>")
     # the PDF attached is AAA's
     pdf = next(p for p in msg.iter_attachments() if p.get_filename() == "AAA.pdf")
     reader = PdfReader(io.BytesIO(pdf.get_payload(decode=True)))
     assert "Place AAA (AAA)" in reader.pages[0].extract_text()
     force = next(r.message for r in server.received if r.message["X-QAM-Place"] == "force")
-    assert force["Subject"] == (
+    assert force["Subject"].strip() == (
         "Test Constabulary force summary 2026-W47: 2 of 3 places with exceptions: 2 critical failures"
     )
     body = force.get_body(("plain",)).get_content()
