@@ -69,12 +69,23 @@ def print_report(report: DeliveryReport) -> None:
             f"{report.week} (run {report.run_id}): {sent} message{_s(sent)} delivered through {report.server}; "
             f"{len(report.unchanged)} unchanged since an earlier run, {report.settled} already delivered"
         )
-    rows = [
-        (o.place, o.recipient.address(), o.kind, o.outcome, o.detail if o.outcome != "delivered" else "")
-        for o in (*report.outcomes, *report.unchanged)
-    ]
-    if rows:
-        print_table(("place", "recipient", "kind", "outcome", "detail"), rows)
+    shown = (*report.outcomes, *report.unchanged)
+    if shown:
+        details = any(o.outcome != "delivered" for o in shown)
+        columns = ("place", "recipient", "kind", "outcome", *(("detail",) if details else ()))
+        print_table(
+            columns,
+            [
+                (
+                    o.place,
+                    o.recipient.address(),
+                    o.kind,
+                    o.outcome,
+                    *((o.detail if o.outcome != "delivered" else "",) if details else ()),
+                )
+                for o in shown
+            ],
+        )
     problems = [f"{o.place} to {o.recipient.email}: {o.outcome}: {o.detail}" for o in report.undelivered]
     problems += [
         f"{place}: exceptions, but nobody to send them to ({field} in the force file)"
@@ -111,11 +122,13 @@ def print_status(status: DeliveryStatus) -> None:
     if status.unreadable is not None:
         typer.echo(f"What is owed is not known: {status.unreadable}")
         return
-    owed = len(status.owed) + len(status.no_recipients)
+    if not status.owed and not status.no_recipients:
+        typer.echo(f"{status.week} (run {status.run_id}): nothing owed, everything is delivered")
+        return
+    n = len(status.owed)
     typer.echo(
-        f"{status.week} (run {status.run_id}): {len(status.owed)} message{_s(len(status.owed))} owed"
-        + (f" (`qam deliver --week {status.week}` sends them)" if status.owed else "")
-        + ("" if owed else ": everything is delivered")
+        f"{status.week} (run {status.run_id}): {n} message{_s(n)} owed"
+        + (f" (`qam deliver --week {status.week}` sends them)" if n else "")
     )
     for p in status.owed:
         typer.echo(f"  {p.place} to {p.recipient.address()}: {p.kind}{' (sent again)' if p.resend else ''}")
