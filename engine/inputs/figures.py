@@ -25,8 +25,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
-import math
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -35,40 +34,30 @@ from engine.core.files import input_file_problem
 from engine.core.periods import GrainPeriod, parse_grain_period
 from engine.core.shape import suggest
 from engine.inputs.extract_definitions import ExtractDefinitions, MetricDefinition
+from engine.inputs.figure_checks import (
+    FIGURE_COLUMNS,
+    MAX_TEAM,
+    FigureChecks,
+    Figures,
+    QuickPath,
+    figure_hash,
+)
 from engine.inputs.text_input import CONTROL, control_problem, decode_utf8
 
 #: the columns every row has
 KEY_COLUMNS: tuple[str, ...] = ("item", "metric", "place", "team", "period")
-#: the figure columns; each kind fills some and leaves the others blank
-FIGURE_COLUMNS: tuple[str, ...] = (
-    "numerator",
-    "denominator",
-    "value",
-    "count",
-    "event_ref",
-    "event_on",
-    "detail",
-)
 COLUMNS: tuple[str, ...] = KEY_COLUMNS + FIGURE_COLUMNS
 #: the columns a header must have (a missing team column means no team)
 REQUIRED_COLUMNS: tuple[str, ...] = ("item", "metric", "place", "period")
-#: the figure columns a kind needs in the header, and what its rows may fill
-KIND_COLUMNS: dict[str, tuple[str, ...]] = {
-    "proportion": ("numerator", "denominator"),
-    "survey": ("numerator", "denominator", "value", "count"),
-    "time": ("value", "count"),
-    "count": ("numerator", "denominator"),
-    "event": ("event_ref", "event_on", "detail"),
-}
 #: the largest figures extract read (a year of daily figures of every metric is ~100 MB)
 MAX_FIGURES_BYTES = 1024 * 2**20
-MAX_TEAM, MAX_EVENT_REF, MAX_DETAIL = 200, 120, 500
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class FigureRow:
-    """One valid figure as it will be stored. A time metric's rows with the same place, team, period
-    and value are one row here, their counts added; ``line`` is the first CSV row it came from."""
+    """One valid figure as it will be stored (read-only by convention: not frozen, which makes a
+    year's rows 5x slower to build). A time metric's rows with the same place, team, period and value
+    are one row here, their counts added; ``line`` is the first CSV row it came from."""
 
     extract: str
     item: str
@@ -149,8 +138,15 @@ class _Reader:
         self.header: dict[str, int] = {}
         #: missing column -> the first row that needs it (reported once, at the header)
         self.missing: dict[str, tuple[int, str]] = {}
-        #: key -> (content hash, first row) of the rows kept; time: (metric, place, team, period, value)
+        #: key -> (content hash, first row) of the rows kept (not a time metric's: its rows pool)
         self.seen: dict[tuple[object, ...], tuple[str, int]] = {}
+        #: the quick path's look-ups (set by read): (item, metric) of every loadable metric with its
+        #: kind's reading function, (metric, period) and teams met before that were fine
+        self.quick_metrics: dict[
+            tuple[str, str], tuple[MetricDefinition, Callable[[list[str]], Figures | None]]
+        ] = {}
+        self.quick_periods: dict[tuple[str, str], GrainPeriod] = {}
+        self.teams: set[str] = {""}
 
     def bad(self, line: int, column: str | None, message: str) -> None:
         self.problems.append(Problem(Location(self.name, line, column), message))
@@ -180,6 +176,12 @@ class _Reader:
         rows: list[FigureRow] = []
         width = len(header)
         columns = [(c, self.header.get(c)) for c in COLUMNS]
+        quick = QuickPath(self.header)
+        for m in self.metrics.values():
+            read_kind = quick.reader(m)
+            if m.source == "figures" and m.item in self.items and read_kind is not None:
+                self.quick_metrics[(m.item, m.id)] = (m, read_kind)
+        keys = tuple(self.header.get(c) for c in KEY_COLUMNS)
         try:
             for record in reader:
                 line = reader.line_num
@@ -188,8 +190,12 @@ class _Reader:
                         continue  # a blank line
                     self.bad(line, None, f"{len(record)} fields, but the header has {width}")
                     continue
-                values = {c: (record[i].strip() if i is not None else "") for c, i in columns}
-                row = self.row(values, line)
+                row = self.quick(record, line, keys)
+                if row is None:  # anything out of the ordinary: the full checks say what
+                    values = {c: (record[i].strip() if i is not None else "") for c, i in columns}
+                    row = self.row(values, line)
+                if row is not None:
+                    row = self.first_of_key(row)
                 if row is not None:
                     rows.append(row)
         except csv.Error as exc:
@@ -212,7 +218,7 @@ class _Reader:
         period = self.period(v["period"], metric, line)
         if metric is None or period is None:
             return None
-        figures = _Figures(self, v, line, metric, period)
+        figures = FigureChecks(self, v, line, metric, period)
         if len(self.problems) > before or figures.failed:
             return None
         row = FigureRow(
@@ -220,7 +226,37 @@ class _Reader:
             period.start, period.end, figures.numerator, figures.denominator, figures.value,
             figures.count, figures.event_ref, figures.event_on, figures.detail, figures.digest(), line,
         )  # fmt: skip
-        return self.first_of_key(row)
+        return row
+
+    def quick(self, rec: list[str], line: int, keys: tuple[int | None, ...]) -> FigureRow | None:
+        """The row of a plainly valid record, or None for the full checks (FigureChecks). Cells are
+        looked up as they are: one with spaces around it is not found, and the full checks trim it."""
+        i_item, i_metric, i_place, i_team, i_period = keys
+        found = self.quick_metrics.get((rec[i_item], rec[i_metric]))  # type: ignore[index]
+        place = rec[i_place]  # type: ignore[index]
+        if found is None or place not in self.places:
+            return None
+        metric, read_kind = found
+        team = rec[i_team] if i_team is not None else ""
+        if team not in self.teams:
+            if team != team.strip() or len(team) > MAX_TEAM or CONTROL.search(team):
+                return None
+            self.teams.add(team)
+        label = rec[i_period]  # type: ignore[index]
+        period = self.quick_periods.get((metric.id, label))
+        if period is None:
+            parsed = self.parsed(label)
+            if isinstance(parsed, str) or parsed.grain not in metric.periods:
+                return None
+            self.quick_periods[(metric.id, label)] = period = parsed
+        figures = read_kind(rec)
+        if figures is None:
+            return None
+        n, d, v, c = figures
+        return FigureRow(
+            metric.extract, metric.item, metric.id, metric.kind, place, team, label, period.start,
+            period.end, n, d, v, c, None, None, None, figure_hash(n, d, v, c, None, None), line,
+        )  # fmt: skip
 
     def metric(self, v: dict[str, str], line: int) -> MetricDefinition | None:
         item, mid = v["item"], v["metric"]
@@ -246,7 +282,8 @@ class _Reader:
             return None
         return metric
 
-    def period(self, label: str, metric: MetricDefinition | None, line: int) -> GrainPeriod | None:
+    def parsed(self, label: str) -> GrainPeriod | str:
+        """A period label parsed, or what is wrong with it (each label parsed once)."""
         parsed = self.periods.get(label)
         if parsed is None:
             try:
@@ -254,6 +291,10 @@ class _Reader:
             except ValueError as exc:
                 parsed = str(exc)
             self.periods[label] = parsed
+        return parsed
+
+    def period(self, label: str, metric: MetricDefinition | None, line: int) -> GrainPeriod | None:
+        parsed = self.parsed(label)
         if isinstance(parsed, str):
             self.bad(line, "period", parsed)
             return None
@@ -287,162 +328,6 @@ class _Reader:
                 f"{f', event {row.event_ref}' if row.event_ref else ''}) with different figures",
             )
         return None
-
-
-class _Figures:
-    """One row's figure columns checked by its metric's kind; ``failed`` after any problem."""
-
-    def __init__(
-        self, reader: _Reader, v: dict[str, str], line: int, metric: MetricDefinition, period: GrainPeriod
-    ) -> None:
-        self.reader, self.v, self.line, self.metric = reader, v, line, metric
-        self.failed = False
-        self.numerator: float | None = None
-        self.denominator: float | None = None
-        self.value: float | None = None
-        self.count: float | None = None
-        self.event_ref: str | None = None
-        self.event_on: dt.date | None = None
-        self.detail: str | None = None
-        kind = metric.kind
-        allowed = KIND_COLUMNS[kind]
-        for column in FIGURE_COLUMNS:
-            if column not in allowed and v[column]:
-                self.bad(
-                    column,
-                    f"must be blank for {_a(kind)} {kind} metric ({metric.id} uses {', '.join(allowed)})",
-                )
-        getattr(self, f"_{kind}")(period)
-
-    def bad(self, column: str, message: str) -> None:
-        self.failed = True
-        self.reader.bad(self.line, column, message)
-
-    def absent(self, column: str) -> bool:
-        """True when the header has no such column (reported once, at the header)."""
-        if column in self.reader.header:
-            return False
-        self.failed = True
-        self.reader.missing.setdefault(column, (self.line, self.metric.id))
-        return True
-
-    def number(self, column: str, *, whole: bool, positive: bool = False) -> float | None:
-        text = self.v[column]
-        if not text:
-            if not self.absent(column):
-                self.bad(column, f"is blank: {_a(self.metric.kind)} {self.metric.kind} metric needs it")
-            return None
-        try:
-            number = float(text)
-        except ValueError:
-            self.bad(column, f"'{text}' is not a number (write digits only, e.g. 1234 or 0.85)")
-            return None
-        if not math.isfinite(number):
-            self.bad(column, f"'{text}' is not a finite number")
-        elif number < 0:
-            self.bad(column, f"{text} is negative")
-        elif whole and not number.is_integer():
-            self.bad(column, f"{text} is not a whole number")
-        elif positive and number == 0:
-            self.bad(column, "must be greater than 0")
-        else:
-            return number + 0.0  # -0.0 and 0.0 alike
-        return None
-
-    def _fraction(self) -> None:
-        self.numerator = self.number("numerator", whole=True)
-        self.denominator = self.number("denominator", whole=True, positive=True)
-        if self.numerator is not None and self.denominator is not None and self.numerator > self.denominator:
-            self.bad(
-                "numerator",
-                f"{self.v['numerator']} is more than the denominator {self.v['denominator']}",
-            )
-
-    def _proportion(self, _period: GrainPeriod) -> None:
-        self._fraction()
-
-    def _survey(self, _period: GrainPeriod) -> None:
-        v = self.v
-        if v["value"] or v["count"]:
-            if v["numerator"] or v["denominator"]:
-                self.bad("value", "give numerator and denominator, or value and count, not both")
-                return
-            self.value = self.number("value", whole=False)
-            if self.value is not None and self.value > 1:
-                self.bad("value", f"{v['value']} is not a share between 0 and 1")
-            if not v["count"] and not self.absent("count"):
-                self.bad("count", "is blank: a survey share needs its sample size (the respondents) in count")
-                return
-            self.count = self.number("count", whole=True, positive=True)
-            return
-        if not v["numerator"] and not v["denominator"]:
-            if "value" not in self.reader.header and self.absent("numerator") | self.absent("denominator"):
-                return
-            self.bad(
-                "numerator",
-                "is blank: a survey figure needs numerator and denominator (respondents), or value and count",
-            )
-            return
-        self._fraction()
-
-    def _time(self, _period: GrainPeriod) -> None:
-        self.value = self.number("value", whole=False)
-        self.count = self.number("count", whole=True, positive=True)
-
-    def _count(self, _period: GrainPeriod) -> None:
-        self.numerator = self.number("numerator", whole=True)
-        if self.metric.exposure == "none":
-            if self.v["denominator"]:
-                self.bad("denominator", f"must be blank: metric {self.metric.id} has no exposure")
-        else:
-            self.denominator = self.number("denominator", whole=False, positive=True)
-
-    def _event(self, period: GrainPeriod) -> None:
-        v = self.v
-        for column, most in (("event_ref", MAX_EVENT_REF), ("detail", MAX_DETAIL)):
-            text = v[column]
-            if not text and self.absent(column):
-                continue
-            if not text:
-                self.bad(column, "is blank: an event needs its reference, date and a short description")
-            elif len(text) > most:
-                self.bad(column, f"is {len(text)} characters; keep it to {most}")
-            elif CONTROL.search(text):
-                self.bad(column, str(control_problem(text)))
-        self.event_ref, self.detail = v["event_ref"], v["detail"]
-        on = v["event_on"]
-        if not on and self.absent("event_on"):
-            return
-        if not on:
-            self.bad("event_on", "is blank: an event needs the date it happened (YYYY-MM-DD)")
-            return
-        try:
-            self.event_on = dt.date.fromisoformat(on) if len(on) == 10 else None
-        except ValueError:
-            pass
-        if self.event_on is None:
-            self.bad("event_on", f"'{on}' is not a date (use YYYY-MM-DD)")
-        elif not period.start <= self.event_on <= period.end:
-            self.bad("event_on", f"{on} is not inside the period {period.label}")
-
-    def digest(self) -> str:
-        return figure_hash(
-            self.numerator, self.denominator, self.value, self.count, self.event_on, self.detail
-        )
-
-
-def figure_hash(
-    numerator: float | None,
-    denominator: float | None,
-    value: float | None,
-    count: float | None,
-    event_on: dt.date | None,
-    detail: str | None,
-) -> str:
-    """The content hash of a figure's columns, as FigureRow.content_hash has it."""
-    parts = (numerator, denominator, value, count, event_on, detail)
-    joined = "\x1f".join("" if p is None else repr(p) for p in parts)
-    return hashlib.sha256(joined.encode("utf-8")).hexdigest()
 
 
 def _pool_times(rows: list[FigureRow]) -> list[FigureRow]:

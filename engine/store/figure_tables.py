@@ -35,8 +35,9 @@ class Figure(Base):
 
     __tablename__ = "figures"
     __table_args__ = (
+        # what a load compares (a metric's current figures over its periods) and the analysis reads;
+        # no index on the whole key: nothing looks a figure up by it, and each index slows a load
         Index("ix_figures_current_metric", "is_current", "metric", "period_start"),
-        Index("ix_figures_key", "metric", "place", "team", "period"),
     )
 
     pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -275,3 +275,42 @@ def test_periods_of_every_grain(label: str, grain: str, start: dt.date, end: dt.
 def test_periods_that_do_not_exist_are_refused(label: str) -> None:
     with pytest.raises(ValueError, match=f"'{label}'"):
         parse_grain_period(label)
+
+
+#: cells of every sort a figure column may hold: blank, spaces, whole, fraction, negative, not finite, not a number
+CELLS = ("", " ", "-0", " 12", "12.0", "0.5", "-3", "inf", "x")
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "M1,attendance_rate,DLW,{t},2026-10,{a},{b},{c},{d},,,",
+        "M1,feel_valued,DLW,{t},2026-Q3,{a},{b},{c},{d},,,",
+        "M1,days_to_fill,DLW,{t},2026-10,{a},{b},{c},{d},,,",
+        "M1,grievances,DLW,{t},2026-Q3,{a},{b},{c},{d},,,",
+        "M4,burglaries,DLW,{t},2026-10,{a},{b},{c},{d},,,",
+    ],
+)
+def test_the_quick_path_takes_exactly_what_the_full_checks_take(tmp_path: Path, template: str) -> None:
+    """Plainly valid rows are read without the full checks: every row either path reads must come
+    out the same, and every row the full checks refuse must be refused."""
+    import itertools
+
+    from engine.inputs import figures as figures_module
+
+    reader = figures_module._Reader("f.csv", definitions(tmp_path), PLACES, MEASURE_IDS)
+    reader.read(HEADER)  # the header, and the quick path's look-ups
+    keys = tuple(reader.header.get(c) for c in figures_module.KEY_COLUMNS)
+    columns = [(c, reader.header.get(c)) for c in figures_module.COLUMNS]
+    taken = 0
+    for a, b, c, d in itertools.product(CELLS, repeat=4):
+        for team in ("", " Team A"):
+            record = template.format(t=team, a=a, b=b, c=c, d=d).split(",")
+            quick = reader.quick(record, 2, keys)
+            values = {name: (record[i].strip() if i is not None else "") for name, i in columns}
+            before = len(reader.problems)
+            full = reader.row(values, 2)
+            if quick is not None:
+                taken += 1
+                assert full == quick and len(reader.problems) == before, record
+    assert taken > 0

@@ -61,7 +61,6 @@ def upgrade() -> None:
     op.create_index(
         "ix_figures_current_metric", "figures", ["is_current", "metric", "period_start"], unique=False
     )
-    op.create_index("ix_figures_key", "figures", ["metric", "place", "team", "period"], unique=False)
     with op.batch_alter_table("incidents") as batch:
         batch.add_column(sa.Column("team", sa.String(length=200), nullable=True))
 
@@ -69,7 +68,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("incidents") as batch:
         batch.drop_column("team")
-    op.drop_index("ix_figures_key", table_name="figures")
     op.drop_index("ix_figures_current_metric", table_name="figures")
     op.drop_table("figures")
     op.drop_table("figure_loads")
