@@ -50,16 +50,24 @@ class FigureData:
     points: pd.DataFrame
     metrics: Metrics
     thresholds: tuple[Mapping[str, Any], ...]
+    #: the points by (metric, level, place, grain), each series in time order (what SPC reads)
+    series: Mapping[tuple[str, str, str, str], list[dict[str, Any]]]
 
     @classmethod
     def of(cls, rows: Any, metrics: Metrics, thresholds: Sequence[Mapping[str, Any]] = ()) -> FigureData:
         levelled = levels(figure_frame(rows, metrics))
         named = tuple(t for t in thresholds if str(t.get("metric")) in metrics)
-        return cls(levelled, points(levelled, metrics), metrics, named)
+        table = points(levelled, metrics)
+        series: dict[tuple[str, str, str, str], list[dict[str, Any]]] = {}
+        for r in records_of(table[table["level"].to_numpy() != "team"]):
+            series.setdefault((r["metric"], r["level"], r["place"], r["grain"]), []).append(r)
+        for found in series.values():
+            found.sort(key=lambda r: r["start"])
+        return cls(levelled, table, metrics, named, series)
 
     def span(self, start: dt.date, end: dt.date) -> pd.DataFrame:
         """The figures of the span at every level (figures.span_figures)."""
-        return span_figures(self.levelled, self.metrics, start, end)
+        return span_figures(self.levelled, self.metrics, start, end, self.points)
 
 
 def _bound(t: Mapping[str, Any]) -> tuple[float | None, str]:
@@ -205,13 +213,11 @@ def metric_series(
 ) -> list[dict[str, Any] | None]:
     """The points of one metric at one place (or FORCE), of ``grain``, from its first point to the one
     ending ``last`` (None for a period with none): what its SPC chart is drawn from."""
-    p = data.points
-    mine = p[((p["metric"] == metric) & (p["level"] == level) & (p["place"] == place)
-              & (p["grain"] == grain)).to_numpy() & (p["end"] <= last).to_numpy()]  # fmt: skip
-    if mine.empty:
+    mine = [r for r in data.series.get((metric, level, place, grain), ()) if r["end"] <= last]
+    if not mine:
         return []
-    by_period = {r["period"]: r for r in records_of(mine)}
-    return [by_period.get(label) for label, _ in series_labels(grain, min(mine["start"]), max(mine["start"]))]
+    by_period = {r["period"]: r for r in mine}
+    return [by_period.get(label) for label, _ in series_labels(grain, mine[0]["start"], mine[-1]["start"])]
 
 
 def chart_of(

@@ -142,13 +142,16 @@ def spc_reason(
     share = f.kind in ("proportion", "survey")
     low, high = (max(usual_low, 0.0), min(usual_high, 1.0)) if share else (max(usual_low, 0.0), usual_high)
     words = SIDE_WORDS["lower" if direction == "lower" else "higher"]
+    shown = [value_text(f, x) for x in (value, low, high, mean)]
+    if share:  # told apart: 92.6% must not read as the 93% its range starts from
+        shown = percents([value, low, high, mean, *([] if f.standard is None else [f.standard])])[:4]
     facts: dict[str, Any] = {
         "what": _what(f) if f.kind != "time" else f"{_what(f)} (the {f.statistic})",
         "point": f.period,
-        "value": value_text(f, value),
-        "usual_low": value_text(f, low),
-        "usual_high": value_text(f, high),
-        "mean": value_text(f, mean),
+        "value": shown[0],
+        "usual_low": shown[1],
+        "usual_high": shown[2],
+        "mean": shown[3],
         "run": run,
         "steps": run - 1,
         "nouns": noun + "s",

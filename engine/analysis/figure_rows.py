@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from engine.analysis.aggregate import AGGREGATE_COLUMNS, FORCE_KEY
+from engine.analysis.aggregate import AGGREGATE_COLUMNS, FORCE_KEY, FULL_COVERAGE_LEVELS
 from engine.analysis.figures import Metrics
 from engine.analysis.tables import has_pyarrow, write_table_csv, write_table_parquet
 
@@ -106,3 +106,21 @@ def write_aggregates(
     write_table_csv(combined, columns, path)
     if parquet is not None and has_pyarrow():
         write_table_parquet(combined, parquet)
+
+
+def write_peel_aggregates(
+    whole: pd.DataFrame,
+    quarter_tables: Sequence[pd.DataFrame],
+    whole_rows: pd.DataFrame,
+    quarter_rows: Sequence[pd.DataFrame],
+    folder: Path,
+) -> None:
+    """A PEEL rerun's aggregates.csv (and .parquet with pyarrow): the period at every level, then each
+    quarter at force, division and place level (tables.write_aggregates_with_quarters), then the
+    metric rows of the period (force, places, teams) and of each quarter (force and places)."""
+    coarse = [t[t["level"].isin(FULL_COVERAGE_LEVELS).to_numpy()] for t in quarter_tables]
+    rows = [whole_rows, *(r[r["level"].isin(FULL_COVERAGE_LEVELS).to_numpy()] for r in quarter_rows)]
+    rows = [r for r in rows if r is not None and not r.empty]
+    metric_rows = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=list(COLUMNS))
+    reviewed = pd.concat([whole, *coarse], ignore_index=True)
+    write_aggregates(reviewed, metric_rows, folder / "aggregates.csv", parquet=folder / "aggregates.parquet")

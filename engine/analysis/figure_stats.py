@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats as sps  # type: ignore[import-untyped]  # scipy ships no type information
 
 from engine.analysis.stats import (
     CONCERN,
@@ -32,8 +33,26 @@ from engine.analysis.stats import (
 
 #: the two-sided level of every interval here
 ALPHA = 0.05
+#: the mean moving range of two normal values, over sigma (Laney's sigma_z divides by it)
+D2 = 1.128
 
 FloatArray = npt.NDArray[np.float64]
+
+
+def scipy_stats() -> Any:
+    """scipy.stats, imported when first needed (it takes a second or two to import)."""
+    from scipy import stats  # type: ignore[import-untyped]  # scipy ships no type information
+
+    return stats
+
+
+@lru_cache(maxsize=4096)
+def median_rank(big_n: int, alpha: float = ALPHA) -> int:
+    """j, the rank of the order statistic that starts the median's interval among ``big_n`` values:
+    the largest with P(Binomial(N, 1/2) <= j - 1) <= a/2 (0 when there is none)."""
+    sps = scipy_stats()
+    m = int(sps.binom.ppf(alpha / 2, big_n, 0.5))  # the smallest m with P(B <= m) >= a/2
+    return m + 1 if float(sps.binom.cdf(m, big_n, 0.5)) <= alpha / 2 else m
 
 
 # --------------------------------------------------------------------------- intervals
@@ -56,6 +75,7 @@ def poisson_interval(count: float, alpha: float = ALPHA) -> tuple[float, float]:
     Example: 0 -> (0, 3.689); 5 -> (1.623, 11.668)."""
     if count < 0 or math.isnan(count):
         return math.nan, math.nan
+    sps = scipy_stats()
     low = 0.0 if count == 0 else float(sps.chi2.ppf(alpha / 2, 2 * count)) / 2
     high = float(sps.chi2.ppf(1 - alpha / 2, 2 * count + 2)) / 2
     return low, high
@@ -88,7 +108,7 @@ def weighted_mean_interval(
     if big_n < 2:
         return mean, math.nan, math.nan, math.nan
     sd = math.sqrt(max(float((c * (v - mean) ** 2).sum()) / (big_n - 1), 0.0))
-    half = float(sps.t.ppf(1 - alpha / 2, big_n - 1)) * sd / math.sqrt(big_n)
+    half = float(scipy_stats().t.ppf(1 - alpha / 2, big_n - 1)) * sd / math.sqrt(big_n)
     return mean, mean - half, mean + half, sd
 
 
@@ -120,8 +140,7 @@ def weighted_median_interval(
     else:
         median = (_order_statistic(v, cum, big_n // 2) + _order_statistic(v, cum, big_n // 2 + 1)) / 2
     # j: the number of values below the interval's low end is < j with probability <= a/2
-    m = int(sps.binom.ppf(alpha / 2, big_n, 0.5))  # the smallest m with P(B <= m) >= a/2
-    j = m + 1 if float(sps.binom.cdf(m, big_n, 0.5)) <= alpha / 2 else m
+    j = median_rank(big_n, alpha)
     if j < 1:
         return median, math.nan, math.nan
     # P(B <= j - 1) <= a/2 with j as found: the interval is [x_(j), x_(N - j + 1)]
@@ -147,6 +166,7 @@ def attribute_chart(
     direction: str,
     scale: float = 1.0,
     baseline: int | None = DEFAULT_BASELINE,
+    prime: bool = True,
 ) -> XmrChart:
     """A p-chart (``kind`` "p": events of sizes trials) or u-chart ("u": events per unit of size
     exposure) with the four Making Data Count rules, as an XmrChart whose limits vary by point.
@@ -156,7 +176,14 @@ def attribute_chart(
     or sqrt(c / size) for u, its limits c +/- 3 sigma (a p-chart's cut to 0-1, a u-chart's low one to
     0) and its near-limit line c +/- 2 sigma. Shift, trend and 2-of-3 run as on an XmR chart.
     Values and limits are multiplied by ``scale`` (a rate per 1,000: 1000). A point with no size
-    (None or 0) is a gap, as stats.xmr_chart treats a missing week."""
+    (None or 0) is a gap, as stats.xmr_chart treats a missing week.
+
+    With ``prime`` (the default), Laney's p'- and u'-charts (Laney 2002, Quality Engineering 14:4):
+    each sigma is multiplied by sigma_z, the mean moving range of the baseline points' z-scores
+    ((y - c) / sigma) over 1.128. Data with no variation beyond the binomial or Poisson give sigma_z
+    near 1, the plain chart; large denominators (a month's 4,000 rostered days) whose rates vary more
+    than sampling alone explains get limits as wide as that variation, instead of a signal every
+    point."""
     sign = _direction_sign(direction)
     n = len(events)
     present = [
@@ -178,6 +205,10 @@ def attribute_chart(
     centre = float(k[:base].sum() / size[:base].sum())
     var = centre * (1 - centre) if kind == "p" else centre
     sigma = np.sqrt(max(var, 0.0) / size)
+    if prime and base >= 2 and var > 0:
+        z = (y[:base] - centre) / sigma[:base]
+        sigma_z = float(np.abs(np.diff(z)).mean() / D2)
+        sigma = sigma * (sigma_z if sigma_z > 0 else 1.0)  # a baseline that never moved: the plain chart
     upl, lpl = centre + 3 * sigma, np.maximum(centre - 3 * sigma, 0.0)
     if kind == "p":
         upl = np.minimum(upl, 1.0)

@@ -26,10 +26,9 @@ from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps  # type: ignore[import-untyped]  # scipy ships no type information
 
 from engine.analysis.aggregate import FORCE_KEY
-from engine.analysis.figure_stats import ALPHA, weighted_median_interval
+from engine.analysis.figure_stats import ALPHA, scipy_stats, weighted_median_interval
 from engine.analysis.frames import as_frame
 from engine.analysis.stats import wilson_interval
 from engine.core.periods import week_label
@@ -229,6 +228,7 @@ def pool(rows: pd.DataFrame, by: Sequence[str], metrics: Metrics) -> pd.DataFram
     n = out["n"].to_numpy(dtype=np.float64)
     k = out["k"].to_numpy(dtype=np.float64)
     kind = out["kind"].to_numpy()
+    sps = scipy_stats()
     value = np.full(len(out), np.nan)
     low, high = value.copy(), value.copy()
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -285,7 +285,13 @@ def points(levelled: pd.DataFrame, metrics: Metrics) -> pd.DataFrame:
     return out[list(POINT_COLUMNS)]
 
 
-def span_figures(levelled: pd.DataFrame, metrics: Metrics, start: dt.date, end: dt.date) -> pd.DataFrame:
+def span_figures(
+    levelled: pd.DataFrame,
+    metrics: Metrics,
+    start: dt.date,
+    end: dt.date,
+    every_point: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """One figure per (metric, level, place, team) for the span ``start``..``end`` (POINT_COLUMNS;
     ``period`` is the span's points, first to last, ``label`` their name): pooled over the points
     inside it at the finest grain that has any; for a grain too long to lie inside it, the latest
@@ -317,7 +323,7 @@ def span_figures(levelled: pd.DataFrame, metrics: Metrics, start: dt.date, end: 
         (measured["grain"].map(_GRAIN_DAYS).to_numpy() > span_days)
         & ~measured["metric"].isin(list(finest.index)).to_numpy()
     ]
-    latest = _latest_points(too_long, metrics, end)
+    latest = _latest_points(too_long, metrics, end, every_point)
     if not latest.empty:
         parts.append(latest)
     events = levelled[levelled["kind"].to_numpy() == "event"]
@@ -345,12 +351,19 @@ def _span_label(grain: str, start: dt.date, end: dt.date) -> str:
     return f"{first} to {last}"
 
 
-def _latest_points(rows: pd.DataFrame, metrics: Metrics, end: dt.date) -> pd.DataFrame:
+def _latest_points(
+    rows: pd.DataFrame, metrics: Metrics, end: dt.date, every_point: pd.DataFrame | None
+) -> pd.DataFrame:
     """The latest point of each (metric, level, place, team) ended by ``end``, unless stale."""
     ended = rows[(rows["point_end"] <= end).to_numpy()]
     if ended.empty:
         return pd.DataFrame(columns=list(POINT_COLUMNS))
-    found = points(ended, metrics)
+    if every_point is None:
+        found = points(ended, metrics)
+    else:
+        wanted = set(zip(ended["metric"], ended["grain"], strict=True))
+        keys = zip(every_point["metric"], every_point["grain"], every_point["end"], strict=True)
+        found = every_point[[(m, g) in wanted and e <= end for m, g, e in keys]]
     found = found.sort_values([*_GROUP, "end"], kind="stable").groupby(_GROUP, observed=True).tail(1)
     fresh = [shift(g, s, STALE_PERIODS)[1] > end for g, s in zip(found["grain"], found["start"], strict=True)]
     return found[fresh]

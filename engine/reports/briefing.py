@@ -25,15 +25,24 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from engine.core.models import ExceptionKind, PerformanceException, SpcChart
+from engine.core.figure_facts import figure_of
+from engine.core.models import ExceptionKind, PerformanceException
 from engine.reports.briefing_data import Entry, Figure, PlaceBriefing
 from engine.reports.case_table import case_table
-from engine.reports.charts import rate_chart, spc_chart
+from engine.reports.charts import spc_chart
+from engine.reports.exception_parts import (
+    evidence_of,
+    evidence_tiles,
+    reason_box,
+    spc_caption,
+    spc_notes,
+    spc_values_of,
+    together,
+)
+from engine.reports.figure_blocks import FIGURE_DEFINITION, events_table, summary_text
 from engine.reports.layout import (
-    ACCENT,
     DRAFT_BANNER,
     RULE,
-    SHADE,
     WIDTH,
     Furniture,
     HRule,
@@ -47,15 +56,11 @@ from engine.reports.layout import (
 )
 from engine.reports.wording import (
     KIND_LABELS,
-    assurance_text,
     case_types_text,
-    evidence,
     kind_counts_text,
     measure_title,
     pct,
-    pcts,
     period_text,
-    spc_signal_text,
     tags_text,
     unit_for,
     value_format,
@@ -197,7 +202,8 @@ def _place_front(b: PlaceBriefing) -> list[Flowable]:
         plain(f"{n} issue{'s' if n != 1 else ''}, raised by {kind_counts_text(b.exceptions)}.", "h2"),
         plain(
             "Only exceptions are shown, most serious first; the exceptions on one measure are one issue. "
-            f"Everything else measured this week was within normal variation or met its standard. {DEFINITION}",
+            f"Everything else measured this week was within normal variation or met its standard. {DEFINITION}"
+            + (f" {FIGURE_DEFINITION}" if any(figure_of(e) for e in b.exceptions) else ""),
             "small",
         ),
         Spacer(1, 6),
@@ -296,7 +302,10 @@ def _figure_text(b: PlaceBriefing, f: Figure) -> str:
     """'11 of 31 searches (35%); usual range 94% to 100%; minimum standard 90%': the figure, once."""
     e = f.lead
     parts = []
-    if e.rate is not None and e.n:
+    fig = figure_of(e)
+    if fig is not None:  # the figure, its interval, the period it covers and the standard, in its terms
+        parts.append(summary_text(fig))
+    elif e.rate is not None and e.n:
         parts.append(f"{e.passed:,} of {e.n:,} {unit_for(e, b.measure_units)} ({pct(e.rate)})")
     chart = next((s.chart for s in f.signals if s.chart is not None), None)
     if chart is not None:
@@ -305,10 +314,10 @@ def _figure_text(b: PlaceBriefing, f: Figure) -> str:
             latest = [(p.week, p.value) for p in chart.points if p.value is not None]
             if latest:
                 parts.append(f"{fmt(latest[-1][1])} in {latest[-1][0]}")
-        _, low, high = _spc_values(e, chart)
+        _, low, high = spc_values_of(e, chart)
         parts.append(f"usual range {low} to {high}")
     standard = next((s.standard for s in f.signals if s.standard is not None), None)
-    if standard is not None:
+    if standard is not None and fig is None:
         parts.append(f"minimum standard {pct(standard)}")
     return "; ".join(parts)
 
@@ -351,8 +360,9 @@ def _entry_section(b: PlaceBriefing, number: int, x: Entry, fit: _Fit) -> list[F
     guidance = x.guidance()
     if guidance:
         what = [para("<b>What to do</b>", "body"), *(para(f"• {esc(g)}", "body") for g in guidance)]
-        tail += [Spacer(1, 6), _together(what)]
-    return [Section(head, [*tail, Spacer(1, 8), *case_table(b, number, x, fit.case_rows)])]
+        tail += [Spacer(1, 6), together(what)]
+    listed = events_table(x.events(), "Events") if x.events() else case_table(b, number, x, fit.case_rows)
+    return [Section(head, [*tail, Spacer(1, 8), *listed])]
 
 
 def _figure_block(
@@ -366,118 +376,19 @@ def _figure_block(
         Spacer(1, 4),
         para(f"<b>{esc(kinds)} · {esc(_criterion_label(e))}</b>", "body"),
         Spacer(1, 3),
-        _reason_box([s.reason for s in f.signals], "lead"),
+        reason_box([s.reason for s in f.signals], "lead"),
     ]
     chart: list[Flowable] = []
     if not fit.evidence:
         return text, chart
-    text += [Spacer(1, 5), _evidence_tiles(evidence(e, unit_for(e, b.measure_units)))]
+    text += [Spacer(1, 5), evidence_tiles(evidence_of(e, unit_for(e, b.measure_units)))]
     signal = next((s for s in f.signals if s.chart is not None), None)
     if signal is not None and signal.chart is not None:
-        chart = [Spacer(1, 5), *_spc_notes(signal, signal.chart)]
+        chart = [Spacer(1, 5), *spc_notes(signal, signal.chart)]
         if fit.spc_charts and draw_chart:
-            chart += [Spacer(1, 3), spc_chart(signal, signal.chart), _spc_caption(signal.chart)]
+            chart += [Spacer(1, 3), spc_chart(signal, signal.chart), spc_caption(signal.chart)]
     # no rate chart: it would print the figure, its interval and the standard a second time
-    return text, [_together(chart)] if chart else []
-
-
-def _together(flowables: list[Flowable]) -> Table:
-    """Flowables kept on one page (KeepTogether cannot be measured before it is drawn, as a
-    Section measures its content)."""
-    zero = [(f"{side}PADDING", (0, 0), (-1, -1), 0) for side in ("LEFT", "RIGHT", "TOP", "BOTTOM")]
-    return Table([[flowables]], colWidths=[WIDTH], style=TableStyle(zero))
-
-
-def exception_core(e: PerformanceException, priority_name: str, unit: str) -> list[Flowable]:
-    """Where it sits, the criterion, the reason (prominent), the evidence and the chart."""
-    source = ", ".join(f"{k} {v}" for k, v in (("ruleset", e.ruleset), ("criterion", e.criterion)) if v)
-    where = " · ".join(x for x in (f"Priority {e.priority}: {priority_name}", tags_text(e), source) if x)
-    out: list[Flowable] = [plain(where, "small"), Spacer(1, 6)]
-    if e.criterion_text:
-        out += [para(f"<b>Criterion:</b> {esc(e.criterion_text)}", "body"), Spacer(1, 6)]
-    out += [_reason_box([e.reason]), Spacer(1, 8), _evidence_tiles(evidence(e, unit))]
-    if e.chart is not None:
-        out += [
-            Spacer(1, 6),
-            *_spc_notes(e, e.chart),
-            Spacer(1, 4),
-            spc_chart(e, e.chart),
-            _spc_caption(e.chart),
-        ]
-    elif e.rate is not None:
-        out += [Spacer(1, 8), rate_chart(e)]
-    return out
-
-
-def _reason_box(reasons: Sequence[str], style: str = "reason") -> Table:
-    return Table(
-        [[[plain(r, style) for r in reasons]]],
-        colWidths=[WIDTH],
-        style=TableStyle(
-            [
-                ("BACKGROUND", (0, 0), (-1, -1), SHADE),
-                ("LINEBEFORE", (0, 0), (0, -1), 3, ACCENT),
-                ("LEFTPADDING", (0, 0), (-1, -1), 10),
-                ("RIGHTPADDING", (0, 0), (-1, -1), 10),
-                ("TOPPADDING", (0, 0), (-1, -1), 8),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 9),
-            ]
-        ),
-    )
-
-
-def _evidence_tiles(pairs: Sequence[tuple[str, str]]) -> Table:
-    n = max(len(pairs), 1)
-    widths = [WIDTH / n] * n
-    if n > 1:  # the first tile ("30 of 212 searches reviewed") needs the room
-        widths = [WIDTH * 0.28] + [WIDTH * 0.72 / (n - 1)] * (n - 1)
-    return Table(
-        [[plain(label, "label") for label, _ in pairs], [plain(value, "value") for _, value in pairs]],
-        colWidths=widths,
-        style=TableStyle(
-            [
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                ("TOPPADDING", (0, 0), (-1, -1), 0),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
-            ]
-        ),
-    )
-
-
-def _spc_notes(e: PerformanceException, chart: SpcChart) -> list[Flowable]:
-    mean, low, high = _spc_values(e, chart)
-    lines = [
-        f"<b>Signal:</b> {esc(spc_signal_text(chart.rules))}. Weekly mean {esc(mean)}, "
-        f"process limits {esc(low)} to {esc(high)}, from the first {chart.baseline_weeks} weeks; "
-        f"{'higher' if chart.direction == 'higher' else 'lower'} is better."
-    ]
-    text = assurance_text(chart.assurance)
-    if text:
-        # the assurance is read off the baseline limits; a signal says the process has since moved
-        basis = " (judged on the baseline limits, before this signal)" if chart.rules else ""
-        lines.append(f"<b>Against the standard{basis}:</b> {esc(text)}.")
-    return [para(line, "body") for line in lines]
-
-
-def _spc_values(e: PerformanceException, chart: SpcChart) -> tuple[str, str, str]:
-    """The mean and process limits as shown together: a rate's limits clipped to 0-100% (whatever
-    mean +/- 2.66 mR says) and worded with the precision that tells the three apart."""
-    fmt = value_format(e)
-    low, high = chart.lower_limit, chart.upper_limit
-    if fmt(0.5).endswith("%"):
-        mean, low_text, high_text = pcts([chart.mean, max(low, 0.0), min(high, 1.0)])
-        return mean, low_text, high_text
-    return fmt(chart.mean), fmt(low), fmt(high)
-
-
-def _spc_caption(chart: SpcChart) -> Paragraph:
-    return plain(
-        "Each point is one week. Large dark points are the weeks that make up the signal. "
-        f"The shaded weeks are the baseline the mean (solid line) and process limits (dashed) come from"
-        f"{' (trial limits: fewer than 12 weeks)' if chart.baseline_weeks < 12 else ''}.",
-        "small",
-    )
+    return text, [together(chart)] if chart else []
 
 
 __all__ = [

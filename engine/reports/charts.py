@@ -182,7 +182,8 @@ def spc_chart(e: PerformanceException, chart: SpcChart) -> Drawing:
     base = min(chart.baseline_weeks, len(pts))
     if base:
         d.add(Rect(left, bottom, slot * base, ph, fillColor=BAND, strokeColor=None))
-        d.add(_label(left + 3, bottom + ph + 4, f"Baseline: first {base} weeks"))
+        noun = "week" if "-W" in pts[-1].week else "quarter" if "-Q" in pts[-1].week else "month"
+        d.add(_label(left + 3, bottom + ph + 4, f"Baseline: first {base} {noun}s"))
     d.add(Rect(left, bottom, pw, ph, fillColor=None, strokeColor=RULE, strokeWidth=0.6))
     for tick, text in zip(axis.ticks, axis.labels, strict=True):
         d.add(Line(left - 3, y(tick), left, y(tick), strokeColor=RULE, strokeWidth=0.6))

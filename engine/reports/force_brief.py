@@ -11,8 +11,8 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Spacer, Table, TableStyle
 
 from engine.core.models import KIND_ORDER
-from engine.reports.briefing import exception_core
 from engine.reports.briefing_data import not_defined
+from engine.reports.exception_parts import exception_core
 from engine.reports.force_data import ForceSummary, PlaceCounts, PrioritySummary, measure_order
 from engine.reports.layout import (
     HEAD,

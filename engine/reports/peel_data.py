@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from engine.core.figure_facts import FigureEvent
 from engine.core.models import PerformanceException, RulesetRef
 from engine.core.periods import Period
 from engine.inputs.extracts import CALL101_SECONDS, CALL999_ANSWERED
@@ -124,6 +125,62 @@ class MetricSection:
 
 
 @dataclass(frozen=True)
+class MetricFigure:
+    """A declared metric's figure for one span (the period, or a quarter) at the force or a place:
+    ``covers`` names the points it pools ("June to October 2026", "2026-Q3"); ``n`` what was counted
+    (denominators, respondents, values timed, the count, events); ``value`` the figure (a share, mean
+    time, rate per ``per`` or events) with its 95% interval; a time's median."""
+
+    label: str
+    covers: str = ""
+    n: float = 0
+    value: float | None = None
+    low: float | None = None
+    high: float | None = None
+    median: float | None = None
+    exceptions: int = 0
+
+    @property
+    def has_data(self) -> bool:
+        return self.value is not None
+
+
+@dataclass(frozen=True)
+class PlaceMetricFigures:
+    code: str
+    name: str
+    period: MetricFigure
+    quarters: tuple[MetricFigure, ...]
+
+
+@dataclass(frozen=True)
+class DeclaredMetricSection:
+    """One metric an extract definition declares for the measure, from the loaded figures: the
+    force's figure for the period and each quarter, the places', the force's series chart, the
+    thresholds on it, and an event metric's events."""
+
+    metric: str
+    extract: str
+    text: str
+    kind: str  # proportion | survey | time | count | event
+    unit: str  # what a value is in: "minutes", "per 1,000 population", "respondents", "days"
+    standards: tuple[str, ...]  # "workforce HR02: minimum 95%", one per threshold naming it
+    figures: tuple[MetricFigure, ...]  # the whole period, then each quarter (force level)
+    places: tuple[PlaceMetricFigures, ...]
+    chart: PerformanceException | None = None
+    events: tuple[FigureEvent, ...] = ()
+
+    @property
+    def has_data(self) -> bool:
+        return bool(self.figures and (self.figures[0].has_data or self.events))
+
+    @property
+    def share(self) -> bool:
+        """A proportion or survey share (shown as percentages)."""
+        return self.kind in ("proportion", "survey")
+
+
+@dataclass(frozen=True)
 class MeasureSection:
     """One of the 12x12 measures in the PEEL report."""
 
@@ -134,6 +191,8 @@ class MeasureSection:
     chart: PerformanceException | None  # the force's weekly series, carried as briefings draw it
     exceptions: tuple[PerformanceException, ...]  # the whole period's
     metrics: tuple[MetricSection, ...] = ()  # from the incidents, where an extract ruleset feeds it
+    #: the metrics extract definitions declare for it, from the loaded figures
+    declared: tuple[DeclaredMetricSection, ...] = ()
 
     @property
     def has_cases(self) -> bool:
@@ -142,8 +201,10 @@ class MeasureSection:
 
     @property
     def has_data(self) -> bool:
-        """Whether reviewed cases or incidents feed the measure in the period."""
-        return self.has_cases or any(m.has_data for m in self.metrics)
+        """Whether reviewed cases, incidents or loaded figures feed the measure in the period."""
+        return (
+            self.has_cases or any(m.has_data for m in self.metrics) or any(d.has_data for d in self.declared)
+        )
 
 
 @dataclass(frozen=True)

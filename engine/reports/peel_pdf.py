@@ -11,17 +11,20 @@ from reportlab.platypus import Flowable, KeepTogether, PageBreak, Spacer, Table,
 
 from engine.core.models import ExceptionKind, PerformanceException
 from engine.reports.charts import spc_chart
+from engine.reports.figure_blocks import EVENT_ROWS, event_line
 from engine.reports.layout import HEAD, RULE, WIDTH, Furniture, HRule, RenderedPdf, plain, render_story
 from engine.reports.peel_data import (
     Comparison,
+    DeclaredMetricSection,
     Figure,
     MeasureSection,
+    MetricFigure,
     MetricSection,
     PeelReport,
     PillarSection,
     PlaceFigures,
 )
-from engine.reports.wording import KIND_LABELS, interval, pct, period_text, plain_number
+from engine.reports.wording import KIND_LABELS, interval, pct, pcts, period_text, plain_number
 
 
 def peel_pdf(report: PeelReport) -> RenderedPdf:
@@ -113,7 +116,9 @@ def _front(r: PeelReport) -> list[Flowable]:
         plain("Pillars and measures", "h1"),
         HRule(),
     ]
-    rows: list[list[object]] = [["Pillar", "Measures with reviewed cases or incidents", "Measures without"]]
+    rows: list[list[object]] = [
+        ["Pillar", "Items with data (reviewed cases, incidents or figures)", "Items without"]
+    ]
     for p in r.pillars:
         with_data = [s.measure.id for s in p.measures if s.has_data]
         without = [s.measure.id for s in p.measures if not s.has_data]
@@ -121,8 +126,9 @@ def _front(r: PeelReport) -> list[Flowable]:
     out.append(_table(rows, (0.2, 0.4, 0.4)))
     if r.not_defined:
         what = "an item" if len(r.not_defined) == 1 else "items"
-        text = f"Not defined: {', '.join(r.not_defined)}, {what} of the catalogue the force has not named"
-        text += " yet."
+        text = (
+            f"Not defined: {', '.join(r.not_defined)}, {what} of the catalogue the force has not named yet."
+        )
         out += [Spacer(1, 4), plain(text, "small")]
     if r.comparison is not None:
         out += [Spacer(1, 12), plain(r.comparison.lines()[0], "body")]
@@ -167,8 +173,9 @@ def _measure(r: PeelReport, s: MeasureSection) -> list[Flowable]:
     ]
     if not s.has_data:
         fed = "reviewed cases or incidents" if s.metrics else "reviewed cases"
+        declared = f"; not measured: {', '.join(d.text for d in s.declared)}" if s.declared else ""
         return [
-            KeepTogether([*head, plain(f"No {fed} feed this measure in the period.", "body")]),
+            KeepTogether([*head, plain(f"No {fed} feed this measure in the period{declared}.", "body")]),
             *_exceptions(s),
         ]
     out: list[Flowable] = []
@@ -179,7 +186,76 @@ def _measure(r: PeelReport, s: MeasureSection) -> list[Flowable]:
         if metric.has_data:
             out += _metric(r, metric, head)
             head = []
+    for d in s.declared:
+        out += _declared(r, d, head)
+        head = []
     return out + _exceptions(s)
+
+
+def _value(d: DeclaredMetricSection, x: float | None) -> str:
+    if x is None:
+        return "no data"
+    return pct(x) if d.share else plain_number(x) if abs(x) >= 10 or x == 0 else f"{x:.3g}"
+
+
+def _declared_cells(d: DeclaredMetricSection, f: MetricFigure) -> list[str]:
+    if d.kind == "event":
+        return [f.label, f"{int(f.n):,}" if f.has_data else "0", "", "", "", f"{f.exceptions:,}"]
+    if not f.has_data:
+        return [f.label, "", "no data", "", "", f"{f.exceptions:,}"]
+    low_high = "-".join(pcts([f.low, f.high])) if d.share else f"{_value(d, f.low)}-{_value(d, f.high)}"
+    median = f" (median {_value(d, f.median)})" if d.kind == "time" and f.median is not None else ""
+    return [f.label, f.covers, f"{_value(d, f.value)}{median}", low_high if f.low is not None else "",
+            f"{int(round(f.n)):,}", f"{f.exceptions:,}"]  # fmt: skip
+
+
+def _declared(r: PeelReport, d: DeclaredMetricSection, head: list[Flowable]) -> list[Flowable]:
+    """One metric an extract definition declares for the measure, from the loaded figures: the force
+    for the period and each quarter, the force's series chart, the places, and any events."""
+    what = {"time": f"mean {d.unit}", "count": d.unit, "event": "events"}.get(d.kind, "share")
+    counted = {
+        "proportion": d.unit,
+        "survey": "respondents",
+        "time": "timed",
+        "count": d.unit.split(" per ")[0],
+    }
+    standards = "; ".join(d.standards) if d.standards else "no threshold names it"
+    block = [
+        *head,
+        plain(f"{d.text} ({d.metric})", "h2"),
+        plain(f"From the {d.extract} extract: {d.kind}, {what}. {standards}.", "small"),
+    ]
+    if not d.has_data:
+        return [
+            KeepTogether([*block, plain("Not measured in the period: no figures loaded.", "body")]),
+            Spacer(1, 8),
+        ]
+    if d.kind == "event":
+        rows = [["Period", "Events", "", "", "", "Exceptions"]] + [_declared_cells(d, f) for f in d.figures]
+    else:
+        rows = [["Period", "Figure covers", "Figure", "95% interval", counted.get(d.kind, "n").capitalize(),
+                 "Exceptions"]]  # fmt: skip
+        rows += [_declared_cells(d, f) for f in d.figures]
+    out: list[Flowable] = [
+        KeepTogether([*block, Spacer(1, 2), _table(rows, (0.2, 0.22, 0.18, 0.16, 0.12, 0.12))])
+    ]
+    out += _chart(r, d.chart, f"Force {d.text[:1].lower() + d.text[1:]}")
+    if d.places and d.kind != "event":
+        names = [q.label for q in r.quarters][:QUARTERS_PER_TABLE]
+        places = [["Place", "Figure", "95% interval", *names]]
+        places += [
+            [f"{p.name} ({p.code})", *_declared_cells(d, p.period)[2:4], *(_value(d, q.value) for q in p.quarters[: len(names)])]
+            for p in d.places
+        ]  # fmt: skip
+        rest = 0.45 / max(len(names), 1)
+        out += [Spacer(1, 6), plain("Places (the period, then each quarter)", "h2"),
+                _table(places, (0.25, 0.15, 0.15, *([rest] * len(names))))]  # fmt: skip
+    if d.events:
+        lines = [f"{e.place}: {event_line(e)}" for e in d.events[:EVENT_ROWS]]
+        more = len(d.events) - len(lines)
+        lines += [f"and {more:,} more (each is a line of exceptions.json)"] if more > 0 else []
+        out += [Spacer(1, 4), plain("Events in the period", "h2"), *(plain(x, "small") for x in lines)]
+    return [*out, Spacer(1, 8)]
 
 
 def _cases(r: PeelReport, s: MeasureSection, head: list[Flowable]) -> list[Flowable]:

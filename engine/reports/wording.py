@@ -9,6 +9,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 
+from engine.core.figure_facts import figure_of
 from engine.core.models import KIND_ORDER, ExceptionKind, PerformanceException
 from engine.core.text import percents
 
@@ -134,6 +135,9 @@ def tags_text(e: PerformanceException) -> str:
 
 def value_format(e: PerformanceException) -> Callable[[float], str]:
     """Percentages for a compliance rate, plain numbers for a measured value (e.g. 101 answer seconds)."""
+    fig = figure_of(e)
+    if fig is not None:  # a declared metric says what it is: a share, or a time, rate or count
+        return pct if fig.kind in ("proportion", "survey") else plain_number
     values = [p.value for p in e.chart.points if p.value is not None] if e.chart else []
     # a series decides for itself: a compliance series lies in 0..1, a measured one (seconds) does not
     return pct if all(0 <= v <= 1 for v in values) else plain_number

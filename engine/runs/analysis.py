@@ -1,5 +1,6 @@
 """A run's analysis: the gathered rows framed once, then each period (a week, a PEEL period or
-quarter) aggregated and its exceptions found, with its sample frames where they are known."""
+quarter) aggregated and its exceptions found, with its sample frames where they are known, and the
+declared metrics' figures of the period (engine.analysis.figures) with their exceptions."""
 
 from __future__ import annotations
 
@@ -11,9 +12,12 @@ from typing import Any
 
 from engine.analysis import aggregate as agg
 from engine.analysis import daily
+from engine.analysis.figure_findings import FigureData
+from engine.analysis.figures import event_metric_live
 from engine.analysis.findings import PeriodFindings, assess_period
 from engine.analysis.outcomes import Outcomes, in_period, outcomes_frame
 from engine.core.periods import Period
+from engine.inputs.extract_definitions import MetricDefinition
 from engine.inputs.extracts import ResponseSettings
 from engine.runs.context import RunContext, criteria_rows, metric_rows, response_settings
 from engine.runs.gather import Gathered
@@ -23,6 +27,10 @@ from engine.runs.gather import Gathered
 class PeriodAnalysis:
     findings: PeriodFindings
     table: Any  # the tidy aggregates table (a DataFrame; only engine.analysis touches it)
+    #: the declared metrics' figures of the period at every level (figures.span_figures; a DataFrame)
+    figures: Any = None
+    #: the event metrics whose extract is live at the period's end (measured though nothing happened)
+    live_events: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -34,6 +42,8 @@ class Prepared:
     outcome_days: dict[dt.date, daily.DayCounts]
     incident_days: dict[dt.date, daily.DayCounts] | None
     response: ResponseSettings | None
+    #: the stored figures of the declared metrics, framed (None when no metric is declared)
+    figures: FigureData | None = None
 
 
 def prepare(context: RunContext, gathered: Gathered, *, release: bool = False) -> Prepared:
@@ -47,9 +57,30 @@ def prepare(context: RunContext, gathered: Gathered, *, release: bool = False) -
         gathered.outcome_columns = {}
     outcome_days = {**gathered.outcome_history.days, **daily.outcome_days(outcomes)}
     incidents = gathered.incident_days.days if gathered.incident_days else None
+    metrics = figure_metrics(context)
+    figures = FigureData.of(gathered.figures, metrics, figure_thresholds(context)) if metrics else None
     return Prepared(
-        outcomes, outcome_days, incidents or None, response_settings(context) if incidents else None
+        outcomes, outcome_days, incidents or None, response_settings(context) if incidents else None, figures
     )
+
+
+def figure_metrics(context: RunContext) -> dict[str, MetricDefinition]:
+    """The metrics declared by extract definitions whose figures are loaded (source: figures), by id."""
+    if context.extracts is None:
+        return {}
+    return {m.id: m for m in context.extracts.metrics.values() if m.source == "figures"}
+
+
+def figure_thresholds(context: RunContext) -> list[dict[str, Any]]:
+    """The thresholds (context.metric_rows) on metrics whose figures are loaded."""
+    metrics = figure_metrics(context)
+    return [t for t in metric_rows(context) if t["metric"] in metrics]
+
+
+def incident_thresholds(context: RunContext) -> list[dict[str, Any]]:
+    """The thresholds on the metrics QAM works out from the incidents extract (the response standards)."""
+    metrics = figure_metrics(context)
+    return [t for t in metric_rows(context) if t["metric"] not in metrics]
 
 
 def analyse(context: RunContext, gathered: Gathered, period: Period, *, prepared: Prepared) -> PeriodAnalysis:
@@ -69,13 +100,22 @@ def analyse(context: RunContext, gathered: Gathered, period: Period, *, prepared
         period.end,
         outcome_days=prepared.outcome_days,
         incident_days=prepared.incident_days,
-        metric_standards=metric_rows(context),
+        metric_standards=incident_thresholds(context),
+        figures=prepared.figures,
         place_settings=place_settings,
         response=prepared.response,
         aggregates=table,
         frames=frames,
     )
-    return PeriodAnalysis(findings, table)
+    if prepared.figures is None:
+        return PeriodAnalysis(findings, table)
+    data = prepared.figures
+    live = tuple(
+        m.id
+        for m in data.metrics.values()
+        if m.kind == "event" and event_metric_live(data.levelled, m.id, period.end)
+    )
+    return PeriodAnalysis(findings, table, data.span(period.start, period.end), live)
 
 
 def period_frames(gathered: Gathered, period: Period) -> dict[tuple[str, str], int]:

@@ -9,6 +9,10 @@ ruleset versions and draft flag, or the response-time settings and place setting
 epoch, which every write of that day's rows moves on (engine.store.summaries), so a late submission,
 an amendment, a new score or a reloaded incident makes the day be read afresh.
 
+The declared metrics' figures (the tidy figures extract) are few beside those rows: a run reads the
+current ones of its whole span each time (and of the three years before it for metrics sent only
+quarterly or yearly, whose latest point may be older than the span).
+
 An audit reads the data as it stood at a past moment: it never uses stored summaries, and works the
 same summaries out from the rows instead (``rows=True``), so both paths give the same figures and
 the same input hashes.
@@ -32,7 +36,7 @@ from engine.core.hashing import hash_days, hash_inputs
 from engine.core.periods import Period
 from engine.inputs.extracts import ResponseSettings
 from engine.runs.context import RunContext, criteria_rows, response_settings
-from engine.store import case_scores, incidents, sampling, summaries
+from engine.store import case_scores, figures, incidents, sampling, summaries
 from engine.store.db import Database
 from engine.store.summaries import ASSESSMENTS, INCIDENTS, StoredDay
 
@@ -308,6 +312,8 @@ class Gathered:
     #: (sampling.period_frame_sizes), and the (start, end) of the period they are for
     frames: dict[tuple[str, str], int] = field(default_factory=dict)
     frames_period: tuple[dt.date, dt.date] | None = None
+    #: the current stored figures of the declared metrics over the span (store.figures.FigureRecord)
+    figures: list[Any] = field(default_factory=list)
 
     @property
     def incidents_read(self) -> int:
@@ -316,7 +322,17 @@ class Gathered:
     def input_hashes(self) -> dict[str, str]:
         """{"assessments": hash, "incidents": hash} of what was read, as a run manifest records them."""
         incidents = self.incident_days.inputs.items() if self.incident_days else ()
-        return {"assessments": hash_days(self.assessment_inputs.items()), "incidents": hash_days(incidents)}
+        hashes = {"assessments": hash_days(self.assessment_inputs.items()), "incidents": hash_days(incidents)}
+        if self.figures:
+            hashes["figures"] = hash_inputs(_row_sha(row) for row in self.figures)
+        return hashes
+
+
+def _row_sha(row: Any) -> str:
+    """sha256 of a figure row's values, in its columns' order (a dataclass with slots, or a tuple)."""
+    names = getattr(row, "__slots__", None) or getattr(row, "_fields", None)
+    values = [getattr(row, n) for n in names] if names else list(row)
+    return hashlib.sha256(repr(values).encode("utf-8")).hexdigest()
 
 
 def outcome_basis(context: RunContext) -> OutcomeBasis:
@@ -392,7 +408,30 @@ def gather(
         rows.reviewed,
         frames,
         (period.start, period.end),
+        read_figures(database, context, history_from, period.end),
     )
+
+
+#: how far back a run reads the figures of metrics sent only quarterly or yearly
+COARSE_FIGURE_YEARS = 3
+
+
+def read_figures(database: Database, context: RunContext, first: dt.date, last: dt.date) -> list[Any]:
+    """The current figures of the metrics declared with source figures whose period meets ``first``
+    to ``last``, and those of the metrics sent only quarterly or yearly from COARSE_FIGURE_YEARS
+    before ``last`` (their latest point may be older than the span). [] when none is declared."""
+    if context.extracts is None:
+        return []
+    declared = [m for m in context.extracts.metrics.values() if m.source == "figures"]
+    if not declared:
+        return []
+    coarse = sorted(m.id for m in declared if set(m.periods) <= {"quarter", "year"})
+    fine = sorted(m.id for m in declared if m.id not in coarse)
+    since = min(first, dt.date(last.year - COARSE_FIGURE_YEARS, 1, 1))
+    rows = figures.current_figures(database, start=first, end=last, metrics=fine) if fine else []
+    if coarse:
+        rows += figures.current_figures(database, start=since, end=last, metrics=coarse)
+    return rows
 
 
 def incident_window(history_from: dt.date, period: Period) -> tuple[dt.datetime, dt.datetime]:

@@ -15,16 +15,17 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from engine.analysis.exceptions_file import write_exceptions_json
+from engine.analysis.figure_rows import write_peel_aggregates
 from engine.analysis.incidents import incident_metric_rows
-from engine.analysis.tables import write_aggregates_with_quarters, write_incident_metrics
+from engine.analysis.tables import write_incident_metrics
 from engine.core import parallel
 from engine.core.memory import paused_gc
 from engine.core.parallel import in_background
 from engine.core.periods import Period
 from engine.reports.peel_data import Comparison, PeelReport
-from engine.runs.analysis import PeriodAnalysis, Prepared, analyse, prepare
+from engine.runs.analysis import PeriodAnalysis, Prepared, analyse, incident_thresholds, prepare
 from engine.runs.compare import compare_with_original, write_compare_csv
-from engine.runs.context import RunContext, metric_rows
+from engine.runs.context import RunContext
 from engine.runs.gather import (
     Gathered,
     gather,
@@ -36,7 +37,7 @@ from engine.runs.gather import (
 from engine.runs.manifest import Manifest, folder_before, manifest_for, record_manifest, write_outputs
 from engine.runs.peel_figures import build_report, incident_figures
 from engine.runs.scoring import score_pending
-from engine.runs.weekly import RunResult, reviewed_count
+from engine.runs.weekly import RunResult, period_figure_rows, reviewed_count
 from engine.store import incidents
 from engine.store.db import Database, open_database
 
@@ -70,11 +71,17 @@ class PeelResult:
 
 
 def _write_tables(
-    whole: Any, quarter_tables: Sequence[Any], incident_rows: Sequence[Mapping[str, Any]] | None, folder: Path
+    context: RunContext,
+    whole: tuple[Period, PeriodAnalysis],
+    parts: Sequence[tuple[Period, PeriodAnalysis]],
+    incident_rows: Sequence[Mapping[str, Any]] | None,
+    folder: Path,
 ) -> None:
-    """aggregates.csv and (with ``incident_rows``) incident_metrics.csv, each also as Parquet when
-    pyarrow is installed; see engine.analysis.tables."""
-    write_aggregates_with_quarters(whole, quarter_tables, folder)
+    """aggregates.csv (the reviewed cases' rows, then the declared metrics') and (with
+    ``incident_rows``) incident_metrics.csv, each also as Parquet when pyarrow is installed; see
+    engine.analysis.tables and figure_rows."""
+    rows = [period_figure_rows(context, a, p) for p, a in (whole, *parts)]
+    write_peel_aggregates(whole[1].table, [a.table for _, a in parts], rows[0], rows[1:], folder)
     if incident_rows is not None:
         write_incident_metrics(incident_rows, folder)
 
@@ -293,7 +300,7 @@ def write_folder(
     def build(folder: Path) -> None:
         _build(
             folder, context, manifest, document, period, whole, parts, report,
-            incident_metric_rows(incidents.metrics, metric_rows(context), context.catalogue),
+            incident_metric_rows(incidents.metrics, incident_thresholds(context), context.catalogue),
             parallel=tables_apart,
         )  # fmt: skip
 
@@ -352,7 +359,7 @@ def _build(
     from engine.reports.peel_pdf import peel_pdf  # reportlab loads only when a report is written
 
     def tables() -> None:
-        _write_tables(whole.table, [a.table for _, a in parts], incident_rows, folder)
+        _write_tables(context, (period, whole), parts, incident_rows, folder)
 
     with in_background(tables, parallel=parallel) as tables_written:
         refs = context.refs()

@@ -29,8 +29,9 @@ from engine.reports.peel_data import (
     PlaceFigures,
 )
 from engine.rules.catalogue import Measure
-from engine.runs.analysis import PeriodAnalysis, Prepared
+from engine.runs.analysis import PeriodAnalysis, Prepared, figure_metrics, figure_thresholds
 from engine.runs.context import RunContext, criteria_rows, metric_rows
+from engine.runs.peel_declared import declared_sections
 
 
 def _figure(row: Mapping[str, Any] | None, name: str, exceptions: int = 0) -> Figure:
@@ -114,8 +115,12 @@ def build_report(
         weekly[m] = [(a + n, b + p) for (a, b), (n, p) in zip(total, series, strict=True)]
     places = {p.code: p.name for p in context.force.places}
     spans = [period, *(p for p, _ in parts)]
-    specs = metric_rows(context)
+    declared_metrics = figure_metrics(context)
+    specs = [t for t in metric_rows(context) if t["metric"] not in declared_metrics]
     incidents = incidents or incident_figures(prepared, period)
+    in_order = _in_definition_order(context, declared_metrics)
+    declared_thresholds = figure_thresholds(context)
+    every_span = [(period, analysis), *parts]
 
     def section(m: Measure) -> MeasureSection:
         figures = tuple(
@@ -151,14 +156,15 @@ def build_report(
         chart = None
         if m.id in weekly:
             series = [(n, p, p / n if n else None) for n, p in weekly[m.id]]
-            chart = _force_chart(m, series, weeks, standard, direction=m.direction or "higher", text=m.name)
+            chart = _force_chart(m, series, weeks, standard, direction=m.direction or "neutral", text=m.name)
         mine = tuple(e for e in analysis.findings.exceptions if e.measure == m.id)
         metrics = tuple(
             _metric_section(m, spec, incidents, spans, exceptions, weeks, places)
             for spec in specs
             if spec["measure"] == m.id
         )
-        return MeasureSection(m, figures, per_place, criteria, chart, mine, metrics)
+        declared = declared_sections(m, prepared.figures, in_order, declared_thresholds, every_span, places)
+        return MeasureSection(m, figures, per_place, criteria, chart, mine, metrics, declared)
 
     catalogue = context.catalogue
     pillars = tuple(
@@ -184,6 +190,18 @@ def build_report(
         draft=context.draft,
         not_defined=catalogue.undefined,
     )
+
+
+def _in_definition_order(context: RunContext, metrics: Mapping[str, Any]) -> list[Any]:
+    """The declared metrics whose figures are loaded, by extract id and in each file's order."""
+    if context.extracts is None:
+        return []
+    return [
+        metrics[mid]
+        for ext in sorted(context.extracts.extracts.values(), key=lambda e: e.id)
+        for mid in ext.metrics
+        if mid in metrics
+    ]
 
 
 @dataclass(frozen=True)

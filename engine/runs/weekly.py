@@ -1,6 +1,7 @@
-"""The weekly run: score what is new, gather the week and the history its SPC charts reach back over,
-find the week's exceptions, write exceptions.json, aggregates.csv, incident_metrics.csv,
-coverage.csv, the briefings and each briefed place's cases CSV all at once, and record the run. Nothing here reads the clock into an output file: when a run happened is recorded
+"""The weekly run: score what is new, gather the week and the history its SPC charts reach back over
+(and the declared metrics' stored figures), find the week's exceptions, write exceptions.json,
+aggregates.csv (with the figures' rows), incident_metrics.csv, coverage.csv, the briefings and each
+briefed place's cases CSV all at once, and record the run. Nothing here reads the clock into an output file: when a run happened is recorded
 in the database only."""
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from typing import Any
 
 from engine.analysis.coverage import COVERAGE_COLUMNS, Coverage, measure_coverage
 from engine.analysis.exceptions_file import write_exceptions_json
+from engine.analysis.figure_rows import figure_rows, write_aggregates
 from engine.analysis.incidents import IncidentMetrics, incident_metric_rows
-from engine.analysis.tables import write_aggregates_csv, write_incident_metrics, write_rows_csv
+from engine.analysis.tables import write_incident_metrics, write_rows_csv
 from engine.core.memory import paused_gc
 from engine.core.models import ExceptionKind, PerformanceException
 from engine.core.periods import Period
@@ -23,8 +25,15 @@ from engine.reports.briefing_data import BriefingRun, build_place_briefings
 from engine.reports.cases_csv import CASES_CSV_COLUMNS, case_rows, cases_csv_name
 from engine.reports.force_data import build_force_summary
 from engine.reports.render_pool import render_briefings
-from engine.runs.analysis import PeriodAnalysis, analyse, period_frames, prepare
-from engine.runs.context import RunContext, criteria_rows, metric_rows
+from engine.runs.analysis import (
+    PeriodAnalysis,
+    analyse,
+    figure_metrics,
+    incident_thresholds,
+    period_frames,
+    prepare,
+)
+from engine.runs.context import RunContext, criteria_rows
 from engine.runs.gather import (
     DEFAULT_HISTORY_WEEKS,
     Gathered,
@@ -207,7 +216,9 @@ def write_period(
             folder / "exceptions.json",
             run_id=manifest.run_id,
         )
-        write_aggregates_csv(analysis.table, folder / "aggregates.csv")
+        write_aggregates(
+            analysis.table, period_figure_rows(context, analysis, period), folder / "aggregates.csv"
+        )
         if incident_rows is not None:
             write_incident_metrics(incident_rows, folder, parquet=False)
         write_rows_csv(coverage.csv_rows(), COVERAGE_COLUMNS, folder / "coverage.csv")
@@ -229,7 +240,15 @@ def period_incident_rows(
     rerun writes them): each response standard at force level, then each place with any incident it
     counts. None when no extract ruleset is in force (no file then)."""
     days = gathered.incident_days.days if gathered.incident_days else {}
-    return incident_metric_rows(IncidentMetrics.of(days, [period]), metric_rows(context), context.catalogue)
+    return incident_metric_rows(
+        IncidentMetrics.of(days, [period]), incident_thresholds(context), context.catalogue
+    )
+
+
+def period_figure_rows(context: RunContext, analysis: PeriodAnalysis, period: Period) -> Any:
+    """aggregates.csv's rows of the declared metrics' figures for the period (analysis.figure_rows)."""
+    metrics = figure_metrics(context)
+    return figure_rows(analysis.figures, period.label, metrics, {m: d.extract for m, d in metrics.items()})
 
 
 def measure_case_types(context: RunContext) -> dict[str, str]:
@@ -251,7 +270,10 @@ def period_coverage(
         context.catalogue,
         [p.code for p in context.force.places],
         criteria=criteria_rows(context),
-        thresholds=metric_rows(context),
+        thresholds=incident_thresholds(context),
+        figures=analysis.figures,
+        figure_items={m: d.item for m, d in figure_metrics(context).items()},
+        live_events=analysis.live_events,
     )
 
 

@@ -42,7 +42,9 @@ def _coverage(table: Any, incident_rows: list[dict[str, Any]]) -> Any:
 def test_not_measured_is_every_item_with_no_applicable_review_and_no_incident() -> None:
     table, incident_rows = _week()
     coverage = _coverage(table, incident_rows)
-    everything = tuple(CATALOGUE.measures)
+    # every item but the slots the catalogue leaves undefined (M3): those are "not defined"
+    everything = tuple(m.id for m in CATALOGUE.measures.values() if m.defined)
+    assert coverage.not_defined() == ("M3",)
     assert coverage.not_measured_by_place() == {
         "BLK": tuple(m for m in everything if m not in ("D11", "M8")),
         # an extract-fed measure with incidents that week counts as measured
@@ -62,6 +64,33 @@ def test_a_place_with_no_data_on_a_priority_gets_all_its_items() -> None:
     assert set(priority4) - set(by_place["BLK"]) == {"D11"}
     # in catalogue order, as the briefings list them
     assert list(by_place["HLM"]) == [m for m in CATALOGUE.measures if m in by_place["HLM"]]
+
+
+def test_a_declared_metric_with_a_figure_measures_its_item_and_a_live_event_extract_every_place() -> None:
+    from engine.analysis.figures import figure_frame, levels, span_figures
+    from tests.analysis.figure_rows import METRICS, fig
+
+    table, incident_rows = _week()
+    figures = span_figures(
+        levels(
+            figure_frame([fig("attendance_rate", "RVS", "2026-10", numerator=9, denominator=10)], METRICS)
+        ),
+        METRICS,
+        WEEK.start,
+        WEEK.end,
+    )
+    coverage = measure_coverage(
+        table, incident_rows, CATALOGUE, PLACES, criteria=CRITERIA, thresholds=STANDARDS,
+        figures=figures, figure_items={m: d.item for m, d in METRICS.items()}, live_events=["homicide"],
+    )  # fmt: skip
+    rows = {(r["place"], r["measure"]): r for r in coverage.csv_rows()}
+    assert rows[("RVS", "M1")]["figures"] == 1 and rows[("RVS", "M1")]["measured"] == "yes"
+    assert rows[("RVS", "M1")]["source"] == "extracts"
+    assert rows[("BLK", "M1")]["measured"] == "no"  # October's figure was RVS's alone
+    assert rows[("FORCE", "M1")]["figures"] == 1
+    # D6 events are reported by exception: a live extract measures every place, events or none
+    assert all(rows[(p, "D6")]["measured"] == "yes" for p in ("FORCE", *PLACES))
+    assert rows[("FORCE", "M3")]["source"] == "not defined" and "M3" not in coverage.not_measured()
 
 
 def test_coverage_recomputed_from_the_aggregate_and_incident_rows() -> None:
@@ -84,6 +113,7 @@ def test_coverage_recomputed_from_the_aggregate_and_incident_rows() -> None:
         assert r["cases"] == reviewed.get(key, 0)
         assert r["incident_standards"] == counted.get(key, 0)
         assert r["measured"] == ("yes" if reviewed.get(key, 0) or counted.get(key, 0) else "no")
+        assert r["figures"] == 0
         assert r["priority"] == CATALOGUE.measures[r["measure"]].priority
     by_key = {(r["place"], r["measure"]): r for r in rows}
     # Riverside's Grade 1 incidents and 999 calls: two of M2's three standards counted something

@@ -123,7 +123,7 @@ def test_p_chart_limits_are_the_textbook_ones() -> None:
     # centre = sum k / sum n over the baseline; limits centre +/- 3 sqrt(centre (1 - centre) / n_i)
     ks = [12, 15, 8, 10, 4, 7, 16, 9, 14, 10, 5, 6]
     ns = [100, 80, 80, 100, 110, 110, 100, 100, 90, 90, 110, 120]
-    chart = attribute_chart(ks, ns, kind="p", direction="lower")
+    chart = attribute_chart(ks, ns, kind="p", direction="lower", prime=False)
     centre = sum(ks) / sum(ns)
     for i, n in enumerate(ns):
         sigma = math.sqrt(centre * (1 - centre) / n)
@@ -136,7 +136,7 @@ def test_p_chart_limits_are_the_textbook_ones() -> None:
 def test_u_chart_limits_scale_per_exposure() -> None:
     counts = [4, 6, 5, 3, 7, 5, 4, 6, 5, 5, 4, 6]
     exposure = [20_000] * 12
-    chart = attribute_chart(counts, exposure, kind="u", direction="lower", scale=1000)
+    chart = attribute_chart(counts, exposure, kind="u", direction="lower", scale=1000, prime=False)
     u = sum(counts) / sum(exposure)
     assert chart.mean[0] == pytest.approx(u * 1000)
     assert chart.upper[0] == pytest.approx((u + 3 * math.sqrt(u / 20_000)) * 1000)
@@ -160,3 +160,22 @@ def test_attribute_chart_finds_a_shift_of_seven() -> None:
     ks = [500, 520, 480, 510, 490, 505, 495, 515, 485, 500, 510, 490] + [470] * 7
     chart = attribute_chart(ks, [1000] * len(ks), kind="p", direction="higher")
     assert "shift" in chart.concern_rules(len(ks) - 1)
+
+
+def test_laney_prime_widens_the_limits_by_the_variation_between_points() -> None:
+    # a month's attendance over ~4,000 rostered days varies by more than binomial sampling: a plain
+    # p-chart's limits (+/- 0.9 points) would flag most months; p' scales sigma by sigma_z
+    ns = [4000] * 12
+    ks = [3840, 3790, 3870, 3815, 3860, 3800, 3850, 3780, 3875, 3825, 3805, 3855]
+    plain = attribute_chart(ks, ns, kind="p", direction="higher", prime=False)
+    prime = attribute_chart(ks, ns, kind="p", direction="higher")
+    centre = sum(ks) / sum(ns)
+    sigma = math.sqrt(centre * (1 - centre) / 4000)
+    z = [(k / 4000 - centre) / sigma for k in ks]
+    sigma_z = sum(abs(b - a) for a, b in zip(z, z[1:], strict=False)) / 11 / 1.128
+    assert prime.upper[0] == pytest.approx(centre + 3 * sigma * sigma_z)
+    assert sigma_z > 1.5
+    assert sum(t != "common_cause" for t in plain.point_type) > sum(
+        t != "common_cause" for t in prime.point_type
+    )
+    assert all(t == "common_cause" for t in prime.point_type)

@@ -395,9 +395,15 @@ def test_coverage_names_what_had_no_data_and_the_briefings_get_it(
     assert (cell[("HRB", "D11")]["measured"], cell[("HRB", "D11")]["source"]) == ("yes", "reviewed cases")
     assert (cell[("HRB", "M2")]["measured"], cell[("HRB", "M2")]["source"]) == ("yes", "incidents")
     assert cell[("KNG", "M2")]["measured"] == "no" and cell[("KNG", "D7")]["measured"] == "yes"
-    assert cell[("HRB", "M1")]["source"] == "none"
+    # M1 is declared by the HR extract definition, but no figures were loaded: not measured
+    assert (cell[("HRB", "M1")]["measured"], cell[("HRB", "M1")]["source"]) == ("no", "extracts")
+    assert (cell[("HRB", "M3")]["measured"], cell[("HRB", "M3")]["source"]) == ("no", "not defined")
     not_measured = {
-        place: tuple(r["measure"] for r in rows if r["place"] == place and r["measured"] == "no")
+        place: tuple(
+            r["measure"]
+            for r in rows
+            if r["place"] == place and r["measured"] == "no" and r["source"] != "not defined"
+        )
         for place in ["FORCE", *codes]
     }
     assert passed["force"] == not_measured.pop("FORCE")
