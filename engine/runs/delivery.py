@@ -10,8 +10,10 @@ writes the .eml files instead and records nothing.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,6 +96,45 @@ def deliver_week(
     ``mail`` defaults to the environment's settings (QAM_SMTP_*, QAM_MAIL_*)."""
     mail = mail or load_mail_settings(sending=not dry_run)
     run = read_week(database, out, week)
+    with nullcontext() if dry_run else _one_at_a_time(out, week.label):
+        return _deliver(database, force, run, out, now=now, dry_run=dry_run, mail=mail, sender=sender)
+
+
+@contextmanager
+def _one_at_a_time(out: Path, label: str) -> Iterator[None]:
+    """Holds OUT/.WEEK-deliver.lock while delivering: a second `qam deliver` of the week (a cron
+    retry while the first still waits on the server) is refused rather than sending twice."""
+    path = out / f".{label}-deliver.lock"
+    try:
+        handle = path.open("a+")
+    except OSError as exc:
+        raise ReportError(f"cannot create {path}: {exc.strerror or exc}") from None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ReportError(
+                f"another `qam deliver` of {label} is running (it holds {path}): nothing was sent",
+                hint="Run it again once that one has finished; it sends only what is still owed.",
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _deliver(
+    database: Database,
+    force: Force,
+    run: WeekRun,
+    out: Path,
+    *,
+    now: Callable[[], dt.datetime],
+    dry_run: bool,
+    mail: MailSettings,
+    sender: Callable[[MailSettings], SmtpSender],
+) -> DeliveryReport:
+    week = run.period
     plan = plan_week(run, force, week_deliveries(database, week.label), domain=mail.sender_domain)
     messages = _Messages(run, force, mail)
     for p in plan.to_send:  # every file checked against the run's manifest before anything is sent

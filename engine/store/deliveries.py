@@ -63,10 +63,10 @@ def week_deliveries(database: Database, week: str) -> list[Delivery]:
 
 def _record(row: DeliveryRow) -> Delivery:
     values = {name: getattr(row, name) for name in _COLUMNS}
-    for name in ("sent_at", "recorded_at"):  # SQLite hands back naive datetimes: they were UTC
+    for name in ("sent_at", "recorded_at"):  # in UTC (SQLite hands back naive datetimes: UTC ones)
         when = values[name]
-        if when is not None and when.tzinfo is None:
-            values[name] = when.replace(tzinfo=dt.UTC)
+        if when is not None:
+            values[name] = when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
     return Delivery(**values, pk=row.pk)
 
 

@@ -6,6 +6,7 @@ only that."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import subprocess
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from engine import api
+from engine.core.errors import ReportError
 from engine.core.mail_settings import MailSettings
 from engine.core.periods import parse_week
 from engine.runs import delivery
@@ -210,3 +212,14 @@ def test_kill_9_while_the_server_holds_a_message(world: World, server: Server) -
     # everybody has exactly one copy: the held one was never taken
     assert _copies(server.received) == Counter({r: 1 for r in _copies(server.received)})
     assert len(server.received) == EVERYONE
+
+
+def test_a_second_deliver_of_the_week_at_once_is_refused(world: World, server: Server) -> None:
+    lock = world.out / f".{WEEK}-deliver.lock"
+    with lock.open("a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # as a first `qam deliver` still at work holds it
+        with pytest.raises(ReportError, match="another `qam deliver` of 2026-W47 is running") as info:
+            world.deliver(server)
+        assert info.value.exit_code == 4 and server.received == []
+        assert world.deliver().dry_run  # a dry run sends nothing: it does not wait for the lock
+    assert world.deliver(server).complete and len(server.received) == EVERYONE

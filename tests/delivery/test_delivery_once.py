@@ -4,6 +4,7 @@ and a withdrawal where they are gone; the log says who received what. On SQLite 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -128,5 +129,7 @@ def test_exactly_once_on_postgresql(postgres_url: str, tmp_path: Path, server: S
         "withdrawal",
     ]
     status = api.delivery_status(world.settings, WEEK, out=world.out)
-    assert status.owed == () and all(r.sent_at is not None and r.sent_at.tzinfo for r in status.rows)
+    assert status.owed == () and all(
+        r.sent_at and r.sent_at.utcoffset() == dt.timedelta(0) for r in status.rows
+    )
     assert len(server.received) == 10
