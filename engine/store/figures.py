@@ -24,7 +24,7 @@ from engine.core.errors import ExtractError, Location, Problem, problems_summary
 from engine.inputs.figures import FigureRow, FiguresFile
 from engine.store.db import Database
 from engine.store.figure_tables import Figure, FigureLoad
-from engine.store.rows import row_chunks
+from engine.store.rows import lock_for_writing, row_chunks
 
 _FIGURE_COLUMNS = ("numerator", "denominator", "value", "count", "event_on", "detail")
 
@@ -142,6 +142,8 @@ def store_figures(
     records every load that stores anything."""
     by_metric: dict[str, MetricLoad] = defaultdict(MetricLoad)
     with database.session() as session:
+        # one load at a time: two loads of one figure must not both find it new and both store it
+        lock_for_writing(session, FigureLoad.pk, "SHARE ROW EXCLUSIVE")
         stored = stored_current(session, figures.rows)
         new: list[FigureRow] = []
         met: dict[tuple[str, ...], list[FigureRow]] = {}  # the rows whose key is stored, by key
