@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -29,13 +29,13 @@ from engine.store.rows import lock_for_writing, row_chunks
 _FIGURE_COLUMNS = ("numerator", "denominator", "value", "count", "event_on", "detail")
 
 
-@dataclass(frozen=True, slots=True)
-class FigureRecord:
+class FigureRecord(NamedTuple):
     """One current figure as the analysis reads it (docs/extracts.md, "Figures extract"): blank
     columns are None, ``team`` is "" when the source has none. By kind: proportion numerator and
     denominator; survey numerator and denominator, or value (a share) and count (the sample size);
     time value and count (one row per value, the counts pooled); count numerator and denominator
-    (None when the metric has no exposure); event event_ref, event_on and detail."""
+    (None when the metric has no exposure); event event_ref, event_on and detail. A named tuple: a
+    year's are quick to make, and its ``count`` field hides tuple's count method."""
 
     item: str
     metric: str
@@ -47,7 +47,7 @@ class FigureRecord:
     numerator: float | None
     denominator: float | None
     value: float | None
-    count: float | None
+    count: float | None  # type: ignore[assignment]  # the column's name, over tuple.count
     event_ref: str | None
     event_on: dt.date | None
     detail: str | None
@@ -353,15 +353,51 @@ def current_figures(
     if isinstance(db, Database):
         with db.session() as session:
             return current_figures(session, start=start, end=end, metrics=metrics)
-    q = select(
+    columns = (
         Figure.item, Figure.metric, Figure.place, Figure.team, Figure.period, Figure.period_start,
         Figure.period_end, Figure.numerator, Figure.denominator, Figure.value, Figure.count,
         Figure.event_ref, Figure.event_on, Figure.detail,
-    ).where(Figure.is_current.is_(True), Figure.period_start <= end, Figure.period_end >= start)  # fmt: skip
-    if metrics is not None:
-        wanted = sorted(set(metrics))
-        if not wanted:
-            return []
-        q = q.where(Figure.metric.in_(wanted))
-    q = q.order_by(Figure.metric, Figure.place, Figure.team, Figure.period_start, Figure.pk)
-    return [FigureRecord(*row) for row in db.execute(q)]
+    )  # fmt: skip
+    current = select(*columns).where(
+        Figure.is_current.is_(True), Figure.period_start <= end, Figure.period_end >= start
+    )
+    order = (Figure.place, Figure.team, Figure.period_start, Figure.pk)
+    if metrics is None:
+        queries = [current.order_by(Figure.metric, *order)]
+    else:  # a query a metric, each on the index by metric
+        queries = [current.where(Figure.metric == m).order_by(*order) for m in sorted(set(metrics))]
+    out: list[FigureRecord] = []
+    sqlite = db.connection().dialect.name == "sqlite"
+    days: dict[str, dt.date] = {}
+
+    def day(text: str) -> dt.date:  # SQLite gives dates as stored: ISO text
+        got = days.get(text)
+        if got is None:
+            got = days[text] = dt.date.fromisoformat(text)
+        return got
+
+    for q in queries:
+        for chunk in row_chunks(db, q):  # the driver's tuples: SQLAlchemy's Rows took a second a year
+            if not sqlite:  # psycopg gives dates
+                out.extend(map(FigureRecord._make, chunk))
+                continue
+            out.extend(
+                FigureRecord(
+                    r[0],
+                    r[1],
+                    r[2],
+                    r[3],
+                    r[4],
+                    day(r[5]),
+                    day(r[6]),
+                    r[7],
+                    r[8],
+                    r[9],
+                    r[10],
+                    r[11],
+                    None if r[12] is None else day(r[12]),
+                    r[13],
+                )  # fmt: skip
+                for r in chunk
+            )
+    return out
