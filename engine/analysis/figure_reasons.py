@@ -38,7 +38,7 @@ FIGURE_REASONS: dict[str, str] = {
         "{what}: near the {edge} of this place's usual range in 2 of the last 3 {nouns}, "
         "most recently {value} in {point}."
     ),
-    "event": "{what}: {detail}, on {date} (ref {ref}{team}); each one is reported.",
+    "event": "{what} on {date} (ref {ref}{team}): {detail}. Each one is reported.",
 }
 
 
@@ -161,11 +161,11 @@ def spc_reason(
 
 
 def event_reason(text: str, detail: str, on: dt.date, ref: str, team: str) -> str:
-    """'Homicide (murder, manslaughter, infanticide): stabbing outside a bar, on 18 November 2026
-    (ref HI-2026-0412); each one is reported.'"""
+    """'Homicide (murder, manslaughter, infanticide) on 18 November 2026 (ref HI-2026-0412): man
+    stabbed outside a bar. Each one is reported.'"""
     return FIGURE_REASONS["event"].format(
         what=text,
-        detail=detail.strip() or "no description sent",
+        detail=detail.strip().rstrip(".") or "no description sent",
         date=f"{on.day} {on:%B %Y}",
         ref=ref,
         team=f", {team}" if team else "",

@@ -69,7 +69,7 @@ def counted_text(f: FigureFacts) -> str:
     if f.kind == "proportion":
         return f"{int(round(f.k or 0)):,} of {n:,} {f.unit}".strip()
     if f.kind == "survey":
-        deff = f" (design effect {_num(f.design_effect)})" if f.design_effect != 1 else ""
+        deff = f", design effect {_num(f.design_effect)}" if f.design_effect != 1 else ""
         return f"{n:,} respondents{deff}"
     if f.kind == "time":
         return f"{n:,} timed"
@@ -172,7 +172,7 @@ def events_table(events: Sequence[FigureEvent], title: str) -> list[Flowable]:
             ]
         )
         style.append(("SPAN", (0, -1), (-1, -1)))
-    widths = [30 * mm, 38 * mm, 30 * mm, WIDTH - 98 * mm]
+    widths = [34 * mm, 40 * mm, 30 * mm, WIDTH - 104 * mm]
     return [Table(rows, colWidths=widths, repeatRows=2, style=TableStyle(style))]
 
 
