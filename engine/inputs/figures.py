@@ -88,11 +88,14 @@ class FigureRow:
 
 @dataclass(frozen=True)
 class FiguresFile:
-    """A valid figures extract: its rows, in file order, and the sha256 of its bytes."""
+    """A valid figures extract: its rows, in file order, and the sha256 of its bytes.
+    ``multi_grain``: its metrics (not events) declared for more than one grain, whose figures of a
+    place and team for overlapping periods (a week and its month) must not both be current."""
 
     path: str
     sha256: str
     rows: tuple[FigureRow, ...]
+    multi_grain: frozenset[str] = frozenset()
 
 
 def read_figures(
@@ -120,7 +123,9 @@ def read_figures(
     if reader.problems:
         problems = reader.problems
         raise ExtractError(problems_summary(problems, "file") + "; nothing was loaded", problems)
-    return FiguresFile(name, hashlib.sha256(data).hexdigest(), tuple(rows))
+    multi = frozenset(m for m in {r.metric for r in rows} if len(definitions.metrics[m].periods) > 1)
+    multi = frozenset(m for m in multi if definitions.metrics[m].kind != "event")
+    return FiguresFile(name, hashlib.sha256(data).hexdigest(), tuple(rows), multi)
 
 
 class _Reader:
@@ -202,6 +207,7 @@ class _Reader:
             self.bad(reader.line_num, None, f"cannot read the row: {exc}")
         for column, (line, metric) in self.missing.items():
             self.bad(1, None, f"missing column {column}, which metric {metric} needs (first at row {line})")
+        self.overlaps(rows)
         return _pool_times(rows)
 
     def row(self, v: dict[str, str], line: int) -> FigureRow | None:
@@ -308,6 +314,32 @@ class _Reader:
             )
             return None
         return parsed
+
+    def overlaps(self, rows: list[FigureRow]) -> None:
+        """A problem for each row whose period overlaps another period of its metric, place and
+        team in the file (a week and its month: only a metric declared for several grains has any)."""
+        spans: dict[tuple[str, str, str], dict[str, FigureRow]] = {}
+        for row in rows:
+            metric = self.metrics[row.metric]
+            if len(metric.periods) > 1 and metric.kind != "event":
+                spans.setdefault((row.metric, row.place, row.team), {}).setdefault(row.period, row)
+        for periods in spans.values():
+            ordered = sorted(periods.values(), key=lambda r: (r.period_start, r.period_end))
+            reach = ordered[0]  # of the periods so far, the one that ends last
+            for after in ordered[1:]:
+                if after.period_start > reach.period_end:
+                    reach = after
+                    continue
+                first, later = sorted((reach, after), key=lambda r: r.line)
+                if after.period_end > reach.period_end:
+                    reach = after
+                self.bad(
+                    later.line,
+                    "period",
+                    f"{later.period} overlaps {first.period} of row {first.line} (metric {later.metric}, "
+                    f"place {later.place}{f', team {later.team}' if later.team else ''}): a metric's "
+                    "figures for one place and team are for periods that do not overlap",
+                )
 
     def first_of_key(self, row: FigureRow) -> FigureRow | None:
         """The row, unless it repeats a key of the file: with the same figures it is dropped, with

@@ -171,6 +171,15 @@ def store_figures(
                 tally.replaced += len(group)
             else:
                 conflicts.append(_conflict(session, group, old, figures.path))
+        if figures.multi_grain:  # a week and its month: not both current
+            for rows, overlapped in _overlapping(session, figures):
+                if not replace:
+                    conflicts.append(_overlap_conflict(session, rows[0], overlapped, figures.path))
+                    continue
+                superseded.extend(o[0] for o in overlapped)
+                if rows[0].key not in stored:  # counted as stored: it replaces the overlapped
+                    by_metric[rows[0].metric].stored -= len(rows)
+                    by_metric[rows[0].metric].replaced += len(rows)
         if conflicts:
             conflicts.sort(key=lambda p: p.location.line or 0)
             raise ExtractError(
@@ -178,7 +187,7 @@ def store_figures(
                 conflicts,
                 hint="Give --replace to replace the stored figures with these (the old ones are kept for audit).",
             )
-        if not new:
+        if not new and not superseded:
             return FiguresLoad(figures.path, None, dict(by_metric))
         load_pk = int(
             session.execute(
@@ -195,6 +204,64 @@ def store_figures(
         _supersede(session, superseded, load_pk)
         _insert(session, new, load_pk)
     return FiguresLoad(figures.path, load_pk, dict(by_metric))
+
+
+#: the longest period a figure may have (a year), for finding the stored periods a period overlaps
+_LONGEST = dt.timedelta(days=366)
+
+
+def _overlapping(session: Session, figures: FiguresFile) -> list[tuple[list[FigureRow], list[_Stored]]]:
+    """The file's figures (each a key's rows) of a metric declared for several grains that overlap
+    stored current figures of the same metric, place and team for another period, with those."""
+    groups: dict[tuple[str, ...], list[FigureRow]] = {}
+    for r in figures.rows:
+        if r.metric in figures.multi_grain:
+            groups.setdefault(r.key, []).append(r)
+    by_owner: dict[tuple[str, str, str], list[FigureRow]] = defaultdict(list)
+    for rows in groups.values():
+        by_owner[(rows[0].metric, rows[0].place, rows[0].team)].append(rows[0])
+    found: dict[tuple[str, ...], list[_Stored]] = {}
+    for metric in sorted(figures.multi_grain):
+        firsts = [rows[0] for rows in groups.values() if rows[0].metric == metric]
+        low = min(r.period_start for r in firsts) - _LONGEST
+        high = max(r.period_end for r in firsts)
+        q = select(
+            Figure.place, Figure.team, Figure.period, Figure.period_start, Figure.period_end,
+            Figure.pk, Figure.content_hash, Figure.value, Figure.count, Figure.load_pk,
+        ).where(
+            Figure.is_current.is_(True), Figure.metric == metric,
+            Figure.period_start >= low, Figure.period_start <= high,
+        )  # fmt: skip
+        for chunk in row_chunks(session, q):
+            for place, team, period, start, end, pk, digest, value, count, load in chunk:
+                first, last = _day(start), _day(end)
+                for r in by_owner.get((metric, place, team), ()):
+                    if r.period != period and r.period_start <= last and first <= r.period_end:
+                        found.setdefault(r.key, []).append((pk, digest, value, count, load))
+    return [(groups[key], overlapped) for key, overlapped in found.items()]
+
+
+def _day(value: dt.date | str) -> dt.date:
+    """A date as the driver gives it (SQLite: ISO text)."""
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
+
+
+def _overlap_conflict(session: Session, row: FigureRow, overlapped: list[_Stored], path: str) -> Problem:
+    """The problem of a figure whose period overlaps stored figures of another period."""
+    periods = session.execute(
+        select(Figure.period, FigureLoad.source_file, FigureLoad.loaded_at)
+        .join(FigureLoad, FigureLoad.pk == Figure.load_pk)
+        .where(Figure.pk.in_(sorted({o[0] for o in overlapped})))
+        .order_by(Figure.period_start)
+    ).all()
+    shown = ", ".join(sorted({p.period for p in periods}))
+    first = periods[0]
+    return Problem(
+        Location(path, row.line, "period"),
+        f"metric {row.metric}, place {row.place}{f', team {row.team}' if row.team else ''}, period "
+        f"{row.period} overlaps the stored figures for {shown} (loaded {first.loaded_at.date().isoformat()} "
+        f"from {first.source_file}): a metric's figures for one place and team are for periods that do not overlap",
+    )
 
 
 #: the columns a load writes, in FigureRow's order (the load's pk, is_current and the row's line aside)

@@ -314,3 +314,18 @@ def test_the_quick_path_takes_exactly_what_the_full_checks_take(tmp_path: Path, 
                 taken += 1
                 assert full == quick and len(reader.problems) == before, record
     assert taken > 0
+
+
+def test_periods_of_one_place_and_team_that_overlap_are_refused(tmp_path: Path) -> None:
+    """attendance_rate comes weekly or monthly: a week inside a month of the same place and team
+    would count its days twice."""
+    text = HEADER + (
+        "M1,attendance_rate,DLW,Response A,2026-10,1880,2000,,,,,\n"
+        "M1,attendance_rate,DLW,Response B,2026-W42,470,500,,,,,\n"  # another team: fine
+        "M1,attendance_rate,DLW,Response A,2026-W44,470,500,,,,,\n"  # 26 October to 1 November
+        "M1,attendance_rate,DLW,Response A,2026-W46,470,500,,,,,\n"  # November: fine
+    )
+    assert _problems(tmp_path, text) == [
+        "4:period: 2026-W44 overlaps 2026-10 of row 2 (metric attendance_rate, place DLW, team Response A): "
+        "a metric's figures for one place and team are for periods that do not overlap"
+    ]

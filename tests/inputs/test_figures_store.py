@@ -237,3 +237,31 @@ def test_the_documented_example_files_load_with_the_bundled_definitions(
     folder.mkdir()
     shutil.copyfile(EXAMPLES / "extracts-hr-example.yaml", folder / "hr.yaml")
     assert "attendance_rate" in extract_definitions(folder).metrics
+
+
+def test_a_period_overlapping_stored_figures_of_another_grain_is_refused_unless_replaced(
+    figures_settings: Settings, tmp_path: Path
+) -> None:
+    month = _write(tmp_path, "month.csv", HEADER + "M1,attendance_rate,DLW,,2026-10,1880,2000,,,,,\n")
+    weeks = _write(
+        tmp_path,
+        "weeks.csv",
+        HEADER
+        + "M1,attendance_rate,DLW,,2026-W42,470,500,,,,,\nM1,attendance_rate,BLK,,2026-W42,400,500,,,,,\n",
+    )
+    api.load_figures_extract(figures_settings, month)
+    with pytest.raises(ExtractError) as caught:
+        api.load_figures_extract(figures_settings, weeks)
+    (problem,) = caught.value.problems
+    assert str(problem) == (
+        f"{weeks}:2:period: metric attendance_rate, place DLW, period 2026-W42 overlaps the stored figures "
+        f"for 2026-10 (loaded {api.now().date().isoformat()} from {month}): a metric's figures for one "
+        "place and team are for periods that do not overlap"
+    )
+    replaced = api.load_figures_extract(figures_settings, weeks, replace=True)
+    by = replaced.by_metric["attendance_rate"]
+    assert (by.stored, by.replaced, by.unchanged) == (1, 1, 0)
+    with api.database_for(figures_settings) as database:
+        current = current_figures(database, start=dt.date(2026, 10, 1), end=dt.date(2026, 10, 31))
+        assert sorted((f.place, f.period) for f in current) == [("BLK", "2026-W42"), ("DLW", "2026-W42")]
+        assert [(r[3], r[7], r[9]) for r in _rows(database) if r[3] == "2026-10"] == [("2026-10", False, 2)]
