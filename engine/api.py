@@ -51,10 +51,7 @@ def open_db(settings: Settings, *, require_current: bool = True) -> dbm.Database
 
 
 def init_database(settings: Settings) -> InitResult:
-    """Check the force file, then create or upgrade the database schema; safe to run twice.
-
-    Example: qam init
-    """
+    """Check the force file, then create or upgrade the database schema; safe to run twice (qam init)."""
     load_force(settings.force_file)  # a bad force file is reported before anything is written
     return initialise(settings.database_url)
 
@@ -108,26 +105,29 @@ def template(settings: Settings, case_type: str, fmt: str, out: Path | None) -> 
 
 def check_rulesets(settings: Settings, path: Path | None = None) -> list[Ruleset]:
     """Validate ruleset files without a database. Example: qam rulesets validate"""
+    from engine.registry.documents import DocumentPaths, validate_documents
     from engine.rules.ruleset_loader import validate_rulesets
-    from engine.runs.figures_load import extract_definitions
 
-    the_force = force(settings)
+    the_force, (catalogue, extracts) = force(settings), validate_documents(DocumentPaths.of(settings))
     return validate_rulesets(
         path or settings.rulesets_dir,
         fields_by_case_type(settings),
         setting_overrides=the_force.setting_overrides,
         overrides_source=the_force.path,
-        extracts=extract_definitions(settings.extracts_dir),
+        extracts=extracts,
+        measures=catalogue,
     )
 
 
 def publish_rulesets(settings: Settings, *, author: str, note: str) -> registry.PublishResult:
-    """Snapshot the working tree's rulesets as immutable versions. Example: qam rulesets publish"""
+    """Snapshot the rulesets, catalogue and extract definitions as versions (qam rulesets publish)."""
     from engine import registry
 
-    fields = fields_by_case_type(settings)
+    fields, docs = fields_by_case_type(settings), registry.DocumentPaths.of(settings)
     with database_for(settings) as database:
-        return registry.publish(database, settings.rulesets_dir, fields, author=author, note=note, now=now())
+        return registry.publish(
+            database, settings.rulesets_dir, fields, author=author, note=note, now=now(), documents=docs
+        )
 
 
 def list_rulesets(settings: Settings) -> registry.RegistryListing:
@@ -161,8 +161,9 @@ def diff_rulesets(settings: Settings, ruleset_id: str, v1: str, v2: str) -> regi
 def verify_rulesets(settings: Settings, anchors: tuple[str, ...] = ()) -> registry.VerifyReport:
     from engine import registry
 
+    docs = registry.DocumentPaths.of(settings)
     with database_for(settings) as database:
-        return registry.verify(database, settings.rulesets_dir, anchors=anchors)
+        return registry.verify(database, settings.rulesets_dir, anchors=anchors, documents=docs)
 
 
 # --------------------------------------------------------------------------- submissions
@@ -475,7 +476,7 @@ def audit(settings: Settings, run: str) -> AuditReport:
 
     with database_for(settings) as database:
         return audits.audit_run(
-            database, run, force=force(settings), forms=forms(settings), rulesets_dir=settings.rulesets_dir
+            database, run, force=force(settings), forms=forms(settings), settings=settings
         )
 
 

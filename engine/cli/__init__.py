@@ -27,7 +27,7 @@ from engine.cli import (
     scoring,
     weekly,
 )
-from engine.cli.console import terminate_like_ctrl_c
+from engine.cli.console import terminate_like_ctrl_c, user_errors
 from engine.core.config import load_settings
 
 app = typer.Typer(
@@ -63,7 +63,10 @@ def main(
     Example: qam init && qam submit week47.csv && qam weekly --week 2026-W47
     """
     ctx.call_on_close(terminate_like_ctrl_c())  # SIGTERM (a scheduler, systemd) cleans up as Ctrl-C
-    ctx.obj = load_settings(force_file=force, database_url=database)
+    with user_errors():  # a config folder named but missing is exit 3 with where it was named
+        ctx.obj = load_settings(force_file=force, database_url=database)
+    for note in ctx.obj.notes:
+        typer.echo(f"Note: {note}", err=True)
 
 
 # `qam --help` lists the commands in the order registered here, then the groups

@@ -1,4 +1,5 @@
-"""Settings in one place: database URL, force file, rulesets and forms folders, DEFAULT_* constants."""
+"""Settings in one place: database URL, force file, the force's configuration (catalogue, rulesets,
+forms and extract definitions folders, or a config folder holding them), DEFAULT_* constants."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from engine.core.config_folder import CATALOGUE_NAME, ConfigFolder, resolve_config_folder
 from engine.core.errors import ConfigError, Problem, ProblemsError
 from engine.core.recipients import Recipient, read_recipients
 from engine.core.shape import ShapeChecker
@@ -43,6 +45,10 @@ DEFAULT_RULESETS_DIR = _resource_dir("rulesets")
 DEFAULT_FORMS_DIR = _resource_dir("qa_forms")
 #: the extract definitions: each declares the metrics a figures extract may carry (docs/extracts.md)
 DEFAULT_EXTRACTS_DIR = _resource_dir("extracts")
+#: the 12x12 catalogue: priorities, PEEL pillars, I-SERVE strands and items (docs/catalogue.md)
+DEFAULT_CATALOGUE_FILE = next(
+    (p for p in (_CHECKOUT_DIR / CATALOGUE_NAME,) if p.is_file()), _PACKAGE_DIR / "_bundled" / CATALOGUE_NAME
+)
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,11 @@ class Settings:
     rulesets_dir: Path
     forms_dir: Path
     extracts_dir: Path = DEFAULT_EXTRACTS_DIR
+    catalogue_file: Path = DEFAULT_CATALOGUE_FILE
+    #: the force's configuration folder, when one is named (force file's config: or QAM_CONFIG)
+    config: ConfigFolder | None = None
+    #: what the configuration fell back on (a part the config folder does not hold), for users
+    notes: tuple[str, ...] = ()
 
 
 def load_settings(
@@ -99,16 +110,38 @@ def load_settings(
     rulesets_dir: Path | None = None,
     forms_dir: Path | None = None,
     extracts_dir: Path | None = None,
+    config_dir: Path | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Settings:
-    """Resolve settings: explicit argument, then environment variable, then default."""
+    """Resolve settings: explicit argument, then environment variable, then the force's config
+    folder (``config_dir``, QAM_CONFIG or the force file's ``config:``), then the bundled default.
+    ConfigError when a config folder is named that does not exist or holds no catalogue.yaml."""
     env = os.environ if environ is None else environ
+    force = force_file or (Path(env[ENV_FORCE]) if env.get(ENV_FORCE) else DEFAULT_FORCE_FILE)
+    folder = resolve_config_folder(force, explicit=config_dir, environ=env)
+    own: dict[str, Path | None] = {
+        name: folder.part(name) if folder else None for name in ("rulesets", "qa_forms", "extracts")
+    }
+    notes: list[str] = []
+
+    def pick(given: Path | None, variable: str, part: str, default: Path) -> Path:
+        if given is not None:
+            return given
+        if env.get(variable):
+            return Path(env[variable])
+        if own[part] is None and folder is not None:
+            notes.extend(n for n in folder.missing_notes() if f" no {part}/" in n)
+        return own[part] or default
+
     return Settings(
         database_url=database_url or env.get(ENV_DATABASE_URL) or f"sqlite:///{DEFAULT_DATABASE_FILE}",
-        force_file=force_file or (Path(env[ENV_FORCE]) if env.get(ENV_FORCE) else DEFAULT_FORCE_FILE),
-        rulesets_dir=rulesets_dir or Path(env.get(ENV_RULESETS) or DEFAULT_RULESETS_DIR),
-        forms_dir=forms_dir or Path(env.get(ENV_FORMS) or DEFAULT_FORMS_DIR),
-        extracts_dir=extracts_dir or Path(env.get(ENV_EXTRACTS) or DEFAULT_EXTRACTS_DIR),
+        force_file=force,
+        rulesets_dir=pick(rulesets_dir, ENV_RULESETS, "rulesets", DEFAULT_RULESETS_DIR),
+        forms_dir=pick(forms_dir, ENV_FORMS, "qa_forms", DEFAULT_FORMS_DIR),
+        extracts_dir=pick(extracts_dir, ENV_EXTRACTS, "extracts", DEFAULT_EXTRACTS_DIR),
+        catalogue_file=folder.catalogue_file if folder else DEFAULT_CATALOGUE_FILE,
+        config=folder,
+        notes=tuple(notes),
     )
 
 
@@ -131,6 +164,7 @@ class _ForceSchema(Schema):
     force = fields.String(required=True, validate=validate.Length(min=1))
     places = fields.List(fields.Dict(), required=True, validate=validate.Length(min=1))
     settings = fields.Dict(keys=fields.String(), values=fields.Dict(), load_default=dict)
+    config = fields.Raw(load_default=None)  # checked by resolve_config_folder, with its line
     recipients = fields.Raw(load_default=None)  # checked by read_recipients, with lines
 
 
@@ -201,6 +235,11 @@ def load_force(path: Path) -> Force:
                 )
         overrides[ruleset_id] = dict(values)
     recipients = read_recipients(top["recipients"], "recipients", problem)
+    if top["config"] is not None:
+        try:
+            resolve_config_folder(path, environ={})
+        except ConfigError as exc:
+            problem("config", exc.message)
     if problems:
         raise ProblemsError("invalid force file", problems)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()

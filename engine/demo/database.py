@@ -32,6 +32,7 @@ from engine.inputs.extracts import read_incidents
 from engine.inputs.figures import read_figures
 from engine.inputs.forms import load_forms
 from engine.inputs.submissions import load_submission_files
+from engine.registry.documents import DocumentPaths
 from engine.rules.catalogue import load_measure_catalogue
 from engine.store import assessments, figures, incidents
 from engine.store.db import Database, open_database
@@ -98,7 +99,10 @@ def build_demo_database(
             f"as at {revised.date()}"
         )
         fields = {case_type: f.field_specs() for case_type, f in forms.items()}
-        history = publish_history(database, configured.rulesets_dir, settings.rulesets_dir, fields, plan)
+        documents = DocumentPaths.of(settings)
+        history = publish_history(
+            database, configured.rulesets_dir, settings.rulesets_dir, fields, plan, documents
+        )
 
         progress(f"generating {len(plan.weeks)} weeks of assessments")
         files, n_assessments = write_assessment_files(data, force.places, plan)
@@ -134,7 +138,7 @@ def _load_figures(
 ) -> int:
     """The figures of every figures extract generated as data/figures-<extract>.csv and loaded as
     `qam extracts load figures` would: the number of figure rows stored."""
-    items = tuple(load_measure_catalogue().measures)
+    items = tuple(load_measure_catalogue(settings.catalogue_file).measures)
     definitions = load_extract_definitions(settings.extracts_dir, items)
     progress("generating and loading the measured figures (HR, outcomes, surveys, demand, ...)")
     stored = 0

@@ -70,7 +70,12 @@ def revised_text(bundled: str) -> str:
 
 
 def publish_history(
-    database: Database, source: Path, folder: Path, fields: FieldsByCaseType, plan: DemoPlan
+    database: Database,
+    source: Path,
+    folder: Path,
+    fields: FieldsByCaseType,
+    plan: DemoPlan,
+    documents: registry.DocumentPaths | None = None,
 ) -> RulesetHistory:
     """Copy the rulesets under ``source`` to ``folder`` (replacing it), publish them as at the start
     of the plan, then revise the stop-search ruleset in ``folder`` and publish it as at the plan's
@@ -79,8 +84,11 @@ def publish_history(
     if folder.exists():
         shutil.rmtree(folder)
     shutil.copytree(source, folder)
-    registry.publish(database, folder, fields, author=AUTHOR, note=FIRST_NOTE, now=first)
+    # the catalogue and extract definitions are published with the first rulesets
+    registry.publish(database, folder, fields, author=AUTHOR, note=FIRST_NOTE, now=first, documents=documents)
     path = folder / REVISED_FILE
     path.write_text(revised_text(path.read_text(encoding="utf-8")), encoding="utf-8")
-    registry.publish(database, folder, fields, author=AUTHOR, note=REVISION_NOTE, now=revised)
+    registry.publish(
+        database, folder, fields, author=AUTHOR, note=REVISION_NOTE, now=revised, documents=documents
+    )
     return RulesetHistory(folder, first, revised)

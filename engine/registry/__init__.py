@@ -1,5 +1,8 @@
-"""Published ruleset versions: an append-only, hash-chained registry (issue 7).
+"""Published ruleset versions, and the catalogue and extract definitions beside them: an
+append-only, hash-chained registry (issues 7 and 17).
 
+    documents.py the catalogue and extract definitions as registry documents (ids catalogue, extracts/<id>)
+    configuration.py  the catalogue and extract definitions a run uses (published, or the working tree's)
     entries.py   RegistryEntry, the chain hash, one entry's own integrity, reading ruleset text
     publish.py   the working tree validated, version-checked and appended, all or nothing
     reads.py     list, history, show, the versions in force at a time, loading them for runs
@@ -9,7 +12,9 @@
 Its queries live in ``engine/store/registry.py``.
 """
 
+from engine.registry.configuration import RunConfiguration, published_documents, run_configuration
 from engine.registry.diff import FieldChange, ItemChange, RulesetDiff, diff, diff_contents
+from engine.registry.documents import CATALOGUE_ID, DocumentPaths, is_document
 from engine.registry.entries import (
     GENESIS_HASH,
     DiscrepancyKind,
@@ -40,6 +45,12 @@ from engine.registry.verify import (
 )
 
 __all__ = [
+    "CATALOGUE_ID",
+    "DocumentPaths",
+    "RunConfiguration",
+    "is_document",
+    "published_documents",
+    "run_configuration",
     "GENESIS_HASH",
     "HISTORY_COLUMNS",
     "LIST_COLUMNS",

@@ -1,5 +1,6 @@
 """Criterion-level differences between two published versions of a ruleset, from their stored
-canonical content: criteria and thresholds added, removed or changed field by field, settings."""
+canonical content: criteria and thresholds added, removed or changed field by field, settings. For
+the catalogue: items, priorities, pillars and strands; for an extract definition: its metrics."""
 
 from __future__ import annotations
 
@@ -29,8 +30,26 @@ ITEM_FIELDS = (
     "direction",
 )
 SETTING_FIELDS = ("default", "description")
+#: a catalogue item's and an extract metric's fields in reading order
+DOCUMENT_FIELDS: tuple[str, ...] = (
+    *("name", "defined", "priority", "peel", "iserve", "direction", "evidence", "item", "kind"),
+    *("text", "unit", "periods", "per", "exposure", "design_effect", "description"),
+)
 _ITEM_SECTIONS = {"criteria": "criterion", "thresholds": "threshold"}
+#: each kind of entry's sections (content key -> item kind), the main kind first
+_SECTIONS: dict[str, dict[str, str]] = {
+    "ruleset": {**_ITEM_SECTIONS, "settings": "setting"},
+    "catalogue": {
+        "items": "item",
+        "priorities": "priority",
+        "peel_pillars": "pillar",
+        "iserve_strands": "strand",
+    },
+    "extract definition": {"metrics": "metric"},
+}
 _PLURALS = {"criterion": "criteria", "threshold": "thresholds", "setting": "settings"}
+_PLURALS |= {"item": "items", "priority": "priorities", "pillar": "pillars", "strand": "strands"}
+_PLURALS |= {"metric": "metrics"}
 _CHANGES = ("changed", "added", "removed")
 _NOT_RULESET_FIELDS = {"ruleset", "version", "settings", *_ITEM_SECTIONS}
 
@@ -72,8 +91,11 @@ class RulesetDiff:
     new: RegistryEntry
     items: tuple[ItemChange, ...]
     ruleset_fields: tuple[FieldChange, ...]  # title, description, case_type, priority, ...
-    #: what the ruleset is made of: criteria (a case ruleset) or thresholds (an extract ruleset)
+    #: what the ruleset is made of: criteria (a case ruleset) or thresholds (an extract ruleset);
+    #: items for the catalogue, metrics for an extract definition
     item_kind: str = "criterion"
+    #: "ruleset", "catalogue" or "extract definition"
+    document: str = "ruleset"
 
     columns = ("change", "item", "field", "from", "to")
 
@@ -108,21 +130,23 @@ class RulesetDiff:
             if kind != self.item_kind and some:
                 parts.append(_phrase(kind, some))
         if self.ruleset_fields:
-            parts.append(f"ruleset {', '.join(f.field for f in self.ruleset_fields)} changed")
+            parts.append(f"{self.document} {', '.join(f.field for f in self.ruleset_fields)} changed")
         return "; ".join(parts)
 
     def _tally(self, kind: str) -> list[tuple[int, str]]:
         return [(sum(i.kind == kind and i.change == c for i in self.items), c) for c in _CHANGES]
 
     def to_table_rows(self) -> list[tuple[str, str, str, str, str]]:
-        rows = [("changed", "ruleset", f.field, _cell(f.old), _cell(f.new)) for f in self.ruleset_fields]
+        rows = [("changed", self.document, f.field, _cell(f.old), _cell(f.new)) for f in self.ruleset_fields]
         for item in self.items:
             label = f"{item.kind} {item.id}"
             if item.change == "changed":
                 rows += [("changed", label, f.field, _cell(f.old), _cell(f.new)) for f in item.fields]
             else:
                 summary = {f.field: (f.old if item.change == "removed" else f.new) for f in item.fields}
-                text = summary.get("text", summary.get("description"))
+                text = summary.get(
+                    "text", summary.get("name", summary.get("description", summary.get("value")))
+                )
                 old, new = (_cell(text), "") if item.change == "removed" else ("", _cell(text))
                 rows.append((item.change, label, "", old, new))
         return rows
@@ -134,14 +158,13 @@ class RulesetDiff:
                 for change in ("added", "removed", "changed")
             }
 
+        kinds = _SECTIONS[self.document].values()
         return {
             "ruleset": self.ruleset_id,
             "from": {"version": self.old.version, "sha256": self.old.sha256, "seq": self.old.seq},
             "to": {"version": self.new.version, "sha256": self.new.sha256, "seq": self.new.seq},
             "ruleset_fields": [f.to_json() for f in self.ruleset_fields],
-            "criteria": section("criterion"),
-            "thresholds": section("threshold"),
-            "settings": section("setting"),
+            **{_PLURALS[kind]: section(kind) for kind in kinds},
         }
 
 
@@ -178,6 +201,8 @@ def diff(database: Database, ruleset_id: str, v1: str, v2: str) -> RulesetDiff:
 def diff_contents(old: RegistryEntry, new: RegistryEntry) -> RulesetDiff:
     """The differences between two entries' canonical contents (no database)."""
     before, after = _content_json(old), _content_json(new)
+    if new.is_document:
+        return _diff_document(old, new, before, after)
     items: list[ItemChange] = []
     for section, kind in _ITEM_SECTIONS.items():
         items += _diff_items(kind, _by_id(before.get(section)), _by_id(after.get(section)), ITEM_FIELDS)
@@ -188,6 +213,23 @@ def diff_contents(old: RegistryEntry, new: RegistryEntry) -> RulesetDiff:
     fields = tuple(FieldChange(k, before.get(k), after.get(k)) for k in top if before.get(k) != after.get(k))
     kind = "threshold" if "thresholds" in after and "criteria" not in after else "criterion"
     return RulesetDiff(new.ruleset_id, old, new, tuple(items), fields, kind)
+
+
+def _diff_document(
+    old: RegistryEntry, new: RegistryEntry, before: dict[str, Any], after: dict[str, Any]
+) -> RulesetDiff:
+    """The catalogue's items, priorities, pillars and strands, or an extract definition's metrics,
+    added, removed or changed field by field; then its other fields (title, mission, ...)."""
+    document = new.applies_to
+    sections = _SECTIONS[document]
+    items: list[ItemChange] = []
+    for section, kind in sections.items():
+        items += _diff_items(kind, _by_id(before.get(section)), _by_id(after.get(section)), DOCUMENT_FIELDS)
+    top = sorted((set(before) | set(after)) - {"version", *sections})
+    fields = tuple(FieldChange(k, before.get(k), after.get(k)) for k in top if before.get(k) != after.get(k))
+    return RulesetDiff(
+        new.ruleset_id, old, new, tuple(items), fields, next(iter(sections.values())), document
+    )
 
 
 def _content_json(entry: RegistryEntry) -> dict[str, Any]:

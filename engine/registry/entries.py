@@ -1,4 +1,6 @@
 """Registry entries: the chain hash, each entry's own integrity, and reading ruleset text (phase 1).
+Besides rulesets, the chain holds the configuration documents (registry.documents): the catalogue
+and the extract definitions.
 
 An entry's hash covers every field but its own and, through ``prev_hash``, the entry before it;
 its content enters through ``sha256``, which is taken over the canonical JSON.
@@ -22,6 +24,15 @@ from engine.core.models import FieldSpec
 from engine.core.periods import as_utc
 from engine.core.shape import ShapeChecker
 from engine.core.yamlio import load_yaml, parse_yaml
+from engine.registry.documents import (
+    DOCUMENT_PRIORITY,
+    DocumentPaths,
+    canonical_document,
+    content_problems,
+    document_kind,
+    document_tree,
+    is_document,
+)
 
 # _ruleset_files: the loader's own file discovery, so verify sees exactly the files publish reads
 from engine.rules.ruleset_loader import _ruleset_files
@@ -59,7 +70,14 @@ class RegistryEntry:
 
     @property
     def applies_to(self) -> str:
+        if self.is_document:
+            return document_kind(self.ruleset_id)
         return self.case_type or f"extract:{self.extract}"
+
+    @property
+    def is_document(self) -> bool:
+        """The catalogue or an extract definition, not a ruleset (registry.documents)."""
+        return self.priority == DOCUMENT_PRIORITY and is_document(self.ruleset_id)
 
     @property
     def label(self) -> str:
@@ -163,6 +181,8 @@ def entry_problems(e: RegistryEntry) -> list[tuple[DiscrepancyKind, str]]:
             )
         )
         return out
+    if is_document(e.ruleset_id) or e.priority == DOCUMENT_PRIORITY:
+        return out + _document_problems(e)
     data = json.loads(e.content)
     columns = {"ruleset": e.ruleset_id, "version": e.version, "priority": e.priority}
     columns |= {"case_type": e.case_type, "extract": e.extract}
@@ -175,6 +195,27 @@ def entry_problems(e: RegistryEntry) -> list[tuple[DiscrepancyKind, str]]:
                 )
             )
     if canonical_of_text(e.source_text, e.source_path) != e.content:
+        out.append(
+            (
+                DiscrepancyKind.TAMPERED_CONTENT,
+                "stored source text no longer matches the published content: it was edited in the database",
+            )
+        )
+    return out
+
+
+def _document_problems(e: RegistryEntry) -> list[tuple[DiscrepancyKind, str]]:
+    """A catalogue or extract definition entry: its columns against its content and source text."""
+    if not is_document(e.ruleset_id) or e.priority != DOCUMENT_PRIORITY or e.case_type or e.extract:
+        return [
+            (
+                DiscrepancyKind.TAMPERED_ENTRY,
+                f"its id {e.ruleset_id!r}, priority {e.priority}, case type and extract do not describe a "
+                "ruleset nor a configuration document",
+            )
+        ]
+    out = [(DiscrepancyKind.TAMPERED_ENTRY, m) for m in content_problems(e.ruleset_id, e.version, e.content)]
+    if canonical_document(e.source_text, e.source_path) != e.content:
         out.append(
             (
                 DiscrepancyKind.TAMPERED_CONTENT,
@@ -214,11 +255,18 @@ class WorkingFile:
     sha256: str
 
 
-def working_tree(rulesets_dir: Path) -> tuple[list[WorkingFile], list[Problem], int]:
-    """Every ruleset file that reads cleanly (phase 1), the problems of the rest, and the file count."""
+def working_tree(
+    rulesets_dir: Path, documents: DocumentPaths | None = None
+) -> tuple[list[WorkingFile], list[Problem], int]:
+    """Every ruleset file that reads cleanly (phase 1), the problems of the rest, and the file count;
+    with ``documents``, the catalogue and extract definitions too (validated in full)."""
     problems: list[Problem] = []
-    files = _ruleset_files(rulesets_dir, problems)
     found: list[WorkingFile] = []
+    count = 0
+    if documents is not None:
+        docs, problems, count = document_tree(documents)
+        found = [WorkingFile(d.source, d.ruleset_id, d.version, d.sha256) for d in docs]
+    files = _ruleset_files(rulesets_dir, problems)
     seen: dict[str, str] = {}
     for path in files:
         source = display_path(path, rulesets_dir)
@@ -241,4 +289,4 @@ def working_tree(rulesets_dir: Path) -> tuple[list[WorkingFile], list[Problem], 
         found.append(
             WorkingFile(source, spec.id, spec.version, content_sha256(canonical_content(spec.content)))
         )
-    return found, problems, len(files)
+    return found, problems, len(files) + count

@@ -1,5 +1,5 @@
-"""Publishing: every working-tree ruleset validated, version-checked and appended to the chain,
-all or nothing, under the registry's writer lock."""
+"""Publishing: every working-tree ruleset, the catalogue and the extract definitions validated,
+version-checked and appended to the chain, all or nothing, under the registry's writer lock."""
 
 from __future__ import annotations
 
@@ -11,6 +11,14 @@ from typing import Any
 
 from engine.core.errors import Location, Problem, RulesetError, UsageError, problems_summary
 from engine.core.periods import as_utc
+from engine.registry.documents import (
+    DOCUMENT_PRIORITY,
+    Document,
+    DocumentPaths,
+    is_document,
+    validate_documents,
+    working_documents,
+)
 from engine.registry.entries import (
     GENESIS_HASH,
     FieldsByCaseType,
@@ -23,7 +31,6 @@ from engine.registry.entries import (
     version_key,
 )
 from engine.rules.ruleset_loader import load_rulesets
-from engine.rules.rulesets import Ruleset
 from engine.store import registry as store
 from engine.store.db import Database, RulesetVersion
 
@@ -35,11 +42,31 @@ RETRY_MESSAGE = (
 
 @dataclass(frozen=True)
 class _Snapshot:
-    """A validated working-tree ruleset as it would be stored."""
+    """A validated working-tree ruleset or configuration document as it would be stored."""
 
-    ruleset: Ruleset
+    id: str
+    version: str
+    priority: int
+    case_type: str | None
+    extract: str | None
+    sha256: str
+    canonical: str
     source_path: str
     source_text: str
+
+    @classmethod
+    def of_document(cls, d: Document) -> _Snapshot:
+        return cls(
+            d.id,
+            d.version,
+            DOCUMENT_PRIORITY,
+            None,
+            None,
+            d.sha256,
+            d.canonical,
+            d.source_path,
+            d.source_text,
+        )
 
 
 @dataclass(frozen=True)
@@ -75,8 +102,12 @@ def publish(
     author: str,
     note: str,
     now: dt.datetime,
+    documents: DocumentPaths | None = None,
 ) -> PublishResult:
-    """Snapshot every ruleset under ``rulesets_dir`` into the registry as immutable versions.
+    """Snapshot every ruleset under ``rulesets_dir``, and with ``documents`` the catalogue and every
+    extract definition, into the registry as immutable versions (`qam rulesets publish` always
+    passes them; without, the rulesets are checked against the bundled catalogue and extract
+    definitions, which are not published).
 
     Every file is validated first and every version checked against the registry; on any problem
     nothing is published. Unchanged content is a no-op; changed content needs a higher version.
@@ -86,7 +117,9 @@ def publish(
     author = author.strip()
     if not author:
         raise UsageError("publishing needs an author", hint="Pass --author NAME.")
-    snapshots = _snapshots(rulesets_dir, fields_by_case_type)
+    snapshots = _snapshots(rulesets_dir, fields_by_case_type, documents or DocumentPaths())
+    if documents is not None:
+        snapshots = [_Snapshot.of_document(d) for d in working_documents(documents)] + snapshots
     with store.writer_transaction(database, busy=RETRY_MESSAGE) as session:
         latest = {row.ruleset_id: entry_from_row(row) for row in store.latest_entries(session)}
         new, unchanged = _plan(snapshots, latest)
@@ -95,8 +128,12 @@ def publish(
     return PublishResult(published=tuple(entries), unchanged=tuple(unchanged))
 
 
-def _snapshots(rulesets_dir: Path, fields_by_case_type: FieldsByCaseType) -> list[_Snapshot]:
-    rulesets = load_rulesets(rulesets_dir, fields_by_case_type)
+def _snapshots(
+    rulesets_dir: Path, fields_by_case_type: FieldsByCaseType, documents: DocumentPaths
+) -> list[_Snapshot]:
+    """The rulesets, checked against the catalogue and extract definitions published with them."""
+    catalogue, extracts = validate_documents(documents)
+    rulesets = load_rulesets(rulesets_dir, fields_by_case_type, measures=catalogue, extracts=extracts)
     out: list[_Snapshot] = []
     for rs in sorted(rulesets, key=lambda r: r.id):
         assert rs.path is not None, "load_rulesets always records the file"
@@ -109,7 +146,19 @@ def _snapshots(rulesets_dir: Path, fields_by_case_type: FieldsByCaseType) -> lis
                 [Problem(Location(source), "changed while it was being published")],
                 hint="Run `qam rulesets publish` again.",
             )
-        out.append(_Snapshot(rs, source, text))
+        out.append(
+            _Snapshot(
+                rs.id,
+                rs.version,
+                rs.priority,
+                rs.case_type,
+                rs.extract,
+                rs.sha256,
+                rs.canonical,
+                source,
+                text,
+            )
+        )
     return out
 
 
@@ -121,9 +170,13 @@ def _plan(
     unchanged: list[RegistryEntry] = []
     problems: list[Problem] = []
     for snap in snapshots:
-        rs, where = snap.ruleset, Location(snap.source_path)
+        rs, where = snap, Location(snap.source_path)
         pub = latest.get(rs.id)
-        if pub is None or version_key(rs.version) > version_key(pub.version):
+        if rs.priority != DOCUMENT_PRIORITY and is_document(rs.id):
+            problems.append(
+                Problem(where, f"'{rs.id}' is the registry's name for configuration: rename the ruleset")
+            )
+        elif pub is None or version_key(rs.version) > version_key(pub.version):
             new.append(snap)
         elif pub.sha256 == rs.sha256:
             unchanged.append(pub)
@@ -155,22 +208,21 @@ def _link(
     last_seq, prev = (tail.seq, tail.entry_hash) if tail is not None else (0, GENESIS_HASH)
     entries: list[RegistryEntry] = []
     for seq, snap in enumerate(snapshots, start=last_seq + 1):
-        rs = snap.ruleset
         entry = RegistryEntry(
             seq=seq,
-            ruleset_id=rs.id,
-            version=rs.version,
-            priority=rs.priority,
-            case_type=rs.case_type,
-            extract=rs.extract,
-            sha256=rs.sha256,
+            ruleset_id=snap.id,
+            version=snap.version,
+            priority=snap.priority,
+            case_type=snap.case_type,
+            extract=snap.extract,
+            sha256=snap.sha256,
             source_path=snap.source_path,
             author=author,
             note=note,
             published_at=as_utc(now),
             prev_hash=prev,
             entry_hash="",
-            content=rs.canonical,
+            content=snap.canonical,
             source_text=snap.source_text,
         )
         entry = replace(entry, entry_hash=compute_entry_hash(entry))

@@ -20,6 +20,7 @@ from engine.registry.entries import (
     entry_problems,
     iso,
 )
+from engine.rules.catalogue import MeasureCatalogue
 from engine.rules.ruleset_loader import ruleset_from_content
 from engine.rules.rulesets import Ruleset
 from engine.store import registry as store
@@ -29,7 +30,7 @@ _COLUMNS: Mapping[str, Callable[[RegistryEntry], str]] = {
     "seq": lambda e: str(e.seq),
     "ruleset": lambda e: e.ruleset_id,
     "version": lambda e: e.version,
-    "priority": lambda e: str(e.priority),
+    "priority": lambda e: "-" if e.is_document else str(e.priority),
     "applies to": lambda e: e.applies_to,
     "published": lambda e: stamp(e.published_at),
     "author": lambda e: e.author,
@@ -66,7 +67,8 @@ def list_current(database: Database) -> RegistryListing:
 
 
 def history(database: Database, ruleset_id: str) -> RegistryListing:
-    """Every published version of one ruleset, oldest first, with author, time, note and hashes."""
+    """Every published version of one ruleset (or of the catalogue, ``catalogue``, or an extract
+    definition, ``extracts/<id>``), oldest first, with author, time, note and hashes."""
     return RegistryListing(tuple(ruleset_versions(database, ruleset_id)), HISTORY_COLUMNS)
 
 
@@ -116,7 +118,7 @@ def published_rulesets(database: Database, *, as_of: dt.datetime | None = None) 
     the latest of all when None), by id. Official runs score with these."""
     with database.session() as session:
         rows = store.latest_entries(session, as_of=None if as_of is None else as_utc(as_of))
-        return [entry_from_row(row) for row in rows]
+        return [e for e in map(entry_from_row, rows) if not e.is_document]
 
 
 def load_published(
@@ -127,6 +129,7 @@ def load_published(
     setting_overrides: Mapping[str, Mapping[str, int | str]] | None = None,
     overrides_source: str = "setting overrides",
     extracts: ExtractDefinitions | None = None,
+    catalogue: MeasureCatalogue | None = None,
 ) -> list[Ruleset]:
     """Compile the published versions in force at ``as_of`` from their stored content, after
     checking each one's hashes; sorted by priority, then id, like load_rulesets.
@@ -162,6 +165,7 @@ def load_published(
                 else None,
                 overrides_source=overrides_source,
                 extracts=extracts,
+                measures=catalogue,
             )
         except RulesetError as exc:
             problems.extend(exc.problems)

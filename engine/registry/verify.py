@@ -10,6 +10,7 @@ from typing import Any
 
 from engine.core.errors import Location, Problem, RulesetError
 from engine.core.text import stamp
+from engine.registry.documents import DocumentPaths, is_document
 from engine.registry.entries import (
     GENESIS_HASH,
     DiscrepancyKind,
@@ -105,7 +106,13 @@ class VerifyReport:
         }
 
 
-def verify(database: Database, rulesets_dir: Path, *, anchors: Collection[str] = ()) -> VerifyReport:
+def verify(
+    database: Database,
+    rulesets_dir: Path,
+    *,
+    anchors: Collection[str] = (),
+    documents: DocumentPaths | None = None,
+) -> VerifyReport:
     """Recompute every hash and link of the registry, and compare the working tree's ruleset files
     with the latest published versions; ``report.ok`` is False when anything is off.
 
@@ -154,7 +161,7 @@ def verify(database: Database, rulesets_dir: Path, *, anchors: Collection[str] =
         if anchor != GENESIS_HASH and anchor not in hashes
     ]
     latest = {e.ruleset_id: e for e in entries}  # seq order: the last one of each id wins
-    tree, files_checked = _compare_working_tree(rulesets_dir, latest)
+    tree, files_checked = _compare_working_tree(rulesets_dir, latest, documents)
     return VerifyReport(
         entries_checked=len(entries),
         files_checked=files_checked,
@@ -203,10 +210,12 @@ def _check_chain(entries: Sequence[RegistryEntry]) -> list[Discrepancy]:
 
 
 def _compare_working_tree(
-    rulesets_dir: Path, latest: Mapping[str, RegistryEntry]
+    rulesets_dir: Path, latest: Mapping[str, RegistryEntry], documents: DocumentPaths | None = None
 ) -> tuple[list[Discrepancy], int]:
-    """Working-tree files against the latest published versions; and how many files were read."""
-    files, problems, count = working_tree(rulesets_dir)
+    """Working-tree files against the latest published versions; and how many files were read.
+    The catalogue and extract definitions (registry.documents) are compared when ``documents`` says
+    where they are."""
+    files, problems, count = working_tree(rulesets_dir, documents)
     found = [
         Discrepancy(DiscrepancyKind.INVALID_FILE, str(p.location), f"cannot be published: {p.message}")
         for p in problems
@@ -240,12 +249,14 @@ def _compare_working_tree(
             ruleset_id=rid,
         )
         for rid, pub in latest.items()
-        if rid not in in_tree
+        if rid not in in_tree and (documents is not None or not is_document(rid))
     ]
     return found, count
 
 
-def unpublished_changes(database: Database, rulesets_dir: Path) -> list[Discrepancy]:
+def unpublished_changes(
+    database: Database, rulesets_dir: Path, documents: DocumentPaths | None = None
+) -> list[Discrepancy]:
     """Working-tree differences from the registry (edited, new, invalid or deleted ruleset files):
     an official run refuses to start while there are any.
 
@@ -253,14 +264,14 @@ def unpublished_changes(database: Database, rulesets_dir: Path) -> list[Discrepa
     """
     with database.session() as session:
         latest = {row.ruleset_id: entry_from_row(row) for row in store.latest_entries(session)}
-    found, _ = _compare_working_tree(rulesets_dir, latest)
+    found, _ = _compare_working_tree(rulesets_dir, latest, documents)
     return found
 
 
-def require_published(database: Database, rulesets_dir: Path) -> None:
+def require_published(database: Database, rulesets_dir: Path, documents: DocumentPaths | None = None) -> None:
     """Raise RulesetError naming every file with unpublished changes (for official runs), the folder
     read, the database compared with, and the ways forward."""
-    found = unpublished_changes(database, rulesets_dir)
+    found = unpublished_changes(database, rulesets_dir, documents)
     if found:
         problems = [Problem(Location(d.where), d.message) for d in found]
         n = len(problems)

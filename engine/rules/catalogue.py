@@ -10,23 +10,17 @@ and priority, has no pillar, strands or direction, and reports show it as "not d
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from engine.core.config import DEFAULT_CATALOGUE_FILE as DEFAULT_CATALOGUE_FILE
 from engine.core.errors import ConfigError, Location, Problem, RulesetError, problems_summary
 from engine.core.shape import ShapeChecker, describe, line_of
 from engine.core.yamlio import load_yaml
 
-_PACKAGE_DIR = Path(__file__).resolve().parent.parent
-#: the bundled catalogue: the checkout's top-level catalogue.yaml, else the copy in the wheel
-DEFAULT_CATALOGUE_FILE = next(
-    (p for p in (_PACKAGE_DIR.parent / "catalogue.yaml",) if p.is_file()),
-    _PACKAGE_DIR / "_bundled" / "catalogue.yaml",
-)
 #: the 24 items every catalogue holds (each may be an undefined slot), in the order briefings list them
 MEASURE_IDS: tuple[str, ...] = tuple(f"M{i}" for i in range(1, 13)) + tuple(f"D{i}" for i in range(1, 13))
 PRIORITIES: tuple[int, ...] = (1, 2, 3, 4)
@@ -82,7 +76,7 @@ class MeasureCatalogue:
     mission: str = ""
     pillar_names: MappingProxyType[str, str] = field(default_factory=lambda: MappingProxyType({}))
     strand_names: MappingProxyType[str, str] = field(default_factory=lambda: MappingProxyType({}))
-    #: sha256 of the file's bytes as read
+    #: sha256 of its canonical content (the parsed YAML as sorted JSON), as the registry records it
     sha256: str = ""
 
     def of_priority(self, priority: int) -> tuple[str, ...]:
@@ -121,8 +115,10 @@ def load_measure_catalogue(path: Path | None = None) -> MeasureCatalogue:
     if problems or catalogue is None:
         problems.sort(key=lambda p: p.location.line or 0)
         raise RulesetError(f"invalid catalogue: {problems_summary(problems, 'file')}", problems)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return replace(catalogue, sha256=digest)
+    # imported here: rules.rulesets imports this module (through ruleset_yaml)
+    from engine.rules.rulesets import canonical_content, content_sha256
+
+    return replace(catalogue, sha256=content_sha256(canonical_content(data)))
 
 
 def load_measures(path: Path | None = None) -> dict[str, Measure]:

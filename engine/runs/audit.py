@@ -1,7 +1,8 @@
 """Run manifests read back (`qam runs list|show`) and re-derived (`qam audit RUN`): a run's outputs
-rebuilt from the stored data as it stood at its first execution and the exact ruleset versions it
-recorded, compared byte for byte; the ruleset registry and the assessments' hash chain verified
-(engine.store.integrity). An audit writes nothing to the database or the output folder."""
+rebuilt from the stored data as it stood at its first execution and the exact ruleset, catalogue and
+extract definition versions it recorded, compared byte for byte; the registry and the assessments'
+hash chain verified (engine.store.integrity). An audit writes nothing to the database or the output
+folder."""
 
 from __future__ import annotations
 
@@ -15,19 +16,21 @@ from typing import Any
 
 from engine import registry
 from engine.core import parallel
-from engine.core.config import Force
+from engine.core.config import DEFAULT_RULESETS_DIR, Force, Settings
 from engine.core.errors import StorageError, UsageError
 from engine.core.models import RulesetRef
 from engine.core.periods import Period, as_utc
 from engine.core.text import short
+from engine.inputs.extract_definitions import ExtractDefinitions
 from engine.inputs.forms import Form
 from engine.registry.entries import RegistryEntry, entry_problems
-from engine.rules.catalogue import load_measure_catalogue
+from engine.rules.catalogue import MeasureCatalogue
 from engine.rules.ruleset_loader import load_rulesets, ruleset_from_content
 from engine.rules.rulesets import Ruleset
 from engine.rules.scoring import score_cases
 from engine.runs import peel
 from engine.runs.analysis import analyse, prepare
+from engine.runs.audit_config import recorded_configuration
 from engine.runs.audit_report import AuditReport, FileCheck, InputCheck, ScoreMismatch, counted
 from engine.runs.context import RunContext
 from engine.runs.gather import DEFAULT_HISTORY_WEEKS, Gathered, gather, incident_window
@@ -49,14 +52,24 @@ def recorded_rulesets(
     force: Force,
     forms: Mapping[str, Form],
     rulesets_dir: Path,
+    catalogue: MeasureCatalogue | None = None,
+    extracts: ExtractDefinitions | None = None,
 ) -> list[Ruleset]:
     """Compile exactly the ruleset versions a run recorded (id, version, sha256): from the registry,
-    integrity-checked; for a draft run also from the working tree if a file still has that hash."""
+    integrity-checked; for a draft run also from the working tree if a file still has that hash.
+    They are checked against the run's recorded catalogue and extract definitions when given."""
     fields = {case_type: f.field_specs() for case_type, f in forms.items()}
     overrides = dict(force.setting_overrides)
     working: dict[tuple[str, str], Ruleset] = {}
     if manifest.get("draft"):
-        tree = load_rulesets(rulesets_dir, fields, setting_overrides=overrides, overrides_source=force.path)
+        tree = load_rulesets(
+            rulesets_dir,
+            fields,
+            setting_overrides=overrides,
+            overrides_source=force.path,
+            measures=catalogue,
+            extracts=extracts,
+        )
         working = {(r.id, r.sha256): r for r in tree}
     found: list[Ruleset] = []
     missing: list[str] = []
@@ -81,6 +94,8 @@ def recorded_rulesets(
                 source=f"registry:{rid}@{version}",
                 setting_overrides={rid: overrides[rid]} if rid in overrides else None,
                 overrides_source=force.path,
+                measures=catalogue,
+                extracts=extracts,
             )
         )
     if missing:
@@ -151,13 +166,16 @@ def audit_run(
     *,
     force: Force,
     forms: Mapping[str, Form],
-    rulesets_dir: Path,
+    rulesets_dir: Path | None = None,
+    settings: Settings | None = None,
     history_weeks: int = DEFAULT_HISTORY_WEEKS,
 ) -> AuditReport:
     """Re-derive a weekly or PEEL run's outputs into a temporary folder from the data as it stood at the
     run's first execution (assessment revisions current then, incidents loaded by then) and the exact
-    ruleset versions in its manifest; compare them, and the inputs' hashes, with the manifest. A scoring
-    run writes no files: its versions are checked and the stored scores under them re-scored.
+    ruleset, catalogue and extract definition versions in its manifest; compare them, and the inputs'
+    hashes, with the manifest. A scoring run writes no files: its versions are checked and the stored
+    scores under them re-scored. ``settings`` says where the working tree's rulesets, catalogue and
+    extract definitions are (a draft run's may be read from there); ``rulesets_dir`` overrides its folder.
 
     Example: report = audit_run(db, "3f9a0c2d", force=force, forms=forms, rulesets_dir=Path("rulesets"))
     """
@@ -169,14 +187,27 @@ def audit_run(
         raise UsageError(
             f"run {run_id} is a '{kind}' run; `qam audit` re-derives {', '.join(AUDITABLE_KINDS)} runs"
         )
-    rulesets = recorded_rulesets(database, manifest, force=force, forms=forms, rulesets_dir=rulesets_dir)
+    documents = registry.DocumentPaths.of(settings) if settings else registry.DocumentPaths()
+    rulesets_dir = rulesets_dir or (settings.rulesets_dir if settings else DEFAULT_RULESETS_DIR)
+    config, config_notes = recorded_configuration(database, manifest, documents)
+    rulesets = recorded_rulesets(
+        database,
+        manifest,
+        force=force,
+        forms=forms,
+        rulesets_dir=rulesets_dir,
+        catalogue=config.catalogue,
+        extracts=config.extracts,
+    )
     context = RunContext(
         force=force,
         forms=forms,
         rulesets=tuple(sorted(rulesets, key=lambda r: r.id)),
-        catalogue=load_measure_catalogue(),
+        catalogue=config.catalogue,
         draft=bool(manifest.get("draft")),
         registry_head=str(manifest.get("registry_head", "")),
+        extracts=config.extracts,
+        configuration=config.refs,
     )
     period, history_from = _span(manifest, history_weeks)
     # every row as it stood at the cut-off, summarised afresh (no stored day summary is used)
@@ -201,7 +232,7 @@ def audit_run(
             received_from=received[0],
             received_to=received[1],
         )
-    notes = _notes(manifest, force)
+    notes = [*_notes(manifest, force), *config_notes]
     if reworded:
         notes.append(
             f"{counted(reworded, 'failing outcome')} {'has' if reworded == 1 else 'have'} a why-trace worded "
@@ -245,7 +276,8 @@ def audit_run(
         notes.append(
             f"The re-derived run id is {derived_id}, not {run_id}: what was read or how differs from the run."
         )
-    report = registry.verify(database, rulesets_dir)  # with every head recorded at publication or by a run
+    # with every head recorded at publication or by a run
+    report = registry.verify(database, rulesets_dir, documents=documents)
     problems = tuple(d for d in report.discrepancies if d.kind not in registry.WORKING_TREE_KINDS)
     chain = integrity.verify_assessments(database)
     return AuditReport(
@@ -265,7 +297,7 @@ def audit_run(
         assessments_checked=chain.rows_checked,
         notes=tuple(notes),
         scores_emptied=gathered.assessments_read - checked,
-        rulesets=context.refs(),
+        rulesets=(*context.refs(), *context.configuration),
     )
 
 

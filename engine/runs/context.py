@@ -13,10 +13,10 @@ from engine import registry
 from engine.core.config import Force, Settings
 from engine.core.errors import RulesetError
 from engine.core.models import RulesetRef
-from engine.inputs.extract_definitions import ExtractDefinitions, load_extract_definitions
+from engine.inputs.extract_definitions import ExtractDefinitions
 from engine.inputs.extracts import ResponseSettings
 from engine.inputs.forms import Form
-from engine.rules.catalogue import MeasureCatalogue, load_measure_catalogue
+from engine.rules.catalogue import MeasureCatalogue
 from engine.rules.ruleset_loader import load_rulesets
 from engine.rules.rulesets import Ruleset
 from engine.store.db import Database
@@ -34,6 +34,8 @@ class RunContext:
     registry_head: str = ""
     #: the extract definitions the thresholds were checked against: each metric's kind, unit, per...
     extracts: ExtractDefinitions | None = None
+    #: the catalogue's and each extract definition's (id, version, sha256): manifests record them
+    configuration: tuple[RulesetRef, ...] = ()
 
     @property
     def assessment_rulesets(self) -> tuple[Ruleset, ...]:
@@ -57,11 +59,15 @@ def run_context(
     draft: bool,
     as_of: dt.datetime | None = None,
 ) -> RunContext:
-    """The rulesets a run uses: the published versions (in force at ``as_of``), or with ``draft``
-    the working tree's files. An official run refuses unpublished edits."""
+    """The rulesets, catalogue and extract definitions a run uses: the published versions (in force
+    at ``as_of``), or with ``draft`` the working tree's files. An official run refuses unpublished
+    edits of any of them."""
     fields = {case_type: f.field_specs() for case_type, f in forms.items()}
-    catalogue = load_measure_catalogue()
-    extracts = load_extract_definitions(settings.extracts_dir, tuple(catalogue.measures))
+    documents = registry.DocumentPaths.of(settings)
+    if not draft and as_of is None:
+        registry.require_published(database, settings.rulesets_dir, documents)
+    config = registry.run_configuration(database, documents, draft=draft, as_of=as_of)
+    catalogue, extracts = config.catalogue, config.extracts
     if draft:
         rulesets = load_rulesets(
             settings.rulesets_dir,
@@ -72,8 +78,6 @@ def run_context(
             extracts=extracts,
         )
     else:
-        if as_of is None:
-            registry.require_published(database, settings.rulesets_dir)
         rulesets = registry.load_published(
             database,
             fields,
@@ -81,6 +85,7 @@ def run_context(
             setting_overrides=force.setting_overrides,
             overrides_source=force.path,
             extracts=extracts,
+            catalogue=catalogue,
         )
         if not rulesets:
             when = f" at {as_of.isoformat()}" if as_of else ""
@@ -97,6 +102,7 @@ def run_context(
         draft=draft,
         registry_head="" if draft else registry.registry_head(database),
         extracts=extracts,
+        configuration=config.refs,
     )
 
 

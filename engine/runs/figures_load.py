@@ -33,7 +33,7 @@ def load_figures(
     """Validate a figures extract against the definitions, the force's places and the catalogue's
     items, then store it (ExtractError, nothing stored, for any bad row or, without ``replace``, any
     figure stored before with other values)."""
-    catalogue = load_measure_catalogue()
+    catalogue = load_measure_catalogue(settings.catalogue_file)
     definitions = extract_definitions(settings.extracts_dir, catalogue)
     figures = read_figures(path, definitions, place_codes, tuple(catalogue.measures))
     return store_figures(database, figures, replace=replace, loaded_at=at)

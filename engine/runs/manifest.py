@@ -49,6 +49,8 @@ class Manifest:
     draft: bool = False
     engine: str = field(default_factory=engine_version)
     outputs: dict[str, str] = field(default_factory=dict)  # file name -> sha256
+    #: the catalogue, then each extract definition (id "catalogue", "extracts/<id>"), as published
+    configuration: Sequence[RulesetRef] = ()
 
     @property
     def run_id(self) -> str:
@@ -62,6 +64,8 @@ class Manifest:
             "draft": self.draft,
             "engine": self.engine,
         }
+        if self.configuration:  # a catalogue change alters what the briefings say: another run
+            basis["configuration"] = [r.to_json() for r in self.configuration]
         return sha256_text(canonical_json(basis))[:16]
 
     def to_json(self) -> dict[str, Any]:
@@ -73,10 +77,18 @@ class Manifest:
             "engine": self.engine,
             "draft": self.draft,
             "rulesets": [r.to_json() for r in sorted(self.rulesets)],
+            **self._configuration_json(),
             "force_sha256": self.force_sha256,
             "inputs": dict(self.inputs),
             "outputs": dict(sorted(self.outputs.items())),
         }
+
+    def _configuration_json(self) -> dict[str, Any]:
+        """{"catalogue": {id, version, sha256}, "extract_definitions": [...]} (nothing when not recorded)."""
+        if not self.configuration:
+            return {}
+        catalogue, *extracts = self.configuration
+        return {"catalogue": catalogue.to_json(), "extract_definitions": [r.to_json() for r in extracts]}
 
 
 #: the subfolder of a run's folder where the exceptions.json of the runs it replaced are kept
@@ -241,6 +253,7 @@ def manifest_for(
         force_sha256=context.force.sha256,
         inputs=gathered.input_hashes(),
         draft=context.draft,
+        configuration=context.configuration,
     )
 
 

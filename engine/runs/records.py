@@ -118,7 +118,10 @@ class RunDetail:
         ]
 
     def ruleset_rows(self) -> list[tuple[str, str, str]]:
-        return [RulesetRef.from_json(r).row() for r in self.manifest.get("rulesets", [])]
+        """The rulesets, then the catalogue and the extract definitions the run used."""
+        m = self.manifest
+        config = [*([m["catalogue"]] if m.get("catalogue") else []), *(m.get("extract_definitions") or [])]
+        return [RulesetRef.from_json(r).row() for r in [*m.get("rulesets", []), *config]]
 
     def input_rows(self) -> list[tuple[str, str]]:
         return sorted((self.manifest.get("inputs") or {}).items())

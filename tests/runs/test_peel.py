@@ -94,6 +94,7 @@ def _publish(settings: Settings, when: dt.datetime, note: str) -> None:
             author="qa",
             note=note,
             now=when,
+            documents=registry.DocumentPaths.of(settings),
         )
 
 

@@ -86,6 +86,7 @@ def new_world(database: dbm.Database, database_url: str, tmp_path: Path) -> Worl
         author="qa.lead",
         note="first",
         now=PUBLISHED_AT,
+        documents=registry.DocumentPaths.of(settings),  # the catalogue and extract definitions too
     )
     w = World(database, settings, tmp_path / "out")
     # 24 good searches, and grounds missing in three more at BLK: a below-standard exception and BLK.pdf
