@@ -19,7 +19,7 @@ from engine.analysis.evidence import (
     unique,
 )
 from engine.analysis.outcomes import Outcomes, failures
-from engine.analysis.reasons import CASE_NOUNS, reason
+from engine.analysis.reasons import case_noun, reason
 from engine.analysis.tables import records
 from engine.core.models import ExceptionKind, PerformanceException
 
@@ -100,7 +100,7 @@ def below_standard(
     notes: list[SmallSample] = []
     for rate, verdict, meta in judged:
         rows = fails.get((rate.place, rate.ruleset, rate.criterion), [])
-        noun = CASE_NOUNS.get(rows[0]["case_type"], "cases") if rows else "cases"
+        noun = case_noun(meta, rows)
         if verdict == "short":
             notes.append(rate.small_sample(meta["text"], noun, "small_sample"))
             continue

@@ -4,18 +4,26 @@ and the numbers, nouns and directions that fill them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from engine.analysis.frames import blank
 from engine.core.text import percent
+from engine.inputs.forms import BUNDLED_WORDS, default_words
 
-#: what a case of each type is called in a reason ("30 of 212 searches")
-CASE_NOUNS: dict[str, str] = {
-    "stop_search": "searches",
-    "victim_care": "victim cases",
-    "crime_file": "case files",
-    "investigation": "investigations",
-    "domestic_abuse": "domestic abuse cases",
-}
+#: what a case of each bundled type is called in a reason ("30 of 212 searches"), where the form's
+#: own noun is not at hand (engine.inputs.forms: a form may declare its ``noun``)
+CASE_NOUNS: dict[str, str] = {case_type: noun for case_type, (_, noun) in BUNDLED_WORDS.items()}
+
+
+def case_noun(meta: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) -> str:
+    """What one case is called in a criterion's reason: the noun its form declares (the criteria
+    metadata's ``noun``, as runs give it), else the words of the failing rows' case type, else
+    "cases" ("met in 9 of 30 missing episodes reviewed")."""
+    declared = meta.get("noun")
+    if not blank(declared) and declared:
+        return str(declared)
+    return default_words(str(rows[0]["case_type"]))[1] if rows else "cases"
 
 
 def pct_text(x: float) -> str:

@@ -18,7 +18,7 @@ from engine.analysis import daily
 from engine.analysis.evidence import Catalogue, case_details, group_rows, unique
 from engine.analysis.frames import blank
 from engine.analysis.outcomes import Outcomes, failures, in_period
-from engine.analysis.reasons import CASE_NOUNS, SIDE_WORDS, lower_first, pct_text, reason, seconds_text
+from engine.analysis.reasons import SIDE_WORDS, case_noun, lower_first, pct_text, reason, seconds_text
 from engine.analysis.stats import (
     CHANGE_RULES,
     CONCERN,
@@ -289,7 +289,7 @@ def criterion_special_causes(
         meta = cat.criteria[(ruleset, criterion)]
         rows = fails.get((place, ruleset, criterion), [])
         target = None if blank(meta["minimum"]) else float(meta["minimum"])
-        noun = CASE_NOUNS.get(rows[0]["case_type"], "cases") if rows else "cases"
+        noun = case_noun(meta, rows)
         text = str(meta["text"])
         chart, weeks_used, ns, _ = charted
         out.append(

@@ -42,6 +42,18 @@ CASE_TYPE_MAX_LENGTH = 40
 _MEASURE_RE = re.compile(r"^[MD](?:[1-9]|1[0-2])$")
 _VERSION_RE = re.compile(r"^\d+\.\d+\.\d+$")
 _FORM_KEYS = ("form", "title", "version", "measure", "questions")
+#: optional keys: what one case is called in briefings and reasons ("missing from home", "missing episodes")
+_FORM_OPTIONAL = ("label", "noun")
+#: a label or noun is a short phrase of plain words
+_WORDS_MAX = 60
+#: the words of the bundled case types, where their form declares none
+BUNDLED_WORDS: Mapping[str, tuple[str, str]] = {
+    "stop_search": ("stop searches", "searches"),
+    "victim_care": ("victim care", "victim cases"),
+    "crime_file": ("crime files", "case files"),
+    "investigation": ("investigations", "investigations"),
+    "domestic_abuse": ("domestic abuse", "domestic abuse cases"),
+}
 _QUESTION_KEYS = (
     "id",
     "text",
@@ -117,6 +129,15 @@ class Form:
     questions: tuple[Question, ...]
     source: str = ""
     sha256: str = ""
+    #: what a case of this type is called: the label in lists ("missing from home 12"), the noun
+    #: in reasons ("30 of 212 missing episodes reviewed"); default_words() when the form gives none
+    label: str = ""
+    noun: str = ""
+
+    def __post_init__(self) -> None:
+        label, noun = default_words(self.case_type)
+        object.__setattr__(self, "label", self.label or label)
+        object.__setattr__(self, "noun", self.noun or noun)
 
     @property
     def question_ids(self) -> tuple[str, ...]:
@@ -178,6 +199,15 @@ def load_forms(forms_dir: Path) -> dict[str, Form]:
     return dict(sorted(forms.items()))
 
 
+def default_words(case_type: str) -> tuple[str, str]:
+    """(label, noun) of a case type whose form declares none: the bundled types' own words, else the
+    type's id in words and "cases" ("hate_crime" -> ("hate crime", "hate crime cases"))."""
+    if case_type in BUNDLED_WORDS:
+        return BUNDLED_WORDS[case_type]
+    words = case_type.replace("_", " ")
+    return words, f"{words} cases"
+
+
 def form_of(forms: Mapping[str, Form], case_type: str) -> Form:
     """The form of ``case_type``; a UsageError naming the known case types (the forms folder's) if none."""
     found = forms.get(case_type)
@@ -219,7 +249,7 @@ class _FormChecker(ShapeChecker):
         if self.mapping(data, 1, "a QA form", contents=contents) is None:
             return None
         assert isinstance(data, LineDict)  # every mapping load_yaml returns is one
-        self.keys(data, "", required=_FORM_KEYS, missing="missing key '{key}'")
+        self.keys(data, "", required=_FORM_KEYS, optional=_FORM_OPTIONAL, missing="missing key '{key}'")
         case_type = self._string(data, "form")
         if case_type is not None and not _ID_RE.match(case_type):
             self.problem(
@@ -243,9 +273,25 @@ class _FormChecker(ShapeChecker):
         if case_type is not None and case_type in CANONICAL_QUESTIONS:
             for line, message in canonical_problems(case_type, questions, data.line_of("questions")):
                 self.problem(line, message)
+        label, noun = self._words(data, "label"), self._words(data, "noun")
         if self.problems or case_type is None or title is None or measure is None:
             return None
-        return Form(case_type, title, str(version), measure, tuple(questions), self.source, digest)
+        words = {"label": label or "", "noun": noun or ""}
+        return Form(case_type, title, str(version), measure, tuple(questions), self.source, digest, **words)
+
+    def _words(self, node: LineDict, key: str) -> str | None:
+        """An optional label or noun: one line of plain words, lower case as it reads mid-sentence."""
+        value = self._string(node, key)
+        if value is None:
+            return None
+        if "\n" in value or len(value) > _WORDS_MAX or not re.fullmatch(r"[a-z0-9][a-z0-9 '()-]*", value):
+            self.problem(
+                node.line_of(key),
+                f"'{key}' must be a few lower-case words on one line, at most {_WORDS_MAX} characters, "
+                f"as it reads in a sentence (got {value!r})",
+            )
+            return None
+        return value
 
     def _string(self, node: LineDict, key: str) -> str | None:
         value = node.get(key)

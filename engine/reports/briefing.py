@@ -170,7 +170,7 @@ def _render(b: PlaceBriefing, entries: Sequence[Entry], fit: _Fit, budget: int |
 
 def _place_front(b: PlaceBriefing) -> list[Flowable]:
     reviewed = f"<b>{b.cases_reviewed:,}</b>"
-    breakdown = case_types_text(b.cases_reviewed_by_type, b.frame_sizes)
+    breakdown = case_types_text(b.cases_reviewed_by_type, b.frame_sizes, b.case_labels)
     if breakdown:
         reviewed += f": {esc(breakdown)}"
     facts = [

@@ -34,7 +34,8 @@ PRIORITY_NAMES: Mapping[int, str] = MappingProxyType(
     }
 )
 
-#: what one unit of n is called, by measure ("30 of 212 searches reviewed"); override per force
+#: what one unit of n is called, by measure ("30 of 212 searches reviewed"), or by ruleset id where
+#: several case types feed one measure (runs add each ruleset's form noun); override per force
 DEFAULT_MEASURE_UNITS: Mapping[str, str] = MappingProxyType(
     {
         "D11": "searches",
@@ -207,8 +208,11 @@ class PlaceBriefing:
     not_measured: tuple[str, ...] = ()
     #: measure id -> priority, for every measure of the catalogue (to group what was not measured)
     measure_priorities: Mapping[str, int] = field(default_factory=dict)
-    #: measure id -> the case type its reviewed cases are, where one case type feeds it
+    #: measure id -> the case type its reviewed cases are, where one case type feeds it; ruleset id ->
+    #: its case type
     measure_case_types: Mapping[str, str] = field(default_factory=dict)
+    #: case type -> how its form lists it ("missing from home"); default words where absent
+    case_labels: Mapping[str, str] = field(default_factory=dict)
 
     def entries(self) -> tuple[Entry, ...]:
         """One entry per measure with signals, in display order, numbered 1.. in the briefing."""
@@ -402,8 +406,11 @@ class BriefingRun:
     priority_names: Mapping[int, str] = field(default_factory=lambda: PRIORITY_NAMES)
     #: measure id -> priority, for every measure of the catalogue
     measure_priorities: Mapping[str, int] = field(default_factory=dict)
-    #: measure id -> the case type its reviewed cases are, where one case type feeds it (cases CSV)
+    #: measure id -> the case type its reviewed cases are, where one case type feeds it, and ruleset
+    #: id -> its case type (cases CSV)
     measure_case_types: Mapping[str, str] = field(default_factory=dict)
+    #: case type -> how its form lists it ("missing from home"), for the cases reviewed
+    case_labels: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # the footer lists each ruleset version once, in a stable order
@@ -463,6 +470,7 @@ def build_place_briefings(
                 not_measured=tuple((not_measured_by_place or {}).get(place.code, ())),
                 measure_priorities=MappingProxyType(dict(run.measure_priorities)),
                 measure_case_types=MappingProxyType(dict(run.measure_case_types)),
+                case_labels=MappingProxyType(dict(run.case_labels)),
                 **run._shared(),
             )
         )

@@ -33,8 +33,16 @@ def case_rows(b: PlaceBriefing) -> list[dict[str, str]]:
     order (entries as numbered, cases worst first). Cells are plain text, not yet made inert."""
     rows = []
     for number, x in enumerate(b.entries(), start=1):
-        case_type = b.measure_case_types.get(x.measure, "")
+        # several case types may feed one measure (D7): a case is of its signal's ruleset's type
+        ruleset_of = {
+            ref: e.ruleset
+            for e in reversed(x.signals)
+            for ref in (*e.cases, *(d.case_ref for d in e.details))
+        }
         for c in x.cases:
+            case_type = b.measure_case_types.get(x.measure) or b.measure_case_types.get(
+                ruleset_of.get(c.case_ref, ""), ""
+            )
             rows.append(
                 {
                     "entry": str(number),

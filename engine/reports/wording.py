@@ -12,6 +12,7 @@ from types import MappingProxyType
 from engine.core.figure_facts import figure_of
 from engine.core.models import KIND_ORDER, ExceptionKind, PerformanceException
 from engine.core.text import percents
+from engine.inputs.forms import BUNDLED_WORDS, default_words
 
 KIND_LABELS: Mapping[ExceptionKind, str] = MappingProxyType(
     {
@@ -22,15 +23,9 @@ KIND_LABELS: Mapping[ExceptionKind, str] = MappingProxyType(
     }
 )
 
-CASE_TYPE_LABELS: Mapping[str, str] = MappingProxyType(
-    {
-        "stop_search": "stop searches",
-        "victim_care": "victim care",
-        "crime_file": "crime files",
-        "investigation": "investigations",
-        "domestic_abuse": "domestic abuse",
-    }
-)
+#: how each bundled case type is listed ("stop searches 30"), where its form's own label is not at
+#: hand (engine.inputs.forms: a form may declare its ``label``)
+CASE_TYPE_LABELS: Mapping[str, str] = MappingProxyType({t: label for t, (label, _) in BUNDLED_WORDS.items()})
 
 #: the SPC rule ids the exceptions stage may name, in words a place leader reads
 SPC_RULE_TEXT: Mapping[str, str] = MappingProxyType(
@@ -103,7 +98,11 @@ def measure_title(measure: str, names: Mapping[str, str]) -> str:
 
 
 def unit_for(e: PerformanceException, units: Mapping[str, str]) -> str:
-    """What one of the exception's n is called: by measure, else incidents for an extract, else cases."""
+    """What one of the exception's n is called: by its ruleset (the noun of the ruleset's case type,
+    as a run gives it: several case types may feed one measure), else by measure, else incidents for
+    an extract, else cases."""
+    if e.ruleset in units:
+        return units[e.ruleset]
     if e.measure in units:
         return units[e.measure]
     return "incidents" if e.kind is ExceptionKind.THRESHOLD else "cases"
@@ -198,11 +197,14 @@ def kind_parts(counts: Sequence[int]) -> list[str]:
 _PLURAL_KINDS = (ExceptionKind.CRITICAL, ExceptionKind.THRESHOLD)
 
 
-def case_types_text(by_type: Mapping[str, int], frames: Mapping[str, int] | None) -> str:
-    """'stop searches 30 of 212, victim care 50' (frame sizes where known)."""
+def case_types_text(
+    by_type: Mapping[str, int], frames: Mapping[str, int] | None, labels: Mapping[str, str] | None = None
+) -> str:
+    """'stop searches 30 of 212, victim care 50' (frame sizes where known); each case type by the
+    label its form declares (``labels``: {case type: label}), else its default words."""
     parts = []
     for t, n in by_type.items():
-        label = CASE_TYPE_LABELS.get(t, t.replace("_", " "))
+        label = (labels or {}).get(t) or default_words(t)[0]
         frame = (frames or {}).get(t)
         parts.append(f"{label} {n:,} of {frame:,}" if frame is not None else f"{label} {n:,}")
     return ", ".join(parts)

@@ -136,6 +136,8 @@ def criteria_rows(context: RunContext) -> list[dict[str, Any]]:
             "direction": c.direction,
             "critical": c.critical,
             "guidance": c.guidance,
+            # what one case is called in the criterion's reasons: its form's noun
+            "noun": form.noun if (form := context.forms.get(r.case_type or "")) else "",
         }
         for r in context.assessment_rulesets
         for c in r.criteria

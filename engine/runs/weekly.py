@@ -21,7 +21,7 @@ from engine.analysis.tables import write_incident_metrics, write_rows_csv
 from engine.core.memory import paused_gc
 from engine.core.models import ExceptionKind, PerformanceException
 from engine.core.periods import Period
-from engine.reports.briefing_data import BriefingRun, build_place_briefings
+from engine.reports.briefing_data import DEFAULT_MEASURE_UNITS, BriefingRun, build_place_briefings
 from engine.reports.cases_csv import CASES_CSV_COLUMNS, case_rows, cases_csv_name
 from engine.reports.force_data import build_force_summary
 from engine.reports.render_pool import render_briefings
@@ -190,6 +190,8 @@ def write_period(
         priority_names=dict(catalogue.priorities),
         measure_priorities={m.id: m.priority for m in catalogue.measures.values()},
         measure_case_types=measure_case_types(context),
+        measure_units={**DEFAULT_MEASURE_UNITS, **case_nouns(context)},
+        case_labels={t: f.label for t, f in context.forms.items()},
     )
     incident_rows = period_incident_rows(context, gathered, period)
     coverage = period_coverage(context, analysis, incident_rows or ())
@@ -252,12 +254,24 @@ def period_figure_rows(context: RunContext, analysis: PeriodAnalysis, period: Pe
 
 
 def measure_case_types(context: RunContext) -> dict[str, str]:
-    """{measure id: case type} for each measure whose criteria come from one case type's rulesets."""
+    """{measure id: case type} for each measure whose criteria come from one case type's rulesets,
+    and {ruleset id: case type} for every assessment ruleset (several case types may feed D7)."""
     types: dict[str, set[str]] = defaultdict(set)
     for r in context.assessment_rulesets:
         for c in r.criteria:
             types[c.measure].add(r.case_type or "")
-    return {m: next(iter(found)) for m, found in sorted(types.items()) if len(found) == 1}
+    by_measure = {m: next(iter(found)) for m, found in sorted(types.items()) if len(found) == 1}
+    return by_measure | {r.id: r.case_type or "" for r in context.assessment_rulesets}
+
+
+def case_nouns(context: RunContext) -> dict[str, str]:
+    """{ruleset id: what one case of its case type is called} ("missing episodes"), from the forms."""
+    forms = context.forms
+    return {
+        r.id: forms[r.case_type].noun
+        for r in context.assessment_rulesets
+        if r.case_type and r.case_type in forms
+    }
 
 
 def period_coverage(

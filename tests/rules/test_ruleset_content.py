@@ -17,14 +17,22 @@ from engine.inputs.canonical_questions import CANONICAL_QUESTIONS
 from engine.rules.ruleset_loader import load_rulesets
 from engine.rules.rulesets import Criterion, Ruleset
 from engine.rules.scoring import trace
+from tests.rules.safeguarding_cases import (
+    SAFEGUARDING_CASES,
+    SAFEGUARDING_CRITICAL,
+    SAFEGUARDING_RULESETS,
+    SAFEGUARDING_SETTINGS,
+)
 
 forms_module = pytest.importorskip("engine.inputs.forms")
 
 REPO = Path(__file__).resolve().parents[2]
 
-# Questions no criterion judges, and why: free text, and a classification the form itself enforces
-# (required when cps_rejected is yes) that aggregation reports as the CPS failure taxonomy.
-NOT_JUDGED = {"notes", "rejection_reason"}
+# Questions no criterion judges, and why: free text, a classification the form itself enforces
+# (required when cps_rejected is yes) that aggregation reports as the CPS failure taxonomy, the
+# reviewer's mark on their note (good practice or learning), and what a case is (its facts, which
+# decide when criteria apply: the hostility strand, the kind of problem).
+NOT_JUDGED = {"notes", "rejection_reason", "note_kind", "hostility_strand", "problem_type"}
 
 
 @pytest.fixture(scope="module")
@@ -302,6 +310,8 @@ CASES: dict[str, list[tuple[str, dict[str, Any]]]] = {
         ("na", {"repeat_victim": "no", "marac_referral_made": "no"}),
     ],
     "DA10": simple("safeguarding_plan_recorded"),
+    # --- missing from home, child sexual exploitation, hate crime, problem solving
+    **SAFEGUARDING_CASES,
 }
 
 
@@ -349,7 +359,9 @@ def test_vc04_is_explained_by_what_was_found(criteria, fields) -> None:
 
 def test_every_criterion_and_threshold_says_who_should_act_and_how(rulesets) -> None:
     items = [(r.id, i) for r in rulesets for i in (*r.criteria, *r.thresholds)]
-    assert len(items) == 120  # the six QA and response rulesets (63) and the 15 on the figures extracts (57)
+    # the six QA and response rulesets (63), the 15 on the figures extracts (57), and missing from
+    # home, child sexual exploitation, hate crime and problem solving (41)
+    assert len(items) == 120 + 41
     for rid, item in items:
         assert 0 < len(item.guidance) <= 200 and "\n" not in item.guidance, (rid, item.id)
     # each says who acts: the officer, a supervisor or a named role
@@ -360,7 +372,14 @@ def test_every_criterion_and_threshold_says_who_should_act_and_how(rulesets) -> 
 def test_the_critical_criteria_are_exactly_the_four_of_the_contract(criteria) -> None:
     # docs/submissions.md: strip search without authorisation; high-risk DASH with no MARAC referral;
     # children present with no child referral; victim details not protected in disclosable material
-    assert {cid for cid, (_, c) in criteria.items() if c.critical} == {"SS12", "DA02", "DA04", "CF13"}
+    # and (tests/rules/safeguarding_cases.py) a high-risk missing child with no supervisor review, a
+    # child at risk of sexual exploitation not referred, a vulnerable victim a plan left unprotected
+    assert {cid for cid, (_, c) in criteria.items() if c.critical} == {
+        "SS12",
+        "DA02",
+        "DA04",
+        "CF13",
+    } | SAFEGUARDING_CRITICAL
 
 
 def test_every_question_of_every_form_is_checked_by_a_criterion(rulesets, fields) -> None:
@@ -370,7 +389,7 @@ def test_every_question_of_every_form_is_checked_by_a_criterion(rulesets, fields
             read.setdefault(str(r.case_type), set()).update(c.fields)
     for case_type, form in fields.items():
         # every question a form adds, and every question docs/submissions.md fixes (but the two above)
-        expected = (set(form) | set(CANONICAL_QUESTIONS[case_type])) - NOT_JUDGED
+        expected = (set(form) | set(CANONICAL_QUESTIONS.get(case_type, ()))) - NOT_JUDGED
         assert not [q for q in expected if q in form and form[q].type is AnswerType.TEXT], case_type
         assert expected - read.get(case_type, set()) == set(), case_type
 
@@ -383,6 +402,7 @@ def test_every_question_of_every_form_is_checked_by_a_criterion(rulesets, fields
         ("case-file-quality", 2, "crime_file", {"M5"}),
         ("investigation-quality", 2, "investigation", {"D5"}),
         ("domestic-abuse-safeguarding", 3, "domestic_abuse", {"D7"}),
+        *SAFEGUARDING_RULESETS,
     ],
 )
 def test_each_case_type_feeds_its_measure_and_priority(
@@ -412,6 +432,7 @@ def test_stop_search_is_legitimacy(rulesets) -> None:
         ("response-standards", "g1_rural_minutes", 20),
         ("response-standards", "g2_minutes", 60),
         ("response-standards", "call999_seconds", 10),
+        *SAFEGUARDING_SETTINGS,
     ],
 )
 def test_unconfirmed_facts_are_documented_settings(rulesets, ruleset_id, name, value) -> None:
