@@ -1,5 +1,6 @@
 """The demo force's data: 26 weeks of assessments and incidents, generated with the factories and a
-fixed seed, with four realistic problems planted for the briefings to find.
+fixed seed, with four realistic problems planted for the briefings to find (and four more in the
+missing from home, child sexual exploitation and hate crime reviews: engine.demo.data_safeguarding).
 
 Planted (what a reader of the demo briefings should see):
   * Harbourside (HRB): stop-search grounds recording slips over the last six weeks.
@@ -175,6 +176,10 @@ def generate_assessments(places: Sequence[Place], plan: DemoPlan) -> Iterator[di
                     yield row
         if w == n_weeks - 1:
             yield _critical_da_case(places, monday, year, week)
+    # the newer case types, with their own seed (the draws above stay as they were)
+    from engine.demo.data_safeguarding import safeguarding_assessments
+
+    yield from safeguarding_assessments(places, plan.weeks, plan.seed, REVIEWERS, TEAMS)
 
 
 def _critical_da_case(places: Sequence[Place], monday: dt.date, year: int, week: int) -> dict[str, Any]:
