@@ -17,11 +17,13 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine import registry
 from engine.core.config import Force
-from engine.core.errors import ReportError
+from engine.core.errors import ReportError, UsageError
 from engine.core.mail_settings import ENV_MAIL_MAX_MB, MailSettings, load_mail_settings
 from engine.core.periods import Period
 from engine.core.recipients import Recipient
+from engine.registry.documents import catalogue_from_text
 from engine.reports.mail_message import (
     MailBody,
     Replacing,
@@ -31,7 +33,7 @@ from engine.reports.mail_message import (
     withdrawal_body,
 )
 from engine.reports.mail_message import Period as MailPeriod
-from engine.rules.catalogue import load_measure_catalogue
+from engine.rules.catalogue import MeasureCatalogue, load_measure_catalogue
 from engine.runs.delivery_plan import FORCE_KEY, Plan, Planned, WeekRun, plan_week, read_week
 from engine.runs.smtp_sender import ServerUnusable, SmtpSender
 from engine.store.db import Database
@@ -136,7 +138,7 @@ def _deliver(
 ) -> DeliveryReport:
     week = run.period
     plan = plan_week(run, force, week_deliveries(database, week.label), domain=mail.sender_domain)
-    messages = _Messages(run, force, mail)
+    messages = _Messages(run, force, mail, run_catalogue(database, run))
     for p in plan.to_send:  # every file checked against the run's manifest before anything is sent
         messages.attachments(p)
     unchanged = tuple(_unchanged(p) for p in plan.unchanged)
@@ -166,9 +168,8 @@ def _deliver(
 class _Messages:
     """Builds each planned message from the run's files and exceptions."""
 
-    def __init__(self, run: WeekRun, force: Force, mail: MailSettings) -> None:
+    def __init__(self, run: WeekRun, force: Force, mail: MailSettings, catalogue: MeasureCatalogue) -> None:
         self.run, self.force, self.mail = run, force, mail
-        catalogue = load_measure_catalogue()
         self.measure_names = {m.id: m.name for m in catalogue.measures.values()}
         self.priority_names = dict(catalogue.priorities)
         self.period = MailPeriod(run.period.label, run.period.start.isoformat(), run.period.end.isoformat())
@@ -247,6 +248,22 @@ class _Messages:
             f"the attachments are {size / 1e6:.1f} MB, over the limit of {limit / 1e6:g} MB "
             f"({ENV_MAIL_MAX_MB}): not sent"
         )
+
+
+def run_catalogue(database: Database, run: WeekRun) -> MeasureCatalogue:
+    """The catalogue the run used, as published (its measure and priority names are the PDF's); the
+    bundled one for a run that recorded none, or whose version the registry no longer holds intact."""
+    ref = run.catalogue
+    if ref:
+        try:
+            entries = registry.history(database, ref["id"]).entries
+        except UsageError:
+            entries = ()
+        for e in entries:
+            if e.version == ref["version"] and e.sha256 == ref["sha256"]:
+                source = f"registry:{ref['id']}@{ref['version']}"
+                return catalogue_from_text(e.source_text, source, ref["sha256"])
+    return load_measure_catalogue()
 
 
 def _check_addressed(p: Planned, force: Force, files: Sequence[str], run: WeekRun) -> None:

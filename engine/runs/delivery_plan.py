@@ -44,6 +44,8 @@ class WeekRun:
     entries: tuple[Mapping[str, Any], ...]  # exceptions.json's entries
     exceptions: tuple[PerformanceException, ...]
     outputs: Mapping[str, str]  # file name -> sha256, as the run recorded them
+    #: the catalogue the run used, {id, version, sha256}: its measure and priority names
+    catalogue: Mapping[str, str] | None = None
 
     def entries_of(self, key: str) -> list[Mapping[str, Any]]:
         """A place's entries (every entry for the force list)."""
@@ -100,7 +102,7 @@ def read_week(database: Database, out: Path, week: Period) -> WeekRun:
     done = WeekRun(folder, run_id, week, (), (), run.outputs)
     done.read("exceptions.json")  # the exceptions said in the e-mails are the run's own
     entries = tuple(raw.get("exceptions") or ())
-    return WeekRun(folder, run_id, week, entries, exceptions_of(entries), run.outputs)
+    return WeekRun(folder, run_id, week, entries, exceptions_of(entries), run.outputs, run.catalogue)
 
 
 def _read_json(path: Path) -> Any:

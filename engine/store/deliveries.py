@@ -80,6 +80,8 @@ class RecordedRun:
     arguments: Mapping[str, Any]
     #: file name -> sha256 of every file the run wrote
     outputs: Mapping[str, str]
+    #: the catalogue the run used, {id, version, sha256} (None for a run made before QAM recorded it)
+    catalogue: Mapping[str, str] | None = None
 
 
 def recorded_run(database: Database, run_id: str) -> RecordedRun | None:
@@ -89,4 +91,12 @@ def recorded_run(database: Database, run_id: str) -> RecordedRun | None:
         if run is None:
             return None
         outputs = run.manifest.get("outputs") or {}
-        return RecordedRun(run.run_id, run.kind, bool(run.draft), dict(run.arguments), dict(outputs))
+        catalogue = run.manifest.get("catalogue")
+        return RecordedRun(
+            run.run_id,
+            run.kind,
+            bool(run.draft),
+            dict(run.arguments),
+            dict(outputs),
+            dict(catalogue) if isinstance(catalogue, dict) else None,
+        )

@@ -126,15 +126,19 @@ def build_world(
     places: dict[str, list[str]],
     force_list: Sequence[str],
     failing: set[str],
+    *,
+    catalogue: Path | None = None,
 ) -> World:
-    """Write the force file, publish the rulesets, submit one assessment per place (failing for
-    the places in ``failing``) and run the week."""
+    """Write the force file, publish the rulesets (and ``catalogue``, else the bundled one), submit
+    one assessment per place (failing for the places in ``failing``) and run the week."""
     root.mkdir(parents=True, exist_ok=True)
     force_file = root / "force.yaml"
     force_file.write_text(force_yaml(places, force_list), encoding="utf-8")
     rulesets = root / "rulesets"
     shutil.copytree(DEFAULT_RULESETS_DIR, rulesets)
     settings = Settings(database_url, force_file, rulesets, DEFAULT_FORMS_DIR)
+    if catalogue is not None:
+        settings = replace(settings, catalogue_file=catalogue)
     api.init_database(settings)
     api.publish_rulesets(settings, author="test", note="initial")
     world = World(root, settings, root / "out")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from email import message_from_bytes, policy
 from email.utils import parseaddr
 from html import escape
 from pathlib import Path
@@ -16,8 +17,8 @@ from pypdf import PdfReader
 from engine import api
 from engine.core.errors import ConfigError
 from engine.core.mail_settings import load_mail_settings
-from engine.rules.catalogue import load_measure_catalogue
-from tests.delivery.conftest import FORCE_LIST, PLACES, WEEK, World, person
+from engine.rules.catalogue import DEFAULT_CATALOGUE_FILE, load_measure_catalogue
+from tests.delivery.conftest import FORCE_LIST, PLACES, WEEK, World, build_world, person
 from tests.delivery.smtp_server import PASSWORD, USER, Server, smtp_server
 
 
@@ -202,3 +203,23 @@ def test_attachments_over_the_limit_are_not_sent(world: World, server: Server) -
     assert all(r.message["X-QAM-Place"] not in {o.place for o in too_large} for r in server.received)
     digest = hashlib.sha256((world.folder / "AAA.pdf").read_bytes()).hexdigest()
     assert digest  # the run's files are untouched
+
+
+def test_the_names_are_those_of_the_catalogue_the_run_used(tmp_path: Path) -> None:
+    """A force's own catalogue renames a measure and a priority: the message says what its PDF says."""
+    own = tmp_path / "catalogue.yaml"
+    text = DEFAULT_CATALOGUE_FILE.read_text(encoding="utf-8")
+    own.write_text(
+        text.replace(
+            "  D7:\n    name: Safeguarding\n", "  D7:\n    name: Safeguarding (our name)\n", 1
+        ).replace("  3: Supporting vulnerable people & victims", "  3: Our third priority", 1),
+        encoding="utf-8",
+    )
+    root = tmp_path / "own"
+    world = build_world(root, f"sqlite:///{root / 'qam.db'}", PLACES, FORCE_LIST, {"AAA"}, catalogue=own)
+    world.deliver()
+    eml = (world.out / f"{WEEK}-mail" / "AAA-a.one@example.org.eml").read_bytes()
+    text = message_from_bytes(eml, policy=policy.default).get_body(("plain",)).get_content()
+    assert "Priority 3: Our third priority" in text and "D7 Safeguarding (our name) · DA02" in text
+    pdf = " ".join(PdfReader(world.folder / "AAA.pdf").pages[0].extract_text().split())
+    assert "Our third priority" in pdf and "Safeguarding (our name)" in pdf
