@@ -17,7 +17,7 @@ from engine.demo import data as demo_data
 from engine.inputs.cases import read_cases
 from engine.inputs.extracts import read_incidents
 from engine.inputs.forms import Form, load_forms
-from engine.inputs.submissions import load_submission_files
+from engine.inputs.submissions import validate_submission
 from engine.runs import records
 from engine.sampling import jobs
 from engine.sampling.population import LoadCasesResult, load_cases
@@ -181,15 +181,15 @@ def submit(
 
     Example: qam submit ss_week47.csv vc_week47.xlsx
     """
-    the_force = force(settings)
-    rows = load_submission_files(paths, forms(settings), the_force.place_codes, sheet=sheet)
-    with database_for(settings) as database:
-        if calibration_set:
-            jobs.check_calibration_rows(database, calibration_set, rows)
-        with database.session() as session:
-            summary = assessments.store_assessments(
-                session, rows, amend=amend, submitted_at=now(), calibration_set=calibration_set
-            )
+    # the valid rows wait in a temporary file, not memory (validate_submission): any size of file
+    with validate_submission(paths, forms(settings), force(settings).place_codes, sheet=sheet) as rows:
+        with database_for(settings) as database:
+            if calibration_set:  # a calibration set's submissions are small: its checks take a list
+                jobs.check_calibration_rows(database, calibration_set, list(rows))
+            with database.session() as session:
+                summary = assessments.store_assessments(
+                    session, rows, amend=amend, submitted_at=now(), calibration_set=calibration_set
+                )
     return assessments.SubmitResult(tuple(str(p) for p in paths), len(rows), summary)
 
 

@@ -83,10 +83,13 @@ class ProblemsError(EngineError):
     #: how many problems are printed before "... and N more"
     max_shown: int = 50
 
-    def __init__(self, summary: str, problems: Sequence[Problem], *, hint: str | None = None) -> None:
+    def __init__(
+        self, summary: str, problems: Sequence[Problem], *, hint: str | None = None, omitted: int = 0
+    ) -> None:
+        #: the problems held (``omitted`` more were found but not kept: a bounded report of a huge file)
         self.problems = list(problems)
         shown = [str(p) for p in self.problems[: self.max_shown]]
-        rest = len(self.problems) - len(shown)
+        rest = len(self.problems) - len(shown) + omitted
         if rest > 0:
             shown.append(f"... and {rest} more problem{'s' if rest != 1 else ''}")
         super().__init__("\n".join([summary, *shown]), hint=hint)

@@ -5,34 +5,31 @@
 from __future__ import annotations
 
 import csv
-import io
-import itertools
 import json
 import math
+import re
 import warnings
 import zipfile
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 from xml.etree.ElementTree import ParseError
 
 from engine.core.errors import Location, Problem, SubmissionError, problems_summary
 from engine.core.files import input_file_problem
-from engine.core.text import inert_cell, typed_cell
+from engine.core.text import inert_cell
 from engine.inputs.cells import as_text, is_blank
-from engine.inputs.text_input import CONTROL, SAVE_AS_UTF8, UTF8_BOM, control_problem, decode_utf8
+from engine.inputs.limits import MAX_CELL_CHARACTERS, MAX_COLUMNS, MAX_JSON_DEPTH, too_long, too_wide
+from engine.inputs.submission_csv import CsvRecords
+from engine.inputs.text_input import UTF8_BOM, control_problem
 
 SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".json")
 #: the defined name (scoped to the data sheet) by which an XLSX template records its case type,
 #: as a text constant: ="stop_search". A row whose case_type cell is blank takes it.
 CASE_TYPE_NAME = "QAM_CASE_TYPE"
 _ZIP_MAGIC = b"PK\x03\x04"
-# Spreadsheet answers repeat endlessly ("yes", "no", place codes): share one string object per value.
-# Bounded, because unique values (ids, references) would only fill the table.
-_INTERN_MAX_LENGTH = 24
-_INTERN_MAX_VALUES = 5000
 #: the largest submission file read: a week of a force's reviews is a few MB; a bigger file is
 #: almost certainly not a submission (and would be read into memory whole)
 MAX_FILE_BYTES = 512 * 1024 * 1024
@@ -80,13 +77,20 @@ def read_submission(
     list, any problem raises SubmissionError.
     """
     found: list[Problem] = []
-    reader = _Reader(path, found)
-    rows = reader.read(sheet)
+    rows = list(submission_rows(path, found, sheet=sheet))
     if problems is not None:
         problems.extend(found)
     elif found:
         raise SubmissionError(f"cannot read {path}: {problems_summary(found, 'file')}", found)
     return rows
+
+
+def submission_rows(path: Path, problems: list[Problem], *, sheet: str | None = None) -> Iterator[RawRow]:
+    """The raw rows of one submission as they are read (blank rows skipped), each file-level problem
+    appended to ``problems`` before the row it concerns is yielded. A CSV file is read as a stream
+    (memory does not grow with it); an XLSX or JSON file is read whole first, within MAX_FILE_BYTES
+    (and MAX_XLSX_EXPANDED_BYTES unzipped)."""
+    return _Reader(path, problems).rows(sheet)
 
 
 class _Reader:
@@ -95,117 +99,38 @@ class _Reader:
         self.source = str(path)
         self.problems = problems
         self.template_case_type: str | None = None
-        #: the text holds a control character somewhere: its rows are checked for them
-        self.controls = False
 
     def _add(self, message: str, row: int | None = None, column: str | None = None) -> None:
         self.problems.append(Problem(Location(self.source, row, column), message))
 
-    def read(self, sheet: str | None) -> list[RawRow]:
+    def rows(self, sheet: str | None) -> Iterator[RawRow]:
         suffix = self.path.suffix.lower()
         if suffix not in SUPPORTED_SUFFIXES:
             hint = " (save it as .xlsx)" if suffix in (".xls", ".ods") else ""
             self._add(f"unsupported file type '{suffix or self.path.name}'{hint}; use .csv, .xlsx or .json")
-            return []
+            return iter(())
         unsafe = input_file_problem(self.path, MAX_FILE_BYTES, "submission")
         if unsafe is not None:
             self._add(unsafe)
-            return []
+            return iter(())
         try:
             with self.path.open("rb") as fh:
                 head = fh.read(4)
         except OSError as exc:
             self._add(f"cannot read file: {exc.strerror or exc}")
-            return []
+            return iter(())
         if suffix != ".xlsx" and head == _ZIP_MAGIC:
             self._add(f"this is a spreadsheet (XLSX), not {suffix[1:].upper()}: rename it to .xlsx")
-            return []
+            return iter(())
         if suffix == ".csv":
-            return self._csv(head)
+            return self._table(iter(CsvRecords(self.path, head, self.problems)))
         if suffix == ".json":
-            return self._json(head)
-        return self._xlsx(sheet)
-
-    # ---- CSV
-
-    def _csv(self, head: bytes) -> list[RawRow]:
-        data = self.path.read_bytes()
-        if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
-            try:
-                text = data.decode("utf-16")
-            except UnicodeError:
-                self._add(f"not valid UTF-16 despite its byte order mark: {SAVE_AS_UTF8}")
-                return []
-        else:
-            decoded = decode_utf8(data, self.source)
-            if isinstance(decoded, Problem):
-                self.problems.append(decoded)
-                return []
-            text = decoded
-        self.controls = CONTROL.search(text) is not None  # one scan; rows are checked only if so
-        return self._parse_csv(io.StringIO(text, newline=""))
-
-    def _parse_csv(self, fh: TextIO) -> list[RawRow]:
-        first = fh.readline()
-        delimiter = max((",", ";", "\t"), key=first.count) if first.strip() else ","
-        reader = csv.reader(itertools.chain([first], fh), delimiter=delimiter, strict=True)
-        records: list[tuple[int, list[Any]]] = []
-        number = 0
-        shared: dict[str, str] = {}
-
-        def intern(value: str) -> str:
-            found = shared.get(value)
-            if found is not None:
-                return found
-            if len(value) <= _INTERN_MAX_LENGTH and len(shared) < _INTERN_MAX_VALUES:
-                shared[value] = value
-            return value
-
-        width: int | None = None
-        header: list[str] = []
-        try:
-            for number, record in enumerate(reader, start=1):
-                if not any(v.strip() for v in record):
-                    continue
-                if width is None:
-                    width, header = len(record), [v.strip().lower() for v in record]
-                elif len(record) != width and not self._fields_ok(record, width, number):
-                    continue
-                if self.controls:
-                    self._check_controls(record, header, number)
-                # typed_cell: a cell QAM's own writers made inert ("'=1") reads back as written ("=1")
-                records.append((number, [intern(typed_cell(v)) for v in record]))
-        except csv.Error as exc:
-            if "field larger than field limit" in str(exc):
-                self._add(
-                    f"a cell is longer than {csv.field_size_limit():,} characters, more than any answer or "
-                    "note can be: is a quote left open, so that the rest of the file reads as one cell?",
-                    number + 1,
-                )
-            else:
-                self._add(f"cannot read CSV ({exc}); the file may be truncated or badly quoted", number + 1)
-        return self._table(records)
-
-    def _check_controls(self, record: list[str], header: list[str], number: int) -> None:
-        for col, value in enumerate(record):
-            problem = control_problem(value)
-            if problem is not None:
-                name = header[col] if col < len(header) and header[col] else f"column {col + 1}"
-                self._add(problem, number, name)
-
-    def _fields_ok(self, record: list[str], width: int, number: int) -> bool:
-        if len(record) > width and not any(v.strip() for v in record[width:]):
-            return True  # trailing empty fields, as some spreadsheets write them
-        self._add(
-            f"row has {len(record)} values but the header has {width} columns"
-            + (" (is the file truncated?)" if len(record) < width else ""),
-            number,
-        )
-        return False
+            return iter(self._json(head))
+        return self._table(iter(self._xlsx(sheet)))
 
     # ---- XLSX
 
-    def _xlsx(self, sheet: str | None) -> list[RawRow]:
+    def _xlsx(self, sheet: str | None) -> list[tuple[int, list[Any]]]:
         import openpyxl  # only XLSX submissions need it
         from openpyxl.utils.exceptions import InvalidFileException
 
@@ -245,11 +170,28 @@ class _Reader:
                     f"not a readable XLSX file ({type(exc).__name__}: {exc}); is it truncated or corrupt?"
                 )
                 return []
+        return self._checked(records)
+
+    def _checked(self, records: list[tuple[int, list[Any]]]) -> list[tuple[int, list[Any]]]:
+        """A sheet's records with each control character and each cell over MAX_CELL_CHARACTERS
+        reported (such a cell passed on blank); none when the header is wider than MAX_COLUMNS."""
         header = _header_of(records)
+        if len(header) > MAX_COLUMNS:
+            first = next(number for number, values in records if any(not is_blank(v) for v in values))
+            self._add(too_wide(len(header)), first)
+            return []
         for number, values in records:
-            if any(isinstance(v, str) and CONTROL.search(v) for v in values):
-                self._check_controls([v if isinstance(v, str) else "" for v in values], header, number)
-        return self._table(records)
+            for col, value in enumerate(values):
+                if not isinstance(value, str):
+                    continue
+                long = len(value) > MAX_CELL_CHARACTERS
+                problem = too_long(len(value)) if long else control_problem(value)
+                if problem is not None:
+                    name = header[col] if col < len(header) and header[col] else f"column {col + 1}"
+                    self._add(problem, number, name)
+                    if long:
+                        values[col] = ""
+        return records
 
     def _xlsx_pass(
         self, openpyxl: Any, sheet: str | None, *, data_only: bool
@@ -341,7 +283,10 @@ class _Reader:
             cut = " (the file may be truncated)" if at_end else ""
             self._add(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}{cut}")
             return []
-        except (ValueError, RecursionError) as exc:  # a 5,000-digit number, nesting 1,000 deep
+        except RecursionError:  # nesting about 1,000 deep: json's own bound, located here
+            self._add(_too_deep(text))
+            return []
+        except ValueError as exc:  # a 5,000-digit number
             self._add(f"not usable JSON: {exc}")
             return []
         if not isinstance(items, list):
@@ -353,8 +298,14 @@ class _Reader:
             if not isinstance(item, _JsonObject):
                 self._add("each item must be an object of column: value", index)
                 continue
+            if len(item.pairs) > MAX_COLUMNS:
+                self._add(too_wide(len(item.pairs), "object"), index)
+                continue
             values: dict[str, Any] = {}
             for key, value in item.pairs:
+                if len(key) > MAX_CELL_CHARACTERS:
+                    self._add(too_long(len(key)) + " (a column name)", index)
+                    continue
                 name = _shown(key.strip().lower())
                 problem = _json_value_problem(key, not_utf8) or _json_value_problem(value, not_utf8)
                 if isinstance(value, (_JsonObject, list)):
@@ -374,13 +325,12 @@ class _Reader:
 
     # ---- shared by CSV and XLSX
 
-    def _table(self, records: list[tuple[int, list[Any]]]) -> list[RawRow]:
+    def _table(self, records: Iterator[tuple[int, list[Any]]]) -> Iterator[RawRow]:
         """Header = first non-blank record; later blank records are skipped."""
-        rows: list[RawRow] = []
-        body = iter(r for r in records if any(not is_blank(v) for v in r[1]))
+        body = (r for r in records if any(not is_blank(v) for v in r[1]))
         first = next(body, None)
         if first is None:
-            return rows
+            return
         header_row, header = first[0], _header_of([first])
         seen: dict[str, int] = {}
         for col, name in enumerate(header):
@@ -389,24 +339,24 @@ class _Reader:
             elif name:
                 seen[name] = col
         unnamed_reported: set[int] = set()
+        unnamed = [col for col, name in enumerate(header) if not name]
         named = [(col, name) for name, col in seen.items()]
+        width = len(header)
         for number, values in body:
-            for col in range(len(header), len(values)):
-                if not is_blank(values[col]) and col not in unnamed_reported:
+            if len(values) > width:
+                for col in range(width, len(values)):
+                    if not is_blank(values[col]) and col not in unnamed_reported:
+                        unnamed_reported.add(col)
+                        self._add(f"column {col + 1} has values but no header", number)
+            for col in unnamed:
+                if col < len(values) and not is_blank(values[col]) and col not in unnamed_reported:
                     unnamed_reported.add(col)
                     self._add(f"column {col + 1} has values but no header", number)
-            for col, name in enumerate(header):
-                if (
-                    not name
-                    and col < len(values)
-                    and not is_blank(values[col])
-                    and col not in unnamed_reported
-                ):
-                    unnamed_reported.add(col)
-                    self._add(f"column {col + 1} has values but no header", number)
-            row_values = {name: (values[col] if col < len(values) else None) for col, name in named}
-            rows.append(RawRow(self.source, number, row_values, header_row, self.template_case_type))
-        return rows
+            if len(values) >= width:
+                row_values = {name: values[col] for col, name in named}
+            else:
+                row_values = {name: (values[col] if col < len(values) else None) for col, name in named}
+            yield RawRow(self.source, number, row_values, header_row, self.template_case_type)
 
 
 class _SheetMissing(Exception):
@@ -440,11 +390,14 @@ def _shown(text: str) -> str:
 
 
 def _json_value_problem(value: Any, not_utf8: bool = False) -> str | None:
-    """Why a JSON key or value cannot be stored: not a finite number, or not text (a lone surrogate)."""
+    """Why a JSON key or value cannot be stored: not a finite number, too long, or not text (a lone
+    surrogate)."""
     if isinstance(value, _NonFinite):
         return f"{value.text} is not a number that can be stored: write a finite number, or leave it blank"
     if not isinstance(value, str):
         return None
+    if len(value) > MAX_CELL_CHARACTERS:
+        return too_long(len(value))
     try:
         value.encode("utf-8")
         return control_problem(value)
@@ -455,6 +408,29 @@ def _json_value_problem(value: Any, not_utf8: bool = False) -> str | None:
     return (
         f"contains \\u{char:04x}, half of a UTF-16 surrogate pair without its other half: "
         "not a character (is the text cut short?)"
+    )
+
+
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _too_deep(text: str) -> str:
+    """The message for JSON nested too deeply for json to parse, at the bracket passing MAX_JSON_DEPTH."""
+    depth, at = 0, len(text)
+    for token in _JSON_TOKEN.finditer(text):
+        bracket = token.group()
+        if bracket in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                at = token.start()
+                break
+        elif bracket in "]}":
+            depth -= 1
+    line = text.count("\n", 0, at) + 1
+    column = at - text.rfind("\n", 0, at)
+    return (
+        f"not usable JSON: nested more than {MAX_JSON_DEPTH} levels deep at line {line} column {column}; "
+        "a submission is a list of objects, each of single values"
     )
 
 

@@ -7,15 +7,18 @@ turns (:func:`lock_assessments`).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from engine.core.errors import Location, Problem, StorageError, SubmissionError
+from engine.inputs.problem_log import Phase, ProblemLog
 from engine.inputs.submissions import ValidRow
 from engine.store import integrity
 from engine.store.db import Assessment
@@ -87,15 +90,9 @@ def _differences(stored: Assessment, row: ValidRow) -> list[str]:
     return diffs
 
 
-def current_assessments(session: Session, assessment_ids: Iterable[str]) -> dict[str, Assessment]:
-    ids = sorted(set(assessment_ids))
-    found: dict[str, Assessment] = {}
-    for chunk in chunks(ids):
-        rows = session.scalars(
-            select(Assessment).where(Assessment.assessment_id.in_(chunk), Assessment.is_current.is_(True))
-        )
-        found.update((a.assessment_id, a) for a in rows)
-    return found
+#: how long a submission waits for another (or a run) writing to the database to finish before it
+#: gives up with a one-line message; a 200 MB submission stores in minutes
+LOCK_WAIT_SECONDS = 3600
 
 
 def lock_assessments(session: Session) -> None:
@@ -107,13 +104,39 @@ def lock_assessments(session: Session) -> None:
     or reporting "unchanged" against a revision superseded before it commits. PostgreSQL: a SHARE ROW
     EXCLUSIVE table lock (reads, and scores referring to assessments, still run). SQLite: an empty
     UPDATE, which makes the driver open the write transaction now (SQLite has one writer at a time).
+
+    Either waits up to LOCK_WAIT_SECONDS for the writer before it (on SQLite the connection's own
+    busy timeout, 120 s, was "database is locked" with a traceback behind a long submission), then
+    raises StorageError saying what to do; nothing of the transaction is kept.
     """
-    lock_for_writing(session, Assessment.pk, "SHARE ROW EXCLUSIVE")
+    connection = session.connection()
+    sqlite = connection.dialect.name == "sqlite"
+    try:
+        if sqlite:
+            before = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
+            connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(LOCK_WAIT_SECONDS * 1000)}")
+            try:
+                lock_for_writing(session, Assessment.pk, "SHARE ROW EXCLUSIVE")
+            finally:
+                connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(before or 0)}")
+        else:
+            lock_for_writing(session, Assessment.pk, "SHARE ROW EXCLUSIVE", timeout_seconds=LOCK_WAIT_SECONDS)
+    except OperationalError as exc:
+        # SQLite's busy timeout running out, or PostgreSQL's lock_timeout (SQLSTATE 55P03)
+        if getattr(exc.orig, "sqlstate", None) != "55P03" and "database is locked" not in str(exc.orig):
+            raise
+        waited = (
+            f"{LOCK_WAIT_SECONDS // 60} minutes" if LOCK_WAIT_SECONDS >= 120 else f"{LOCK_WAIT_SECONDS} s"
+        )
+        raise StorageError(
+            f"another submission or run has been writing to the database for over {waited}; nothing was "
+            "stored: submit again when it has finished"
+        ) from None
 
 
 def store_assessments(
     session: Session,
-    rows: Sequence[ValidRow],
+    rows: Iterable[ValidRow],
     *,
     amend: bool,
     submitted_at: dt.datetime,
@@ -124,89 +147,175 @@ def store_assessments(
     every conflicting row and field (the caller rolls back, so nothing is half-stored). Call it
     first in the transaction: it takes the submissions' writer lock before reading, so the chain's
     head it links the new revisions after is still the head when they are stored; the new head is
-    recorded (integrity.record_head) in the same transaction."""
+    recorded (integrity.record_head) in the same transaction.
+
+    ``rows`` are read once, BATCH_ROWS at a time (their ids must differ, as validation makes sure):
+    memory does not grow with them. After the first conflict nothing more is written, but every
+    conflict is still found and reported (the first KEEP_PROBLEMS of them, and how many more)."""
     lock_assessments(session)
-    existing = current_assessments(session, (r.assessment_id for r in rows))
-    summary = StoreSummary()
-    problems: list[Problem] = []
-    new_objects: list[Assessment] = []
-    superseded: list[int] = []
-    for row in rows:
-        key = (row.case_type, row.place)
-        old = existing.get(row.assessment_id)
-        if old is not None and old.content_hash == row.content_hash:
-            summary.unchanged[key] += 1
-            continue
-        if old is not None and not amend:
+    last = integrity.last_link(session)
+    store = _Store(session, amend, submitted_at, calibration_set, last)
+    for batch in _batched(rows):
+        store.batch(batch)
+    if store.conflicts:
+        n = store.conflicts.count
+        raise SubmissionError(
+            f"{n:,} row{'s' if n != 1 else ''} conflict with stored assessments; nothing was stored",
+            store.conflicts.problems(),
+            omitted=store.conflicts.omitted,
+        )
+    if store.head is not None and (last is None or store.head.position != last.position):
+        integrity.record_head(session, integrity.ASSESSMENT_CHAIN, store.head, submitted_at)
+    bump_epochs(session, ASSESSMENTS, store.days)
+    return store.summary
+
+
+#: rows stored at a time: one query for their ids' current revisions, one insert
+BATCH_ROWS = 2000
+
+
+def _batched(rows: Iterable[ValidRow]) -> Iterator[tuple[ValidRow, ...]]:
+    iterator = iter(rows)
+    while batch := tuple(itertools.islice(iterator, BATCH_ROWS)):
+        yield batch
+
+
+class _Current(NamedTuple):
+    """What storing needs of an id's current revision."""
+
+    pk: int
+    revision: int
+    content_hash: str
+    assessed_on: dt.date
+
+
+class _Store:
+    """One submission being stored, a batch at a time, each new revision linked after the last."""
+
+    def __init__(
+        self,
+        session: Session,
+        amend: bool,
+        at: dt.datetime,
+        calibration_set: str | None,
+        last: integrity.Link | None,
+    ) -> None:
+        self.session = session
+        self.amend = amend
+        self.at = at
+        self.calibration_set = calibration_set
+        self.head = last
+        self.summary = StoreSummary()
+        self.conflicts = ProblemLog(())
+        #: the days whose stored rows changed (new revisions' and superseded ones')
+        self.days: set[dt.date] = set()
+
+    def batch(self, rows: Sequence[ValidRow]) -> None:
+        existing = current_revisions(self.session, [r.assessment_id for r in rows])
+        new: list[dict[str, Any]] = []
+        superseded: list[int] = []
+        conflicting: list[tuple[ValidRow, int]] = []
+        for row in rows:
+            key = (row.case_type, row.place)
+            old = existing.get(row.assessment_id)
+            if old is not None and old.content_hash == row.content_hash:
+                self.summary.unchanged[key] += 1
+                continue
+            if old is not None and not self.amend:
+                conflicting.append((row, old.pk))
+                continue
+            if old is not None:
+                superseded.append(old.pk)
+                self.days.add(old.assessed_on)
+                self.summary.amended[key] += 1
+            else:
+                self.summary.stored[key] += 1
+            new.append(self._values(row, 1 if old is None else old.revision + 1))
+        if conflicting:
+            self._conflicts(conflicting)
+        if self.conflicts:
+            return  # nothing more is written: the caller rolls back
+        for chunk in chunks(superseded):
+            self.session.execute(update(Assessment).where(Assessment.pk.in_(chunk)).values(is_current=False))
+        if new:
+            self._insert(new)
+
+    def _values(self, row: ValidRow, revision: int) -> dict[str, Any]:
+        self.days.add(row.assessed_on)
+        return {
+            "assessment_id": row.assessment_id,
+            "revision": revision,
+            "is_current": True,
+            "case_type": row.case_type,
+            "case_ref": row.case_ref,
+            "place": row.place,
+            "team": row.team,
+            "officer": row.officer,
+            "reviewer": row.reviewer,
+            "assessed_on": row.assessed_on,
+            "case_date": row.case_date,
+            "answers": dict(row.answers),
+            "raw": dict(row.raw),
+            "content_hash": row.content_hash,
+            "source_file": row.source_file,
+            "source_row": row.source_row,
+            "submitted_at": self.at,
+            "calibration_set": self.calibration_set,
+        }
+
+    def _insert(self, new: list[dict[str, Any]]) -> None:
+        """Insert new revisions linked after the chain's head (under the writer lock)."""
+        last_hash = integrity.link_values(self.head.hash if self.head else integrity.GENESIS_HASH, new)
+        # one executemany (RETURNING in parameter order makes SQLite insert row by row), then the new
+        # rows read back: no other writer can insert meanwhile (the writer lock), so they are those
+        # after the head
+        self.session.execute(insert(Assessment), new)
+        after = self.head.position if self.head else 0
+        q = select(Assessment.pk, Assessment.assessment_id, Assessment.revision).where(Assessment.pk > after)
+        numbered = self.session.execute(q.order_by(Assessment.pk)).all()
+        # the chain runs in pk order: the database must have numbered the rows in the order they were linked
+        if [(aid, rev) for _, aid, rev in numbered] != [(v["assessment_id"], v["revision"]) for v in new]:
+            raise StorageError("the database numbered new assessments out of order; nothing was stored")
+        self.head = integrity.Link(numbered[-1][0], last_hash)
+
+    def _conflicts(self, conflicting: Sequence[tuple[ValidRow, int]]) -> None:
+        stored = {
+            a.pk: a
+            for a in self.session.scalars(
+                select(Assessment).where(Assessment.pk.in_([pk for _, pk in conflicting]))
+            )
+        }
+        for row, pk in conflicting:
+            old = stored[pk]
             diffs = _differences(old, row)
-            problems.append(
+            self.conflicts.add(
                 Problem(
                     Location(row.source_file, row.source_row, "assessment_id"),
                     f"assessment {row.assessment_id} is already stored (revision {old.revision}, "
                     f"from {old.source_file}:{old.source_row}) with different content: "
                     + "; ".join(diffs or ["raw values differ"])
                     + ". Resubmit with --amend to store this as a new revision.",
-                )
+                ),
+                Phase.ROW,
             )
-            continue
-        revision = 1
-        if old is not None:
-            revision = old.revision + 1
-            superseded.append(old.pk)
-            summary.amended[key] += 1
-        else:
-            summary.stored[key] += 1
-        new_objects.append(
-            Assessment(
-                assessment_id=row.assessment_id,
-                revision=revision,
-                is_current=True,
-                case_type=row.case_type,
-                case_ref=row.case_ref,
-                place=row.place,
-                team=row.team,
-                officer=row.officer,
-                reviewer=row.reviewer,
-                assessed_on=row.assessed_on,
-                case_date=row.case_date,
-                answers=dict(row.answers),
-                raw=dict(row.raw),
-                content_hash=row.content_hash,
-                source_file=row.source_file,
-                source_row=row.source_row,
-                submitted_at=submitted_at,
-                calibration_set=calibration_set,
-            )
-        )
-    if problems:
-        raise SubmissionError(
-            f"{len(problems)} row{'s' if len(problems) != 1 else ''} conflict with stored assessments; "
-            "nothing was stored",
-            problems,
-        )
-    for chunk in chunks(superseded):
-        session.execute(update(Assessment).where(Assessment.pk.in_(chunk)).values(is_current=False))
-    if new_objects:
-        _store_linked(session, new_objects, submitted_at)
-    days = [a.assessed_on for a in new_objects]
-    days += [old.assessed_on for old in existing.values() if old.pk in set(superseded)]
-    bump_epochs(session, ASSESSMENTS, days)
-    return summary
+            self.session.expunge(old)
 
 
-def _store_linked(session: Session, new_objects: Sequence[Assessment], at: dt.datetime) -> None:
-    """Insert new revisions linked after the chain's head (under the writer lock), and record the new head."""
-    last = integrity.last_link(session)
-    integrity.link_rows(last.hash if last else integrity.GENESIS_HASH, new_objects)
-    session.add_all(new_objects)
-    session.flush()
-    # the chain runs in pk order: the database must have numbered the rows in the order they were linked
-    pks = [a.pk for a in new_objects]
-    if pks[0] <= (last.position if last else 0) or any(b <= a for a, b in zip(pks, pks[1:], strict=False)):
-        raise StorageError("the database numbered new assessments out of order; nothing was stored")
-    integrity.record_head(
-        session, integrity.ASSESSMENT_CHAIN, integrity.Link(pks[-1], new_objects[-1].row_hash), at
-    )
+def current_revisions(session: Session, assessment_ids: Sequence[str]) -> dict[str, _Current]:
+    """What storing needs of the current revision of each of these ids that has one."""
+    found: dict[str, _Current] = {}
+    for chunk in chunks(sorted(set(assessment_ids))):
+        q = select(
+            Assessment.assessment_id,
+            Assessment.pk,
+            Assessment.revision,
+            Assessment.content_hash,
+            Assessment.assessed_on,
+        ).where(Assessment.assessment_id.in_(chunk), Assessment.is_current.is_(True))
+        found.update(
+            (aid, _Current(pk, rev, digest, day)) for aid, pk, rev, digest, day in session.execute(q)
+        )
+    return found
 
 
 def assessment_revisions(session: Session, assessment_id: str) -> list[Assessment]:

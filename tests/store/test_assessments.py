@@ -209,7 +209,7 @@ def race(
     """Submit ``first`` and stop it between reading what is stored and writing; submit ``second``
     meanwhile (it may read and write while the first waits, as before the fix), then let the first
     go on. Each file with its --amend flag; the value or exception of each, by "first" and "second"."""
-    real = assessments.current_assessments
+    real = assessments.current_revisions
     first_read, first_go, second_read = threading.Event(), threading.Event(), threading.Event()
 
     def paused(session: Any, ids: Any) -> Any:
@@ -221,7 +221,7 @@ def race(
             second_read.set()
         return found
 
-    monkeypatch.setattr(assessments, "current_assessments", paused)
+    monkeypatch.setattr(assessments, "current_revisions", paused)
     results: dict[str, Any] = {}
 
     def work(name: str, path: Path, amend: bool) -> None:
