@@ -93,9 +93,35 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _constru
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
+#: how deeply a form, ruleset, catalogue or force file may nest (the bundled ones: under 10 levels).
+#: Checked first, from the parser's events: building nested values recurses (100,000 brackets crashed
+#: the interpreter), and libyaml slows with the square of the depth (10,000 took seconds)
+MAX_YAML_DEPTH = 64
+_OPENS = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+_CLOSES = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+
+
+def _check_depth(text: str, source: str) -> None:
+    depth = 0
+    for event in yaml.parse(text, Loader=_Base):
+        if isinstance(event, _OPENS):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                mark = event.start_mark
+                column = f" (column {mark.column + 1})" if mark else ""
+                raise ConfigError(
+                    f"nested more than {MAX_YAML_DEPTH} levels deep{column}: no QAM file nests so far; "
+                    "is this the right file?",
+                    location=Location(source, mark.line + 1 if mark else None),
+                )
+        elif isinstance(event, _CLOSES):
+            depth -= 1
+
+
 def parse_yaml(text: str, source: str) -> Any:
     """Parse YAML text; a syntax error becomes a ConfigError naming ``source`` and the line."""
     try:
+        _check_depth(text, source)
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

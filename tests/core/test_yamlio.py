@@ -66,3 +66,21 @@ def test_any_alias_is_refused_and_a_lone_anchor_is_harmless(text: str) -> None:
     with pytest.raises(ConfigError, match="anchors and aliases"):
         parse_yaml(text, "f.yaml")
     assert parse_yaml("a: &x 1\n", "f.yaml") == {"a": 1}
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("rules: " + "[" * 100_000 + "]" * 100_000 + "\n", 1),  # crashed the interpreter (segfault)
+        ("a:\n" + "".join("  " * i + "b:\n" for i in range(1, 2000)), 65),  # a RecursionError traceback
+    ],
+    ids=["flow", "block"],
+)
+def test_a_file_nested_deeper_than_any_qam_file_is_refused_at_its_line(text: str, line: int) -> None:
+    with pytest.raises(ConfigError, match=r"nested more than 64 levels deep") as caught:
+        parse_yaml(text, "deep.yaml")
+    assert str(caught.value).startswith(f"deep.yaml:{line}: ")
+    within = parse_yaml("a: " + "[" * 63 + "]" * 63 + "\n", "ok.yaml")["a"]  # 64 levels with the mapping
+    for _ in range(62):
+        within = within[0]
+    assert within == []
