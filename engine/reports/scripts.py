@@ -126,8 +126,9 @@ def runs(text: str, body: frozenset[int]) -> list[Run]:
     """``text`` as runs of one font each, in logical order. ``body`` is the set of code points that
     the body font draws (the run's font is None). A right-to-left stretch is in RTL, shaped. A
     character the body font lacks is in SYMBOLS or EMOJI (every emoji beyond U+1F000, so that they
-    share one style), or is MISSING in SYMBOLS when neither has it. An accented Latin letter falls
-    back to its plain letter in the body font, as it did before these fonts existed."""
+    share one style), or is MISSING in SYMBOLS when neither has it and has no compatibility form they
+    draw (a full-width ＝ prints as =). An accented Latin letter falls back to its plain letter in
+    the body font, as it did before these fonts existed."""
     symbols, emoji = _cover()
     out: list[Run] = []
 
@@ -153,8 +154,30 @@ def runs(text: str, body: frozenset[int]) -> list[Run]:
                 add(EMOJI, ch)
             elif ord(ch) in symbols:
                 add(SYMBOLS, ch)
+            elif compatible := _compatible(ch, body, symbols):
+                for run in compatible:
+                    add(*run)
             else:
                 add(SYMBOLS, MISSING)
+    return out
+
+
+def _compatible(ch: str, body: frozenset[int], symbols: frozenset[int]) -> list[Run]:
+    """A character neither font draws as its compatibility form (NFKC) where both together draw that:
+    the full-width ＝ ＋ － ＠ that East Asian input methods type as = + - @ (which printed as a
+    missing-glyph box), full-width digits and brackets, ligatures, circled and superscript numbers.
+    [] when there is none."""
+    form = unicodedata.normalize("NFKC", ch)
+    if form == ch:
+        return []
+    out: list[Run] = []
+    for c in form:
+        if ord(c) in body:
+            out.append((None, c))
+        elif ord(c) in symbols:
+            out.append((SYMBOLS, c))
+        else:
+            return []
     return out
 
 
@@ -179,7 +202,10 @@ def _in_stretch(ch: str, symbols: frozenset[int], emoji: frozenset[int]) -> Run:
     is then known when lines are drawn."""
     if ord(ch) in emoji and (ord(ch) >= _EMOJI_FIRST or ord(ch) not in symbols):
         return RTL_EMOJI, ch
-    return RTL, ch if ord(ch) in symbols else MISSING
+    if ord(ch) in symbols:
+        return RTL, ch
+    form = unicodedata.normalize("NFKC", ch)  # a full-width sign, say, as its usual form
+    return RTL, form if form != ch and all(ord(c) in symbols for c in form) else MISSING
 
 
 def _stretches(text: str) -> Iterator[tuple[bool, str]]:
