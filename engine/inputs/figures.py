@@ -31,6 +31,7 @@ from pathlib import Path
 
 from engine.core.errors import ExtractError, Location, Problem, problems_summary
 from engine.core.files import input_file_problem
+from engine.core.memory import paused_gc
 from engine.core.periods import GrainPeriod, parse_grain_period
 from engine.core.shape import suggest
 from engine.inputs.extract_definitions import ExtractDefinitions, MetricDefinition
@@ -78,12 +79,9 @@ class FigureRow:
     #: sha256 of the figure columns (not the key): the same figures loaded again are unchanged
     content_hash: str
     line: int
-
-    @property
-    def key(self) -> tuple[str, ...]:
-        """What identifies the figure: metric, place, team, period, and an event's ref (a time
-        metric's rows of one key are one pooled figure)."""
-        return (self.metric, self.place, self.team, self.period, self.event_ref or "")
+    #: what identifies the figure: metric, place, team, period, and an event's ref ("" for the other
+    #: kinds; a time metric's rows of one key are one pooled figure)
+    key: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -119,7 +117,10 @@ def read_figures(
     if isinstance(text, Problem):  # UTF-8 only, as every extract
         raise ExtractError(problems_summary([text], "file") + "; nothing was loaded", [text])
     reader = _Reader(name, definitions, place_codes, items)
-    rows = reader.read(text)
+    with (
+        paused_gc()
+    ):  # hundreds of thousands of rows hold no cycles: a third of the time went on rescanning them
+        rows = reader.read(text)
     if reader.problems:
         problems = reader.problems
         raise ExtractError(problems_summary(problems, "file") + "; nothing was loaded", problems)
@@ -186,7 +187,7 @@ class _Reader:
             read_kind = quick.reader(m)
             if m.source == "figures" and m.item in self.items and read_kind is not None:
                 self.quick_metrics[(m.item, m.id)] = (m, read_kind)
-        keys = tuple(self.header.get(c) for c in KEY_COLUMNS)
+        quick_row = self.quick_reader(tuple(self.header.get(c) for c in KEY_COLUMNS))
         try:
             for record in reader:
                 line = reader.line_num
@@ -195,7 +196,7 @@ class _Reader:
                         continue  # a blank line
                     self.bad(line, None, f"{len(record)} fields, but the header has {width}")
                     continue
-                row = self.quick(record, line, keys)
+                row = quick_row(record, line)
                 if row is None:  # anything out of the ordinary: the full checks say what
                     values = {c: (record[i].strip() if i is not None else "") for c, i in columns}
                     row = self.row(values, line)
@@ -231,38 +232,48 @@ class _Reader:
             metric.extract, metric.item, metric.id, metric.kind, place, team, period.label,
             period.start, period.end, figures.numerator, figures.denominator, figures.value,
             figures.count, figures.event_ref, figures.event_on, figures.detail, figures.digest(), line,
+            (metric.id, place, team, period.label, figures.event_ref or ""),
         )  # fmt: skip
         return row
 
-    def quick(self, rec: list[str], line: int, keys: tuple[int | None, ...]) -> FigureRow | None:
-        """The row of a plainly valid record, or None for the full checks (FigureChecks). Cells are
-        looked up as they are: one with spaces around it is not found, and the full checks trim it."""
+    def quick_reader(self, keys: tuple[int | None, ...]) -> Callable[[list[str], int], FigureRow | None]:
+        """The function that gives the row of a plainly valid record, or None for the full checks
+        (FigureChecks). Cells are looked up as they are: one with spaces around it is not found,
+        and the full checks trim it. Everything it reads is bound to it (hundreds of thousands of calls)."""
         i_item, i_metric, i_place, i_team, i_period = keys
-        found = self.quick_metrics.get((rec[i_item], rec[i_metric]))  # type: ignore[index]
-        place = rec[i_place]  # type: ignore[index]
-        if found is None or place not in self.places:
-            return None
-        metric, read_kind = found
-        team = rec[i_team] if i_team is not None else ""
-        if team not in self.teams:
-            if team != team.strip() or len(team) > MAX_TEAM or CONTROL.search(team):
+        assert i_item is not None and i_metric is not None and i_place is not None and i_period is not None
+        metric_of, period_of = self.quick_metrics.get, self.quick_periods.get
+        places, teams, parsed, periods = self.places, self.teams, self.parsed, self.quick_periods
+
+        def quick(rec: list[str], line: int) -> FigureRow | None:
+            found = metric_of((rec[i_item], rec[i_metric]))
+            place = rec[i_place]
+            if found is None or place not in places:
                 return None
-            self.teams.add(team)
-        label = rec[i_period]  # type: ignore[index]
-        period = self.quick_periods.get((metric.id, label))
-        if period is None:
-            parsed = self.parsed(label)
-            if isinstance(parsed, str) or parsed.grain not in metric.periods:
+            metric, read_kind = found
+            team = rec[i_team] if i_team is not None else ""
+            if team not in teams:
+                if team != team.strip() or len(team) > MAX_TEAM or CONTROL.search(team):
+                    return None
+                teams.add(team)
+            label = rec[i_period]
+            period = period_of((metric.id, label))
+            if period is None:
+                got = parsed(label)
+                if isinstance(got, str) or got.grain not in metric.periods:
+                    return None
+                periods[(metric.id, label)] = period = got
+            figures = read_kind(rec)
+            if figures is None:
                 return None
-            self.quick_periods[(metric.id, label)] = period = parsed
-        figures = read_kind(rec)
-        if figures is None:
-            return None
-        n, d, v, c = figures
-        return FigureRow(
-            metric.extract, metric.item, metric.id, metric.kind, place, team, label, period.start,
-            period.end, n, d, v, c, None, None, None, figure_hash(n, d, v, c, None, None), line,
-        )  # fmt: skip
+            n, d, v, c = figures
+            return FigureRow(
+                metric.extract, metric.item, metric.id, metric.kind, place, team, label, period.start,
+                period.end, n, d, v, c, None, None, None, figure_hash(n, d, v, c, None, None), line,
+                (metric.id, place, team, label, ""),
+            )  # fmt: skip
+
+        return quick
 
     def metric(self, v: dict[str, str], line: int) -> MetricDefinition | None:
         item, mid = v["item"], v["metric"]

@@ -21,6 +21,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from engine.core.errors import ExtractError, Location, Problem, problems_summary
+from engine.core.memory import paused_gc
 from engine.inputs.figures import FigureRow, FiguresFile
 from engine.store.db import Database
 from engine.store.figure_tables import Figure, FigureLoad
@@ -141,7 +142,7 @@ def store_figures(
     stored rows not current, superseded by this load, and stores the new ones. A figure_loads row
     records every load that stores anything."""
     by_metric: dict[str, MetricLoad] = defaultdict(MetricLoad)
-    with database.session() as session:
+    with paused_gc(), database.session() as session:  # the rows and keys compared hold no cycles
         # one load at a time: two loads of one figure must not both find it new and both store it
         lock_for_writing(session, FigureLoad.pk, "SHARE ROW EXCLUSIVE")
         stored = stored_current(session, figures.rows)
@@ -325,35 +326,32 @@ def _insert(session: Session, rows: Sequence[FigureRow], load_pk: int) -> None:
                     )  # fmt: skip
                 )
         return
-    # SQLite: rows of one shape (which figure columns are blank) in one statement that leaves the
-    # blank ones out (binding NULLs took a third of the time), each row's values taken in one C call;
-    # the load and is_current written as constants
-    shapes: dict[tuple[bool, ...], list[FigureRow]] = defaultdict(list)
+    # SQLite: the rows of one metric and shape (which figure columns are blank) in one statement that
+    # writes the metric's names and the load as constants and leaves the blank columns out (binding
+    # NULLs took a third of the time), each row's other values taken in one C call
+    shapes: dict[tuple[Any, ...], list[FigureRow]] = defaultdict(list)
     for r in rows:
-        shapes[
-            (
-                r.numerator is None,
-                r.denominator is None,
-                r.value is None,
-                r.count is None,
-                r.event_ref is None,
-            )
-        ].append(r)
-    for shape, batch in shapes.items():
-        blank = dict(
-            zip(
-                ("numerator", "denominator", "value", "count", "event_ref", "event_on", "detail"),
-                (*shape, shape[4], shape[4]),
-                strict=True,
-            )
+        shape = (r.extract, r.item, r.metric, r.numerator is None, r.denominator is None, r.value is None)
+        shapes[(*shape, r.count is None, r.event_ref is None)].append(r)
+    figure_columns = ("numerator", "denominator", "value", "count", "event_ref", "event_on", "detail")
+    for (extract, item, metric, *blanks), batch in shapes.items():
+        blank = dict(zip(figure_columns, (*blanks, blanks[4], blanks[4]), strict=True))
+        names = [c for c in _ROW_COLUMNS[3:] if not blank.get(c, False)]
+        columns = ", ".join(
+            f'"{c}"' for c in ("load_pk", "is_current", *_ROW_COLUMNS[:3], *names, "source_row")
         )
-        names = [c for c in _ROW_COLUMNS if not blank.get(c, False)]
-        columns = ", ".join(f'"{c}"' for c in ("load_pk", "is_current", *names, "source_row"))
+        constants = ", ".join((str(load_pk), "1", *(_sql_text(v) for v in (extract, item, metric))))
         marks = ", ".join("?" * (len(names) + 1))
         values = attrgetter(*names, "line")
         driver.executemany(
-            f"INSERT INTO {table} ({columns}) VALUES ({load_pk}, 1, {marks})", map(values, batch)
+            f"INSERT INTO {table} ({columns}) VALUES ({constants}, {marks})", map(values, batch)
         )
+
+
+def _sql_text(value: str) -> str:
+    """A text constant in SQL (the ids of a metric, its item and extract: checked names, quoted all
+    the same)."""
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _iso_date(day: dt.date) -> str:

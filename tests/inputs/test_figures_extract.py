@@ -300,13 +300,13 @@ def test_the_quick_path_takes_exactly_what_the_full_checks_take(tmp_path: Path, 
 
     reader = figures_module._Reader("f.csv", definitions(tmp_path), PLACES, MEASURE_IDS)
     reader.read(HEADER)  # the header, and the quick path's look-ups
-    keys = tuple(reader.header.get(c) for c in figures_module.KEY_COLUMNS)
+    quick_row = reader.quick_reader(tuple(reader.header.get(c) for c in figures_module.KEY_COLUMNS))
     columns = [(c, reader.header.get(c)) for c in figures_module.COLUMNS]
     taken = 0
     for a, b, c, d in itertools.product(CELLS, repeat=4):
         for team in ("", " Team A"):
             record = template.format(t=team, a=a, b=b, c=c, d=d).split(",")
-            quick = reader.quick(record, 2, keys)
+            quick = quick_row(record, 2)
             values = {name: (record[i].strip() if i is not None else "") for name, i in columns}
             before = len(reader.problems)
             full = reader.row(values, 2)
