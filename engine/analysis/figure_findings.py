@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -52,6 +52,9 @@ class FigureData:
     thresholds: tuple[Mapping[str, Any], ...]
     #: the points by (metric, level, place, grain), each series in time order (what SPC reads)
     series: Mapping[tuple[str, str, str, str], list[dict[str, Any]]]
+    #: span figures already worked out, by (start, end): a period's are read by its findings and
+    #: its report alike
+    spans: dict[tuple[dt.date, dt.date], pd.DataFrame] = field(default_factory=dict, compare=False)
 
     @classmethod
     def of(cls, rows: Any, metrics: Metrics, thresholds: Sequence[Mapping[str, Any]] = ()) -> FigureData:
@@ -67,7 +70,9 @@ class FigureData:
 
     def span(self, start: dt.date, end: dt.date) -> pd.DataFrame:
         """The figures of the span at every level (figures.span_figures)."""
-        return span_figures(self.levelled, self.metrics, start, end, self.points)
+        if (start, end) not in self.spans:
+            self.spans[(start, end)] = span_figures(self.levelled, self.metrics, start, end, self.points)
+        return self.spans[(start, end)]
 
 
 def _bound(t: Mapping[str, Any]) -> tuple[float | None, str]:

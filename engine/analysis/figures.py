@@ -404,8 +404,11 @@ def series_labels(grain: str, first: dt.date, last: dt.date) -> list[tuple[str, 
 
 def records_of(table: pd.DataFrame) -> list[dict[str, Any]]:
     """Plain dict rows of a points or span table (NaN -> None)."""
-    out = table.astype(object).where(table.notna(), None).to_dict("records")
-    return [{str(k): v for k, v in row.items()} for row in out]
+    rows = table.to_dict("records")
+    return [
+        {str(k): (None if isinstance(v, float) and v != v else v) for k, v in row.items()}  # v != v: NaN
+        for row in rows
+    ]
 
 
 def metrics_of_items(metrics: Metrics, items: Iterable[str]) -> dict[str, list[str]]:

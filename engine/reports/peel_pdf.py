@@ -11,7 +11,7 @@ from reportlab.platypus import Flowable, KeepTogether, PageBreak, Spacer, Table,
 
 from engine.core.models import ExceptionKind, PerformanceException
 from engine.reports.charts import spc_chart
-from engine.reports.figure_blocks import EVENT_ROWS, event_line
+from engine.reports.figure_blocks import EVENT_ROWS, chart_noun, event_line
 from engine.reports.layout import HEAD, RULE, WIDTH, Furniture, HRule, RenderedPdf, plain, render_story
 from engine.reports.peel_data import (
     Comparison,
@@ -167,7 +167,11 @@ def _measure(r: PeelReport, s: MeasureSection) -> list[Flowable]:
     head: list[Flowable] = [
         plain(f"{m.id} {m.name}", "h1"),
         HRule(),
-        plain(f"Priority {m.priority} · I-SERVE: {', '.join(m.iserve)} · {m.direction} is better", "small"),
+        plain(
+            f"Priority {m.priority} · I-SERVE: {', '.join(m.iserve)}"
+            + (f" · {m.direction} is better" if m.direction else ""),
+            "small",
+        ),
         plain(m.description, "small"),
         Spacer(1, 4),
     ]
@@ -198,9 +202,15 @@ def _value(d: DeclaredMetricSection, x: float | None) -> str:
     return pct(x) if d.share else plain_number(x) if abs(x) >= 10 or x == 0 else f"{x:.3g}"
 
 
+def _quarter_cell(d: DeclaredMetricSection, q: MetricFigure) -> str:
+    """A quarter's figure, and the quarter it is for when that is an earlier one (a survey's latest)."""
+    if not q.has_data:
+        return "no data"
+    earlier = q.covers and q.covers != q.label and "-Q" in q.covers
+    return _value(d, q.value) + (f" ({q.covers})" if earlier else "")
+
+
 def _declared_cells(d: DeclaredMetricSection, f: MetricFigure) -> list[str]:
-    if d.kind == "event":
-        return [f.label, f"{int(f.n):,}" if f.has_data else "0", "", "", "", f"{f.exceptions:,}"]
     if not f.has_data:
         return [f.label, "", "no data", "", "", f"{f.exceptions:,}"]
     low_high = "-".join(pcts([f.low, f.high])) if d.share else f"{_value(d, f.low)}-{_value(d, f.high)}"
@@ -215,7 +225,7 @@ def _declared(r: PeelReport, d: DeclaredMetricSection, head: list[Flowable]) -> 
     what = {"time": f"mean {d.unit}", "count": d.unit, "event": "events"}.get(d.kind, "share")
     counted = {
         "proportion": d.unit,
-        "survey": "respondents",
+        "survey": "sample",
         "time": "timed",
         "count": d.unit.split(" per ")[0],
     }
@@ -231,20 +241,21 @@ def _declared(r: PeelReport, d: DeclaredMetricSection, head: list[Flowable]) -> 
             Spacer(1, 8),
         ]
     if d.kind == "event":
-        rows = [["Period", "Events", "", "", "", "Exceptions"]] + [_declared_cells(d, f) for f in d.figures]
+        rows = [["Period", "Events", "Exceptions"]]
+        rows += [[f.label, f"{int(f.n):,}" if f.has_data else "0", f"{f.exceptions:,}"] for f in d.figures]
+        table = _table(rows, (0.4, 0.3, 0.3))
     else:
         rows = [["Period", "Figure covers", "Figure", "95% interval", counted.get(d.kind, "n").capitalize(),
                  "Exceptions"]]  # fmt: skip
         rows += [_declared_cells(d, f) for f in d.figures]
-    out: list[Flowable] = [
-        KeepTogether([*block, Spacer(1, 2), _table(rows, (0.2, 0.22, 0.18, 0.16, 0.12, 0.12))])
-    ]
+        table = _table(rows, (0.2, 0.22, 0.18, 0.16, 0.12, 0.12))
+    out: list[Flowable] = [KeepTogether([*block, Spacer(1, 2), table])]
     out += _chart(r, d.chart, f"Force {d.text[:1].lower() + d.text[1:]}")
     if d.places and d.kind != "event":
         names = [q.label for q in r.quarters][:QUARTERS_PER_TABLE]
         places = [["Place", "Figure", "95% interval", *names]]
         places += [
-            [f"{p.name} ({p.code})", *_declared_cells(d, p.period)[2:4], *(_value(d, q.value) for q in p.quarters[: len(names)])]
+            [f"{p.name} ({p.code})", *_declared_cells(d, p.period)[2:4], *(_quarter_cell(d, q) for q in p.quarters[: len(names)])]
             for p in d.places
         ]  # fmt: skip
         rest = 0.45 / max(len(names), 1)
@@ -321,6 +332,7 @@ def _chart(r: PeelReport, carrier: PerformanceException | None, title: str) -> l
     """The force's weekly XmR chart over the period, with its caption (nothing without one)."""
     if carrier is None or carrier.chart is None:
         return []
+    noun = chart_noun(carrier.chart)
     return [
         Spacer(1, 6),
         KeepTogether(
@@ -328,9 +340,9 @@ def _chart(r: PeelReport, carrier: PerformanceException | None, title: str) -> l
                 plain(f"{title}, {r.period.label}", "h2"),
                 spc_chart(carrier, carrier.chart),
                 plain(
-                    "Each point is one week of the period. Mean (solid) and process limits (dashed) "
-                    f"come from the first {carrier.chart.baseline_weeks} weeks (shaded); large points "
-                    "are weeks of a signal in the concerning direction.",
+                    f"Each point is one {noun} of the period. Mean (solid) and process limits (dashed) "
+                    f"come from the first {carrier.chart.baseline_weeks} {noun}s (shaded); large points "
+                    f"are {noun}s of a signal in the concerning direction.",
                     "small",
                 ),
             ]

@@ -32,6 +32,11 @@ def _by_key(table: Any) -> _Rows:
     return {(r["metric"], r["level"], r["place"]): r for r in records_of(table) if r["level"] != "team"}
 
 
+def span_tables(spans: Sequence[tuple[Period, PeriodAnalysis]]) -> list[_Rows]:
+    """Each span's figures by (metric, level, place): what declared_sections reads, worked out once."""
+    return [_by_key(a.figures) for _, a in spans]
+
+
 def _figure(row: Mapping[str, Any] | None, label: str, exceptions: int = 0) -> MetricFigure:
     if row is None:
         return MetricFigure(label, exceptions=exceptions)
@@ -88,14 +93,16 @@ def declared_sections(
     thresholds: Sequence[Mapping[str, Any]],
     spans: Sequence[tuple[Period, PeriodAnalysis]],
     places: Mapping[str, str],
+    tables: Sequence[_Rows] | None = None,
 ) -> tuple[DeclaredMetricSection, ...]:
     """The measure's declared metrics (``metrics``, in their definitions' order) as the PEEL report
-    shows them; ``spans``: the whole period's analysis, then each quarter's."""
+    shows them; ``spans``: the whole period's analysis, then each quarter's (``tables``: their
+    span_tables, when already worked out)."""
     mine = [d for d in metrics if d.item == m.id]
     if data is None or not mine:
         return ()
     period = spans[0][0]
-    tables = [_by_key(a.figures) for _, a in spans]
+    tables = span_tables(spans) if tables is None else tables
     out = []
     for metric in mine:
         raised = [

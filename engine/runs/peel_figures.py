@@ -31,7 +31,7 @@ from engine.reports.peel_data import (
 from engine.rules.catalogue import Measure
 from engine.runs.analysis import PeriodAnalysis, Prepared, figure_metrics, figure_thresholds
 from engine.runs.context import RunContext, criteria_rows, metric_rows
-from engine.runs.peel_declared import declared_sections
+from engine.runs.peel_declared import declared_sections, span_tables
 
 
 def _figure(row: Mapping[str, Any] | None, name: str, exceptions: int = 0) -> Figure:
@@ -121,6 +121,7 @@ def build_report(
     in_order = _in_definition_order(context, declared_metrics)
     declared_thresholds = figure_thresholds(context)
     every_span = [(period, analysis), *parts]
+    figure_tables = span_tables(every_span) if declared_metrics else []
 
     def section(m: Measure) -> MeasureSection:
         figures = tuple(
@@ -163,7 +164,9 @@ def build_report(
             for spec in specs
             if spec["measure"] == m.id
         )
-        declared = declared_sections(m, prepared.figures, in_order, declared_thresholds, every_span, places)
+        declared = declared_sections(
+            m, prepared.figures, in_order, declared_thresholds, every_span, places, figure_tables
+        )
         return MeasureSection(m, figures, per_place, criteria, chart, mine, metrics, declared)
 
     catalogue = context.catalogue
