@@ -66,6 +66,8 @@ class MetricLike(Protocol):
     @property
     def id(self) -> str: ...
     @property
+    def extract(self) -> str: ...
+    @property
     def item(self) -> str: ...
     @property
     def kind(self) -> str: ...
@@ -387,14 +389,22 @@ def event_rows(levelled: pd.DataFrame, start: dt.date, end: dt.date) -> list[dic
     )
 
 
-def event_metric_live(levelled: pd.DataFrame, metric: str, end: dt.date) -> bool:
-    """Whether an event metric's extract is live at ``end``: it sent any row for a period starting
-    by then that is not stale. Events are reported by exception: no event then is no news."""
-    rows = levelled[(levelled["metric"] == metric).to_numpy() & (levelled["level"] == "force").to_numpy()]
-    return any(
-        s <= end and shift(g, s, STALE_PERIODS)[1] > end
-        for g, s in zip(rows["grain"], rows["point_start"], strict=True)
-    )
+#: an event log is live while it has sent an event since the start of this many months before
+EVENT_LOG_MONTHS = 2
+
+
+def live_event_metrics(levelled: pd.DataFrame, metrics: Metrics, end: dt.date) -> tuple[str, ...]:
+    """The event metrics whose extract (the event log) is live at ``end``: it sent an event, of any
+    of its metrics, dated on or before ``end`` and since the start of the month EVENT_LOG_MONTHS
+    before ``end``'s. Events are reported by exception: while the log is live, no event is no news,
+    and every place counts as measured."""
+    since = shift("month", dt.date(end.year, end.month, 1), -EVENT_LOG_MONTHS)[0]
+    events = levelled[(levelled["kind"].to_numpy() == "event") & (levelled["level"] == "force").to_numpy()]
+    recent = {
+        m for m, on in zip(events["metric"], events["event_on"], strict=True) if on and since <= on <= end
+    }
+    logs = {metrics[m].extract for m in recent}
+    return tuple(sorted(m for m, d in metrics.items() if d.kind == "event" and d.extract in logs))
 
 
 def series_labels(grain: str, first: dt.date, last: dt.date) -> list[tuple[str, dt.date]]:

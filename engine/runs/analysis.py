@@ -13,7 +13,7 @@ from typing import Any
 from engine.analysis import aggregate as agg
 from engine.analysis import daily
 from engine.analysis.figure_findings import FigureData
-from engine.analysis.figures import event_metric_live
+from engine.analysis.figures import live_event_metrics
 from engine.analysis.findings import PeriodFindings, assess_period
 from engine.analysis.outcomes import Outcomes, in_period, outcomes_frame
 from engine.core.periods import Period
@@ -110,11 +110,7 @@ def analyse(context: RunContext, gathered: Gathered, period: Period, *, prepared
     if prepared.figures is None:
         return PeriodAnalysis(findings, table)
     data = prepared.figures
-    live = tuple(
-        m.id
-        for m in data.metrics.values()
-        if m.kind == "event" and event_metric_live(data.levelled, m.id, period.end)
-    )
+    live = live_event_metrics(data.levelled, data.metrics, period.end)
     return PeriodAnalysis(findings, table, data.span(period.start, period.end), live)
 
 

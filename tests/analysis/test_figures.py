@@ -13,7 +13,7 @@ from statsmodels.stats.weightstats import DescrStatsW
 
 from engine.analysis.evidence import Catalogue
 from engine.analysis.figure_findings import FigureData, figure_findings
-from engine.analysis.figures import event_metric_live, figure_frame, levels, records_of, span_figures
+from engine.analysis.figures import figure_frame, levels, live_event_metrics, records_of, span_figures
 from engine.analysis.spc_findings import SpcSettings
 from engine.core.models import ExceptionKind
 from tests.analysis.figure_rows import METRICS, fig, months
@@ -127,14 +127,13 @@ def test_survey_count_and_event_figures() -> None:
     assert got[("homicide", "place", "BBB", "")]["n"] == 1  # the one in the week
 
 
-def test_an_event_extract_is_live_for_two_of_its_periods() -> None:
-    rows = levels(
-        figure_frame(
-            [fig("homicide", "BBB", "2026-10-02", event_ref="X", event_on=dt.date(2026, 10, 2))], METRICS
-        )
-    )
-    assert event_metric_live(rows, "homicide", dt.date(2026, 10, 14))
-    assert not event_metric_live(rows, "homicide", dt.date(2026, 11, 22))
+def test_an_event_log_is_live_for_two_months_and_covers_all_its_metrics() -> None:
+    one = [fig("homicide", "BBB", "2026-09-02", event_ref="X", event_on=dt.date(2026, 9, 2))]
+    rows = levels(figure_frame(one, METRICS))
+    # an event since 1 September keeps the log live in November: no homicide since is no news
+    assert live_event_metrics(rows, METRICS, dt.date(2026, 11, 22)) == ("homicide",)
+    assert live_event_metrics(rows, METRICS, dt.date(2026, 12, 1)) == ()
+    assert live_event_metrics(rows, METRICS, dt.date(2026, 8, 31)) == ()  # not sent yet
 
 
 def _thresholds(**more: object) -> list[dict[str, object]]:
