@@ -137,19 +137,37 @@ def rulesets_diff(
 
 
 @rulesets_app.command("verify")
-def rulesets_verify(ctx: typer.Context) -> None:
+def rulesets_verify(
+    ctx: typer.Context,
+    heads: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--head",
+            help="a registry head kept outside the database: a run manifest's registry_head, or "
+            "SEQ:ENTRY_HASH as verify prints it; repeatable",
+        ),
+    ] = None,
+) -> None:
     """Recompute every hash and the chain, and compare the working tree with the published versions.
 
-    Exits 4 when the database was tampered with, 3 when only the working tree differs, else 0.
+    Every head recorded by a publication or a run (and each --head) must still be in the chain, and
+    no entry may come after the last head a publication recorded (one added by hand). Prints the
+    registry head as SEQ:ENTRY_HASH: kept outside the database and given back with --head, it shows
+    any later rewrite or deletion of the entries up to it.
 
-    Example: qam rulesets verify
+    Exits 4 when the database was tampered with, 3 when only the working tree differs, 2 for a
+    malformed --head, else 0.
+
+    Example: qam rulesets verify --head 12:5c1e0f4b2d9a7e3c8f6b1a0d4e2c9b7f3a5d8e1c6b0f2a4d7e9c3b5a1f8d6e2c
     """
     with user_errors():
-        report = api.verify_rulesets(settings_of(ctx))
+        report = api.verify_rulesets(settings_of(ctx), tuple(heads or ()))
     rows = report.to_table_rows()
     if rows:
         print_table(report.columns, rows)
     typer.echo(report.summary)
+    if report.head_seq:
+        typer.echo(f"registry head {report.head} (keep it: --head checks it later)")
     if report.tampered:
         raise typer.Exit(int(ExitCode.STORAGE))
     if not report.ok:

@@ -152,6 +152,8 @@ class DiscrepancyKind(StrEnum):
     BROKEN_CHAIN = "broken_chain"
     #: a gap in seq, or official scores made with a version the registry does not hold (deletion)
     MISSING_ENTRY = "missing_entry"
+    #: entries after the last head a publication recorded: written to the table by hand
+    UNRECORDED_ENTRY = "unrecorded_entry"
     #: a working-tree file whose content differs from the latest published version
     UNPUBLISHED_EDIT = "unpublished_edit"
     #: a working-tree ruleset that was never published

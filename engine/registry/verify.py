@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.core.errors import Location, Problem, RulesetError
+from engine.core.errors import Location, Problem, RulesetError, UsageError
 from engine.core.text import stamp
 from engine.registry.documents import DocumentPaths, is_document
 from engine.registry.entries import (
@@ -20,8 +20,8 @@ from engine.registry.entries import (
     version_key,
     working_tree,
 )
+from engine.store import integrity, runs
 from engine.store import registry as store
-from engine.store import runs
 from engine.store.db import Database
 
 #: what to do about an official run's refusal (its last line)
@@ -72,6 +72,7 @@ class VerifyReport:
     files_checked: int
     discrepancies: tuple[Discrepancy, ...]
     head_hash: str  # entry_hash of the last entry (GENESIS_HASH for an empty registry)
+    head_seq: int = 0  # its seq (0 for an empty registry)
 
     columns = ("kind", "where", "problem")
 
@@ -92,6 +93,12 @@ class VerifyReport:
             f"checked {entries} registry entr{'y' if entries == 1 else 'ies'} "
             f"and {files} ruleset file{'' if files == 1 else 's'}: {found}"
         )
+
+    @property
+    def head(self) -> str:
+        """'SEQ:ENTRY_HASH' of the newest entry: kept outside the database and given back to
+        ``verify --head``, it shows any later rewrite or deletion of the entries up to it."""
+        return f"{self.head_seq}:{self.head_hash}"
 
     def to_table_rows(self) -> list[tuple[str, str, str]]:
         return [(d.kind.value, d.where, d.message) for d in self.discrepancies]
@@ -119,24 +126,32 @@ def verify(
     Registry heads recorded apart from the chain must each still be in it, which catches the one
     edit the chain cannot show by itself, its newest entries cut off: the head recorded at each
     publication (chain_heads), the head each run recorded in its manifest, and ``anchors`` (heads
-    kept outside the database, e.g. from an earlier `qam rulesets verify`).
+    kept outside the database: a run manifest's registry_head, or SEQ:ENTRY_HASH from an earlier
+    `qam rulesets verify`). Entries after the last head a publication recorded were added by hand,
+    however well they link (UNRECORDED_ENTRY).
 
     Example: report = verify(db, Path("rulesets")); print(report.summary)
     """
-    # the recorded heads first: a publication committing meanwhile adds entries, never a head without them
+    given = [parse_head(anchor) for anchor in anchors]
+    # the runs' heads first: a run commits a head only of entries already published
     heads: dict[str, list[str]] = {}
-    for anchor in anchors:
+    for _, anchor in given:
         heads.setdefault(anchor, []).append("given to verify")
     for anchor in runs.recorded_registry_heads(database):
         heads.setdefault(anchor, []).append("recorded by a run")
     with database.session() as session:
-        for head, at in store.published_heads(session):
+        # the heads publications recorded and the chain as one state: a publication committing between
+        # the two reads would otherwise look like a cut-off chain or an entry added by hand
+        integrity.snapshot(session)
+        published = store.published_heads(session)
+        for head, at in published:
             heads.setdefault(head.hash, []).append(
                 f"recorded when seq {head.position} was published ({stamp(at)})"
             )
         entries = [entry_from_row(row) for row in store.chain(session)]
         scored = store.scored_versions(session)
     found = _check_chain(entries)
+    found += _unrecorded(entries, published[-1][0].position if published else None)
     held = {(e.ruleset_id, e.version, e.sha256) for e in entries}
     for rid, version, sha in scored:
         if (rid, version, sha) not in held:
@@ -167,7 +182,46 @@ def verify(
         files_checked=files_checked,
         discrepancies=tuple(found + tree),
         head_hash=entries[-1].entry_hash if entries else GENESIS_HASH,
+        head_seq=entries[-1].seq if entries else 0,
     )
+
+
+def parse_head(text: str) -> tuple[int | None, str]:
+    """A registry head given to verify: 'ENTRY_HASH' (as a run's manifest records it, registry_head)
+    or 'SEQ:ENTRY_HASH' (as verify prints it); UsageError when it is neither. The entry hash covers
+    the seq, so it alone is looked for in the chain."""
+    seq, _, digest = text.strip().rpartition(":")
+    if not (
+        len(digest) == 64 and all(c in "0123456789abcdef" for c in digest) and (seq == "" or seq.isdigit())
+    ):
+        raise UsageError(
+            f"invalid registry head '{text}': give the entry hash a run's manifest records (registry_head, "
+            "64 hexadecimal digits) or SEQ:ENTRY_HASH as `qam rulesets verify` prints it"
+        )
+    return (int(seq) if seq else None), digest
+
+
+def _unrecorded(entries: Sequence[RegistryEntry], last_recorded: int | None) -> list[Discrepancy]:
+    """Entries after the last head a publication recorded (chain_heads): every publication records
+    its head in the same transaction, so a later entry, however well it links, was written by hand."""
+    after = [e for e in entries if e.seq > (last_recorded or 0)]
+    if not after:
+        return []
+    since = (
+        f"the last head recorded by a publication (seq {last_recorded})"
+        if last_recorded
+        else "no head recorded"
+    )
+    return [
+        Discrepancy(
+            DiscrepancyKind.UNRECORDED_ENTRY,
+            e.label,
+            f"comes after {since}: it was written to the database by hand, not by qam rulesets publish",
+            ruleset_id=e.ruleset_id,
+            seq=e.seq,
+        )
+        for e in after
+    ]
 
 
 def _check_chain(entries: Sequence[RegistryEntry]) -> list[Discrepancy]:

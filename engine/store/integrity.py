@@ -139,6 +139,14 @@ def last_link(session: Session) -> Link | None:
     return Link(int(found[0]), str(found[1])) if found else None
 
 
+def snapshot(session: Session) -> None:
+    """Make the rest of the caller's transaction read one consistent state of the database, without
+    a lock: call it first. PostgreSQL reads each statement's own state by default (a writer committing
+    between two reads shows in the second only); SQLite's read transactions are one state already."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
 def record_head(session: Session, chain: str, head: Link, at: dt.datetime) -> None:
     """Record a chain's head after a write, in the writer's transaction."""
     session.add(ChainHead(chain=chain, position=head.position, head_hash=head.hash, recorded_at=at))
