@@ -18,15 +18,19 @@ forms_app = typer.Typer(
 
 @forms_app.command("list")
 def forms_list(ctx: typer.Context) -> None:
-    """List the QA forms: case type, title, version, measure, number of questions.
+    """List the QA forms: case type, title, version, the catalogue items it feeds (its own first,
+    then those its questions name), number of questions, and what briefings call one of its cases.
 
     Example: qam forms list
     """
     with user_errors():
         known = api.forms(settings_of(ctx))
     print_table(
-        ("case type", "title", "version", "measure", "questions"),
-        [(f.case_type, f.title, f.version, f.measure, len(f.questions)) for f in known.values()],
+        ("case type", "title", "version", "feeds", "questions", "a case is"),
+        [
+            (f.case_type, f.title, f.version, ", ".join(f.items), len(f.questions), f.noun)
+            for f in known.values()
+        ],
     )
 
 

@@ -140,6 +140,12 @@ class Form:
         object.__setattr__(self, "noun", self.noun or noun)
 
     @property
+    def items(self) -> tuple[str, ...]:
+        """The catalogue items the form feeds, its own first, then those its questions name:
+        ('D7', 'M7') for missing from home."""
+        return tuple(dict.fromkeys((self.measure, *(q.measure for q in self.questions))))
+
+    @property
     def question_ids(self) -> tuple[str, ...]:
         return tuple(q.id for q in self.questions)
 

@@ -265,13 +265,14 @@ def measure_case_types(context: RunContext) -> dict[str, str]:
 
 
 def case_nouns(context: RunContext) -> dict[str, str]:
-    """{ruleset id: what one case of its case type is called} ("missing episodes"), from the forms."""
+    """What one case is called ("missing episodes"), from the forms: by ruleset id, and by measure
+    for a measure whose cases are of one type; "cases" for a measure several types feed (D7)."""
     forms = context.forms
-    return {
-        r.id: forms[r.case_type].noun
-        for r in context.assessment_rulesets
-        if r.case_type and r.case_type in forms
-    }
+    rulesets = [(r.id, r.case_type) for r in context.assessment_rulesets if r.case_type in forms]
+    nouns = {rid: forms[str(case_type)].noun for rid, case_type in rulesets}
+    by_measure = measure_case_types(context)
+    measures = {c.measure for r in context.assessment_rulesets for c in r.criteria}
+    return nouns | {m: forms[by_measure[m]].noun if by_measure.get(m) in forms else "cases" for m in measures}
 
 
 def period_coverage(

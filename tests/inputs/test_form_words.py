@@ -7,9 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from engine.cli import app
 from engine.core.errors import FormError
-from engine.inputs.forms import Form, default_words, load_form
+from engine.inputs.forms import Form, default_words, load_form, load_forms
 
 REPO = Path(__file__).resolve().parents[2]
 HATE_TEXT = (REPO / "qa_forms" / "hate_crime.yaml").read_text(encoding="utf-8")
@@ -74,3 +76,13 @@ def test_a_bad_label_or_noun_is_refused_at_its_line(tmp_path: Path, old: str, ne
         load_form(path)
     problems = [str(p) for p in info.value.problems]
     assert any(p.startswith(f"{path}:{line}: ") and message in p for p in problems), problems
+
+
+def test_forms_list_shows_every_form_with_the_items_it_feeds() -> None:
+    listed = CliRunner().invoke(app, ["forms", "list"])
+    assert listed.exit_code == 0, listed.output
+    rows = {line.split()[0]: line for line in listed.stdout.splitlines()[1:] if line.strip()}
+    assert set(rows) == set(load_forms(REPO / "qa_forms"))
+    assert "D7, M7" in rows["missing_from_home"] and rows["missing_from_home"].endswith("missing episodes")
+    assert " D10 " in rows["problem_solving"] and " D7 " in rows["hate_crime"]
+    assert " D11 " in rows["stop_search"] and rows["stop_search"].endswith("searches")
