@@ -256,7 +256,7 @@ PLANTED: tuple[Planted, ...] = (
         "return_interviews_72h",
         "RDG",
         "2026-10",
-        0.42,
+        0.35,
         "Ridgeway (RDG): return home interviews within 72 hours fall well below the standard in "
         "October 2026 (threshold)",
     ),

@@ -21,6 +21,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.analysis.stats import DEFAULT_BASELINE
 from engine.core.config import Place
 from engine.core.text import csv_row_writer
 from engine.demo.data import SEED
@@ -158,15 +159,19 @@ def _draw(
     return _Point(values=tuple(sorted(drawn.items())))
 
 
-def _better(point: _Point, earlier: Sequence[_Point], direction: str | None) -> bool:
-    """True when the point lies on its better side of the earlier points' mean by a quarter of
-    their standard deviation (so no rule of the SPC chart can signal a concern on it)."""
+def _better(point: _Point, earlier: Sequence[_Point], direction: str | None, share: bool) -> bool:
+    """True when the point lies on its better side, by a quarter of the earlier points' standard
+    deviation, of both the earlier points' mean and the mean of the first DEFAULT_BASELINE points
+    (the SPC chart's centre line), so that no rule of the chart can signal a concern on it; a share
+    at 100% (or a figure at 0, when lower is better) is always on its better side."""
     figures = [p.figure for p in earlier]
     if len(figures) < 2:
         return True
     margin = 0.25 * statistics.pstdev(figures)
-    mean = statistics.fmean(figures)
-    return point.figure <= mean - margin if direction == "lower" else point.figure >= mean + margin
+    means = (statistics.fmean(figures), statistics.fmean(figures[:DEFAULT_BASELINE]))
+    if direction == "lower":
+        return point.figure <= max(0.0, min(means) - margin)
+    return point.figure >= min(1.0 if share else math.inf, max(means) + margin)
 
 
 def _series(
@@ -190,8 +195,8 @@ def _series(
         at = _planted_level(planted, periods, i, level) if planted else level
         point = _draw(recipe, at, units, exposure, metric.per or 1.0, rng)
         if i == len(periods) - 1 and planted is None:
-            tries = 1
-            while not _better(point, out, metric.direction) and tries < _QUIET_TRIES:
+            share, tries = recipe.kind == "share", 1
+            while not _better(point, out, metric.direction, share) and tries < _QUIET_TRIES:
                 point, tries = _draw(recipe, at, units, exposure, metric.per or 1.0, rng), tries + 1
         out.append(point)
     return out
