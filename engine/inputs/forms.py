@@ -286,15 +286,20 @@ class _FormChecker(ShapeChecker):
         return Form(case_type, title, str(version), measure, tuple(questions), self.source, digest, **words)
 
     def _words(self, node: LineDict, key: str) -> str | None:
-        """An optional label or noun: one line of plain words, lower case as it reads mid-sentence."""
+        """An optional label or noun: one line of plain words as they read mid-sentence, each word in
+        lower case or an acronym in capitals ('ASB case reviews', not 'Case Reviews')."""
         value = self._string(node, key)
         if value is None:
             return None
-        if "\n" in value or len(value) > _WORDS_MAX or not re.fullmatch(r"[a-z0-9][a-z0-9 '()-]*", value):
+        words = [w for w in re.split(r"[ ()'-]+", value) if w]
+        plain = re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 '()-]*", value) and all(
+            w.islower() or w.isupper() or w.isdigit() for w in words
+        )
+        if len(value) > _WORDS_MAX or not plain:
             self.problem(
                 node.line_of(key),
-                f"'{key}' must be a few lower-case words on one line, at most {_WORDS_MAX} characters, "
-                f"as it reads in a sentence (got {value!r})",
+                f"'{key}' must be a few words on one line, at most {_WORDS_MAX} characters, as they read "
+                f"mid-sentence: lower case, or an acronym in capitals (got {value!r})",
             )
             return None
         return value

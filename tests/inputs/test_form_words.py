@@ -60,7 +60,8 @@ def test_a_form_without_words_is_named_by_its_case_type(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ("noun: hate crime reports", "noun: Hate Crime Reports", "'noun' must be a few lower-case words"),
+        ("noun: hate crime reports", "noun: Hate Crime Reports", "'noun' must be a few words on one line"),
+        ("noun: hate crime reports", "noun: hate crime reports; updates", "lower case, or an acronym"),
         ("label: hate crime", "label: ''", "'label' must be non-empty text"),
         ("noun: hate crime reports", "noun: [reports]", "'noun' must be non-empty text"),
         ("label: hate crime", "label: " + "very " * 12 + "long", "at most 60 characters"),
@@ -86,3 +87,8 @@ def test_forms_list_shows_every_form_with_the_items_it_feeds() -> None:
     assert "D7, M7" in rows["missing_from_home"] and rows["missing_from_home"].endswith("missing episodes")
     assert " D10 " in rows["problem_solving"] and " D7 " in rows["hate_crime"]
     assert " D11 " in rows["stop_search"] and rows["stop_search"].endswith("searches")
+
+
+def test_an_acronym_may_be_in_capitals(tmp_path: Path) -> None:
+    text = HATE_TEXT.replace("noun: hate crime reports", "noun: NCHI and crime reports")
+    assert load_form(_write(tmp_path, text)).noun == "NCHI and crime reports"
