@@ -207,3 +207,13 @@ def test_every_bundled_figures_extract_has_an_example_file_that_loads(
     for extract in sorted(wanted):
         read = read_figures(examples / f"figures-{extract}.csv", definitions, FORCE.place_codes, items)
         assert {r.metric for r in read.rows} == set(definitions.extracts[extract].metrics), extract
+
+
+def test_docs_list_every_bundled_figures_metric_with_its_threshold(definitions: ExtractDefinitions) -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "extracts.md").read_text(encoding="utf-8")
+    section = docs.split("## Bundled extract definitions", 1)[1]
+    for metric in demo_metrics(definitions):
+        (line,) = [x for x in section.splitlines() if x.startswith(f"| `{metric.id}` |")]
+        assert f"| {metric.item} | {metric.kind} |" in line, line
+    for extract in {m.extract for m in demo_metrics(definitions)}:
+        assert f"[figures-{extract}.csv](examples/figures-{extract}.csv)" in section
