@@ -9,16 +9,17 @@ case counts once in a series, however many of its criteria failed (engine.analys
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from engine.analysis import daily
 from engine.analysis.evidence import Catalogue, case_details, group_rows, unique
 from engine.analysis.frames import blank
 from engine.analysis.outcomes import Outcomes, failures, in_period
-from engine.analysis.reasons import SIDE_WORDS, case_noun, lower_first, pct_text, reason, seconds_text
+from engine.analysis.reasons import SIDE_WORDS, case_noun, lower_first, pct_text, reason
 from engine.analysis.stats import (
     CHANGE_RULES,
     CONCERN,
@@ -27,9 +28,11 @@ from engine.analysis.stats import (
     wilson_interval,
     xmr_chart,
 )
+from engine.analysis.threshold_findings import time_text, week_time_facts
+from engine.core.figure_facts import FigureException
+from engine.core.metrics import TIME_METRICS
 from engine.core.models import ExceptionKind, PerformanceException, SeriesPoint, SpcChart
 from engine.core.periods import week_monday, week_range
-from engine.inputs.extracts import CALL101_SECONDS
 
 
 @dataclass(frozen=True)
@@ -193,7 +196,9 @@ def measure_special_causes(
     charts = _proportion_charts(
         series,
         weeks,
-        {k: str(cat.measures[k[1]]["direction"]) for k in series if k[1] in cat.measures},
+        # the share of cases failing none of the item's criteria: higher is better even where the
+        # item itself has no direction (M6, D6, D12: counts to watch, not to push up or down)
+        {k: str(cat.measures[k[1]]["direction"] or "higher") for k in series if k[1] in cat.measures},
         {k: k for k in series},
         spc,
     )
@@ -333,8 +338,8 @@ def metric_special_causes(
             continue
         ns = [n for n, _, _ in series]
         values = [v for _, _, v in series]
-        seconds = metric == CALL101_SECONDS
-        direction = "lower" if seconds else str(spec.get("direction") or "higher")
+        timed = metric in TIME_METRICS  # charted on the weekly mean (daily.incident_weekly_series)
+        direction = "lower" if timed else str(spec.get("direction") or "higher")
         made = _chart(weeks, values, ns, direction=direction, key=(place, metric), spc=spc)
         if not made:
             continue
@@ -343,19 +348,26 @@ def metric_special_causes(
         target = None if spec.get("minimum") is None else float(spec["minimum"])
         low: float | None = None
         high: float | None = None
-        if seconds:
-            fmt, what, rate = seconds_text, "The median 101 answer time", None
+        fmt: Callable[[float], str]
+        made_as: Any = PerformanceException
+        extra: dict[str, Any] = {}
+        teams = ""
+        if timed:  # the week's mean time, its interval and the teams' (threshold_findings)
+            facts, teams = week_time_facts(incidents, latest_week, place, metric, spec)
+            fmt, rate, low, high = partial(time_text, unit=facts.unit), facts.value, facts.low, facts.high
+            what, target = f"The mean {facts.text}", facts.standard
+            made_as, extra = FigureException, {"figure": facts}
         else:
             low, high = wilson_interval(k, n)
             fmt, rate = pct_text, value
             what = f"The share of {lower_first(str(spec.get('text') or metric))}"
         out.append(
-            PerformanceException(
+            made_as(
                 place=place,
                 ruleset=str(spec["ruleset"]),
                 criterion=str(spec["criterion"]),
                 kind=ExceptionKind.SPECIAL_CAUSE,
-                reason=_spc_reason(chart, what, latest_week, fmt, proportion=not seconds),
+                reason=_spc_reason(chart, what, latest_week, fmt, proportion=not timed)[:-1] + teams + ".",
                 n=n,
                 passed=k,
                 rate=rate,
@@ -366,6 +378,7 @@ def metric_special_causes(
                 criterion_text=str(spec.get("text") or metric),
                 chart=as_spc_chart(chart, weeks_used, ns, target),
                 **cat.tags(str(spec["measure"]), spec),
+                **extra,
             )
         )
     return out

@@ -45,6 +45,7 @@ def extracts_load(
       received_at   ISO timestamp with a time of day, e.g. 2026-11-16T08:15:00
       answered_at   ISO timestamp; blank when the call was not answered
       arrived_at    ISO timestamp; blank when the incident was not attended
+      team          optional: the team that attended or handled it (blank: none)
 
     \b
     cases (eligible for review): a CSV, XLSX or JSON with these columns:

@@ -1,7 +1,8 @@
 """Quantitative extracts: reading and validating the incidents CSV, and the response metrics it feeds.
 
-The metric names here are the ones rulesets refer to (rulesets/priority1/response-standards.yaml);
-computing them over many rows is vectorised in engine/analysis/incidents.py.
+The metric names here are the ones rulesets refer to (rulesets/priority1/response-standards.yaml;
+engine.core.metrics says what each is); computing them over many rows is vectorised in
+engine/analysis/incidents.py.
 """
 
 from __future__ import annotations
@@ -28,14 +29,31 @@ INCIDENT_COLUMNS: tuple[str, ...] = (
     "answered_at",
     "arrived_at",
 )
-#: what the incident metrics are worked out from: every column but the reference
+#: the optional column: the team that attended or handled the incident (blank or absent: no team)
+TEAM = "team"
+#: the longest team name (as the cases extract's and the database column's)
+TEAM_MAX_CHARS = 200
+#: what the incident metrics are worked out from: every contract column but the reference
 METRIC_INPUT_COLUMNS: tuple[str, ...] = INCIDENT_COLUMNS[1:]
+#: what is read back from the database for the metrics: those and the team (None: no team)
+STORED_INPUT_COLUMNS: tuple[str, ...] = (*METRIC_INPUT_COLUMNS, TEAM)
 GRADES: tuple[str, ...] = ("1", "2", "3")
 CHANNELS: tuple[str, ...] = ("999", "101", "online")
 
 # the metrics an incidents extract feeds (priority 1, measure M2); the names are the rulesets'
-G1_ATTENDED, G2_ATTENDED, CALL999_ANSWERED, CALL101_SECONDS = METRICS
+G1_ATTENDED = "g1_attended_within_standard"
+G2_ATTENDED = "g2_attended_within_60"
+G3_ATTENDED = "g3_attended_within_standard"
+CALL999_ANSWERED = "call999_answered_within_10s"
+G1_MINUTES = "g1_attendance_minutes"
+G2_MINUTES = "g2_attendance_minutes"
+G3_MINUTES = "g3_attendance_minutes"
+CALL999_SECONDS = "call999_answer_seconds"
+CALL101_SECONDS = "call101_answer_seconds"
 EXTRACT_METRICS = METRICS
+if set(EXTRACT_METRICS) != {G1_ATTENDED, G2_ATTENDED, G3_ATTENDED, CALL999_ANSWERED, G1_MINUTES, G2_MINUTES,
+                            G3_MINUTES, CALL999_SECONDS, CALL101_SECONDS}:  # fmt: skip
+    raise AssertionError("engine.core.metrics and engine.inputs.extracts name different metrics")
 
 
 @dataclass(frozen=True)
@@ -43,13 +61,15 @@ class ResponseSettings:
     """Response standards (docs/extracts.md); settings, because forces differ.
 
     Grade 1: nearest resource within 15 minutes urban / 20 rural; Grade 2 within 60 minutes;
-    999 calls answered within 10 seconds. "Within" includes the limit itself. The field names
-    are the response-standards ruleset's settings: ``ResponseSettings(**ruleset.settings)``.
+    Grade 3 within 24 hours; 999 calls answered within 10 seconds. "Within" includes the limit
+    itself. The field names are the response-standards ruleset's settings:
+    ``ResponseSettings(**ruleset.settings)``.
     """
 
     g1_urban_minutes: float = 15.0
     g1_rural_minutes: float = 20.0
     g2_minutes: float = 60.0
+    g3_hours: float = 24.0
     call999_seconds: float = 10.0
 
     def g1_minutes(self, setting: str) -> float:
@@ -76,6 +96,8 @@ class IncidentRow:
     content_hash: str
     #: the CSV line the row came from, for messages
     line: int
+    #: the team that attended or handled it; None when the file has no team column or the cell is blank
+    team: str | None = None
 
 
 def _timestamp(text: str) -> datetime:
@@ -86,8 +108,14 @@ def _timestamp(text: str) -> datetime:
 
 
 def content_hash(values: dict[str, str]) -> str:
-    """Hash of the extract columns' text, after trimming (column order fixed by INCIDENT_COLUMNS)."""
+    """Hash of the extract columns' text, after trimming (column order fixed by INCIDENT_COLUMNS),
+    and of the team when there is one: a row without a team hashes as it did before the team column
+    existed (so reloading an older file changes nothing), and giving an incident a team, changing
+    it or taking it away is a change (the row is updated, and its day's figures worked out again)."""
     joined = "\x1f".join(values.get(c, "") for c in INCIDENT_COLUMNS)
+    team = values.get(TEAM) or ""
+    if team:
+        joined += f"\x1f{TEAM}\x1f{team}"
     return hashlib.sha256(joined.encode("utf-8")).hexdigest()
 
 
@@ -99,8 +127,8 @@ def read_incidents(path: str | Path, place_codes: Collection[str]) -> list[Incid
     """Read and validate an incidents extract (docs/extracts.md).
 
     Every problem in the file is collected, then one ExtractError lists them all with file, line
-    and column; no row is returned unless the whole file is valid. Example:
-    ``read_incidents("incidents.csv", {"BLK", "RVS"})``.
+    and column; no row is returned unless the whole file is valid. The ``team`` column is optional.
+    Example: ``read_incidents("incidents.csv", {"BLK", "RVS"})``.
     """
     p = Path(path)
     name = str(path)
@@ -128,7 +156,7 @@ def read_incidents(path: str | Path, place_codes: Collection[str]) -> list[Incid
             Problem(
                 Location(name, 1),
                 f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
-                f"(expected: {', '.join(INCIDENT_COLUMNS)})",
+                f"(expected: {', '.join(INCIDENT_COLUMNS)}; optionally {TEAM})",
             )
         )
     if problems:
@@ -145,7 +173,7 @@ def read_incidents(path: str | Path, place_codes: Collection[str]) -> list[Incid
                 Problem(Location(name, line), f"{fields} fields, but the header has {len(header)}")
             )
             continue
-        values = {c: (record.get(c) or "").strip() for c in INCIDENT_COLUMNS}
+        values = {c: (record.get(c) or "").strip() for c in (*INCIDENT_COLUMNS, TEAM)}
         row, row_problems = _validate_row(values, Location(name, line), places, first_line)
         problems.extend(row_problems)
         if row is not None:
@@ -178,6 +206,8 @@ def _validate_row(
         bad("grade", f"{values['grade']!r} is not a grade (use 1, 2 or 3)")
     if values["channel"] not in CHANNELS:
         bad("channel", f"{values['channel']!r} is not a channel (use 999, 101 or online)")
+    if len(values[TEAM]) > TEAM_MAX_CHARS:
+        bad(TEAM, f"is {len(values[TEAM])} characters long; at most {TEAM_MAX_CHARS}")
 
     stamps: dict[str, datetime | None] = {}
     for column in ("received_at", "answered_at", "arrived_at"):
@@ -212,5 +242,6 @@ def _validate_row(
         arrived_at=stamps["arrived_at"],
         content_hash=content_hash(values),
         line=line,
+        team=values[TEAM] or None,
     )
     return row, problems

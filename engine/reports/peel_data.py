@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from engine.core.figure_facts import FigureEvent
+from engine.core.metrics import METRIC_UNITS, TIME_METRICS
 from engine.core.models import PerformanceException, RulesetRef
 from engine.core.periods import Period
-from engine.inputs.extracts import CALL101_SECONDS, CALL999_ANSWERED
+from engine.inputs.extracts import CALL999_ANSWERED
 from engine.rules.catalogue import Measure
 
 
@@ -61,8 +62,9 @@ class Comparison:
 @dataclass(frozen=True)
 class Figure:
     """Compliance for one period (or one place in it): n applicable findings (or incidents), passes,
-    Wilson 95%. For a measured metric (the 101 answer time): n answered calls, the median and 90th
-    percentile seconds, no rate."""
+    Wilson 95%. For a measured time (attendance minutes, answer seconds): n incidents attended or
+    calls answered, the mean with its 95% interval (ci_low, ci_high), the median and 90th
+    percentile, no rate."""
 
     label: str
     n: int
@@ -73,6 +75,7 @@ class Figure:
     exceptions: int = 0
     median: float | None = None
     p90: float | None = None
+    mean: float | None = None
 
 
 @dataclass(frozen=True)
@@ -113,15 +116,20 @@ class MetricSection:
 
     @property
     def measured(self) -> bool:
-        """A measured value (the 101 answer seconds), not a proportion."""
-        return self.metric == CALL101_SECONDS
+        """A measured time (attendance minutes, answer seconds), not a proportion."""
+        return self.metric in TIME_METRICS
 
     @property
     def unit(self) -> str:
         """What n counts."""
-        return (
-            "answered calls" if self.measured else "calls" if self.metric == CALL999_ANSWERED else "incidents"
-        )
+        if self.measured:
+            return "attended incidents" if self.time_unit == "minutes" else "answered calls"
+        return "calls" if self.metric == CALL999_ANSWERED else "incidents"
+
+    @property
+    def time_unit(self) -> str:
+        """A measured time's unit (minutes, seconds); "" for a proportion."""
+        return METRIC_UNITS[self.metric] if self.measured else ""
 
 
 @dataclass(frozen=True)

@@ -303,9 +303,9 @@ def _metric(r: PeelReport, t: MetricSection, head: list[Flowable]) -> list[Flowa
         else f"No standard: watched for special-cause variation only ({t.ruleset} {t.criterion})"
     )
     if t.measured:
-        rows = [["Period", unit, "Median", "90th percentile", "Exceptions"]]
-        rows += [[f.label, f"{f.n:,}", *_seconds_cells(f), f"{f.exceptions:,}"] for f in t.figures]
-        table = _table(rows, (0.3, 0.16, 0.16, 0.2, 0.18))
+        rows = [["Period", unit, "Mean", "95% interval", "Median", "90th percentile", "Exceptions"]]
+        rows += [[f.label, f"{f.n:,}", *_time_cells(f, t.time_unit), f"{f.exceptions:,}"] for f in t.figures]
+        table = _table(rows, (0.3, 0.12, 0.11, 0.14, 0.1, 0.12, 0.11))
     else:
         rows = [["Period", unit, "Met", "Rate", "95% interval", "Exceptions"]]
         rows += [_figure_cells(f) for f in t.figures]
@@ -316,16 +316,24 @@ def _metric(r: PeelReport, t: MetricSection, head: list[Flowable]) -> list[Flowa
         plain(f"From the incidents extract. {standard}.", "small"),
     ]
     out: list[Flowable] = [KeepTogether([*block, Spacer(1, 2), table])]
-    out += _chart(r, t.chart, "Force weekly median seconds" if t.measured else "Force weekly rate")
+    out += _chart(r, t.chart, f"Force weekly mean {t.time_unit}" if t.measured else "Force weekly rate")
     if t.places:
-        out += _places(r, t.places, unit, measured=t.measured)
+        out += _places(r, t.places, unit, measured=t.time_unit)
     return [*out, Spacer(1, 8)]
 
 
-def _seconds_cells(f: Figure) -> list[str]:
-    if not f.n or f.median is None or f.p90 is None:
-        return ["no data", ""]
-    return [f"{plain_number(f.median)} s", f"{plain_number(f.p90)} s"]
+def _time_cells(f: Figure, unit: str) -> list[str]:
+    """A measured time's mean, its interval, median and 90th percentile: '8.4 min', '8.1-8.7'."""
+    if not f.n or f.mean is None:
+        return ["no data", "", "", ""]
+    short = "min" if unit == "minutes" else "s"
+    interval_text = (
+        f"{plain_number(f.ci_low)}-{plain_number(f.ci_high)}"
+        if f.ci_low is not None and f.ci_high is not None
+        else ""
+    )
+    quantiles = [f"{plain_number(x)} {short}" if x is not None else "" for x in (f.median, f.p90)]
+    return [f"{plain_number(f.mean)} {short}", interval_text, *quantiles]
 
 
 def _chart(r: PeelReport, carrier: PerformanceException | None, title: str) -> list[Flowable]:
@@ -355,16 +363,23 @@ QUARTERS_PER_TABLE = 6
 
 
 def _places(
-    r: PeelReport, places: Sequence[PlaceFigures], unit: str, *, measured: bool = False
+    r: PeelReport, places: Sequence[PlaceFigures], unit: str, *, measured: str = ""
 ) -> list[Flowable]:
-    """The places' figures for the period, then each quarter's rate (or median seconds): a long
-    period's quarters continue in further tables of QUARTERS_PER_TABLE columns, the places repeated."""
+    """The places' figures for the period, then each quarter's rate (or, ``measured`` a time's
+    unit, mean time): a long period's quarters continue in further tables of QUARTERS_PER_TABLE
+    columns, the places repeated."""
     quarter_names = [q.label for q in r.quarters]
     if measured:
-        head = ["Place", unit, "Median", "90th percentile"]
-        lead = [[f"{p.name} ({p.code})", f"{p.period.n:,}", *_seconds_cells(p.period)] for p in places]
-        quarter_cells = [[_seconds_cells(q)[0] for q in p.quarters] for p in places]
-        what = "median seconds"
+        head = ["Place", unit, "Mean", "Median"]
+        lead = [
+            [f"{p.name} ({p.code})", f"{p.period.n:,}", *_time_cells(p.period, measured)[0:3:2]]
+            for p in places
+        ]
+        quarter_cells = [
+            [plain_number(q.mean) if q.n and q.mean is not None else "no data" for q in p.quarters]
+            for p in places
+        ]
+        what = f"mean {measured}"
         widths: tuple[float, ...] = (0.24, 0.13, 0.09, 0.13)
     else:
         head = ["Place", unit, "Rate", "95% interval"]

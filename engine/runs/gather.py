@@ -48,8 +48,8 @@ DEFAULT_HISTORY_WEEKS = 104
 #: when it failed none of the measure's applicable criteria), not its criteria's findings pooled;
 #: each criterion's counts are kept too (daily.outcome_days)
 SUMMARY_FORMAT = 2
-#: the same for the incident summaries, whose counts have not changed meaning
-INCIDENT_SUMMARY_FORMAT = 1
+#: the same for the incident summaries (their format is analysis.daily's)
+INCIDENT_SUMMARY_FORMAT = daily.INCIDENT_SUMMARY_FORMAT
 
 
 @dataclass

@@ -38,8 +38,9 @@ def _figure(row: Mapping[str, Any] | None, name: str, exceptions: int = 0) -> Fi
     """A Figure from an aggregate row, or an incident metric row (daily.incident_metrics)."""
     if row is None or not row["n"]:
         return Figure(name, 0, 0, None, None, None, exceptions)
-    if row.get("median") is not None:  # a measured metric: no passes, no rate
-        return Figure(name, int(row["n"]), 0, None, None, None, exceptions, row["median"], row["p90"])
+    if row.get("mean") is not None:  # a measured time: the mean and its interval, no passes, no rate
+        return Figure(name, int(row["n"]), 0, None, row["ci_low"], row["ci_high"], exceptions, row["median"],
+                      row["p90"], row["mean"])  # fmt: skip
     return Figure(
         name, int(row["n"]), int(row["passes"]), row["rate"], row["ci_low"], row["ci_high"], exceptions
     )

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from sqlalchemy import String, func, insert, select, type_coerce, update
 from sqlalchemy.orm import Session
 
-from engine.inputs.extracts import METRIC_INPUT_COLUMNS
+from engine.inputs.extracts import STORED_INPUT_COLUMNS
 from engine.store.db import Incident
 from engine.store.rows import chunks, row_chunks, unindexed, wide
 from engine.store.summaries import INCIDENTS, bump_epochs
@@ -66,6 +66,7 @@ def store_incidents(
             "received_at": r.received_at,
             "answered_at": r.answered_at,
             "arrived_at": r.arrived_at,
+            "team": getattr(r, "team", None),
             "content_hash": r.content_hash,
             "source_file": source_file,
             "source_row": r.line,
@@ -96,7 +97,8 @@ def store_incidents(
 
 
 class IncidentChunk(NamedTuple):
-    """A chunk of incidents read by incident_chunks: their METRIC_INPUT_COLUMNS and content hashes."""
+    """A chunk of incidents read by incident_chunks: their STORED_INPUT_COLUMNS (the team None where
+    there is none) and content hashes."""
 
     columns: dict[str, NDArray[Any]]
     hashes: NDArray[Any]
@@ -106,7 +108,7 @@ def incident_chunks(
     session: Session, start: dt.datetime, end: dt.datetime, *, cutoff: dt.datetime | None = None
 ) -> Iterator[IncidentChunk]:
     """Incidents received in [start, end) as the columns their metrics are worked out from
-    (extracts.METRIC_INPUT_COLUMNS: not the reference, 0.3 s of a year's read) plus their content hashes,
+    (extracts.STORED_INPUT_COLUMNS: not the reference, 0.3 s of a year's read) plus their content hashes,
     all numpy object arrays, in chunks of rows.FETCH_ROWS rows (a year's million incidents are never
     held as rows of text at once); with ``cutoff``, only those loaded (or last reloaded) at or
     before it.
@@ -120,6 +122,7 @@ def incident_chunks(
         type_coerce(Incident.received_at, String),
         type_coerce(Incident.answered_at, String),
         type_coerce(Incident.arrived_at, String),
+        Incident.team,
         Incident.content_hash,
     )
     received = unindexed(Incident.received_at) if wide(session, end - start) else Incident.received_at
@@ -133,7 +136,7 @@ def incident_chunks(
     # numpy turns rows into columns in one C pass (zip(*chunk) took 0.8 s of the million)
     for chunk in row_chunks(session, q):
         table = np.array(chunk, dtype=object)
-        yield IncidentChunk({c: table[:, i] for i, c in enumerate(METRIC_INPUT_COLUMNS)}, table[:, -1])
+        yield IncidentChunk({c: table[:, i] for i, c in enumerate(STORED_INPUT_COLUMNS)}, table[:, -1])
 
 
 def count_incidents(session: Session, start: dt.datetime, end: dt.datetime, *, up_to: int) -> int:

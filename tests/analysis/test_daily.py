@@ -100,10 +100,15 @@ def test_call_metrics() -> None:
     c101 = one(m, metric="call101_answer_seconds")
     assert (c101["n"], c101["median"], c101["p90"]) == (3, 60.0, pytest.approx(252.0))
     assert math.isnan(c101["rate"])
-    # no Grade 1 incident, so no Grade 1 row
+    c999_time = one(m, metric="call999_answer_seconds")  # 10 and 10.5 s: whole seconds 10 and 11
+    assert (c999_time["n"], c999_time["mean"], c999_time["median"]) == (2, 10.5, 10.5)
+    # no Grade 1 incident, so no Grade 1 row; Grade 3 incidents, none attended: no Grade 3 time row
     assert list(m["metric"]) == [
         "g2_attended_within_60",
+        "g3_attended_within_standard",
         "call999_answered_within_10s",
+        "g2_attendance_minutes",
+        "call999_answer_seconds",
         "call101_answer_seconds",
     ]
 

@@ -141,18 +141,19 @@ def test_101_answer_time_has_no_threshold_only_spc() -> None:
     rows = []
     for w in range(19):
         day = FROM - timedelta(weeks=18 - w)
-        seconds = [60.0, 70.0] * 5 if w % 2 else [65.0, 80.0] * 5  # medians 65 / 72.5 s
+        seconds = [60.0, 70.0] * 5 if w % 2 else [65.0, 80.0] * 5  # means 65 / 72.5 s
         rows += calls("BLK", "101", [300.0] * 10 if w == 18 else seconds, day=day)
     (e,) = assess_incidents(rows).exceptions
     assert (e.kind, e.criterion, e.rate, e.peel, e.iserve) == (
         ExceptionKind.SPECIAL_CAUSE,
         "RS04",
-        None,
+        300.0,  # the week's mean seconds
         "efficiency",
         ("response", "engagement"),
     )
     assert e.chart is not None and e.chart.direction == "lower" and e.chart.rules == ("outside_limits",)
-    assert e.reason.startswith("The median 101 answer time was 300 seconds in week 2026-W47, higher than")
+    # charted on the weekly mean, as every time is
+    assert e.reason.startswith("The mean 101 answer time was 300 seconds in week 2026-W47, higher than")
 
 
 def test_threshold_metrics_are_charted_too() -> None:

@@ -90,7 +90,7 @@ def test_missing_columns_are_named(tmp_path: Path) -> None:
     path = _write(tmp_path, "INC-1,BLK,1\n", header="incident_ref,place,grade\n")
     assert _problems(path) == [
         f"{path}:1: missing columns channel, received_at, answered_at, arrived_at "
-        "(expected: incident_ref, place, grade, channel, received_at, answered_at, arrived_at)"
+        "(expected: incident_ref, place, grade, channel, received_at, answered_at, arrived_at; optionally team)"
     ]
 
 
@@ -154,3 +154,45 @@ def test_timestamps_are_kept_as_written(tmp_path: Path) -> None:
     row = read_incidents(path, PLACES)[0]
     assert row.received_at == datetime(2026, 11, 16, 8, 0, 0, 250000)
     assert (row.answered_at - row.received_at).total_seconds() == pytest.approx(9.5)
+
+
+def test_team_column_is_optional_and_a_blank_team_is_none(tmp_path: Path) -> None:
+    body = (
+        "INC-1,BLK,1,999,2026-11-16T08:00:00,,,Response A\n"
+        "INC-2,BLK,2,101,2026-11-16T09:00:00,,, \n"
+        "INC-3,RVS,3,online,2026-11-16T10:00:00,,,  Response B  \n"
+    )
+    rows = read_incidents(_write(tmp_path, body, header=HEADER.strip() + ",team\n"), PLACES)
+    assert [r.team for r in rows] == ["Response A", None, "Response B"]
+    without = read_incidents(_write(tmp_path, "INC-1,BLK,1,999,2026-11-16T08:00:00,,\n"), PLACES)
+    assert without[0].team is None
+
+
+def test_team_changes_the_content_hash_only_when_there_is_one(tmp_path: Path) -> None:
+    """An incident stored from a file without teams reloads as unchanged from a file whose team cell is
+    blank; giving it a team (or another one) is a change."""
+    teamed = HEADER.strip() + ",team\n"
+    plain = read_incidents(_write(tmp_path, "INC-1,BLK,2,999,2026-11-16T08:00:00,,\n"), PLACES)[0]
+    blank = read_incidents(
+        _write(tmp_path, "INC-1,BLK,2,999,2026-11-16T08:00:00,,,\n", header=teamed), PLACES
+    )[0]
+    a = read_incidents(
+        _write(tmp_path, "INC-1,BLK,2,999,2026-11-16T08:00:00,,,Response A\n", header=teamed), PLACES
+    )[0]
+    b = read_incidents(
+        _write(tmp_path, "INC-1,BLK,2,999,2026-11-16T08:00:00,,,Response B\n", header=teamed), PLACES
+    )[0]
+    assert plain.content_hash == blank.content_hash
+    assert len({plain.content_hash, a.content_hash, b.content_hash}) == 3
+
+
+def test_a_team_name_over_200_characters_is_refused_at_its_line(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path, f"INC-1,BLK,1,999,2026-11-16T08:00:00,,,{'x' * 201}\n", header=HEADER.strip() + ",team\n"
+    )
+    assert _problems(path) == [f"{path}:2:team: is 201 characters long; at most 200"]
+
+
+def test_grade_3_standard_is_a_setting() -> None:
+    assert ResponseSettings().g3_hours == 24
+    assert ResponseSettings(g3_hours=48).g3_hours == 48
