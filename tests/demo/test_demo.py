@@ -26,7 +26,9 @@ def test_a_small_demo_builds_its_database_and_briefs_the_planted_problems(tmp_pa
     found = {(e["kind"], e["place"], e["criterion"]) for e in data["exceptions"]}
     assert ("critical", "KNG", "DA02") in found  # the planted unreferred high-risk victim
     assert ("below_standard", "HRB", "SS01") in found  # the planted grounds-recording slip
-    assert {"HRB.pdf", "KNG.pdf", "force.pdf"} <= {p.name for p in folder.glob("*.pdf")}
+    assert ("critical", "ESM", "MF05") in found  # the planted high-risk missing child nobody reviewed
+    assert ("below_standard", "CRN", "CE04") in found  # the planted late CSE referrals
+    assert {"HRB.pdf", "KNG.pdf", "ESM.pdf", "CRN.pdf", "force.pdf"} <= {p.name for p in folder.glob("*.pdf")}
     again = api.demo(tmp_path, weeks=13, per_week=900, incidents_per_week=600)
     assert again.run.run_id == result.run.run_id  # same seed, same data, same run
     assert again.run.files == result.run.files
