@@ -29,6 +29,10 @@ def test_every_case_type_has_a_form_with_its_measure(forms: dict[str, Form]) -> 
         "child_sexual_exploitation": "D7",
         "hate_crime": "D7",
         "problem_solving": "D10",
+        "dvpn_dvds": "M6",
+        "vulnerable_caller": "M7",
+        "complaint_handling": "D12",
+        "high_impact_investigation": "D6",
     }
     assert tuple(forms) == tuple(sorted(forms))  # by id, as the forms folder lists them
     assert set(CANONICAL_CASE_TYPES) <= set(forms)

@@ -17,6 +17,12 @@ from engine.inputs.canonical_questions import CANONICAL_QUESTIONS
 from engine.rules.ruleset_loader import load_rulesets
 from engine.rules.rulesets import Criterion, Ruleset
 from engine.rules.scoring import trace
+from tests.rules.prevention_cases import (
+    PREVENTION_CASES,
+    PREVENTION_CRITICAL,
+    PREVENTION_RULESETS,
+    PREVENTION_SETTINGS,
+)
 from tests.rules.safeguarding_cases import (
     SAFEGUARDING_CASES,
     SAFEGUARDING_CRITICAL,
@@ -312,6 +318,8 @@ CASES: dict[str, list[tuple[str, dict[str, Any]]]] = {
     "DA10": simple("safeguarding_plan_recorded"),
     # --- missing from home, child sexual exploitation, hate crime, problem solving
     **SAFEGUARDING_CASES,
+    # --- DVPN and Clare's Law, vulnerable callers, complaint handling, high-impact investigations
+    **PREVENTION_CASES,
 }
 
 
@@ -360,8 +368,9 @@ def test_vc04_is_explained_by_what_was_found(criteria, fields) -> None:
 def test_every_criterion_and_threshold_says_who_should_act_and_how(rulesets) -> None:
     items = [(r.id, i) for r in rulesets for i in (*r.criteria, *r.thresholds)]
     # the six QA and response rulesets (68), the 15 on the figures extracts (57), and missing from
-    # home, child sexual exploitation, hate crime and problem solving (41)
-    assert len(items) == 125 + 41
+    # home, child sexual exploitation, hate crime and problem solving (41), and DVPN and Clare's Law,
+    # vulnerable callers, complaint handling and high-impact investigations (46)
+    assert len(items) == 125 + 41 + 46
     for rid, item in items:
         assert 0 < len(item.guidance) <= 200 and "\n" not in item.guidance, (rid, item.id)
     # each says who acts: the officer, a supervisor or a named role
@@ -379,7 +388,7 @@ def test_the_critical_criteria_are_exactly_the_four_of_the_contract(criteria) ->
         "DA02",
         "DA04",
         "CF13",
-    } | SAFEGUARDING_CRITICAL
+    } | SAFEGUARDING_CRITICAL | PREVENTION_CRITICAL
 
 
 def test_every_question_of_every_form_is_checked_by_a_criterion(rulesets, fields) -> None:
@@ -403,6 +412,7 @@ def test_every_question_of_every_form_is_checked_by_a_criterion(rulesets, fields
         ("investigation-quality", 2, "investigation", {"D5"}),
         ("domestic-abuse-safeguarding", 3, "domestic_abuse", {"D7"}),
         *SAFEGUARDING_RULESETS,
+        *PREVENTION_RULESETS,
     ],
 )
 def test_each_case_type_feeds_its_measure_and_priority(
@@ -433,6 +443,7 @@ def test_stop_search_is_legitimacy(rulesets) -> None:
         ("response-standards", "g2_minutes", 60),
         ("response-standards", "call999_seconds", 10),
         *SAFEGUARDING_SETTINGS,
+        *PREVENTION_SETTINGS,
     ],
 )
 def test_unconfirmed_facts_are_documented_settings(rulesets, ruleset_id, name, value) -> None:
