@@ -264,7 +264,12 @@ TRAITS: dict[str, tuple[str, ...]] = {
 def build_row(case_type: str, /, **overrides: Any) -> dict[str, str]:
     """One valid row of ``case_type``, e.g. ``build_row("stop_search", no_bwv=True, place="CRN")``:
     the five first case types' factories are here, the newer ones' in their own modules."""
+    from engine.demo.factories_prevention import PREVENTION_FACTORIES
     from engine.demo.factories_safeguarding import SAFEGUARDING_FACTORIES
 
-    factories: dict[str, type[AssessmentFactory]] = {**FACTORIES, **SAFEGUARDING_FACTORIES}
+    factories: dict[str, type[AssessmentFactory]] = {
+        **FACTORIES,
+        **SAFEGUARDING_FACTORIES,
+        **PREVENTION_FACTORIES,
+    }
     return factories[case_type](**overrides)
