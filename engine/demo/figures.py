@@ -17,7 +17,7 @@ import math
 import random
 import statistics
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -329,11 +329,3 @@ def write_figure_files(
                     n += 1
         out[extract] = (path, n)
     return out
-
-
-def planted_problems() -> Mapping[str, str]:
-    """What each planted problem outside QA is, for the demo's own messages and tests: metric -> what."""
-    code, day, ref, _ = PLANTED_HOMICIDE
-    planted = {p.metric: p.what for p in PLANTED}
-    planted["homicide"] = f"{code}: a homicide on {day.isoformat()} ({ref}), the demo week's D6 event"
-    return planted
