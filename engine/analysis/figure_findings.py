@@ -55,6 +55,9 @@ class FigureData:
     #: span figures already worked out, by (start, end): a period's are read by its findings and
     #: its report alike
     spans: dict[tuple[dt.date, dt.date], pd.DataFrame] = field(default_factory=dict, compare=False)
+    event_spans: dict[tuple[dt.date, dt.date], list[dict[str, Any]]] = field(
+        default_factory=dict, compare=False
+    )
 
     @classmethod
     def of(cls, rows: Any, metrics: Metrics, thresholds: Sequence[Mapping[str, Any]] = ()) -> FigureData:
@@ -67,6 +70,13 @@ class FigureData:
         for found in series.values():
             found.sort(key=lambda r: r["start"])
         return cls(levelled, table, metrics, named, series)
+
+    def events(self, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+        """The events of the span (figures.event_rows), worked out once."""
+        key = (start, end)
+        if key not in self.event_spans:
+            self.event_spans[key] = event_rows(self.levelled, start, end)
+        return self.event_spans[key]
 
     def span(self, start: dt.date, end: dt.date) -> pd.DataFrame:
         """The figures of the span at every level (figures.span_figures)."""
@@ -193,7 +203,7 @@ def _events(
     """Each event of the threshold's metric in the period: a critical exception line of its own."""
     metric = data.metrics[str(t["metric"])]
     out = []
-    for e in event_rows(data.levelled, start, end):
+    for e in data.events(start, end):
         if e["metric"] != metric.id:
             continue
         on: dt.date = e["event_on"]
@@ -271,6 +281,8 @@ def _special_cause(
     series = metric_series(data, metric.id, "place", row["place"], row["grain"], row["end"])
     first, last = (series[0], series[-1]) if series else (None, None)
     if first is None or last is None or last["end"] != row["end"]:
+        return None
+    if sum(p is not None for p in series) < spc.min_points:  # too few points for limits to judge by
         return None
     keys = [lab for lab, _ in series_labels(row["grain"], first["start"], last["start"])]
     rebase = [keys.index(w) for w in spc.rebase.get((row["place"], metric.id), ()) if w in keys]

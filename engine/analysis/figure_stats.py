@@ -225,9 +225,13 @@ def attribute_chart(
     before = np.concatenate([[0], step])
     next_in_trend = np.concatenate([trend[1:], [False]])
     trend_side = np.where(np.where(trend & next_in_trend, after, before) == 1, 1, -1)
+    scaled_y, scaled_low, scaled_high = (y * scale).tolist(), (lpl * scale).tolist(), (upl * scale).tolist()
     for j, i in enumerate(present):
-        values[i] = float(y[j]) * scale
-        mean[i], lower[i], upper[i] = centre * scale, float(lpl[j]) * scale, float(upl[j]) * scale
+        values[i], lower[i], upper[i] = scaled_y[j], scaled_low[j], scaled_high[j]
+        mean[i], point_type[i] = centre * scale, "common_cause"
+    # only the points in some signal need a look (most are in none)
+    for j in np.flatnonzero(outside | shift | trend | two3).tolist():
+        i = present[j]
         found = {
             rule: int(side)
             for rule, hit, side in (
@@ -240,9 +244,7 @@ def attribute_chart(
         }
         signals[i] = tuple(found.items())
         side = next((found[r] for r in ("outside_limits", "trend", "two_of_three", "shift") if r in found), 0)
-        if side == 0:
-            point_type[i] = "common_cause"
-        elif sign == 0:
+        if sign == 0:
             point_type[i] = "special_cause_neutral_high" if side > 0 else "special_cause_neutral_low"
         else:
             point_type[i] = IMPROVEMENT if side * sign > 0 else CONCERN

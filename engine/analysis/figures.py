@@ -19,16 +19,16 @@ periods of its grain have ended by then: that point is stale, and the metric not
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
 from engine.analysis.aggregate import FORCE_KEY
-from engine.analysis.figure_stats import ALPHA, scipy_stats, weighted_median_interval
+from engine.analysis.figure_stats import ALPHA, median_rank, scipy_stats
 from engine.analysis.frames import as_frame
 from engine.analysis.stats import wilson_interval
 from engine.core.periods import week_label
@@ -114,6 +114,7 @@ def display_label(grain: str, start: dt.date) -> str:
     return f"{start:%B %Y}" if grain == "month" else period_label(grain, start)
 
 
+@lru_cache(maxsize=65536)
 def shift(grain: str, start: dt.date, periods: int) -> tuple[dt.date, dt.date]:
     """(first, last day) of the period ``periods`` on from the one starting ``start``."""
     if grain == "week":
@@ -141,7 +142,29 @@ def point_starts(grain: str, first: dt.date, last: dt.date) -> list[dt.date]:
 
 def _as_date(values: pd.Series) -> pd.Series:
     return pd.Series([v if v is None or isinstance(v, dt.date) else dt.date.fromisoformat(str(v))
-                      for v in values], index=values.index, dtype=object)  # fmt: skip
+                      for v in values.tolist()], index=values.index, dtype=object)  # fmt: skip
+
+
+def _columns(rows: Any) -> Any:
+    """Rows as columns (what as_frame takes fastest): records with the columns as attributes
+    (store.figures.FigureRecord) or keys, read a column at a time; anything else as it is."""
+    if not isinstance(rows, list | tuple):
+        return rows
+    if not rows:
+        return {c: [] for c in FIGURE_COLUMNS}
+    if isinstance(rows[0], Mapping):
+        return {c: [r[c] for r in rows] for c in FIGURE_COLUMNS}
+    if all(hasattr(rows[0], c) for c in FIGURE_COLUMNS):
+        return {c: [getattr(r, c) for r in rows] for c in FIGURE_COLUMNS}
+    return rows
+
+
+def _texts(values: pd.Series) -> list[str]:
+    return [str(v) for v in values.tolist()]
+
+
+def _objects(values: list[Any]) -> pd.Series:
+    return pd.Series(values, dtype=object)
 
 
 def figure_frame(rows: Any, metrics: Metrics) -> pd.DataFrame:
@@ -150,29 +173,43 @@ def figure_frame(rows: Any, metrics: Metrics) -> pd.DataFrame:
     ``point_start``, ``point_end``: a day's is its ISO week's), and per kind what pooling sums:
     ``n_i``, ``k_i``, ``e_i`` (exposure), ``v_c`` and ``v2_c`` (a time's value times its count, and
     its square's). Rows of metrics no longer declared are left out."""
-    df = as_frame(rows if not isinstance(rows, list | tuple) or rows else [], FIGURE_COLUMNS, "figures")
+    df = as_frame(_columns(rows), FIGURE_COLUMNS, "figures")
     df = df[df["metric"].isin(list(metrics))].reset_index(drop=True)
+    metric = _texts(df["metric"])
+    period = _texts(df["period"])
+    starts = _as_date(df["period_start"]).tolist()
+    ends = _as_date(df["period_end"]).tolist()
+    # text is kept as Python objects: a year's rows are iterated by value, which pandas' string
+    # arrays make twenty times slower
+    grain_of_period = {p: grain_of(p) for p in set(period)}
+    grains = [grain_of_period[p] for p in period]
+    point_start = [
+        s - dt.timedelta(days=s.weekday()) if g == "week" else s for g, s in zip(grains, starts, strict=True)
+    ]
+    point_end = [
+        s + dt.timedelta(days=6) if g == "week" else e
+        for g, s, e in zip(grains, point_start, ends, strict=True)
+    ]
+    labels: dict[tuple[str, dt.date], str] = {}
     out = pd.DataFrame(
         {
-            "metric": df["metric"].astype(str),
-            "item": df["metric"].map(lambda m: metrics[m].item).astype(str),
-            "kind": df["metric"].map(lambda m: metrics[m].kind).astype(str),
-            "place": df["place"].astype(str),
-            "team": df["team"].fillna("").astype(str),
-            "period": df["period"].astype(str),
+            "metric": _objects(metric),
+            "item": _objects([metrics[m].item for m in metric]),
+            "kind": _objects([metrics[m].kind for m in metric]),
+            "place": _objects(_texts(df["place"])),
+            "team": _objects(_texts(df["team"].fillna(""))),
+            "period": _objects(period),
+            "grain": _objects(grains),
+            "point_start": _objects(point_start),
+            "point_end": _objects(point_end),
+            "point": _objects(
+                [
+                    labels.setdefault((g, s), period_label(g, s))
+                    for g, s in zip(grains, point_start, strict=True)
+                ]
+            ),
         }
     )
-    starts = _as_date(df["period_start"])
-    ends = _as_date(df["period_end"])
-    grains = out["period"].map(grain_of)
-    weekly = (grains == "week").to_numpy()
-    monday = [s - dt.timedelta(days=s.weekday()) for s in starts]
-    out["grain"] = grains
-    out["point_start"] = pd.Series(np.where(weekly, monday, starts.to_numpy()), dtype=object)
-    out["point_end"] = pd.Series(
-        np.where(weekly, [m + dt.timedelta(days=6) for m in monday], ends.to_numpy()), dtype=object
-    )
-    out["point"] = [period_label(g, s) for g, s in zip(out["grain"], out["point_start"], strict=True)]
     num = pd.to_numeric(df["numerator"], errors="coerce").to_numpy(dtype=np.float64)
     den = pd.to_numeric(df["denominator"], errors="coerce").to_numpy(dtype=np.float64)
     val = pd.to_numeric(df["value"], errors="coerce").to_numpy(dtype=np.float64)
@@ -192,9 +229,9 @@ def figure_frame(rows: Any, metrics: Metrics) -> pd.DataFrame:
     out["value"] = np.where(kind == "time", val, nan)
     out["v_c"] = np.where(kind == "time", val * cnt, nan)
     out["v2_c"] = np.where(kind == "time", val * val * cnt, nan)
-    out["event_ref"] = df["event_ref"].where(df["event_ref"].notna(), "").astype(str)
+    out["event_ref"] = _objects(["" if v is None or v != v else str(v) for v in df["event_ref"].tolist()])
     out["event_on"] = _as_date(df["event_on"].where(df["event_on"].notna(), None))
-    out["detail"] = df["detail"].where(df["detail"].notna(), "").astype(str)
+    out["detail"] = _objects(["" if v is None or v != v else str(v) for v in df["detail"].tolist()])
     return out
 
 
@@ -265,16 +302,43 @@ def pool(rows: pd.DataFrame, by: Sequence[str], metrics: Metrics) -> pd.DataFram
     out["value"], out["ci_low"], out["ci_high"] = value, low, high
     out["median"] = out["median_low"] = out["median_high"] = np.nan
     if timed.any():
-        medians = {
-            key: weighted_median_interval(g["value"].to_numpy(), g["n_i"].to_numpy())
-            for key, g in rows[rows["kind"].to_numpy() == "time"].groupby(keys, sort=True, observed=True)
-        }
-        index = out[keys].itertuples(index=False, name=None)
-        found = [medians.get(tuple(key) if len(keys) > 1 else key[0], (math.nan,) * 3) for key in index]
-        out.loc[:, ["median", "median_low", "median_high"]] = np.asarray(found, dtype=np.float64).reshape(
-            -1, 3
-        )
+        found = _medians(rows[rows["kind"].to_numpy() == "time"], keys)
+        merged = out[keys].merge(found, on=keys, how="left")
+        out["median"] = merged["median"].to_numpy()
+        out["median_low"] = merged["median_low"].to_numpy()
+        out["median_high"] = merged["median_high"].to_numpy()
     return out.drop(columns=["v_c", "v2_c"])
+
+
+def _medians(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Per group of time rows: the median of its values written out ``n_i`` times each, and the
+    order statistics j and N - j + 1 that bound its 95% interval (figure_stats.median_rank; NaN
+    below 6 values): figure_stats.weighted_median_interval, for every group at once."""
+    counts = np.rint(rows["n_i"].to_numpy(dtype=np.float64))
+    keep = counts > 0
+    rows, counts = rows[keep], counts[keep]
+    group = rows.groupby(keys, sort=True, observed=True).ngroup().to_numpy()
+    values = rows["value"].to_numpy(dtype=np.float64)
+    order = np.lexsort((values, group))
+    group, values, counts = group[order], values[order], counts[order]
+    cum = np.cumsum(counts)
+    sizes = np.bincount(group, weights=counts).astype(np.int64)
+    base = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+
+    def at(rank: np.ndarray) -> np.ndarray:
+        """The rank-th smallest (1-based) value of each group."""
+        return np.asarray(values[np.searchsorted(cum, base + rank, side="left")], dtype=np.float64)
+
+    low_mid, high_mid = (sizes + 1) // 2, sizes // 2 + 1
+    median = (at(low_mid) + at(np.where(sizes % 2 == 1, low_mid, high_mid))) / 2
+    j = np.asarray([median_rank(int(n)) for n in sizes], dtype=np.int64)
+    has = j >= 1
+    low = np.where(has, at(np.where(has, j, 1)), np.nan)
+    high = np.where(has, at(np.where(has, sizes - j + 1, 1)), np.nan)
+    first = rows.iloc[order].groupby(group, sort=True)[keys].first() if len(rows) else rows[keys]
+    out = first.reset_index(drop=True)
+    out["median"], out["median_low"], out["median_high"] = median, low, high
+    return out
 
 
 def points(levelled: pd.DataFrame, metrics: Metrics) -> pd.DataFrame:
@@ -283,7 +347,11 @@ def points(levelled: pd.DataFrame, metrics: Metrics) -> pd.DataFrame:
     rows = levelled[levelled["kind"].to_numpy() != "event"]
     out = pool(rows, [*_GROUP, "grain", "point", "point_start", "point_end"], metrics)
     out = out.rename(columns={"point": "period", "point_start": "start", "point_end": "end"})
-    out["label"] = [display_label(g, s) for g, s in zip(out["grain"], out["start"], strict=True)]
+    names: dict[tuple[str, dt.date], str] = {}
+    out["label"] = [
+        names.setdefault((g, s), display_label(g, s))
+        for g, s in zip(out["grain"].tolist(), out["start"].tolist(), strict=True)
+    ]
     return out[list(POINT_COLUMNS)]
 
 
@@ -329,7 +397,7 @@ def span_figures(
     if not latest.empty:
         parts.append(latest)
     events = levelled[levelled["kind"].to_numpy() == "event"]
-    happened = events[[on is not None and start <= on <= end for on in events["event_on"]]]
+    happened = events[[on is not None and start <= on <= end for on in events["event_on"].tolist()]]
     if not happened.empty:
         counted = pool(happened, _GROUP, metrics).assign(grain="", start=start, end=end, period="", label="")
         parts.append(counted)
@@ -363,11 +431,19 @@ def _latest_points(
     if every_point is None:
         found = points(ended, metrics)
     else:
-        wanted = set(zip(ended["metric"], ended["grain"], strict=True))
-        keys = zip(every_point["metric"], every_point["grain"], every_point["end"], strict=True)
+        wanted = set(zip(ended["metric"].tolist(), ended["grain"].tolist(), strict=True))
+        keys = zip(
+            every_point["metric"].tolist(),
+            every_point["grain"].tolist(),
+            every_point["end"].tolist(),
+            strict=True,
+        )
         found = every_point[[(m, g) in wanted and e <= end for m, g, e in keys]]
     found = found.sort_values([*_GROUP, "end"], kind="stable").groupby(_GROUP, observed=True).tail(1)
-    fresh = [shift(g, s, STALE_PERIODS)[1] > end for g, s in zip(found["grain"], found["start"], strict=True)]
+    fresh = [
+        shift(g, s, STALE_PERIODS)[1] > end
+        for g, s in zip(found["grain"].tolist(), found["start"].tolist(), strict=True)
+    ]
     return found[fresh]
 
 
@@ -381,7 +457,7 @@ def event_rows(levelled: pd.DataFrame, start: dt.date, end: dt.date) -> list[dic
     # the force level repeats every place's event: keep the place rows, and those sent for the FORCE
     keep = own[(own["level"] == "place").to_numpy() | ~own["metric"].isin(
         set(own.loc[own["level"] == "place", "metric"])).to_numpy()]  # fmt: skip
-    picked = keep[[on is not None and start <= on <= end for on in keep["event_on"]]]
+    picked = keep[[on is not None and start <= on <= end for on in keep["event_on"].tolist()]]
     cols = ["metric", "item", "place", "team", "event_ref", "event_on", "detail", "period"]
     return sorted(
         (dict(zip(cols, r, strict=True)) for r in picked[cols].itertuples(index=False, name=None)),
@@ -401,7 +477,9 @@ def live_event_metrics(levelled: pd.DataFrame, metrics: Metrics, end: dt.date) -
     since = shift("month", dt.date(end.year, end.month, 1), -EVENT_LOG_MONTHS)[0]
     events = levelled[(levelled["kind"].to_numpy() == "event") & (levelled["level"] == "force").to_numpy()]
     recent = {
-        m for m, on in zip(events["metric"], events["event_on"], strict=True) if on and since <= on <= end
+        m
+        for m, on in zip(events["metric"].tolist(), events["event_on"].tolist(), strict=True)
+        if on and since <= on <= end
     }
     logs = {metrics[m].extract for m in recent}
     return tuple(sorted(m for m, d in metrics.items() if d.kind == "event" and d.extract in logs))

@@ -5,15 +5,27 @@ labelled; nothing when stale), and the exceptions raised on them."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 import statistics
 
+import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from statsmodels.stats.proportion import proportion_confint
 from statsmodels.stats.weightstats import DescrStatsW
 
 from engine.analysis.evidence import Catalogue
 from engine.analysis.figure_findings import FigureData, figure_findings
-from engine.analysis.figures import figure_frame, levels, live_event_metrics, records_of, span_figures
+from engine.analysis.figure_stats import weighted_median_interval
+from engine.analysis.figures import (
+    _medians,
+    figure_frame,
+    levels,
+    live_event_metrics,
+    records_of,
+    span_figures,
+)
 from engine.analysis.spc_findings import SpcSettings
 from engine.core.models import ExceptionKind
 from tests.analysis.figure_rows import METRICS, fig, months
@@ -195,3 +207,25 @@ def test_threshold_special_cause_and_event_exceptions() -> None:
 def test_no_threshold_exception_while_the_interval_reaches_the_standard() -> None:
     rows = [fig("attendance_rate", "AAA", "2026-10", numerator=18, denominator=20)]  # 90%, interval to 97%
     assert figure_findings(FigureData.of(rows, METRICS, _thresholds()), CAT, *WEEK) == []
+
+
+@given(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 60), st.integers(0, 9)), min_size=1, max_size=80))
+@settings(max_examples=60, deadline=None)
+def test_every_groups_median_and_interval_at_once_equal_one_group_at_a_time(
+    rows: list[tuple[int, int, int]],
+) -> None:
+    frame = pd.DataFrame(
+        {"metric": [f"m{g}" for g, _, _ in rows], "value": [float(v) for _, v, _ in rows],
+         "n_i": [float(c) for _, _, c in rows]}
+    )  # fmt: skip
+    got = {r["metric"]: r for r in records_of(_medians(frame, ["metric"]))}
+    for name, group in frame.groupby("metric"):
+        expected = weighted_median_interval(group["value"].tolist(), group["n_i"].tolist())
+        if group["n_i"].sum() == 0:
+            assert name not in got
+            continue
+        found = tuple(
+            math.nan if got[name][c] is None else got[name][c]
+            for c in ("median", "median_low", "median_high")
+        )
+        assert found == pytest.approx(expected, nan_ok=True)
