@@ -1,6 +1,7 @@
 """The demo force's data: 26 weeks of assessments and incidents, generated with the factories and a
 fixed seed, with four realistic problems planted for the briefings to find (and four more in the
-missing from home, child sexual exploitation and hate crime reviews: engine.demo.data_safeguarding).
+missing from home, child sexual exploitation and hate crime reviews: engine.demo.data_safeguarding;
+two in the DVPN and complaint handling reviews: engine.demo.data_prevention).
 
 Planted (what a reader of the demo briefings should see):
   * Harbourside (HRB): stop-search grounds recording slips over the last six weeks.
@@ -180,6 +181,9 @@ def generate_assessments(places: Sequence[Place], plan: DemoPlan) -> Iterator[di
     from engine.demo.data_safeguarding import safeguarding_assessments
 
     yield from safeguarding_assessments(places, plan.weeks, plan.seed, REVIEWERS, TEAMS)
+    from engine.demo.data_prevention import prevention_assessments
+
+    yield from prevention_assessments(places, plan.weeks, plan.seed, REVIEWERS, TEAMS)
 
 
 def _critical_da_case(places: Sequence[Place], monday: dt.date, year: int, week: int) -> dict[str, Any]:
