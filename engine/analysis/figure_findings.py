@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from engine.analysis.evidence import Catalogue, guidance_of
+from engine.analysis.figure_periods import series_labels
 from engine.analysis.figure_reasons import event_reason, spc_reason, threshold_reason
 from engine.analysis.figure_stats import attribute_chart, beyond
 from engine.analysis.figures import (
@@ -31,7 +32,6 @@ from engine.analysis.figures import (
     levels,
     points,
     records_of,
-    series_labels,
     span_figures,
 )
 from engine.analysis.spc_findings import SpcSettings, as_spc_chart

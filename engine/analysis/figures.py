@@ -19,19 +19,24 @@ periods of its grain have ended by then: that point is stale, and the metric not
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Iterable, Mapping, Sequence
-from functools import lru_cache
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
 from engine.analysis.aggregate import FORCE_KEY
+from engine.analysis.figure_periods import (
+    GRAIN_DAYS,
+    GRAINS,
+    display_label,
+    grain_of,
+    period_label,
+    shift,
+)
 from engine.analysis.figure_stats import ALPHA, median_rank, scipy_stats
 from engine.analysis.frames import as_frame
 from engine.analysis.stats import wilson_interval
-from engine.core.periods import week_label
 
 #: the stored figure's columns analysis reads (engine.store.figure_tables.Figure)
 FIGURE_COLUMNS: tuple[str, ...] = (
@@ -39,10 +44,6 @@ FIGURE_COLUMNS: tuple[str, ...] = (
     "numerator", "denominator", "value", "count", "event_ref", "event_on", "detail",
 )  # fmt: skip
 KINDS: tuple[str, ...] = ("proportion", "survey", "time", "count", "event")
-#: the grains of points, finest first (days are pooled into weeks)
-GRAINS: tuple[str, ...] = ("week", "month", "quarter", "year")
-#: the fewest days a period of each grain has: a grain longer than a span cannot lie inside it
-_GRAIN_DAYS = {"week": 7, "month": 28, "quarter": 90, "year": 365}
 #: a point older than this many of its periods, counted from the span's end, is stale
 STALE_PERIODS = 2
 #: one row per metric, level, place and team, for a point or a span
@@ -51,13 +52,6 @@ POINT_COLUMNS: tuple[str, ...] = (
     "rows", "n", "k", "exposure", "value", "ci_low", "ci_high", "median", "median_low", "median_high",
 )  # fmt: skip
 _GROUP = ["metric", "level", "place", "team"]
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_PATTERNS = (
-    ("week", re.compile(r"^\d{4}-W\d{2}$")),
-    ("month", re.compile(r"^\d{4}-\d{2}$")),
-    ("quarter", re.compile(r"^\d{4}-Q[1-4]$")),
-    ("year", re.compile(r"^\d{4}$")),
-)
 
 
 class MetricLike(Protocol):
@@ -86,55 +80,6 @@ class MetricLike(Protocol):
 
 
 Metrics = Mapping[str, MetricLike]
-
-
-def grain_of(period: str) -> str:
-    """'2026-11-16' and '2026-W47' -> 'week'; '2026-11' -> 'month'; '2026-Q3' -> 'quarter'; '2026' -> 'year'."""
-    if _DAY.match(period):
-        return "week"
-    for grain, pattern in _PATTERNS:
-        if pattern.match(period):
-            return grain
-    raise ValueError(f"not a period of the figures extract: {period!r}")
-
-
-def period_label(grain: str, start: dt.date) -> str:
-    """A point's period as the extract writes it: 2026-W47, 2026-10, 2026-Q3 or 2026."""
-    if grain == "week":
-        return week_label(start)
-    if grain == "month":
-        return f"{start.year}-{start.month:02d}"
-    if grain == "quarter":
-        return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
-    return str(start.year)
-
-
-def display_label(grain: str, start: dt.date) -> str:
-    """A point's period as a briefing names it: '2026-W47', 'October 2026', '2026-Q3', '2026'."""
-    return f"{start:%B %Y}" if grain == "month" else period_label(grain, start)
-
-
-@lru_cache(maxsize=65536)
-def shift(grain: str, start: dt.date, periods: int) -> tuple[dt.date, dt.date]:
-    """(first, last day) of the period ``periods`` on from the one starting ``start``."""
-    if grain == "week":
-        first = start + dt.timedelta(weeks=periods)
-        return first, first + dt.timedelta(days=6)
-    months = {"month": 1, "quarter": 3, "year": 12}[grain] * periods
-    total = start.year * 12 + start.month - 1 + months
-    first = dt.date(total // 12, total % 12 + 1, 1)
-    step = {"month": 1, "quarter": 3, "year": 12}[grain]
-    after = first.year * 12 + first.month - 1 + step
-    return first, dt.date(after // 12, after % 12 + 1, 1) - dt.timedelta(days=1)
-
-
-def point_starts(grain: str, first: dt.date, last: dt.date) -> list[dt.date]:
-    """The starts of every period of ``grain`` from the one starting ``first`` to ``last``'s."""
-    out, start = [], first
-    while start <= last:
-        out.append(start)
-        start = shift(grain, start, 1)[0]
-    return out
 
 
 # --------------------------------------------------------------------------- framing
@@ -390,7 +335,7 @@ def span_figures(
         ]
         parts.append(pooled)
     too_long = measured[
-        (measured["grain"].map(_GRAIN_DAYS).to_numpy() > span_days)
+        (measured["grain"].map(GRAIN_DAYS).to_numpy() > span_days)
         & ~measured["metric"].isin(list(finest.index)).to_numpy()
     ]
     latest = _latest_points(too_long, metrics, end, every_point)
@@ -485,11 +430,6 @@ def live_event_metrics(levelled: pd.DataFrame, metrics: Metrics, end: dt.date) -
     return tuple(sorted(m for m, d in metrics.items() if d.kind == "event" and d.extract in logs))
 
 
-def series_labels(grain: str, first: dt.date, last: dt.date) -> list[tuple[str, dt.date]]:
-    """(period, start) of every point of ``grain`` from the one starting ``first`` to ``last``'s."""
-    return [(period_label(grain, s), s) for s in point_starts(grain, first, last)]
-
-
 def records_of(table: pd.DataFrame) -> list[dict[str, Any]]:
     """Plain dict rows of a points or span table (NaN -> None)."""
     rows = table.to_dict("records")
@@ -497,12 +437,3 @@ def records_of(table: pd.DataFrame) -> list[dict[str, Any]]:
         {str(k): (None if isinstance(v, float) and v != v else v) for k, v in row.items()}  # v != v: NaN
         for row in rows
     ]
-
-
-def metrics_of_items(metrics: Metrics, items: Iterable[str]) -> dict[str, list[str]]:
-    """{item: its metric ids, sorted} for the given items (those with none left out)."""
-    out: dict[str, list[str]] = {}
-    for m in sorted(metrics):
-        if metrics[m].item in set(items):
-            out.setdefault(metrics[m].item, []).append(m)
-    return out

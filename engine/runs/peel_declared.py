@@ -10,8 +10,9 @@ from typing import Any
 
 from engine.analysis.aggregate import FORCE_KEY
 from engine.analysis.figure_findings import FigureData, chart_of, metric_series
+from engine.analysis.figure_periods import series_labels
 from engine.analysis.figure_rows import unit_of
-from engine.analysis.figures import event_rows, records_of, series_labels
+from engine.analysis.figures import event_rows, records_of
 from engine.analysis.spc_findings import as_spc_chart
 from engine.core.figure_facts import FigureEvent, FigureException, FigureFacts, figure_of
 from engine.core.models import ExceptionKind, PerformanceException
