@@ -1,7 +1,7 @@
 """The demo's DVPN and Clare's Law, vulnerable caller, complaint handling and high-impact investigation
 reviews (engine.demo.data_prevention): every generated row is valid, the same seed gives the same rows
 and leaves the other case types' rows as they were, and the weekly run for the demo week raises
-exactly the two planted problems on these forms (Stanmore's DVPO heard out of time, critical, and
+exactly the two planted problems on these forms (Stonebridge's DVPO heard out of time, critical, and
 Fenwick's late first contact with complainants) and nothing else on them."""
 
 from __future__ import annotations

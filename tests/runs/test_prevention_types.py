@@ -156,7 +156,7 @@ def test_bad_rows_of_the_new_forms_are_refused_at_file_row_and_column(
 
 def _week() -> list[dict[str, Any]]:
     return (
-        # Stanmore: a DVPO heard 52 hours after the notice (DP04, critical) among sound decisions
+        # Stonebridge: a DVPO heard 52 hours after the notice (DP04, critical) among sound decisions
         _rows("dvpn_dvds", "STN", 1, "DP-X", dvpo_late=True, dvpo_granted="no", victim_told_of_order="")
         + _rows("dvpn_dvds", "STN", 3, "DP")
         + _rows("dvpn_dvds", "STN", 3, "DP-A", right_to_ask=True)
@@ -171,7 +171,7 @@ def _week() -> list[dict[str, Any]]:
         # Fenwick: complainants contacted late (CH02) and a complaint not referred to the IOPC (CH05)
         + _rows("complaint_handling", "FEN", 6, "CH-L", contact_late=True)
         + _rows("complaint_handling", "FEN", 1, "CH-X", referral_missed=True)
-        # Stanmore's other types and Blackwater: all sound, nothing to report
+        # Blackwater: all sound, nothing to report
         + _rows("complaint_handling", "BLK", 4, "CH", still_open=True)
         + _rows("high_impact_investigation", "BLK", 3, "II", no_scene=True, event_type="rape")
         + _rows("vulnerable_caller", "BLK", 4, "VL", occasional=True, stepped_down_reviewed=True)
