@@ -249,8 +249,9 @@ PLANTED: tuple[Planted, ...] = (
         "attendance_rate",
         "MLB",
         "2026-04",
-        0.926,
-        "Millbrook (MLB): attendance drifts down month by month from April to October 2026 (special cause)",
+        0.905,
+        "Millbrook (MLB): attendance drifts down month by month from April to October 2026 (special "
+        "cause; by October, and over the PEEL period since June, below the 93% minimum)",
     ),
     Planted(
         "return_interviews_72h",

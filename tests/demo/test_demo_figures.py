@@ -26,7 +26,8 @@ FIGURE_RULESETS = {
 }
 PLANTED = {
     ("critical", "PRT", "D6", "HI01"),  # the homicide on 18 November
-    ("special_cause", "MLB", "M1", "WF02"),  # attendance drifting down since April
+    ("special_cause", "MLB", "M1", "WF02"),  # attendance drifting down since April...
+    ("threshold", "MLB", "M1", "WF02"),  # ...now below the 93% minimum
     ("special_cause", "RDG", "M7", "EA03"),  # return home interviews in October...
     ("threshold", "RDG", "M7", "EA03"),  # ...well below the 70% minimum
     ("threshold", "FEN", "D9", "SV05"),  # feeling safe in 2026-Q3
