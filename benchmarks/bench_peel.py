@@ -131,6 +131,7 @@ def build(url: str) -> None:
                         "arrived_at": dt.datetime.fromisoformat(row["arrived_at"])
                         if row["arrived_at"]
                         else None,
+                        "team": row.get("team") or None,
                         "content_hash": incident_hash(row),
                         "source_file": "bench-incidents.csv",
                         "source_row": n + 2,

@@ -4,8 +4,9 @@ A day's outcomes become ``{place: {measure: [n, passes], "criterion:<ruleset>/<c
 passes]}}``: a measure's n counts the cases (assessments) with any applicable criterion of the
 measure and passes those that failed none of them; a criterion's n counts the cases it applied to
 and passes those that met it. A case is assessed on one day, so these add up over days. A day's
-incidents ``{place: {team: {metric: counts}}}`` (engine.analysis.incident_days, whose functions
-are here too: incident_days, incident_metrics, incident_weekly_series, merge). Both add up exactly
+incidents ``{place: {team: {metric: counts}}}`` (engine.analysis.incident_days, and the figures of
+any days of them engine.analysis.incident_figures; their functions are here too: incident_days,
+incident_metrics, incident_weekly_series, merge). Both add up exactly
 over any set of days, medians included, so a batch run can keep them in the database
 (engine.store.summaries) and read a history of weeks as a few hundred small rows instead of every
 assessment and incident again; and the incident metrics are worked out from them whether or not
@@ -27,10 +28,9 @@ from engine.analysis.incident_days import (
     INCIDENT_METRIC_COLUMNS,
     INCIDENT_SUMMARY_FORMAT,
     incident_days,
-    incident_metrics,
-    incident_weekly_series,
     merge,
 )
+from engine.analysis.incident_figures import incident_metrics, incident_weekly_series
 from engine.analysis.outcomes import Outcomes
 from engine.core.periods import week_label
 

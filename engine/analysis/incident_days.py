@@ -5,10 +5,12 @@ A day's incidents become ``{place: {team: {metric: counts}}}``, the team ``""`` 
 none. A proportion metric's counts are ``[n, passes]``; a time metric's ``[n, total, squares,
 histogram]``: how many incidents were attended (or calls answered), the sum of their times and of
 their squares in whole seconds (whole numbers, so a mean and its interval come out the same
-whichever way the days are added up), and a histogram ``[bin, count, bin, count, ...]`` of the
-times in whole units: seconds for answer times, minutes (rounded to the nearest) for attendance,
-the last bin (``SECONDS_CAP``, ``MINUTES_CAP``) holding every longer time. The mean is exact; the
-median and 90th percentile are those of the whole units, so an attendance median is to the minute.
+whichever way the days are added up), and a histogram of the times in whole units: seconds for
+answer times, minutes (rounded to the nearest) for attendance, the last bin (``SECONDS_CAP``,
+``MINUTES_CAP``) holding every longer time. The histogram is flat, ``[first bin, its count, gap to
+the next bin, its count, ...]``: gaps and counts are mostly small numbers, which keeps a year of
+summaries small, stored and in memory. The mean is exact; the median and 90th percentile are those
+of the whole units, so an attendance median is to the minute.
 
 A place's figures pool all its teams (and the incidents with no team); a team's are its own; the
 force's pool every place.
@@ -16,19 +18,15 @@ force's pool every place.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from itertools import chain
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import bdtr, stdtrit  # type: ignore[import-untyped]  # scipy ships no type information
 
-from engine.analysis.stats import Z95, wilson_interval
-from engine.core.metrics import INCIDENT_METRICS, METRICS, PROPORTION_METRICS, TIME_METRICS
-from engine.core.periods import week_label
+from engine.core.metrics import INCIDENT_METRICS, PROPORTION_METRICS, TIME_METRICS
 
 #: bump when the incident day summaries change meaning, so summaries kept by an older engine are made
 #: again from the rows (engine.runs.gather keys them on it). 2: by team within place; Grade 3
@@ -96,21 +94,23 @@ def _cells(frame: pd.DataFrame) -> tuple[np.ndarray, list[date], list[str], list
     return cells, [pd.Timestamp(d).date() for d in day_values], place_names, team_names
 
 
-def _sums(seconds: np.ndarray, starts: np.ndarray) -> tuple[list[int], list[int]]:
-    """Each run's sum of ``seconds`` and of their squares (runs begin at ``starts``), exactly: in
-    int64 when that cannot overflow, else as Python integers."""
+def _sums(seconds: np.ndarray, cells: np.ndarray, size: int) -> tuple[list[int], list[int]]:
+    """Each cell's sum of ``seconds`` and of their squares (``cells`` the cell of each), exactly:
+    by bincount when every partial sum stays a whole number below 2**53 (float64 adds those
+    exactly, in any order), else as Python integers."""
     if not len(seconds):
-        return [], []
+        return [0] * size, [0] * size
     big = int(seconds.max())
-    if big * big * len(seconds) < 2**62:
-        return (
-            np.add.reduceat(seconds, starts).tolist(),
-            np.add.reduceat(seconds * seconds, starts).tolist(),
-        )
-    values = seconds.tolist()
-    ends = [*starts.tolist()[1:], len(values)]
-    runs = [values[a:b] for a, b in zip(starts.tolist(), ends, strict=True)]
-    return [sum(r) for r in runs], [sum(v * v for v in r) for r in runs]
+    if big * big * len(seconds) < 2**53:
+        as_float = seconds.astype(np.float64)
+        totals = np.bincount(cells, weights=as_float, minlength=size).astype(np.int64)
+        squares = np.bincount(cells, weights=as_float * as_float, minlength=size).astype(np.int64)
+        return totals.tolist(), squares.tolist()
+    totals_int, squares_int = [0] * size, [0] * size
+    for cell, value in zip(cells.tolist(), seconds.tolist(), strict=True):
+        totals_int[cell] += value
+        squares_int[cell] += value * value
+    return totals_int, squares_int
 
 
 def incident_days(incidents: pd.DataFrame) -> dict[date, IncidentDay]:
@@ -119,21 +119,24 @@ def incident_days(incidents: pd.DataFrame) -> dict[date, IncidentDay]:
     if not len(incidents):
         return {}
     cells, days, places, teams = _cells(incidents)
-    per_day = len(places) * max(len(teams), 1)
+    width = max(len(teams), 1)
+    per_day = len(places) * width
+    size = len(days) * per_day
     out: dict[date, IncidentDay] = {}
     targets: dict[int, dict[str, Any]] = {}
-    for cell in np.unique(cells).tolist():
+    for cell in np.flatnonzero(np.bincount(cells, minlength=size)).tolist():
         day, rest = divmod(cell, per_day)
-        place, team = divmod(rest, max(len(teams), 1))
-        targets[cell] = out.setdefault(days[day], {}).setdefault(places[place], {})[teams[team]] = {}
+        targets[cell] = out.setdefault(days[day], {}).setdefault(places[rest // width], {})[
+            teams[rest % width]
+        ] = {}
 
     for metric in PROPORTION_METRICS:
         applies = incidents[metric + "__applicable"].to_numpy()
-        codes, n = np.unique(cells[applies], return_counts=True)
-        won = cells[applies & incidents[metric + "__passed"].to_numpy()]
-        k = dict(zip(*(a.tolist() for a in np.unique(won, return_counts=True)), strict=True))
-        for cell, count in zip(codes.tolist(), n.tolist(), strict=True):
-            targets[cell][metric] = [count, k.get(cell, 0)]
+        n = np.bincount(cells[applies], minlength=size)
+        k = np.bincount(cells[applies & incidents[metric + "__passed"].to_numpy()], minlength=size)
+        at = np.flatnonzero(n)
+        for cell, count, won in zip(at.tolist(), n[at].tolist(), k[at].tolist(), strict=True):
+            targets[cell][metric] = [count, won]
 
     for metric in TIME_METRICS:
         values = incidents[metric].to_numpy(dtype=float)
@@ -141,27 +144,25 @@ def incident_days(incidents: pd.DataFrame) -> dict[date, IncidentDay]:
         if not have.any():
             continue
         seconds = whole_seconds(values[have], metric)
-        bins = time_bins(seconds, metric)
         g = cells[have]
-        order = np.lexsort((bins, g))
-        g, bins, seconds = g[order], bins[order], seconds[order]
-        new_cell = np.ones(len(g), dtype=bool)
-        new_cell[1:] = g[1:] != g[:-1]
-        new_bin = new_cell.copy()
-        new_bin[1:] |= bins[1:] != bins[:-1]
-        cell_starts, bin_starts = np.flatnonzero(new_cell), np.flatnonzero(new_bin)
-        n = np.diff(np.append(cell_starts, len(g))).tolist()
-        totals, squares = _sums(seconds, cell_starts)
-        flat = np.empty(2 * len(bin_starts), dtype=np.int64)
-        flat[0::2] = bins[bin_starts]
-        flat[1::2] = np.diff(np.append(bin_starts, len(g)))
+        n_of = np.bincount(g, minlength=size).tolist()
+        totals, squares = _sums(seconds, g, size)
+        # the histogram: each (cell, bin) once, in order, with how many
+        span = (MINUTES_CAP if seconds_per_unit(metric) == 60 else SECONDS_CAP) + 1
+        keys, counts = np.unique(g * span + time_bins(seconds, metric), return_counts=True)
+        key_cells = keys // span
+        bins = keys % span
+        first = np.flatnonzero(np.diff(key_cells, prepend=-1))
+        gaps = np.diff(bins, prepend=0)
+        gaps[first] = bins[first]  # each cell's histogram starts from its first bin
+        flat = np.empty(2 * len(keys), dtype=np.int64)
+        flat[0::2] = gaps
+        flat[1::2] = counts
         pairs = flat.tolist()
-        # where each cell's bins begin among all the bins
-        first_bin = np.searchsorted(bin_starts, cell_starts).tolist()
-        ends = [*first_bin[1:], len(bin_starts)]
-        for i, cell in enumerate(g[cell_starts].tolist()):
-            hist = pairs[2 * first_bin[i] : 2 * ends[i]]
-            targets[cell][metric] = [n[i], totals[i], squares[i], hist]
+        starts = first.tolist()
+        ends = [*starts[1:], len(keys)]
+        for a, b, cell in zip(starts, ends, key_cells[starts].tolist(), strict=True):
+            targets[cell][metric] = [n_of[cell], totals[cell], squares[cell], pairs[2 * a : 2 * b]]
     return out
 
 
@@ -179,12 +180,33 @@ def _add(a: Any, b: Any) -> Any:
 
 
 def merge_histograms(a: Sequence[int], b: Sequence[int]) -> list[int]:
-    """Two flat histograms [bin, count, ...] as one, by bin."""
+    """Two flat histograms [first bin, count, gap, count, ...] as one."""
     counts: dict[int, int] = {}
-    for bins, numbers in ((a[0::2], a[1::2]), (b[0::2], b[1::2])):
-        for value, count in zip(bins, numbers, strict=True):
+    for flat in (a, b):
+        value = 0
+        for gap, count in zip(flat[0::2], flat[1::2], strict=True):
+            value += gap
             counts[value] = counts.get(value, 0) + count
-    return [x for value in sorted(counts) for x in (value, counts[value])]
+    out: list[int] = []
+    last = 0
+    for value in sorted(counts):
+        out += (value - last, counts[value])
+        last = value
+    return out
+
+
+def decode_histograms(parts: Sequence[Sequence[int]]) -> np.ndarray:
+    """Flat histograms (as stored: [first bin, count, gap, count, ...]) joined as one int64 array
+    [bin, count, bin, count, ...]."""
+    flat = np.fromiter(chain.from_iterable(parts), dtype=np.int64, count=sum(len(p) for p in parts))
+    gaps = flat[0::2]
+    bins = np.cumsum(gaps)
+    lengths = np.fromiter((len(p) // 2 for p in parts), dtype=np.int64, count=len(parts))
+    starts = np.cumsum(lengths) - lengths
+    # each part counts from its own first bin: take off what the parts before it added
+    bins -= np.repeat(bins[starts] - gaps[starts], lengths)
+    flat[0::2] = bins
+    return flat
 
 
 def merge(parts: Iterable[Mapping[date, Mapping[str, Any]]]) -> dict[date, dict[str, Any]]:
@@ -197,204 +219,3 @@ def merge(parts: Iterable[Mapping[date, Mapping[str, Any]]]) -> dict[date, dict[
             target = out.get(day)
             out[day] = dict(places) if target is None else _add(target, places)
     return out
-
-
-# --------------------------------------------------------------------------- figures
-
-
-def _pool(
-    days: Mapping[date, Mapping[str, Any]], period: str | None, pool: str | None, teams: bool
-) -> dict[tuple[str, str, str], dict[str, list[Any]]]:
-    """(place or pool, team or "", period or week) -> metric -> [n, passes] or [n, total, squares,
-    [histograms]]: every place's teams pooled into the place, and with ``teams`` each named team
-    on its own too."""
-    groups: dict[tuple[str, str, str], dict[str, list[Any]]] = {}
-    for day, places in days.items():
-        label = period if period is not None else week_label(day)
-        for place, by_team in places.items():
-            whole = groups.setdefault((pool or place, NO_TEAM, label), {})
-            for team, counts in by_team.items():
-                targets = [whole]
-                if teams and team != NO_TEAM and pool is None:
-                    targets.append(groups.setdefault((place, team, label), {}))
-                for acc in targets:
-                    for metric, value in counts.items():
-                        got = acc.get(metric)
-                        if got is None:
-                            acc[metric] = [*value[:3], [value[3]]] if len(value) == 4 else list(value)
-                        elif len(value) == 4:
-                            got[0] += value[0]
-                            got[1] += value[1]
-                            got[2] += value[2]
-                            got[3].append(value[3])
-                        else:
-                            got[0] += value[0]
-                            got[1] += value[1]
-    return groups
-
-
-def _histogram(parts: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
-    """Flat histograms as (sorted bins, cumulative counts)."""
-    flat = np.fromiter(chain.from_iterable(parts), dtype=np.int64, count=sum(len(p) for p in parts))
-    table = flat.reshape(-1, 2)
-    order = np.argsort(table[:, 0], kind="stable")
-    return table[order, 0], np.cumsum(table[order, 1])
-
-
-def _order_statistic(bins: np.ndarray, cumulative: np.ndarray, rank: int) -> float:
-    """The rank-th smallest (0-based) of the histogram's values."""
-    return float(bins[int(np.searchsorted(cumulative, rank, side="right"))])
-
-
-def quantiles(parts: Sequence[Sequence[int]], qs: Sequence[float]) -> tuple[int, list[float]]:
-    """(count, the ``qs`` quantiles) of the values of flat histograms [bin, count, ...]: linear
-    interpolation between order statistics, as numpy's and pandas' default (R type 7)."""
-    bins, cumulative = _histogram(parts)
-    total = int(cumulative[-1])
-    out = []
-    for q in qs:
-        at = (total - 1) * q
-        low = math.floor(at)
-        a = _order_statistic(bins, cumulative, low)
-        b = _order_statistic(bins, cumulative, min(low + 1, total - 1))
-        out.append(a + (b - a) * (at - low))
-    return total, out
-
-
-def median_interval(parts: Sequence[Sequence[int]], alpha: float = 0.05) -> tuple[float, float]:
-    """The distribution-free 95% interval of the median of the histograms' values: order statistics
-    j and n - j + 1, j the largest with P(Binomial(n, 1/2) <= j - 1) <= alpha / 2 (Conover,
-    Practical Nonparametric Statistics, 3rd ed., 3.2); NaN when n is too small for any (n < 6)."""
-    bins, cumulative = _histogram(parts)
-    n = int(cumulative[-1])
-    j = max(0, int(n / 2 - Z95 * math.sqrt(n) / 2) - 2)
-    while j + 1 <= n and float(bdtr(j, n, 0.5)) <= alpha / 2:  # P(B <= (j + 1) - 1)
-        j += 1
-    if j < 1:
-        return math.nan, math.nan
-    return _order_statistic(bins, cumulative, j - 1), _order_statistic(bins, cumulative, n - j)
-
-
-def _t_quantiles(df: np.ndarray) -> np.ndarray:
-    """Student's t 97.5% quantiles for ``df`` degrees of freedom (NaN where df < 1)."""
-    out = np.full(len(df), math.nan)
-    ok = df >= 1
-    out[ok] = stdtrit(df[ok], 0.975)
-    return out
-
-
-def incident_metrics(
-    days: Mapping[date, Mapping[str, Any]],
-    period: str | None = None,
-    *,
-    pool: str | None = None,
-    teams: bool = False,
-    medians: bool | Collection[str] = True,
-    median_intervals: Collection[str] = (),
-) -> pd.DataFrame:
-    """Incident metrics per place and ISO week (or per place over all the days, labelled ``period``);
-    with ``pool``, of every place together, as place ``pool`` (the force); with ``teams``, each
-    named team of a place too (``team`` is "" on a place's own rows).
-
-    Columns TABLE_COLUMNS. A proportion carries n, passes, rate and its Wilson interval. A time
-    carries n (the incidents attended or calls answered), the mean (in its unit: minutes or
-    seconds) with Student's t 95% interval in ci_low/ci_high (none for n = 1), and, for the metrics
-    in ``medians`` (True: all), the median and 90th percentile; for those in ``median_intervals``
-    the median's own interval. Only rows with n > 0; sorted by place, team, period and metric (in
-    engine.core.metrics order).
-    """
-    groups = _pool(days, period, pool, teams)
-    order = {m: i for i, m in enumerate(METRICS)}
-    rows: list[tuple[Any, ...]] = []
-    for (place, team, label), acc in sorted(groups.items()):
-        for metric in sorted(acc, key=order.__getitem__):
-            value = acc[metric]
-            if not value[0]:
-                continue
-            if len(value) == 2:
-                rows.append((place, team, label, metric, value[0], value[1], None, None, None, None))
-                continue
-            n, total, squares, hists = value
-            unit = seconds_per_unit(metric)
-            # the variance from whole numbers, exactly, then scaled to the metric's unit
-            variance = (n * squares - total * total) / (n * (n - 1)) / unit**2 if n > 1 else math.nan
-            median = p90 = low = high = math.nan
-            if medians is True or (medians and metric in medians):
-                _, (median, p90) = quantiles(hists, (0.5, 0.9))
-            if metric in median_intervals:
-                low, high = median_interval(hists)
-            rows.append(
-                (place, team, label, metric, n, math.nan, total / n / unit, variance, median, p90, low, high)
-            )
-    return _table(rows)
-
-
-def _table(rows: Sequence[tuple[Any, ...]]) -> pd.DataFrame:
-    """The TABLE_COLUMNS frame of _rows' tuples (a proportion's short, a time's long)."""
-    count = len(rows)
-    text = {c: np.empty(count, dtype=object) for c in ("place", "team", "period", "metric")}
-    n = np.zeros(count, dtype=np.int64)
-    num = {c: np.full(count, math.nan) for c in ("passes", "mean", "variance", "median", "p90", "median_low", "median_high")}  # fmt: skip
-    proportion = np.zeros(count, dtype=bool)
-    for i, row in enumerate(rows):
-        text["place"][i], text["team"][i], text["period"][i], text["metric"][i] = row[:4]
-        n[i] = row[4]
-        if len(row) == 10:
-            proportion[i] = True
-            num["passes"][i] = row[5]
-        else:
-            for c, v in zip(
-                ("mean", "variance", "median", "p90", "median_low", "median_high"), row[6:], strict=True
-            ):
-                num[c][i] = v
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rate = np.where(proportion, num["passes"] / np.maximum(n, 1), math.nan)
-        w_low, w_high = wilson_interval(np.where(proportion, num["passes"], 0), np.where(proportion, n, 1))
-        half = _t_quantiles((n - 1).astype(float)) * np.sqrt(num["variance"] / np.maximum(n, 1))
-    ci_low = np.where(proportion, w_low, num["mean"] - half)
-    ci_high = np.where(proportion, w_high, num["mean"] + half)
-    return pd.DataFrame(
-        {
-            **text,
-            "n": n,
-            "passes": num["passes"],
-            "rate": rate,
-            "ci_low": np.asarray(ci_low, dtype=float),
-            "ci_high": np.asarray(ci_high, dtype=float),
-            "mean": num["mean"],
-            "median": num["median"],
-            "p90": num["p90"],
-            "median_low": num["median_low"],
-            "median_high": num["median_high"],
-        },
-        columns=list(TABLE_COLUMNS),
-    )
-
-
-def incident_weekly_series(
-    days: Mapping[date, Mapping[str, Any]],
-    weeks: Sequence[str],
-    *,
-    pool: str | None = None,
-    medians: Collection[str] = (),
-) -> dict[tuple[str, str], list[tuple[int, int, float | None]]]:
-    """Weekly (n, passes, value) per (place, metric) over ``weeks``: the value a proportion's rate,
-    a time's mean, or its median for the metrics in ``medians``. With ``pool``: of every place
-    together, as place ``pool``. Weeks with none give (0, 0, None)."""
-    table = incident_metrics(days, pool=pool, medians=medians)
-    position = {w: i for i, w in enumerate(weeks)}
-    series: dict[tuple[str, str], list[tuple[int, int, float | None]]] = {}
-    for place, week, metric, n, passes, rate, mean, median in zip(
-        *(table[c].tolist() for c in ("place", "period", "metric", "n", "passes", "rate", "mean", "median")),
-        strict=True,
-    ):
-        if week not in position:
-            continue
-        value = rate if metric in PROPORTION_METRICS else median if metric in medians else mean
-        row = series.setdefault((place, metric), [(0, 0, None)] * len(weeks))
-        row[position[week]] = (
-            n,
-            0 if math.isnan(passes) else int(passes),
-            None if math.isnan(value) else value,
-        )
-    return dict(sorted(series.items()))

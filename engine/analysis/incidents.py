@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,7 @@ from engine.analysis import daily
 from engine.analysis.aggregate import FORCE_KEY
 from engine.analysis.frames import as_frame, category, week_labels
 from engine.analysis.incident_days import NO_TEAM
+from engine.analysis.incident_figures import Pooled, pooled_rows, table
 from engine.analysis.tables import records
 from engine.core.metrics import INCIDENT_METRICS, METRIC_UNITS, PROPORTION
 from engine.core.periods import Period
@@ -52,8 +54,10 @@ def incidents_frame(
     s = settings or ResponseSettings()
     df = as_frame(incidents, METRIC_INPUT_COLUMNS, "incidents")
     out = pd.DataFrame({"place": category(df["place"])})
-    teams = df[TEAM] if TEAM in df.columns else pd.Series([None] * len(df), index=df.index, dtype=object)
-    out["team"] = category(teams.where(teams.notna() & (teams != ""), None))
+    if TEAM in df.columns:  # None (as stored) or "" (as written): no team
+        out["team"] = category(df[TEAM])
+    else:
+        out["team"] = pd.Categorical.from_codes(np.zeros(len(df), dtype=np.int8), pd.Index([NO_TEAM]))
     stamps = {
         c: pd.to_datetime(df[c], utc=True, format="ISO8601")
         for c in ("received_at", "answered_at", "arrived_at")
@@ -104,14 +108,27 @@ class IncidentMetrics:
     @classmethod
     def of(cls, days: daily.Days, spans: Sequence[Period]) -> IncidentMetrics:
         """From the day summaries (any days: those of ``spans[0]``, the whole period, are used) for
-        the whole period ``spans[0]`` and its parts ``spans[1:]``."""
+        the whole period ``spans[0]`` and its parts ``spans[1:]`` (pooled once, when the parts
+        cover the whole without overlapping, as a PEEL rerun's quarters do)."""
         days = daily.between(days, spans[0].start, spans[0].end)
+
+        def pooled(p: Period) -> Pooled:
+            return Pooled.of((c for d, c in sorted(days.items()) if p.start <= d <= p.end), flatten=True)
+
+        parts = [pooled(p) for p in spans[1:]]
+        tiled = [(p.start, p.end) for p in spans[1:]]
+        covers = (
+            bool(tiled)
+            and tiled[0][0] <= spans[0].start
+            and tiled[-1][1] >= spans[0].end
+            and all(a[1] + timedelta(days=1) == b[0] for a, b in zip(tiled, tiled[1:], strict=False))
+        )
+        whole = Pooled.combine(parts, flatten=True) if covers else pooled(spans[0])
         force, places, teams = [], [], []
-        for p in spans:
-            span = daily.between(days, p.start, p.end)
-            pooled = records(daily.incident_metrics(span, p.label, pool=FORCE_KEY))
-            force.append({(r["place"], r["metric"]): r for r in pooled})
-            rows = records(daily.incident_metrics(span, p.label, teams=True))
+        for p, of in zip(spans, [whole, *parts], strict=True):
+            pooled_force = records(table(pooled_rows(of, p.label, pool=FORCE_KEY)))
+            force.append({(r["place"], r["metric"]): r for r in pooled_force})
+            rows = records(table(pooled_rows(of, p.label, teams=True)))
             places.append({(r["place"], r["metric"]): r for r in rows if r["team"] == NO_TEAM})
             teams.append({(r["place"], r["team"], r["metric"]): r for r in rows if r["team"] != NO_TEAM})
         return cls(tuple(p.label for p in spans), tuple(force), tuple(places), tuple(teams))

@@ -300,3 +300,22 @@ def test_a_weekly_mean_time_is_watched_by_spc() -> None:
         "The mean Grade 1 attendance time was 20.0 minutes in week 2026-W47, higher than this place's usual range"
     )
     assert e.reason.endswith("; by team: Response A 20.0 minutes (10).")
+
+
+def test_a_period_pooled_from_its_parts_is_the_period_pooled_whole() -> None:
+    """A PEEL rerun's period is added up from its quarters: the same figures as the period read whole."""
+    days = daily.incident_days(incidents_frame(ROWS, SETTINGS))
+    whole = Period(FROM, FROM + timedelta(days=6), "W47")
+    halves = [
+        Period(FROM, FROM + timedelta(days=2), "a"),
+        Period(FROM + timedelta(days=3), FROM + timedelta(days=6), "b"),
+    ]
+    from_parts = IncidentMetrics.of(days, [whole, *halves])
+    alone = IncidentMetrics.of(days, [whole])
+    assert (from_parts.force[0], from_parts.places[0], from_parts.teams[0]) == (
+        alone.force[0],
+        alone.places[0],
+        alone.teams[0],
+    )
+    assert from_parts.teams[0][("BLK", "Response A", "g1_attendance_minutes")]["median"] == 11.0
+    assert from_parts.places[1][("BLK", "g1_attendance_minutes")]["n"] == 4  # A1-A4, by Wednesday
