@@ -109,9 +109,9 @@ class VulnerableCallerFactory(AssessmentFactory):
     class Params:
         occasional = factory.Trait(calls_90_days="3", case_plan_recorded="na", plan_reviewed="")
         no_partner_need = factory.Trait(
-            partner_need="none", need_identified_on="", partner_referral_on="", right_agency_handled=""
+            partner_need="none", need_identified_on="", partner_referral_on="", right_agency_handled="na"
         )
-        housing_need = factory.Trait(partner_need="housing", right_agency_handled="")
+        housing_need = factory.Trait(partner_need="housing", right_agency_handled="na")
         high_risk = factory.Trait(thrive_risk="high", safeguarding_action_taken="yes")
         #: critical: a caller assessed at high risk, not kept safe
         high_risk_unsafeguarded = factory.Trait(thrive_risk="high", safeguarding_action_taken="no")
