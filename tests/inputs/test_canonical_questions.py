@@ -24,8 +24,10 @@ def test_bundled_form_keeps_the_canonical_question_ids(forms: dict[str, Form], c
 
 
 def test_a_form_that_keeps_every_canonical_question_has_no_problems(forms: dict[str, Form]) -> None:
-    for case_type, form in forms.items():
-        assert canonical_problems(case_type, form.questions, 7) == [], case_type
+    # the five first case types have fixed questions; the later bundled forms (missing from home...)
+    # have none (docs/submissions.md)
+    for case_type in CANONICAL_CASE_TYPES:
+        assert canonical_problems(case_type, forms[case_type].questions, 7) == [], case_type
 
 
 def test_a_missing_question_is_reported_at_the_questions_line_with_its_likely_new_name(
