@@ -66,8 +66,11 @@ class CsvRecords:
         if scan.bad_byte is not None:
             self._locate_bad_byte(scan)
             return
-        with self._open() as fh:
-            yield from self._parse(fh, scan.controls)
+        try:
+            with self._open() as fh:
+                yield from self._parse(fh, scan.controls)
+        except OSError as exc:  # gone or unreadable since it was checked
+            self._add(f"cannot read file: {exc.strerror or exc}")
 
     # ---- the encoding check
 

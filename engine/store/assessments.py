@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -149,14 +150,19 @@ def store_assessments(
     head it links the new revisions after is still the head when they are stored; the new head is
     recorded (integrity.record_head) in the same transaction.
 
-    ``rows`` are read once, BATCH_ROWS at a time (their ids must differ, as validation makes sure):
-    memory does not grow with them. After the first conflict nothing more is written, but every
-    conflict is still found and reported (the first KEEP_PROBLEMS of them, and how many more)."""
+    ``rows`` are read twice, BATCH_ROWS at a time (their ids must differ, as validation makes sure),
+    so memory does not grow with them: first to decide what each one is (new, unchanged, an
+    amendment or a conflict), reading only; then, when nothing conflicts, to write. Reading every
+    stored revision needed before writing any keeps SQLite's reads out of the transaction's own
+    growing log (read back page by page, a 200 MB submission slowed to a crawl). Every conflict is
+    reported (the first KEEP_PROBLEMS of them, and how many more)."""
+    if iter(rows) is rows:  # an iterator can be read once only
+        rows = list(rows)
     lock_assessments(session)
     last = integrity.last_link(session)
     store = _Store(session, amend, submitted_at, calibration_set, last)
     for batch in _batched(rows):
-        store.batch(batch)
+        store.decide(batch)
     if store.conflicts:
         n = store.conflicts.count
         raise SubmissionError(
@@ -164,6 +170,9 @@ def store_assessments(
             store.conflicts.problems(),
             omitted=store.conflicts.omitted,
         )
+    if store.NEW in store.kinds or store.AMEND in store.kinds:  # else all unchanged: nothing to write
+        for batch in _batched(rows):
+            store.write(batch)
     if store.head is not None and (last is None or store.head.position != last.position):
         integrity.record_head(session, integrity.ASSESSMENT_CHAIN, store.head, submitted_at)
     bump_epochs(session, ASSESSMENTS, store.days)
@@ -190,7 +199,11 @@ class _Current(NamedTuple):
 
 
 class _Store:
-    """One submission being stored, a batch at a time, each new revision linked after the last."""
+    """One submission being stored: what to do with each row decided a batch at a time (reading),
+    then done a batch at a time (writing), each new revision linked after the last."""
+
+    #: what to do with a row (``kinds``)
+    NEW, SKIP, AMEND = 0, 1, 2
 
     def __init__(
         self,
@@ -209,39 +222,58 @@ class _Store:
         self.conflicts = ProblemLog(())
         #: the days whose stored rows changed (new revisions' and superseded ones')
         self.days: set[dt.date] = set()
+        #: each row's kind, in order (a byte a row); each amended row's superseded pk and new revision
+        self.kinds = array("b")
+        self.superseded = array("q")
+        self.revisions = array("q")
+        self._row = self._amended = 0
 
-    def batch(self, rows: Sequence[ValidRow]) -> None:
+    def decide(self, rows: Sequence[ValidRow]) -> None:
         existing = current_revisions(self.session, [r.assessment_id for r in rows])
-        new: list[dict[str, Any]] = []
-        superseded: list[int] = []
         conflicting: list[tuple[ValidRow, int]] = []
         for row in rows:
             key = (row.case_type, row.place)
             old = existing.get(row.assessment_id)
-            if old is not None and old.content_hash == row.content_hash:
-                self.summary.unchanged[key] += 1
-                continue
-            if old is not None and not self.amend:
-                conflicting.append((row, old.pk))
+            if old is not None and (old.content_hash == row.content_hash or not self.amend):
+                self.kinds.append(self.SKIP)
+                if old.content_hash == row.content_hash:
+                    self.summary.unchanged[key] += 1
+                else:
+                    conflicting.append((row, old.pk))
                 continue
             if old is not None:
-                superseded.append(old.pk)
+                self.kinds.append(self.AMEND)
+                self.superseded.append(old.pk)
+                self.revisions.append(old.revision + 1)
                 self.days.add(old.assessed_on)
                 self.summary.amended[key] += 1
             else:
+                self.kinds.append(self.NEW)
                 self.summary.stored[key] += 1
-            new.append(self._values(row, 1 if old is None else old.revision + 1))
+            self.days.add(row.assessed_on)
         if conflicting:
             self._conflicts(conflicting)
-        if self.conflicts:
-            return  # nothing more is written: the caller rolls back
+
+    def write(self, rows: Sequence[ValidRow]) -> None:
+        """Store the batch's new revisions and turn off the ones they supersede (rows in the order
+        they were decided)."""
+        new: list[dict[str, Any]] = []
+        superseded: list[int] = []
+        for row in rows:
+            kind = self.kinds[self._row]
+            self._row += 1
+            if kind == self.NEW:
+                new.append(self._values(row, 1))
+            elif kind == self.AMEND:
+                superseded.append(self.superseded[self._amended])
+                new.append(self._values(row, self.revisions[self._amended]))
+                self._amended += 1
         for chunk in chunks(superseded):
             self.session.execute(update(Assessment).where(Assessment.pk.in_(chunk)).values(is_current=False))
         if new:
             self._insert(new)
 
     def _values(self, row: ValidRow, revision: int) -> dict[str, Any]:
-        self.days.add(row.assessed_on)
         return {
             "assessment_id": row.assessment_id,
             "revision": revision,
