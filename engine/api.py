@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from engine.runs import peel as peel_run
     from engine.runs.audit_report import AuditReport
     from engine.runs.context import RunContext
+    from engine.runs.officers import OfficersResult
     from engine.runs.scoring import ScoreSummary
 
     # named by the command line (engine.cli.weekly), which imports only engine.api and engine.core
@@ -105,18 +106,9 @@ def template(settings: Settings, case_type: str, fmt: str, out: Path | None) -> 
 
 def check_rulesets(settings: Settings, path: Path | None = None) -> list[Ruleset]:
     """Validate ruleset files without a database. Example: qam rulesets validate"""
-    from engine.registry.documents import DocumentPaths, validate_documents
-    from engine.rules.ruleset_loader import validate_rulesets
+    from engine.runs.validate import check_rulesets as check
 
-    the_force, (catalogue, extracts) = force(settings), validate_documents(DocumentPaths.of(settings))
-    return validate_rulesets(
-        path or settings.rulesets_dir,
-        fields_by_case_type(settings),
-        setting_overrides=the_force.setting_overrides,
-        overrides_source=the_force.path,
-        extracts=extracts,
-        measures=catalogue,
-    )
+    return check(settings, forms(settings), force(settings), path)
 
 
 def publish_rulesets(settings: Settings, *, author: str, note: str) -> registry.PublishResult:
@@ -453,6 +445,13 @@ def delivery_status(settings: Settings, week: str, *, out: Path = DEFAULT_OUT_DI
 
     with database_for(settings) as database:
         return delivery.delivery_status(database, force(settings), parse_week(week), out)
+
+
+def officers(settings: Settings, start: dt.date, end: dt.date, out: Path = DEFAULT_OUT_DIR) -> OfficersResult:
+    """Each officer's summary PDF and officers.csv. Example: qam officers --from 2026-09-01 --to 2026-11-29"""
+    from engine.runs.officers import officers_run
+
+    return officers_run(settings, start, end, out, now=now)
 
 
 # --------------------------------------------------------------------------- run manifests, audits, dry runs

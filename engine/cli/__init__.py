@@ -19,6 +19,7 @@ from engine.cli import (
     demo,
     extracts,
     forms,
+    officers,
     peel,
     rulesets,
     runs,
@@ -76,6 +77,7 @@ app.command()(scoring.score)
 app.command()(weekly.weekly)
 app.command()(deliver.deliver)
 app.command()(peel.peel)
+app.command()(officers.officers)
 app.command()(demo.demo)
 app.command()(runs.audit)
 app.add_typer(forms.forms_app, name="forms")

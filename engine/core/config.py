@@ -49,6 +49,10 @@ DEFAULT_EXTRACTS_DIR = _resource_dir("extracts")
 DEFAULT_CATALOGUE_FILE = next(
     (p for p in (_CHECKOUT_DIR / CATALOGUE_NAME,) if p.is_file()), _PACKAGE_DIR / "_bundled" / CATALOGUE_NAME
 )
+#: officers' roles and their key aspects (docs/officers.md); a config folder's own roles.yaml wins
+DEFAULT_ROLES_FILE = next(
+    (p for p in (_CHECKOUT_DIR / "roles.yaml",) if p.is_file()), _PACKAGE_DIR / "_bundled" / "roles.yaml"
+)
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,7 @@ class Settings:
     forms_dir: Path
     extracts_dir: Path = DEFAULT_EXTRACTS_DIR
     catalogue_file: Path = DEFAULT_CATALOGUE_FILE
+    roles_file: Path = DEFAULT_ROLES_FILE
     #: the force's configuration folder, when one is named (force file's config: or QAM_CONFIG)
     config: ConfigFolder | None = None
     #: what the configuration fell back on (a part the config folder does not hold), for users
@@ -140,6 +145,7 @@ def load_settings(
         forms_dir=pick(forms_dir, ENV_FORMS, "qa_forms", DEFAULT_FORMS_DIR),
         extracts_dir=pick(extracts_dir, ENV_EXTRACTS, "extracts", DEFAULT_EXTRACTS_DIR),
         catalogue_file=folder.catalogue_file if folder else DEFAULT_CATALOGUE_FILE,
+        roles_file=r if folder and (r := folder.path / "roles.yaml").is_file() else DEFAULT_ROLES_FILE,
         config=folder,
         notes=tuple(notes),
     )
