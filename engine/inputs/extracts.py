@@ -18,6 +18,7 @@ from pathlib import Path
 from engine.core.errors import ExtractError, Location, Problem, problems_summary
 from engine.core.files import input_file_problem
 from engine.core.metrics import METRICS
+from engine.inputs.limits import MAX_CELL_CHARACTERS, too_long
 from engine.inputs.text_input import decode_utf8
 
 INCIDENT_COLUMNS: tuple[str, ...] = (
@@ -33,6 +34,8 @@ INCIDENT_COLUMNS: tuple[str, ...] = (
 TEAM = "team"
 #: the longest team name (as the cases extract's and the database column's)
 TEAM_MAX_CHARS = 200
+#: the longest incident reference (the database column's size)
+INCIDENT_REF_MAX_CHARS = 120
 #: what the incident metrics are worked out from: every contract column but the reference
 METRIC_INPUT_COLUMNS: tuple[str, ...] = INCIDENT_COLUMNS[1:]
 #: what is read back from the database for the metrics: those and the team (None: no team)
@@ -174,6 +177,10 @@ def read_incidents(path: str | Path, place_codes: Collection[str]) -> list[Incid
             )
             continue
         values = {c: (record.get(c) or "").strip() for c in (*INCIDENT_COLUMNS, TEAM)}
+        overlong = [c for c, v in values.items() if len(v) > MAX_CELL_CHARACTERS]
+        if overlong:  # one short problem each, rather than the cell repeated in another message
+            problems.extend(Problem(Location(name, line, c), too_long(len(values[c]))) for c in overlong)
+            continue
         row, row_problems = _validate_row(values, Location(name, line), places, first_line)
         problems.extend(row_problems)
         if row is not None:
@@ -196,6 +203,8 @@ def _validate_row(
     ref = values["incident_ref"]
     if not ref:
         bad("incident_ref", "is blank")
+    elif len(ref) > INCIDENT_REF_MAX_CHARS:
+        bad("incident_ref", f"is {len(ref)} characters long; at most {INCIDENT_REF_MAX_CHARS}")
     elif ref in first_line:
         bad("incident_ref", f"{ref!r} appears again (first on line {first_line[ref]})")
     else:
