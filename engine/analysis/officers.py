@@ -85,69 +85,101 @@ def officer_summaries(
     rows: Any, roles: Roles, texts: Mapping[str, str], metric_texts: Mapping[str, str]
 ) -> OfficerSummaries:
     """Every officer's summary from the period's outcome rows (REQUIRED columns). ``texts``:
-    ``<ruleset>/<criterion>`` -> the criterion's text; ``metric_texts``: metric id -> its label."""
+    ``<ruleset>/<criterion>`` -> the criterion's text; ``metric_texts``: metric id -> its label.
+    Counted by group once (officer, team and place by aspect), not officer by officer."""
     df = as_frame(rows, REQUIRED, "outcome rows")
     df = df.astype({c: str for c in ("case_ref", "place", "team", "officer", "ruleset", "criterion")})
+    wanted = {a.key for r in roles.roles for a in r.aspects if a.is_criterion}
     df["aspect"] = df["ruleset"] + "/" + df["criterion"]
-    applied = df[df["outcome"] != "na"]
-    cases = df.drop_duplicates(["officer", "case_ref", "ruleset"])
+    applied = df[df["aspect"].isin(wanted) & (df["outcome"] != "na")].copy()
+    applied["passed"] = applied["outcome"] == "pass"
+    own = _counts(applied, ["officer", "aspect"])
+    team = _counts(applied, ["place", "team", "aspect"])
+    place = _counts(applied, ["place", "aspect"])
+    failing = _failing(applied[applied["outcome"] == "fail"])
     summaries: list[OfficerSummary] = []
     without: list[tuple[str, str]] = []
-    for officer, own in cases.groupby("officer", sort=True, observed=True):
-        place, team = _home(own)
-        role = roles.role_of(team)
+    for officer, home_place, home_team, cases in _homes(df):
+        role = roles.role_of(home_team)
         if role is None:
-            without.append((str(officer), team))
+            without.append((officer, home_team))
             continue
-        mine = applied[applied["officer"] == officer]
         aspects = tuple(
             AspectSummary(a.key, metric_texts.get(a.key, a.key), True)
             if not a.is_criterion
-            else _aspect(a.key, texts.get(a.key, a.key), mine, applied, place, team, roles.min_cases)
+            else _aspect(
+                a.key,
+                texts.get(a.key, a.key),
+                own.get((officer, a.key), (0, 0)),
+                team.get((home_place, home_team, a.key), (0, 0)),
+                place.get((home_place, a.key), (0, 0)),
+                failing.get((officer, a.key), ()),
+                roles.min_cases,
+            )  # fmt: skip
             for a in role.aspects
         )
-        summaries.append(
-            OfficerSummary(
-                str(officer), role.id, role.name, team, place, int(own["case_ref"].nunique()), aspects
-            )
-        )
+        summaries.append(OfficerSummary(officer, role.id, role.name, home_team, home_place, cases, aspects))
     return OfficerSummaries(tuple(summaries), tuple(without), roles.min_cases)
 
 
-def _home(own: pd.DataFrame) -> tuple[str, str]:
-    """The (place, team) of most of an officer's cases; ties go to the first alphabetically."""
-    counts = own.groupby(["place", "team"], observed=True).size().reset_index(name="n")
-    counts = counts.sort_values(["n", "place", "team"], ascending=[False, True, True], kind="stable")
-    first = counts.iloc[0]
-    return str(first["place"]), str(first["team"])
+def _counts(applied: pd.DataFrame, keys: list[str]) -> dict[tuple[str, ...], tuple[int, int]]:
+    """{group key: (cases where the aspect applied, cases that met it)}."""
+    grouped = applied.groupby(keys, observed=True, sort=False)["passed"].agg(["size", "sum"])
+    return {
+        k: (int(n), int(p)) for k, n, p in zip(grouped.index, grouped["size"], grouped["sum"], strict=True)
+    }
+
+
+def _failing(fails: pd.DataFrame) -> dict[tuple[str, str], tuple[FailingCase, ...]]:
+    out: dict[tuple[str, str], list[FailingCase]] = {}
+    ordered = fails.sort_values(["officer", "aspect", "assessed_on", "case_ref"], kind="stable")
+    for r in ordered.itertuples(index=False):
+        out.setdefault((str(r.officer), str(r.aspect)), []).append(
+            FailingCase(str(r.case_ref), _day(r.assessed_on), str(r.reviewer), _text(r.note))
+        )
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _homes(df: pd.DataFrame) -> list[tuple[str, str, str, int]]:
+    """(officer, place, team, reviewed cases) for each officer, alphabetically: the place and team of
+    most of their cases, a tie going to the first alphabetically."""
+    cases = df.drop_duplicates(["officer", "case_ref", "ruleset"])
+    counts = cases.groupby(["officer", "place", "team"], observed=True).size().reset_index(name="n")
+    counts = counts.sort_values(
+        ["officer", "n", "place", "team"], ascending=[True, False, True, True], kind="stable"
+    )
+    first = counts.drop_duplicates("officer")
+    total = cases.groupby("officer", observed=True)["case_ref"].nunique()
+    return [
+        (o, p, t, int(total[o]))
+        for o, p, t in zip(first["officer"], first["place"], first["team"], strict=True)
+    ]
 
 
 def _aspect(
-    key: str, text: str, mine: pd.DataFrame, applied: pd.DataFrame, place: str, team: str, min_cases: int
+    key: str,
+    text: str,
+    own: tuple[int, int],
+    team: tuple[int, int],
+    place: tuple[int, int],
+    failing: tuple[FailingCase, ...],
+    min_cases: int,
 ) -> AspectSummary:
-    own = mine[mine["aspect"] == key]
-    n, passed = len(own), int((own["outcome"] == "pass").sum())
-    here = applied[(applied["aspect"] == key) & (applied["place"] == place)]
-    in_team = here[here["team"] == team]
-    rate = low = high = None
+    (n, passed), rate, low, high = own, None, None, None
     if n >= min_cases:
         rate = passed / n
         low, high = wilson_interval(passed, n)
-    fails = own[own["outcome"] == "fail"].sort_values(["assessed_on", "case_ref"], kind="stable")
-    failing = tuple(
-        FailingCase(str(r.case_ref), _day(r.assessed_on), str(r.reviewer), _text(r.note))
-        for r in fails.itertuples(index=False)
-    )
     return AspectSummary(
         key, text, False, n, passed, rate, low, high,
-        len(in_team), _rate(in_team, min_cases), len(here), _rate(here, min_cases), failing,
+        team[0], _rate(team, min_cases), place[0], _rate(place, min_cases), failing,
     )  # fmt: skip
 
 
-def _rate(rows: pd.DataFrame, min_cases: int) -> float | None:
+def _rate(counts: tuple[int, int], min_cases: int) -> float | None:
     """A team's or place's rate; None with fewer than ``min_cases`` cases, as for an officer (a team
     of one officer's few cases would otherwise give their rate away)."""
-    return float((rows["outcome"] == "pass").mean()) if len(rows) >= min_cases else None
+    n, passed = counts
+    return passed / n if n >= min_cases else None
 
 
 def _day(value: Any) -> dt.date:

@@ -23,6 +23,7 @@ from engine.core.roles import RolesError, check_aspects, load_roles
 from engine.inputs.extract_definitions import load_extract_definitions
 from engine.inputs.forms import load_forms
 from engine.rules.ruleset_loader import load_rulesets
+from engine.runs.officers import file_names
 
 BAD = """\
 format: 1
@@ -142,3 +143,12 @@ def test_a_period_that_runs_backwards_is_a_usage_error(published: Settings, runn
         app, ["--database", published.database_url, "officers", "--from", "2026-11-30", "--to", "2026-11-01"]
     )
     assert result.exit_code == 2 and "before --from" in result.output
+
+
+def test_officer_file_names_are_safe_and_never_shared() -> None:
+    names = file_names(["PC 1000", "pc-1000", "Sgt. O'Neil / ../../etc", "Ñúñez"])
+    assert names["Sgt. O'Neil / ../../etc"] == "sgt-o-neil-etc.pdf"
+    assert names["Ñúñez"] == "nunez.pdf"
+    assert names["PC 1000"] != names["pc-1000"]  # the same safe name: each gets its own hash
+    assert all(n.startswith("pc-1000-") and n.endswith(".pdf") for n in (names["PC 1000"], names["pc-1000"]))
+    assert all("/" not in n for n in names.values())
