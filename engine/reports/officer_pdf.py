@@ -92,6 +92,7 @@ def _failing(a: AspectSummary) -> list[Flowable]:
     heading.keepWithNext = True
     shown = a.failing[:MAX_FAILING]
     story: list[Flowable] = [
+        Spacer(1, 2 * mm),
         heading,
         _table(
             ("Your case", "Reviewed", "Reviewer", "Reviewer's note"),
