@@ -7,6 +7,7 @@ pooled) and ``median`` (a time's). docs/outputs.md "aggregates.csv" says what ea
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import pandas as pd
 from engine.analysis.aggregate import AGGREGATE_COLUMNS, FORCE_KEY, FULL_COVERAGE_LEVELS
 from engine.analysis.figures import Metrics
 from engine.analysis.tables import has_pyarrow, write_table_csv, write_table_parquet
+from engine.core.errors import ReportError
 
 #: the columns only the metric rows fill
 FIGURE_COLUMNS: tuple[str, ...] = ("kind", "unit", "covers", "median")
@@ -100,12 +102,38 @@ def write_aggregates(
     table: pd.DataFrame, rows: pd.DataFrame, path: Path, *, parquet: Path | None = None
 ) -> None:
     """aggregates.csv: the reviewed cases' rows, then the metric rows (with ``parquet``, also that
-    Parquet file when pyarrow is installed). Without metric rows, the file is as it always was."""
-    combined = with_figures(table, rows)
-    columns: Sequence[str] = [c for c in COLUMNS if c in combined.columns]
-    write_table_csv(combined, columns, path)
+    Parquet file when pyarrow is installed). Without metric rows, the file is as it always was.
+
+    The reviewed rows are written as tables.write_table_csv always writes them (a year's are
+    hundreds of thousands, formatted a typed column at a time), the four figure columns blank, and
+    the metric rows after them: one file, replaced atomically."""
+    if rows is None or rows.empty:
+        write_table_csv(table, [c for c in (*AGGREGATE_COLUMNS, "cases") if c in table.columns], path)
+        if parquet is not None and has_pyarrow():
+            write_table_parquet(table, parquet)
+        return
+    columns = list(COLUMNS)
+    blank = table.assign(**{c: np.nan for c in FIGURE_COLUMNS})  # NaN is written blank, a column at once
+    if "cases" not in blank.columns:
+        blank["cases"] = np.nan
+    reviewed, metric = path.with_name(path.name + ".reviewed"), path.with_name(path.name + ".metric")
+    try:
+        write_table_csv(blank, columns, reviewed)
+        write_table_csv(rows, columns, metric)
+        body = metric.read_bytes()
+        joined = path.with_name(path.name + ".tmp")
+        with open(joined, "wb") as out, open(reviewed, "rb") as head:
+            while chunk := head.read(1 << 20):
+                out.write(chunk)
+            out.write(body[body.index(b"\n") + 1 :])  # its header row is the reviewed part's
+        os.replace(joined, path)
+    except OSError as exc:
+        raise ReportError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    finally:
+        for part in (reviewed, metric):
+            part.unlink(missing_ok=True)
     if parquet is not None and has_pyarrow():
-        write_table_parquet(combined, parquet)
+        write_table_parquet(with_figures(table, rows), parquet)
 
 
 def write_peel_aggregates(

@@ -12,7 +12,7 @@ from engine.analysis.aggregate import FORCE_KEY
 from engine.analysis.figure_findings import FigureData, chart_of, metric_series
 from engine.analysis.figure_periods import series_labels
 from engine.analysis.figure_rows import unit_of
-from engine.analysis.figures import event_rows, records_of
+from engine.analysis.figures import records_of
 from engine.analysis.spc_findings import as_spc_chart
 from engine.core.figure_facts import FigureEvent, FigureException, FigureFacts, figure_of
 from engine.core.models import ExceptionKind, PerformanceException
@@ -133,7 +133,7 @@ def declared_sections(
             chart = _force_chart(data, metric, m, str(whole["grain"]), period)
         events = tuple(
             FigureEvent(str(e["event_ref"]), e["event_on"].isoformat(), str(e["place"]), str(e["team"]), str(e["detail"]))
-            for e in event_rows(data.levelled, period.start, period.end)
+            for e in data.events(period.start, period.end)
             if e["metric"] == metric.id
         )  # fmt: skip
         out.append(
