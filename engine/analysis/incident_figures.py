@@ -303,21 +303,41 @@ def incident_weekly_series(
 ) -> dict[tuple[str, str], list[tuple[int, int, float | None]]]:
     """Weekly (n, passes, value) per (place, metric) over ``weeks``: the value a proportion's rate,
     a time's mean, or its median for the metrics in ``medians``. With ``pool``: of every place
-    together, as place ``pool``. Weeks with none give (0, 0, None)."""
-    table_ = incident_metrics(days, pool=pool, medians=medians)
+    together, as place ``pool``. Weeks with none give (0, 0, None).
+
+    Added up in one pass over the summaries (a PEEL year's SPC reads two years of weeks for each
+    span): each (place, metric) keeps its weeks' n and passes (or sum of seconds) side by side."""
     position = {w: i for i, w in enumerate(weeks)}
-    series: dict[tuple[str, str], list[tuple[int, int, float | None]]] = {}
-    for place, week, metric, n, passes, rate, mean, median in zip(
-        *(table_[c].tolist() for c in ("place", "period", "metric", "n", "passes", "rate", "mean", "median")),
-        strict=True,
-    ):
-        if week not in position:
+    at_day = {d: position.get(week_label(d)) for d in days}
+    sums: dict[tuple[str, str], list[int]] = {}
+    width = 2 * len(weeks)
+    for day, places in days.items():
+        i = at_day[day]
+        if i is None:
             continue
-        value = rate if metric in PROPORTION_METRICS else median if metric in medians else mean
-        row = series.setdefault((place, metric), [(0, 0, None)] * len(weeks))
-        row[position[week]] = (
-            n,
-            0 if math.isnan(passes) else int(passes),
-            None if math.isnan(value) else value,
-        )
+        for place, by_team in places.items():
+            key = pool or place
+            for counts in by_team.values():
+                for metric, value in counts.items():
+                    row = sums.get((key, metric))
+                    if row is None:
+                        row = sums[(key, metric)] = [0] * width
+                    row[2 * i] += value[0]
+                    row[2 * i + 1] += value[1]
+    series: dict[tuple[str, str], list[tuple[int, int, float | None]]] = {}
+    for (place, metric), row in sums.items():
+        proportion = metric in PROPORTION_METRICS
+        unit = 1 if proportion else seconds_per_unit(metric)
+        series[(place, metric)] = [
+            (n, k if proportion else 0, (k / n if proportion else k / n / unit) if n else None)
+            for n, k in zip(row[0::2], row[1::2], strict=True)
+        ]
+    if medians:  # a median needs the week's histograms
+        weekly = incident_metrics(days, pool=pool, medians=medians)
+        for place, week, metric, median in zip(
+            *(weekly[c].tolist() for c in ("place", "period", "metric", "median")), strict=True
+        ):
+            if metric in medians and week in position:
+                n, k, _ = series[(place, metric)][position[week]]
+                series[(place, metric)][position[week]] = (n, k, None if math.isnan(median) else median)
     return dict(sorted(series.items()))

@@ -205,10 +205,14 @@ def thresholds(
     notes: list[SmallSample] = []
     if not specs or not incidents:
         return out, notes
-    medians = {s["metric"] for s in specs if s["metric"] in TIME_METRICS and s.get("statistic") == "median"}
+    # the teams, medians and histograms only where a time has a bound (a PEEL year's take seconds)
+    timed = {s["metric"] for s in specs if s["metric"] in TIME_METRICS}
+    medians = {m for m in timed if any(s["metric"] == m and s.get("statistic") == "median" for s in specs)}
     span = _span(incidents, latest_week)
     rows = records(
-        daily.incident_metrics(incidents, period=latest_week, teams=True, median_intervals=medians)
+        daily.incident_metrics(
+            incidents, period=latest_week, teams=bool(timed), medians=timed, median_intervals=medians
+        )
     )
     teams: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for r in rows:
