@@ -30,9 +30,9 @@ from engine.core.metrics import INCIDENT_METRICS, PROPORTION_METRICS, TIME_METRI
 
 #: bump when the incident day summaries change meaning, so summaries kept by an older engine are made
 #: again from the rows (engine.runs.gather keys them on it). 2: by team within place; Grade 3
-#: attendance; every time metric as whole-second sums and a histogram (1 kept the 101 answer times
-#: alone, as exact seconds)
-INCIDENT_SUMMARY_FORMAT = 2
+#: attendance; every time metric as whole-second sums and a histogram of [bin, count] (1 kept the
+#: 101 answer times alone, as exact seconds). 3: the histogram as [first bin, count, gap, count]
+INCIDENT_SUMMARY_FORMAT = 3
 
 #: the team of incidents that have none
 NO_TEAM = ""

@@ -319,3 +319,14 @@ def test_a_period_pooled_from_its_parts_is_the_period_pooled_whole() -> None:
     )
     assert from_parts.teams[0][("BLK", "Response A", "g1_attendance_minutes")]["median"] == 11.0
     assert from_parts.places[1][("BLK", "g1_attendance_minutes")]["n"] == 4  # A1-A4, by Wednesday
+
+
+def test_summaries_kept_in_another_format_are_not_used() -> None:
+    """Day summaries keep each histogram as [first bin, count, gap, count, ...] (format 3); a run keys
+    its stored summaries on the format, so those an engine kept as [bin, count, ...] (format 2) are
+    made again from the rows rather than misread."""
+    from engine.analysis.incident_days import INCIDENT_SUMMARY_FORMAT, decode_histograms
+    from engine.runs.gather import INCIDENT_SUMMARY_FORMAT as used
+
+    assert INCIDENT_SUMMARY_FORMAT == used == 3
+    assert decode_histograms([[7, 2, 3, 1], [5, 1]]).tolist() == [7, 2, 10, 1, 5, 1]
