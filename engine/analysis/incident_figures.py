@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import bdtr, stdtrit  # type: ignore[import-untyped]  # scipy ships no type information
 
 from engine.analysis.incident_days import NO_TEAM, TABLE_COLUMNS, decode_histograms, seconds_per_unit
 from engine.analysis.stats import Z95, wilson_interval
@@ -154,6 +153,8 @@ def median_interval(parts: Sequence[Any], alpha: float = 0.05) -> tuple[float, f
     """The distribution-free 95% interval of the median of the histograms' values: order statistics
     j and n - j + 1, j the largest with P(Binomial(n, 1/2) <= j - 1) <= alpha / 2 (Conover,
     Practical Nonparametric Statistics, 3rd ed., 3.2); NaN when n is too small for any (n < 6)."""
+    from scipy.special import bdtr  # type: ignore[import-untyped]  # untyped; 0.3 s, so only when needed
+
     cumulative = _histogram(parts)
     n = int(cumulative[-1])
     j = max(0, int(n / 2 - Z95 * math.sqrt(n) / 2) - 2)
@@ -168,7 +169,10 @@ def _t_quantiles(df: np.ndarray) -> np.ndarray:
     """Student's t 97.5% quantiles for ``df`` degrees of freedom (NaN where df < 1)."""
     out = np.full(len(df), math.nan)
     ok = df >= 1
-    out[ok] = stdtrit(df[ok], 0.975)
+    if ok.any():  # scipy takes 0.3 s to import: a week without incidents does without it
+        from scipy.special import stdtrit
+
+        out[ok] = stdtrit(df[ok], 0.975)
     return out
 
 
