@@ -47,12 +47,12 @@ def test_thresholds_settings_and_ruleset_fields_are_counted_too(published: Setti
     _republish(
         published,
         "priority1/response-standards.yaml",
-        ("version: 1.0.2", "version: 1.0.3"),
+        ("version: 1.1.0", "version: 1.1.1"),
         ("title: Response and call-handling standards", "title: Response standards"),
         ("    default: 15\n", "    default: 14\n"),
         ("    default: 20\n", "    default: 25\n"),
     )
-    result = api.diff_rulesets(published, "response-standards", "1.0.2", "1.0.3")
+    result = api.diff_rulesets(published, "response-standards", "1.1.0", "1.1.1")
     assert (
         result.summary
         == "0 thresholds changed, 0 added, 0 removed; 2 settings changed; ruleset title changed"
