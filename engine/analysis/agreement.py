@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from engine.analysis.stats import KappaEstimate
+from engine.analysis.kappa import KappaEstimate
 from engine.inputs.forms import Question
 
 #: kappa below this is poor agreement: those questions come first in the report
@@ -162,7 +162,7 @@ def _estimate(kind: str, table: list[list[int]]) -> KappaEstimate:
     # only; the caller shows such an interval as missing rather than failing the report.
     import numpy as np
 
-    from engine.analysis.stats import cohen_kappa, fleiss_kappa
+    from engine.analysis.kappa import cohen_kappa, fleiss_kappa
 
     compute: Callable[[Any], KappaEstimate] = cohen_kappa if kind == "cohen" else fleiss_kappa
     with warnings.catch_warnings(), np.errstate(all="ignore"):

@@ -14,11 +14,10 @@ from hypothesis import strategies as st
 from statsmodels.stats.inter_rater import aggregate_raters
 
 from engine.analysis import stats
+from engine.analysis.kappa import cohen_kappa, fleiss_kappa
 from engine.analysis.stats import (
     assurance,
     cases_needed,
-    cohen_kappa,
-    fleiss_kappa,
     interval_breaches,
     wilson_interval,
     xmr_chart,
