@@ -3,8 +3,8 @@ anonymous, compressed temporary file while the files are read, and read back as 
 the order they were written. So memory does not grow with the submission, and what is stored is
 exactly what was validated, even if a file changes after it was read.
 
-The file has no name (it is gone as soon as it is closed, or the process killed) and takes about a
-tenth of the submission's size, in the temporary folder (TMPDIR).
+The file has no name (it is gone as soon as it is closed, or the process killed) and takes about half
+the submission's size (a 20 MB CSV: 10 MB), in the temporary folder (TMPDIR).
 """
 
 from __future__ import annotations
