@@ -101,6 +101,14 @@ _OPENS = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
 _CLOSES = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
 
 
+def _too_deep(source: str, line: int | None, column: str = "") -> ConfigError:
+    return ConfigError(
+        f"nested more than {MAX_YAML_DEPTH} levels deep{column}: no QAM file nests so far; "
+        "is this the right file?",
+        location=Location(source, line),
+    )
+
+
 def _check_depth(text: str, source: str) -> None:
     depth = 0
     for event in yaml.parse(text, Loader=_Base):
@@ -109,11 +117,7 @@ def _check_depth(text: str, source: str) -> None:
             if depth > MAX_YAML_DEPTH:
                 mark = event.start_mark
                 column = f" (column {mark.column + 1})" if mark else ""
-                raise ConfigError(
-                    f"nested more than {MAX_YAML_DEPTH} levels deep{column}: no QAM file nests so far; "
-                    "is this the right file?",
-                    location=Location(source, mark.line + 1 if mark else None),
-                )
+                raise _too_deep(source, mark.line + 1 if mark else None, column)
         elif isinstance(event, _CLOSES):
             depth -= 1
 
@@ -128,6 +132,8 @@ def parse_yaml(text: str, source: str) -> Any:
         # libyaml puts an error at the end of a file without a final newline on the line after it
         last_line = max(1, len(text.splitlines()))
         line = min(mark.line + 1, last_line) if mark else None
+        if "maximum nesting depth" in str(exc.problem):  # libyaml 0.2.5's own limit (PyYAML 6.0.4)
+            raise _too_deep(source, line) from None
         raise ConfigError(
             f"invalid YAML: {exc.problem or exc.context}", location=Location(source, line)
         ) from None
