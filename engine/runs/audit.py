@@ -259,6 +259,11 @@ def audit_run(
                        gathered.assessments_read),
             InputCheck("incidents", recorded_inputs.get("incidents", ""), read["incidents"], gathered.incidents_read),
         )  # fmt: skip
+        if "figures" in recorded_inputs or "figures" in read:  # the figures current at the cut-off
+            figures_read = InputCheck(
+                "figures", recorded_inputs.get("figures", ""), read.get("figures", ""), len(gathered.figures)
+            )
+            inputs = (*inputs, figures_read)
         amended = changes.assessments_amended
         if amended and kind == peel.KIND and (manifest.get("arguments") or {}).get("compare_original"):
             notes.append(

@@ -32,6 +32,7 @@ from engine.analysis import daily
 from engine.analysis.frames import CaseColumns
 from engine.analysis.incidents import incidents_frame
 from engine.analysis.outcomes import outcomes_frame
+from engine.analysis.team_findings import with_team_days
 from engine.core.hashing import hash_days, hash_inputs
 from engine.core.periods import Period
 from engine.inputs.extracts import ResponseSettings
@@ -46,8 +47,9 @@ DEFAULT_HISTORY_WEEKS = 104
 #: bump when the outcome summaries' counts change meaning, so summaries kept by an older engine are
 #: not used (they are made again from the rows). 2: a measure's counts are cases (each once, passing
 #: when it failed none of the measure's applicable criteria), not its criteria's findings pooled;
-#: each criterion's counts are kept too (daily.outcome_days)
-SUMMARY_FORMAT = 2
+#: each criterion's counts are kept too (daily.outcome_days). 3: each team's counts too
+#: (team_findings.with_team_days)
+SUMMARY_FORMAT = 3
 #: the same for the incident summaries (their format is analysis.daily's)
 INCIDENT_SUMMARY_FORMAT = daily.INCIDENT_SUMMARY_FORMAT
 
@@ -175,7 +177,7 @@ class OutcomeBasis:
 def outcome_days_of(rows: OutcomeRows, on: OutcomeBasis) -> dict[dt.date, daily.DayCounts]:
     if not rows.columns.counts:
         return {}
-    return daily.outcome_days(outcomes_frame(rows.columns, on.criteria, on.measures))
+    return with_team_days(outcomes_frame(rows.columns, on.criteria, on.measures))
 
 
 def outcome_summaries(database: Database, on: OutcomeBasis, first: dt.date, last: dt.date) -> DaySet:
@@ -408,7 +410,7 @@ def gather(
         rows.reviewed,
         frames,
         (period.start, period.end),
-        read_figures(database, context, history_from, period.end),
+        read_figures(database, context, history_from, period.end, as_of=cutoff),
     )
 
 
@@ -416,10 +418,19 @@ def gather(
 COARSE_FIGURE_YEARS = 3
 
 
-def read_figures(database: Database, context: RunContext, first: dt.date, last: dt.date) -> list[Any]:
+def read_figures(
+    database: Database,
+    context: RunContext,
+    first: dt.date,
+    last: dt.date,
+    *,
+    as_of: dt.datetime | None = None,
+) -> list[Any]:
     """The current figures of the metrics declared with source figures whose period meets ``first``
     to ``last``, and those of the metrics sent only quarterly or yearly from COARSE_FIGURE_YEARS
-    before ``last`` (their latest point may be older than the span). [] when none is declared."""
+    before ``last`` (their latest point may be older than the span). [] when none is declared.
+    With ``as_of`` (an audit's cut-off, the run's first execution), the figures current then: those
+    replaced since are read as they were, those loaded since are left out."""
     if context.extracts is None:
         return []
     declared = [m for m in context.extracts.metrics.values() if m.source == "figures"]
@@ -428,9 +439,9 @@ def read_figures(database: Database, context: RunContext, first: dt.date, last: 
     coarse = sorted(m.id for m in declared if set(m.periods) <= {"quarter", "year"})
     fine = sorted(m.id for m in declared if m.id not in coarse)
     since = min(first, dt.date(last.year - COARSE_FIGURE_YEARS, 1, 1))
-    rows = figures.current_figures(database, start=first, end=last, metrics=fine) if fine else []
+    rows = figures.current_figures(database, start=first, end=last, metrics=fine, as_of=as_of) if fine else []
     if coarse:
-        rows += figures.current_figures(database, start=since, end=last, metrics=coarse)
+        rows += figures.current_figures(database, start=since, end=last, metrics=coarse, as_of=as_of)
     return rows
 
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any, NamedTuple
 
-from sqlalchemy import insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import insert, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from engine.core.errors import ExtractError, Location, Problem, problems_summary
 from engine.core.memory import paused_gc
@@ -408,24 +408,38 @@ def current_figures(
     start: dt.date,
     end: dt.date,
     metrics: Iterable[str] | None = None,
+    as_of: dt.datetime | None = None,
 ) -> list[FigureRecord]:
     """Every current figure whose period meets ``start``..``end`` (inclusive), of ``metrics`` (all
     when None), ordered by metric, place, team, period start and load. ``db`` is an open Database
-    (read in a transaction of its own) or the caller's session.
+    (read in a transaction of its own) or the caller's session. With ``as_of`` (an aware time), the
+    figures that were current then instead of today's: loaded by then, and not yet superseded by a
+    load made by then (a replaced figure is kept with the load that superseded it, and that load's
+    time is when it stopped being current) -- how an audit reads what a past run read.
 
     Example: ``current_figures(db, start=date(2026, 10, 1), end=date(2026, 11, 22), metrics=["attendance_rate"])``
     """
     if isinstance(db, Database):
         with db.session() as session:
-            return current_figures(session, start=start, end=end, metrics=metrics)
+            return current_figures(session, start=start, end=end, metrics=metrics, as_of=as_of)
     columns = (
         Figure.item, Figure.metric, Figure.place, Figure.team, Figure.period, Figure.period_start,
         Figure.period_end, Figure.numerator, Figure.denominator, Figure.value, Figure.count,
         Figure.event_ref, Figure.event_on, Figure.detail,
     )  # fmt: skip
-    current = select(*columns).where(
-        Figure.is_current.is_(True), Figure.period_start <= end, Figure.period_end >= start
-    )
+    current = select(*columns).where(Figure.period_start <= end, Figure.period_end >= start)
+    if as_of is None:
+        current = current.where(Figure.is_current.is_(True))
+    else:
+        stored, superseding = aliased(FigureLoad), aliased(FigureLoad)
+        current = (
+            current.join(stored, stored.pk == Figure.load_pk)
+            .outerjoin(superseding, superseding.pk == Figure.superseded_by)
+            .where(
+                stored.loaded_at <= as_of,
+                or_(Figure.superseded_by.is_(None), superseding.loaded_at > as_of),
+            )
+        )
     order = (Figure.place, Figure.team, Figure.period_start, Figure.pk)
     if metrics is None:
         queries = [current.order_by(Figure.metric, *order)]
