@@ -53,6 +53,10 @@ DEFAULT_CATALOGUE_FILE = next(
 DEFAULT_ROLES_FILE = next(
     (p for p in (_CHECKOUT_DIR / "roles.yaml",) if p.is_file()), _PACKAGE_DIR / "_bundled" / "roles.yaml"
 )
+#: the Learning Review calendar (docs/reviews.md); a config folder's own reviews.yaml wins
+DEFAULT_REVIEWS_FILE = next(
+    (p for p in (_CHECKOUT_DIR / "reviews.yaml",) if p.is_file()), _PACKAGE_DIR / "_bundled" / "reviews.yaml"
+)
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,7 @@ class Settings:
     extracts_dir: Path = DEFAULT_EXTRACTS_DIR
     catalogue_file: Path = DEFAULT_CATALOGUE_FILE
     roles_file: Path = DEFAULT_ROLES_FILE
+    reviews_file: Path = DEFAULT_REVIEWS_FILE
     #: the force's configuration folder, when one is named (force file's config: or QAM_CONFIG)
     config: ConfigFolder | None = None
     #: what the configuration fell back on (a part the config folder does not hold), for users
@@ -146,6 +151,7 @@ def load_settings(
         extracts_dir=pick(extracts_dir, ENV_EXTRACTS, "extracts", DEFAULT_EXTRACTS_DIR),
         catalogue_file=folder.catalogue_file if folder else DEFAULT_CATALOGUE_FILE,
         roles_file=r if folder and (r := folder.path / "roles.yaml").is_file() else DEFAULT_ROLES_FILE,
+        reviews_file=v if folder and (v := folder.path / "reviews.yaml").is_file() else DEFAULT_REVIEWS_FILE,
         config=folder,
         notes=tuple(notes),
     )

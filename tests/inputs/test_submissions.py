@@ -244,7 +244,7 @@ def test_a_50_mb_csv_is_read_and_validated(tmp_path: Path) -> None:
     # Realistic reviewer notes (~400 characters) so the file is 50 MB of rows, not of padding.
     note = "Searched after a report of a man with a knife near the station; grounds were the description " * 4
     base = build_row("stop_search", notes=note)
-    values = [base[c] for c in columns]
+    values = [base.get(c, "") for c in columns]  # note_kind: optional, blank
     id_col, ref_col, place_col = (
         columns.index("assessment_id"),
         columns.index("case_ref"),
