@@ -249,24 +249,28 @@ def _sustained_reason(
     label: str,
     weeks: int,
 ) -> str:
-    """'SS02 ...: met in 388 of 390 searches reviewed (99.5%) in 2026-07-01 to 2026-09-30, at or above
-    the 90% minimum in each of its 13 weeks; even allowing for sampling the true rate is at least 98%.'"""
+    """'Grounds ...: met in 383 of 390 searches reviewed (98%) in 2026-08-24 to 2026-11-22, and at or
+    above the 90% minimum in each of its 13 weeks; even allowing for sampling the true rate is at least
+    96%.' (a week's: '...; the minimum standard is 90%, and even allowing ...')."""
     lower = direction in ("lower", "decrease")
-    every = "in its week" if weeks == 1 else f"in each of its {weeks} weeks"
+    low, high = pct_text(float(cell["ci_low"])), pct_text(float(cell["ci_high"]))
+    bound = f"at most {high}" if lower else f"at least {low}"
     if critical:
         return (
-            f"{meta['text']}: met in all {count_text(n)} {noun} reviewed in {label}, a critical standard "
-            f"with no failure; even allowing for sampling the true rate is at least {pct_text(float(cell['ci_low']))}."
+            f"{meta['text']}: met in all {count_text(n)} {noun} reviewed in {label}, a critical standard with "
+            f"no failure; even allowing for sampling the true rate is {bound}."
         )
-    side = "at or below the maximum of" if lower else "at or above the minimum of"
-    bound = (
-        f"at most {pct_text(float(cell['ci_high']))}"
-        if lower
-        else f"at least {pct_text(float(cell['ci_low']))}"
-    )
+    head = f"{meta['text']}: met in {count_text(k)} of {count_text(n)} {noun} reviewed ({pct_text(k / n)}) in {label}"
+    name = "maximum" if lower else "minimum"
+    if weeks <= 1:
+        return (
+            f"{head}; the {name} standard is {pct_text(standard)}, and even allowing for sampling the true "
+            f"rate is {bound}."
+        )
+    side = "at or below" if lower else "at or above"
     return (
-        f"{meta['text']}: met in {count_text(k)} of {count_text(n)} {noun} reviewed ({pct_text(k / n)}) in "
-        f"{label}, {side} {pct_text(standard)} {every}; even allowing for sampling the true rate is {bound}."
+        f"{head}, and {side} the {pct_text(standard)} {name} in each of its {weeks} weeks; even allowing for "
+        f"sampling the true rate is {bound}."
     )
 
 
@@ -370,14 +374,20 @@ def _with_notes(
         mask, ["assessment_key", "case_ref", "team", "officer", "reviewer", "assessed_on", "note", "passed"]
     ]
     # a case passes when it met every applicable criterion counted (one for a criterion)
-    passing = rows.groupby("assessment_key", sort=False)["passed"].transform("all").to_numpy()
-    rows = rows.loc[passing].drop_duplicates("assessment_key")
+    case = ["assessment_key", "case_ref"]
+    passing = (
+        rows.groupby(case, sort=False, observed=True, dropna=False)["passed"]
+        .transform("all")
+        .to_numpy(dtype=bool)
+    )
+    rows = rows.loc[passing].drop_duplicates(case)
     cases = tuple(sorted({str(c) for c in rows["case_ref"]}))
-    noted = rows[[not blank(v) and bool(str(v).strip()) for v in rows["note"]]]
-    kinds = dict(note_kinds([int(k) for k in noted["assessment_key"]])) if note_kinds and len(noted) else {}
+    noted = rows.loc[np.array([not blank(v) and bool(str(v).strip()) for v in rows["note"]], dtype=bool)]
+    keys = [0 if pd.isna(k) else int(k) for k in noted["assessment_key"]]
+    kinds = dict(note_kinds(keys)) if note_kinds and keys else {}
     chosen: list[tuple[bool, str, str, CaseDetail]] = []
     for key, ref, team, officer, reviewer, on, note in zip(
-        noted["assessment_key"], noted["case_ref"], noted["team"], noted["officer"], noted["reviewer"],
+        keys, noted["case_ref"], noted["team"], noted["officer"], noted["reviewer"],
         noted["assessed_on"], noted["note"], strict=True,
     ):  # fmt: skip
         kind = kinds.get(int(key), "")
