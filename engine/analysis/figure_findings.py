@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from engine.analysis.evidence import Catalogue, guidance_of
+from engine.analysis.figure_force import judged, with_coverage
 from engine.analysis.figure_periods import series_labels
 from engine.analysis.figure_reasons import event_reason, spc_reason, threshold_reason
 from engine.analysis.figure_stats import attribute_chart, beyond
@@ -167,12 +168,12 @@ def figure_findings(
     data: FigureData, cat: Catalogue, start: dt.date, end: dt.date, spc: SpcSettings | None = None
 ) -> list[PerformanceException]:
     """The threshold, special-cause and event exceptions of the period ``start``..``end`` at each
-    place (and the FORCE, for figures sent for it), for every threshold on a declared metric."""
+    place and the FORCE (figure_force), for every threshold on a declared metric."""
     spc = spc or SpcSettings()
     if not data.thresholds:
         return []
     span = data.span(start, end)
-    own = span[(span["level"] == "place").to_numpy()]
+    own = judged(span)  # each place's figure, and the force's (figure_force)
     out: list[PerformanceException] = []
     charted: set[tuple[str, str]] = set()
     ordered = sorted(data.thresholds, key=lambda t: (str(t["ruleset"]), str(t["criterion"])))
@@ -194,7 +195,7 @@ def figure_findings(
                 found = _special_cause(data, row, metric, t, cat, f, spc)
                 if found is not None:
                     out.append(found)
-    return out
+    return with_coverage(out, data.levelled)
 
 
 def _events(
@@ -278,7 +279,7 @@ def _special_cause(
 ) -> PerformanceException | None:
     """A special cause at the place's latest point of the metric's series, if it signals a concern."""
     direction = str(metric.direction or t.get("direction") or "higher")
-    series = metric_series(data, metric.id, "place", row["place"], row["grain"], row["end"])
+    series = metric_series(data, metric.id, str(row["level"]), row["place"], row["grain"], row["end"])
     first, last = (series[0], series[-1]) if series else (None, None)
     if first is None or last is None or last["end"] != row["end"]:
         return None

@@ -186,6 +186,10 @@ def test_threshold_special_cause_and_event_exceptions() -> None:
         (ExceptionKind.SPECIAL_CAUSE, "AAA", "HR01"),
         (ExceptionKind.CRITICAL, "BBB", "HI01"),
         (ExceptionKind.THRESHOLD, "AAA", "RT01"),  # a mean of 16.5 minutes against a 15-minute maximum
+        # the force: both places' figures added up (figure_force), below 95% and over 15 minutes too
+        (ExceptionKind.THRESHOLD, "FORCE", "HR01"),
+        (ExceptionKind.SPECIAL_CAUSE, "FORCE", "HR01"),
+        (ExceptionKind.THRESHOLD, "FORCE", "RT01"),
     }
     t = got[(ExceptionKind.THRESHOLD, "AAA", "HR01")]
     assert (t.n, t.passed, t.rate, t.standard) == (1000, 840, 0.84, 0.95)

@@ -222,8 +222,9 @@ def test_every_figure_in_the_week_recomputed_from_the_stored_rows(
     blk = _pdf(folder / "BLK.pdf")
     assert "HOM-1" in blk and "Man stabbed outside a bar" in blk and "HOM-0" not in blk
     assert {(e["kind"], e["place"]) for e in found} == {
-        ("threshold", "HRB"), ("special_cause", "HRB"), ("critical", "BLK")
-    } and len(found) == 5  # fmt: skip
+        ("threshold", "HRB"), ("special_cause", "HRB"), ("critical", "BLK"),
+        ("threshold", "FORCE"), ("special_cause", "FORCE"),  # feeling safe, attendance (figure_force)
+    } and len(found) == 7  # fmt: skip
 
     # aggregates.csv: each place's metric rows are the same plain sums
     metric_rows = {
