@@ -100,8 +100,8 @@ def coverage_text(kind: str, period: str, cover: ForceCoverage) -> str:
     missing = len(cover.missing)
     return (
         f"{text}; {missing} {'place that sends them' if missing == 1 else 'places that send them'} "
-        f"sent none for it ({', '.join(cover.missing)}), so {'its' if missing == 1 else 'their'} "
-        "figures are not in it."
+        f"sent none for it ({', '.join(cover.missing)}): "
+        f"{'its figure is' if missing == 1 else 'their figures are'} not in the force's."
     )
 
 
