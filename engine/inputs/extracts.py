@@ -19,7 +19,7 @@ from engine.core.errors import ExtractError, Location, Problem, problems_summary
 from engine.core.files import input_file_problem
 from engine.core.metrics import METRICS
 from engine.inputs.limits import MAX_CELL_CHARACTERS, too_long
-from engine.inputs.text_input import decode_utf8
+from engine.inputs.text_input import control_problem, decode_utf8
 
 INCIDENT_COLUMNS: tuple[str, ...] = (
     "incident_ref",
@@ -201,6 +201,10 @@ def _validate_row(
 
     line = where.line or 0
     ref = values["incident_ref"]
+    for column in ("incident_ref", TEAM):  # PostgreSQL cannot store NUL: refused here, as submissions do
+        why = control_problem(values[column])
+        if why is not None:
+            bad(column, why)
     if not ref:
         bad("incident_ref", "is blank")
     elif len(ref) > INCIDENT_REF_MAX_CHARS:
