@@ -18,6 +18,7 @@ from engine.inputs.cases import read_cases
 from engine.inputs.extracts import read_incidents
 from engine.inputs.forms import Form, load_forms
 from engine.inputs.submissions import validate_submission
+from engine.runs import actions as actions  # qam actions add|list|close (engine.cli.actions)
 from engine.runs import records
 from engine.sampling import jobs
 from engine.sampling.population import LoadCasesResult, load_cases

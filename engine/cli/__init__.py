@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from engine.cli import (
+    actions,
     assessments,
     calibration,
     deliver,
@@ -87,5 +88,6 @@ app.add_typer(extracts.extracts_app, name="extracts")
 app.add_typer(sampling.sample_app, name="sample")
 app.add_typer(calibration.calibrate_app, name="calibrate")
 app.add_typer(runs.runs_app, name="runs")
+app.add_typer(actions.actions_app, name="actions")
 
 __all__ = ["app"]
