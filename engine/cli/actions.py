@@ -75,7 +75,7 @@ def list_(
     Example: qam actions list --status all --place BLK --as-of 2027-02-01 --csv actions.csv
     """
     with user_errors():
-        day = parse_date(as_of, "--as-of") if as_of is not None else api.now().date()
+        day = parse_date(as_of, "--as-of") if as_of is not None else api.actions.local_day(api.now())
         listing = api.actions.list_actions(settings_of(ctx), status=status, place=place, as_of=day)
         if csv is not None:
             api.actions.write_actions_csv(listing, csv)

@@ -80,7 +80,7 @@ def add_action(
 ) -> Action:
     """Check one action and store it, open. Example: qam actions add --item D7 --place BLK
     --owner "Insp X" --due 2027-01-31 --text "Refresh DASH training for Response B team\""""
-    today = now().date()
+    today = local_day(now())
     item = _item(settings, item)
     place = _place(settings, place)
     owner = _text(owner, "--owner", MAX_OWNER, one_line=True)
@@ -117,7 +117,7 @@ def close_action(
 ) -> Action:
     """Close an open action on a day (default today) with a note; nothing else about it changes.
     Example: qam actions close 3 --note "Training delivered 12 January" --on 2027-01-12"""
-    today = now().date()
+    today = local_day(now())
     note = _text(note, "--note", MAX_TEXT, required=False)
     closed_on = _day(on, "--on") if on is not None else today
     if closed_on > today:
@@ -193,6 +193,12 @@ def write_actions_csv(listing: ActionListing, path: Path) -> Path:
         tmp.unlink(missing_ok=True)
         raise ReportError(f"cannot write {path}: {exc.strerror or exc}") from None
     return path
+
+
+def local_day(moment: dt.datetime) -> dt.date:
+    """The day it is at ``moment`` where QAM runs: "today" for an action is the user's day, not UTC's
+    (at 00:30 BST on 1 February it is 1 February)."""
+    return moment.astimezone().date()
 
 
 def _catalogue(settings: Settings) -> dict[str, Measure]:

@@ -179,3 +179,20 @@ def test_init_adds_the_actions_table_to_an_existing_database(runner: CliRunner, 
     )
     assert _qam(runner, database_url, "actions", "add", *BLK_D7)[0] == 0
     assert [a.item for a in _stored(database_url)] == ["D7"]
+
+
+def test_today_is_the_local_day_not_utcs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 23:30 UTC on 31 July it is already 1 August in England: an action closed or judged
+    overdue then is on the 1st."""
+    import time
+
+    from engine.runs.actions import local_day
+
+    monkeypatch.setenv("TZ", "Europe/London")
+    time.tzset()
+    try:
+        assert local_day(dt.datetime(2026, 7, 31, 23, 30, tzinfo=dt.UTC)) == dt.date(2026, 8, 1)
+        assert local_day(dt.datetime(2026, 1, 31, 23, 30, tzinfo=dt.UTC)) == dt.date(2026, 1, 31)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
