@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from engine.cli import app
+from engine.core.errors import EngineError
 from engine.store import actions as store
+from engine.store import db as dbm
 from engine.store.actions import Action
 from engine.store.db import open_database
 from engine.store.schema import alembic_config, head_revision, open_initialised
@@ -196,3 +200,27 @@ def test_today_is_the_local_day_not_utcs(monkeypatch: pytest.MonkeyPatch) -> Non
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_two_closes_at_once_close_it_once(database: dbm.Database) -> None:
+    """Two people closing one action at the same moment: one close is kept, the other is refused."""
+    action = store.add_action(
+        database, item="D7", place="BLK", owner="X", due=dt.date(2026, 9, 30), text="t",
+        raised_on=dt.date(2026, 6, 15), review=None, created_at=dt.datetime(2026, 6, 15, tzinfo=dt.UTC),
+    )  # fmt: skip
+    barrier = threading.Barrier(2)
+
+    def close(note: str) -> str:
+        barrier.wait()
+        try:
+            store.close_action(database, action.id, closed_on=dt.date(2026, 7, 1), note=note)
+        except EngineError as exc:
+            assert exc.exit_code == 3 and "cannot be closed again" in str(exc)
+            return "refused"
+        return note
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = sorted(pool.map(close, ["first", "second"]))
+    assert outcomes in (["first", "refused"], ["refused", "second"])
+    [stored] = store.list_actions(database, status="closed")
+    assert stored.closing_note in outcomes
