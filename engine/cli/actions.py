@@ -94,7 +94,7 @@ def list_(
         print_table(("id", "item", "place", "owner", "due", "status", "review", "action"), rows)
     typer.echo(_summary(listing))
     if csv is not None:
-        typer.echo(f"{len(rows)} rows written to {csv}")
+        typer.echo(f"{len(rows)} row{'' if len(rows) == 1 else 's'} written to {csv}")
 
 
 @actions_app.command("close")
