@@ -20,6 +20,7 @@ from engine.inputs.forms import Form, load_forms
 from engine.inputs.submissions import validate_submission
 from engine.runs import actions as actions  # qam actions add|list|close (engine.cli.actions)
 from engine.runs import records
+from engine.runs import review_command as review_command  # qam review (engine.cli.review)
 from engine.sampling import jobs
 from engine.sampling.population import LoadCasesResult, load_cases
 from engine.sampling.worklists import SampleStatus, sample_status

@@ -22,6 +22,7 @@ from engine.cli import (
     forms,
     officers,
     peel,
+    review,
     rulesets,
     runs,
     sampling,
@@ -79,6 +80,7 @@ app.command()(weekly.weekly)
 app.command()(deliver.deliver)
 app.command()(peel.peel)
 app.command()(officers.officers)
+app.command()(review.review)
 app.command()(demo.demo)
 app.command()(runs.audit)
 app.add_typer(forms.forms_app, name="forms")

@@ -1,0 +1,218 @@
+"""`qam review --quarter 2026-Q3`: the quarter's Learning Review pack (docs/reviews.md), written at
+once into ``<out>/review-<quarter>/``: review.pdf, review.csv (its figures) and manifest.json.
+
+The theme's items are measured with the PEEL rerun's own functions over the quarter (gather,
+prepare, analyse, build_report), so the pack and `qam peel --from <quarter start> --to <quarter
+end>` cite the same figures. The exceptions of the quarter's weeks are worked out afresh, week by
+week, as each weekly run finds them (gather and analyse over the week and its two years of
+history): the pack does not depend on every weekly run having been made."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.analysis.recognition import find_recognition
+from engine.analysis.review import (
+    LAST_WEEKS,
+    item_charts,
+    persistence,
+    quarter_weeks,
+    stories,
+    story_cases,
+    team_figures,
+)
+from engine.analysis.tables import write_rows_csv
+from engine.core.config import Settings, load_force
+from engine.core.models import PerformanceException
+from engine.core.periods import Period
+from engine.core.reviews import Theme, check_themes, load_calendar
+from engine.inputs.forms import load_forms
+from engine.reports.review_data import REVIEW_CSV_COLUMNS, ReviewPack, csv_rows
+from engine.runs.analysis import analyse, prepare
+from engine.runs.context import RunContext, criteria_rows, run_context
+from engine.runs.gather import DEFAULT_HISTORY_WEEKS, gather
+from engine.runs.manifest import manifest_for, write_outputs
+from engine.runs.peel_figures import build_report
+from engine.runs.scoring import score_pending
+from engine.runs.weekly import reviewed_count
+from engine.store.actions import Action, list_actions
+from engine.store.assessments import assessment_answers
+from engine.store.db import Database
+from engine.store.schema import initialised
+
+KIND = "review"
+PDF_NAME, CSV_NAME = "review.pdf", "review.csv"
+
+
+@dataclass(frozen=True)
+class ReviewResult:
+    """What `qam review` wrote: the folder, the pack, and how many assessments it newly scored."""
+
+    folder: Path
+    pack: ReviewPack
+    scored: int
+
+
+def folder_name(quarter: str) -> str:
+    return f"review-{quarter}"
+
+
+def theme_items(context: RunContext, theme: Theme) -> tuple[str, ...]:
+    """The theme's items: those it names, or its priority's in catalogue order."""
+    return theme.item_ids(context.catalogue.of_priority)
+
+
+def weekly_exceptions(
+    database: Database, context: RunContext, weeks: Sequence[Period]
+) -> list[tuple[str, list[PerformanceException]]]:
+    """Each week's exceptions as its weekly run finds them: the week's rows, its history of
+    DEFAULT_HISTORY_WEEKS weeks (stored day summaries where current), analysed the same way."""
+    out = []
+    for week in weeks:
+        g = gather(
+            database,
+            context,
+            history_from=week.start - dt.timedelta(weeks=DEFAULT_HISTORY_WEEKS),
+            period=week,
+        )
+        out.append((week.label, analyse(context, g, week, prepared=prepare(context, g)).findings.exceptions))
+    return out
+
+
+def _note_kinds(database: Database) -> Callable[[Sequence[int]], Mapping[int, str]]:
+    def look_up(keys: Sequence[int]) -> Mapping[int, str]:
+        with database.session() as session:
+            answers = assessment_answers(session, list(keys))
+        return {
+            k: str(a.answers.get("note_kind") or "") for k, a in answers.items() if a.answers.get("note_kind")
+        }
+
+    return look_up
+
+
+def _actions(database: Database, quarter: Period) -> tuple[Action, ...]:
+    """The open actions (any item and place), then those closed in the quarter."""
+    every = list_actions(database, status="all")
+    closed = [a for a in every if a.closed_on is not None and quarter.start <= a.closed_on <= quarter.end]
+    return tuple([a for a in every if a.is_open] + closed)
+
+
+def run_review(
+    database: Database,
+    context: RunContext,
+    theme: Theme,
+    out: Path,
+    *,
+    now: Callable[[], dt.datetime],
+    calendar: Mapping[str, str],
+) -> ReviewResult:
+    """Score what is new up to the quarter's end, measure the theme's items over the quarter as a
+    PEEL rerun of it does, work out its weeks' exceptions, and write the pack.
+    ``calendar``: {"path", "version", "sha256"} of the calendar file, recorded in the manifest."""
+    quarter = Period(theme.start, theme.end, theme.quarter)
+    items = theme_items(context, theme)
+    started = now()
+    today = started.date()
+    scored = score_pending(database, context, until=quarter.end, scored_at=started).summary
+    weeks = quarter_weeks(quarter.start, quarter.end)
+    ended = [w for w in weeks if w.end < today]
+    history_from = (weeks[0].start if weeks else quarter.start) - dt.timedelta(weeks=12)
+    gathered = gather(database, context, history_from=history_from, period=quarter)
+    prepared = prepare(context, gathered)
+    analysis = analyse(context, gathered, quarter, prepared=prepared)
+    arguments = {"quarter": quarter.label, "items": list(items), "calendar_sha256": calendar["sha256"]}
+    manifest = manifest_for(
+        context, gathered, kind=KIND, command=f"qam review --quarter {quarter.label}", arguments=arguments
+    )
+    report = build_report(
+        context, prepared, (quarter, analysis), [(quarter, analysis)], as_of=None, run_id=manifest.run_id,
+        cases_reviewed=reviewed_count(gathered.reviewed), comparison=None,
+    )  # fmt: skip
+    by_item = {s.measure.id: s for p in report.pillars for s in p.measures}
+    sections = tuple(by_item[i] for i in items if i in by_item)
+    crit = criteria_rows(context)
+    standards: dict[str, float | None] = {}
+    for i in items:
+        minima = {c["minimum"] for c in crit if c["measure"] == i}
+        standards[i] = minima.pop() if len(minima) == 1 else None
+    measures = [context.catalogue.measures[i] for i in items if i in context.catalogue.measures]
+    look_up = _note_kinds(database)
+    cases = story_cases(gathered.outcome_columns, crit, items)  # type: ignore[arg-type]
+    recognised = find_recognition(
+        prepared.outcomes, quarter.start, quarter.end, aggregates=analysis.table,
+        outcome_days=prepared.outcome_days, note_kinds=look_up, label=quarter.label,
+    )  # fmt: skip
+    pack = ReviewPack(
+        force_name=context.force.name,
+        theme=theme,
+        theme_text=_theme_text(context, theme, items),
+        items=items,
+        run_id=manifest.run_id,
+        report=report,
+        sections=sections,
+        charts=item_charts(prepared.outcome_days, measures, weeks, standards),
+        teams=tuple(team_figures(analysis.table, items)),
+        place_names={p.code: p.name for p in context.force.places},
+        weeks=tuple(w.label for w in ended),
+        weeks_not_ended=tuple(w.label for w in weeks if w not in ended),
+        raised=tuple(persistence(weekly_exceptions(database, context, ended), items)),
+        improvements=tuple(r for r in recognised if r.measure in items),
+        stories=tuple(stories(cases, look_up(sorted(cases)) if cases else {})),
+        actions=_actions(database, quarter),
+        as_of=today,
+        catalogue_version=context.catalogue.version,
+        calendar_version=calendar["version"],
+        last_weeks=LAST_WEEKS,
+    )
+    document = manifest.to_json()
+    document["period"] = quarter.to_json()
+    document["registry_head"] = context.registry_head
+    document["calendar"] = dict(calendar)
+
+    def build(folder: Path) -> None:
+        from engine.reports.review_pdf import review_pdf  # reportlab loads only when a pack is written
+
+        write_rows_csv(csv_rows(pack), REVIEW_CSV_COLUMNS, folder / CSV_NAME)
+        (folder / PDF_NAME).write_bytes(review_pdf(pack).data)
+        outputs = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+        (folder / "manifest.json").write_text(
+            json.dumps({**document, "outputs": outputs}, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
+            encoding="utf-8",
+        )
+
+    target = out / folder_name(quarter.label)
+    write_outputs(target, build)
+    return ReviewResult(target, pack, scored.total)
+
+
+def _theme_text(context: RunContext, theme: Theme, items: Sequence[str]) -> str:
+    names = ", ".join(items)
+    if theme.priority is not None:
+        return f"priority {theme.priority}, {context.catalogue.priorities.get(theme.priority, '')}: {names}"
+    return f"items {names}"
+
+
+def review_run(
+    settings: Settings, quarter: str, out: Path, *, now: Callable[[], dt.datetime]
+) -> ReviewResult:
+    """`qam review`: the calendar read and its themes checked against the catalogue in use, then
+    run_review under the published rulesets, catalogue and extract definitions (as an official
+    run's). A quarter the calendar gives no theme is refused (exit 3) before anything is read."""
+    calendar = load_calendar(settings.reviews_file)
+    theme = calendar.theme(quarter)
+    force, forms = load_force(settings.force_file), load_forms(settings.forms_dir)
+    with initialised(settings.database_url) as database:
+        context = run_context(database, settings, force, forms, draft=False)
+        check_themes(calendar, context.catalogue.priorities, context.catalogue.measures)
+        file = Path(calendar.path)
+        about = {
+            "path": file.name,
+            "version": calendar.version,
+            "sha256": hashlib.sha256(file.read_bytes()).hexdigest(),
+        }
+        return run_review(database, context, theme, out, now=now, calendar=about)
