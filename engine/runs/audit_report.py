@@ -36,7 +36,7 @@ class FileCheck:
 
 @dataclass(frozen=True)
 class InputCheck:
-    """One input (assessments, incidents): its hash in the manifest and as re-read at the cut-off."""
+    """One input (assessments, incidents, figures): its hash in the manifest and as re-read at the cut-off."""
 
     name: str
     recorded: str
