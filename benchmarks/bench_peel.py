@@ -53,7 +53,10 @@ def _settings(url: str):  # type: ignore[no-untyped-def]
 
 
 def build(url: str) -> None:
-    """Generate the year and bulk-insert it (once)."""
+    """Generate the year once: the assessments stored as a submission stores them
+    (store.assessments.store_assessments, which links each into the hash chain: a plain bulk insert
+    would leave assessments.row_hash empty), the incidents bulk-inserted, the checkout's rulesets,
+    catalogue and extract definitions published."""
     from sqlalchemy import insert
 
     from engine import api, registry
@@ -62,7 +65,9 @@ def build(url: str) -> None:
     from engine.inputs.extracts import content_hash as incident_hash
     from engine.inputs.submission_files import RawRow
     from engine.inputs.submissions import validate_rows
-    from engine.store.db import Assessment, Incident
+    from engine.registry.documents import DocumentPaths
+    from engine.store import assessments
+    from engine.store.db import Incident
 
     settings = _settings(url)
     api.init_database(settings)
@@ -76,6 +81,7 @@ def build(url: str) -> None:
             author="bench",
             note="benchmark",
             now=PUBLISHED_AT,
+            documents=DocumentPaths.of(settings),
         )
         weeks = tuple(FIRST_MONDAY + dt.timedelta(weeks=w) for w in range(WEEKS))
         plan = DemoPlan(weeks, per_week=ASSESSMENTS_PER_WEEK)
@@ -85,36 +91,9 @@ def build(url: str) -> None:
         ]
         valid, problems = validate_rows(raw, api.forms(settings), the_force.place_codes)
         assert not problems, problems[:3]
-        print(f"generated and validated {len(valid):,} assessments in {time.perf_counter() - t:.1f} s")
-        t = time.perf_counter()
         with database.session() as session:
-            for i in range(0, len(valid), 5000):
-                session.execute(
-                    insert(Assessment),
-                    [
-                        {
-                            "assessment_id": r.assessment_id,
-                            "revision": 1,
-                            "is_current": True,
-                            "case_type": r.case_type,
-                            "case_ref": r.case_ref,
-                            "place": r.place,
-                            "team": r.team,
-                            "officer": r.officer,
-                            "reviewer": r.reviewer,
-                            "assessed_on": r.assessed_on,
-                            "case_date": r.case_date,
-                            "answers": dict(r.answers),
-                            "raw": dict(r.raw),
-                            "content_hash": r.content_hash,
-                            "source_file": r.source_file,
-                            "source_row": r.source_row,
-                            "submitted_at": SUBMITTED_AT,
-                        }
-                        for r in valid[i : i + 5000]
-                    ],
-                )
-        print(f"inserted assessments in {time.perf_counter() - t:.1f} s")
+            assessments.store_assessments(session, valid, amend=False, submitted_at=SUBMITTED_AT)
+        print(f"generated and stored {len(valid):,} assessments in {time.perf_counter() - t:.1f} s")
         t = time.perf_counter()
         n = 0
         with database.session() as session:

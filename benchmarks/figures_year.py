@@ -38,78 +38,8 @@ QUARTERS = ("2026-Q2", "2026-Q3", "2026-Q4", "2027-Q1")
 
 
 def build(url: str) -> None:
-    """bench_peel's year of assessments and incidents, the assessments stored through
-    store_assessments (which links each into the hash chain), the incidents bulk-inserted."""
-    from sqlalchemy import insert
-
-    from engine import api, registry
-    from engine.demo.data import DemoPlan, generate_assessments
-    from engine.demo.incidents import generate_incidents
-    from engine.inputs.extracts import content_hash as incident_hash
-    from engine.inputs.submission_files import RawRow
-    from engine.inputs.submissions import validate_rows
-    from engine.registry.documents import DocumentPaths
-    from engine.store import assessments
-    from engine.store.db import Incident
-
-    settings = bench_peel._settings(url)
-    api.init_database(settings)
-    the_force = api.force(settings)
-    t = time.perf_counter()
-    with api.database_for(settings) as database:
-        registry.publish(
-            database,
-            settings.rulesets_dir,
-            api.fields_by_case_type(settings),
-            author="bench",
-            note="benchmark",
-            now=bench_peel.PUBLISHED_AT,
-            documents=DocumentPaths.of(settings),
-        )
-        weeks = tuple(bench_peel.FIRST_MONDAY + dt.timedelta(weeks=w) for w in range(bench_peel.WEEKS))
-        plan = DemoPlan(weeks, per_week=bench_peel.ASSESSMENTS_PER_WEEK)
-        raw = [
-            RawRow("bench.csv", i + 2, {k: str(v) for k, v in row.items()})
-            for i, row in enumerate(generate_assessments(the_force.places, plan))
-        ]
-        valid, problems = validate_rows(raw, api.forms(settings), the_force.place_codes)
-        assert not problems, problems[:3]
-        with database.session() as session:
-            assessments.store_assessments(session, valid, amend=False, submitted_at=bench_peel.SUBMITTED_AT)
-        print(f"generated and stored {len(valid):,} assessments in {time.perf_counter() - t:.1f} s")
-        t = time.perf_counter()
-        n = 0
-        with database.session() as session:
-            batch: list[dict[str, object]] = []
-            for row in generate_incidents(
-                the_force.places, weeks, per_week=bench_peel.INCIDENTS_PER_WEEK, seed=7
-            ):
-                batch.append(
-                    {
-                        "incident_ref": row["incident_ref"],
-                        "place": row["place"],
-                        "grade": int(row["grade"]),
-                        "channel": row["channel"],
-                        "received_at": dt.datetime.fromisoformat(row["received_at"]),
-                        "answered_at": dt.datetime.fromisoformat(row["answered_at"]),
-                        "arrived_at": dt.datetime.fromisoformat(row["arrived_at"])
-                        if row["arrived_at"]
-                        else None,
-                        "team": row.get("team") or None,
-                        "content_hash": incident_hash(row),
-                        "source_file": "bench-incidents.csv",
-                        "source_row": n + 2,
-                        "loaded_at": bench_peel.SUBMITTED_AT,
-                    }
-                )
-                n += 1
-                if len(batch) == 20000:
-                    session.execute(insert(Incident), batch)
-                    batch = []
-            if batch:
-                session.execute(insert(Incident), batch)
-        print(f"generated and inserted {n:,} incidents in {time.perf_counter() - t:.1f} s")
-        bench_peel._maintain(database)
+    """bench_peel's year (its build: the assessments stored with their hash chain)."""
+    bench_peel.build(url)
 
 
 def generate(folder: Path) -> dict[str, tuple[Path, int]]:

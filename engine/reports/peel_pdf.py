@@ -7,12 +7,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, KeepTogether, PageBreak, Spacer, Table, TableStyle
 
 from engine.core.models import ExceptionKind, PerformanceException
 from engine.reports.charts import spc_chart
 from engine.reports.figure_blocks import EVENT_ROWS, chart_noun, event_line
-from engine.reports.layout import HEAD, RULE, WIDTH, Furniture, HRule, RenderedPdf, plain, render_story
+from engine.reports.layout import (
+    FONT,
+    HEAD,
+    INK,
+    RULE,
+    WIDTH,
+    Furniture,
+    HRule,
+    RenderedPdf,
+    plain,
+    render_story,
+)
 from engine.reports.peel_data import (
     Comparison,
     DeclaredMetricSection,
@@ -59,18 +71,48 @@ def _versions(r: PeelReport) -> str:
     return f"the ruleset versions published as of {r.as_of}"
 
 
+#: a table cell's padding left and right (points)
+_PAD = 3
+#: the body cells' font size and leading: the "cell_hyphens" paragraph style's
+_CELL_SIZE, _CELL_LEADING = 8, 10
+
+
+def _body_cell(value: object, width: float) -> object:
+    """A body cell: its text as a plain string (drawn by the table itself, as the "cell_hyphens"
+    paragraph would draw it) when it surely fits on one line of the column (printable ASCII, single
+    spaces, narrower than the column by a point), else the escaped paragraph, which wraps. Most
+    cells are figures: a year's peel.pdf has thousands, and parsing, measuring and drawing each as
+    a paragraph took most of its rendering."""
+    text = str(value)
+    if (
+        text.isascii()
+        and text.isprintable()
+        and " ".join(text.split()) == text
+        and stringWidth(text, FONT, _CELL_SIZE) <= width - 2 * _PAD - 1
+    ):
+        return text
+    return plain(value, "cell_hyphens")
+
+
 def _table(rows: Sequence[Sequence[object]], widths: Sequence[float], *, head_rows: int = 1) -> Table:
-    """A plain data table: a shaded heading row, thin rules, every cell escaped text."""
+    """A plain data table: a shaded heading row, thin rules, every cell escaped text (a body cell
+    that fits on one line as a plain string: _body_cell)."""
+    columns = [w * WIDTH for w in widths]
     cells = [
-        [plain(v, "cellhead" if i < head_rows else "cell_hyphens") for v in row] for i, row in enumerate(rows)
+        [plain(v, "cellhead") for v in row]
+        if i < head_rows
+        else [_body_cell(v, w) for v, w in zip(row, columns, strict=True)]
+        for i, row in enumerate(rows)
     ]
     return Table(
         cells,
-        colWidths=[w * WIDTH for w in widths],
+        colWidths=columns,
         repeatRows=head_rows,
         hAlign="LEFT",
         style=TableStyle(
             [
+                ("FONT", (0, head_rows), (-1, -1), FONT, _CELL_SIZE, _CELL_LEADING),
+                ("TEXTCOLOR", (0, head_rows), (-1, -1), INK),
                 ("BACKGROUND", (0, 0), (-1, head_rows - 1), HEAD),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE),
