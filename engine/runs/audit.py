@@ -37,7 +37,7 @@ from engine.runs.gather import DEFAULT_HISTORY_WEEKS, Gathered, gather, incident
 from engine.runs.manifest import engine_version, manifest_for
 from engine.runs.records import find_run
 from engine.runs.weekly import write_period
-from engine.store import assessments, integrity, runs
+from engine.store import assessments, figures, integrity, runs
 from engine.store.db import Database
 
 #: run kinds an audit can rebuild (a kind whose run writes extra files needs its writer here too);
@@ -272,6 +272,7 @@ def audit_run(
                 "compared drop out of the re-derived comparison, and peel.pdf (and compare.csv, if a finding "
                 "of theirs moved) differ on that account alone."
             )
+        notes += _figures_since(database, cutoff)
     recorded_outputs: Mapping[str, str] = manifest.get("outputs") or {}
     files = tuple(
         FileCheck(name, recorded_outputs.get(name), hashes.get(name))
@@ -355,6 +356,19 @@ def _rederive(
             analysis = analyse(context, gathered, period, prepared=prepare(context, gathered))
             hashes, _ = write_period(target, context, derived, period, analysis, gathered)
     return hashes, derived.run_id
+
+
+def _figures_since(database: Database, cutoff: dt.datetime) -> list[str]:
+    """A note of the figures loaded or replaced since the run, which the cut-off leaves out."""
+    with database.session() as session:
+        loads, stored, replaced = figures.loads_since(session, cutoff)
+    if not loads:
+        return []
+    return [
+        f"Since the run, {counted(loads, 'figures load')} stored {counted(stored, 'figure row')} and "
+        f"replaced {counted(replaced, 'stored figure row')} (`qam extracts load figures`, of any period): "
+        "the audit read the figures as they stood at the run, so none of these counts."
+    ]
 
 
 def _notes(manifest: Mapping[str, Any], force: Force) -> list[str]:

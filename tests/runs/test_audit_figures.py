@@ -65,6 +65,9 @@ def test_an_audit_after_figures_were_replaced_re_derives_the_run(
 
     assert report.ok, report.summary
     assert report.derived_run_id == first.run_id
+    assert "Since the run, 1 figures load stored 2 figure rows and replaced 2 stored figure rows" in " ".join(
+        report.notes
+    )
     assert {f.status for f in report.files} == {"match"} and len(report.files) == 8
     figures = next(i for i in report.inputs if i.name == "figures")
     assert figures.ok and figures.rows == len(
