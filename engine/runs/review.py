@@ -117,7 +117,7 @@ def run_review(
     quarter = Period(theme.start, theme.end, theme.quarter)
     items = theme_items(context, theme)
     started = now()
-    today = started.date()
+    today = started.astimezone().date()  # the day where QAM runs, as qam actions counts overdue
     scored = score_pending(database, context, until=quarter.end, scored_at=started).summary
     weeks = quarter_weeks(quarter.start, quarter.end)
     ended = [w for w in weeks if w.end < today]
