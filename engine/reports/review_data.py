@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from engine.analysis.aggregate import FORCE_KEY
@@ -61,6 +61,24 @@ class ReviewPack:
     catalogue_version: str
     calendar_version: str
     last_weeks: int
+
+
+def quarter_only(s: MeasureSection) -> MeasureSection:
+    """An item's PEEL section with the quarter's figures alone: a PEEL report of one quarter shows
+    them twice (the period, then its one quarter)."""
+    return replace(
+        s,
+        figures=s.figures[:1],
+        places=tuple(replace(p, quarters=()) for p in s.places),
+        metrics=tuple(
+            replace(t, figures=t.figures[:1], places=tuple(replace(p, quarters=()) for p in t.places))
+            for t in s.metrics
+        ),
+        declared=tuple(
+            replace(d, figures=d.figures[:1], places=tuple(replace(p, quarters=()) for p in d.places))
+            for d in s.declared
+        ),
+    )
 
 
 def _num(x: Any) -> Any:

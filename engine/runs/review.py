@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from engine.analysis.recognition import find_recognition
@@ -32,7 +32,8 @@ from engine.core.models import PerformanceException
 from engine.core.periods import Period
 from engine.core.reviews import Theme, check_themes, load_calendar
 from engine.inputs.forms import load_forms
-from engine.reports.review_data import REVIEW_CSV_COLUMNS, ReviewPack, csv_rows
+from engine.reports.review_data import REVIEW_CSV_COLUMNS, ReviewPack, csv_rows, quarter_only
+from engine.rules.catalogue import load_measure_catalogue
 from engine.runs.analysis import analyse, prepare
 from engine.runs.context import RunContext, criteria_rows, run_context
 from engine.runs.gather import DEFAULT_HISTORY_WEEKS, gather
@@ -134,7 +135,7 @@ def run_review(
         cases_reviewed=reviewed_count(gathered.reviewed), comparison=None,
     )  # fmt: skip
     by_item = {s.measure.id: s for p in report.pillars for s in p.measures}
-    sections = tuple(by_item[i] for i in items if i in by_item)
+    sections = tuple(quarter_only(by_item[i]) for i in items if i in by_item)
     crit = criteria_rows(context)
     standards: dict[str, float | None] = {}
     for i in items:
@@ -153,7 +154,7 @@ def run_review(
         theme_text=_theme_text(context, theme, items),
         items=items,
         run_id=manifest.run_id,
-        report=report,
+        report=replace(report, quarters=()),
         sections=sections,
         charts=item_charts(prepared.outcome_days, measures, weeks, standards),
         teams=tuple(team_figures(analysis.table, items)),
@@ -205,6 +206,8 @@ def review_run(
     run's). A quarter the calendar gives no theme is refused (exit 3) before anything is read."""
     calendar = load_calendar(settings.reviews_file)
     theme = calendar.theme(quarter)
+    own = load_measure_catalogue(settings.catalogue_file)  # checked before the database is opened
+    check_themes(calendar, own.priorities, own.measures)
     force, forms = load_force(settings.force_file), load_forms(settings.forms_dir)
     with initialised(settings.database_url) as database:
         context = run_context(database, settings, force, forms, draft=False)
