@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import false, func, insert, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from engine.core.errors import ExtractError, Location, Problem, problems_summary
@@ -449,7 +449,9 @@ def current_figures(
     else:
         stored, superseding = aliased(FigureLoad), aliased(FigureLoad)
         current = (
-            current.join(stored, stored.pk == Figure.load_pk)
+            # either flag, said so: the query then searches the index by metric, not every figure
+            current.where(Figure.is_current.in_((true(), false())))
+            .join(stored, stored.pk == Figure.load_pk)
             .outerjoin(superseding, superseding.pk == Figure.superseded_by)
             .where(
                 stored.loaded_at <= as_of,
