@@ -156,7 +156,7 @@ def run_review(
         run_id=manifest.run_id,
         report=replace(report, quarters=()),
         sections=sections,
-        charts=item_charts(prepared.outcome_days, measures, weeks, standards),
+        charts=item_charts(prepared.outcome_days, measures, ended, standards),
         teams=tuple(team_figures(analysis.table, items)),
         place_names={p.code: p.name for p in context.force.places},
         weeks=tuple(w.label for w in ended),

@@ -20,6 +20,7 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from engine import api
+from engine.analysis.review import quarter_weeks
 from engine.analysis.stats import wilson_interval
 from engine.cli import app
 from engine.core.config import DEFAULT_REVIEWS_FILE, Settings, load_settings
@@ -249,3 +250,13 @@ def test_the_pack_and_qam_peel_cite_the_same_figures(built: Built) -> None:
         assert (r["n"], r["passes"]) == (peel_row["n"], peel_row["passes"]), key
         for ours_col, peel_col in (("value", "rate"), ("ci_low", "ci_low"), ("ci_high", "ci_high")):
             assert float(r[ours_col]) == pytest.approx(float(peel_row[peel_col]), abs=1e-12), (key, ours_col)
+
+
+def test_a_quarters_weeks_are_those_ending_in_it() -> None:
+    assert [w.label for w in quarter_weeks(START, END)] == [f"2026-W{n}" for n in range(27, 40)]
+    q4 = quarter_weeks(dt.date(2026, 10, 1), dt.date(2026, 12, 31))
+    assert (q4[0].start, q4[-1].label, q4[-1].end) == (
+        dt.date(2026, 9, 28),
+        "2026-W52",
+        dt.date(2026, 12, 27),
+    )
