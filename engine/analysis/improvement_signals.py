@@ -53,13 +53,18 @@ def improving_signal(
     spc: SpcSettings,
     *,
     criterion: bool,
+    min_cases: int = 1,
 ) -> Signal | None:
-    """The latest improving signal of a weekly (n, passes) series at a week from ``first_week`` on,
-    charted as spc_findings charts it (from its first week with data), or None."""
+    """The latest improving signal of a weekly (n, passes) series at a week from ``first_week`` on
+    with at least ``min_cases`` cases, charted as spc_findings charts it (from its first week with
+    data), or None."""
     values = [p / n if n else None for n, p in points]
     start = next((i for i, v in enumerate(values) if v is not None), None)
     if start is None or values[-1] is None:
         return None
+    first = weeks.index(first_week) if first_week in weeks else 0
+    if all(n < min_cases for n, _ in points[first:]):
+        return None  # no week of the period has enough cases: not charted at all
     used = list(weeks[start:])
     values, ns, passes = values[start:], [n for n, _ in points][start:], [p for _, p in points][start:]
     rebase_at = [used.index(w) for w in spc.rebase.get(rebase_key, ()) if w in used]
@@ -75,7 +80,7 @@ def improving_signal(
     for i in range(len(values) - 1, -1, -1):
         if used[i] < first_week:
             break
-        if chart.point_type[i] != IMPROVEMENT:
+        if chart.point_type[i] != IMPROVEMENT or ns[i] < min_cases:
             continue
         group = [v for v, g in zip(values, chart.group, strict=True) if g == chart.group[i] and v is not None]
         if len(group) < spc.min_points:

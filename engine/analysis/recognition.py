@@ -25,7 +25,7 @@ unmarked ones; notes marked ``learning`` are not shown as good news.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
@@ -107,6 +107,7 @@ def find_recognition(
     per_place: int = DEFAULT_PER_PLACE,
     note_kinds: NoteKinds | None = None,
     label: str | None = None,
+    kinds: Collection[str] = (IMPROVEMENT_KIND, SUSTAINED_KIND),
 ) -> list[Recognition]:
     """The period's recognition, by place: improvements, then sustained compliance (strongest
     first), at most ``per_place`` a place.
@@ -115,16 +116,19 @@ def find_recognition(
     the weeks before it, ``aggregates`` the period's aggregate table, ``outcome_days`` the day
     summaries over the SPC history and the period. ``note_kinds`` looks up the note kinds of
     assessment keys (e.g. engine.store.note_kinds.note_kinds_of; None: no note is marked).
-    ``label`` names the period in reasons (default: its week, or 'DATE to DATE')."""
+    ``label`` names the period in reasons (default: its week, or 'DATE to DATE'). ``kinds``: which
+    kinds to look for (a weekly force.pdf lists improvements only)."""
     spc = spc or SpcSettings()
     cat = catalogue_of(outcomes)
     label = label or _period_text(period_from, period_to)
     history = in_period(outcomes, None, period_to)
     period = in_period(history, period_from, period_to)
-    found = _improvements(
-        history, daily.between(outcome_days, None, period_to), cat, period_from, period_to, spc
-    )
-    found += _sustained(period, aggregates, cat, min_cases, label)
+    found: list[Recognition] = []
+    if IMPROVEMENT_KIND in kinds:
+        days = daily.between(outcome_days, None, period_to)
+        found += _improvements(history, days, cat, period_from, period_to, spc, min_cases)
+    if SUSTAINED_KIND in kinds:
+        found += _sustained(period, aggregates, cat, min_cases, label)
     kept: list[Recognition] = []
     for place in sorted({r.place for r in found}):
         mine = [r for r in found if r.place == place]
@@ -132,7 +136,8 @@ def find_recognition(
         mine = [r for r in mine if r.kind == IMPROVEMENT_KIND or (r.ruleset, r.criterion) not in improving]
         mine.sort(key=lambda r: (r.kind != IMPROVEMENT_KIND, -r.strength, r.priority, r.measure, r.criterion))
         kept += mine[:per_place]
-    return [_with_notes(r, history, period_from, period_to, note_kinds) for r in kept]
+    slices: dict[tuple[date, date], pd.DataFrame] = {(period_from, period_to): period.frame}
+    return [_with_notes(r, history, slices, period_from, period_to, note_kinds) for r in kept]
 
 
 # --------------------------------------------------------------------------- sustained
@@ -280,7 +285,13 @@ def _tags(cat: Catalogue, measure: str, own: Mapping[str, Any] | None = None) ->
 
 
 def _improvements(
-    history: Outcomes, days: daily.Days, cat: Catalogue, period_from: date, period_to: date, spc: SpcSettings
+    history: Outcomes,
+    days: daily.Days,
+    cat: Catalogue,
+    period_from: date,
+    period_to: date,
+    spc: SpcSettings,
+    min_cases: int,
 ) -> list[Recognition]:
     """Improving signals of the (place, measure) and (place, ruleset, criterion) weekly series at a
     week of the period."""
@@ -297,7 +308,9 @@ def _improvements(
         if measure not in cat.measures:
             continue
         direction = str(cat.measures[measure]["direction"] or "higher")
-        s = improving_signal(points, weeks, first_week, direction, (place, measure), spc, criterion=False)
+        s = improving_signal(
+            points, weeks, first_week, direction, (place, measure), spc, criterion=False, min_cases=min_cases
+        )
         if s is None:
             continue
         name = str(cat.measures[measure]["name"])
@@ -324,7 +337,14 @@ def _improvements(
             continue
         direction = str(meta["direction"] or "higher")
         s = improving_signal(
-            points, weeks, first_week, direction, (place, f"{ruleset}/{criterion}"), spc, criterion=True
+            points,
+            weeks,
+            first_week,
+            direction,
+            (place, f"{ruleset}/{criterion}"),
+            spc,
+            criterion=True,
+            min_cases=min_cases,
         )
         if s is None:
             continue
@@ -352,13 +372,22 @@ def _improvements(
 
 
 def _with_notes(
-    r: Recognition, history: Outcomes, period_from: date, period_to: date, note_kinds: NoteKinds | None
+    r: Recognition,
+    history: Outcomes,
+    slices: dict[tuple[date, date], pd.DataFrame],
+    period_from: date,
+    period_to: date,
+    note_kinds: NoteKinds | None,
 ) -> Recognition:
-    """The item with its passing cases and the reviewer notes behind it."""
+    """The item with its passing cases and the reviewer notes behind it (``slices``: the rows of
+    the spans already cut from ``history``, added to)."""
     if r.kind == IMPROVEMENT_KIND:
         period_from = week_monday(r.week)
         period_to = period_from + timedelta(days=6)
-    f = in_period(history, period_from, period_to).frame
+    span = (period_from, period_to)
+    if span not in slices:
+        slices[span] = in_period(history, period_from, period_to).frame
+    f = slices[span]
     mask = (f["place"] == r.place).to_numpy() & f["applicable"].to_numpy()
     if r.criterion:
         crit = history.criteria
@@ -410,3 +439,28 @@ def _with_notes(
     details = tuple(t[3] for t in chosen[:MAX_NOTES])
     good = tuple(t[2] for t in chosen[:MAX_NOTES] if not t[0])
     return replace(r, cases=cases, details=details, good_practice=good)
+
+
+def week_improvements(
+    outcomes: Outcomes,
+    period_from: date,
+    period_to: date,
+    *,
+    aggregates: pd.DataFrame,
+    outcome_days: daily.Days,
+) -> tuple[Recognition, ...]:
+    """What a weekly force.pdf recognises: the week's improvements (:func:`find_recognition`), none
+    for a period that is not one Monday-to-Sunday week (a PEEL period or quarter; sustained compliance
+    is a quarter's, for the Learning Review pack)."""
+    if period_from.weekday() != 0 or period_to - period_from != timedelta(days=6):
+        return ()
+    return tuple(
+        find_recognition(
+            outcomes,
+            period_from,
+            period_to,
+            aggregates=aggregates,
+            outcome_days=outcome_days,
+            kinds=(IMPROVEMENT_KIND,),
+        )
+    )

@@ -26,6 +26,7 @@ from engine.reports.layout import (
     plain,
     render_story,
 )
+from engine.reports.recognition_blocks import force_recognition
 from engine.reports.wording import (
     KIND_LABELS,
     counts_text,
@@ -43,6 +44,8 @@ def force_pdf(summary: ForceSummary) -> RenderedPdf:
     story = _glance(s)
     for page in s.priorities:
         story += _force_exceptions(s, page)
+    places = {p.code: p.name for p in s.places}
+    story += force_recognition(s.recognition, place_names=places, measure_names=s.measure_names)
     return render_story(
         story,
         Furniture(

@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from engine.analysis.recognition import Recognition
 from engine.core.models import KIND_ORDER, ExceptionKind, PerformanceException, RulesetRef
 from engine.reports.briefing_data import (
     DEFAULT_MEASURE_UNITS,
@@ -74,6 +75,8 @@ class ForceSummary:
     overview: tuple[PlaceCounts, ...] = ()
     #: the places with nothing to report under any priority, by name
     places_without: tuple[PlaceInfo, ...] = ()
+    #: the period's good news (engine.analysis.recognition), listed after the exceptions
+    recognition: tuple[Recognition, ...] = ()
 
     @property
     def places_briefed(self) -> tuple[PlaceInfo, ...]:

@@ -140,24 +140,26 @@ def force_recognition(
     lines: int = FORCE_LINES,
 ) -> list[Flowable]:
     """force.pdf's short "Recognition" section, after the exceptions: at most ``lines`` items
-    (improvements first, then the strongest sustained compliance), each in one paragraph with a
-    good-practice note where a reviewer marked one; nothing at all when there is no item."""
+    (improvements first, then sustained compliance; each by place name), each in one paragraph with
+    a good-practice note where a reviewer marked one; nothing at all when there is no item."""
     if not items:
         return []
     shown = sorted(
-        items, key=lambda r: (r.kind != IMPROVEMENT_KIND, -r.strength, r.place, r.measure, r.criterion)
+        items,
+        key=lambda r: (r.kind != IMPROVEMENT_KIND, place_names.get(r.place, r.place), r.measure, r.criterion),
+    )[:lines]
+    what = (
+        "Where a place's weekly series moved beyond normal variation in the better direction (the same "
+        "charts and rules as a special cause)"
+        if all(r.kind == IMPROVEMENT_KIND for r in items)
+        else "An improvement beyond normal variation, or a standard met with confidence in every week"
     )
-    shown = shown[:lines]
     out: list[Flowable] = [
         Spacer(1, 14),
         plain("Recognition", "h1"),
         HRule(),
         Spacer(1, 4),
-        plain(
-            "Good news the same figures show: an improvement beyond normal variation, or a standard met "
-            "with confidence in every week. Listed by kind, never ranked between places.",
-            "small",
-        ),
+        plain(f"{what}: good news to recognise. By place, never ranked.", "small"),
         Spacer(1, 5),
     ]
     for r in shown:

@@ -16,6 +16,7 @@ from engine.analysis.figure_findings import FigureData
 from engine.analysis.figures import live_event_metrics
 from engine.analysis.findings import PeriodFindings, assess_period
 from engine.analysis.outcomes import Outcomes, in_period, outcomes_frame
+from engine.analysis.recognition import Recognition, week_improvements
 from engine.core.periods import Period
 from engine.inputs.extract_definitions import MetricDefinition
 from engine.inputs.extracts import ResponseSettings
@@ -31,6 +32,8 @@ class PeriodAnalysis:
     figures: Any = None
     #: the event metrics whose extract is live at the period's end (measured though nothing happened)
     live_events: tuple[str, ...] = ()
+    #: a week's improvements beyond normal variation, for force.pdf (engine.analysis.recognition)
+    recognition: tuple[Recognition, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -107,11 +110,14 @@ def analyse(context: RunContext, gathered: Gathered, period: Period, *, prepared
         aggregates=table,
         frames=frames,
     )
+    recognition = week_improvements(
+        prepared.outcomes, period.start, period.end, aggregates=table, outcome_days=prepared.outcome_days
+    )
     if prepared.figures is None:
-        return PeriodAnalysis(findings, table)
+        return PeriodAnalysis(findings, table, recognition=recognition)
     data = prepared.figures
     live = live_event_metrics(data.levelled, data.metrics, period.end)
-    return PeriodAnalysis(findings, table, data.span(period.start, period.end), live)
+    return PeriodAnalysis(findings, table, data.span(period.start, period.end), live, recognition)
 
 
 def period_frames(gathered: Gathered, period: Period) -> dict[tuple[str, str], int]:

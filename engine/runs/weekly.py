@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -207,6 +207,7 @@ def write_period(
         not_measured_by_place=coverage.not_measured_by_place(),
     )
     summary = build_force_summary(exceptions, context.force.places, run, not_measured=coverage.not_measured())
+    summary = replace(summary, recognition=analysis.recognition)  # after the exceptions
 
     def build(folder: Path) -> None:
         write_exceptions_json(

@@ -30,13 +30,13 @@ def recognise(
     start: date = FROM,
     end: date = TO,
     *,
-    kinds: dict[int, str] | None = None,
+    marks: dict[int, str] | None = None,
     **options: Any,
 ) -> list[Recognition]:
     """find_recognition over start..end with the inputs a run prepares (as scenarios.assess)."""
     outcomes = outcomes_frame(s.rows, RECOGNITION_CRITERIA, MEASURES)
     table = aggregate(in_period(outcomes, start, end), "p", levels=("place",), dimensions=("criterion",))
-    lookup = None if kinds is None else (lambda keys: {k: v for k, v in kinds.items() if k in keys})
+    lookup = None if marks is None else (lambda keys: {k: v for k, v in marks.items() if k in keys})
     return find_recognition(
         outcomes,
         start,
@@ -163,7 +163,7 @@ def test_the_notes_behind_it_good_practice_first_learning_left_out() -> None:
     s.cases("BLK", "SS01", 1, note="Fine record", assessment_key=902)
     s.cases("BLK", "SS01", 1, note="Remember the receipt next time", assessment_key=903)
     s.cases("BLK", "SS01", 0, 1, note="Grounds missing", assessment_key=904)  # a failure: never good news
-    (r,) = recognise(s, kinds={901: "good_practice", 903: "learning"})
+    (r,) = recognise(s, marks={901: "good_practice", 903: "learning"})
     assert [d.note for d in r.details] == ["Grounds <b>clearly</b> set out & linked", "Fine record"]
     assert r.good_practice == (r.details[0].case_ref,)
     assert r.details[0].criterion == "SS01" and r.details[0].trace == ()
@@ -183,7 +183,7 @@ def test_the_pdf_shows_the_reason_figures_chart_and_notes_markup_escaped() -> No
     s.weekly("BLK", "IQ01", [*STABLE, *[19] * 7])
     s.cases("BLK", "IQ01", 1, day=TO, note="Plan <b>agreed</b> & shared <i>early", assessment_key=77)
     s.cases("KGT", "SS01", 60, note="Grounds well recorded")
-    found = recognise(s, kinds={77: "good_practice"})
+    found = recognise(s, marks={77: "good_practice"})
     assert [(r.place, r.kind) for r in found] == [("BLK", "improvement"), ("KGT", "sustained")]
     assert found[1].reason == (
         "Grounds for the search are recorded: met in 60 of 60 searches reviewed (100%) in week 2026-W47; the "
@@ -197,6 +197,16 @@ def test_the_pdf_shows_the_reason_figures_chart_and_notes_markup_escaped() -> No
     assert "Sustained compliance · Kingsgate · D11" in text and "60 of 60 met it" in text
     assert text.count("Grounds well recorded") == 5  # at most five notes an item
     short = pdf_text(force_recognition(found, place_names=names, measure_names={}))
-    assert "run Recognition Good news the same figures show" in short
+    assert (
+        "run Recognition An improvement beyond normal variation, or a standard met with confidence" in short
+    )
     assert "Reviewer on IQ-" in short and "“Plan <b>agreed</b> & shared <i>early”" in short
     assert force_recognition([], place_names=names, measure_names={}) == []
+
+
+def test_an_improvement_in_a_week_of_too_few_cases_is_not_recognised() -> None:
+    s = Scenario()
+    s.weekly("BLK", "IQ01", [*STABLE, *[19] * 7])  # 20 cases a week
+    assert len(recognise(s, min_cases=20)) == 1
+    assert recognise(s, min_cases=21) == []
+    assert recognise(s, kinds=("sustained",)) == []
