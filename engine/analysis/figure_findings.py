@@ -176,6 +176,9 @@ def figure_findings(
     own = judged(span)  # each place's figure, and the force's (figure_force)
     out: list[PerformanceException] = []
     charted: set[tuple[str, str]] = set()
+    by_metric: dict[str, list[dict[str, Any]]] = {}  # the span's rows by metric, in the span's order
+    for row in records_of(own):
+        by_metric.setdefault(row["metric"], []).append(row)
     ordered = sorted(data.thresholds, key=lambda t: (str(t["ruleset"]), str(t["criterion"])))
     for t in ordered:
         metric = data.metrics[str(t["metric"])]
@@ -183,7 +186,7 @@ def figure_findings(
             out += _events(data, t, cat, start, end)
             continue
         standard, bound = _bound(t)
-        for row in records_of(own[(own["metric"] == metric.id).to_numpy()]):
+        for row in by_metric.get(metric.id, ()):
             f = facts_of(row, metric, t)
             if standard is not None and f.low is not None and f.high is not None:
                 if beyond(f.low, f.high, standard, bound):

@@ -321,10 +321,7 @@ def span_figures(
     parts = []
     if not chosen.empty:
         pooled = pool(chosen, _GROUP, metrics)
-        bounds = chosen.groupby(_GROUP, observed=True).agg(
-            grain=("grain", "first"), start=("point_start", "min"), end=("point_end", "max"),
-            first=("point", "min"), last=("point", "max"),
-        ).reset_index()  # fmt: skip
+        bounds = _bounds(chosen)
         pooled = pooled.merge(bounds, on=_GROUP, how="left")
         pooled["period"] = [
             f if f == t else f"{f} to {t}" for f, t in zip(pooled["first"], pooled["last"], strict=True)
@@ -350,6 +347,27 @@ def span_figures(
         return pd.DataFrame(columns=list(POINT_COLUMNS))
     out = pd.concat(parts, ignore_index=True)
     return out[list(POINT_COLUMNS)].sort_values(_GROUP, kind="stable").reset_index(drop=True)
+
+
+def _bounds(chosen: pd.DataFrame) -> pd.DataFrame:
+    """Per (metric, level, place, team) of the chosen points: their grain, first start, last end,
+    and first and last point labels. Each column's values are ranked once (factorize, sorted) and
+    the groups take the least and greatest rank: pandas' min and max of Python objects (dates,
+    labels) run a Python loop per group, a second of a year's five spans."""
+    frame = chosen[[*_GROUP, "grain"]].copy()
+    uniques = {}
+    for column, rank in (("point_start", "s"), ("point_end", "e"), ("point", "p")):
+        codes, uniques[rank] = pd.factorize(chosen[column], sort=True)
+        frame[rank] = codes
+    found = frame.groupby(_GROUP, observed=True).agg(
+        grain=("grain", "first"), s=("s", "min"), e=("e", "max"), f=("p", "min"), t=("p", "max")
+    )
+    out = found[["grain"]].reset_index()
+    out["start"] = uniques["s"][found["s"].to_numpy()]
+    out["end"] = uniques["e"][found["e"].to_numpy()]
+    out["first"] = uniques["p"][found["f"].to_numpy()]
+    out["last"] = uniques["p"][found["t"].to_numpy()]
+    return out
 
 
 def _span_label(grain: str, start: dt.date, end: dt.date) -> str:
@@ -431,9 +449,27 @@ def live_event_metrics(levelled: pd.DataFrame, metrics: Metrics, end: dt.date) -
 
 
 def records_of(table: pd.DataFrame) -> list[dict[str, Any]]:
-    """Plain dict rows of a points or span table (NaN -> None)."""
-    rows = table.to_dict("records")
-    return [
-        {str(k): (None if isinstance(v, float) and v != v else v) for k, v in row.items()}  # v != v: NaN
-        for row in rows
-    ]
+    """Plain dict rows of a points or span table (NaN -> None), their values Python's own (as
+    DataFrame.to_dict gives them), built a column at a time: a year's points are tens of thousands."""
+    names = [str(c) for c in table.columns]
+    columns: list[list[Any]] = []
+    for i in range(len(names)):
+        column = table.iloc[:, i]
+        values = column.tolist()
+        if column.dtype.kind == "f":
+            values = [None if v != v else v for v in values]  # v != v: NaN
+        elif column.dtype.kind == "O":
+            values = [_plain(v) for v in values]
+        columns.append(values)
+    return (
+        [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+        if names
+        else [{} for _ in range(len(table))]
+    )
+
+
+def _plain(v: Any) -> Any:
+    """A value of an object column as to_dict gives it (a numpy scalar as Python's), NaN as None."""
+    if isinstance(v, np.generic):
+        v = v.item()
+    return None if isinstance(v, float) and v != v else v
