@@ -18,6 +18,7 @@ from engine.reports.peel_data import MeasureSection
 
 # peel.pdf's own blocks for an item's incident metrics and loaded figures, and its table: one look
 from engine.reports.peel_pdf import _declared, _metric, _table
+from engine.reports.recognition_blocks import recognition_flowables
 from engine.reports.review_data import ReviewPack
 from engine.reports.wording import KIND_LABELS, interval, pct, period_text
 
@@ -40,7 +41,7 @@ def review_pdf(pack: ReviewPack) -> RenderedPdf:
     story: list[Flowable] = _cover(p)
     for s in p.sections:
         story += [PageBreak(), *_item(p, s)]
-    story += [PageBreak(), *_exceptions(p), Spacer(1, 10), *_improvements(p)]
+    story += [PageBreak(), *_exceptions(p), PageBreak(), *_improvements(p)]
     story += [PageBreak(), *_stories(p), Spacer(1, 10), *_actions(p)]
     q = p.theme
     return render_story(
@@ -268,16 +269,19 @@ def _improvements(p: ReviewPack) -> list[Flowable]:
         return [
             *out,
             plain(
-                "No improvement signal or sustained compliance was found for the theme's items this quarter.",
+                "No improvement beyond normal variation and no sustained compliance was found for the theme's "
+                "items this quarter.",
                 "body",
             ),
         ]
-    rows = [["Place", "Item", "What", "Cases"]]
-    rows += [
-        [r.place + (f" {r.team}" if r.team else ""), r.measure, r.reason, f"{r.passed:,} of {r.n:,}"]
-        for r in p.improvements
-    ]
-    return [*out, _table(rows, (0.12, 0.08, 0.62, 0.18))]
+    intro = (
+        "What went well: a weekly series of the theme's items that moved beyond normal variation in the "
+        "better direction, or a criterion whose whole 95% interval over the quarter lies on the good side of "
+        "its standard and whose rate met it every week; at most three a place, listed by place, never ranked."
+    )
+    names = {s.measure.id: s.measure.name for s in p.sections}
+    return [*out, plain(intro, "small"), Spacer(1, 6),
+            *recognition_flowables(p.improvements, place_names=p.place_names, measure_names=names)]  # fmt: skip
 
 
 def _story_rows(p: ReviewPack, kind: str) -> list[Flowable]:

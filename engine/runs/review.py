@@ -12,11 +12,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from engine.analysis.recognition import find_recognition
+from engine.analysis.recognition import DEFAULT_PER_PLACE, Recognition, find_recognition
 from engine.analysis.review import (
     LAST_WEEKS,
     item_charts,
@@ -42,8 +42,8 @@ from engine.runs.peel_figures import build_report
 from engine.runs.scoring import score_pending
 from engine.runs.weekly import reviewed_count
 from engine.store.actions import Action, list_actions
-from engine.store.assessments import assessment_answers
 from engine.store.db import Database
+from engine.store.note_kinds import note_kinds_of
 from engine.store.schema import initialised
 
 KIND = "review"
@@ -86,14 +86,23 @@ def weekly_exceptions(
 
 
 def _note_kinds(database: Database) -> Callable[[Sequence[int]], Mapping[int, str]]:
+    """Looks up the note kinds of assessment keys (store.note_kinds), for stories and recognition."""
+
     def look_up(keys: Sequence[int]) -> Mapping[int, str]:
         with database.session() as session:
-            answers = assessment_answers(session, list(keys))
-        return {
-            k: str(a.answers.get("note_kind") or "") for k, a in answers.items() if a.answers.get("note_kind")
-        }
+            return note_kinds_of(session, keys)
 
     return look_up
+
+
+def theme_recognition(found: Sequence[Recognition], items: Collection[str]) -> list[Recognition]:
+    """The theme's recognition, at most DEFAULT_PER_PLACE items a place in the order found
+    (``found``: find_recognition's with no cap, so other items do not crowd the theme's out)."""
+    kept: list[Recognition] = []
+    for r in found:
+        if r.measure in items and sum(1 for k in kept if k.place == r.place) < DEFAULT_PER_PLACE:
+            kept.append(r)
+    return kept
 
 
 def _actions(database: Database, quarter: Period) -> tuple[Action, ...]:
@@ -146,7 +155,7 @@ def run_review(
     cases = story_cases(gathered.outcome_columns, crit, items)  # type: ignore[arg-type]
     recognised = find_recognition(
         prepared.outcomes, quarter.start, quarter.end, aggregates=analysis.table,
-        outcome_days=prepared.outcome_days, note_kinds=look_up, label=quarter.label,
+        outcome_days=prepared.outcome_days, note_kinds=look_up, label=quarter.label, per_place=len(items) * 1000,
     )  # fmt: skip
     pack = ReviewPack(
         force_name=context.force.name,
@@ -162,7 +171,7 @@ def run_review(
         weeks=tuple(w.label for w in ended),
         weeks_not_ended=tuple(w.label for w in weeks if w not in ended),
         raised=tuple(persistence(weekly_exceptions(database, context, ended), items)),
-        improvements=tuple(r for r in recognised if r.measure in items),
+        improvements=tuple(theme_recognition(recognised, items)),
         stories=tuple(stories(cases, look_up(sorted(cases)) if cases else {})),
         actions=_actions(database, quarter),
         as_of=today,
