@@ -19,12 +19,14 @@ period (criteria_findings, spc_findings, threshold_findings) and orders what the
   per (place, metric).
 - Declared metrics' figures (the tidy figures extract): figure_findings, for the metrics a
   threshold names: threshold, special_cause and, for each event, critical.
+- Teams: the same statistical rules within each place (team_findings: below_standard,
+  special_cause, threshold on team figures; never critical), kept apart as team_exceptions.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -36,6 +38,7 @@ from engine.analysis.evidence import SmallSample, catalogue_of
 from engine.analysis.figure_findings import FigureData, figure_findings
 from engine.analysis.outcomes import Outcomes, in_period
 from engine.analysis.spc_findings import SpcSettings, metric_special_causes, outcome_special_causes
+from engine.analysis.team_findings import team_findings
 from engine.analysis.threshold_findings import thresholds
 from engine.core.models import KIND_ORDER, PerformanceException
 from engine.core.periods import week_label
@@ -48,6 +51,8 @@ class PeriodFindings:
 
     exceptions: list[PerformanceException]
     small_samples: list[SmallSample]
+    #: the team exceptions (PerformanceException.team set), apart from the place and FORCE ones
+    team_exceptions: list[PerformanceException] = field(default_factory=list)
 
 
 def _measure_key(measure: str) -> tuple[int, int, str]:
@@ -58,7 +63,7 @@ def _measure_key(measure: str) -> tuple[int, int, str]:
 
 
 def sort_exceptions(items: Iterable[PerformanceException]) -> list[PerformanceException]:
-    """Most serious kind first, then priority, place, measure, criterion, ruleset."""
+    """Most serious kind first, then priority, place, measure, criterion, ruleset (and team)."""
     return sorted(
         items,
         key=lambda e: (
@@ -68,6 +73,7 @@ def sort_exceptions(items: Iterable[PerformanceException]) -> list[PerformanceEx
             _measure_key(e.measure),
             e.criterion,
             e.ruleset,
+            e.team,
         ),
     )
 
@@ -104,7 +110,8 @@ def assess_period(
     ruleset's case type where recorded: the (place, criterion) intervals then carry the
     finite-population correction (see aggregate.aggregate) and the exceptions name N ("30 of 212
     searches reviewed"). ``figures``: the declared metrics' stored figures and the thresholds on
-    them (figure_findings).
+    them (figure_findings). Team exceptions (team_findings) need ``outcome_days`` made with
+    team_findings.with_team_days for their special causes; without the teams' counts there are none.
     """
     spc = spc or SpcSettings()
     cat = catalogue_of(outcomes)
@@ -140,4 +147,17 @@ def assess_period(
     if figures is not None:
         found += figure_findings(figures, cat, period_from, period_to, spc)
     small.sort(key=lambda s: (s.place, _measure_key(s.measure), s.ruleset, s.criterion))
-    return PeriodFindings(sort_exceptions(found), small)
+    teams = team_findings(
+        history,
+        period,
+        aggregates=aggregates,
+        outcome_days=daily.between(outcome_days, None, period_to),
+        cat=cat,
+        latest_week=latest_week,
+        spc=spc,
+        min_cases=min_cases,
+        place_found=found,
+        figures=figures,
+        span=(period_from, period_to),
+    )
+    return PeriodFindings(sort_exceptions(found), small, sort_exceptions(teams))

@@ -171,6 +171,9 @@ class PerformanceException:
     chart: SpcChart | None = None
     frame_size: int | None = None  # cases eligible for review, when a sample frame is recorded
     guidance: str = ""  # the criterion's guidance from its ruleset: who should act and how
+    #: the team within ``place`` a team exception is about ("" for a place or FORCE exception);
+    #: exceptions.json lists team exceptions apart, under "team_exceptions" (docs/outputs.md)
+    team: str = ""
 
     def to_json(self) -> dict[str, object]:
         """The exceptions.json entry: exactly the contract's keys, rates rounded to 3 places."""

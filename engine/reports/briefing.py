@@ -17,6 +17,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import (
     ActionFlowable,
     BaseDocTemplate,
+    CondPageBreak,
     Flowable,
     KeepTogether,
     Paragraph,
@@ -26,7 +27,7 @@ from reportlab.platypus import (
 )
 
 from engine.core.figure_facts import figure_of
-from engine.core.models import ExceptionKind, PerformanceException
+from engine.core.models import KIND_ORDER, ExceptionKind, PerformanceException
 from engine.reports.briefing_data import Entry, Figure, PlaceBriefing
 from engine.reports.case_table import case_table
 from engine.reports.charts import spc_chart
@@ -58,6 +59,7 @@ from engine.reports.wording import (
     KIND_LABELS,
     case_types_text,
     kind_counts_text,
+    kind_parts,
     measure_title,
     pct,
     period_text,
@@ -105,9 +107,14 @@ def place_pdf(briefing: PlaceBriefing) -> RenderedPdf:
 
     A place with up to five entries gets at most four pages: each entry shows at most ten failing
     cases (the rest are in <PLACE>-cases.csv), and if that is still too long, fewer cases and charts.
+    The budget is the place's own part (a page more when page 1 lists team exceptions too); the
+    team sections follow it, shorter (see _team_fit), so that they never cost the place's own
+    sections their cases or charts.
     """
-    entries = briefing.entries()
-    budget = _PAGE_BUDGET if len(entries) <= _BUDGET_ENTRIES else None
+    entries = briefing.entries()  # the place's own, then its teams'
+    own = len(briefing.place_entries())
+    extra = 1 if len(entries) > own else 0
+    budget = _PAGE_BUDGET + extra if own <= _BUDGET_ENTRIES else None
     for fit in _FITS[:-1]:
         try:
             return _render(briefing, entries, fit, budget)
@@ -149,9 +156,20 @@ class _EndOfPageOne(ActionFlowable):  # type: ignore[misc]  # reportlab has no t
 def _render(b: PlaceBriefing, entries: Sequence[Entry], fit: _Fit, budget: int | None) -> RenderedPdf:
     place = f"{b.place.name} ({b.place.code})"
     story: list[Flowable] = [*_place_front(b), _EndOfPageOne()]
+    own = b.place_entries()
+    # the place's own section on each measure, which a team's on the same measure refers to
+    sections = {x.measure: (i, x) for i, x in enumerate(own, start=1)}
     for i, x in enumerate(entries, start=1):
         if i > 1:
             story.append(Spacer(1, 14))
+        if i == len(own) + 1:
+            # the heading never sits alone at a page's foot: it starts a page unless most of one is left
+            story += [CondPageBreak(110 * mm), plain("Team exceptions", "title"), plain(TEAM_RULE, "small")]
+            story.append(Spacer(1, 8))
+        if i > len(own):
+            same = sections.get(x.measure)
+            story += _entry_section(b, i, x, _team_fit(fit, same), same)
+            continue  # the budget is the place's own part's
         story += _entry_section(b, i, x, fit)
         if budget is not None:
             story.append(_PageGuard(budget))
@@ -194,12 +212,16 @@ def _place_front(b: PlaceBriefing) -> list[Flowable]:
     )
     groups = b.groups()
     n = sum(len(g.entries) for g in groups)
+    headline = f"{n} issue{'s' if n != 1 else ''}, raised by {kind_counts_text(b.exceptions)}."
+    if not n:
+        headline = "No exceptions for the place as a whole this week."
     out: list[Flowable] = [
         para(f"{esc(b.place.name)} <font color='#5f6368'>({esc(b.place.code)})</font>", "title"),
         plain(f"Weekly exception briefing · {b.force_name}", "subtitle"),
         facts_table,
         Spacer(1, 14),
-        plain(f"{n} issue{'s' if n != 1 else ''}, raised by {kind_counts_text(b.exceptions)}.", "h2"),
+        plain(headline, "h2"),
+        *([plain(_teams_headline(b), "h2")] if b.team_exceptions else []),
         plain(
             "Only exceptions are shown, most serious first; the exceptions on one measure are one issue. "
             f"Everything else measured this week was within normal variation or met its standard. {DEFINITION}"
@@ -234,8 +256,53 @@ def _place_front(b: PlaceBriefing) -> list[Flowable]:
         more = [_not_measured_line(b, missing)] if missing else []
         more += [para(f"<b>Not defined:</b> {_not_defined_text(slots)}.", "small")] if slots else []
         out += [Spacer(1, 5), KeepTogether([heading, HRule(), table, *more])]
+    out += _team_summary(b, number)
     out += _other_priorities(b)
     return out
+
+
+#: what a team exception is, where the briefing lists them
+TEAM_RULE = (
+    "The same rules applied to each team's own cases and figures: a rate whose whole interval is "
+    "below the standard, a special cause on the team's weekly series (where it has enough weeks), a "
+    "figure beyond its threshold. A critical failure is never repeated here: it is the place's, and "
+    "its cases name the team. A team exception is shown even when the place has the same one: it says "
+    "where the problem sits."
+)
+
+
+def _teams_headline(b: PlaceBriefing) -> str:
+    """'Team exceptions: 3 in 2 teams (Response A, Response B): 2 below standard, 1 special cause.'"""
+    teams = sorted({e.team for e in b.team_exceptions})
+    kinds = kind_parts([sum(1 for e in b.team_exceptions if e.kind is k) for k in KIND_ORDER])
+    where = f"{len(teams)} team{'s' if len(teams) != 1 else ''} ({', '.join(teams)})"
+    return f"Team exceptions: {len(b.team_exceptions)} in {where}: {', '.join(kinds)}."
+
+
+def _team_summary(b: PlaceBriefing, number: int) -> list[Flowable]:
+    """Page 1's list of the team entries under one heading, by team, numbered on from the place's own."""
+    rows = []
+    for _, entries in b.team_groups():
+        for x in entries:
+            number += 1
+            rows.append([para(str(number), "num"), _team_summary_entry(b, number, x)])
+    if not rows:
+        return []
+    table = Table(
+        rows,
+        colWidths=[10 * mm, WIDTH - 10 * mm],
+        style=TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("TOPPADDING", (0, 0), (-1, -1), 3),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
+                ("LINEBELOW", (0, 0), (-1, -2), 0.4, RULE),
+            ]
+        ),
+    )
+    heading = Paragraph("Team exceptions", _group_style())
+    return [Spacer(1, 5), KeepTogether([heading, HRule(), table])]
 
 
 @cache
@@ -287,8 +354,24 @@ def _kinds_text(kinds: Sequence[ExceptionKind]) -> str:
     return labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} and {labels[-1]}"
 
 
+def _team_summary_entry(b: PlaceBriefing, number: int, x: Entry) -> Paragraph:
+    """A team's entry on page 1 in one paragraph: 'Team CID · D11 Stop and search: below standard
+    SS01 2 of 4 (50%); below standard SS02 2 of 4 (50%); special cause the whole measure 2 of 4
+    (50%) · section 3'."""
+    parts = []
+    for f in x.figures():
+        e = f.lead
+        kinds = _kinds_text(tuple(dict.fromkeys(s.kind for s in f.signals))).lower()
+        figure = f" {e.passed:,} of {e.n:,} ({pct(e.rate)})" if e.rate is not None and e.n else ""
+        parts.append(f"{kinds} {e.criterion or 'the whole measure'}{figure}")
+    link = f"<a href='#ex{number}' color='#1f4e79'>section {number}</a>"
+    what = esc(f"Team {x.lead.team} · {measure_title(x.measure, b.measure_names)}")
+    return para(f"<b>{what}</b>: {esc('; '.join(parts))} · {link}", "body")
+
+
 def _entry_title(b: PlaceBriefing, x: Entry) -> str:
-    return f"{_kinds_text(x.kinds())} · {measure_title(x.measure, b.measure_names)}"
+    team = f"Team {x.lead.team} · " if x.lead.team else ""
+    return f"{team}{_kinds_text(x.kinds())} · {measure_title(x.measure, b.measure_names)}"
 
 
 def _criterion_label(e: PerformanceException) -> str:
@@ -340,7 +423,25 @@ def _summary_entry(b: PlaceBriefing, number: int, x: Entry) -> list[Flowable]:
     ]
 
 
-def _entry_section(b: PlaceBriefing, number: int, x: Entry, fit: _Fit) -> list[Flowable]:
+#: the most failing cases a team's section lists (the rest are in the cases CSV)
+_TEAM_CASE_ROWS = 5
+
+
+def _team_fit(fit: _Fit, place_section: tuple[int, Entry] | None) -> _Fit:
+    """How much of a team's entry to show: at most five cases; when the place has its own section on
+    the measure (``place_section``), no chart and no evidence tiles either (the team's reason
+    states its figures, the signal and the place's; the place's section has the chart)."""
+    rows = min(fit.case_rows, _TEAM_CASE_ROWS)
+    if place_section is None:
+        return _Fit(rows, fit.spc_charts, fit.evidence)
+    return _Fit(rows, False, evidence=False)
+
+
+def _entry_section(
+    b: PlaceBriefing, number: int, x: Entry, fit: _Fit, place_section: tuple[int, Entry] | None = None
+) -> list[Flowable]:
+    """An entry's section; a team's entry whose place has its own on the measure (``place_section``:
+    its number and entry) refers to that section's "What to do" rather than repeating it."""
     title = f"{number}. {_entry_title(b, x)}"
     heading = para(f"<a name='ex{number}'/>{esc(title)}", "h1")
     rulesets = ", ".join(dict.fromkeys(e.ruleset for e in x.signals if e.ruleset))
@@ -358,7 +459,9 @@ def _entry_section(b: PlaceBriefing, number: int, x: Entry, fit: _Fit) -> list[F
     for text, chart in blocks[1:]:
         tail += [*text, *chart]
     guidance = x.guidance()
-    if guidance:
+    if guidance and place_section is not None and set(guidance) <= set(place_section[1].guidance()):
+        tail += [Spacer(1, 6), para(f"<b>What to do:</b> as in section {place_section[0]}.", "body")]
+    elif guidance:
         what = [para("<b>What to do</b>", "body"), *(para(f"• {esc(g)}", "body") for g in guidance)]
         tail += [Spacer(1, 6), together(what)]
     listed = events_table(x.events(), "Events") if x.events() else case_table(b, number, x, fit.case_rows)

@@ -213,10 +213,24 @@ class PlaceBriefing:
     measure_case_types: Mapping[str, str] = field(default_factory=dict)
     #: case type -> how its form lists it ("missing from home"); default words where absent
     case_labels: Mapping[str, str] = field(default_factory=dict)
+    #: the place's team exceptions (PerformanceException.team set), shown after its own
+    team_exceptions: tuple[PerformanceException, ...] = ()
 
     def entries(self) -> tuple[Entry, ...]:
-        """One entry per measure with signals, in display order, numbered 1.. in the briefing."""
+        """Every numbered entry of the briefing, 1..: the place's own (one per measure with signals,
+        in display order), then each team's (:meth:`team_groups`)."""
+        return self.place_entries() + tuple(x for _, xs in self.team_groups() for x in xs)
+
+    def place_entries(self) -> tuple[Entry, ...]:
+        """The place's own entries: one per measure with signals, in display order."""
         return tuple(x for g in self.groups() for x in g.entries)
+
+    def team_groups(self) -> tuple[tuple[str, tuple[Entry, ...]], ...]:
+        """(team, its entries: one per measure with team signals, most serious first), by team."""
+        by_team: dict[str, list[PerformanceException]] = {}
+        for e in self.team_exceptions:
+            by_team.setdefault(e.team, []).append(e)
+        return tuple((team, make_entries(by_team[team])) for team in sorted(by_team))
 
     def groups(self) -> tuple[PriorityGroup, ...]:
         """The entries grouped by priority, in display order (page 1 and the sections both use it)."""
@@ -441,21 +455,24 @@ def build_place_briefings(
     *,
     frame_sizes_by_place: Mapping[str, Mapping[str, int]] | None = None,
     not_measured_by_place: Mapping[str, Sequence[str]] | None = None,
+    team_exceptions: Sequence[PerformanceException] = (),
 ) -> list[PlaceBriefing]:
-    """One briefing per place that has exceptions, in the order of ``places``.
+    """One briefing per place that has exceptions or team exceptions, in the order of ``places``.
 
-    A briefing holds only its own place's exceptions (and so only its own cases); force-level
-    exceptions go to the force summary. ``cases_reviewed_by_place`` is {place code: {case type: n}};
+    A briefing holds only its own place's exceptions and its own teams' (and so only its own
+    cases); force-level exceptions go to the force summary. ``cases_reviewed_by_place`` is {place code: {case type: n}};
     ``frame_sizes_by_place`` the same shape, for the cases eligible for review where known;
     ``not_measured_by_place`` {place code: measure ids with no data this period, catalogue order}.
     Raises ReportError naming every exception with an unknown place code or priority.
     """
     infos = [PlaceInfo.of(p) for p in places]
     check_exceptions(exceptions, {p.code for p in infos}, run.priority_names)
+    check_exceptions(team_exceptions, {p.code for p in infos}, run.priority_names)
     briefings = []
     for place in infos:
         mine = [e for e in exceptions if e.place == place.code]
-        if not mine:
+        teams = tuple(e for e in team_exceptions if e.place == place.code)
+        if not mine and not teams:
             continue  # no PDF: its absence is the good news (docs/outputs.md)
         by_type = _by_case_type(cases_reviewed_by_place.get(place.code, {}))
         frames = (frame_sizes_by_place or {}).get(place.code)
@@ -471,6 +488,7 @@ def build_place_briefings(
                 measure_priorities=MappingProxyType(dict(run.measure_priorities)),
                 measure_case_types=MappingProxyType(dict(run.measure_case_types)),
                 case_labels=MappingProxyType(dict(run.case_labels)),
+                team_exceptions=teams,
                 **run._shared(),
             )
         )

@@ -77,8 +77,10 @@ def _glance(s: ForceSummary) -> list[Flowable]:
     if s.overview:
         out += [
             plain(
-                "Exceptions by kind over all priorities. Places with a critical failure first, then in "
-                "alphabetical order: a count is not a score; each place's briefing says what lies behind it.",
+                "Exceptions by kind over all priorities; Teams: the place's team exceptions (counted apart: "
+                "the same rules applied to each team's own cases). Places with a critical failure first, "
+                "then in alphabetical order: a count is not a score; each place's briefing says what lies "
+                "behind it.",
                 "small",
             ),
             Spacer(1, 5),
@@ -114,10 +116,14 @@ def _totals_text(s: ForceSummary) -> str:
         sum(pc.counts[i] for pc in s.overview) + sum(1 for e in force_level if e.kind is k)
         for i, k in enumerate(KIND_ORDER)
     ]
+    teams = sum(pc.teams for pc in s.overview)
+    team_text = f" Team exceptions: {teams}." if teams else ""
+    if not sum(counts) and teams:
+        return f"No place or force-level exceptions this week.{team_text}"
     if not sum(counts):
         return "No exceptions this week: nothing outside normal variation or below a standard."
     extra = f" ({len(force_level)} of them force-level)" if force_level else ""
-    return f"{counts_text(counts)}{extra}."
+    return f"{counts_text(counts)}{extra}.{team_text}"
 
 
 def _priority_line(page: PrioritySummary) -> str:
@@ -155,7 +161,7 @@ def _force_exceptions(s: ForceSummary, page: PrioritySummary) -> list[Flowable]:
 
 
 def _counts_table(rows_of: Sequence[PlaceCounts]) -> Table:
-    kinds = [KIND_LABELS[k] for k in KIND_ORDER]
+    kinds = [KIND_LABELS[k] for k in KIND_ORDER] + ["Teams"]
     rows: list[list[Flowable]] = [
         [plain("Place", "cellhead"), plain("Division", "cellhead")]
         + [plain(k, "cellhead_right") for k in kinds]
@@ -164,15 +170,16 @@ def _counts_table(rows_of: Sequence[PlaceCounts]) -> Table:
     for pc in rows_of:
         rows.append(
             [plain(pc.place.name, "body"), plain(pc.place.division, "body")]
-            + [plain(str(c) if c else "–", "count") for c in pc.counts]
+            + [plain(str(c) if c else "–", "count") for c in (*pc.counts, pc.teams)]
             + [plain(", ".join(pc.measures), "body")]
         )
-    count_w, place_w, division_w = 20.5 * mm, 34 * mm, 22 * mm
+    # the team exceptions' count last, narrower: "Teams"
+    count_w, team_w, place_w, division_w = 19.5 * mm, 14 * mm, 27.5 * mm, 18.5 * mm
     return Table(
         rows,
         colWidths=[place_w, division_w]
-        + [count_w] * len(kinds)
-        + [WIDTH - place_w - division_w - count_w * len(kinds)],
+        + [count_w] * len(KIND_ORDER)
+        + [team_w, WIDTH - place_w - division_w - count_w * len(KIND_ORDER) - team_w],
         repeatRows=1,
         style=TableStyle(
             [

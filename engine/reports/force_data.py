@@ -26,6 +26,8 @@ class PlaceCounts:
     place: PlaceInfo
     counts: tuple[int, ...]
     measures: tuple[str, ...]  # the measures behind them, in measure_order (D7 before D11)
+    #: how many team exceptions its teams have (counted apart: not in ``counts``)
+    teams: int = 0
 
     @property
     def total(self) -> int:
@@ -81,6 +83,7 @@ class ForceSummary:
     @property
     def places_briefed(self) -> tuple[PlaceInfo, ...]:
         codes = {pc.place.code for p in self.priorities for pc in p.places_with}
+        codes |= {pc.place.code for pc in self.overview}  # a place with team exceptions only too
         return tuple(p for p in self.places if p.code in codes)
 
     @property
@@ -94,9 +97,11 @@ def build_force_summary(
     places: Sequence[PlaceLike],
     run: BriefingRun,
     not_measured: Sequence[str] = (),
+    team_exceptions: Sequence[PerformanceException] = (),
 ) -> ForceSummary:
-    """The force summary: every place's counts by kind over all priorities and the places with
-    none (the overview), then per priority the same and its force-level exceptions. Places with a
+    """The force summary: every place's counts by kind over all priorities, and how many team
+    exceptions its teams have, and the places with neither (the overview), then per priority the
+    place counts and its force-level exceptions. Places with a
     critical failure come first, then the rest by name: never ranked by count. ``not_measured``
     names the measures (ids, catalogue order, kept as given) not measured anywhere in the force."""
     infos = tuple(sorted((PlaceInfo.of(p) for p in places), key=lambda p: (p.name, p.code)))
@@ -108,7 +113,8 @@ def build_force_summary(
         without = tuple(p for p in infos if p.code not in {pc.place.code for pc in with_})
         force_level = tuple(sorted((e for e in here if e.place == FORCE_PLACE), key=seriousness_key))
         pages.append(PrioritySummary(priority, name, with_, without, force_level))
-    overview = _place_counts(exceptions, infos)
+    check_exceptions(team_exceptions, {p.code for p in infos}, run.priority_names)
+    overview = _place_counts(exceptions, infos, team_exceptions)
     briefed = {pc.place.code for pc in overview}
     return ForceSummary(
         places=infos,
@@ -121,18 +127,20 @@ def build_force_summary(
 
 
 def _place_counts(
-    exceptions: Sequence[PerformanceException], places: Sequence[PlaceInfo]
+    exceptions: Sequence[PerformanceException],
+    places: Sequence[PlaceInfo],
+    team_exceptions: Sequence[PerformanceException] = (),
 ) -> tuple[PlaceCounts, ...]:
-    """Each place's counts by kind, for the places with any: those with a critical failure first,
-    then in the order of ``places`` (by name)."""
+    """Each place's counts by kind (and its teams' count), for the places with any: those with a
+    critical failure first, then in the order of ``places`` (by name)."""
     out = []
     for place in places:
         mine = [e for e in exceptions if e.place == place.code]
-        if mine:
+        teams = sum(1 for e in team_exceptions if e.place == place.code)
+        if mine or teams:
             counts = tuple(sum(1 for e in mine if e.kind is k) for k in KIND_ORDER)
-            out.append(
-                PlaceCounts(place, counts, tuple(sorted({e.measure for e in mine}, key=measure_order)))
-            )
+            measures = tuple(sorted({e.measure for e in mine}, key=measure_order))
+            out.append(PlaceCounts(place, counts, measures, teams))
     return tuple(sorted(out, key=lambda pc: not pc.critical))  # stable: by name within each
 
 

@@ -70,7 +70,8 @@ class MailBody:
 
 
 def exceptions_of(entries: Sequence[Mapping[str, Any]]) -> tuple[PerformanceException, ...]:
-    """exceptions.json's entries (docs/outputs.md) as exceptions: the contract's fields only."""
+    """exceptions.json's entries (docs/outputs.md) as exceptions: the contract's fields only (and
+    "team", on a "team_exceptions" entry)."""
 
     def num(v: Any) -> float | None:
         return None if v is None else float(v)
@@ -93,6 +94,7 @@ def exceptions_of(entries: Sequence[Mapping[str, Any]]) -> tuple[PerformanceExce
             ci_high=num(e.get("ci_high")),
             standard=num(e.get("standard")),
             cases=tuple(e.get("cases", ())),
+            team=str(e.get("team", "")),
         )
         for e in entries
     )
@@ -120,19 +122,24 @@ def place_body(
     attachments: Sequence[str] = (),
     replacing: Replacing | None = None,
 ) -> MailBody:
-    """A place's briefing e-mail: page 1 of its PDF in words (``exceptions`` are its own)."""
+    """A place's briefing e-mail: page 1 of its PDF in words (``exceptions`` are its own and its
+    teams', which are listed after its own)."""
     label = f"{place.name} ({place.code})"
+    teams = [e for e in exceptions if e.team]
+    exceptions = [e for e in exceptions if not e.team]
     entries = make_entries(exceptions)
+    headline = (
+        f"{len(entries)} issue{'s' if len(entries) != 1 else ''}, raised by "
+        f"{counts_text(kind_counts(exceptions))}."
+        if entries
+        else "No exceptions for the place as a whole this week."
+    )
     blocks: list[Block] = [("title", f"{label} · weekly exception briefing · {force_name}")]
     if replacing is not None:
         blocks.append(("note", f"{replacing.sentence('briefing')} The week's data changed since then."))
     blocks += [
         ("para", f"Week {period.text} · {place.division} division · place leader {place.leader}"),
-        (
-            "heading",
-            f"{len(entries)} issue{'s' if len(entries) != 1 else ''}, raised by "
-            f"{counts_text(kind_counts(exceptions))}.",
-        ),
+        ("heading", headline),
         (
             "para",
             "Only exceptions are listed, most serious first; everything else measured this week was "
@@ -140,10 +147,11 @@ def place_body(
         ),
     ]
     blocks += _exception_blocks(entries, measure_names, priority_names)
+    blocks += _team_blocks(teams, len(entries), measure_names)
     if attachments:
         blocks.append(("para", f"Attached: {_and(attachments)}, as run {run_id} wrote them."))
     blocks.append(("note", FOOTER))
-    parts = kind_parts(kind_counts(exceptions))
+    parts = kind_parts(kind_counts(exceptions)) + ([f"{len(teams)} team exceptions"] if teams else [])
     subject = f"{label} exception briefing {period.label}: {', '.join(parts)}"
     return _body(f"Updated: {subject}" if replacing else subject, blocks)
 
@@ -161,8 +169,11 @@ def force_body(
     replacing: Replacing | None = None,
 ) -> MailBody:
     """force.pdf's e-mail: page 1 of the force summary in words: each place with exceptions on one
-    line (those with a critical failure first, then by name: never ranked by count)."""
-    with_any = [p for p in places if any(e.place == p.code for e in exceptions)]
+    line (those with a critical failure first, then by name: never ranked by count), with its team
+    exceptions counted apart."""
+    teams = [e for e in exceptions if e.team]
+    exceptions = [e for e in exceptions if not e.team]
+    with_any = [p for p in places if any(e.place == p.code for e in [*exceptions, *teams])]
     without = sorted((p for p in places if p not in with_any), key=lambda p: p.name)
     ordered = sorted(
         with_any,
@@ -183,8 +194,10 @@ def force_body(
     for p in ordered:
         mine = [e for e in exceptions if e.place == p.code]
         measures = ", ".join(sorted({e.measure for e in mine}, key=measure_order))
+        theirs = sum(1 for e in teams if e.place == p.code)
+        parts = kind_parts(kind_counts(mine)) + ([f"{theirs} team exceptions"] if theirs else [])
         lines.append(
-            f"{p.name} ({p.code}), {p.division}: {', '.join(kind_parts(kind_counts(mine)))} · {measures}"
+            f"{p.name} ({p.code}), {p.division}: {', '.join(parts)}{' · ' + measures if measures else ''}"
         )
     if lines:
         order = "Places with a critical failure first, then by name: a count is not a score."
@@ -248,6 +261,32 @@ def _exception_blocks(
                 )
         name = priority_names.get(priority, f"Priority {priority}")
         blocks += [("heading", f"Priority {priority}: {name}"), ("items", lines)]
+    return blocks
+
+
+def _team_blocks(
+    teams: Sequence[PerformanceException], numbered: int, measure_names: Mapping[str, str]
+) -> list[Block]:
+    """The team exceptions, team by team (by name, as the PDF lists them after the place's own
+    ``numbered`` entries): each on one line with the number of its section in the PDF."""
+    if not teams:
+        return []
+    by_team: dict[str, list[PerformanceException]] = {}
+    for e in teams:
+        by_team.setdefault(e.team, []).append(e)
+    blocks: list[Block] = [("heading", "Team exceptions")]
+    number = numbered
+    for team in sorted(by_team):
+        lines = []
+        for x in make_entries(by_team[team]):
+            number += 1
+            for e in x.signals:
+                criterion = f" · {e.criterion}" if e.criterion else ""
+                lines.append(
+                    f"{KIND_LABELS[e.kind]} · {measure_title(e.measure, measure_names)}{criterion}: "
+                    f"{e.reason} (section {number})"
+                )
+        blocks += [("para", f"Team {team}"), ("items", lines)]
     return blocks
 
 

@@ -17,6 +17,7 @@ from engine.analysis.figures import live_event_metrics
 from engine.analysis.findings import PeriodFindings, assess_period
 from engine.analysis.outcomes import Outcomes, in_period, outcomes_frame
 from engine.analysis.recognition import Recognition, week_improvements
+from engine.analysis.team_findings import with_team_days
 from engine.core.periods import Period
 from engine.inputs.extract_definitions import MetricDefinition
 from engine.inputs.extracts import ResponseSettings
@@ -58,7 +59,8 @@ def prepare(context: RunContext, gathered: Gathered, *, release: bool = False) -
     )
     if release:
         gathered.outcome_columns = {}
-    outcome_days = {**gathered.outcome_history.days, **daily.outcome_days(outcomes)}
+    # each place's counts carry its teams' (the teams' weekly series: team_findings)
+    outcome_days = {**gathered.outcome_history.days, **with_team_days(outcomes)}
     incidents = gathered.incident_days.days if gathered.incident_days else None
     metrics = figure_metrics(context)
     figures = FigureData.of(gathered.figures, metrics, figure_thresholds(context)) if metrics else None

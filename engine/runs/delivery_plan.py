@@ -41,7 +41,7 @@ class WeekRun:
     folder: Path
     run_id: str
     period: Period
-    entries: tuple[Mapping[str, Any], ...]  # exceptions.json's entries
+    entries: tuple[Mapping[str, Any], ...]  # exceptions.json's entries, then its team_exceptions
     exceptions: tuple[PerformanceException, ...]
     outputs: Mapping[str, str]  # file name -> sha256, as the run recorded them
     #: the catalogue the run used, {id, version, sha256}: its measure and priority names
@@ -101,7 +101,8 @@ def read_week(database: Database, out: Path, week: Period) -> WeekRun:
         )
     done = WeekRun(folder, run_id, week, (), (), run.outputs)
     done.read("exceptions.json")  # the exceptions said in the e-mails are the run's own
-    entries = tuple(raw.get("exceptions") or ())
+    # a place's team exceptions are its own too: they are in its briefing, message and fingerprint
+    entries = tuple(raw.get("exceptions") or ()) + tuple(raw.get("team_exceptions") or ())
     return WeekRun(folder, run_id, week, entries, exceptions_of(entries), run.outputs, run.catalogue)
 
 

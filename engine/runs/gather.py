@@ -32,6 +32,7 @@ from engine.analysis import daily
 from engine.analysis.frames import CaseColumns
 from engine.analysis.incidents import incidents_frame
 from engine.analysis.outcomes import outcomes_frame
+from engine.analysis.team_findings import with_team_days
 from engine.core.hashing import hash_days, hash_inputs
 from engine.core.periods import Period
 from engine.inputs.extracts import ResponseSettings
@@ -46,8 +47,9 @@ DEFAULT_HISTORY_WEEKS = 104
 #: bump when the outcome summaries' counts change meaning, so summaries kept by an older engine are
 #: not used (they are made again from the rows). 2: a measure's counts are cases (each once, passing
 #: when it failed none of the measure's applicable criteria), not its criteria's findings pooled;
-#: each criterion's counts are kept too (daily.outcome_days)
-SUMMARY_FORMAT = 2
+#: each criterion's counts are kept too (daily.outcome_days). 3: each team's counts too
+#: (team_findings.with_team_days)
+SUMMARY_FORMAT = 3
 #: the same for the incident summaries (their format is analysis.daily's)
 INCIDENT_SUMMARY_FORMAT = daily.INCIDENT_SUMMARY_FORMAT
 
@@ -175,7 +177,7 @@ class OutcomeBasis:
 def outcome_days_of(rows: OutcomeRows, on: OutcomeBasis) -> dict[dt.date, daily.DayCounts]:
     if not rows.columns.counts:
         return {}
-    return daily.outcome_days(outcomes_frame(rows.columns, on.criteria, on.measures))
+    return with_team_days(outcomes_frame(rows.columns, on.criteria, on.measures))
 
 
 def outcome_summaries(database: Database, on: OutcomeBasis, first: dt.date, last: dt.date) -> DaySet:

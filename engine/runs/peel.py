@@ -366,8 +366,9 @@ def _build(
         for p, a in [(period, whole), *parts]:
             name = "exceptions.json" if p is period else f"exceptions-{p.label}.json"
             write_exceptions_json(
-                p.start, p.end, p.label, refs, a.findings.exceptions, folder / name, run_id=manifest.run_id
-            )
+                p.start, p.end, p.label, refs, a.findings.exceptions, folder / name, run_id=manifest.run_id,
+                team_exceptions=a.findings.team_exceptions,
+            )  # fmt: skip
         if report.comparison is not None:
             write_compare_csv(report.comparison, folder / "compare.csv")
         (folder / "peel.pdf").write_bytes(peel_pdf(report).data)

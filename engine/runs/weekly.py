@@ -173,9 +173,10 @@ def write_period(
     extra: Callable[[Path], None] | None = None,
 ) -> tuple[dict[str, str], tuple[str, ...]]:
     """exceptions.json, aggregates.csv, incident_metrics.csv (when an extract ruleset is in force),
-    coverage.csv, <place>.pdf and <place>-cases.csv for each place with exceptions, force.pdf (and
+    coverage.csv, <place>.pdf and <place>-cases.csv for each place with exceptions or team exceptions, force.pdf (and
     whatever ``extra`` writes), all written at once. Returns (file hashes, places briefed)."""
     exceptions = analysis.findings.exceptions
+    teams = analysis.findings.team_exceptions
     refs = context.refs()
     catalogue = context.catalogue
     run = BriefingRun(
@@ -205,8 +206,11 @@ def write_period(
         run,
         frame_sizes_by_place=frames_by_place,
         not_measured_by_place=coverage.not_measured_by_place(),
+        team_exceptions=teams,
     )
-    summary = build_force_summary(exceptions, context.force.places, run, not_measured=coverage.not_measured())
+    summary = build_force_summary(
+        exceptions, context.force.places, run, not_measured=coverage.not_measured(), team_exceptions=teams
+    )
     summary = replace(summary, recognition=analysis.recognition)  # after the exceptions
 
     def build(folder: Path) -> None:
@@ -218,6 +222,7 @@ def write_period(
             exceptions,
             folder / "exceptions.json",
             run_id=manifest.run_id,
+            team_exceptions=teams,
         )
         write_aggregates(
             analysis.table, period_figure_rows(context, analysis, period), folder / "aggregates.csv"

@@ -240,14 +240,17 @@ def test_refs_that_start_like_formulas_are_written_as_text_and_the_numbers_are_u
 
     # the cases CSV beside each briefing: refs written as text, the same cases as with plain refs
     def cases(run: str) -> list[list[str]]:
-        """HRB-cases.csv's rows, refs plain, notes left out (the evil ones start with a tab or return)"""
+        """HRB-cases.csv's rows, refs plain, notes left out (the evil ones start with a tab or return),
+        entry numbers too (team entries are numbered in the order of the teams' names, here changed)"""
         rows = _read_csv(tmp_path / run / WEEK / "HRB-cases.csv")
-        return sorted([plain(v) for k, v in r.items() if k != "reviewer_note"] for r in rows)
+        return sorted([plain(v) for k, v in r.items() if k not in ("reviewer_note", "entry")] for r in rows)
 
     evil_cases = _read_csv(tmp_path / "evil" / WEEK / "HRB-cases.csv")
     assert {r[c][:2] for r in evil_cases for c in ("case_ref", "team", "officer")} <= {"'=", "'+", "'-", "'@"}
     assert {r["reviewer_note"][:2] for r in evil_cases} <= {"'\t", "'\r"}
-    assert cases("evil") == cases("clean") and len(evil_cases) == 24
+    # the 24 failing cases under the place's issue, and each again under its team's (team exceptions)
+    assert cases("evil") == cases("clean") and len(evil_cases) == 48
+    assert sorted(r["case_ref"] for r in evil_cases) == sorted(2 * [r["case_ref"] for r in evil_cases[:24]])
     numeric = ("n", "passes", "fails", "rate", "ci_low", "ci_high")
     assert all(is_number(r[c]) for r in rows for c in numeric if r[c])
     # the same counts, rates and intervals as with plain refs, row for row
