@@ -108,6 +108,7 @@ def find_recognition(
     note_kinds: NoteKinds | None = None,
     label: str | None = None,
     kinds: Collection[str] = (IMPROVEMENT_KIND, SUSTAINED_KIND),
+    measures: Collection[str] | None = None,
 ) -> list[Recognition]:
     """The period's recognition, by place: improvements, then sustained compliance (strongest
     first), at most ``per_place`` a place.
@@ -117,7 +118,8 @@ def find_recognition(
     summaries over the SPC history and the period. ``note_kinds`` looks up the note kinds of
     assessment keys (e.g. engine.store.note_kinds.note_kinds_of; None: no note is marked).
     ``label`` names the period in reasons (default: its week, or 'DATE to DATE'). ``kinds``: which
-    kinds to look for (a weekly force.pdf lists improvements only)."""
+    kinds to look for (a weekly force.pdf lists improvements only). ``measures``: only these
+    catalogue items (None: all), capped ``per_place`` among themselves (a Learning Review's theme)."""
     spc = spc or SpcSettings()
     cat = catalogue_of(outcomes)
     label = label or _period_text(period_from, period_to)
@@ -129,6 +131,8 @@ def find_recognition(
         found += _improvements(history, days, cat, period_from, period_to, spc, min_cases)
     if SUSTAINED_KIND in kinds:
         found += _sustained(period, aggregates, cat, min_cases, label)
+    if measures is not None:
+        found = [r for r in found if r.measure in measures]
     kept: list[Recognition] = []
     for place in sorted({r.place for r in found}):
         mine = [r for r in found if r.place == place]
@@ -448,19 +452,24 @@ def week_improvements(
     *,
     aggregates: pd.DataFrame,
     outcome_days: daily.Days,
-) -> tuple[Recognition, ...]:
-    """What a weekly force.pdf recognises: the week's improvements (:func:`find_recognition`), none
-    for a period that is not one Monday-to-Sunday week (a PEEL period or quarter; sustained compliance
-    is a quarter's, for the Learning Review pack)."""
+) -> Callable[[], tuple[Recognition, ...]] | None:
+    """What a weekly force.pdf recognises, worked out when called (an analysis nobody draws pays
+    nothing): the week's improvements (:func:`find_recognition`). None for a period that is not one
+    Monday-to-Sunday week (a PEEL period or quarter; sustained compliance is a quarter's, for the
+    Learning Review pack)."""
     if period_from.weekday() != 0 or period_to - period_from != timedelta(days=6):
-        return ()
-    return tuple(
-        find_recognition(
-            outcomes,
-            period_from,
-            period_to,
-            aggregates=aggregates,
-            outcome_days=outcome_days,
-            kinds=(IMPROVEMENT_KIND,),
+        return None
+
+    def improvements() -> tuple[Recognition, ...]:
+        return tuple(
+            find_recognition(
+                outcomes,
+                period_from,
+                period_to,
+                aggregates=aggregates,
+                outcome_days=outcome_days,
+                kinds=(IMPROVEMENT_KIND,),
+            )
         )
-    )
+
+    return improvements

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,8 +33,9 @@ class PeriodAnalysis:
     figures: Any = None
     #: the event metrics whose extract is live at the period's end (measured though nothing happened)
     live_events: tuple[str, ...] = ()
-    #: a week's improvements beyond normal variation, for force.pdf (engine.analysis.recognition)
-    recognition: tuple[Recognition, ...] = ()
+    #: a week's improvements beyond normal variation, for force.pdf, worked out when called (None:
+    #: the period is not a week; engine.analysis.recognition)
+    recognise: Callable[[], tuple[Recognition, ...]] | None = None
 
 
 @dataclass(frozen=True)
@@ -112,14 +113,14 @@ def analyse(context: RunContext, gathered: Gathered, period: Period, *, prepared
         aggregates=table,
         frames=frames,
     )
-    recognition = week_improvements(
+    recognise = week_improvements(
         prepared.outcomes, period.start, period.end, aggregates=table, outcome_days=prepared.outcome_days
     )
     if prepared.figures is None:
-        return PeriodAnalysis(findings, table, recognition=recognition)
+        return PeriodAnalysis(findings, table, recognise=recognise)
     data = prepared.figures
     live = live_event_metrics(data.levelled, data.metrics, period.end)
-    return PeriodAnalysis(findings, table, data.span(period.start, period.end), live, recognition)
+    return PeriodAnalysis(findings, table, data.span(period.start, period.end), live, recognise)
 
 
 def period_frames(gathered: Gathered, period: Period) -> dict[tuple[str, str], int]:

@@ -211,7 +211,8 @@ def write_period(
     summary = build_force_summary(
         exceptions, context.force.places, run, not_measured=coverage.not_measured(), team_exceptions=teams
     )
-    summary = replace(summary, recognition=analysis.recognition)  # after the exceptions
+    recognised = analysis.recognise() if analysis.recognise else ()
+    summary = replace(summary, recognition=recognised)  # listed after the exceptions
 
     def build(folder: Path) -> None:
         write_exceptions_json(

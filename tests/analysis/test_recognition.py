@@ -210,3 +210,13 @@ def test_an_improvement_in_a_week_of_too_few_cases_is_not_recognised() -> None:
     assert len(recognise(s, min_cases=20)) == 1
     assert recognise(s, min_cases=21) == []
     assert recognise(s, kinds=("sustained",)) == []
+
+
+def test_a_themes_items_are_capped_among_themselves() -> None:
+    s = Scenario()
+    s.cases("BLK", "SS01", 100)
+    s.cases("BLK", "SS03", 30)
+    s.cases("BLK", "SS02", 100)
+    s.weekly("BLK", "IQ01", [*STABLE, *[19] * 7])
+    assert [r.criterion for r in recognise(s, measures=("D11",))] == ["SS03", "SS01", "SS02"]
+    assert [r.measure for r in recognise(s, measures=("D5",))] == ["D5"]
