@@ -29,6 +29,7 @@ from engine.core.reviews import ReviewsError, check_themes, load_calendar
 from engine.demo.factories import build_row
 from engine.inputs.submission_files import write_submission_csv
 from engine.runs.review import review_run
+from engine.store import actions
 from engine.store.db import open_database
 from tests.conftest import PostgresSchemas, _pg_url_with_schema
 
@@ -109,12 +110,37 @@ def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         api.init_database(settings)
         api.publish_rulesets(settings, author="test", note="initial")
         api.submit(settings, [write_submission_csv(tmp / "cases.csv", _rows())])
+        _actions(settings)
         pack = review_run(settings, QUARTER, tmp / "out", now=lambda: WRITTEN).folder
         peel = api.peel(settings, START, END, out=tmp / "peel").run.folder
         yield Built(settings, pack, peel)
     finally:
         if schemas is not None:
             schemas.drop(name)
+
+
+def _actions(settings: Settings) -> None:
+    """#1 open and overdue on the day the pack is written, #2 open, #3 closed in the quarter, #4
+    closed before it (not shown)."""
+    db = open_database(settings.database_url)
+    try:
+        for i, (due, closed) in enumerate(
+            [
+                ("2026-08-01", None),
+                ("2026-12-31", None),
+                ("2026-07-20", "2026-07-25"),
+                ("2026-06-10", "2026-06-20"),
+            ]
+        ):
+            a = actions.add_action(
+                db, item="D7", place="KNG", owner=f"Insp {i + 1}", due=dt.date.fromisoformat(due),
+                text=f"Action {i + 1} <b>text</b>", raised_on=dt.date(2026, 6, 1), review="2026-Q2",
+                created_at=WRITTEN,
+            )  # fmt: skip
+            if closed:
+                actions.close_action(db, a.id, closed_on=dt.date.fromisoformat(closed), note=f"done {i + 1}")
+    finally:
+        db.close()
 
 
 def _pdf_text(path: Path) -> str:
@@ -231,6 +257,15 @@ def test_only_notes_marked_on_the_form_are_real_stories(built: Built) -> None:
     assert GOOD in text_  # escaped: the markup shows as typed, not as bold
     assert LEARN in text_ and "DA/4" in text_ and "DA/2" in text_
     assert PLAIN not in text_
+
+
+def test_the_pack_lists_open_overdue_and_this_quarters_closed_actions(built: Built) -> None:
+    text_ = _pdf_text(built.pack / "review.pdf")
+    assert "due before 2026-08-10 (1 overdue)" in text_
+    assert "#1 D7, KNG Insp 1 2026-08-01 overdue Action 1 <b>text</b>" in text_
+    assert "#2 D7, KNG Insp 2 2026-12-31 open Action 2" in text_
+    assert "#3 D7, KNG Insp 3 2026-07-20 closed 2026-07-25 Action 3 <b>text</b> Closed: done 3" in text_
+    assert "Action 4" not in text_
 
 
 def test_the_pack_and_qam_peel_cite_the_same_figures(built: Built) -> None:
