@@ -278,9 +278,15 @@ class Database:
             with self.sessions() as session, session.begin():
                 yield session
         except OperationalError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            if _connection_lost(exc):
+                raise StorageError(
+                    f"lost the connection to the database {self.display_url}: {reason}; what was being "
+                    "written was not stored: check that the database server is running and run the "
+                    "command again"
+                ) from None
             if not _out_of_space(exc):
                 raise  # e.g. a lock timeout, which its caller words
-            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             raise StorageError(
                 f"cannot write to the database {self.display_url}: {reason}; what was being written was "
                 "not stored: free space where the database is kept and run the command again"
@@ -305,6 +311,19 @@ def _out_of_space(exc: OperationalError) -> bool:
     if getattr(orig, "sqlite_errorcode", None) == _SQLITE_FULL:
         return True
     return str(getattr(orig, "sqlstate", "") or "").startswith("53")
+
+
+def _connection_lost(exc: OperationalError) -> bool:
+    """The server went away under the command: a connection SQLAlchemy found broken (the server
+    restarted, or ended the session), a PostgreSQL error of SQLSTATE class 08 (connection exception)
+    or 57P01-57P03 (the server shutting down or starting up), or a new connection refused."""
+    if exc.connection_invalidated:
+        return True
+    orig = exc.orig
+    if getattr(orig, "sqlite_errorcode", None) is not None:
+        return False
+    state = str(getattr(orig, "sqlstate", "") or "")
+    return state.startswith("08") or state in ("57P01", "57P02", "57P03") or (orig is not None and not state)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -341,6 +360,9 @@ def open_database(url: str, *, schema: str | None = None, create: bool = False) 
     }
     if parsed.get_backend_name() == "postgresql":
         connect_args: dict[str, Any] = {"connect_timeout": 5}
+        # a pooled connection the server dropped while it was idle (a restart between two steps of
+        # a run) is replaced before use, instead of failing the step that picks it up
+        kwargs["pool_pre_ping"] = True
         if schema:
             connect_args["options"] = f"-csearch_path={schema}"
         kwargs["connect_args"] = connect_args
