@@ -9,8 +9,11 @@ import io
 import json
 
 from pypdf import PdfReader
+from sqlalchemy import select
 
 from engine.demo.factories import build_row
+from engine.store.db import Assessment
+from engine.store.note_kinds import note_kinds_of
 from tests.runs.world import SUBMITTED_AT, World
 
 W47_MONDAY = dt.date(2026, 11, 16)
@@ -63,3 +66,22 @@ def test_a_week_without_an_improvement_has_no_recognition_section(world: World) 
     world.submit(kingsgate_weeks([16, 18] * 6 + [17, 18]), at=SUBMITTED_AT)
     world.weekly()
     assert "Recognition" not in force_text(world)
+
+
+def test_the_note_kinds_reviewers_gave_are_read_back(world: World) -> None:
+    marked = {"good_practice": "SS-NK-1", "learning": "SS-NK-2", "": "SS-NK-3"}
+    world.submit(
+        [
+            build_row("stop_search", case_ref=ref, notes="A note", note_kind=kind, case_date="2026-11-16")
+            for kind, ref in marked.items()
+        ],
+        at=SUBMITTED_AT,
+    )
+    with world.database.session() as session:
+        keys = dict(
+            session.execute(
+                select(Assessment.case_ref, Assessment.pk).where(Assessment.case_ref.like("SS-NK-%"))
+            ).all()
+        )
+        kinds = note_kinds_of(session, [*keys.values(), 10**9])  # an unknown key is left out
+    assert kinds == {keys["SS-NK-1"]: "good_practice", keys["SS-NK-2"]: "learning"}
