@@ -10,14 +10,19 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from engine.analysis import daily
 from engine.analysis.aggregate import aggregate
+from engine.analysis.evidence import Catalogue
 from engine.analysis.exceptions_file import write_exceptions_json
+from engine.analysis.figure_findings import FigureData, figure_findings
 from engine.analysis.findings import PeriodFindings, assess_period
 from engine.analysis.outcomes import in_period, outcomes_frame
 from engine.analysis.stats import wilson_interval
-from engine.analysis.team_findings import with_team_days
+from engine.analysis.team_findings import team_figure_thresholds, with_team_days
 from engine.core.models import ExceptionKind
+from tests.analysis.figure_rows import METRICS, fig
 from tests.analysis.scenarios import CRITERIA, FROM, MEASURES, STABLE, TO, Scenario
 
 
@@ -154,3 +159,27 @@ def test_without_the_teams_counts_there_is_no_team_special_cause() -> None:
     table = aggregate(in_period(outcomes, FROM, TO), "2026-W47", levels=("place", "team"))
     found = assess_period(outcomes, FROM, TO, aggregates=table, outcome_days=daily.outcome_days(outcomes))
     assert found.team_exceptions == []
+
+
+WEEK = (FROM, TO)
+CAT = Catalogue({}, {"M1": {"priority": 1, "peel": "efficiency", "iserve": ["response"]}})
+ATTENDANCE = {"ruleset": "hr", "criterion": "HR01", "metric": "attendance_rate", "measure": "M1",
+              "text": "Attendance", "minimum": 0.95, "maximum": None, "direction": "higher"}  # fmt: skip
+
+
+def test_a_declared_figure_of_a_team_beyond_its_threshold_is_a_team_exception() -> None:
+    # October 2026 attendance: team X 400 of 500 days (80%), team Y 1,960 of 2,000 (98%); the place
+    # 2,360 of 2,500 (94.4%, interval 93.4% to 95.3%) reaches the 95% minimum: no place exception
+    rows = [
+        fig("attendance_rate", "AAA", "2026-10", team="Team X", numerator=400, denominator=500),
+        fig("attendance_rate", "AAA", "2026-10", team="Team Y", numerator=1960, denominator=2000),
+    ]
+    data = FigureData.of(rows, METRICS, [ATTENDANCE])
+    assert [e for e in figure_findings(data, CAT, *WEEK) if e.place == "AAA"] == []
+    (e,) = team_figure_thresholds(data, CAT, *WEEK, [])
+    assert (e.kind, e.place, e.team, e.criterion) == (ExceptionKind.THRESHOLD, "AAA", "Team X", "HR01")
+    assert (e.n, e.passed, e.rate, e.standard) == (500, 400, 0.8, 0.95)
+    low, high = wilson_interval(400, 500)
+    assert (e.ci_low, e.ci_high) == pytest.approx((low, high))
+    assert e.reason.startswith("Working days attended: 80% in October 2026 (400 of 500 days)")
+    assert e.reason.endswith("This is team Team X's figure: 500 of the place's 2,500 counted.")

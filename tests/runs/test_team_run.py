@@ -1,0 +1,72 @@
+"""Team exceptions through a weekly run, on SQLite and PostgreSQL: exceptions.json keeps exactly the
+place exceptions and lists the teams' apart, each team figure recomputed from the submitted rows
+and equal to its aggregates.csv row, the briefing's team section and cases CSV, and `qam audit`
+re-derives every file, team exceptions included, byte for byte."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from pathlib import Path
+
+from pypdf import PdfReader
+
+from engine import api
+from engine.analysis.stats import wilson_interval
+from engine.core.config import Settings
+from engine.inputs.submission_files import write_submission_csv
+from tests.runs.test_weekly import WEEK, _rows
+
+
+def test_a_weekly_run_lists_team_exceptions_apart_and_audits(published: Settings, tmp_path: Path) -> None:
+    rows = _rows()
+    api.submit(published, [write_submission_csv(tmp_path / "week.csv", rows)])
+    result = api.weekly(published, WEEK, out=tmp_path / "out")
+    folder = tmp_path / "out" / WEEK
+    data = json.loads((folder / "exceptions.json").read_text(encoding="utf-8"))
+    # the contract's list is exactly the place exceptions, as before teams were judged
+    assert {(e["kind"], e["place"], e["criterion"]) for e in data["exceptions"]} == {
+        ("critical", "KNG", "DA02"),
+        ("below_standard", "HRB", "SS01"),
+        ("below_standard", "HRB", "SS02"),
+    }
+    assert all("team" not in e for e in data["exceptions"])
+    teams = data["team_exceptions"]
+    assert teams and {e["place"] for e in teams} == {"HRB"}  # Blackwater's and Kingsgate's teams are fine
+
+    # each team's SS01 figure, recomputed from the submitted rows (grounds missing in 24 of HRB's 30)
+    hrb = [r for r in rows if r["place"] == "HRB"]
+    n = Counter(r["team"] for r in hrb)
+    met = Counter(r["team"] for r in hrb if r["case_ref"] >= "SS-HRB-024")
+    with (folder / "aggregates.csv").open(encoding="utf-8", newline="") as fh:
+        table = {
+            (r["place"], r["key"], r["dimension_key"]): r
+            for r in csv.DictReader(fh)
+            if r["level"] == "team" and r["dimension"] == "criterion"
+        }
+    ss01 = [e for e in teams if e["criterion"] == "SS01"]
+    assert {e["team"] for e in ss01} == set(n)  # each of HRB's teams is wholly below 90%
+    for e in ss01:
+        low, high = wilson_interval(met[e["team"]], n[e["team"]])
+        assert (e["n"], e["passed"]) == (n[e["team"]], met[e["team"]])
+        assert (e["rate"], e["ci_low"], e["ci_high"]) == (
+            round(met[e["team"]] / n[e["team"]], 3),
+            round(low, 3),
+            round(high, 3),
+        )
+        row = table[("HRB", e["team"], "SS01")]
+        assert (int(row["n"]), int(row["passes"])) == (e["n"], e["passed"])
+        assert e["reason"].endswith("; the place has the same exception on this criterion.")
+        assert f"of the place's {len(hrb)} searches reviewed" in e["reason"]
+
+    # the briefing names each team after the place's own issue; the cases CSV lists their cases
+    text = " ".join(p.extract_text() for p in PdfReader(folder / "HRB.pdf").pages)
+    assert "Team exceptions" in " ".join(text.split())
+    with (folder / "HRB-cases.csv").open(encoding="utf-8", newline="") as fh:
+        cases = list(csv.DictReader(fh))
+    assert {r["team"] for r in cases if r["entry"] != "1"} == set(n)
+    assert sorted(p.name for p in folder.glob("*.pdf")) == ["HRB.pdf", "KNG.pdf", "force.pdf"]
+
+    report = api.audit(published, result.run_id)
+    assert report.ok, report
