@@ -78,10 +78,7 @@ def test_the_note_kinds_reviewers_gave_are_read_back(world: World) -> None:
         at=SUBMITTED_AT,
     )
     with world.database.session() as session:
-        keys = dict(
-            session.execute(
-                select(Assessment.case_ref, Assessment.pk).where(Assessment.case_ref.like("SS-NK-%"))
-            ).all()
-        )
+        q = select(Assessment.case_ref, Assessment.pk).where(Assessment.case_ref.like("SS-NK-%"))
+        keys: dict[str, int] = {ref: pk for ref, pk in session.execute(q)}
         kinds = note_kinds_of(session, [*keys.values(), 10**9])  # an unknown key is left out
     assert kinds == {keys["SS-NK-1"]: "good_practice", keys["SS-NK-2"]: "learning"}
