@@ -7,6 +7,7 @@ same."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -37,13 +38,8 @@ def _sql(settings: Settings, statement: str) -> list[tuple[object, ...]]:
         db.close()
 
 
-def test_an_audit_after_figures_were_replaced_re_derives_the_run(
-    figures_db: Settings, tmp_path: Path
-) -> None:
-    first = api.weekly(figures_db, WEEK, out=tmp_path / "first")
-    assert _october_attendance(first.folder) == (4000, 3610)
-
-    # October's attendance at Harbourside sent again, lower, and stored with --replace
+def _lower_october(tmp_path: Path) -> Path:
+    """A corrected extract: Harbourside's two teams' October attendance, 1,700 and 1,750 of 2,000."""
     fix = tmp_path / "fix.csv"
     with open(fix, "w", encoding="utf-8", newline="") as fh:
         out = csv.writer(fh)
@@ -51,6 +47,17 @@ def test_an_audit_after_figures_were_replaced_re_derives_the_run(
                       "count", "event_ref", "event_on", "detail"])  # fmt: skip
         out.writerow(["M1", "attendance_rate", "HRB", "Response A", "2026-10", 1700, 2000] + [""] * 5)
         out.writerow(["M1", "attendance_rate", "HRB", "Response B", "2026-10", 1750, 2000] + [""] * 5)
+    return fix
+
+
+def test_an_audit_after_figures_were_replaced_re_derives_the_run(
+    figures_db: Settings, tmp_path: Path
+) -> None:
+    first = api.weekly(figures_db, WEEK, out=tmp_path / "first")
+    assert _october_attendance(first.folder) == (4000, 3610)
+
+    # October's attendance at Harbourside sent again, lower, and stored with --replace
+    fix = _lower_october(tmp_path)
     loaded = api.load_figures_extract(figures_db, fix, replace=True)
     assert loaded.by_metric["attendance_rate"].replaced == 2
     # the replaced rows stay, not current, naming the load that superseded them
@@ -94,3 +101,16 @@ def test_a_figure_edited_by_hand_fails_the_audit(figures_db: Settings, tmp_path:
     figures = next(i for i in report.inputs if i.name == "figures")
     assert not figures.ok
     assert "the inputs as they stood at the run no longer hash the same" in report.summary
+
+
+def test_a_peel_run_audited_after_figures_were_replaced_re_derives(
+    figures_db: Settings, tmp_path: Path
+) -> None:
+    run = api.peel(figures_db, dt.date(2026, 8, 1), dt.date(2026, 10, 31), out=tmp_path / "peel").run
+    api.load_figures_extract(figures_db, _lower_october(tmp_path), replace=True)
+
+    report = api.audit(figures_db, run.run_id)
+
+    assert report.ok, report.summary
+    assert report.derived_run_id == run.run_id and {f.status for f in report.files} == {"match"}
+    assert next(i for i in report.inputs if i.name == "figures").ok
