@@ -3,7 +3,7 @@ investigation reviews: a few cases a place a week (as a QA team samples them), g
 own seed so that every other case type's data stay exactly as they were, with two problems planted
 in 2026-W47:
 
-  * Stonebridge (STN): a DVPN whose DVPO application was not heard until 52 hours after the notice was
+  * Kingsgate (KNG): a DVPN whose DVPO application was not heard until 52 hours after the notice was
     served, so the notice lapsed (DP04, critical).
   * Fenwick (FEN): complainants first contacted ever later over the last five weeks, most of them
     weeks after the complaint arrived (CH02 below standard).
@@ -163,7 +163,7 @@ PLANTS: tuple[Plant, ...] = (
 
 #: the planted critical failure: place, the reviewer's note
 CRITICAL_DVPN = (
-    "STN",
+    "KNG",
     "DVPO heard 52 hours after service, so the DVPN lapsed: served on the Friday evening, not listed "
     "until the Tuesday (Saturday and Monday count, Sunday does not).",
 )
@@ -230,7 +230,7 @@ def _plant(case_type: str, place: str, weeks_from_end: int) -> Plant | None:
 def _critical_dvpn(
     places: Sequence[Place], monday: dt.date, year: int, week: int, reviewer: str
 ) -> dict[str, Any]:
-    """The planted critical failure: Stonebridge, the latest week."""
+    """The planted critical failure: Kingsgate, the latest week."""
     from engine.demo.factories_prevention import DvpnDvdsFactory
 
     code, note = CRITICAL_DVPN

@@ -2,16 +2,17 @@
 a few cases a place a week (as a QA team samples them), generated with their own seed so that the
 five first case types' data stay exactly as they were, with four problems planted in 2026-W47:
 
-  * Eastmoor (ESM): a high-risk missing 14-year-old whose risk assessment no supervisor reviewed
+  * Ridgeway (RDG): a high-risk missing 14-year-old whose risk assessment no supervisor reviewed
     (MF05, critical).
   * Ridgeway (RDG): returned children not offered a return home interview within 72 hours over the
     last six weeks (MF11 below standard), as Ridgeway's early action figures show.
-  * Cranmoor (CRN): children at risk of sexual exploitation referred to children's social care days
+  * Ridgeway (RDG): children at risk of sexual exploitation referred to children's social care days
     late (CE04 below standard).
-  * Blackwater (BLK): hate crime victims' first update ever later over the last five weeks (HC08
-    below standard).
+  * Ashford Vale (ASH): hate crime victims' first update ever later over the last five weeks (HC08
+    below standard), as its victims' updates after suspect events (engine.demo.data).
 
-Everything else is within normal variation: rare slips on questions whose criteria allow for them.
+Everything else is within normal variation: rare slips in earlier weeks on questions whose criteria
+allow for them, none in the demo week (so that only the planted problems are briefed).
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ PLANTS: tuple[Plant, ...] = (
     ),
     Plant(
         "child_sexual_exploitation",
-        "CRN",
+        "RDG",
         1,
         "referral_late",
         0.8,
@@ -108,7 +109,7 @@ PLANTS: tuple[Plant, ...] = (
     ),
     Plant(
         "hate_crime",
-        "BLK",
+        "ASH",
         5,
         "update_late",
         0.3,
@@ -120,7 +121,7 @@ PLANTS: tuple[Plant, ...] = (
 
 #: the planted critical failure: place, the reviewer's note
 CRITICAL_MISSING = (
-    "ESM",
+    "RDG",
     "Girl, 14, reported missing at 22:10 and graded high risk; no supervisor review was recorded "
     "before she was found the next afternoon.",
 )
@@ -180,7 +181,7 @@ def safeguarding_assessments(
                         **traits,
                     )
                     for question, p in NOISE[case_type].items():
-                        if row.get(question) == "yes" and rng.random() < p:
+                        if row.get(question) == "yes" and rng.random() < p and from_end > 0:
                             row[question] = "no"
                     yield row
         if from_end == 0:
@@ -196,7 +197,7 @@ def _plant(case_type: str, place: str, weeks_from_end: int) -> Plant | None:
 def _critical_missing(
     places: Sequence[Place], monday: dt.date, year: int, week: int, reviewer: str
 ) -> dict[str, Any]:
-    """The planted critical failure: Eastmoor, the latest week."""
+    """The planted critical failure: Ridgeway, the latest week."""
     from engine.demo.factories_safeguarding import MissingFromHomeFactory
 
     code, note = CRITICAL_MISSING

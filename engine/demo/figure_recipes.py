@@ -247,10 +247,10 @@ class Planted:
 PLANTED: tuple[Planted, ...] = (
     Planted(
         "attendance_rate",
-        "MLB",
+        "FEN",
         "2026-04",
         0.905,
-        "Millbrook (MLB): attendance drifts down month by month from April to October 2026 (special "
+        "Fenwick (FEN): attendance drifts down month by month from April to October 2026 (special "
         "cause; by October, and over the PEEL period since June, below the 93% minimum)",
     ),
     Planted(
@@ -272,7 +272,7 @@ PLANTED: tuple[Planted, ...] = (
 
 #: the planted homicide (D6 event) in the demo week: place, day, reference, detail
 PLANTED_HOMICIDE = (
-    "PRT",
+    "HRB",
     dt.date(2026, 11, 18),
     "HIC-2026-HOM101",
     "Man, 34, fatally stabbed outside licensed premises on Dock Street; two suspects arrested",

@@ -7,7 +7,8 @@ Daily and weekly figures cover the demo's weeks, monthly ones 18 months and surv
 each ending with the latest period closed by the end of the demo week. Figures vary as a binomial
 or Poisson count does (a survey share, a mean time likewise), so their charts show only common-cause
 variation; the latest period of each series is drawn on its better side of the usual level, so that
-in the demo week only the planted problems (figure_recipes.PLANTED, the homicide) are exceptions.
+in the demo week only the planted problems (figure_recipes.PLANTED, the homicide) are exceptions
+(engine.demo.quiet).
 """
 
 from __future__ import annotations
@@ -15,13 +16,11 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
-import statistics
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.analysis.stats import DEFAULT_BASELINE
 from engine.core.config import Place
 from engine.core.text import csv_row_writer
 from engine.demo.data import SEED
@@ -37,6 +36,7 @@ from engine.demo.figure_recipes import (
     place_scale,
     unit_hash,
 )
+from engine.demo.quiet import QUIET_TRIES, on_better_side
 from engine.inputs.extract_definitions import ExtractDefinitions, MetricDefinition
 
 #: the tidy figures extract's columns (docs/extracts.md)
@@ -56,8 +56,6 @@ COLUMNS: tuple[str, ...] = (
 )
 MONTHS = 18
 QUARTERS = 6
-#: how many draws the latest period of a series may take to land on its better side
-_QUIET_TRIES = 60
 
 Row = dict[str, str]
 
@@ -160,18 +158,11 @@ def _draw(
 
 
 def _better(point: _Point, earlier: Sequence[_Point], direction: str | None, share: bool) -> bool:
-    """True when the point lies on its better side, by a quarter of the earlier points' standard
-    deviation, of both the earlier points' mean and the mean of the first DEFAULT_BASELINE points
-    (the SPC chart's centre line), so that no rule of the chart can signal a concern on it; a share
-    at 100% (or a figure at 0, when lower is better) is always on its better side."""
-    figures = [p.figure for p in earlier]
-    if len(figures) < 2:
-        return True
-    margin = 0.25 * statistics.pstdev(figures)
-    means = (statistics.fmean(figures), statistics.fmean(figures[:DEFAULT_BASELINE]))
-    if direction == "lower":
-        return point.figure <= max(0.0, min(means) - margin)
-    return point.figure >= min(1.0 if share else math.inf, max(means) + margin)
+    """True when the point lies on its better side of the earlier points (engine.demo.quiet); a share
+    at 100% (or a figure at 0, when lower is better) always does."""
+    return on_better_side(
+        point.figure, [p.figure for p in earlier], direction, cap=1.0 if share else math.inf
+    )
 
 
 def _series(
@@ -196,7 +187,7 @@ def _series(
         point = _draw(recipe, at, units, exposure, metric.per or 1.0, rng)
         if i == len(periods) - 1 and planted is None:
             share, tries = recipe.kind == "share", 1
-            while not _better(point, out, metric.direction, share) and tries < _QUIET_TRIES:
+            while not _better(point, out, metric.direction, share) and tries < QUIET_TRIES:
                 point, tries = _draw(recipe, at, units, exposure, metric.per or 1.0, rng), tries + 1
         out.append(point)
     return out

@@ -129,13 +129,13 @@ def _series(rows: Rows, metric: str, place: str) -> dict[str, float]:
     return {r["period"]: _share(r) for r in rows[metric] if r["place"] == place}
 
 
-def test_millbrooks_attendance_drifts_down_from_april(rows: Rows) -> None:
-    series = _series(rows, "attendance_rate", "MLB")
+def test_fenwicks_attendance_drifts_down_from_april(rows: Rows) -> None:
+    series = _series(rows, "attendance_rate", "FEN")
     before = [v for p, v in series.items() if p < "2026-04"]
     usual, spread = statistics.fmean(before), statistics.pstdev(before)
     assert series["2026-10"] < usual - 6 * spread  # far below its usual level by October
     assert series["2026-10"] < series["2026-07"] < series["2026-04"]
-    others = [_series(rows, "attendance_rate", p)["2026-10"] for p in FORCE.place_codes if p != "MLB"]
+    others = [_series(rows, "attendance_rate", p)["2026-10"] for p in FORCE.place_codes if p != "FEN"]
     assert min(others) > 0.94
 
 
