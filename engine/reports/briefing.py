@@ -27,7 +27,7 @@ from reportlab.platypus import (
 )
 
 from engine.core.figure_facts import figure_of
-from engine.core.models import KIND_ORDER, ExceptionKind, PerformanceException
+from engine.core.models import PerformanceException
 from engine.reports.briefing_data import Entry, Figure, PlaceBriefing
 from engine.reports.case_table import case_table
 from engine.reports.charts import spc_chart
@@ -55,11 +55,10 @@ from engine.reports.layout import (
     render_story,
     styles,
 )
+from engine.reports.team_parts import TEAM_RULE, kinds_text, team_summary_entry, teams_headline
 from engine.reports.wording import (
-    KIND_LABELS,
     case_types_text,
     kind_counts_text,
-    kind_parts,
     measure_title,
     pct,
     period_text,
@@ -221,7 +220,7 @@ def _place_front(b: PlaceBriefing) -> list[Flowable]:
         facts_table,
         Spacer(1, 14),
         plain(headline, "h2"),
-        *([plain(_teams_headline(b), "h2")] if b.team_exceptions else []),
+        *([plain(teams_headline(b), "h2")] if b.team_exceptions else []),
         plain(
             "Only exceptions are shown, most serious first; the exceptions on one measure are one issue. "
             f"Everything else measured this week was within normal variation or met its standard. {DEFINITION}"
@@ -261,31 +260,13 @@ def _place_front(b: PlaceBriefing) -> list[Flowable]:
     return out
 
 
-#: what a team exception is, where the briefing lists them
-TEAM_RULE = (
-    "The same rules applied to each team's own cases and figures: a rate whose whole interval is "
-    "below the standard, a special cause on the team's weekly series (where it has enough weeks), a "
-    "figure beyond its threshold. A critical failure is never repeated here: it is the place's, and "
-    "its cases name the team. A team exception is shown even when the place has the same one: it says "
-    "where the problem sits."
-)
-
-
-def _teams_headline(b: PlaceBriefing) -> str:
-    """'Team exceptions: 3 in 2 teams (Response A, Response B): 2 below standard, 1 special cause.'"""
-    teams = sorted({e.team for e in b.team_exceptions})
-    kinds = kind_parts([sum(1 for e in b.team_exceptions if e.kind is k) for k in KIND_ORDER])
-    where = f"{len(teams)} team{'s' if len(teams) != 1 else ''} ({', '.join(teams)})"
-    return f"Team exceptions: {len(b.team_exceptions)} in {where}: {', '.join(kinds)}."
-
-
 def _team_summary(b: PlaceBriefing, number: int) -> list[Flowable]:
     """Page 1's list of the team entries under one heading, by team, numbered on from the place's own."""
     rows = []
     for _, entries in b.team_groups():
         for x in entries:
             number += 1
-            rows.append([para(str(number), "num"), _team_summary_entry(b, number, x)])
+            rows.append([para(str(number), "num"), team_summary_entry(b, number, x)])
     if not rows:
         return []
     table = Table(
@@ -327,18 +308,21 @@ def _not_defined_text(items: Sequence[str]) -> str:
 def _other_priorities(b: PlaceBriefing) -> list[Flowable]:
     """The priorities with no issue, one line each: 'no exceptions' only where something was measured."""
     lines = []
+    teams = {e.priority for e in b.team_exceptions}
     for c in b.coverage():
         if c.has_entries:
             continue
         head = f"<b>Priority {c.priority}: {esc(c.name)}:</b>"
         missing = ", ".join(measure_title(m, b.measure_names) for m in c.not_measured)
         slots = f" Not defined: {_not_defined_text(c.not_defined)}." if c.not_defined else ""
+        # a team exception under the priority: the place as a whole has none, its team has
+        none = "no exceptions for the place as a whole (team exceptions above)" if c.priority in teams else ""
         if c.nothing_measured:
             lines.append(f"{head} not measured this week ({esc(missing)}).{slots}")
         elif missing:
-            lines.append(f"{head} no exceptions; not measured this week: {esc(missing)}.{slots}")
+            lines.append(f"{head} {none or 'no exceptions'}; not measured this week: {esc(missing)}.{slots}")
         else:
-            lines.append(f"{head} no exceptions this week.{slots}")
+            lines.append(f"{head} {none or 'no exceptions'} this week.{slots}")
     unplaced = b.unplaced_not_measured()
     out: list[Flowable] = [Spacer(1, 14)] if lines or unplaced else []
     for line in lines:
@@ -348,30 +332,9 @@ def _other_priorities(b: PlaceBriefing) -> list[Flowable]:
     return out
 
 
-def _kinds_text(kinds: Sequence[ExceptionKind]) -> str:
-    """'Below standard and special cause'; 'Critical failure, below standard and threshold breach'."""
-    labels = [KIND_LABELS[k] if i == 0 else KIND_LABELS[k].lower() for i, k in enumerate(kinds)]
-    return labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} and {labels[-1]}"
-
-
-def _team_summary_entry(b: PlaceBriefing, number: int, x: Entry) -> Paragraph:
-    """A team's entry on page 1 in one paragraph: 'Team CID · D11 Stop and search: below standard
-    SS01 2 of 4 (50%); below standard SS02 2 of 4 (50%); special cause the whole measure 2 of 4
-    (50%) · section 3'."""
-    parts = []
-    for f in x.figures():
-        e = f.lead
-        kinds = _kinds_text(tuple(dict.fromkeys(s.kind for s in f.signals))).lower()
-        figure = f" {e.passed:,} of {e.n:,} ({pct(e.rate)})" if e.rate is not None and e.n else ""
-        parts.append(f"{kinds} {e.criterion or 'the whole measure'}{figure}")
-    link = f"<a href='#ex{number}' color='#1f4e79'>section {number}</a>"
-    what = esc(f"Team {x.lead.team} · {measure_title(x.measure, b.measure_names)}")
-    return para(f"<b>{what}</b>: {esc('; '.join(parts))} · {link}", "body")
-
-
 def _entry_title(b: PlaceBriefing, x: Entry) -> str:
     team = f"Team {x.lead.team} · " if x.lead.team else ""
-    return f"{team}{_kinds_text(x.kinds())} · {measure_title(x.measure, b.measure_names)}"
+    return f"{team}{kinds_text(x.kinds())} · {measure_title(x.measure, b.measure_names)}"
 
 
 def _criterion_label(e: PerformanceException) -> str:
@@ -408,7 +371,7 @@ def _figure_text(b: PlaceBriefing, f: Figure) -> str:
 def _summary_entry(b: PlaceBriefing, number: int, x: Entry) -> list[Flowable]:
     lines = []
     for f in x.figures():
-        kinds = _kinds_text(tuple(dict.fromkeys(s.kind for s in f.signals)))
+        kinds = kinds_text(tuple(dict.fromkeys(s.kind for s in f.signals)))
         figure = _figure_text(b, f)
         lines.append(f"{esc(kinds)} · {esc(_criterion_label(f.lead))}{': ' + esc(figure) if figure else ''}")
     n = len(x.cases)
@@ -474,7 +437,7 @@ def _figure_block(
     """One figure: its kinds and criterion, each signal's reason and the evidence once; then its
     chart (kept together, and apart so that it may go overleaf)."""
     e = f.lead
-    kinds = _kinds_text(tuple(dict.fromkeys(s.kind for s in f.signals)))
+    kinds = kinds_text(tuple(dict.fromkeys(s.kind for s in f.signals)))
     text: list[Flowable] = [
         Spacer(1, 4),
         para(f"<b>{esc(kinds)} · {esc(_criterion_label(e))}</b>", "body"),

@@ -77,6 +77,11 @@ def test_a_place_with_team_exceptions_only_is_briefed(briefed: dict[str, PlaceBr
     assert "No exceptions for the place as a whole this week." in page
     assert "Team exceptions: 1 in 1 team (Response X): 1 below standard." in page
     assert "1. Team Response X · Below standard · D11" in page
+    # its priorities' lines say the place as a whole has none, not that nothing was found
+    assert (
+        "Priority 4: Build trust and confidence: no exceptions for the place as a whole (team exceptions above) this week."
+        in page
+    )
     # its failing cases are in its cases CSV, numbered as its section
     rows = case_rows(kingsgate)
     assert len(rows) == 25 and {(r["entry"], r["team"], r["place"]) for r in rows} == {
