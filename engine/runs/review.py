@@ -29,6 +29,7 @@ from engine.analysis.review import (
 from engine.analysis.tables import write_rows_csv
 from engine.core.config import Settings, load_force
 from engine.core.models import PerformanceException
+from engine.core.parallel import cores, fork_map
 from engine.core.periods import Period
 from engine.core.reviews import Theme, check_themes, load_calendar
 from engine.inputs.forms import load_forms
@@ -36,13 +37,13 @@ from engine.reports.review_data import REVIEW_CSV_COLUMNS, ReviewPack, csv_rows,
 from engine.rules.catalogue import load_measure_catalogue
 from engine.runs.analysis import analyse, prepare
 from engine.runs.context import RunContext, criteria_rows, run_context
-from engine.runs.gather import DEFAULT_HISTORY_WEEKS, gather
+from engine.runs.gather import DEFAULT_HISTORY_WEEKS, gather, outcome_basis, outcome_summaries, read_incidents
 from engine.runs.manifest import manifest_for, write_outputs
 from engine.runs.peel_figures import build_report
 from engine.runs.scoring import score_pending
 from engine.runs.weekly import reviewed_count
 from engine.store.actions import Action, list_actions
-from engine.store.db import Database
+from engine.store.db import Database, open_database
 from engine.store.note_kinds import note_kinds_of
 from engine.store.schema import initialised
 
@@ -69,20 +70,30 @@ def theme_items(context: RunContext, theme: Theme) -> tuple[str, ...]:
 
 
 def weekly_exceptions(
-    database: Database, context: RunContext, weeks: Sequence[Period]
+    database: Database, context: RunContext, weeks: Sequence[Period], *, workers: int | None = None
 ) -> list[tuple[str, list[PerformanceException]]]:
-    """Each week's exceptions as its weekly run finds them: the week's rows, its history of
-    DEFAULT_HISTORY_WEEKS weeks (stored day summaries where current), analysed the same way."""
-    out = []
-    for week in weeks:
-        g = gather(
-            database,
-            context,
-            history_from=week.start - dt.timedelta(weeks=DEFAULT_HISTORY_WEEKS),
-            period=week,
-        )
-        out.append((week.label, analyse(context, g, week, prepared=prepare(context, g)).findings.exceptions))
-    return out
+    """Each week's exceptions as its weekly run finds them: the week's rows and its history of
+    DEFAULT_HISTORY_WEEKS weeks, gathered and analysed the same way. The day summaries they all read
+    are made and stored here first, so the weeks are then worked out two at a time (``workers``, by
+    default up to 2 processes, as a PEEL rerun uses), each on a connection of its own, storing nothing."""
+    if not weeks:
+        return []
+    first = weeks[0].start - dt.timedelta(weeks=DEFAULT_HISTORY_WEEKS)
+    outcome_summaries(database, outcome_basis(context), first, weeks[-1].start - dt.timedelta(days=1))
+    read_incidents(database, context, first, weeks[-1].end)
+
+    def one(i: int) -> tuple[str, list[PerformanceException]]:
+        week = weeks[i]
+        own = open_database(database.url)
+        try:
+            g = gather(
+                own, context, history_from=week.start - dt.timedelta(weeks=DEFAULT_HISTORY_WEEKS), period=week
+            )
+            return week.label, analyse(context, g, week, prepared=prepare(context, g)).findings.exceptions
+        finally:
+            own.close()
+
+    return fork_map(one, len(weeks), workers=workers or min(2, cores()))
 
 
 def _note_kinds(database: Database) -> Callable[[Sequence[int]], Mapping[int, str]]:
