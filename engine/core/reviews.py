@@ -146,8 +146,8 @@ def _theme(label: str, spec: object, line: int, bad: Callable[[int | None, str],
                 else:
                     names.append(value)
                     lines.append(items.line_of(i))
-    meeting = _meeting(spec.get("meeting"))
-    if meeting is False:
+    meeting, good = _meeting(spec.get("meeting"))
+    if not good:
         bad(spec.line_of("meeting"), f"{label}: 'meeting' must be a date YYYY-MM-DD")
         ok = False
     if not ok:
@@ -160,22 +160,22 @@ def _theme(label: str, spec: object, line: int, bad: Callable[[int | None, str],
         str(title).strip(),
         priority,
         tuple(names),
-        meeting or None,
+        meeting,
         line,
         tuple(lines),
     )
 
 
-def _meeting(value: object) -> dt.date | None | bool:
-    """The meeting's date, None when not set, False when not a date."""
+def _meeting(value: object) -> tuple[dt.date | None, bool]:
+    """(the meeting's date or None when not set, whether the value is a date or not set)."""
     if value is None:
-        return None
+        return None, True
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return value
+        return value, True
     try:
-        return dt.date.fromisoformat(str(value))
+        return dt.date.fromisoformat(str(value)), True
     except ValueError:
-        return False
+        return None, False
 
 
 def check_themes(calendar: Calendar, priorities: Collection[int], items: Collection[str]) -> None:
