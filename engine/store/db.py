@@ -31,7 +31,7 @@ from sqlalchemy import (
     create_engine,
     event,
 )
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
@@ -273,24 +273,39 @@ class Database:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A session in one transaction: committed on success, rolled back on any error. A database
-        whose disk is full is a StorageError naming it (exit 4), with nothing of the transaction kept."""
+        whose disk is full, or whose server went away, is a StorageError naming it (exit 4), with
+        nothing of the transaction kept."""
         try:
             with self.sessions() as session, session.begin():
                 yield session
         except OperationalError as exc:
-            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-            if _connection_lost(exc):
-                raise StorageError(
-                    f"lost the connection to the database {self.display_url}: {reason}; what was being "
-                    "written was not stored: check that the database server is running and run the "
-                    "command again"
-                ) from None
-            if not _out_of_space(exc):
-                raise  # e.g. a lock timeout, which its caller words
-            raise StorageError(
-                f"cannot write to the database {self.display_url}: {reason}; what was being written was "
-                "not stored: free space where the database is kept and run the command again"
-            ) from None
+            raise self._storage_error(exc) from None
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A plain connection (for the schema's migrations), its failures worded as session()'s."""
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except OperationalError as exc:
+            raise self._storage_error(exc) from None
+
+    def _storage_error(self, exc: OperationalError) -> Exception:
+        """The StorageError to raise for ``exc``, or ``exc`` itself (e.g. a lock timeout, which its
+        caller words)."""
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        if _connection_lost(exc):
+            return StorageError(
+                f"lost the connection to the database {self.display_url}: {reason}; what was being "
+                "written was not stored: check that the database server is running and run the "
+                "command again"
+            )
+        if not _out_of_space(exc):
+            return exc
+        return StorageError(
+            f"cannot write to the database {self.display_url}: {reason}; what was being written was "
+            "not stored: free space where the database is kept and run the command again"
+        )
 
     def close(self) -> None:
         self.engine.dispose()

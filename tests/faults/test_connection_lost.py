@@ -66,3 +66,8 @@ def test_a_pooled_connection_the_server_ended_while_idle_is_replaced(
     with pg.session() as session:
         session.execute(INSERT_HEAD)
     assert _heads(pg) == 1
+
+
+def test_a_connection_ended_during_the_schema_check_is_one_storage_error(pg: dbm.Database) -> None:
+    with pytest.raises(StorageError, match="^lost the connection to the database "), pg.connect() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
