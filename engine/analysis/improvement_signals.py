@@ -60,7 +60,7 @@ def improving_signal(
     data), or None."""
     values = [p / n if n else None for n, p in points]
     start = next((i for i, v in enumerate(values) if v is not None), None)
-    if start is None or values[-1] is None:
+    if start is None:
         return None
     first = weeks.index(first_week) if first_week in weeks else 0
     if all(n < min_cases for n, _ in points[first:]):
@@ -75,7 +75,7 @@ def improving_signal(
         rebase_at=rebase_at,
         screen_outliers=spc.screen_outliers,
     )
-    if chart.concern_rules(len(values) - 1):
+    if values[-1] is not None and chart.concern_rules(len(values) - 1):
         return None  # the period ends on a concern: not good news
     for i in range(len(values) - 1, -1, -1):
         if used[i] < first_week:

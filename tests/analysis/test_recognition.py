@@ -90,6 +90,12 @@ def test_an_improvement_within_a_quarter_is_recognised_at_its_latest_week() -> N
     s.weekly("BLK", "IQ01", [*STABLE, *[19] * 7, 17])  # back to usual in the last week
     (r,) = recognise(s, QUARTER_FROM - timedelta(weeks=1), TO)
     assert (r.kind, r.week) == ("improvement", "2026-W46")
+    # no case at all in the quarter's last week: the improvement before it still counts
+    s = Scenario()
+    s.weekly("BLK", "IQ01", [*STABLE, *[19] * 7, 0], n=20)
+    s.rows = [x for x in s.rows if x["assessed_on"] < TO - timedelta(days=6)]
+    (r,) = recognise(s, QUARTER_FROM - timedelta(weeks=1), TO)
+    assert (r.kind, r.week) == ("improvement", "2026-W46")
     # the quarter's last week a concern: no good news
     s = Scenario()
     s.weekly("BLK", "IQ01", [*STABLE, *[19] * 7, 6])
