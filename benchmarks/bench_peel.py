@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -188,13 +189,21 @@ def measure_cli(url: str, mode: str, out: str) -> None:
                       "peak_mb_of_any_process": round(peak)}))  # fmt: skip
 
 
+def _cpu_seconds() -> float:
+    """User and system CPU seconds of this process and of its children waited for (the forked
+    workers): what a run cost whatever else the machine was doing, unlike its wall time."""
+    me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
+
+
 def measure(url: str, mode: str, out: str, profile: bool, workers: int | None) -> None:
-    """One rerun in this process; prints a JSON line."""
+    """One rerun in this process; prints a JSON line (cpu_s: its CPU seconds, workers' included;
+    load_1min: the machine's load average as it ended, beside which to read wall_s)."""
     from engine import api
 
     _reset(url, mode)
     settings = _settings(url)
-    t = time.perf_counter()
+    t, cpu_before = time.perf_counter(), _cpu_seconds()
     if profile:
         import cProfile
         import pstats
@@ -207,6 +216,7 @@ def measure(url: str, mode: str, out: str, profile: bool, workers: int | None) -
     else:
         result = api.peel(settings, START, END, out=Path(out), compare_original=True, workers=workers)
     wall = time.perf_counter() - t
+    cpu = _cpu_seconds() - cpu_before
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(
@@ -218,7 +228,9 @@ def measure(url: str, mode: str, out: str, profile: bool, workers: int | None) -
                 "assessments": result.run.cases_reviewed,
                 "newly_scored": result.run.scored.total,
                 "exceptions": len(result.run.exceptions),
+                "cpu_s": round(cpu, 2),
                 "wall_s": round(wall, 2),
+                "load_1min": round(os.getloadavg()[0], 1),
                 "peak_mb": round(peak),
                 "worker_peak_mb": round(child),
             }

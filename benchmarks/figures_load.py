@@ -112,6 +112,7 @@ def main() -> None:
     )
     parser.add_argument("--database", default="sqlite:////tmp/qam_figures_load.db")
     parser.add_argument("--teams", type=int, default=4)
+    parser.add_argument("--folder", default="/tmp/qam_figures_load", help="where the generated files go")
     args = parser.parse_args()
 
     from sqlalchemy import text
@@ -124,7 +125,7 @@ def main() -> None:
     from engine.store import db as dbm
     from engine.store.figures import store_figures
 
-    folder = Path("/tmp/qam_figures_load")
+    folder = Path(args.folder)
     folder.mkdir(exist_ok=True)
     first, second = folder / "figures-year.csv", folder / "figures-year-corrected.csv"
     rows = generate(first, args.teams)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -57,7 +58,8 @@ def generate(folder: Path) -> dict[str, tuple[Path, int]]:
 
 def measure_load(url: str, folder: Path) -> None:
     """Load every figures file of ``folder`` into a database with no figures (as `qam extracts
-    load figures` does, one file after another); prints a JSON line."""
+    load figures` does, one file after another); prints a JSON line (CPU seconds of this process,
+    and the load average beside the wall time)."""
     from sqlalchemy import text
 
     from engine import api
@@ -71,12 +73,12 @@ def measure_load(url: str, folder: Path) -> None:
     database.close()
     settings = bench_peel._settings(url)
     files = sorted(folder.glob("figures-*.csv"))
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     rows = 0
     for path in files:
         loaded = api.load_figures_extract(settings, path)
         rows += sum(m.stored for m in loaded.by_metric.values())
-    wall = time.perf_counter() - t
+    wall, cpu = time.perf_counter() - t, time.process_time() - cpu
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         json.dumps(
@@ -85,8 +87,11 @@ def measure_load(url: str, folder: Path) -> None:
                 "step": "load figures",
                 "files": len(files),
                 "rows": rows,
+                "cpu_s": round(cpu, 2),
+                "rows_per_cpu_s": round(rows / cpu),
                 "wall_s": round(wall, 2),
                 "rows_per_s": round(rows / wall),
+                "load_1min": round(os.getloadavg()[0], 1),
                 "peak_mb": round(peak),
             }
         )
