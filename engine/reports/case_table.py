@@ -16,7 +16,7 @@ from reportlab.platypus import Flowable, Paragraph, Table, TableStyle
 
 from engine.reports.briefing_data import Entry, EntryCase, PlaceBriefing
 from engine.reports.cases_csv import cases_csv_name
-from engine.reports.layout import FONT_BOLD, HEAD, RULE, WIDTH, drawable, esc, para, plain, styles
+from engine.reports.layout import FONT_BOLD, HEAD, RULE, WIDTH, drawable, esc, para, plain, styled, styles
 from engine.reports.wording import measure_title
 
 _CASE_COLUMNS = ("Case", "Team, officer", "Failed criteria: why; the reviewer's note")
@@ -43,7 +43,7 @@ def _long_ref_style() -> ParagraphStyle:
 
 def _ref_cell(ref: str) -> Paragraph:
     fits = _col_width((ref,), _CASE_COL_MIN, float("inf")) <= _CASE_COL_MAX
-    return Paragraph(esc(ref), _ref_style() if fits else _long_ref_style())
+    return styled(esc(ref), _ref_style() if fits else _long_ref_style())
 
 
 def case_table(b: PlaceBriefing, number: int, x: Entry, rows: int) -> list[Flowable]:

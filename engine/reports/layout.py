@@ -171,7 +171,11 @@ def styles() -> dict[str, ParagraphStyle]:
 def para(markup: str, style: str) -> Paragraph:
     """A Paragraph from markup whose user parts are already escaped with :func:`esc`. It draws
     right-to-left text in reading order."""
-    look = styles()[style]
+    return styled(markup, styles()[style])
+
+
+def styled(markup: str, look: ParagraphStyle) -> Paragraph:
+    """:func:`para` in a ParagraphStyle of the caller's own."""
     if FALLBACK_MARKUP not in markup:
         return Paragraph(markup, look)
     markup = bolden(markup, look.fontName == FONT_BOLD)
