@@ -140,8 +140,8 @@ def find_recognition(
         mine = [r for r in mine if r.kind == IMPROVEMENT_KIND or (r.ruleset, r.criterion) not in improving]
         mine.sort(key=lambda r: (r.kind != IMPROVEMENT_KIND, -r.strength, r.priority, r.measure, r.criterion))
         kept += mine[:per_place]
-    slices: dict[tuple[date, date], pd.DataFrame] = {(period_from, period_to): period.frame}
-    return [_with_notes(r, history, slices, period_from, period_to, note_kinds) for r in kept]
+    spans: dict[tuple[date, date], _Span] = {}
+    return [_with_notes(r, history, spans, period_from, period_to, note_kinds) for r in kept]
 
 
 # --------------------------------------------------------------------------- sustained
@@ -375,24 +375,56 @@ def _improvements(
 # --------------------------------------------------------------------------- the cases behind it
 
 
+_DETAIL_COLUMNS = [
+    "assessment_key",
+    "case_ref",
+    "team",
+    "officer",
+    "reviewer",
+    "assessed_on",
+    "note",
+    "passed",
+]
+
+
+class _Span:
+    """The applicable rows of one span of days, with their positions by (place, criterion row) and
+    by (place, measure), worked out once for every item behind which they are looked up."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        applicable = frame["applicable"].to_numpy()
+        self.rows = frame.loc[applicable, [*_DETAIL_COLUMNS, "place", "crit", "measure"]].reset_index(
+            drop=True
+        )
+        self._by: dict[str, dict[Any, np.ndarray]] = {}
+
+    def positions(self, key: str, wanted: tuple[str, Any]) -> np.ndarray:
+        """The positions of the rows whose (place, ``key``) is ``wanted``."""
+        if key not in self._by:
+            groups: dict[Any, Any] = self.rows.groupby(["place", key], observed=True, sort=False).indices
+            self._by[key] = {
+                (str(pk[0]), pk[1] if key == "crit" else str(pk[1])): np.asarray(at)
+                for pk, at in groups.items()
+            }
+        return self._by[key].get(wanted, np.empty(0, dtype=np.int64))
+
+
 def _with_notes(
     r: Recognition,
     history: Outcomes,
-    slices: dict[tuple[date, date], pd.DataFrame],
+    spans: dict[tuple[date, date], _Span],
     period_from: date,
     period_to: date,
     note_kinds: NoteKinds | None,
 ) -> Recognition:
-    """The item with its passing cases and the reviewer notes behind it (``slices``: the rows of
-    the spans already cut from ``history``, added to)."""
+    """The item with its passing cases and the reviewer notes behind it (``spans``: the spans of
+    days already cut from ``history``, added to)."""
     if r.kind == IMPROVEMENT_KIND:
         period_from = week_monday(r.week)
         period_to = period_from + timedelta(days=6)
     span = (period_from, period_to)
-    if span not in slices:
-        slices[span] = in_period(history, period_from, period_to).frame
-    f = slices[span]
-    mask = (f["place"] == r.place).to_numpy() & f["applicable"].to_numpy()
+    if span not in spans:
+        spans[span] = _Span(in_period(history, period_from, period_to).frame)
     if r.criterion:
         crit = history.criteria
         row = int(
@@ -400,20 +432,17 @@ def _with_notes(
                 (crit["ruleset"] == r.ruleset).to_numpy() & (crit["criterion"] == r.criterion).to_numpy()
             )[0]
         )
-        mask &= f["crit"].to_numpy() == row
+        at = spans[span].positions("crit", (r.place, row))
     else:
-        mask &= (f["measure"] == r.measure).to_numpy()
-    rows = f.loc[
-        mask, ["assessment_key", "case_ref", "team", "officer", "reviewer", "assessed_on", "note", "passed"]
-    ]
-    # a case passes when it met every applicable criterion counted (one for a criterion)
+        at = spans[span].positions("measure", (r.place, r.measure))
+    rows = spans[span].rows.iloc[np.sort(at), : len(_DETAIL_COLUMNS)]
+    # a case passes when it met every applicable criterion counted (a criterion: its one row)
     case = ["assessment_key", "case_ref"]
-    passing = (
-        rows.groupby(case, sort=False, observed=True, dropna=False)["passed"]
-        .transform("all")
-        .to_numpy(dtype=bool)
-    )
-    rows = rows.loc[passing].drop_duplicates(case)
+    if r.criterion:
+        rows = rows.loc[rows["passed"].to_numpy(dtype=bool)]
+    else:
+        every = rows.groupby(case, sort=False, observed=True, dropna=False)["passed"].transform("all")
+        rows = rows.loc[every.to_numpy(dtype=bool)].drop_duplicates(case)
     cases = tuple(sorted({str(c) for c in rows["case_ref"]}))
     noted = rows.loc[np.array([not blank(v) and bool(str(v).strip()) for v in rows["note"]], dtype=bool)]
     keys = [0 if pd.isna(k) else int(k) for k in noted["assessment_key"]]
@@ -428,16 +457,8 @@ def _with_notes(
             continue
         day = pd.Timestamp(on).date().isoformat()
         detail = CaseDetail(
-            str(ref),
-            str(team),
-            str(officer),
-            str(reviewer),
-            day,
-            r.criterion_text,
-            (),
-            str(note),
-            r.criterion,
-        )
+            str(ref), str(team), str(officer), str(reviewer), day, r.criterion_text, (), str(note), r.criterion
+        )  # fmt: skip
         chosen.append((kind != GOOD_PRACTICE, day, str(ref), detail))
     chosen.sort(key=lambda t: (t[0], t[1], t[2]))
     details = tuple(t[3] for t in chosen[:MAX_NOTES])
