@@ -16,8 +16,10 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from engine.analysis.frames import CaseColumns
 from engine.analysis.recognition import DEFAULT_PER_PLACE, Recognition, find_recognition
 from engine.analysis.review import (
+    BASELINE_WEEKS,
     LAST_WEEKS,
     item_charts,
     persistence,
@@ -48,6 +50,8 @@ from engine.store.note_kinds import note_kinds_of
 from engine.store.schema import initialised
 
 KIND = "review"
+#: find_recognition's cap a place, lifted: theme_recognition applies it to the theme's items alone
+_UNCAPPED = 1_000_000
 PDF_NAME, CSV_NAME = "review.pdf", "review.csv"
 
 
@@ -142,11 +146,20 @@ def run_review(
     scored = score_pending(database, context, until=quarter.end, scored_at=started).summary
     weeks = quarter_weeks(quarter.start, quarter.end)
     ended = [w for w in weeks if w.end < today]
-    history_from = (weeks[0].start if weeks else quarter.start) - dt.timedelta(weeks=12)
+    history_from = (weeks[0].start if weeks else quarter.start) - dt.timedelta(weeks=BASELINE_WEEKS)
     gathered = gather(database, context, history_from=history_from, period=quarter)
     prepared = prepare(context, gathered)
     analysis = analyse(context, gathered, quarter, prepared=prepared)
-    arguments = {"quarter": quarter.label, "items": list(items), "calendar_sha256": calendar["sha256"]}
+    actions = _actions(database, quarter)
+    # what the pack shows besides the inputs a manifest hashes: the day (weeks over, actions
+    # overdue) and the actions, so another day or another action is another pack id
+    arguments = {
+        "quarter": quarter.label,
+        "items": list(items),
+        "calendar_sha256": calendar["sha256"],
+        "as_of": today.isoformat(),
+        "actions_sha256": hashlib.sha256(repr(actions).encode("utf-8")).hexdigest(),
+    }
     manifest = manifest_for(
         context, gathered, kind=KIND, command=f"qam review --quarter {quarter.label}", arguments=arguments
     )
@@ -163,10 +176,12 @@ def run_review(
         standards[i] = minima.pop() if len(minima) == 1 else None
     measures = [context.catalogue.measures[i] for i in items if i in context.catalogue.measures]
     look_up = _note_kinds(database)
-    cases = story_cases(gathered.outcome_columns, crit, items)  # type: ignore[arg-type]
+    columns = gathered.outcome_columns
+    assert isinstance(columns, CaseColumns)  # as read_outcomes gives them
+    cases = story_cases(columns, crit, items)
     recognised = find_recognition(
         prepared.outcomes, quarter.start, quarter.end, aggregates=analysis.table,
-        outcome_days=prepared.outcome_days, note_kinds=look_up, label=quarter.label, per_place=len(items) * 1000,
+        outcome_days=prepared.outcome_days, note_kinds=look_up, label=quarter.label, per_place=_UNCAPPED,
     )  # fmt: skip
     pack = ReviewPack(
         force_name=context.force.name,
@@ -184,7 +199,7 @@ def run_review(
         raised=tuple(persistence(weekly_exceptions(database, context, ended), items)),
         improvements=tuple(theme_recognition(recognised, items)),
         stories=tuple(stories(cases, look_up(sorted(cases)) if cases else {})),
-        actions=_actions(database, quarter),
+        actions=actions,
         as_of=today,
         catalogue_version=context.catalogue.version,
         calendar_version=calendar["version"],

@@ -245,6 +245,9 @@ def test_the_pack_holds_its_sections_and_figures_recomputed_from_the_stored_rows
     assert "KNG D7 DA02 A high-risk victim" in text_ and "Critical failure 2026-W31 persisted" in text_
     manifest = json.loads((pack / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["kind"] == "review" and manifest["arguments"]["items"] == ["D7", "D11"]
+    assert (
+        manifest["arguments"]["as_of"] == "2026-08-10" and len(manifest["arguments"]["actions_sha256"]) == 64
+    )
     assert manifest["calendar"]["version"] == "2.0.0" and set(manifest["outputs"]) == {
         "review.csv",
         "review.pdf",
