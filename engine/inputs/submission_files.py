@@ -24,6 +24,7 @@ from engine.inputs.cells import as_text, is_blank
 from engine.inputs.limits import MAX_CELL_CHARACTERS, MAX_COLUMNS, MAX_JSON_DEPTH, too_long, too_wide
 from engine.inputs.submission_csv import CsvRecords
 from engine.inputs.text_input import UTF8_BOM, control_problem
+from engine.inputs.xlsx_scan import TOO_LONG_BYTES, oversized_text
 
 SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".json")
 #: the defined name (scoped to the data sheet) by which an XLSX template records its case type,
@@ -139,6 +140,13 @@ class _Reader:
             self._add(
                 f"the workbook unzips to {expanded / 2**20:,.0f} MB, more than the "
                 f"{MAX_XLSX_EXPANDED_BYTES // 2**20} MB a submission may hold: split it into smaller files"
+            )
+            return []
+        oversized = oversized_text(self.path)
+        if oversized is not None:
+            self._add(
+                f"{oversized} holds a cell far longer than the {MAX_CELL_CHARACTERS:,} characters a "
+                f"cell may hold (as in Excel), over {TOO_LONG_BYTES:,} bytes of text: shorten it"
             )
             return []
         # openpyxl warns about workbook features it does not read (extensions, validations); harmless here
