@@ -34,7 +34,7 @@ from engine.analysis.figure_periods import (
     period_label,
     shift,
 )
-from engine.analysis.figure_stats import ALPHA, median_rank, scipy_stats
+from engine.analysis.figure_stats import ALPHA, chi2_quantile, median_rank, t_quantile
 from engine.analysis.frames import as_frame
 from engine.analysis.stats import wilson_interval
 
@@ -212,7 +212,6 @@ def pool(rows: pd.DataFrame, by: Sequence[str], metrics: Metrics) -> pd.DataFram
     n = out["n"].to_numpy(dtype=np.float64)
     k = out["k"].to_numpy(dtype=np.float64)
     kind = out["kind"].to_numpy()
-    sps = scipy_stats()
     value = np.full(len(out), np.nan)
     low, high = value.copy(), value.copy()
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -225,7 +224,7 @@ def pool(rows: pd.DataFrame, by: Sequence[str], metrics: Metrics) -> pd.DataFram
         # time: the mean of the values and Student's t interval
         mean = out["v_c"].to_numpy(dtype=np.float64) / n
         var = (out["v2_c"].to_numpy(dtype=np.float64) - n * mean * mean) / (n - 1)
-        half = sps.t.ppf(1 - ALPHA / 2, np.maximum(n - 1, 1)) * np.sqrt(np.maximum(var, 0.0) / n)
+        half = t_quantile(1 - ALPHA / 2, np.maximum(n - 1, 1)) * np.sqrt(np.maximum(var, 0.0) / n)
         timed = kind == "time"
         value = np.where(timed, mean, value)
         low = np.where(timed & (n >= 2), mean - half, low)
@@ -233,8 +232,8 @@ def pool(rows: pd.DataFrame, by: Sequence[str], metrics: Metrics) -> pd.DataFram
         # count: the count per `per` of exposure (the count itself without one), Garwood's interval
         counted = kind == "count"
         c = np.where(counted, k, 0.0)
-        g_low = np.where(c > 0, sps.chi2.ppf(ALPHA / 2, 2 * c) / 2, 0.0)
-        g_high = sps.chi2.ppf(1 - ALPHA / 2, 2 * c + 2) / 2
+        g_low = np.where(c > 0, chi2_quantile(ALPHA / 2, 2 * c) / 2, 0.0)
+        g_high = chi2_quantile(1 - ALPHA / 2, 2 * c + 2) / 2
         per = np.asarray([float(metrics[m].per or 1.0) for m in out["metric"]])
         has_exposure = np.asarray([bool(metrics[m].exposure) and metrics[m].exposure != "none"
                                    for m in out["metric"]])  # fmt: skip
