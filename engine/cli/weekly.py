@@ -55,7 +55,8 @@ def print_run(result: api.RunResult) -> None:
     typer.echo(
         f"{draft}{result.period.label}: {result.cases_reviewed} cases reviewed, {result.scored.total} newly scored; "
         f"{len(result.exceptions)} exceptions ({counts}); "
-        f"{len(result.places_briefed)} place{'s' if len(result.places_briefed) != 1 else ''} briefed; "
+        + (f"{len(result.team_exceptions)} team exceptions; " if result.team_exceptions else "")
+        + f"{len(result.places_briefed)} place{'s' if len(result.places_briefed) != 1 else ''} briefed; "
         f"{len(result.files)} files written to {result.folder} (run {result.run_id}){replacement(result)}"
     )
 

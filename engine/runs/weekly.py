@@ -68,6 +68,8 @@ class RunResult:
     cases_reviewed: int
     draft: bool
     replaced: Replaced | None = None
+    #: the team exceptions (exceptions.json's "team_exceptions"), apart from ``exceptions``
+    team_exceptions: tuple[PerformanceException, ...] = ()
 
     def counts_by_kind(self) -> dict[str, int]:
         counts = Counter(e.kind.value for e in self.exceptions)
@@ -159,6 +161,7 @@ def run_period(
         cases_reviewed=reviewed_count(gathered.reviewed),
         draft=context.draft,
         replaced=before.replaced_by(manifest.run_id, hashes) if before else None,
+        team_exceptions=tuple(analysis.findings.team_exceptions),
     )
 
 

@@ -10,16 +10,20 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from pypdf import PdfReader
 
 from engine import api
 from engine.analysis.stats import wilson_interval
+from engine.cli.weekly import print_run
 from engine.core.config import Settings
 from engine.inputs.submission_files import write_submission_csv
 from tests.runs.test_weekly import WEEK, _rows
 
 
-def test_a_weekly_run_lists_team_exceptions_apart_and_audits(published: Settings, tmp_path: Path) -> None:
+def test_a_weekly_run_lists_team_exceptions_apart_and_audits(
+    published: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     rows = _rows()
     api.submit(published, [write_submission_csv(tmp_path / "week.csv", rows)])
     result = api.weekly(published, WEEK, out=tmp_path / "out")
@@ -33,6 +37,9 @@ def test_a_weekly_run_lists_team_exceptions_apart_and_audits(published: Settings
     }
     assert all("team" not in e for e in data["exceptions"])
     teams = data["team_exceptions"]
+    assert len(result.team_exceptions) == len(teams)
+    print_run(result)  # qam weekly's summary line counts them apart
+    assert f"0 threshold); {len(teams)} team exceptions; 2 places briefed;" in (capsys.readouterr().out)
     assert teams and {e["place"] for e in teams} == {"HRB"}  # Blackwater's and Kingsgate's teams are fine
 
     # each team's SS01 figure, recomputed from the submitted rows (grounds missing in 24 of HRB's 30)
