@@ -121,7 +121,8 @@ def _as_team(e: PerformanceException, why: str) -> PerformanceException:
 
 
 def _echo(e: PerformanceException, place_found: Iterable[PerformanceException]) -> str:
-    """'; the place's own below-standard exception on this criterion is listed above' or ''."""
+    """'; the place has the same exception on this criterion' (or measure) when the place has an
+    exception of the same kind on the same criterion (or whole measure), else ''."""
     place, _ = split(e.place)
     for p in place_found:
         if (p.place, p.measure, p.ruleset, p.criterion, p.kind) == (
