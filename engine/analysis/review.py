@@ -44,10 +44,12 @@ def quarter_weeks(start: dt.date, end: dt.date) -> list[Period]:
 
 @dataclass(frozen=True)
 class Raised:
-    """One exception (place, item, ruleset, criterion, kind) raised in some weeks of the quarter:
-    the weeks it was raised, and whether it persisted (raised again in the last weeks)."""
+    """One exception (place, team, item, ruleset, criterion, kind) raised in some weeks of the
+    quarter: the weeks it was raised, and whether it persisted (raised again in the last weeks).
+    ``team`` is "" but for a team exception."""
 
     place: str
+    team: str
     measure: str
     ruleset: str
     criterion: str
@@ -58,6 +60,9 @@ class Raised:
     reason: str  # the latest week's reason
 
 
+_Key = tuple[str, str, str, str, str, ExceptionKind]
+
+
 def persistence(
     weekly: Sequence[tuple[str, Sequence[PerformanceException]]],
     items: Collection[str],
@@ -65,30 +70,28 @@ def persistence(
     last_weeks: int = LAST_WEEKS,
 ) -> list[Raised]:
     """The theme's exceptions over the quarter's weeks (``weekly``: each week's label and exceptions,
-    in order), one per (place, item, ruleset, criterion, kind): persisted when raised in any of the
-    last ``last_weeks`` weeks, else cleared. Persisting first, then by place, item and criterion."""
+    in order), one per (place, team, item, ruleset, criterion, kind): persisted when raised in any of
+    the last ``last_weeks`` weeks, else cleared. Persisting first, then by place, team, item and
+    criterion."""
     late = {label for label, _ in weekly[-last_weeks:]} if last_weeks > 0 else set()
-    seen: dict[tuple[str, str, str, str, ExceptionKind], list[tuple[str, PerformanceException]]] = {}
+    seen: dict[_Key, list[tuple[str, PerformanceException]]] = {}
     for label, found in weekly:
         for e in found:
             if e.measure in items:
-                seen.setdefault((e.place, e.measure, e.ruleset, e.criterion, e.kind), []).append((label, e))
+                key = (e.place, e.team, e.measure, e.ruleset, e.criterion, e.kind)
+                seen.setdefault(key, []).append((label, e))
     out = [
         Raised(
-            place,
-            measure,
-            ruleset,
-            criterion,
-            kind,
+            *key,
             raised[-1][1].criterion_text or raised[-1][1].reason,
             tuple(label for label, _ in raised),
             any(label in late for label, _ in raised),
             raised[-1][1].reason,
-        )  # fmt: skip
-        for (place, measure, ruleset, criterion, kind), raised in seen.items()
+        )
+        for key, raised in seen.items()
     ]
     return sorted(
-        out, key=lambda r: (not r.persisted, r.place, r.measure, r.ruleset, r.criterion, r.kind.value)
+        out, key=lambda r: (not r.persisted, r.place, r.team, r.measure, r.ruleset, r.criterion, r.kind.value)
     )
 
 

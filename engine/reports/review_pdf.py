@@ -255,12 +255,12 @@ def _exceptions(p: ReviewPack) -> list[Flowable]:
         ]
     rows = [["Place", "Item", "About", "Exception", "Weeks raised", "Status"]]
     rows += [
-        [r.place, r.measure, (f"{r.criterion} " if r.criterion else "") + r.text, KIND_LABELS[r.kind],
+        [r.place + (f" {r.team}" if r.team else ""), r.measure, (f"{r.criterion} " if r.criterion else "") + r.text, KIND_LABELS[r.kind],
          ", ".join(r.weeks),
          "persisted" if r.persisted else "cleared"]
         for r in p.raised
     ]  # fmt: skip
-    return [*out, Spacer(1, 4), _table(rows, (0.08, 0.07, 0.37, 0.14, 0.22, 0.12))]
+    return [*out, Spacer(1, 4), _table(rows, (0.1, 0.07, 0.35, 0.14, 0.22, 0.12))]
 
 
 def _improvements(p: ReviewPack) -> list[Flowable]:

@@ -20,11 +20,12 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from engine import api
-from engine.analysis.review import quarter_weeks
+from engine.analysis.review import persistence, quarter_weeks
 from engine.analysis.stats import wilson_interval
 from engine.cli import app
 from engine.core.config import DEFAULT_REVIEWS_FILE, Settings, load_settings
 from engine.core.errors import ConfigError
+from engine.core.models import ExceptionKind, PerformanceException
 from engine.core.reviews import ReviewsError, check_themes, load_calendar
 from engine.demo.factories import build_row
 from engine.inputs.submission_files import write_submission_csv
@@ -298,3 +299,22 @@ def test_a_quarters_weeks_are_those_ending_in_it() -> None:
         "2026-W52",
         dt.date(2026, 12, 27),
     )
+
+
+def test_a_team_exception_persists_or_clears_apart_from_its_places() -> None:
+    def raised(place: str, team: str = "") -> PerformanceException:
+        return PerformanceException(
+            place=place, priority=3, measure="M8", peel="legitimacy", iserve=("engagement",), ruleset="vc",
+            criterion="VC05", kind=ExceptionKind.BELOW_STANDARD, reason="r", n=30, passed=5, rate=0.17,
+            ci_low=0.07, ci_high=0.34, standard=0.9, cases=(), criterion_text="told of the suspect event", team=team,
+        )  # fmt: skip
+
+    weeks = [(f"2026-W{n}", []) for n in range(40, 46)]
+    weeks[0] = ("2026-W40", [raised("ASH")])
+    # Ashford Vale's Response B team in the last weeks; Kingsgate's D11 is not of the theme
+    weeks[5] = ("2026-W45", [raised("ASH", "Response B"), dataclasses.replace(raised("KNG"), measure="D11")])
+    found = persistence(weeks, {"M8"})
+    assert [(r.place, r.team, r.weeks, r.persisted) for r in found] == [
+        ("ASH", "Response B", ("2026-W45",), True),
+        ("ASH", "", ("2026-W40",), False),
+    ]
