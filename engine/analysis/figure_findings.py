@@ -28,6 +28,7 @@ from engine.analysis.figure_reasons import event_reason, spc_reason, threshold_r
 from engine.analysis.figure_stats import attribute_chart, beyond
 from engine.analysis.figures import (
     Metrics,
+    SpanRows,
     event_rows,
     figure_frame,
     levels,
@@ -59,6 +60,8 @@ class FigureData:
     event_spans: dict[tuple[dt.date, dt.date], list[dict[str, Any]]] = field(
         default_factory=dict, compare=False
     )
+    #: {"rows": figures.SpanRows of levelled}, made for the first span
+    span_rows: dict[str, SpanRows] = field(default_factory=dict, compare=False)
 
     @classmethod
     def of(cls, rows: Any, metrics: Metrics, thresholds: Sequence[Mapping[str, Any]] = ()) -> FigureData:
@@ -80,9 +83,15 @@ class FigureData:
         return self.event_spans[key]
 
     def span(self, start: dt.date, end: dt.date) -> pd.DataFrame:
-        """The figures of the span at every level (figures.span_figures)."""
+        """The figures of the span at every level (figures.span_figures, from rows arranged once
+        for every span: figures.SpanRows)."""
         if (start, end) not in self.spans:
-            self.spans[(start, end)] = span_figures(self.levelled, self.metrics, start, end, self.points)
+            if "rows" not in self.span_rows:
+                self.span_rows["rows"] = SpanRows.of(self.levelled)
+            rows = self.span_rows["rows"]
+            self.spans[(start, end)] = span_figures(
+                self.levelled, self.metrics, start, end, self.points, rows
+            )
         return self.spans[(start, end)]
 
 

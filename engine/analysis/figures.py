@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from engine.analysis.aggregate import FORCE_KEY
@@ -299,28 +301,59 @@ def points(levelled: pd.DataFrame, metrics: Metrics) -> pd.DataFrame:
     return out[list(POINT_COLUMNS)]
 
 
+#: the levelled columns a span's figures read (pool, its medians, the points' bounds and labels)
+_SPAN_COLUMNS = [*_GROUP, "kind", "grain", "point", "point_start", "point_end", "n_i", "k_i", "e_i",
+                 "v_c", "v2_c", "value"]  # fmt: skip
+_Ranks = dict[str, tuple[npt.NDArray[np.int64], npt.NDArray[Any]]]
+
+
+@dataclass(frozen=True)
+class SpanRows:
+    """Levelled rows arranged once for every span a run works out (period, quarters): the measured
+    rows with only the columns span_figures reads, their points' days as numbers and the bound
+    columns ranked (sorted factorize: codes, values), not compared and copied anew for each span."""
+
+    measured: pd.DataFrame
+    first_day: npt.NDArray[np.int64]
+    last_day: npt.NDArray[np.int64]
+    ranks: _Ranks
+    events: pd.DataFrame
+
+    @classmethod
+    def of(cls, levelled: pd.DataFrame) -> SpanRows:
+        is_event = levelled["kind"].to_numpy() == "event"
+        measured = levelled.loc[~is_event, _SPAN_COLUMNS].reset_index(drop=True)
+        days = {c: np.fromiter((d.toordinal() for d in measured[c].tolist()), np.int64, len(measured))
+                for c in ("point_start", "point_end")}  # fmt: skip
+        ranks = {c: pd.factorize(measured[c], sort=True) for c in ("point_start", "point_end", "point")}
+        return cls(measured, days["point_start"], days["point_end"], ranks, levelled[is_event])
+
+
 def span_figures(
     levelled: pd.DataFrame,
     metrics: Metrics,
     start: dt.date,
     end: dt.date,
     every_point: pd.DataFrame | None = None,
+    rows: SpanRows | None = None,
 ) -> pd.DataFrame:
     """One figure per (metric, level, place, team) for the span ``start``..``end`` (POINT_COLUMNS;
     ``period`` is the span's points, first to last, ``label`` their name): pooled over the points
     inside it at the finest grain that has any; for a grain too long to lie inside it, the latest
     point ended by ``end`` unless stale (module docstring). Event metrics: how many events fell in
-    the span."""
+    the span. ``rows``: SpanRows.of(levelled), when several spans are worked out."""
     span_days = (end - start).days + 1
-    measured = levelled[levelled["kind"].to_numpy() != "event"]
-    starts, ends = measured["point_start"], measured["point_end"]
-    inside = measured[((starts >= start) & (ends <= end)).to_numpy()]
+    rows = rows or SpanRows.of(levelled)
+    measured = rows.measured
+    at = np.flatnonzero((rows.first_day >= start.toordinal()) & (rows.last_day <= end.toordinal()))
+    inside = measured.take(at)
     finest = inside.groupby("metric", observed=True)["grain"].agg(lambda g: min(g, key=GRAINS.index))
-    chosen = inside[(inside["grain"] == inside["metric"].map(finest)).to_numpy()]
+    kept = (inside["grain"] == inside["metric"].map(finest)).to_numpy()
+    chosen, at = inside[kept], at[kept]
     parts = []
     if not chosen.empty:
         pooled = pool(chosen, _GROUP, metrics)
-        bounds = _bounds(chosen)
+        bounds = _bounds(chosen, {c: (codes[at], values) for c, (codes, values) in rows.ranks.items()})
         pooled = pooled.merge(bounds, on=_GROUP, how="left")
         pooled["period"] = [
             f if f == t else f"{f} to {t}" for f, t in zip(pooled["first"], pooled["last"], strict=True)
@@ -337,7 +370,7 @@ def span_figures(
     latest = _latest_points(too_long, metrics, end, every_point)
     if not latest.empty:
         parts.append(latest)
-    events = levelled[levelled["kind"].to_numpy() == "event"]
+    events = rows.events
     happened = events[[on is not None and start <= on <= end for on in events["event_on"].tolist()]]
     if not happened.empty:
         counted = pool(happened, _GROUP, metrics).assign(grain="", start=start, end=end, period="", label="")
@@ -348,16 +381,14 @@ def span_figures(
     return out[list(POINT_COLUMNS)].sort_values(_GROUP, kind="stable").reset_index(drop=True)
 
 
-def _bounds(chosen: pd.DataFrame) -> pd.DataFrame:
-    """Per (metric, level, place, team) of the chosen points: their grain, first start, last end,
-    and first and last point labels. Each column's values are ranked once (factorize, sorted) and
-    the groups take the least and greatest rank: pandas' min and max of Python objects (dates,
-    labels) run a Python loop per group, a second of a year's five spans."""
+def _bounds(chosen: pd.DataFrame, ranks: _Ranks) -> pd.DataFrame:
+    """Per (metric, level, place, team) of the chosen points: grain, first start, last end, first and
+    last labels, as the least and greatest of ``ranks`` (the chosen rows' codes of SpanRows.ranks):
+    pandas' min and max of Python objects ran a Python loop per group, a second of a year's spans."""
     frame = chosen[[*_GROUP, "grain"]].copy()
     uniques = {}
     for column, rank in (("point_start", "s"), ("point_end", "e"), ("point", "p")):
-        codes, uniques[rank] = pd.factorize(chosen[column], sort=True)
-        frame[rank] = codes
+        frame[rank], uniques[rank] = ranks[column]
     found = frame.groupby(_GROUP, observed=True).agg(
         grain=("grain", "first"), s=("s", "min"), e=("e", "max"), f=("p", "min"), t=("p", "max")
     )
@@ -448,23 +479,18 @@ def live_event_metrics(levelled: pd.DataFrame, metrics: Metrics, end: dt.date) -
 
 
 def records_of(table: pd.DataFrame) -> list[dict[str, Any]]:
-    """Plain dict rows of a points or span table (NaN -> None), their values Python's own (as
-    DataFrame.to_dict gives them), built a column at a time: a year's points are tens of thousands."""
+    """Plain dict rows of a points or span table (NaN -> None, values Python's as to_dict's), by column."""
     names = [str(c) for c in table.columns]
     columns: list[list[Any]] = []
-    for i in range(len(names)):
-        column = table.iloc[:, i]
+    for _, column in table.items():
         values = column.tolist()
         if column.dtype.kind == "f":
             values = [None if v != v else v for v in values]  # v != v: NaN
         elif column.dtype.kind == "O":
             values = [_plain(v) for v in values]
         columns.append(values)
-    return (
-        [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
-        if names
-        else [{} for _ in range(len(table))]
-    )
+    rows = zip(*columns, strict=True) if names else [()] * len(table)
+    return [dict(zip(names, row, strict=True)) for row in rows]
 
 
 def _plain(v: Any) -> Any:
