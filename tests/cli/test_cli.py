@@ -49,7 +49,7 @@ def test_help_lists_the_commands_then_the_groups_in_their_order(runner: CliRunne
     assert result.exit_code == 0
     listed = result.output.split("Commands:\n", 1)[1].splitlines()
     assert [line.split()[0] for line in listed if line.startswith("  ")] == [
-        "init", "submit", "score", "weekly", "deliver", "peel", "officers", "demo", "audit",
+        "init", "submit", "score", "weekly", "deliver", "peel", "officers", "review", "demo", "audit",
         "forms", "rulesets", "assessments", "extracts", "sample", "calibrate", "runs", "actions",
     ]  # fmt: skip
     rulesets = runner.invoke(app, ["rulesets", "--help"]).output.split("Commands:\n", 1)[1].splitlines()
