@@ -23,12 +23,13 @@ from engine import api
 from engine.analysis.review import persistence, quarter_weeks
 from engine.analysis.stats import wilson_interval
 from engine.cli import app
-from engine.core.config import DEFAULT_REVIEWS_FILE, Settings, load_settings
+from engine.core.config import DEFAULT_CATALOGUE_FILE, DEFAULT_REVIEWS_FILE, Settings, load_settings
 from engine.core.errors import ConfigError
 from engine.core.models import ExceptionKind, PerformanceException
 from engine.core.reviews import ReviewsError, check_themes, load_calendar
 from engine.demo.factories import build_row
 from engine.inputs.submission_files import write_submission_csv
+from engine.rules.catalogue import load_measure_catalogue
 from engine.runs.review import review_run
 from engine.store import actions
 from engine.store.db import open_database
@@ -318,3 +319,21 @@ def test_a_team_exception_persists_or_clears_apart_from_its_places() -> None:
         ("ASH", "Response B", ("2026-W45",), True),
         ("ASH", "", ("2026-W40",), False),
     ]
+
+
+def test_the_bundled_calendar_names_four_quarters_of_the_bundled_catalogue() -> None:
+    calendar = load_calendar(DEFAULT_REVIEWS_FILE)
+    catalogue = load_measure_catalogue()
+    check_themes(calendar, catalogue.priorities, catalogue.measures)
+    assert list(calendar.themes) == ["2026-Q3", "2026-Q4", "2027-Q1", "2027-Q2"]
+    assert [t.priority for t in calendar.themes.values()] == [4, 3, 1, 2]
+    assert calendar.theme("2026-Q4").item_ids(catalogue.of_priority) == ("M7", "M8", "D7")
+
+
+def test_a_config_folders_own_calendar_wins(tmp_path: Path) -> None:
+    folder = tmp_path / "config"
+    folder.mkdir()
+    shutil.copy(DEFAULT_CATALOGUE_FILE, folder / "catalogue.yaml")
+    assert load_settings(config_dir=folder, environ={}).reviews_file == DEFAULT_REVIEWS_FILE
+    (folder / "reviews.yaml").write_text(CALENDAR, encoding="utf-8")
+    assert load_settings(config_dir=folder, environ={}).reviews_file == folder / "reviews.yaml"
