@@ -435,7 +435,10 @@ def test_each_briefing_has_a_cases_csv_listing_every_failing_case_of_its_place(
         assert listed == failing[place]
         assert listed == {c for e in exceptions if e["place"] == place for c in e["cases"]}
     hrb = _read_csv(folder / "HRB-cases.csv")
-    assert len(hrb) == 24 and {r["measure"] for r in hrb} == {"D11"}  # each case once in its issue
+    assert {r["measure"] for r in hrb} == {"D11"}
+    # each case once in the place's issue (entry 1), and once again in its team's (team exceptions)
+    assert len([r for r in hrb if r["entry"] == "1"]) == 24 and len(hrb) == 48
+    assert sorted(r["case_ref"] for r in hrb if r["entry"] != "1") == sorted(r["case_ref"] for r in hrb[:24])
     (kng,) = _read_csv(folder / "KNG-cases.csv")
     assert (kng["case_ref"], kng["critical"], kng["failed_criteria"]) == ("DA-KNG-001", "yes", "DA02")
     assert kng["reviewer_note"] == '<b>not bold</b> =HYPERLINK("x")'  # in full, as text
