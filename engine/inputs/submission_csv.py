@@ -88,9 +88,12 @@ class CsvRecords:
         decoder = codecs.getincrementaldecoder("utf-16")("strict")
         controls = False
         try:
+            # every chunk decoded, also after a control character is found: the whole file is checked
             while chunk := fh.read(_CHUNK):
-                controls = controls or CONTROL.search(decoder.decode(chunk)) is not None
-            controls = controls or CONTROL.search(decoder.decode(b"", final=True)) is not None
+                text = decoder.decode(chunk)
+                controls = controls or CONTROL.search(text) is not None
+            text = decoder.decode(b"", final=True)
+            controls = controls or CONTROL.search(text) is not None
         except UnicodeError:
             self._add(f"not valid UTF-16 despite its byte order mark: {SAVE_AS_UTF8}")
             return None
