@@ -4,8 +4,10 @@ Teams are free text on the submissions (and on the figures extract's rows), each
 a row with no team counts for its place only. For every (place, team):
 
 - below_standard: the team's rate on a non-critical criterion whose whole Wilson 95% interval
-  misses the criterion's minimum, with at least ``min_cases`` cases (the place rule; a team's
-  interval is never narrowed by a sample frame, as none is recorded per team);
+  misses the criterion's minimum, with at least ``min_cases`` cases and never fewer than
+  TEAM_MIN_CASES (the place rule with a floor: one or two failing cases of a team are its place's
+  evidence, not a team pattern; a team's interval is never narrowed by a sample frame, as none is
+  recorded per team);
 - special_cause: the team's weekly series of a measure (the share of its cases that met every
   applicable criterion of it) or of a criterion (the share of the cases it applied to that met it)
   signals in the concerning direction in the period's latest week, with the place's SpcSettings
@@ -52,6 +54,9 @@ from engine.core.periods import week_range
 TEAM_KEY = "team:"
 #: what separates a team from the rest of its key (and from its place, in a joined code)
 SEP = "\x1f"
+#: the fewest cases of a team on a criterion for a team below_standard exception (a place uses its
+#: own min_cases, 1 by default: the pure Wilson rule); fewer is the place's evidence, not the team's
+TEAM_MIN_CASES = 5
 
 
 def joined(place: str, team: str) -> str:
@@ -152,7 +157,7 @@ def team_below_standard(
     places = {(r["place"], r["ruleset"], r["dimension_key"]): r for r in rows if r["level"] == "place"}
     cells = [{**r, "place": joined(r["place"], r["key"])} for r in rows if r["level"] == "team" and r["key"]]
     teams = team_outcomes(period)
-    found, _ = below_standard(teams, cells, cat, min_cases, {})
+    found, _ = below_standard(teams, cells, cat, max(min_cases, TEAM_MIN_CASES), {})
     # what a case is called, from the failing rows' case type as the place reason has it
     rows_of = group_rows(failures(teams, cells=[(e.place, e.ruleset, e.criterion) for e in found]),
                          "place", "ruleset", "criterion")  # fmt: skip
@@ -296,6 +301,7 @@ def team_findings(
 __all__ = [
     "SEP",
     "TEAM_KEY",
+    "TEAM_MIN_CASES",
     "joined",
     "split",
     "team_days",

@@ -72,6 +72,16 @@ def test_a_team_with_too_few_cases_is_not_raised() -> None:
     assert "Response C" not in teams and "Response B" not in teams
 
 
+def test_a_team_short_of_five_cases_is_never_raised_however_clear_its_shortfall() -> None:
+    # Response D failed all 4 of its searches: its interval (0% to 49%) is wholly below 90%, but
+    # four cases are the place's evidence (the place's own exception lists them), not a team pattern
+    s = two_teams()
+    s.cases("BLK", "SS01", passes=0, fails=4, team="Response D")
+    s.cases("BLK", "SS01", passes=1, fails=4, team="Response E")
+    found = assess_teams(s.rows)
+    assert {e.team for e in found.team_exceptions} == {"Response A", "Response E"}
+
+
 def test_team_figures_recomputed_from_the_stored_rows() -> None:
     s = two_teams()
     (e,) = assess_teams(s.rows).team_exceptions
