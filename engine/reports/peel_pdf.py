@@ -24,6 +24,7 @@ from engine.reports.layout import (
     RenderedPdf,
     plain,
     render_story,
+    styles,
 )
 from engine.reports.peel_data import (
     Comparison,
@@ -98,6 +99,7 @@ def _table(rows: Sequence[Sequence[object]], widths: Sequence[float], *, head_ro
     """A plain data table: a shaded heading row, thin rules, every cell escaped text (a body cell
     that fits on one line as a plain string: _body_cell)."""
     columns = [w * WIDTH for w in widths]
+    styles()  # registers the fonts _body_cell measures with
     cells = [
         [plain(v, "cellhead") for v in row]
         if i < head_rows

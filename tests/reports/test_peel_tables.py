@@ -7,6 +7,8 @@ inside its column."""
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 
 from pypdf import PdfReader
 from reportlab.platypus import Paragraph
@@ -38,3 +40,16 @@ def test_one_line_figures_are_strings_and_everything_else_a_paragraph() -> None:
     assert cells[1][2].wrap(table._colWidths[2] - 6, 1000)[1] >= 30
     text = _text(table)
     assert "<b>5</b>" in text and "1,234" in text and "Portwell (PRT)" in text
+
+
+def test_a_table_without_heading_rows_lays_out_in_a_fresh_process() -> None:
+    """The facts table of peel.pdf's front page has no heading row: its cells are measured before
+    any paragraph has registered the fonts (KeyError 'QAMSans' before the fix)."""
+    code = (
+        "from engine.reports.peel_pdf import _table\n"
+        "t = _table([['Period', 'peel-2026-04-01-2027-03-31'], ['Cases reviewed', '1,234']], (0.2, 0.8), head_rows=0)\n"
+        "print(t._cellvalues[1][1])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-300:]
+    assert done.stdout.strip() == "1,234"
