@@ -230,9 +230,7 @@ def draw_week_sample(
     reviewers: Path | None = None,
 ) -> jobs.SampleOutcome:
     """Draw next week's stratified sample and write a worklist per reviewer.
-
-    Example: qam sample --week 2026-W48 --reviewers reviewers.txt --seed 7
-    """
+    Example: qam sample --week 2026-W48 --reviewers reviewers.txt --seed 7"""
     period = parse_week(week)
     with database_for(settings) as database:
         return jobs.draw_week(
