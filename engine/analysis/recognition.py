@@ -20,7 +20,8 @@ evidence (how far the interval's near end lies beyond the standard).
 
 The notes behind an item are the reviewer notes of its passing cases (the signal week's for an
 improvement, the period's for sustained compliance): notes marked ``good_practice`` first, then
-unmarked ones; notes marked ``learning`` are not shown as good news.
+unmarked notes of cases that failed no criterion in the span (a note on a case that failed another
+criterion is likely about that failure); notes marked ``learning`` are not shown as good news.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -398,6 +400,12 @@ class _Span:
         )
         self._by: dict[str, dict[Any, np.ndarray]] = {}
 
+    @cached_property
+    def failed_keys(self) -> set[int]:
+        """The assessment keys of the cases that failed any criterion in the span."""
+        failing = self.rows.loc[~self.rows["passed"].to_numpy(dtype=bool), "assessment_key"]
+        return {int(k) for k in failing.dropna()}
+
     def positions(self, key: str, wanted: tuple[str, Any]) -> np.ndarray:
         """The positions of the rows whose (place, ``key``) is ``wanted``."""
         if key not in self._by:
@@ -447,13 +455,15 @@ def _with_notes(
     noted = rows.loc[np.array([not blank(v) and bool(str(v).strip()) for v in rows["note"]], dtype=bool)]
     keys = [0 if pd.isna(k) else int(k) for k in noted["assessment_key"]]
     kinds = dict(note_kinds(keys)) if note_kinds and keys else {}
+    # an unmarked note of a case that failed any criterion may be about that failure: not good news
+    failed = spans[span].failed_keys
     chosen: list[tuple[bool, str, str, CaseDetail]] = []
     for key, ref, team, officer, reviewer, on, note in zip(
         keys, noted["case_ref"], noted["team"], noted["officer"], noted["reviewer"],
         noted["assessed_on"], noted["note"], strict=True,
     ):  # fmt: skip
         kind = kinds.get(int(key), "")
-        if kind == LEARNING:
+        if kind == LEARNING or (kind != GOOD_PRACTICE and int(key) in failed):
             continue
         day = pd.Timestamp(on).date().isoformat()
         detail = CaseDetail(

@@ -179,6 +179,17 @@ def test_the_notes_behind_it_good_practice_first_learning_left_out() -> None:
     assert len(r.details) == 3 and r.good_practice == ()
 
 
+def test_an_unmarked_note_on_a_case_that_failed_another_criterion_is_not_shown_as_good_news() -> None:
+    # these passed SS01 but failed SS03: an unmarked reviewer's note is about the failure, not SS01's good news
+    s = Scenario()
+    s.cases("BLK", "SS01", 60)
+    s.case("BLK", {"SS01": "pass", "SS03": "fail"}, note="Ethnicity not recorded", assessment_key=911)
+    s.case("BLK", {"SS01": "pass", "SS03": "fail"}, note="Grounds exemplary", assessment_key=912)
+    s.case("BLK", {"SS01": "pass", "SS03": "pass"}, note="A clean search record", assessment_key=913)
+    (r,) = [x for x in recognise(s, marks={912: "good_practice"}) if x.criterion == "SS01"]
+    assert [d.note for d in r.details] == ["Grounds exemplary", "A clean search record"]
+
+
 def pdf_text(story: list[Any]) -> str:
     pdf = render_story(story, Furniture("t", "t", None, (), "run", draft=False))
     return " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf.data)).pages)
