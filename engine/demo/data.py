@@ -14,8 +14,11 @@ Planted (what a reader of the demo briefings should see):
 
 The problems are planted in six places (Harbourside, Kingsgate, Ashford Vale, Dalewood, Ridgeway and
 Fenwick); the other six have none. Earlier weeks' reviews have rare slips (NOISE, SLIPS: normal
-variation, now and then a signal in the past); the demo week's have none but the planted ones, so
-that no place or team is briefed by chance (as engine.demo.quiet does for the figures and incidents).
+variation, now and then a signal in the past); the demo week's have about as many as usual of the
+background slips (NOISE) and none of the rare ones (SLIPS) but the planted ones
+(engine.demo.quiet.usual_slips), so that no place or team is briefed by chance, nor recognised for an
+improvement that is only the absence of slips (as engine.demo.quiet does for the figures and
+incidents).
 """
 
 from __future__ import annotations
@@ -146,21 +149,26 @@ def _planted(
 def generate_assessments(places: Sequence[Place], plan: DemoPlan) -> Iterator[dict[str, Any]]:
     """Submission rows (as a reviewer's CSV would have them) for every week of the plan."""
     from engine.demo.factories import FACTORIES  # factory-boy and faker load only when data is generated
+    from engine.demo.quiet import usual_slips  # numpy likewise
 
     rng = random.Random(plan.seed)
     per_place = max(1, plan.per_week // (len(DEMO_CASE_TYPES) * len(places)))
     n_weeks = len(plan.weeks)
+    #: (case type, place) -> each earlier week's team -> (cases, cases with no slip)
+    earlier: dict[tuple[str, str], list[dict[str, tuple[int, int]]]] = {}
     for w, monday in enumerate(plan.weeks):
         year, week, _ = monday.isocalendar()
-        slips = w < n_weeks - 1  # the demo week has no slips but the planted ones (drawn all the same)
+        latest = w == n_weeks - 1  # its slips are drawn all the same, then made usual (quiet.usual_slips)
         for case_type in DEMO_CASE_TYPES:
             factory = FACTORIES[case_type]
             for p_index, place in enumerate(places):
+                rows: list[dict[str, Any]] = []
+                week_teams: dict[str, tuple[int, int]] = {}
                 for i in range(per_place):
                     team = TEAMS[rng.randrange(len(TEAMS))]
                     traits = {t: True for t, p in VARIETY[case_type].items() if rng.random() < p}
                     slipped = {t: True for t, p in SLIPS[case_type].items() if rng.random() < p}
-                    traits.update(slipped if slips else {})
+                    traits.update({} if latest else slipped)
                     traits.update(_planted(case_type, place.code, team, w, n_weeks, rng))
                     assessed_on = monday + dt.timedelta(days=rng.randrange(5))
                     back = rng.randrange(45, 70) if traits.get("late_file") else rng.randrange(20, 40)
@@ -176,13 +184,24 @@ def generate_assessments(places: Sequence[Place], plan: DemoPlan) -> Iterator[di
                         case_date=(assessed_on - dt.timedelta(days=back)).isoformat(),
                         **traits,
                     )
+                    clean = not slipped and not any(traits.get(t) for t in _NOTES)
                     for question, p in NOISE[case_type].items():
-                        if row.get(question) == "yes" and rng.random() < p and slips:
+                        if row.get(question) == "yes" and rng.random() < p and not latest:
                             row[question] = "no"
+                            clean = False
+                    week_teams[team] = (
+                        week_teams.get(team, (0, 0))[0] + 1,
+                        week_teams.get(team, (0, 0))[1] + clean,
+                    )
                     for trait, note in _NOTES.items():
                         if traits.get(trait):
                             row["notes"] = note
-                    yield row
+                    rows.append(row)
+                history = earlier.setdefault((case_type, place.code), [])
+                if latest:
+                    usual_slips(rows, NOISE[case_type], f"{plan.seed}/{case_type}/{place.code}", history)
+                history.append(week_teams)
+                yield from rows
         if w == n_weeks - 1:
             yield _critical_da_case(places, monday, year, week)
     # the newer case types, with their own seed (the draws above stay as they were)
