@@ -236,19 +236,7 @@ def _place_front(b: PlaceBriefing) -> list[Flowable]:
         for x in group.entries:
             number += 1
             rows.append([para(str(number), "num"), _summary_entry(b, number, x)])
-        table = Table(
-            rows,
-            colWidths=[10 * mm, WIDTH - 10 * mm],
-            style=TableStyle(
-                [
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                    ("TOPPADDING", (0, 0), (-1, -1), 3),
-                    ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
-                    ("LINEBELOW", (0, 0), (-1, -2), 0.4, RULE),
-                ]
-            ),
-        )
+        table = _numbered(rows)
         heading = Paragraph(esc(f"Priority {group.priority}: {group.name}"), _group_style())
         missing = coverage[group.priority].not_measured if group.priority in coverage else ()
         slots = coverage[group.priority].not_defined if group.priority in coverage else ()
@@ -260,16 +248,9 @@ def _place_front(b: PlaceBriefing) -> list[Flowable]:
     return out
 
 
-def _team_summary(b: PlaceBriefing, number: int) -> list[Flowable]:
-    """Page 1's list of the team entries under one heading, by team, numbered on from the place's own."""
-    rows = []
-    for _, entries in b.team_groups():
-        for x in entries:
-            number += 1
-            rows.append([para(str(number), "num"), team_summary_entry(b, number, x)])
-    if not rows:
-        return []
-    table = Table(
+def _numbered(rows: list[list[Flowable]]) -> Table:
+    """Page 1's numbered list of exceptions: the number, then the entry, a rule between entries."""
+    return Table(
         rows,
         colWidths=[10 * mm, WIDTH - 10 * mm],
         style=TableStyle(
@@ -282,6 +263,18 @@ def _team_summary(b: PlaceBriefing, number: int) -> list[Flowable]:
             ]
         ),
     )
+
+
+def _team_summary(b: PlaceBriefing, number: int) -> list[Flowable]:
+    """Page 1's list of the team entries under one heading, by team, numbered on from the place's own."""
+    rows = []
+    for _, entries in b.team_groups():
+        for x in entries:
+            number += 1
+            rows.append([para(str(number), "num"), team_summary_entry(b, number, x)])
+    if not rows:
+        return []
+    table = _numbered(rows)
     heading = Paragraph("Team exceptions", _group_style())
     return [Spacer(1, 5), KeepTogether([heading, HRule(), table])]
 
