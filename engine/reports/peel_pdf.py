@@ -7,24 +7,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.platypus import Flowable, KeepTogether, PageBreak, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, KeepTogether, PageBreak, Spacer
 
 from engine.core.models import ExceptionKind, PerformanceException
 from engine.reports.charts import spc_chart
+from engine.reports.data_table import data_table, measure_head
 from engine.reports.figure_blocks import EVENT_ROWS, chart_noun, event_line
 from engine.reports.layout import (
-    FONT,
-    HEAD,
-    INK,
-    RULE,
-    WIDTH,
     Furniture,
     HRule,
     RenderedPdf,
     plain,
     render_story,
-    styles,
 )
 from engine.reports.peel_data import (
     Comparison,
@@ -72,61 +66,6 @@ def _versions(r: PeelReport) -> str:
     return f"the ruleset versions published as of {r.as_of}"
 
 
-#: a table cell's padding left and right (points)
-_PAD = 3
-#: the body cells' font size and leading: the "cell_hyphens" paragraph style's
-_CELL_SIZE, _CELL_LEADING = 8, 10
-
-
-def _body_cell(value: object, width: float) -> object:
-    """A body cell: its text as a plain string (drawn by the table itself, as the "cell_hyphens"
-    paragraph would draw it) when it surely fits on one line of the column (printable ASCII, single
-    spaces, narrower than the column by a point), else the escaped paragraph, which wraps. Most
-    cells are figures: a year's peel.pdf has thousands, and parsing, measuring and drawing each as
-    a paragraph took most of its rendering."""
-    text = str(value)
-    if (
-        text.isascii()
-        and text.isprintable()
-        and " ".join(text.split()) == text
-        and stringWidth(text, FONT, _CELL_SIZE) <= width - 2 * _PAD - 1
-    ):
-        return text
-    return plain(value, "cell_hyphens")
-
-
-def _table(rows: Sequence[Sequence[object]], widths: Sequence[float], *, head_rows: int = 1) -> Table:
-    """A plain data table: a shaded heading row, thin rules, every cell escaped text (a body cell
-    that fits on one line as a plain string: _body_cell)."""
-    columns = [w * WIDTH for w in widths]
-    styles()  # registers the fonts _body_cell measures with
-    cells = [
-        [plain(v, "cellhead") for v in row]
-        if i < head_rows
-        else [_body_cell(v, w) for v, w in zip(row, columns, strict=True)]
-        for i, row in enumerate(rows)
-    ]
-    return Table(
-        cells,
-        colWidths=columns,
-        repeatRows=head_rows,
-        hAlign="LEFT",
-        style=TableStyle(
-            [
-                ("FONT", (0, head_rows), (-1, -1), FONT, _CELL_SIZE, _CELL_LEADING),
-                ("TEXTCOLOR", (0, head_rows), (-1, -1), INK),
-                ("BACKGROUND", (0, 0), (-1, head_rows - 1), HEAD),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE),
-                ("LEFTPADDING", (0, 0), (-1, -1), 3),
-                ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-                ("TOPPADDING", (0, 0), (-1, -1), 2),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-            ]
-        ),
-    )
-
-
 def _front(r: PeelReport) -> list[Flowable]:
     facts = [
         ("Period", f"{r.period.label} ({_dates(r)})"),
@@ -142,11 +81,11 @@ def _front(r: PeelReport) -> list[Flowable]:
     out: list[Flowable] = [
         plain(f"{r.force_name}: PEEL self-assessment evidence", "title"),
         plain(f"{_dates(r)} · rerun under {_versions(r)}", "subtitle"),
-        _table([[k, v] for k, v in facts], (0.2, 0.8), head_rows=0),
+        data_table([[k, v] for k, v in facts], (0.2, 0.8), head_rows=0),
         Spacer(1, 12),
         plain("Exceptions found", "h1"),
         HRule(),
-        _table(counts, (0.28, *([0.72 / (len(kinds) + 1)] * (len(kinds) + 1)))),
+        data_table(counts, (0.28, *([0.72 / (len(kinds) + 1)] * (len(kinds) + 1)))),
         Spacer(1, 6),
         plain(
             "Each PEEL pillar follows on its own pages, and within it each measure of the 12x12 model: "
@@ -167,7 +106,7 @@ def _front(r: PeelReport) -> list[Flowable]:
         with_data = [s.measure.id for s in p.measures if s.has_data]
         without = [s.measure.id for s in p.measures if not s.has_data]
         rows.append([p.title, ", ".join(with_data) or "none", ", ".join(without) or "none"])
-    out.append(_table(rows, (0.2, 0.4, 0.4)))
+    out.append(data_table(rows, (0.2, 0.4, 0.4)))
     if r.not_defined:
         what = "an item" if len(r.not_defined) == 1 else "items"
         text = (
@@ -208,17 +147,7 @@ def _figure_cells(f: Figure) -> list[str]:
 
 def _measure(r: PeelReport, s: MeasureSection) -> list[Flowable]:
     m = s.measure
-    head: list[Flowable] = [
-        plain(f"{m.id} {m.name}", "h1"),
-        HRule(),
-        plain(
-            f"Priority {m.priority} · I-SERVE: {', '.join(m.iserve)}"
-            + (f" · {m.direction} is better" if m.direction else ""),
-            "small",
-        ),
-        plain(m.description, "small"),
-        Spacer(1, 4),
-    ]
+    head = measure_head(m)
     if not s.has_data:
         fed = "reviewed cases or incidents" if s.metrics else "reviewed cases"
         declared = f"; not measured: {', '.join(d.text for d in s.declared)}" if s.declared else ""
@@ -232,10 +161,10 @@ def _measure(r: PeelReport, s: MeasureSection) -> list[Flowable]:
         head = []
     for metric in s.metrics:
         if metric.has_data:
-            out += _metric(r, metric, head)
+            out += metric_blocks(r, metric, head)
             head = []
     for d in s.declared:
-        out += _declared(r, d, head)
+        out += declared_blocks(r, d, head)
         head = []
     return out + _exceptions(s)
 
@@ -263,7 +192,7 @@ def _declared_cells(d: DeclaredMetricSection, f: MetricFigure) -> list[str]:
             f"{int(round(f.n)):,}", f"{f.exceptions:,}"]  # fmt: skip
 
 
-def _declared(r: PeelReport, d: DeclaredMetricSection, head: list[Flowable]) -> list[Flowable]:
+def declared_blocks(r: PeelReport, d: DeclaredMetricSection, head: list[Flowable]) -> list[Flowable]:
     """One metric an extract definition declares for the measure, from the loaded figures: the force
     for the period and each quarter, the force's series chart, the places, and any events."""
     what = {"time": f"mean {d.unit}", "count": d.unit, "event": "events"}.get(d.kind, "share")
@@ -287,12 +216,12 @@ def _declared(r: PeelReport, d: DeclaredMetricSection, head: list[Flowable]) -> 
     if d.kind == "event":
         rows = [["Period", "Events", "Exceptions"]]
         rows += [[f.label, f"{int(f.n):,}" if f.has_data else "0", f"{f.exceptions:,}"] for f in d.figures]
-        table = _table(rows, (0.4, 0.3, 0.3))
+        table = data_table(rows, (0.4, 0.3, 0.3))
     else:
         rows = [["Period", "Figure covers", "Figure", "95% interval", counted.get(d.kind, "n").capitalize(),
                  "Exceptions"]]  # fmt: skip
         rows += [_declared_cells(d, f) for f in d.figures]
-        table = _table(rows, (0.2, 0.22, 0.18, 0.16, 0.12, 0.12))
+        table = data_table(rows, (0.2, 0.22, 0.18, 0.16, 0.12, 0.12))
     out: list[Flowable] = [KeepTogether([*block, Spacer(1, 2), table])]
     out += _chart(r, d.chart, f"Force {d.text[:1].lower() + d.text[1:]}")
     if d.places and d.kind != "event":
@@ -304,7 +233,7 @@ def _declared(r: PeelReport, d: DeclaredMetricSection, head: list[Flowable]) -> 
         ]  # fmt: skip
         rest = 0.45 / max(len(names), 1)
         out += [Spacer(1, 6), plain("Places (the period, then each quarter)", "h2"),
-                _table(places, (0.25, 0.15, 0.15, *([rest] * len(names))))]  # fmt: skip
+                data_table(places, (0.25, 0.15, 0.15, *([rest] * len(names))))]  # fmt: skip
     if d.events:
         lines = [f"{e.place}: {event_line(e)}" for e in d.events[:EVENT_ROWS]]
         more = len(d.events) - len(lines)
@@ -317,7 +246,7 @@ def _cases(r: PeelReport, s: MeasureSection, head: list[Flowable]) -> list[Flowa
     """What the reviewed cases say of the measure: force figures, criteria, SPC chart, places."""
     figures = [["Period", "Findings", "Met", "Rate", "95% interval", "Exceptions"]]
     figures += [_figure_cells(f) for f in s.figures]
-    out: list[Flowable] = [KeepTogether([*head, _table(figures, (0.3, 0.13, 0.13, 0.12, 0.18, 0.14))])]
+    out: list[Flowable] = [KeepTogether([*head, data_table(figures, (0.3, 0.13, 0.13, 0.12, 0.18, 0.14))])]
     if s.criteria:
         rows = [["Criterion", "Text", "Findings", "Rate", "95% interval", "Standard"]]
         rows += [
@@ -331,14 +260,14 @@ def _cases(r: PeelReport, s: MeasureSection, head: list[Flowable]) -> list[Flowa
             ]
             for c in s.criteria
         ]
-        out += [Spacer(1, 6), _table(rows, (0.22, 0.35, 0.1, 0.08, 0.13, 0.12))]
+        out += [Spacer(1, 6), data_table(rows, (0.22, 0.35, 0.1, 0.08, 0.13, 0.12))]
     out += _chart(r, s.chart, "Force weekly compliance")
     if s.places:
         out += _places(r, s.places, "Findings")
     return out
 
 
-def _metric(r: PeelReport, t: MetricSection, head: list[Flowable]) -> list[Flowable]:
+def metric_blocks(r: PeelReport, t: MetricSection, head: list[Flowable]) -> list[Flowable]:
     """One response-standards threshold from the period's incidents: force figures, SPC chart, places."""
     unit = t.unit.capitalize()
     standard = (
@@ -349,11 +278,11 @@ def _metric(r: PeelReport, t: MetricSection, head: list[Flowable]) -> list[Flowa
     if t.measured:
         rows = [["Period", unit, "Mean", "95% interval", "Median", "90th percentile", "Exceptions"]]
         rows += [[f.label, f"{f.n:,}", *_time_cells(f, t.time_unit), f"{f.exceptions:,}"] for f in t.figures]
-        table = _table(rows, (0.3, 0.12, 0.11, 0.14, 0.1, 0.12, 0.11))
+        table = data_table(rows, (0.3, 0.12, 0.11, 0.14, 0.1, 0.12, 0.11))
     else:
         rows = [["Period", unit, "Met", "Rate", "95% interval", "Exceptions"]]
         rows += [_figure_cells(f) for f in t.figures]
-        table = _table(rows, (0.3, 0.13, 0.13, 0.12, 0.18, 0.14))
+        table = data_table(rows, (0.3, 0.13, 0.13, 0.12, 0.18, 0.14))
     block = [
         *head,
         plain(f"{t.criterion} {t.text}", "h2"),
@@ -453,7 +382,7 @@ def _places(
             shown = (widths[0],)
             out.append(Spacer(1, 6))
         rest = (1 - sum(widths)) / step
-        out.append(_table(rows, (*shown, *([rest] * len(names)))))
+        out.append(data_table(rows, (*shown, *([rest] * len(names)))))
     return out
 
 
@@ -466,7 +395,7 @@ def _exceptions(s: MeasureSection) -> list[Flowable]:
     return [
         Spacer(1, 6),
         plain(f"Exceptions over the whole period ({n:,})", "h2"),
-        _table(rows, (0.1, 0.18, 0.72)),
+        data_table(rows, (0.1, 0.18, 0.72)),
     ]
 
 
@@ -498,7 +427,7 @@ def _comparison(c: Comparison) -> list[Flowable]:
         ]
         for s in c.summary
     ]
-    return [*out, _table(rows, (0.2, 0.12, 0.2, 0.1, 0.16, 0.22))]
+    return [*out, data_table(rows, (0.2, 0.12, 0.2, 0.1, 0.16, 0.22))]
 
 
 __all__ = ["peel_pdf"]

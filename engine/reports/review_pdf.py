@@ -12,12 +12,13 @@ from reportlab.platypus import Flowable, KeepTogether, PageBreak, Spacer
 
 from engine.core.models import PerformanceException
 from engine.reports.charts import spc_chart
+
+# peel.pdf's own blocks for an item's incident metrics and loaded figures, and its table: one look
+from engine.reports.data_table import data_table, measure_head
 from engine.reports.figure_blocks import chart_noun
 from engine.reports.layout import Furniture, HRule, RenderedPdf, plain, render_story
 from engine.reports.peel_data import MeasureSection
-
-# peel.pdf's own blocks for an item's incident metrics and loaded figures, and its table: one look
-from engine.reports.peel_pdf import _declared, _metric, _table
+from engine.reports.peel_pdf import declared_blocks, metric_blocks
 from engine.reports.recognition_blocks import recognition_flowables
 from engine.reports.review_data import ReviewPack
 from engine.reports.wording import KIND_LABELS, interval, pct, period_text
@@ -76,7 +77,7 @@ def _cover(p: ReviewPack) -> list[Flowable]:
         plain(f"{p.force_name} · {dates} · {meeting}written {p.as_of.isoformat()}", "subtitle"),
         plain(INTRO, "lead"),
         Spacer(1, 8),
-        _table(rows, (0.2, 0.8), head_rows=0),
+        data_table(rows, (0.2, 0.8), head_rows=0),
         Spacer(1, 10),
         plain("In this pack", "h1"),
         HRule(),
@@ -125,17 +126,7 @@ def _chart(carrier: PerformanceException | None, title: str) -> list[Flowable]:
 
 def _item(p: ReviewPack, s: MeasureSection) -> list[Flowable]:
     m = s.measure
-    head: list[Flowable] = [
-        plain(f"{m.id} {m.name}", "h1"),
-        HRule(),
-        plain(
-            f"Priority {m.priority} · PEEL {m.peel} · I-SERVE: {', '.join(m.iserve)}"
-            + (f" · {m.direction} is better" if m.direction else ""),
-            "small",
-        ),
-        plain(m.description, "small"),
-        Spacer(1, 4),
-    ]
+    head = measure_head(m, peel=True)
     if not m.defined:
         return [
             *head,
@@ -157,10 +148,10 @@ def _item(p: ReviewPack, s: MeasureSection) -> list[Flowable]:
         head = []
     for metric in s.metrics:
         if metric.has_data:
-            out += _metric(p.report, metric, head)
+            out += metric_blocks(p.report, metric, head)
             head = []
     for d in s.declared:
-        out += _declared(p.report, d, head)
+        out += declared_blocks(p.report, d, head)
         head = []
     return out
 
@@ -175,7 +166,7 @@ def _cases(p: ReviewPack, s: MeasureSection, head: list[Flowable]) -> list[Flowa
         [f"Force, {p.theme.quarter}", f"{f.n:,}", f"{f.passes:,}", pct(f.rate), interval(f.ci_low, f.ci_high),
          pct(standard) if standard is not None else "per criterion"],
     ]  # fmt: skip
-    out: list[Flowable] = [KeepTogether([*head, _table(force, (0.24, 0.1, 0.18, 0.1, 0.2, 0.18))])]
+    out: list[Flowable] = [KeepTogether([*head, data_table(force, (0.24, 0.1, 0.18, 0.1, 0.2, 0.18))])]
     measured = [c for c in s.criteria if c.figure.n]
     if measured:
         rows = [["Criterion", "Text", "Cases", "Rate", "95% interval", "Standard"]]
@@ -184,7 +175,7 @@ def _cases(p: ReviewPack, s: MeasureSection, head: list[Flowable]) -> list[Flowa
              interval(c.figure.ci_low, c.figure.ci_high), pct(c.minimum) if c.minimum is not None else ""]
             for c in measured
         ]  # fmt: skip
-        out += [Spacer(1, 6), _table(rows, (0.22, 0.35, 0.09, 0.09, 0.13, 0.12))]
+        out += [Spacer(1, 6), data_table(rows, (0.22, 0.35, 0.09, 0.09, 0.13, 0.12))]
     unmeasured = [c for c in s.criteria if not c.figure.n]
     if unmeasured:
         ids = ", ".join(f"{c.ruleset} {c.criterion}" for c in unmeasured)
@@ -199,7 +190,7 @@ def _cases(p: ReviewPack, s: MeasureSection, head: list[Flowable]) -> list[Flowa
         for x in s.places
     ]  # fmt: skip
     absent = sorted(set(p.place_names) - {x.code for x in s.places})
-    out += [Spacer(1, 6), plain("Places", "h2"), _table(rows, (0.34, 0.14, 0.14, 0.14, 0.24))]
+    out += [Spacer(1, 6), plain("Places", "h2"), data_table(rows, (0.34, 0.14, 0.14, 0.14, 0.24))]
     if absent:
         names = ", ".join(f"{p.place_names[c]} ({c})" for c in absent)
         out.append(plain(f"Not measured (no reviewed case of {m.id} this quarter): {names}.", "small"))
@@ -227,7 +218,7 @@ def _teams(p: ReviewPack, item: str) -> list[Flowable]:
         Spacer(1, 6),
         plain("Teams within places", "h2"),
         plain("A team's interval is wide on few cases: read it as context, not as a ranking.", "small"),
-        _table(rows, (0.12, 0.34, 0.14, 0.14, 0.26)),
+        data_table(rows, (0.12, 0.34, 0.14, 0.14, 0.26)),
     ]
     if len(teams) > len(shown):
         out.append(
@@ -260,7 +251,7 @@ def _exceptions(p: ReviewPack) -> list[Flowable]:
          "persisted" if r.persisted else "cleared"]
         for r in p.raised
     ]  # fmt: skip
-    return [*out, Spacer(1, 4), _table(rows, (0.1, 0.07, 0.35, 0.14, 0.22, 0.12))]
+    return [*out, Spacer(1, 4), data_table(rows, (0.1, 0.07, 0.35, 0.14, 0.22, 0.12))]
 
 
 def _improvements(p: ReviewPack) -> list[Flowable]:
@@ -299,7 +290,10 @@ def _story_rows(p: ReviewPack, kind: str) -> list[Flowable]:
          "; ".join(s.criteria) or "met every criterion of the theme", s.note]
         for s in shown
     ]  # fmt: skip
-    out: list[Flowable] = [plain(f"{title} ({len(chosen):,})", "h2"), _table(rows, (0.2, 0.18, 0.24, 0.38))]
+    out: list[Flowable] = [
+        plain(f"{title} ({len(chosen):,})", "h2"),
+        data_table(rows, (0.2, 0.18, 0.24, 0.38)),
+    ]
     if len(chosen) > len(shown):
         out.append(plain(f"and {len(chosen) - len(shown):,} more.", "small"))
     return [*out, Spacer(1, 6)]
@@ -340,5 +334,5 @@ def _actions(p: ReviewPack) -> list[Flowable]:
             "small",
         ),
         Spacer(1, 4),
-        _table(rows, (0.08, 0.14, 0.16, 0.12, 0.14, 0.36)),
+        data_table(rows, (0.08, 0.14, 0.16, 0.12, 0.14, 0.36)),
     ]

@@ -13,8 +13,8 @@ import sys
 from pypdf import PdfReader
 from reportlab.platypus import Paragraph
 
+from engine.reports.data_table import data_table
 from engine.reports.layout import Furniture, render_story
-from engine.reports.peel_pdf import _table
 
 LONG = "a reason long enough to need three lines of its narrow column, " * 3
 
@@ -31,7 +31,7 @@ def test_one_line_figures_are_strings_and_everything_else_a_paragraph() -> None:
         ["Portwell (PRT)", "1,234", LONG],
         ["Ridgeway", "<b>5</b>", "שלום"],
     ]
-    table = _table(rows, (0.3, 0.2, 0.5))
+    table = data_table(rows, (0.3, 0.2, 0.5))
     cells = table._cellvalues
     assert all(isinstance(c, Paragraph) for c in cells[0])  # the heading row, bold
     assert cells[1][:2] == ["Portwell (PRT)", "1,234"] and cells[2][:2] == ["Ridgeway", "<b>5</b>"]
@@ -46,8 +46,8 @@ def test_a_table_without_heading_rows_lays_out_in_a_fresh_process() -> None:
     """The facts table of peel.pdf's front page has no heading row: its cells are measured before
     any paragraph has registered the fonts (KeyError 'QAMSans' before the fix)."""
     code = (
-        "from engine.reports.peel_pdf import _table\n"
-        "t = _table([['Period', 'peel-2026-04-01-2027-03-31'], ['Cases reviewed', '1,234']], (0.2, 0.8), head_rows=0)\n"
+        "from engine.reports.data_table import data_table\n"
+        "t = data_table([['Period', 'peel-2026-04-01-2027-03-31'], ['Cases reviewed', '1,234']], (0.2, 0.8), head_rows=0)\n"
         "print(t._cellvalues[1][1])\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
