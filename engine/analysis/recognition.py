@@ -377,16 +377,7 @@ def _improvements(
 # --------------------------------------------------------------------------- the cases behind it
 
 
-_DETAIL_COLUMNS = [
-    "assessment_key",
-    "case_ref",
-    "team",
-    "officer",
-    "reviewer",
-    "assessed_on",
-    "note",
-    "passed",
-]
+_DETAIL_COLUMNS = "assessment_key case_ref team officer reviewer assessed_on note passed".split()
 
 
 class _Span:

@@ -12,12 +12,7 @@ from engine.core.models import (
     SeriesPoint,
     SpcChart,
 )
-from engine.reports.briefing_data import (
-    BriefingRun,
-    PlaceBriefing,
-    PlaceInfo,
-    build_place_briefings,
-)
+from engine.reports.briefing_data import BriefingRun, PlaceBriefing, PlaceInfo, build_place_briefings
 from engine.reports.force_data import ForceSummary, build_force_summary
 
 MARKUP_NOTE = '<b>bold</b> & <font color=\'red\'>red</font> <unclosed =HYPERLINK("http://x.example","click")'
@@ -450,13 +445,8 @@ def demo_briefings() -> dict[str, PlaceBriefing]:
         measure_names=CATALOGUE_NAMES, measure_priorities=CATALOGUE, measure_case_types={"D11": "stop_search"}
     )
     reviewed = {"HRB": {"stop_search": 31, "victim_care": 33}, "DLW": {}}
-    built = build_place_briefings(
-        [*harbourside_exceptions(), *dalewood_exceptions()],
-        DEMO_PLACES,
-        reviewed,
-        r,
-        not_measured_by_place=NOT_MEASURED,
-    )
+    found = [*harbourside_exceptions(), *dalewood_exceptions()]
+    built = build_place_briefings(found, DEMO_PLACES, reviewed, r, not_measured_by_place=NOT_MEASURED)
     return {b.place.code: b for b in built}
 
 
@@ -479,10 +469,10 @@ def five_entries() -> PlaceBriefing:
                 i,
                 criterion=criterion,
                 critical=kind is ExceptionKind.CRITICAL,
+                note=LONG_NOTE,
                 criterion_text=f"{criterion} was met",
                 trace=(f"{criterion.lower()}_answer was 'no' (needed 'yes')", *APPLIES),
-                note=LONG_NOTE,
-            )
+            )  # fmt: skip
             for i, ref in enumerate(refs)
         )
         exceptions.append(
