@@ -8,8 +8,8 @@ Planted (what a reader of the demo briefings should see):
   * Harbourside (HRB): stop-search grounds recording slips over the last six weeks.
   * Kingsgate (KNG): a high-risk domestic abuse victim not referred to MARAC in the latest week.
   * Ashford Vale (ASH), team Response B: victims updated late after suspect events, last four weeks;
-    in the demo week most of that team's victims, too few of the place's to put the place itself
-    below the standard (a team exception).
+    in the demo week 3 of the team's 5 victims (ASH_DEMO_WEEK), too few of the place's to put the
+    place itself below the standard (a team exception).
   * Dalewood (DLW): Grade 1 attendance times drift upward over the last eight weeks.
 
 The problems are planted in six places (Harbourside, Kingsgate, Ashford Vale, Dalewood, Ridgeway and
@@ -132,8 +132,23 @@ def demo_plan(
     return DemoPlan(mondays, per_week=per_week)
 
 
+#: Ashford Vale's victim cases of the demo week that are Response B's, and how many of those are
+#: updated late: a team below the standard (2 of 5 on time) where the place (most on time) is not
+ASH_DEMO_WEEK = (5, 3)
+
+
+def _team_of(case_type: str, place: str, i: int, drawn: str, latest: bool) -> str:
+    """The team of a place's i-th case of a type: as drawn, but for Ashford Vale's victims in the
+    demo week, where the first ASH_DEMO_WEEK[0] are Response B's and no other is."""
+    if not (latest and case_type == "victim_care" and place == "ASH"):
+        return drawn
+    if i < ASH_DEMO_WEEK[0]:
+        return "Response B"
+    return "Response A" if drawn == "Response B" else drawn
+
+
 def _planted(
-    case_type: str, place: str, team: str, w: int, n_weeks: int, rng: random.Random
+    case_type: str, place: str, team: str, w: int, n_weeks: int, rng: random.Random, i: int = 0
 ) -> dict[str, bool]:
     weeks_from_end = n_weeks - 1 - w  # 0 = latest week
     traits: dict[str, bool] = {}
@@ -141,7 +156,8 @@ def _planted(
         if rng.random() < 0.15 + 0.1 * (5 - weeks_from_end):
             traits["grounds_missing"] = True
     if case_type == "victim_care" and place == "ASH" and team == "Response B" and weeks_from_end < 4:
-        if rng.random() < 0.9:
+        late = rng.random() < 0.9
+        if late if weeks_from_end else i < ASH_DEMO_WEEK[1]:
             traits["late_update"] = True
     return traits
 
@@ -165,11 +181,11 @@ def generate_assessments(places: Sequence[Place], plan: DemoPlan) -> Iterator[di
                 rows: list[dict[str, Any]] = []
                 week_teams: dict[str, tuple[int, int]] = {}
                 for i in range(per_place):
-                    team = TEAMS[rng.randrange(len(TEAMS))]
+                    team = _team_of(case_type, place.code, i, TEAMS[rng.randrange(len(TEAMS))], latest)
                     traits = {t: True for t, p in VARIETY[case_type].items() if rng.random() < p}
                     slipped = {t: True for t, p in SLIPS[case_type].items() if rng.random() < p}
                     traits.update({} if latest else slipped)
-                    traits.update(_planted(case_type, place.code, team, w, n_weeks, rng))
+                    traits.update(_planted(case_type, place.code, team, w, n_weeks, rng, i))
                     assessed_on = monday + dt.timedelta(days=rng.randrange(5))
                     back = rng.randrange(45, 70) if traits.get("late_file") else rng.randrange(20, 40)
                     ref = f"{_PREFIX[case_type]}-{year}W{week:02d}-{place.code}-{i:03d}"
