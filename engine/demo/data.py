@@ -16,9 +16,10 @@ The problems are planted in six places (Harbourside, Kingsgate, Ashford Vale, Da
 Fenwick); the other six have none. Earlier weeks' reviews have rare slips (NOISE, SLIPS: normal
 variation, now and then a signal in the past); the demo week's have about as many as usual of the
 background slips (NOISE) and none of the rare ones (SLIPS) but the planted ones
-(engine.demo.quiet.usual_slips), so that no place or team is briefed by chance, nor recognised for an
-improvement that is only the absence of slips (as engine.demo.quiet does for the figures and
-incidents).
+(engine.demo.quiet.usual_slips), so that no place or team is briefed by chance (as engine.demo.quiet
+does for the figures and incidents). Where no such draw is found the week has no background slip
+there, which force.pdf may recognise as an improvement: Eastmarsh's and Stonebridge's crime files
+(M5 at 100%) in the demo.
 """
 
 from __future__ import annotations
