@@ -16,8 +16,12 @@ module may use pandas and numpy.
 
 from __future__ import annotations
 
+import itertools
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -140,35 +144,96 @@ def weeks_present(days: Days) -> list[str]:
 WeeklySeries = dict[tuple[str, str], list[tuple[int, int]]]
 
 
-def outcome_weekly_series(
-    days: Days, weeks: Sequence[str]
-) -> tuple[WeeklySeries, dict[tuple[str, str, str], list[tuple[int, int]]]]:
-    """(measure_weekly_series, criterion_weekly_series) of the outcome day summaries, read in one
-    pass."""
+@dataclass(frozen=True)
+class WeeklySums:
+    """The outcome day summaries' counts summed by week (:func:`weekly_sums`): ``names[i]`` the
+    (place, key) of row i, ``n`` and ``passes`` int64 arrays of one row per (place, key) and one
+    column per week (0 where a week has none), ``first`` the first week (column) in which each row
+    has an entry."""
+
+    names: list[tuple[str, str]]
+    n: np.ndarray
+    passes: np.ndarray
+    first: np.ndarray
+
+    def rows(self, rows: Sequence[int], names: Sequence[tuple[str, str]], start: int = 0) -> WeeklySums:
+        """These ``rows`` under new ``names``, from week ``start`` on."""
+        at = np.asarray(rows, dtype=np.int64)
+        first = np.maximum(self.first[at] - start, 0)
+        return WeeklySums(list(names), self.n[at, start:], self.passes[at, start:], first)
+
+
+def weekly_sums(days: Days, weeks: Sequence[str]) -> WeeklySums:
+    """Every (place, key) of the day summaries with any counts in ``weeks`` (in first-seen order)
+    and its weekly n and passes. One pass over the summaries; the sums are numpy's."""
     position = {w: i for i, w in enumerate(weeks)}
-    sums: dict[tuple[str, str], list[int]] = {}  # [n, passes] of each week, flattened
+    week_of: list[int] = []
+    sizes: list[int] = []
+    rows: list[int] = []
+    values: list[Any] = []
+    # each (place, key) numbered as first seen, straight from the dicts (no tuple made per count)
+    number: dict[str, defaultdict[str, int]] = {}
+    new_row = itertools.count().__next__
     for day, places in days.items():
         i = position.get(week_label(day))
         if i is None:
             continue
-        at = 2 * i
         for place, counts in places.items():
-            for key, (n, passes) in counts.items():
-                row = sums.get((place, key))
-                if row is None:
-                    row = sums[(place, key)] = [0] * (2 * len(weeks))
-                row[at] += n
-                row[at + 1] += passes
+            if counts:
+                of = number.get(place)
+                if of is None:
+                    of = number[place] = defaultdict(new_row)
+                week_of.append(i)
+                sizes.append(len(counts))
+                rows.extend(map(of.__getitem__, counts))
+                values.extend(counts.values())
+    names = [("", "")] * sum(len(of) for of in number.values())
+    for place, of in number.items():
+        for key, row in of.items():
+            names[row] = (place, key)
+    if not rows:
+        empty = np.zeros((0, len(weeks)), dtype=np.int64)
+        return WeeklySums([], empty, empty, np.zeros(0, dtype=np.int64))
+    row_of = np.fromiter(rows, dtype=np.int64, count=len(rows))
+    week = np.repeat(np.asarray(week_of, dtype=np.int64), np.asarray(sizes, dtype=np.int64))
+    cell = row_of * len(weeks) + week
+    pairs_of = np.fromiter(chain.from_iterable(values), dtype=np.int64, count=2 * len(values)).reshape(-1, 2)
+    cells = len(names) * len(weeks)
+    # float sums of whole numbers are exact below 2**53 cases
+    n = np.bincount(cell, weights=pairs_of[:, 0], minlength=cells).astype(np.int64)
+    passes = np.bincount(cell, weights=pairs_of[:, 1], minlength=cells).astype(np.int64)
+    first = np.full(len(names), len(weeks), dtype=np.int64)
+    np.minimum.at(first, row_of, week)
+    shape = (len(names), len(weeks))
+    return WeeklySums(names, n.reshape(shape), passes.reshape(shape), first)
+
+
+def series_of(
+    sums: WeeklySums,
+) -> tuple[WeeklySeries, dict[tuple[str, str, str], list[tuple[int, int]]]]:
+    """(measure series, criterion series) of :func:`weekly_sums`' rows, each sorted by its key."""
+    names = sums.names
     measures: WeeklySeries = {}
     criteria: dict[tuple[str, str, str], list[tuple[int, int]]] = {}
-    for (place, key), row in sorted(sums.items()):
-        series = list(zip(row[::2], row[1::2], strict=True))
+    order = sorted(range(len(names)), key=names.__getitem__)
+    n_rows, pass_rows = sums.n.tolist(), sums.passes.tolist()
+    for row in order:
+        place, key = names[row]
+        series = list(zip(n_rows[row], pass_rows[row], strict=True))
         if key.startswith(CRITERION_KEY):
             ruleset, _, criterion = key[len(CRITERION_KEY) :].rpartition("/")
             criteria[(place, ruleset, criterion)] = series
         else:
             measures[(place, key)] = series
     return measures, dict(sorted(criteria.items()))
+
+
+def outcome_weekly_series(
+    days: Days, weeks: Sequence[str]
+) -> tuple[WeeklySeries, dict[tuple[str, str, str], list[tuple[int, int]]]]:
+    """(measure_weekly_series, criterion_weekly_series) of the outcome day summaries, read in one
+    pass."""
+    return series_of(weekly_sums(days, weeks))
 
 
 def measure_weekly_series(days: Days, weeks: Sequence[str]) -> WeeklySeries:

@@ -15,15 +15,19 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
+import numpy as np
+
 from engine.analysis import daily
 from engine.analysis.evidence import Catalogue, case_details, group_rows, unique
 from engine.analysis.frames import blank
 from engine.analysis.outcomes import Outcomes, failures, in_period
 from engine.analysis.reasons import SIDE_WORDS, case_noun, lower_first, pct_text, reason
+from engine.analysis.spc_screen import latest_may_concern
 from engine.analysis.stats import (
     CHANGE_RULES,
     CONCERN,
     DEFAULT_BASELINE,
+    RULES,
     XmrChart,
     wilson_interval,
     xmr_chart,
@@ -137,19 +141,54 @@ def _proportion_charts(
     directions: Mapping[Any, str],
     rebase_keys: Mapping[Any, tuple[str, str]],
     spc: SpcSettings,
+    rules: Sequence[str] = RULES,
 ) -> dict[Any, _Charted]:
     """The charts of the weekly (n, passes) ``series`` (those in ``directions``) that signal a
-    concern in the latest week."""
+    concern in the latest week; of those that could be flagged by ``rules`` only, when given."""
     charts: dict[Any, _Charted] = {}
-    for key, points in series.items():
-        if key not in directions:
-            continue
+    keys = [k for k in series if k in directions]
+    for key in _may_concern(series, keys, directions, rebase_keys, spc, rules):
+        points = series[key]
         ns = [n for n, _ in points]
         values = [p / n if n else None for n, p in points]
         made = _chart(weeks, values, ns, direction=directions[key], key=rebase_keys[key], spc=spc)
         if made:
             charts[key] = (made[0], made[1], ns, [p for _, p in points])
     return charts
+
+
+def _may_concern(
+    series: Mapping[Any, Sequence[tuple[int, int]]],
+    keys: Sequence[Any],
+    directions: Mapping[Any, str],
+    rebase_keys: Mapping[Any, tuple[str, str]],
+    spc: SpcSettings,
+    rules: Sequence[str],
+) -> list[Any]:
+    """The ``keys`` whose chart might signal a concern in the latest week, in order: a rebased
+    series, and any other that stats.latest_may_concern does not rule out (all at once, without
+    charting each)."""
+    plain = [k for k in keys if directions[k] in _SIGN and not spc.rebase.get(rebase_keys[k])]
+    maybe = set(keys).difference(plain)
+    if plain:
+        counts = np.asarray([series[k] for k in plain], dtype=np.float64).reshape(len(plain), -1, 2)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            values = np.where(counts[:, :, 0] > 0, counts[:, :, 1] / counts[:, :, 0], np.nan)
+        signs = np.asarray([_SIGN.get(directions[k], 1) for k in plain], dtype=np.int64)
+        screen = latest_may_concern(
+            values,
+            signs,
+            baseline=spc.baseline,
+            min_points=spc.min_points,
+            screen_outliers=spc.screen_outliers,
+            rules=rules,
+        )
+        maybe.update(k for k, m in zip(plain, screen.tolist(), strict=True) if m)
+    return [k for k in keys if k in maybe]
+
+
+#: a direction's sign for latest_may_concern (a series of any other direction is charted, to fail)
+_SIGN = {"higher": 1, "increase": 1, "lower": -1, "decrease": -1, "neutral": 0}
 
 
 def _latest(charted: _Charted) -> dict[str, Any]:
@@ -176,7 +215,19 @@ def outcome_special_causes(
     if not seen or seen[0] > latest_week:
         return []
     weeks = week_range(seen[0], latest_week)
-    measures, criteria = daily.outcome_weekly_series(days, weeks)
+    sums = daily.weekly_sums(days, weeks)
+    # only the catalogue's measures and the criteria are charted (not, say, the teams' counts)
+    rows = [
+        i for i, (_, k) in enumerate(sums.names) if k in cat.measures or k.startswith(daily.CRITERION_KEY)
+    ]
+    return series_special_causes(history, sums.rows(rows, [sums.names[i] for i in rows]), weeks, cat, spc)
+
+
+def series_special_causes(
+    history: Outcomes, sums: daily.WeeklySums, weeks: Sequence[str], cat: Catalogue, spc: SpcSettings
+) -> list[PerformanceException]:
+    """outcome_special_causes of weekly sums already made (daily.weekly_sums over ``weeks``)."""
+    measures, criteria = daily.series_of(sums)
     return measure_special_causes(history, measures, weeks, cat, spc) + criterion_special_causes(
         history, criteria, measures, weeks, cat, spc
     )
@@ -283,7 +334,10 @@ def criterion_special_causes(
     rebase_keys = {(p, r, c): (p, f"{r}/{c}") for p, r, c in series}
     charts = {
         key: charted
-        for key, charted in _proportion_charts(series, weeks, directions, rebase_keys, spc).items()
+        # _criterion_signal needs a shift or trend: no other series is charted
+        for key, charted in _proportion_charts(
+            series, weeks, directions, rebase_keys, spc, CHANGE_RULES
+        ).items()
         if _criterion_signal(charted)
     }
     fails = group_rows(

@@ -45,7 +45,7 @@ from engine.analysis.figure_reasons import threshold_reason
 from engine.analysis.figure_stats import beyond
 from engine.analysis.outcomes import Outcomes, failures
 from engine.analysis.reasons import case_noun, count_text, pct_text
-from engine.analysis.spc_findings import SpcSettings, outcome_special_causes
+from engine.analysis.spc_findings import SpcSettings, series_special_causes
 from engine.analysis.tables import records
 from engine.core.models import ExceptionKind, PerformanceException
 from engine.core.periods import week_range
@@ -188,21 +188,38 @@ def team_special_causes(
 ) -> list[PerformanceException]:
     """special_cause exceptions of each team's weekly measure and criterion series (the place rules
     of spc_findings over the teams' counts in ``days``, made by :func:`with_team_days`)."""
-    teams = team_days(days)
-    if not teams:
+    seen = daily.weeks_present(days)
+    if not seen or seen[0] > latest_week:
         return []
-    codes = {c for counts in teams.values() for c in counts}
+    weeks = week_range(seen[0], latest_week)
+    sums = daily.weekly_sums(days, weeks)
+    own: list[int] = []
+    of_team: list[int] = []
+    names: list[tuple[str, str]] = []
+    for row, (place, key) in enumerate(sums.names):
+        if key.startswith(TEAM_KEY):
+            team, _, inner = key[len(TEAM_KEY) :].partition(SEP)
+            of_team.append(row)
+            names.append((joined(place, team), inner))
+        else:
+            own.append(row)
+    if not of_team:
+        return []
+    # the teams' weeks run from the first with any team's counts (as the place's from its first)
+    start = int(sums.first[of_team].min())
+    weeks = weeks[start:]
+    teams = sums.rows(of_team, names, start)
+    codes = {code for code, _ in names}
     rebase = {
-        (code, key): weeks
-        for (place, key), weeks in spc.rebase.items()
+        (code, key): at
+        for (place, key), at in spc.rebase.items()
         for code in codes
         if split(code)[0] == place
     }
     settings = dataclasses.replace(spc, rebase=rebase)
-    found = outcome_special_causes(team_outcomes(history), teams, cat, latest_week, settings)
-    weeks = week_range(daily.weeks_present(teams)[0], latest_week) if found else []
-    measures, criteria = daily.outcome_weekly_series(days, weeks)
-    team_measures, team_criteria = daily.outcome_weekly_series(teams, weeks)
+    found = series_special_causes(team_outcomes(history), teams, weeks, cat, settings)
+    measures, criteria = daily.series_of(sums.rows(own, [sums.names[i] for i in own], start))
+    team_measures, team_criteria = daily.series_of(teams)
     out = []
     for e in found:
         place, team = split(e.place)
