@@ -142,12 +142,15 @@ def _proportion_charts(
     rebase_keys: Mapping[Any, tuple[str, str]],
     spc: SpcSettings,
     rules: Sequence[str] = RULES,
+    week_beyond_mean: bool = False,
 ) -> dict[Any, _Charted]:
     """The charts of the weekly (n, passes) ``series`` (those in ``directions``) that signal a
-    concern in the latest week; of those that could be flagged by ``rules`` only, when given."""
+    concern in the latest week; of those that could be flagged by ``rules`` only, when given, and
+    with ``week_beyond_mean`` of those whose latest week's interval could lie wholly on the
+    concerning side of the mean (_criterion_signal)."""
     charts: dict[Any, _Charted] = {}
     keys = [k for k in series if k in directions]
-    for key in _may_concern(series, keys, directions, rebase_keys, spc, rules):
+    for key in _may_concern(series, keys, directions, rebase_keys, spc, rules, week_beyond_mean):
         points = series[key]
         ns = [n for n, _ in points]
         values = [p / n if n else None for n, p in points]
@@ -164,6 +167,7 @@ def _may_concern(
     rebase_keys: Mapping[Any, tuple[str, str]],
     spc: SpcSettings,
     rules: Sequence[str],
+    week_beyond_mean: bool,
 ) -> list[Any]:
     """The ``keys`` whose chart might signal a concern in the latest week, in order: a rebased
     series, and any other that stats.latest_may_concern does not rule out (all at once, without
@@ -175,6 +179,7 @@ def _may_concern(
         with np.errstate(invalid="ignore", divide="ignore"):
             values = np.where(counts[:, :, 0] > 0, counts[:, :, 1] / counts[:, :, 0], np.nan)
         signs = np.asarray([_SIGN.get(directions[k], 1) for k in plain], dtype=np.int64)
+        week = wilson_interval(counts[:, -1, 1], counts[:, -1, 0]) if week_beyond_mean else None
         screen = latest_may_concern(
             values,
             signs,
@@ -182,6 +187,7 @@ def _may_concern(
             min_points=spc.min_points,
             screen_outliers=spc.screen_outliers,
             rules=rules,
+            interval=week,
         )
         maybe.update(k for k, m in zip(plain, screen.tolist(), strict=True) if m)
     return [k for k in keys if k in maybe]
@@ -336,7 +342,7 @@ def criterion_special_causes(
         key: charted
         # _criterion_signal needs a shift or trend: no other series is charted
         for key, charted in _proportion_charts(
-            series, weeks, directions, rebase_keys, spc, CHANGE_RULES
+            series, weeks, directions, rebase_keys, spc, CHANGE_RULES, True
         ).items()
         if _criterion_signal(charted)
     }

@@ -9,10 +9,12 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from engine.analysis.stats import DEFAULT_BASELINE, NEAR_LIMIT, RULES, SCREEN_MR, FloatArray
+from engine.analysis.stats import _ON_MEAN, DEFAULT_BASELINE, NEAR_LIMIT, RULES, SCREEN_MR, FloatArray
 
-#: how far apart two computations of the same limits may be and still be told apart (a screen's margin)
+#: how close to the outlier screen's cut a moving range is taken to be on either side of it
 _SCREEN_MARGIN = 1e-7
+#: how far apart two computations of the same mean or limits may be, relative to their size
+_ROUNDING = 1e-12
 
 
 def latest_may_concern(
@@ -23,6 +25,7 @@ def latest_may_concern(
     min_points: int = 0,
     screen_outliers: bool = True,
     rules: Sequence[str] = RULES,
+    interval: tuple[FloatArray, FloatArray] | None = None,
 ) -> npt.NDArray[np.bool_]:
     """For many series at once (one row each, NaN = no data, no rebasing), False where
     :func:`xmr_chart` surely would not mark the latest point a concern (``signs``: +1 higher is
@@ -33,7 +36,9 @@ def latest_may_concern(
     The latest point is a concern only when a rule flags it on the concerning side: outside or
     near the limits (two of three) on that side, the last 7 present points on that side of the
     mean (shift) or falling (rising) in a row (trend). ``rules``: only a concern that one of these
-    flags counts (CHANGE_RULES: a shift or trend; the limits then play no part)."""
+    flags counts (CHANGE_RULES: a shift or trend; the limits then play no part). ``interval``: the
+    (low, high) of each row's latest week, which must then lie wholly on the concerning side of the
+    mean too (spc_findings' criterion rule)."""
     m, w = values.shape
     present = ~np.isnan(values)
     count = present.sum(axis=1)
@@ -60,9 +65,10 @@ def latest_may_concern(
             screened = np.where(kept, mr, 0.0).sum(axis=1) / kept.sum(axis=1)
             amr = np.where(amr > 0, screened, amr)
             unsure |= ~np.isfinite(amr)
-        margin = _SCREEN_MARGIN * (1.0 + np.abs(mean))
+        # xmr_chart's mean and limits may differ from these by rounding (far less than this)
+        margin = _ROUNDING * (1.0 + np.abs(mean) + np.nan_to_num(np.abs(amr)))
         good = signs * (last - mean)  # how far the latest point is on the better side of the mean
-        near = unsure | (good < -NEAR_LIMIT * amr + margin * (1.0 + np.abs(amr)))
+        near = unsure | (good < -NEAR_LIMIT * amr - _ON_MEAN + margin)
     if not {"outside_limits", "two_of_three"} & set(rules):
         near[:] = False
     # the last 7 present points (shift and trend)
@@ -70,10 +76,16 @@ def latest_may_concern(
     tail = np.take_along_axis(y, at, axis=1)
     seven = count >= 7
     with np.errstate(invalid="ignore"):
-        shift = seven & (signs[:, None] * (tail - mean[:, None]) < margin[:, None]).all(axis=1)
+        shift = seven & (signs[:, None] * (tail - mean[:, None]) < -_ON_MEAN + margin[:, None]).all(axis=1)
         trend = seven & (signs[:, None] * np.diff(tail, axis=1) < 0).all(axis=1)
     if "shift" not in rules:
         shift[:] = False
     if "trend" not in rules:
         trend[:] = False
-    return np.asarray(ok & (~np.isfinite(mean) | near | shift | trend), dtype=np.bool_)
+    maybe = ok & (~np.isfinite(mean) | near | shift | trend)
+    if interval is not None:
+        low, high = interval
+        with np.errstate(invalid="ignore"):
+            beyond = np.where(signs > 0, high < mean + margin, low > mean - margin)
+        maybe &= beyond | ~np.isfinite(mean)
+    return np.asarray(maybe, dtype=np.bool_)
