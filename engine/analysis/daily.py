@@ -36,7 +36,7 @@ from engine.analysis.incident_days import (
 )
 from engine.analysis.incident_figures import incident_metrics, incident_weekly_series
 from engine.analysis.outcomes import Outcomes
-from engine.core.periods import week_label
+from engine.core.periods import week_label, week_range
 
 __all__ = [
     "INCIDENT_METRIC_COLUMNS",
@@ -206,6 +206,24 @@ def weekly_sums(days: Days, weeks: Sequence[str]) -> WeeklySums:
     np.minimum.at(first, row_of, week)
     shape = (len(names), len(weeks))
     return WeeklySums(names, n.reshape(shape), passes.reshape(shape), first)
+
+
+@dataclass(frozen=True)
+class OutcomeWeeks:
+    """The weeks from the first with any outcome to the latest, and the day summaries' weekly sums
+    over them (made once for the place and the team special causes of a period)."""
+
+    weeks: list[str]
+    sums: WeeklySums
+
+
+def outcome_weeks(days: Days, latest_week: str) -> OutcomeWeeks | None:
+    """:class:`OutcomeWeeks` of the day summaries up to ``latest_week``; None without any week."""
+    seen = weeks_present(days)
+    if not seen or seen[0] > latest_week:
+        return None
+    weeks = week_range(seen[0], latest_week)
+    return OutcomeWeeks(weeks, weekly_sums(days, weeks))
 
 
 def series_of(

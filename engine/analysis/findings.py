@@ -127,9 +127,9 @@ def assess_period(
     below, notes = below_standard(period, cells, cat, min_cases, frames)
     found += below
     small += notes
-    found += outcome_special_causes(
-        history, daily.between(outcome_days, None, period_to), cat, latest_week, spc
-    )
+    days = daily.between(outcome_days, None, period_to)
+    summed = daily.outcome_weeks(days, latest_week)  # the place's and the teams' weekly series
+    found += outcome_special_causes(history, days, cat, latest_week, spc, summed)
     if incident_days is not None and metric_standards:
         inc = daily.between(incident_days, None, period_to)
         t, notes = thresholds(
@@ -151,7 +151,7 @@ def assess_period(
         history,
         period,
         aggregates=aggregates,
-        outcome_days=daily.between(outcome_days, None, period_to),
+        outcome_days=days,
         cat=cat,
         latest_week=latest_week,
         spc=spc,
@@ -159,5 +159,6 @@ def assess_period(
         place_found=found,
         figures=figures,
         span=(period_from, period_to),
+        summed=summed,
     )
     return PeriodFindings(sort_exceptions(found), small, sort_exceptions(teams))

@@ -211,22 +211,28 @@ def _week_rows(history: Outcomes, week: str) -> Outcomes:
 
 
 def outcome_special_causes(
-    history: Outcomes, days: daily.Days, cat: Catalogue, latest_week: str, spc: SpcSettings
+    history: Outcomes,
+    days: daily.Days,
+    cat: Catalogue,
+    latest_week: str,
+    spc: SpcSettings,
+    summed: daily.OutcomeWeeks | None = None,
 ) -> list[PerformanceException]:
     """SPC signals in the latest week of each (place, measure) and each (place, ruleset, criterion)
-    weekly series of the reviewed cases (from the day summaries ``days``; see measure_special_causes
-    and criterion_special_causes); the failing cases named are the latest week's, from the
-    ``history`` rows."""
-    seen = daily.weeks_present(days)
-    if not seen or seen[0] > latest_week:
+    weekly series of the reviewed cases (from the day summaries ``days``, or their ``summed`` weeks
+    when already made; see measure_special_causes and criterion_special_causes); the failing cases
+    named are the latest week's, from the ``history`` rows."""
+    summed = summed or daily.outcome_weeks(days, latest_week)
+    if summed is None:
         return []
-    weeks = week_range(seen[0], latest_week)
-    sums = daily.weekly_sums(days, weeks)
+    sums = summed.sums
     # only the catalogue's measures and the criteria are charted (not, say, the teams' counts)
     rows = [
         i for i, (_, k) in enumerate(sums.names) if k in cat.measures or k.startswith(daily.CRITERION_KEY)
     ]
-    return series_special_causes(history, sums.rows(rows, [sums.names[i] for i in rows]), weeks, cat, spc)
+    return series_special_causes(
+        history, sums.rows(rows, [sums.names[i] for i in rows]), summed.weeks, cat, spc
+    )
 
 
 def series_special_causes(

@@ -48,7 +48,6 @@ from engine.analysis.reasons import case_noun, count_text, pct_text
 from engine.analysis.spc_findings import SpcSettings, series_special_causes
 from engine.analysis.tables import records
 from engine.core.models import ExceptionKind, PerformanceException
-from engine.core.periods import week_range
 
 #: the start of a team's key in its place's day summary counts
 TEAM_KEY = "team:"
@@ -185,14 +184,15 @@ def team_special_causes(
     latest_week: str,
     spc: SpcSettings,
     place_found: Sequence[PerformanceException],
+    summed: daily.OutcomeWeeks | None = None,
 ) -> list[PerformanceException]:
     """special_cause exceptions of each team's weekly measure and criterion series (the place rules
-    of spc_findings over the teams' counts in ``days``, made by :func:`with_team_days`)."""
-    seen = daily.weeks_present(days)
-    if not seen or seen[0] > latest_week:
+    of spc_findings over the teams' counts in ``days``, made by :func:`with_team_days`; ``summed``:
+    their weekly sums when already made, daily.outcome_weeks)."""
+    summed = summed or daily.outcome_weeks(days, latest_week)
+    if summed is None:
         return []
-    weeks = week_range(seen[0], latest_week)
-    sums = daily.weekly_sums(days, weeks)
+    weeks, sums = summed.weeks, summed.sums
     own: list[int] = []
     of_team: list[int] = []
     names: list[tuple[str, str]] = []
@@ -303,13 +303,15 @@ def team_findings(
     place_found: Sequence[PerformanceException],
     figures: FigureData | None = None,
     span: tuple[dt.date, dt.date] | None = None,
+    summed: daily.OutcomeWeeks | None = None,
 ) -> list[PerformanceException]:
     """Every team exception of the period (see the module docstring): ``outcomes`` the history
     and the period, ``period`` the period's rows, ``outcome_days`` day summaries with the teams'
     counts (:func:`with_team_days`), ``place_found`` the place exceptions (their reasons say when
-    the place has the same one). ``span``: the period's first and last day, for the figures."""
+    the place has the same one). ``span``: the period's first and last day, for the figures.
+    ``summed``: daily.outcome_weeks of ``outcome_days`` when already made (for the place's)."""
     found = team_below_standard(period, aggregates, cat, min_cases, place_found)
-    found += team_special_causes(outcomes, outcome_days, cat, latest_week, spc, place_found)
+    found += team_special_causes(outcomes, outcome_days, cat, latest_week, spc, place_found, summed)
     if figures is not None and span is not None:
         found += team_figure_thresholds(figures, cat, span[0], span[1], place_found)
     return found
