@@ -17,7 +17,7 @@ from reportlab.platypus import Flowable, Paragraph, Table, TableStyle
 from engine.reports.briefing_data import Entry, EntryCase, PlaceBriefing
 from engine.reports.cases_csv import cases_csv_name
 from engine.reports.layout import FONT_BOLD, HEAD, RULE, WIDTH, drawable, esc, para, plain, styled, styles
-from engine.reports.wording import measure_title
+from engine.reports.wording import measure_title, shorten
 
 _CASE_COLUMNS = ("Case", "Team, officer", "Failed criteria: why; the reviewer's note")
 _CELL_PAD = 3
@@ -109,21 +109,12 @@ def _case_row(c: EntryCase) -> list[Flowable | str]:
     note shortened (both in full in the cases CSV)."""
     lines = []
     for f in c.failed:
-        label = f"{f.criterion or _shorten(f.criterion_text, 60)}{' (critical)' if f.critical else ''}"
-        lines.append(f"<b>{esc(label)}</b> {esc(_shorten(f.why, _WHY_CHARS))}".rstrip())
+        label = f"{f.criterion or shorten(f.criterion_text, 60)}{' (critical)' if f.critical else ''}"
+        lines.append(f"<b>{esc(label)}</b> {esc(shorten(f.why, _WHY_CHARS))}".rstrip())
     if c.note.strip():
-        lines.append(f"<font color='#5f6368'><i>Note:</i> {esc(_shorten(c.note, _NOTE_CHARS))}</font>")
+        lines.append(f"<font color='#5f6368'><i>Note:</i> {esc(shorten(c.note, _NOTE_CHARS))}</font>")
     return [
         _ref_cell(c.case_ref),
         para("<br/>".join(esc(t) for t in (c.team, c.officer) if t.strip()), "cell"),
         para("<br/>".join(lines) or "–", "cell"),
     ]
-
-
-def _shorten(text: str, size: int) -> str:
-    """``text`` on one line, cut at a space before ``size`` characters with '…' (the CSV has it all)."""
-    text = " ".join(text.split())
-    if len(text) <= size:
-        return text
-    cut = text.rfind(" ", 0, size)
-    return text[: cut if cut > size // 2 else size].rstrip(" ,;:") + "…"

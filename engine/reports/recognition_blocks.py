@@ -15,7 +15,7 @@ from engine.core.models import ExceptionKind, PerformanceException
 from engine.reports.charts import spc_chart
 from engine.reports.exception_parts import evidence_tiles, reason_box, spc_caption, spc_notes, together
 from engine.reports.layout import HEAD, RULE, WIDTH, HRule, esc, para, plain
-from engine.reports.wording import measure_title, pct, pcts
+from engine.reports.wording import measure_title, pct, pcts, shorten
 
 KIND_TITLES = {IMPROVEMENT_KIND: "Improvement", "sustained": "Sustained compliance"}
 #: most items force.pdf lists (the Learning Review pack has them all)
@@ -109,7 +109,7 @@ def notes_table(r: Recognition) -> list[Flowable]:
             [
                 plain(d.case_ref, "cellnobreak"),
                 para("<br/>".join(esc(t) for t in (d.team, d.officer) if t.strip()) or "–", "cell"),
-                para(f"{mark}{esc(_shorten(d.note, _NOTE_CHARS))}", "cell"),
+                para(f"{mark}{esc(shorten(d.note, _NOTE_CHARS))}", "cell"),
             ]
         )
     widths = [WIDTH * 0.2, WIDTH * 0.22, WIDTH * 0.58]
@@ -167,7 +167,7 @@ def force_recognition(
         text = f"<b>{esc(where)}</b> ({esc(KIND_TITLES.get(r.kind, r.kind).lower())}): {esc(r.reason)}"
         good = [d for d in r.details if d.case_ref in set(r.good_practice)]
         if good:
-            text += f" <i>Reviewer on {esc(good[0].case_ref)}:</i> “{esc(_shorten(good[0].note, 90))}”"
+            text += f" <i>Reviewer on {esc(good[0].case_ref)}:</i> “{esc(shorten(good[0].note, 90))}”"
         out += [para(text, "body"), Spacer(1, 3)]
     if len(items) > len(shown):
         out.append(plain(f"And {len(items) - len(shown)} more not listed here.", "small"))
@@ -176,12 +176,3 @@ def force_recognition(
 
 def places_text(r: Recognition, names: Mapping[str, str]) -> str:
     return names.get(r.place, r.place) + (f", {r.team}" if r.team else "")
-
-
-def _shorten(text: str, size: int) -> str:
-    """``text`` on one line, cut at a space before ``size`` characters with '…'."""
-    text = " ".join(text.split())
-    if len(text) <= size:
-        return text
-    cut = text.rfind(" ", 0, size)
-    return text[: cut if cut > size // 2 else size].rstrip(" ,;:") + "…"

@@ -208,3 +208,13 @@ def case_types_text(
         frame = (frames or {}).get(t)
         parts.append(f"{label} {n:,} of {frame:,}" if frame is not None else f"{label} {n:,}")
     return ", ".join(parts)
+
+
+def shorten(text: str, size: int) -> str:
+    """``text`` on one line, cut at a space before ``size`` characters with '…' (a table cell's excerpt;
+    the cases CSV keeps the whole text)."""
+    text = " ".join(text.split())
+    if len(text) <= size:
+        return text
+    cut = text.rfind(" ", 0, size)
+    return text[: cut if cut > size // 2 else size].rstrip(" ,;:") + "…"
