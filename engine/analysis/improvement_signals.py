@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.analysis.reasons import REASONS, SIDE_WORDS, pct_text
-from engine.analysis.spc_findings import SpcSettings
-from engine.analysis.stats import CHANGE_RULES, IMPROVEMENT, RULES, XmrChart, wilson_interval, xmr_chart
+from engine.analysis.spc_findings import SpcSettings, series_chart
+from engine.analysis.stats import CHANGE_RULES, IMPROVEMENT, RULES, XmrChart, wilson_interval
 from engine.core.models import SeriesPoint, SpcChart
 
 
@@ -67,14 +67,7 @@ def improving_signal(
         return None  # no week of the period has enough cases: not charted at all
     used = list(weeks[start:])
     values, ns, passes = values[start:], [n for n, _ in points][start:], [p for _, p in points][start:]
-    rebase_at = [used.index(w) for w in spc.rebase.get(rebase_key, ()) if w in used]
-    chart = xmr_chart(
-        values,
-        direction=direction,
-        baseline=spc.baseline,
-        rebase_at=rebase_at,
-        screen_outliers=spc.screen_outliers,
-    )
+    chart = series_chart(used, values, direction, rebase_key, spc)
     if values[-1] is not None and chart.concern_rules(len(values) - 1):
         return None  # the period ends on a concern: not good news
     for i in range(len(values) - 1, -1, -1):

@@ -52,6 +52,25 @@ class SpcSettings:
     rebase: Mapping[tuple[str, str], Sequence[str]] = field(default_factory=dict)
 
 
+def series_chart(
+    weeks: Sequence[str],
+    values: Sequence[float | None],
+    direction: str,
+    key: tuple[str, str],
+    spc: SpcSettings,
+) -> XmrChart:
+    """The XmR chart of a weekly series (from its first week with data) under ``spc``: its baseline,
+    outlier screening and the rebases recorded for ``key``."""
+    rebase_at = [weeks.index(w) for w in spc.rebase.get(key, ()) if w in weeks]
+    return xmr_chart(
+        values,
+        direction=direction,
+        baseline=spc.baseline,
+        rebase_at=rebase_at,
+        screen_outliers=spc.screen_outliers,
+    )
+
+
 def _chart(
     weeks: Sequence[str],
     values: Sequence[float | None],
@@ -66,14 +85,7 @@ def _chart(
     if first is None or values[-1] is None:
         return None
     weeks, values, ns = weeks[first:], values[first:], ns[first:]
-    rebase_at = [weeks.index(w) for w in spc.rebase.get(key, ()) if w in weeks]
-    chart = xmr_chart(
-        values,
-        direction=direction,
-        baseline=spc.baseline,
-        rebase_at=rebase_at,
-        screen_outliers=spc.screen_outliers,
-    )
+    chart = series_chart(weeks, values, direction, key, spc)
     current = [v for v, g in zip(values, chart.group, strict=True) if g == chart.group[-1] and v is not None]
     if len(current) < spc.min_points or chart.point_type[-1] != CONCERN:
         return None
