@@ -18,8 +18,9 @@ from engine.core.config import DEFAULT_OUT_DIR
 def demo(
     out: Annotated[Path, typer.Option("--out", help="output folder")] = DEFAULT_OUT_DIR,
 ) -> None:
-    """Build a fresh demo database (26 weeks of generated data with four planted problems) and run
-    the weekly batch for its latest week, 2026-W47; then print how to explore the database.
+    """Build a fresh demo database (26 weeks of generated QA reviews of all 13 case types,
+    incidents and measured figures, with 14 problems planted in six of its 12 places) and run the
+    weekly batch for its latest week, 2026-W47; then print how to explore the database.
 
     Example: qam demo --out outputs/
     """
