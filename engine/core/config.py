@@ -157,6 +157,10 @@ def load_settings(
     )
 
 
+#: the code exceptions, aggregates and actions of the force as a whole go under; no place may have it
+RESERVED_PLACE_CODE = "FORCE"
+
+
 class _PlaceSchema(Schema):
     code = fields.String(
         required=True,
@@ -226,6 +230,14 @@ def load_force(path: Path) -> Force:
                 problem(f"places.{i}.{fpath}", msg)
             continue
         line = _line_of_path(data, f"places.{i}")
+        if p["code"] == RESERVED_PLACE_CODE:
+            problem(
+                f"places.{i}.code",
+                f"place code '{RESERVED_PLACE_CODE}' is reserved: it stands for the force as a whole "
+                "(its force-level exceptions, aggregates and actions)",
+                line_path=f"places.{i}",
+            )
+            continue
         if p["code"] in seen:
             problem(
                 f"places.{i}.code",

@@ -49,6 +49,21 @@ def test_duplicate_place_code_names_file_line_and_field(tmp_path: Path) -> None:
     assert info.value.exit_code == ExitCode.INVALID_INPUT
 
 
+def test_a_place_coded_force_is_refused_at_its_line(tmp_path: Path) -> None:
+    # FORCE is where the force as a whole's exceptions, aggregates and actions go: a place of that
+    # code would have its figures mixed with the whole force's
+    path = write(
+        tmp_path,
+        "force: F\nplaces:\n"
+        "  - {code: AAA, name: A, division: D, leader: L, setting: urban}\n"
+        "  - {code: FORCE, name: Whole, division: D, leader: L, setting: rural}\n",
+    )
+    with pytest.raises(ProblemsError) as info:
+        load_force(path)
+    assert f"{path}:4:places.1.code: place code 'FORCE' is reserved" in str(info.value)
+    assert info.value.exit_code == ExitCode.INVALID_INPUT
+
+
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     path = write(
         tmp_path,
