@@ -32,6 +32,7 @@ FINDING_COLUMNS = ("ruleset", "criterion", "change", "cases", "by place", "examp
 EXCEPTION_COLUMNS = (
     "change",
     "place",
+    "team",
     "ruleset",
     "criterion",
     "kind",
@@ -47,6 +48,7 @@ CSV_COLUMNS = (
     "kind",
     "published",
     "draft",
+    "team",
 )
 
 
@@ -120,6 +122,7 @@ class ExceptionChange:
 
     change: str  # appears | disappears | changes
     place: str
+    team: str  # "" for a place (or FORCE) exception
     ruleset: str
     criterion: str
     kind: str
@@ -128,7 +131,7 @@ class ExceptionChange:
 
     def to_table_row(self) -> tuple[str, ...]:
         reason = self.published if self.change == "disappears" else self.draft
-        return (self.change, self.place, self.ruleset, self.criterion, self.kind, reason)
+        return (self.change, self.place, self.team, self.ruleset, self.criterion, self.kind, reason)
 
 
 @dataclass(frozen=True)
@@ -227,11 +230,11 @@ def compare_findings(
 def compare_exceptions(
     published: Sequence[PerformanceException], draft: Sequence[PerformanceException]
 ) -> list[ExceptionChange]:
-    """Exceptions by (place, ruleset, criterion, kind): those only one side has, and those whose
-    reason (the figures a briefing states) differs."""
+    """Exceptions by (place, team, ruleset, criterion, kind), place and team exceptions alike: those
+    only one side has, and those whose reason (the figures a briefing states) differs."""
 
-    def by_key(items: Sequence[PerformanceException]) -> dict[tuple[str, str, str, str], str]:
-        return {(e.place, e.ruleset, e.criterion, e.kind.value): e.reason for e in items}
+    def by_key(items: Sequence[PerformanceException]) -> dict[tuple[str, str, str, str, str], str]:
+        return {(e.place, e.team, e.ruleset, e.criterion, e.kind.value): e.reason for e in items}
 
     old, new = by_key(published), by_key(draft)
     out: list[ExceptionChange] = []
@@ -292,7 +295,10 @@ def dry_run(
         sides.append((gathered, analyse(context, gathered, period, prepared=prepare(context, gathered))))
     (old, old_analysis), (new, new_analysis) = sides
     n, cases, findings = compare_findings(old.outcome_columns, new.outcome_columns, period)
-    exceptions = compare_exceptions(old_analysis.findings.exceptions, new_analysis.findings.exceptions)
+    exceptions = compare_exceptions(
+        [*old_analysis.findings.exceptions, *old_analysis.findings.team_exceptions],
+        [*new_analysis.findings.exceptions, *new_analysis.findings.team_exceptions],
+    )
     report = DryRunReport(period, n, tuple(changed), tuple(findings), tuple(cases), tuple(exceptions))
     if out is None:
         return report
@@ -302,15 +308,15 @@ def dry_run(
 
 
 def write_changes_csv(report: DryRunReport, path: Path) -> None:
-    """One row per changed finding (a case and criterion), then one per changed exception; text
-    cells inert (core.text.inert_cell)."""
+    """One row per changed finding (a case and criterion), then one per changed exception (its team
+    in the last column for a team exception, empty otherwise); text cells inert (core.text.inert_cell)."""
     findings = (
         ("finding", c.ruleset, c.criterion, c.place, c.case_ref, c.assessed_on.isoformat(), "",
-         c.published, c.draft)
+         c.published, c.draft, "")
         for c in report.cases
     )  # fmt: skip
     exceptions = (
-        ("exception", e.ruleset, e.criterion, e.place, "", "", e.kind, e.published, e.draft)
+        ("exception", e.ruleset, e.criterion, e.place, "", "", e.kind, e.published, e.draft, e.team)
         for e in report.exceptions
     )
     with path.open("w", encoding="utf-8", newline="") as fh:

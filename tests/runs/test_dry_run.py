@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from engine import api
+from engine.core.models import ExceptionKind, PerformanceException
 from engine.core.periods import parse_week
-from engine.runs.dry_run import CaseChange, DryRunReport, write_changes_csv
+from engine.runs.dry_run import CaseChange, DryRunReport, compare_exceptions, write_changes_csv
 from engine.store import assessments
 from engine.store import db as dbm
 from engine.store.db import CaseScore, Run
@@ -73,7 +74,7 @@ def test_cli_dry_run_prints_the_changes_and_writes_a_csv_only_with_out(
     assert lines[3].split()[:3] == ["ruleset", "criterion", "change"]
     assert lines[4].split()[:6] == ["stop-search-legitimacy", "SS03", "pass", "->", "fail", "27"]
     rows = (tmp_path / "dry" / f"dry-run-{WEEK}" / "changes.csv").read_text(encoding="utf-8").splitlines()
-    assert rows[0] == "record,ruleset,criterion,place,case_ref,assessed_on,kind,published,draft"
+    assert rows[0] == "record,ruleset,criterion,place,case_ref,assessed_on,kind,published,draft,team"
     assert sum(r.startswith("finding,stop-search-legitimacy,SS03,") for r in rows) == 27
 
     both = qam(runner, world, "rulesets", "dry-run", "--against", WEEK, "--from", "2026-11-16")
@@ -85,5 +86,31 @@ def test_changes_csv_writes_refs_that_start_like_formulas_as_text(tmp_path: Path
     report = DryRunReport(parse_week(WEEK), 1, (), (), (case,), ())
     write_changes_csv(report, tmp_path / "changes.csv")
     assert (tmp_path / "changes.csv").read_text(encoding="utf-8").splitlines()[1] == (
-        "finding,stop-search-legitimacy,SS03,BLK,'=CR1,2026-11-18,,pass,fail"
+        "finding,stop-search-legitimacy,SS03,BLK,'=CR1,2026-11-18,,pass,fail,"
     )
+
+
+def test_a_team_exception_the_draft_raises_is_listed_with_its_team(tmp_path: Path) -> None:
+    # a draft that puts a team below the standard, its place still within it: the inspector sees the
+    # team exception appear (it was not compared before), in the table and in changes.csv
+    place = exception("ASH", "", "place below standard, both sides")
+    team = exception("ASH", "Response B", "Response B's victims updated late in 6 of 9 cases")
+    changes = compare_exceptions([place], [place, team])
+    assert [(e.change, e.place, e.team, e.criterion) for e in changes] == [
+        ("appears", "ASH", "Response B", "VC03")
+    ]
+    assert changes[0].to_table_row()[:3] == ("appears", "ASH", "Response B")
+    report = DryRunReport(parse_week(WEEK), 9, (), (), (), tuple(changes))
+    write_changes_csv(report, tmp_path / "changes.csv")
+    row = (tmp_path / "changes.csv").read_text(encoding="utf-8").splitlines()[1]
+    assert row.startswith("exception,victims-code-compliance,VC03,ASH,,,below_standard,,")
+    assert row.endswith(",Response B")
+
+
+def exception(place: str, team: str, reason: str) -> PerformanceException:
+    return PerformanceException(
+        place=place, priority=1, measure="M4", peel="Effectiveness", iserve=("Investigation",),
+        ruleset="victims-code-compliance", criterion="VC03", kind=ExceptionKind.BELOW_STANDARD,
+        reason=reason, n=9, passed=3, rate=3 / 9, ci_low=0.12, ci_high=0.65, standard=0.9, cases=(),
+        team=team,
+    )  # fmt: skip
