@@ -99,6 +99,11 @@ class Outcomes(Mapping[str, Outcome]):
 
     def texts(self) -> dict[str, str]:
         """{criterion id: "pass" | "fail" | "na"} for every criterion, in ruleset order (as stored)."""
+        return dict(self._plan.texts(self._na, self._fail))
+
+    def shared_texts(self) -> Mapping[str, str]:
+        """``texts()`` without the copy: one dict for every case of the ruleset with these outcomes
+        (a year's 113,000 cases share a few thousand), which the caller must not change."""
         return self._plan.texts(self._na, self._fail)
 
     @property
@@ -128,7 +133,7 @@ class Traces(Mapping[str, tuple[str, ...]]):
             i = self._plan.index.get(criterion_id)
             if i is None or not self._fail >> i & 1:
                 raise KeyError(criterion_id)
-            found = self._done[criterion_id] = trace(self._plan.criteria[i], self._case)
+            found = self._done[criterion_id] = self._plan.trace(i, self._case)
         return found
 
     def __iter__(self) -> Iterator[str]:
@@ -142,6 +147,12 @@ class Traces(Mapping[str, tuple[str, ...]]):
 
 
 _NO_TRACES: Mapping[str, tuple[str, ...]] = MappingProxyType({})
+
+
+def _answer_key(value: Any) -> Any:
+    """An answer as a key that tells apart what a trace would show differently: 1, 1.0 and True
+    are equal in a dict, but read "1", "1.0" and "True"."""
+    return value if value is None or type(value) is str else (type(value), repr(value))
 
 
 def trace(criterion: Criterion, case: Mapping[str, Any]) -> tuple[str, ...]:
@@ -182,6 +193,12 @@ class _Plan:
         self.critical = sum(1 << i for i, c in enumerate(self.criteria) if c.critical)
         self._critical_ids: dict[int, tuple[str, ...]] = {0: ()}
         self._texts: dict[tuple[int, int], dict[str, str]] = {}
+        # a trace reads only its criterion's questions: cases with the same answers to them share it
+        self._read = [
+            tuple(sorted(c.passes.fields | (c.applies.fields if c.applies is not None else frozenset())))
+            for c in self.criteria
+        ]
+        self._traces: dict[tuple[int, tuple[Any, ...]], tuple[str, ...]] = {}
         self._weights: dict[int, float] = {}  # masks repeat: most cases share their N/A pattern
         self.name = f"{ruleset.id}@{ruleset.version}"
         rules: list[Rule] = []
@@ -221,8 +238,19 @@ class _Plan:
                 mask |= 1 << (self.n + i)
         return mask
 
+    def trace(self, i: int, case: Mapping[str, Any]) -> tuple[str, ...]:
+        """``trace`` of criterion ``i`` for ``case``, made once for each set of answers it reads."""
+        key = (i, tuple(map(_answer_key, map(case.get, self._read[i]))))
+        found = self._traces.get(key)
+        if found is None:
+            if len(self._traces) >= 100_000:
+                self._traces.clear()
+            found = self._traces[key] = trace(self.criteria[i], case)
+        return found
+
     def texts(self, na: int, fail: int) -> dict[str, str]:
-        """{criterion id: "pass" | "fail" | "na"} for these masks (cases share a few patterns)."""
+        """{criterion id: "pass" | "fail" | "na"} for these masks (cases share a few patterns; the
+        dict is kept for the next case with them: callers copy it before changing it)."""
         found = self._texts.get((na, fail))
         if found is None:
             if len(self._texts) >= 100_000:
@@ -231,7 +259,7 @@ class _Plan:
                 cid: "na" if na >> i & 1 else "fail" if fail >> i & 1 else "pass"
                 for i, cid in enumerate(self.ids)
             }
-        return dict(found)
+        return found
 
     def critical_failures(self, fail: int) -> tuple[str, ...]:
         failed = fail & self.critical

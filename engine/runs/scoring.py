@@ -4,7 +4,9 @@ transaction, handing on what was stored; and `qam score`'s own run with its mani
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Generator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, replace
 from functools import partial
 from operator import itemgetter
@@ -13,11 +15,15 @@ from typing import Any
 from engine.core import parallel
 from engine.core.hashing import hash_inputs
 from engine.core.parallel import InOrder
+from engine.rules.rulesets import Ruleset
 from engine.rules.scoring import score_cases
 from engine.runs.context import RunContext
 from engine.runs.manifest import Manifest, record_manifest
 from engine.store import assessments, case_scores
 from engine.store.db import Database
+
+#: the traces of every case that failed nothing (shared, never changed)
+_NO_TRACES: dict[str, list[str]] = {}
 
 
 @dataclass(frozen=True)
@@ -63,9 +69,10 @@ def score_pending(
     read them back).
 
     A ruleset's scores are stored by a thread (core.parallel.InOrder) while the next ruleset's cases
-    are read and scored: the database's share of a store (PostgreSQL's COPY into three indexes,
-    SQLite's inserts) then overlaps this process's scoring. One store runs at a time, in ruleset order, and an interrupted
-    run waits for the store under way to commit."""
+    are scored, and the cases of the ruleset after it are read by another (_read_ahead): the
+    database's share of a store (PostgreSQL's COPY into three indexes, SQLite's inserts) and of a
+    read then overlaps this process's scoring. One store runs at a time, in ruleset order, and an
+    interrupted run waits for the store under way to commit."""
     counts: dict[str, int] = {}
     fresh: list[tuple[Any, ...]] = []
     keys: list[int] = []
@@ -75,38 +82,38 @@ def score_pending(
         if progress is not None:
             progress(ruleset_id, n)
 
-    with InOrder("qam-store") as storer:
-        for ruleset in context.assessment_rulesets:
-            with database.session() as session:
-                pending = case_scores.pending_assessments(
-                    session,
-                    ruleset.case_type or "",
-                    ruleset.sha256,
-                    draft=context.draft,
-                    until=until,
-                    since=since,
-                )
+    with InOrder("qam-store") as storer, closing(_read_ahead(database, context, until, since)) as reading:
+        for ruleset, pending in reading:
             if not pending:
                 storer.wait()
                 report(ruleset.id, 0)
                 continue
-            cases = [{**p.answers, "__key": p.pk} for p in pending]
-            n_workers = workers or (2 if len(cases) >= parallel.SCORING_PARALLEL_FROM else 1)
-            scores = score_cases(ruleset, cases, key="__key", workers=n_workers)
+            for p in pending:  # the parsed answers are this run's own: the key goes in, no copy
+                p.answers["__key"] = p.pk
+            n_workers = workers or (2 if len(pending) >= parallel.SCORING_PARALLEL_FROM else 1)
+            scores = score_cases(ruleset, [p.answers for p in pending], key="__key", workers=n_workers)
             rows = []
+            # cases share their outcomes, critical failures and traces: one object each (never
+            # changed), so that storing writes each one's JSON once (case_scores.store_scores)
+            criticals: dict[tuple[str, ...], list[str]] = {(): []}
             for s, p in zip(scores, pending, strict=True):
-                texts = s.outcomes.texts()
-                traces = {c: list(s.traces[c]) for c, o in texts.items() if o == "fail"}
+                texts = s.outcomes.shared_texts()
+                traces = _NO_TRACES
+                if s.traces:
+                    traces = {c: list(s.traces[c]) for c in s.traces if texts[c] == "fail"}
+                critical = criticals.get(s.critical_failures)
+                if critical is None:
+                    critical = criticals[s.critical_failures] = list(s.critical_failures)
                 rows.append(
                     {
-                        "assessment_pk": s.key,
+                        "assessment_pk": p.pk,
                         "ruleset_id": s.ruleset_id,
                         "ruleset_version": s.ruleset_version,
                         "ruleset_sha256": s.ruleset_sha256,
                         "outcomes": texts,
                         "traces": traces,
                         "score": s.score,
-                        "critical_failures": list(s.critical_failures),
+                        "critical_failures": critical,
                         "draft": context.draft,
                         "run_id": None,
                         "scored_at": scored_at,
@@ -121,6 +128,34 @@ def score_pending(
             storer.submit(partial(_store_scores, database, rows, days), partial(report, ruleset.id))
     fresh.sort(key=itemgetter(0))
     return Scored(ScoreSummary(counts, tuple(keys)), fresh)
+
+
+def _read_ahead(
+    database: Database, context: RunContext, until: dt.date, since: dt.date | None
+) -> Generator[tuple[Ruleset, list[case_scores.Pending]], None, None]:
+    """Each ruleset with its pending assessments, the next ruleset's read by a thread while the
+    caller scores this one's: the database's share of a read (SQLite's search and sort, PostgreSQL's
+    query) then overlaps this process's scoring. One read at a time, each in a transaction of its own."""
+
+    def read(ruleset: Ruleset) -> list[case_scores.Pending]:
+        with database.session() as session:
+            return case_scores.pending_assessments(
+                session,
+                ruleset.case_type or "",
+                ruleset.sha256,
+                draft=context.draft,
+                until=until,
+                since=since,
+            )
+
+    rulesets = list(context.assessment_rulesets)
+    with ThreadPoolExecutor(1, thread_name_prefix="qam-read") as reader:
+        ahead = reader.submit(read, rulesets[0]) if rulesets else None
+        for k, ruleset in enumerate(rulesets):
+            assert ahead is not None
+            pending = ahead.result()
+            ahead = reader.submit(read, rulesets[k + 1]) if k + 1 < len(rulesets) else None
+            yield ruleset, pending
 
 
 def _store_scores(database: Database, rows: list[dict[str, Any]], days: set[dt.date]) -> int:
