@@ -21,6 +21,7 @@ from engine.inputs.submissions import validate_submission
 from engine.runs import actions as actions  # qam actions add|list|close (engine.cli.actions)
 from engine.runs import records
 from engine.runs import review_command as review_command  # qam review (engine.cli.review)
+from engine.runs.figures_load import load_figures_extracts as load_figures_extracts  # several: all or none
 from engine.sampling import jobs
 from engine.sampling.population import LoadCasesResult, load_cases
 from engine.sampling.worklists import SampleStatus, sample_status
@@ -283,10 +284,7 @@ def report_calibration(settings: Settings, name: str, out: Path) -> jobs.Calibra
 
 def load_figures_extract(settings: Settings, path: Path, replace: bool = False) -> figures.FiguresLoad:
     """Validate and store a figures extract. Example: qam extracts load figures hr-2026-10.csv"""
-    from engine.runs.figures_load import load_figures
-
-    with database_for(settings) as database:
-        return load_figures(database, path, settings, force(settings).place_codes, replace=replace, at=now())
+    return load_figures_extracts(settings, [path], replace=replace).loads[0]
 
 
 def load_incidents_extract(settings: Settings, path: Path) -> incidents.IncidentLoad:

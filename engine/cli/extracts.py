@@ -22,9 +22,13 @@ extracts_app = typer.Typer(
 def extracts_load(
     ctx: typer.Context,
     kind: Annotated[str, typer.Argument(help="incidents, cases or figures")],
-    file: Annotated[
-        Path,
-        typer.Argument(help="the extract: a CSV for incidents and figures; a CSV, XLSX or JSON for cases"),
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="the extract: a CSV for incidents and figures; a CSV, XLSX or JSON for cases. Figures: "
+            "one or more files, loaded in one transaction, all or none",
+            show_default=False,
+        ),
     ],
     replace: Annotated[
         bool,
@@ -73,6 +77,9 @@ def extracts_load(
       event_on      event: the day it happened (YYYY-MM-DD, inside the period)
       detail        event: a short description
     A figure already stored with other values is refused unless --replace.
+    Several figures files load in one transaction, each as if loaded after the one
+    before it, all or none: one bad row in any file (each problem named as
+    file:row:column) refuses them all, exit 3, and nothing is stored.
 
     Every column, with examples and the error messages: docs/extracts.md
 
@@ -80,16 +87,19 @@ def extracts_load(
     Examples:
       qam extracts load incidents incidents-2026-W47.csv
       qam extracts load figures hr-2026-10.csv
+      qam extracts load figures figures-*.csv
       qam extracts load figures hr-2026-10-corrected.csv --replace
     """
     if kind not in EXTRACT_KINDS:
         raise typer.BadParameter(f"must be one of {', '.join(EXTRACT_KINDS)}", param_hint="KIND")
     if replace and kind != "figures":
         raise typer.BadParameter("--replace is for a figures extract only", param_hint="--replace")
+    if len(files) > 1 and kind != "figures":
+        raise typer.BadParameter("several files are for figures extracts only", param_hint="FILES...")
     with user_errors():
         if kind == "figures":
-            typer.echo(api.load_figures_extract(settings_of(ctx), file, replace=replace).summary())
+            typer.echo(api.load_figures_extracts(settings_of(ctx), files, replace=replace).summary())
         elif kind == "cases":
-            typer.echo(api.load_cases_extract(settings_of(ctx), file).summary())
+            typer.echo(api.load_cases_extract(settings_of(ctx), files[0]).summary())
         else:
-            typer.echo(api.load_incidents_extract(settings_of(ctx), file).summary())
+            typer.echo(api.load_incidents_extract(settings_of(ctx), files[0]).summary())

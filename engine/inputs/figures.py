@@ -27,6 +27,7 @@ import hashlib
 import io
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
+from operator import attrgetter
 from pathlib import Path
 
 from engine.core.errors import ExtractError, Location, Problem, problems_summary
@@ -50,6 +51,7 @@ KEY_COLUMNS: tuple[str, ...] = ("item", "metric", "place", "team", "period")
 COLUMNS: tuple[str, ...] = KEY_COLUMNS + FIGURE_COLUMNS
 #: the columns a header must have (a missing team column means no team)
 REQUIRED_COLUMNS: tuple[str, ...] = ("item", "metric", "place", "period")
+_METRIC, _KIND = attrgetter("metric"), attrgetter("kind")
 #: the largest figures extract read (a year of daily figures of every metric is ~100 MB)
 MAX_FIGURES_BYTES = 1024 * 2**20
 
@@ -124,9 +126,7 @@ def read_figures(
     if reader.problems:
         problems = reader.problems
         raise ExtractError(problems_summary(problems, "file") + "; nothing was loaded", problems)
-    multi = frozenset(m for m in {r.metric for r in rows} if len(definitions.metrics[m].periods) > 1)
-    multi = frozenset(m for m in multi if definitions.metrics[m].kind != "event")
-    return FiguresFile(name, hashlib.sha256(data).hexdigest(), tuple(rows), multi)
+    return FiguresFile(name, hashlib.sha256(data).hexdigest(), tuple(rows), reader.multi_grain)
 
 
 class _Reader:
@@ -145,14 +145,16 @@ class _Reader:
         #: missing column -> the first row that needs it (reported once, at the header)
         self.missing: dict[str, tuple[int, str]] = {}
         #: key -> (content hash, first row) of the rows kept (not a time metric's: its rows pool)
-        self.seen: dict[tuple[object, ...], tuple[str, int]] = {}
+        self.seen: dict[tuple[object, ...], FigureRow] = {}
         #: the quick path's look-ups (set by read): (item, metric) of every loadable metric with its
         #: kind's reading function, (metric, period) and teams met before that were fine
         self.quick_metrics: dict[
             tuple[str, str], tuple[MetricDefinition, Callable[[list[str]], Figures | None]]
         ] = {}
-        self.quick_periods: dict[tuple[str, str], GrainPeriod] = {}
-        self.teams: set[str] = {""}
+        self.quick_periods: dict[tuple[str, str], tuple[GrainPeriod, str]] = {}
+        self.teams: dict[str, str] = {"": ""}
+        #: the file's metrics (not events) declared for more than one grain (set by read)
+        self.multi_grain: frozenset[str] = frozenset()
 
     def bad(self, line: int, column: str | None, message: str) -> None:
         self.problems.append(Problem(Location(self.name, line, column), message))
@@ -196,18 +198,23 @@ class _Reader:
                         continue  # a blank line
                     self.bad(line, None, f"{len(record)} fields, but the header has {width}")
                     continue
-                row = quick_row(record, line)
+                row = quick_row(record, line)  # a first of its key
                 if row is None:  # anything out of the ordinary: the full checks say what
                     values = {c: (record[i].strip() if i is not None else "") for c, i in columns}
                     row = self.row(values, line)
-                if row is not None:
-                    row = self.first_of_key(row)
+                    if row is not None:
+                        row = self.first_of_key(row)
                 if row is not None:
                     rows.append(row)
         except csv.Error as exc:
             self.bad(reader.line_num, None, f"cannot read the row: {exc}")
         for column, (line, metric) in self.missing.items():
             self.bad(1, None, f"missing column {column}, which metric {metric} needs (first at row {line})")
+        self.multi_grain = frozenset(
+            m
+            for m in set(map(_METRIC, rows))
+            if len(self.metrics[m].periods) > 1 and self.metrics[m].kind != "event"
+        )
         self.overlaps(rows)
         return _pool_times(rows)
 
@@ -243,35 +250,46 @@ class _Reader:
         i_item, i_metric, i_place, i_team, i_period = keys
         assert i_item is not None and i_metric is not None and i_place is not None and i_period is not None
         metric_of, period_of = self.quick_metrics.get, self.quick_periods.get
-        places, teams, parsed, periods = self.places, self.teams, self.parsed, self.quick_periods
+        # the names a row repeats (place, team, period) kept once: the rows hold the first of each,
+        # not a string a row (a year's rows are a third smaller)
+        place_of, team_of = {p: p for p in self.places}.get, self.teams.get
+        teams, parsed, periods, seen = self.teams, self.parsed, self.quick_periods, self.seen
 
         def quick(rec: list[str], line: int) -> FigureRow | None:
             found = metric_of((rec[i_item], rec[i_metric]))
-            place = rec[i_place]
-            if found is None or place not in places:
+            place = place_of(rec[i_place])
+            if found is None or place is None:
                 return None
             metric, read_kind = found
-            team = rec[i_team] if i_team is not None else ""
-            if team not in teams:
-                if team != team.strip() or len(team) > MAX_TEAM or CONTROL.search(team):
+            cell = rec[i_team] if i_team is not None else ""
+            team = team_of(cell)
+            if team is None:
+                if cell != cell.strip() or len(cell) > MAX_TEAM or CONTROL.search(cell):
                     return None
-                teams.add(team)
-            label = rec[i_period]
-            period = period_of((metric.id, label))
-            if period is None:
+                team = teams[cell] = cell
+            cached = period_of((metric.id, rec[i_period]))
+            if cached is None:
+                label = rec[i_period]
                 got = parsed(label)
                 if isinstance(got, str) or got.grain not in metric.periods:
                     return None
-                periods[(metric.id, label)] = period = got
+                cached = periods[(metric.id, label)] = (got, label)
+            period, label = cached
             figures = read_kind(rec)
             if figures is None:
                 return None
-            n, d, v, c = figures
-            return FigureRow(
+            key = (metric.id, place, team, label, "")
+            n, d, v, c, digest = figures
+            once = metric.kind != "time"  # a time metric's rows pool; another's key is once a file
+            if once and key in seen:
+                return None  # the full checks say whether it repeats or contradicts the first
+            row = FigureRow(
                 metric.extract, metric.item, metric.id, metric.kind, place, team, label, period.start,
-                period.end, n, d, v, c, None, None, None, figure_hash(n, d, v, c, None, None), line,
-                (metric.id, place, team, label, ""),
+                period.end, n, d, v, c, None, None, None, digest, line, key,
             )  # fmt: skip
+            if once:
+                seen[key] = row
+            return row
 
         return quick
 
@@ -330,9 +348,9 @@ class _Reader:
         """A problem for each row whose period overlaps another period of its metric, place and
         team in the file (a week and its month: only a metric declared for several grains has any)."""
         spans: dict[tuple[str, str, str], dict[str, FigureRow]] = {}
-        for row in rows:
-            metric = self.metrics[row.metric]
-            if len(metric.periods) > 1 and metric.kind != "event":
+        multi = self.multi_grain
+        for row in rows if multi else ():
+            if row.metric in multi:
                 spans.setdefault((row.metric, row.place, row.team), {}).setdefault(row.period, row)
         for periods in spans.values():
             ordered = sorted(periods.values(), key=lambda r: (r.period_start, r.period_end))
@@ -360,13 +378,13 @@ class _Reader:
             return row
         first = self.seen.get(key)
         if first is None:
-            self.seen[key] = (row.content_hash, row.line)
+            self.seen[key] = row
             return row
-        if first[0] != row.content_hash:
+        if first.content_hash != row.content_hash:
             self.bad(
                 row.line,
                 None,
-                f"repeats the figure of row {first[1]} (metric {row.metric}, place {row.place}"
+                f"repeats the figure of row {first.line} (metric {row.metric}, place {row.place}"
                 f"{f', team {row.team}' if row.team else ''}, period {row.period}"
                 f"{f', event {row.event_ref}' if row.event_ref else ''}) with different figures",
             )
@@ -374,24 +392,30 @@ class _Reader:
 
 
 def _pool_times(rows: list[FigureRow]) -> list[FigureRow]:
-    """A time metric's rows of one key and value become one row, their counts added."""
+    """A time metric's rows of one key and value become one row (the first), their counts added."""
+    kinds = list(map(_KIND, rows))
+    if "time" not in kinds:
+        return rows
     firsts: dict[tuple[object, ...], int] = {}
-    out: list[FigureRow] = []
-    for row in rows:
-        if row.kind != "time":
-            out.append(row)
+    pooled: dict[int, FigureRow] = {}  # a first row's index: the row with the counts added so far
+    dropped: set[int] = set()  # the rows pooled into a first
+    for i, kind in enumerate(kinds):
+        if kind != "time":
             continue
+        row = rows[i]
         bin_key = (*row.key, row.value)
         at = firsts.get(bin_key)
         if at is None:
-            firsts[bin_key] = len(out)
-            out.append(row)
+            firsts[bin_key] = i
             continue
-        first = out[at]
+        first = pooled.get(at, rows[at])
         count = (first.count or 0) + (row.count or 0)
         digest = figure_hash(None, None, first.value, count, None, None)
-        out[at] = replace(first, count=count, content_hash=digest)
-    return out
+        pooled[at] = replace(first, count=count, content_hash=digest)
+        dropped.add(i)
+    if not dropped:
+        return rows
+    return [pooled.get(i, row) for i, row in enumerate(rows) if i not in dropped]
 
 
 def _a(word: str) -> str:

@@ -10,8 +10,7 @@ them all.
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
@@ -25,6 +24,7 @@ from engine.core.memory import paused_gc
 from engine.inputs.figures import FigureRow, FiguresFile
 from engine.store.db import Database
 from engine.store.figure_tables import Figure, FigureLoad
+from engine.store.figure_writes import insert_figures, supersede_figures
 from engine.store.rows import lock_for_writing, row_chunks
 
 _FIGURE_COLUMNS = ("numerator", "denominator", "value", "count", "event_on", "detail")
@@ -92,26 +92,51 @@ class FiguresLoad:
         return "\n".join([head, *lines])
 
 
+@dataclass(frozen=True)
+class FiguresLoads:
+    """What loading several figures extracts in one transaction did, a FiguresLoad a file in order."""
+
+    loads: tuple[FiguresLoad, ...]
+
+    def summary(self) -> str:
+        if len(self.loads) == 1:
+            return self.loads[0].summary()
+        total = MetricLoad()
+        for m in (m for load in self.loads for m in load.by_metric.values()):
+            total.stored, total.replaced, total.unchanged = (
+                total.stored + m.stored, total.replaced + m.replaced, total.unchanged + m.unchanged
+            )  # fmt: skip
+        rows = total.stored + total.replaced + total.unchanged
+        return "\n".join(
+            [
+                *(load.summary() for load in self.loads),
+                f"{len(self.loads)} files loaded in one transaction: {rows} figure row{'s' if rows != 1 else ''}, "
+                f"{_counts(total)}.",
+            ]
+        )
+
+
 def _counts(m: MetricLoad) -> str:
     return f"{m.stored} stored, {m.replaced} replaced, {m.unchanged} unchanged"
 
 
 #: a stored figure as the load compares it: pk, content hash, value, count, load
 _Stored = tuple[int, str, "float | None", "float | None", int]
+_KEY, _METRIC, _METRIC_START = attrgetter("key"), attrgetter("metric"), attrgetter("metric", "period_start")
 
 
 def stored_current(session: Session, rows: Sequence[FigureRow]) -> dict[tuple[str, ...], list[_Stored]]:
     """The current stored figures of the rows' metrics over the span of their periods, by key (several
     for a time metric): every figure a row of ``rows`` could meet (and others of that span)."""
     spans: dict[str, list[dt.date]] = {}
-    for r in rows:
-        span = spans.get(r.metric)
+    for metric, start in set(map(_METRIC_START, rows)):  # a year's rows have a few thousand
+        span = spans.get(metric)
         if span is None:
-            spans[r.metric] = [r.period_start, r.period_start]
-        elif r.period_start < span[0]:
-            span[0] = r.period_start
-        elif r.period_start > span[1]:
-            span[1] = r.period_start
+            spans[metric] = [start, start]
+        elif start < span[0]:
+            span[0] = start
+        elif start > span[1]:
+            span[1] = start
     out: dict[tuple[str, ...], list[_Stored]] = {}
     for metric, (low, high) in sorted(spans.items()):
         q = select(
@@ -135,26 +160,45 @@ def stored_current(session: Session, rows: Sequence[FigureRow]) -> dict[tuple[st
 def store_figures(
     database: Database, figures: FiguresFile, *, replace: bool, loaded_at: dt.datetime
 ) -> FiguresLoad:
-    """Store a valid figures extract in one transaction, all or nothing.
+    """Store a valid figures extract in one transaction, all or nothing (store_file's rules)."""
+    with database.session() as session:
+        lock_figures(session)
+        return store_file(session, figures, replace=replace, loaded_at=loaded_at)
+
+
+def lock_figures(session: Session) -> None:
+    """Take the figures' writer lock for the rest of the session's transaction, before any load in it
+    compares: two loads of one figure must not both find it new and both store it."""
+    lock_for_writing(session, FigureLoad.pk, "SHARE ROW EXCLUSIVE")
+
+
+def store_file(
+    session: Session, figures: FiguresFile, *, replace: bool, loaded_at: dt.datetime
+) -> FiguresLoad:
+    """Store a valid figures extract in the session's transaction, which holds lock_figures; what
+    an earlier load of the transaction stored counts as stored.
 
     A figure whose key is stored with the same figures is unchanged; with different ones it is
-    refused (ExtractError naming each row, nothing stored) unless ``replace``, which marks the
-    stored rows not current, superseded by this load, and stores the new ones. A figure_loads row
-    records every load that stores anything."""
+    refused (ExtractError naming each row, nothing of the file written) unless ``replace``, which
+    marks the stored rows not current, superseded by this load, and stores the new ones. A
+    figure_loads row records every load that stores anything."""
     by_metric: dict[str, MetricLoad] = defaultdict(MetricLoad)
-    with paused_gc(), database.session() as session:  # the rows and keys compared hold no cycles
-        # one load at a time: two loads of one figure must not both find it new and both store it
-        lock_for_writing(session, FigureLoad.pk, "SHARE ROW EXCLUSIVE")
+    with paused_gc():  # the rows and keys compared hold no cycles
         stored = stored_current(session, figures.rows)
         new: list[FigureRow] = []
         met: dict[tuple[str, ...], list[FigureRow]] = {}  # the rows whose key is stored, by key
-        for r in figures.rows:
-            key = r.key
-            if key in stored:
-                met.setdefault(key, []).append(r)
-            else:
-                new.append(r)
-                by_metric[r.metric].stored += 1
+        if stored.keys().isdisjoint(map(_KEY, figures.rows)):  # all new (a new period's load): in C
+            new.extend(figures.rows)
+            for metric, n in Counter(map(_METRIC, new)).items():
+                by_metric[metric].stored = n
+        else:
+            for r in figures.rows:
+                key = r.key
+                if key in stored:
+                    met.setdefault(key, []).append(r)
+                else:
+                    new.append(r)
+                    by_metric[r.metric].stored += 1
         superseded: list[int] = []
         conflicts: list[Problem] = []
         for key, group in met.items():
@@ -202,8 +246,8 @@ def store_figures(
                 },
             ).scalar_one()
         )
-        _supersede(session, superseded, load_pk)
-        _insert(session, new, load_pk)
+        supersede_figures(session, superseded, load_pk)
+        insert_figures(session, new, load_pk)
     return FiguresLoad(figures.path, load_pk, dict(by_metric))
 
 
@@ -263,102 +307,6 @@ def _overlap_conflict(session: Session, row: FigureRow, overlapped: list[_Stored
         f"{row.period} overlaps the stored figures for {shown} (loaded {first.loaded_at.date().isoformat()} "
         f"from {first.source_file}): a metric's figures for one place and team are for periods that do not overlap",
     )
-
-
-#: the columns a load writes, in FigureRow's order (the load's pk, is_current and the row's line aside)
-_ROW_COLUMNS = (
-    "extract", "item", "metric", "place", "team", "period", "period_start", "period_end", "numerator",
-    "denominator", "value", "count", "event_ref", "event_on", "detail", "content_hash",
-)  # fmt: skip
-
-
-def _supersede(session: Session, pks: Sequence[int], load_pk: int) -> None:
-    """Mark the replaced figures not current, superseded by the load (through the driver, in the
-    session's transaction: a whole year replaced is as many rows as a whole year loaded; on SQLite
-    500 a statement, a third less time than one a row)."""
-    if not pks:
-        return
-    connection = session.connection()
-    driver: Any = connection.connection.driver_connection
-    sql = f"UPDATE {Figure.__tablename__} SET is_current = false, superseded_by = {int(load_pk)} WHERE pk "
-    if connection.dialect.name != "sqlite":
-        with driver.cursor() as cursor:
-            cursor.execute(sql + "= ANY(%s)", (list(pks),))
-        return
-    for i in range(0, len(pks), 500):
-        driver.execute(sql + f"IN ({', '.join('?' * len(pks[i : i + 500]))})", pks[i : i + 500])
-
-
-def _insert(session: Session, rows: Sequence[FigureRow], load_pk: int) -> None:
-    """Bulk insert through the driver in the session's transaction: SQLite's executemany, PostgreSQL's
-    COPY. No ORM object or SQLAlchemy parameter processing per row: a year of a force's figures is
-    hundreds of thousands of rows, loaded at over 100,000 a second."""
-    connection = session.connection()
-    driver: Any = connection.connection.driver_connection
-    table = Figure.__tablename__
-    if connection.dialect.name != "sqlite":
-        columns = ", ".join(f'"{c}"' for c in ("load_pk", "is_current", *_ROW_COLUMNS, "source_row"))
-        with driver.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-            for r in rows:
-                copy.write_row(
-                    (
-                        load_pk,
-                        True,
-                        r.extract,
-                        r.item,
-                        r.metric,
-                        r.place,
-                        r.team,
-                        r.period,
-                        r.period_start,
-                        r.period_end,
-                        r.numerator,
-                        r.denominator,
-                        r.value,
-                        r.count,
-                        r.event_ref,
-                        r.event_on,
-                        r.detail,
-                        r.content_hash,
-                        r.line,
-                    )  # fmt: skip
-                )
-        return
-    # SQLite: the rows of one metric and shape (which figure columns are blank) in one statement that
-    # writes the metric's names and the load as constants and leaves the blank columns out (binding
-    # NULLs took a third of the time), each row's other values taken in one C call
-    shapes: dict[tuple[Any, ...], list[FigureRow]] = defaultdict(list)
-    for r in rows:
-        shape = (r.extract, r.item, r.metric, r.numerator is None, r.denominator is None, r.value is None)
-        shapes[(*shape, r.count is None, r.event_ref is None)].append(r)
-    figure_columns = ("numerator", "denominator", "value", "count", "event_ref", "event_on", "detail")
-    for (extract, item, metric, *blanks), batch in shapes.items():
-        blank = dict(zip(figure_columns, (*blanks, blanks[4], blanks[4]), strict=True))
-        names = [c for c in _ROW_COLUMNS[3:] if not blank.get(c, False)]
-        columns = ", ".join(
-            f'"{c}"' for c in ("load_pk", "is_current", *_ROW_COLUMNS[:3], *names, "source_row")
-        )
-        constants = ", ".join((str(load_pk), "1", *(_sql_text(v) for v in (extract, item, metric))))
-        marks = ", ".join("?" * (len(names) + 1))
-        values = attrgetter(*names, "line")
-        driver.executemany(
-            f"INSERT INTO {table} ({columns}) VALUES ({constants}, {marks})", map(values, batch)
-        )
-
-
-def _sql_text(value: str) -> str:
-    """A text constant in SQL (the ids of a metric, its item and extract: checked names, quoted all
-    the same)."""
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _iso_date(day: dt.date) -> str:
-    """A date as SQLAlchemy's SQLite Date stores it (the figures' rows are bound by the driver)."""
-    return day.isoformat()
-
-
-# sqlite3's own date adapter is deprecated (Python 3.12): this one writes what SQLAlchemy writes
-sqlite3.register_adapter(dt.date, _iso_date)
 
 
 def _conflict(session: Session, group: list[FigureRow], old: list[_Stored], path: str) -> Problem:
