@@ -34,6 +34,7 @@ import pandas as pd
 
 from engine.analysis import daily
 from engine.analysis.criteria_findings import below_standard, criterion_cells, critical_failures
+from engine.analysis.day_sums import OutcomeDays, weeks_to
 from engine.analysis.evidence import SmallSample, catalogue_of
 from engine.analysis.figure_findings import FigureData, figure_findings
 from engine.analysis.outcomes import Outcomes, in_period
@@ -84,7 +85,7 @@ def assess_period(
     period_to: date,
     *,
     aggregates: pd.DataFrame,
-    outcome_days: daily.Days,
+    outcome_days: OutcomeDays,
     incident_days: daily.Days | None = None,
     metric_standards: Sequence[Mapping[str, Any]] = (),
     place_settings: Mapping[str, str] | None = None,
@@ -100,7 +101,8 @@ def assess_period(
     weeks before it, whose failing cases a special cause names. ``aggregates``: the period's
     aggregate table (aggregate.aggregate, computed with the same ``frames``), whose place x
     criterion rows are judged. ``outcome_days``: day summaries (engine.analysis.daily.outcome_days)
-    of the outcomes over the SPC history and the period, e.g. kept from earlier runs.
+    of the outcomes over the SPC history and the period, e.g. kept from earlier runs, or the same as
+    arrays (day_sums.DaySums, which several periods share).
     ``incident_days``: the incidents' day summaries (engine.analysis.daily.incident_days), None
     without an incident extract. ``metric_standards``: rows {ruleset, criterion, metric, text,
     measure, minimum (None = SPC only), direction} from the response-standards ruleset.
@@ -127,9 +129,8 @@ def assess_period(
     below, notes = below_standard(period, cells, cat, min_cases, frames)
     found += below
     small += notes
-    days = daily.between(outcome_days, None, period_to)
-    summed = daily.outcome_weeks(days, latest_week)  # the place's and the teams' weekly series
-    found += outcome_special_causes(history, days, cat, latest_week, spc, summed)
+    summed = weeks_to(outcome_days, period_to, latest_week)  # the place's and the teams' weekly series
+    found += outcome_special_causes(history, summed, cat, spc)
     if incident_days is not None and metric_standards:
         inc = daily.between(incident_days, None, period_to)
         t, notes = thresholds(
@@ -151,7 +152,7 @@ def assess_period(
         history,
         period,
         aggregates=aggregates,
-        outcome_days=days,
+        summed=summed,
         cat=cat,
         latest_week=latest_week,
         spc=spc,
@@ -159,6 +160,5 @@ def assess_period(
         place_found=found,
         figures=figures,
         span=(period_from, period_to),
-        summed=summed,
     )
     return PeriodFindings(sort_exceptions(found), small, sort_exceptions(teams))

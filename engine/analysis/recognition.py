@@ -37,6 +37,7 @@ import pandas as pd
 
 from engine.analysis import daily
 from engine.analysis.criteria_findings import criterion_cells
+from engine.analysis.day_sums import OutcomeDays, weeks_to
 from engine.analysis.evidence import Catalogue, catalogue_of
 from engine.analysis.frames import blank
 from engine.analysis.improvement_signals import (
@@ -49,7 +50,7 @@ from engine.analysis.outcomes import Outcomes, in_period
 from engine.analysis.reasons import case_noun, count_text, lower_first, pct_text
 from engine.analysis.spc_findings import SpcSettings
 from engine.core.models import CaseDetail, SpcChart
-from engine.core.periods import week_label, week_monday, week_range
+from engine.core.periods import week_label, week_monday
 
 IMPROVEMENT_KIND = "improvement"
 SUSTAINED_KIND = "sustained"
@@ -103,7 +104,7 @@ def find_recognition(
     period_to: date,
     *,
     aggregates: pd.DataFrame,
-    outcome_days: daily.Days,
+    outcome_days: OutcomeDays,
     spc: SpcSettings | None = None,
     min_cases: int = DEFAULT_MIN_CASES,
     per_place: int = DEFAULT_PER_PLACE,
@@ -129,8 +130,8 @@ def find_recognition(
     period = in_period(history, period_from, period_to)
     found: list[Recognition] = []
     if IMPROVEMENT_KIND in kinds:
-        days = daily.between(outcome_days, None, period_to)
-        found += _improvements(history, days, cat, period_from, period_to, spc, min_cases)
+        summed = weeks_to(outcome_days, period_to)
+        found += _improvements(history, summed, cat, period_from, spc, min_cases)
     if SUSTAINED_KIND in kinds:
         found += _sustained(period, aggregates, cat, min_cases, label)
     if measures is not None:
@@ -292,22 +293,19 @@ def _tags(cat: Catalogue, measure: str, own: Mapping[str, Any] | None = None) ->
 
 def _improvements(
     history: Outcomes,
-    days: daily.Days,
+    summed: daily.OutcomeWeeks | None,
     cat: Catalogue,
     period_from: date,
-    period_to: date,
     spc: SpcSettings,
     min_cases: int,
 ) -> list[Recognition]:
-    """Improving signals of the (place, measure) and (place, ruleset, criterion) weekly series at a
-    week of the period."""
-    seen = daily.weeks_present(days)
-    latest = week_label(period_to)
-    if not seen or seen[0] > latest:
+    """Improving signals of the (place, measure) and (place, ruleset, criterion) weekly series
+    (``summed``: up to the period's latest week, daily.outcome_weeks) at a week of the period."""
+    if summed is None:
         return []
-    weeks = week_range(seen[0], latest)
-    first_week = max(week_label(period_from), seen[0])
-    measures, criteria = daily.outcome_weekly_series(days, weeks)
+    weeks = summed.weeks
+    first_week = max(week_label(period_from), weeks[0])
+    measures, criteria = daily.series_of(summed.sums)
     types = _case_types(history)
     out: list[Recognition] = []
     for (place, measure), points in measures.items():
@@ -473,7 +471,7 @@ def week_improvements(
     period_to: date,
     *,
     aggregates: pd.DataFrame,
-    outcome_days: daily.Days,
+    outcome_days: OutcomeDays,
 ) -> Callable[[], tuple[Recognition, ...]] | None:
     """What a weekly force.pdf recognises, worked out when called (an analysis nobody draws pays
     nothing): the week's improvements (:func:`find_recognition`). None for a period that is not one

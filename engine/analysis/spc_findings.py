@@ -224,17 +224,15 @@ def _week_rows(history: Outcomes, week: str) -> Outcomes:
 
 def outcome_special_causes(
     history: Outcomes,
-    days: daily.Days,
+    summed: daily.OutcomeWeeks | None,
     cat: Catalogue,
-    latest_week: str,
     spc: SpcSettings,
-    summed: daily.OutcomeWeeks | None = None,
 ) -> list[PerformanceException]:
     """SPC signals in the latest week of each (place, measure) and each (place, ruleset, criterion)
-    weekly series of the reviewed cases (from the day summaries ``days``, or their ``summed`` weeks
-    when already made; see measure_special_causes and criterion_special_causes); the failing cases
-    named are the latest week's, from the ``history`` rows."""
-    summed = summed or daily.outcome_weeks(days, latest_week)
+    weekly series of the reviewed cases (``summed``: the weeks up to the latest and the day
+    summaries' sums over them, daily.outcome_weeks; None: no week; see measure_special_causes and
+    criterion_special_causes); the failing cases named are the latest week's, from the ``history``
+    rows."""
     if summed is None:
         return []
     sums = summed.sums

@@ -179,17 +179,15 @@ def team_below_standard(
 
 def team_special_causes(
     history: Outcomes,
-    days: daily.Days,
+    summed: daily.OutcomeWeeks | None,
     cat: Catalogue,
     latest_week: str,
     spc: SpcSettings,
     place_found: Sequence[PerformanceException],
-    summed: daily.OutcomeWeeks | None = None,
 ) -> list[PerformanceException]:
     """special_cause exceptions of each team's weekly measure and criterion series (the place rules
-    of spc_findings over the teams' counts in ``days``, made by :func:`with_team_days`; ``summed``:
-    their weekly sums when already made, daily.outcome_weeks)."""
-    summed = summed or daily.outcome_weeks(days, latest_week)
+    of spc_findings over the teams' counts in ``summed``, the weekly sums of day summaries made by
+    :func:`with_team_days`: daily.outcome_weeks; None: no week)."""
     if summed is None:
         return []
     weeks, sums = summed.weeks, summed.sums
@@ -295,7 +293,7 @@ def team_findings(
     period: Outcomes,
     *,
     aggregates: pd.DataFrame,
-    outcome_days: daily.Days,
+    summed: daily.OutcomeWeeks | None,
     cat: Catalogue,
     latest_week: str,
     spc: SpcSettings,
@@ -303,15 +301,14 @@ def team_findings(
     place_found: Sequence[PerformanceException],
     figures: FigureData | None = None,
     span: tuple[dt.date, dt.date] | None = None,
-    summed: daily.OutcomeWeeks | None = None,
 ) -> list[PerformanceException]:
     """Every team exception of the period (see the module docstring): ``outcomes`` the history
-    and the period, ``period`` the period's rows, ``outcome_days`` day summaries with the teams'
-    counts (:func:`with_team_days`), ``place_found`` the place exceptions (their reasons say when
-    the place has the same one). ``span``: the period's first and last day, for the figures.
-    ``summed``: daily.outcome_weeks of ``outcome_days`` when already made (for the place's)."""
+    and the period, ``period`` the period's rows, ``summed`` the weekly sums (daily.outcome_weeks) of
+    day summaries with the teams' counts (:func:`with_team_days`), ``place_found`` the place
+    exceptions (their reasons say when the place has the same one). ``span``: the period's first
+    and last day, for the figures."""
     found = team_below_standard(period, aggregates, cat, min_cases, place_found)
-    found += team_special_causes(outcomes, outcome_days, cat, latest_week, spc, place_found, summed)
+    found += team_special_causes(outcomes, summed, cat, latest_week, spc, place_found)
     if figures is not None and span is not None:
         found += team_figure_thresholds(figures, cat, span[0], span[1], place_found)
     return found

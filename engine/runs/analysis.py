@@ -12,12 +12,12 @@ from typing import Any
 
 from engine.analysis import aggregate as agg
 from engine.analysis import daily
+from engine.analysis.day_sums import DaySums
 from engine.analysis.figure_findings import FigureData
 from engine.analysis.figures import live_event_metrics
 from engine.analysis.findings import PeriodFindings, assess_period
 from engine.analysis.outcomes import Outcomes, in_period, outcomes_frame
 from engine.analysis.recognition import Recognition, week_improvements
-from engine.analysis.team_findings import with_team_days
 from engine.core.periods import Period
 from engine.inputs.extract_definitions import MetricDefinition
 from engine.inputs.extracts import ResponseSettings
@@ -41,10 +41,12 @@ class PeriodAnalysis:
 @dataclass(frozen=True)
 class Prepared:
     """Gathered rows framed once for analysis, so several periods (a PEEL run's quarters) share them,
-    with the day summaries of the whole span."""
+    with the day summaries of the whole span (as arrays: made once, only read by each period)."""
 
     outcomes: Outcomes
-    outcome_days: dict[dt.date, daily.DayCounts]
+    #: the outcome day summaries of the history and the rows, with the teams' counts
+    #: (team_findings.with_team_days)
+    outcome_sums: DaySums
     incident_days: dict[dt.date, daily.DayCounts] | None
     response: ResponseSettings | None
     #: the stored figures of the declared metrics, framed (None when no metric is declared)
@@ -60,13 +62,14 @@ def prepare(context: RunContext, gathered: Gathered, *, release: bool = False) -
     )
     if release:
         gathered.outcome_columns = {}
-    # each place's counts carry its teams' (the teams' weekly series: team_findings)
-    outcome_days = {**gathered.outcome_history.days, **with_team_days(outcomes)}
+    # each place's counts carry its teams' (the teams' weekly series: team_findings); made from the
+    # frame's columns, not as day summaries' dicts (a year's are about a million small objects)
+    outcome_sums = DaySums.of_days(gathered.outcome_history.days).then(DaySums.of_outcomes(outcomes))
     incidents = gathered.incident_days.days if gathered.incident_days else None
     metrics = figure_metrics(context)
     figures = FigureData.of(gathered.figures, metrics, figure_thresholds(context)) if metrics else None
     return Prepared(
-        outcomes, outcome_days, incidents or None, response_settings(context) if incidents else None, figures
+        outcomes, outcome_sums, incidents or None, response_settings(context) if incidents else None, figures
     )
 
 
@@ -104,7 +107,7 @@ def analyse(context: RunContext, gathered: Gathered, period: Period, *, prepared
         prepared.outcomes,
         period.start,
         period.end,
-        outcome_days=prepared.outcome_days,
+        outcome_days=prepared.outcome_sums,
         incident_days=prepared.incident_days,
         metric_standards=incident_thresholds(context),
         figures=prepared.figures,
@@ -114,7 +117,7 @@ def analyse(context: RunContext, gathered: Gathered, period: Period, *, prepared
         frames=frames,
     )
     recognise = week_improvements(
-        prepared.outcomes, period.start, period.end, aggregates=table, outcome_days=prepared.outcome_days
+        prepared.outcomes, period.start, period.end, aggregates=table, outcome_days=prepared.outcome_sums
     )
     if prepared.figures is None:
         return PeriodAnalysis(findings, table, recognise=recognise)

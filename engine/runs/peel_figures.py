@@ -12,6 +12,7 @@ from typing import Any
 
 from engine.analysis import aggregate as agg
 from engine.analysis import daily
+from engine.analysis.day_sums import measure_series
 from engine.analysis.incidents import IncidentMetrics
 from engine.analysis.spc_findings import as_spc_chart
 from engine.analysis.stats import xmr_chart
@@ -109,9 +110,7 @@ def build_report(
     exceptions = [analysis.findings.exceptions] + [a.findings.exceptions for _, a in parts]
     weeks = period.weeks()
     weekly: dict[str, list[tuple[int, int]]] = {}
-    for (_, m), series in daily.measure_weekly_series(
-        daily.between(prepared.outcome_days, period.start, period.end), weeks
-    ).items():
+    for (_, m), series in measure_series(prepared.outcome_sums, period.start, period.end, weeks).items():
         total = weekly.setdefault(m, [(0, 0)] * len(weeks))
         weekly[m] = [(a + n, b + p) for (a, b), (n, p) in zip(total, series, strict=True)]
     places = {p.code: p.name for p in context.force.places}

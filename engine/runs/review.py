@@ -181,7 +181,7 @@ def run_review(
     cases = story_cases(columns, crit, items)
     recognised = find_recognition(
         prepared.outcomes, quarter.start, quarter.end, aggregates=analysis.table,
-        outcome_days=prepared.outcome_days, note_kinds=look_up, label=quarter.label, per_place=_UNCAPPED,
+        outcome_days=prepared.outcome_sums, note_kinds=look_up, label=quarter.label, per_place=_UNCAPPED,
     )  # fmt: skip
     pack = ReviewPack(
         force_name=context.force.name,
@@ -191,7 +191,7 @@ def run_review(
         run_id=manifest.run_id,
         report=replace(report, quarters=()),
         sections=sections,
-        charts=item_charts(prepared.outcome_days, measures, ended, standards),
+        charts=item_charts(prepared.outcome_sums.to_days(), measures, ended, standards),
         teams=tuple(team_figures(analysis.table, items)),
         place_names={p.code: p.name for p in context.force.places},
         weeks=tuple(w.label for w in ended),
