@@ -84,6 +84,10 @@ class FigureRow:
     #: what identifies the figure: metric, place, team, period, and an event's ref ("" for the other
     #: kinds; a time metric's rows of one key are one pooled figure)
     key: tuple[str, ...]
+    #: period_start and period_end as ISO text, as SQLite stores them: the driver binds text as it is,
+    #: a date through an adapter call (a third of a SQLite insert's time)
+    start_text: str
+    end_text: str
 
 
 @dataclass(frozen=True)
@@ -151,7 +155,7 @@ class _Reader:
         self.quick_metrics: dict[
             tuple[str, str], tuple[MetricDefinition, Callable[[list[str]], Figures | None]]
         ] = {}
-        self.quick_periods: dict[tuple[str, str], tuple[GrainPeriod, str]] = {}
+        self.quick_periods: dict[tuple[str, str], tuple[GrainPeriod, str, str, str]] = {}
         self.teams: dict[str, str] = {"": ""}
         #: the file's metrics (not events) declared for more than one grain (set by read)
         self.multi_grain: frozenset[str] = frozenset()
@@ -239,7 +243,8 @@ class _Reader:
             metric.extract, metric.item, metric.id, metric.kind, place, team, period.label,
             period.start, period.end, figures.numerator, figures.denominator, figures.value,
             figures.count, figures.event_ref, figures.event_on, figures.detail, figures.digest(), line,
-            (metric.id, place, team, period.label, figures.event_ref or ""),
+            (metric.id, place, team, period.label, figures.event_ref or ""), period.start.isoformat(),
+            period.end.isoformat(),
         )  # fmt: skip
         return row
 
@@ -273,8 +278,13 @@ class _Reader:
                 got = parsed(label)
                 if isinstance(got, str) or got.grain not in metric.periods:
                     return None
-                cached = periods[(metric.id, label)] = (got, label)
-            period, label = cached
+                cached = periods[(metric.id, label)] = (
+                    got,
+                    label,
+                    got.start.isoformat(),
+                    got.end.isoformat(),
+                )
+            period, label, start, end = cached
             figures = read_kind(rec)
             if figures is None:
                 return None
@@ -285,7 +295,7 @@ class _Reader:
                 return None  # the full checks say whether it repeats or contradicts the first
             row = FigureRow(
                 metric.extract, metric.item, metric.id, metric.kind, place, team, label, period.start,
-                period.end, n, d, v, c, None, None, None, digest, line, key,
+                period.end, n, d, v, c, None, None, None, digest, line, key, start, end,
             )  # fmt: skip
             if once:
                 seen[key] = row

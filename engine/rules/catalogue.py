@@ -97,8 +97,10 @@ class MeasureCatalogue:
         return self.strand_names.get(strand, strand)
 
 
-def load_measure_catalogue(path: Path | None = None) -> MeasureCatalogue:
+def load_measure_catalogue(path: Path | None = None, *, hashed: bool = True) -> MeasureCatalogue:
     """Read and validate a catalogue (default: the bundled one); every problem is reported at once.
+    ``hashed`` False leaves its sha256 blank, for a reader of its items only (hashing imports the
+    rulesets' modules: a fifth of loading a year of figures).
 
     Example: ``load_measure_catalogue().measures["D11"].peel == "legitimacy"``
     """
@@ -115,6 +117,8 @@ def load_measure_catalogue(path: Path | None = None) -> MeasureCatalogue:
     if problems or catalogue is None:
         problems.sort(key=lambda p: p.location.line or 0)
         raise RulesetError(f"invalid catalogue: {problems_summary(problems, 'file')}", problems)
+    if not hashed:
+        return catalogue
     # imported here: rules.rulesets imports this module (through ruleset_yaml)
     from engine.rules.rulesets import canonical_content, content_sha256
 

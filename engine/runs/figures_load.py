@@ -50,7 +50,7 @@ def load_figures(
     stored for the later ones). ExtractError, nothing stored, for any bad row of any file or, without
     ``replace``, any figure stored before with other values: every file's problems at once (a file
     that cannot be stored is not, and the files after it are still checked)."""
-    catalogue = load_measure_catalogue(settings.catalogue_file)
+    catalogue = load_measure_catalogue(settings.catalogue_file, hashed=False)  # its items only
     definitions = extract_definitions(settings.extracts_dir, catalogue)
     items = tuple(catalogue.measures)
     loads: list[FiguresLoad] = []

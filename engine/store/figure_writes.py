@@ -25,6 +25,8 @@ ROW_COLUMNS = (
 )  # fmt: skip
 #: how many rows one SQLite INSERT writes (at most 13 values a row: far below SQLite's 999 variables)
 _ROWS_A_STATEMENT = 50
+#: the row's attribute SQLite is given for a column, where not the column's own: its ISO text
+_AS_TEXT = {"period_start": "start_text", "period_end": "end_text"}
 #: what PostgreSQL's COPY writes of a row, after the load's pk and is_current
 _COPIED = attrgetter(*ROW_COLUMNS, "line")
 
@@ -74,7 +76,7 @@ def insert_figures(session: Session, rows: Sequence[FigureRow], load_pk: int) ->
         )
         constants = ", ".join((str(load_pk), "1", *(_sql_text(v) for v in (extract, item, metric))))
         one = f"({constants}, {', '.join('?' * (len(names) + 1))})"
-        values = attrgetter(*names, "line")
+        values = attrgetter(*(_AS_TEXT.get(n, n) for n in names), "line")
         for i in range(0, len(batch), _ROWS_A_STATEMENT):
             chunk = batch[i : i + _ROWS_A_STATEMENT]
             driver.execute(
