@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import chain
@@ -226,24 +226,65 @@ def outcome_weeks(days: Days, latest_week: str) -> OutcomeWeeks | None:
     return OutcomeWeeks(weeks, weekly_sums(days, weeks))
 
 
-def series_of(
-    sums: WeeklySums,
-) -> tuple[WeeklySeries, dict[tuple[str, str, str], list[tuple[int, int]]]]:
-    """(measure series, criterion series) of :func:`weekly_sums`' rows, each sorted by its key."""
+class SeriesView(Mapping[Any, list[tuple[int, int]]]):
+    """Weekly (n, passes) series of rows of :class:`WeeklySums`, by key, each made into a list of
+    pairs only when read: a period's SPC screens thousands of series (numpy, :meth:`counts`) and
+    charts a few."""
+
+    def __init__(self, keys: Sequence[Any], rows: Sequence[int], sums: WeeklySums) -> None:
+        self._row = dict(zip(keys, rows, strict=True))
+        self._sums = sums
+
+    def __getitem__(self, key: Any) -> list[tuple[int, int]]:
+        row = self._row[key]
+        return list(zip(self._sums.n[row].tolist(), self._sums.passes[row].tolist(), strict=True))
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._row)
+
+    def __len__(self) -> int:
+        return len(self._row)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._row
+
+    def counts(self, keys: Sequence[Any]) -> np.ndarray:
+        """float64 (len(keys), weeks, 2) of these series' (n, passes), as np.asarray of their lists."""
+        rows = np.asarray([self._row[k] for k in keys], dtype=np.int64)
+        return np.stack([self._sums.n[rows], self._sums.passes[rows]], axis=-1).astype(np.float64)
+
+    def same(self, key: Any, other: SeriesView, other_key: Any) -> bool:
+        """Whether this ``key``'s series equals ``other``'s ``other_key``'s week for week (False when
+        ``other`` has no such series)."""
+        theirs = other._row.get(other_key)
+        if theirs is None:
+            return False
+        mine, sums = self._row[key], other._sums
+        return bool(
+            self._sums.n.shape[1] == sums.n.shape[1]
+            and np.array_equal(self._sums.n[mine], sums.n[theirs])
+            and np.array_equal(self._sums.passes[mine], sums.passes[theirs])
+        )
+
+
+def series_of(sums: WeeklySums) -> tuple[SeriesView, SeriesView]:
+    """(measure series, criterion series) of :func:`weekly_sums`' rows, each in order of its key:
+    {(place, measure): [(n, passes) per week]} and {(place, ruleset, criterion): ...}."""
     names = sums.names
-    measures: WeeklySeries = {}
-    criteria: dict[tuple[str, str, str], list[tuple[int, int]]] = {}
-    order = sorted(range(len(names)), key=names.__getitem__)
-    n_rows, pass_rows = sums.n.tolist(), sums.passes.tolist()
-    for row in order:
+    measures: list[tuple[tuple[str, str], int]] = []
+    criteria: list[tuple[tuple[str, str, str], int]] = []
+    for row in sorted(range(len(names)), key=names.__getitem__):
         place, key = names[row]
-        series = list(zip(n_rows[row], pass_rows[row], strict=True))
         if key.startswith(CRITERION_KEY):
             ruleset, _, criterion = key[len(CRITERION_KEY) :].rpartition("/")
-            criteria[(place, ruleset, criterion)] = series
+            criteria.append(((place, ruleset, criterion), row))
         else:
-            measures[(place, key)] = series
-    return measures, dict(sorted(criteria.items()))
+            measures.append(((place, key), row))
+    criteria.sort()
+    return (
+        SeriesView([k for k, _ in measures], [r for _, r in measures], sums),
+        SeriesView([k for k, _ in criteria], [r for _, r in criteria], sums),
+    )
 
 
 def outcome_weekly_series(
@@ -251,7 +292,8 @@ def outcome_weekly_series(
 ) -> tuple[WeeklySeries, dict[tuple[str, str, str], list[tuple[int, int]]]]:
     """(measure_weekly_series, criterion_weekly_series) of the outcome day summaries, read in one
     pass."""
-    return series_of(weekly_sums(days, weeks))
+    measures, criteria = series_of(weekly_sums(days, weeks))
+    return dict(measures), dict(criteria)
 
 
 def measure_weekly_series(days: Days, weeks: Sequence[str]) -> WeeklySeries:

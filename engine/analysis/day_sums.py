@@ -187,7 +187,7 @@ def weeks_to(days: OutcomeDays, last: date, latest_week: str | None = None) -> d
     return sums_of(days).outcome_weeks(last, latest_week)
 
 
-def measure_series(days: DaySums, first: date, last: date, weeks: Sequence[str]) -> daily.WeeklySeries:
+def measure_series(days: DaySums, first: date, last: date, weeks: Sequence[str]) -> daily.SeriesView:
     """``daily.measure_weekly_series(daily.between(days, first, last), weeks)`` of entries."""
     return daily.series_of(days.weekly(first, last, weeks))[0]
 

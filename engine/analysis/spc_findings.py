@@ -187,7 +187,10 @@ def _may_concern(
     plain = [k for k in keys if directions[k] in _SIGN and not spc.rebase.get(rebase_keys[k])]
     maybe = set(keys).difference(plain)
     if plain:
-        counts = np.asarray([series[k] for k in plain], dtype=np.float64).reshape(len(plain), -1, 2)
+        if isinstance(series, daily.SeriesView):
+            counts = series.counts(plain)
+        else:
+            counts = np.asarray([series[k] for k in plain], dtype=np.float64).reshape(len(plain), -1, 2)
         with np.errstate(invalid="ignore", divide="ignore"):
             values = np.where(counts[:, :, 0] > 0, counts[:, :, 1] / counts[:, :, 0], np.nan)
         signs = np.asarray([_SIGN.get(directions[k], 1) for k in plain], dtype=np.int64)
@@ -257,7 +260,7 @@ def series_special_causes(
 
 def measure_special_causes(
     history: Outcomes,
-    series: daily.WeeklySeries,
+    series: Mapping[tuple[str, str], Sequence[tuple[int, int]]],
     weeks: Sequence[str],
     cat: Catalogue,
     spc: SpcSettings,
@@ -330,10 +333,17 @@ def _criterion_signal(charted: _Charted) -> bool:
     return bool(week["ci_high"] < mean)
 
 
+def _same_weeks(a: Mapping[Any, Any], key: Any, b: Mapping[Any, Any], other: Any) -> bool:
+    """Whether series ``a[key]`` is ``b[other]`` week for week (False when ``b`` has no ``other``)."""
+    if isinstance(a, daily.SeriesView) and isinstance(b, daily.SeriesView):
+        return a.same(key, b, other)
+    return bool(a[key] == b.get(other))
+
+
 def criterion_special_causes(
     history: Outcomes,
     series: Mapping[tuple[str, str, str], Sequence[tuple[int, int]]],
-    measures: daily.WeeklySeries,
+    measures: Mapping[tuple[str, str], Sequence[tuple[int, int]]],
     weeks: Sequence[str],
     cat: Catalogue,
     spc: SpcSettings,
@@ -346,11 +356,15 @@ def criterion_special_causes(
     "<ruleset>/<criterion>")]."""
     latest_week = weeks[-1]
     directions: dict[Any, str] = {}
-    for key, points in series.items():
+    for key in series:
         meta = cat.criteria.get((key[1], key[2]))
         # a series that is its measure's, week for week (the measure's only criterion that applied),
         # would repeat the measure's exception
-        if meta is None or meta["critical"] or points == measures.get((key[0], str(meta["measure"]))):
+        if (
+            meta is None
+            or meta["critical"]
+            or _same_weeks(series, key, measures, (key[0], str(meta["measure"])))
+        ):
             continue
         directions[key] = str(meta["direction"] or "higher")
     rebase_keys = {(p, r, c): (p, f"{r}/{c}") for p, r, c in series}

@@ -103,3 +103,28 @@ def test_no_rows_no_weeks() -> None:
     for sums in (DaySums.of_days({}), DaySums.of_outcomes(frame([]))):
         assert sums.outcome_weeks(date(2026, 6, 30)) is None
         assert sums.weekly(None, date(2026, 6, 30), ["2026-W27"]).names == []
+
+
+def test_series_views_read_as_the_lists_of_pairs_they_stand_for() -> None:
+    sums = DaySums.of_outcomes(_random_outcomes(3)).weekly(None, ENDS[2], week_range("2026-W20", "2026-W53"))
+    measures, criteria = daily.series_of(sums)
+    rows = {name: i for i, name in enumerate(sums.names)}
+    pairs = {
+        name: list(zip(sums.n[i].tolist(), sums.passes[i].tolist(), strict=True)) for name, i in rows.items()
+    }
+    assert list(measures) == sorted(k for k in rows if not k[1].startswith(daily.CRITERION_KEY))
+    assert dict(measures) == {k: pairs[k] for k in measures}
+    assert list(criteria) == sorted(
+        (p, *k[len(daily.CRITERION_KEY) :].rsplit("/", 1))
+        for p, k in rows
+        if k.startswith(daily.CRITERION_KEY)
+    )
+    keys = list(criteria)
+    counts = np.asarray([criteria[k] for k in keys], dtype=np.float64).reshape(len(keys), -1, 2)
+    assert np.array_equal(criteria.counts(keys), counts)
+    # a criterion whose series is its measure's week for week, and one that is not
+    for key in keys:
+        for measure in ("D11", "M8"):
+            assert criteria.same(key, measures, (key[0], measure)) == (
+                criteria[key] == measures.get((key[0], measure))
+            )
