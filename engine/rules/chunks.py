@@ -131,6 +131,10 @@ def plan_chunks(rules: Sequence[Rule]) -> list[list[int]]:
     """Split rules (by index, in order) into rulesets within durable's per-fact limits."""
     conds = [durable_condition(r.when) for r in rules]
     keys = [{s.key for s in sources(r.when)} for r in rules]
+    # the bound only grows as rules are added: rules within the limits all together make one ruleset,
+    # as the split below would, without its network per rule (a quadratic cost in every process)
+    if rules and alpha_stack_bound(conds) <= MAX_ALPHA_STACK and len(set().union(*keys)) <= MAX_FACT_FIELDS:
+        return [list(range(len(rules)))]
     chunks: list[list[int]] = []
     current: list[int] = []
     for i in range(len(rules)):

@@ -56,12 +56,11 @@ def scored_row(
 ) -> tuple[Any, ...]:
     """The SCORED_COLUMNS row of a pending assessment once its score is stored: what
     scored_assessments would read back (so that a run can go on without reading it)."""
-    pk, answers, *case, content_hash = pending
     return (
-        pk,
-        *case,
-        answers.get("notes"),
-        content_hash,
+        pending[0],
+        *pending[2:10],  # assessment_id to assessed_on, as _CASE_COLUMNS
+        pending.answers.get("notes"),
+        pending.content_hash,
         ruleset_id,
         ruleset_version,
         outcomes,

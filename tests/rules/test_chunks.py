@@ -49,3 +49,26 @@ def test_tests_that_cannot_hold_together_do_not_count_towards_the_limit() -> Non
         sum(1 << (3 * i + 1) for i in range(40)),
         sum(1 << (3 * i + 2) for i in range(40)),
     ]
+
+
+def _greedy(rules: list[Rule]) -> list[list[int]]:
+    """The split rule by rule, as plan_chunks makes it when the rules do not fit in one ruleset."""
+    from engine.rules.expressions import durable_condition
+
+    conds = [durable_condition(r.when) for r in rules]
+    out: list[list[int]] = []
+    current: list[int] = []
+    for i in range(len(rules)):
+        trial = [*current, i]
+        if current and chunks.alpha_stack_bound(conds[j] for j in trial) > chunks.MAX_ALPHA_STACK:
+            out.append(current)
+            trial = [i]
+        current = trial
+    return [*out, current] if current else out
+
+
+@pytest.mark.parametrize("n", [1, 30, 55, 56, 57, 120])
+def test_rules_that_fit_together_make_one_ruleset_as_the_split_would(n: int) -> None:
+    rules = yes_rules(n)
+    assert chunks.plan_chunks(rules) == _greedy(rules)
+    assert (len(chunks.plan_chunks(rules)) == 1) == (n <= 55)  # 55 tests + the audit rule fit in 56
