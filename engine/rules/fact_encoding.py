@@ -218,7 +218,7 @@ class FactWriter:
         try:
             values = self._get(case)
         except KeyError:  # a case without some question at all: same as blank
-            values = tuple(case.get(n) for n in self._names)
+            values = tuple(map(case.get, self._names))
         try:
             found: list[str | None] = list(map(dict.get, self._tables, values))
         except TypeError:  # an unhashable answer; rendered (and rejected) below

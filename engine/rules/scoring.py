@@ -275,21 +275,21 @@ class _Plan:
         critical = self.critical_failures
         out: list[CaseScore] = []
         append = out.append
-        traces: Mapping[str, tuple[str, ...]]
+        # cases share a few thousand masks: each one's outcomes, score and critical failures once
+        shared: dict[int, tuple[Outcomes, float | None, tuple[str, ...], int]] = {}
         for case, mask in zip(cases, masks, strict=True):
-            na, fail = mask & low, mask >> n
-            applicable = total - weight(na) if na else total
-            if applicable <= 0:
-                score = None
-            else:
-                score = (applicable - weight(fail)) / applicable if fail else 1.0
-            if fail:
-                failed, traces = critical(fail), Traces(self, case, fail)
-            else:
-                failed, traces = (), _NO_TRACES
-            append(
-                CaseScore(case.get(key), rid, version, sha, Outcomes(self, na, fail), score, failed, traces)
-            )
+            found = shared.get(mask)
+            if found is None:
+                na, fail = mask & low, mask >> n
+                applicable = total - weight(na) if na else total
+                if applicable <= 0:
+                    score = None
+                else:
+                    score = (applicable - weight(fail)) / applicable if fail else 1.0
+                found = shared[mask] = (Outcomes(self, na, fail), score, critical(fail) if fail else (), fail)
+            outcomes, score, failed, fail = found
+            traces = Traces(self, case, fail) if fail else _NO_TRACES
+            append(CaseScore(case.get(key), rid, version, sha, outcomes, score, failed, traces))
         return out
 
 
