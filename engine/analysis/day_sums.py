@@ -25,6 +25,8 @@ from engine.analysis.team_findings import SEP, TEAM_KEY
 from engine.core.periods import week_label, week_range
 
 _INT = np.int64
+#: the entries' dtype: a day's count of one key, and the number of days or keys, are far below 2**31
+_ENTRY = np.int32
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ class DaySums:
 
     @classmethod
     def empty(cls) -> DaySums:
-        none = np.zeros(0, dtype=_INT)
+        none = np.zeros(0, dtype=_ENTRY)
         return cls([], [], none, none, none, none, np.zeros(0, dtype=bool))
 
     @classmethod
@@ -65,13 +67,13 @@ class DaySums:
                     day.append(i)
                     row.append(at)
                     counts.append(value)
-        pairs = np.asarray(counts, dtype=_INT).reshape(-1, 2)
+        pairs = np.asarray(counts, dtype=_ENTRY).reshape(-1, 2)
         present = np.fromiter((bool(p) for p in days.values()), dtype=bool, count=len(days))
         return cls(
             names,
             list(days),
-            np.asarray(day, dtype=_INT),
-            np.asarray(row, dtype=_INT),
+            np.asarray(day, dtype=_ENTRY),
+            np.asarray(row, dtype=_ENTRY),
             pairs[:, 0].copy(),
             pairs[:, 1].copy(),
             present,
@@ -109,8 +111,8 @@ class DaySums:
         return DaySums(
             names,
             [self.dates[i] for i in kept_days] + list(later.dates),
-            np.concatenate([renumber[self.day[keep]], later.day + len(kept_days)]),
-            np.concatenate([self.row[keep], moved[later.row]]),
+            np.concatenate([renumber[self.day[keep]], later.day + len(kept_days)]).astype(_ENTRY),
+            np.concatenate([self.row[keep], moved[later.row]]).astype(_ENTRY),
             np.concatenate([self.n[keep], later.n]),
             np.concatenate([self.passes[keep], later.passes]),
             np.concatenate([self.present[kept_days], later.present]),
@@ -270,10 +272,10 @@ def _of_outcomes(outcomes: Outcomes) -> DaySums:
     return DaySums(
         names,
         dates,
-        e_day[order],
-        row.astype(_INT),
-        np.concatenate([o_n, t_n])[order],
-        np.concatenate([o_passes, t_passes])[order],
+        e_day[order].astype(_ENTRY),
+        row.astype(_ENTRY),
+        np.concatenate([o_n, t_n])[order].astype(_ENTRY),
+        np.concatenate([o_passes, t_passes])[order].astype(_ENTRY),
         np.ones(len(dates), dtype=bool),
     )
 

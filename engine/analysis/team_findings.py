@@ -147,15 +147,17 @@ def team_below_standard(
     cat: Catalogue,
     min_cases: int,
     place_found: Sequence[PerformanceException],
+    teams: Outcomes | None = None,
 ) -> list[PerformanceException]:
     """below_standard exceptions of each (place, team, criterion) of the aggregate table's team x
-    criterion rows (the place rule: the whole Wilson interval misses the minimum, n >= min_cases)."""
+    criterion rows (the place rule: the whole Wilson interval misses the minimum, n >= min_cases).
+    ``teams``: team_outcomes(period) when already made."""
     level = aggregates["level"].to_numpy()
     dimension = aggregates["dimension"].to_numpy()
     rows = records(aggregates[((level == "team") | (level == "place")) & (dimension == "criterion")])
     places = {(r["place"], r["ruleset"], r["dimension_key"]): r for r in rows if r["level"] == "place"}
     cells = [{**r, "place": joined(r["place"], r["key"])} for r in rows if r["level"] == "team" and r["key"]]
-    teams = team_outcomes(period)
+    teams = team_outcomes(period) if teams is None else teams
     found, _ = below_standard(teams, cells, cat, max(min_cases, TEAM_MIN_CASES), {})
     # what a case is called, from the failing rows' case type as the place reason has it
     rows_of = group_rows(failures(teams, cells=[(e.place, e.ruleset, e.criterion) for e in found]),
@@ -184,10 +186,12 @@ def team_special_causes(
     latest_week: str,
     spc: SpcSettings,
     place_found: Sequence[PerformanceException],
+    teams: Outcomes | None = None,
 ) -> list[PerformanceException]:
     """special_cause exceptions of each team's weekly measure and criterion series (the place rules
     of spc_findings over the teams' counts in ``summed``, the weekly sums of day summaries made by
-    :func:`with_team_days`: daily.outcome_weeks; None: no week)."""
+    :func:`with_team_days`: daily.outcome_weeks; None: no week). ``teams``: team_outcomes(history)
+    when already made."""
     if summed is None:
         return []
     weeks, sums = summed.weeks, summed.sums
@@ -206,7 +210,7 @@ def team_special_causes(
     # the teams' weeks run from the first with any team's counts (as the place's from its first)
     start = int(sums.first[of_team].min())
     weeks = weeks[start:]
-    teams = sums.rows(of_team, names, start)
+    team_sums = sums.rows(of_team, names, start)
     codes = {code for code, _ in names}
     rebase = {
         (code, key): at
@@ -215,9 +219,11 @@ def team_special_causes(
         if split(code)[0] == place
     }
     settings = dataclasses.replace(spc, rebase=rebase)
-    found = series_special_causes(team_outcomes(history), teams, weeks, cat, settings)
+    found = series_special_causes(
+        team_outcomes(history) if teams is None else teams, team_sums, weeks, cat, settings
+    )
     measures, criteria = daily.series_of(sums.rows(own, [sums.names[i] for i in own], start))
-    team_measures, team_criteria = daily.series_of(teams)
+    team_measures, team_criteria = daily.series_of(team_sums)
     out = []
     for e in found:
         place, team = split(e.place)
@@ -307,8 +313,11 @@ def team_findings(
     day summaries with the teams' counts (:func:`with_team_days`), ``place_found`` the place
     exceptions (their reasons say when the place has the same one). ``span``: the period's first
     and last day, for the figures."""
-    found = team_below_standard(period, aggregates, cat, min_cases, place_found)
-    found += team_special_causes(outcomes, summed, cat, latest_week, spc, place_found)
+    # a whole span's period is its history (in_period gives the same rows): its team rows are made once
+    of_period = team_outcomes(period)
+    of_history = of_period if period is outcomes else None
+    found = team_below_standard(period, aggregates, cat, min_cases, place_found, of_period)
+    found += team_special_causes(outcomes, summed, cat, latest_week, spc, place_found, of_history)
     if figures is not None and span is not None:
         found += team_figure_thresholds(figures, cat, span[0], span[1], place_found)
     return found
