@@ -25,6 +25,10 @@ _CHUNK = 5000
 #: incident rows fetched at a time
 FETCH_ROWS = 50_000
 
+#: rows fetched at a time by typed_rows on SQLite, whose rows carry their JSON as text: a year's
+#: scored rows (~1 KB of outcomes and traces each) held 50 MB more fetched 50,000 at a time
+TEXT_ROWS = 2_000
+
 #: from this many days on, SQLite reads a date range's rows in key order instead of through the index
 #: on the date: a year of them then comes without a page read per row, nor a sort of wide rows (a PEEL
 #: year's 99,000 scored assessments: 1.8 s -> 1.0-1.4 s; its million incidents: 4.7 s -> 2.4 s),
@@ -37,8 +41,8 @@ def chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
         yield items[i : i + size]
 
 
-def row_chunks(session: Session, q: Any) -> Iterator[Sequence[Sequence[Any]]]:
-    """The query's rows in chunks of FETCH_ROWS, as the driver's own tuples: building a million
+def row_chunks(session: Session, q: Any, size: int = FETCH_ROWS) -> Iterator[Sequence[Sequence[Any]]]:
+    """The query's rows in chunks of ``size``, as the driver's own tuples: building a million
     SQLAlchemy Row objects would take longer than the query. On PostgreSQL from a server-side
     cursor (psycopg's client would otherwise buffer every row at once) of psycopg's own: SQLAlchemy's
     makes Rows and prefetches one of them, and a year's million incidents came 1.2 s later through it.
@@ -54,7 +58,7 @@ def row_chunks(session: Session, q: Any) -> Iterator[Sequence[Sequence[Any]]]:
         cursor = closing = driver.cursor(name="qam_row_chunks")
         cursor.execute(str(compiled), compiled.params)
     try:
-        while chunk := cursor.fetchmany(FETCH_ROWS) if cursor else []:
+        while chunk := cursor.fetchmany(size) if cursor else []:
             yield chunk
     finally:
         closing.close()
@@ -73,7 +77,7 @@ def typed_rows(session: Session, q: Any) -> Iterator[tuple[Any, ...]]:
             for i, c in enumerate(q.selected_columns)
             if isinstance(c.type, JSON | Date)
         ]
-        for chunk in row_chunks(session, q.with_only_columns(*_raw_columns(q))):
+        for chunk in row_chunks(session, q.with_only_columns(*_raw_columns(q)), TEXT_ROWS):
             for row in chunk:
                 values = list(row)
                 for i, convert in parse:

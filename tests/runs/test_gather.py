@@ -291,3 +291,32 @@ def test_a_run_goes_on_from_the_scores_it_stored_only_when_they_are_all_the_rows
         assert read(fresh) == from_table
         assert read(fresh[:50]) == from_table  # 50 of 108: the table is read
         assert from_table[0]["case_ref"][0] == "SS-BLK-00-00"
+
+
+def test_scored_rows_read_a_few_at_a_time_give_the_same_columns_with_each_outcome_kept_once(
+    weeks_db: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Scored rows carry their outcomes and traces as JSON text: SQLite's are fetched a few at a time
+    (rows.TEXT_ROWS; 50,000 rows of text at once held 50 MB more of a year's read), and each outcome
+    word is kept once, not once per outcome (a year has 1.3 million): the columns are the same."""
+    from engine.runs import gather
+    from engine.store import rows
+
+    api.score(weeks_db)
+    first, last = MONDAYS[0], MONDAYS[-1] + dt.timedelta(days=6)
+    with api.database_for(weeks_db) as database:
+        on = gather.outcome_basis(api._context(database, weeks_db, draft=False))
+
+        def read() -> Any:
+            with database.session() as session:
+                return gather.read_outcomes(session, on.versions, draft=False, division={}, first=first,
+                                            last=last, reviewed_from=first)  # fmt: skip
+
+        whole = read()
+        monkeypatch.setattr(rows, "TEXT_ROWS", 7)  # 108 cases: 16 fetches
+        assert {n: list(v) for n, v in read().columns.items()} == {
+            n: list(v) for n, v in whole.columns.items()
+        }
+    outcomes = whole.columns["outcome"]
+    assert len(outcomes) > 100 * len(set(outcomes))
+    assert len({id(o) for o in outcomes}) == len(set(outcomes))
