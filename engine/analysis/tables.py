@@ -18,6 +18,9 @@ from engine.analysis.daily import INCIDENT_METRIC_COLUMNS
 from engine.core.errors import ReportError
 from engine.core.text import csv_row_writer, inert_cell
 
+#: rows formatted at a time by write_table_csv
+CSV_CHUNK_ROWS = 4096
+
 
 def records(table: pd.DataFrame) -> list[dict[str, Any]]:
     """Plain dict rows (NaN -> None) for code that should not handle DataFrames."""
@@ -56,13 +59,17 @@ def write_table_csv(table: pd.DataFrame, columns: Sequence[str], path: str | Pat
             return values.tolist()
         return [cell(v) for v in values.tolist()]
 
+    series = [table[c] for c in columns]
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, "w", encoding="utf-8", newline="") as fh:
             write = csv_row_writer(fh)
             write([inert_cell(c) for c in columns])
-            for row in zip(*(column(table[c]) for c in columns), strict=True):
-                write(row)
+            # a chunk of rows at a time: a year's aggregates.csv formatted at once held ~100 MB of cells
+            for start in range(0, len(table), CSV_CHUNK_ROWS):
+                part = [column(s.iloc[start : start + CSV_CHUNK_ROWS]) for s in series]
+                for row in zip(*part, strict=True):
+                    write(row)
         os.replace(tmp, target)
     except OSError as exc:
         raise ReportError(f"cannot write {target}: {exc.strerror or exc}") from exc

@@ -4,12 +4,15 @@ blank for no data, deterministic)."""
 from __future__ import annotations
 
 import csv
+import tracemalloc
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from engine.analysis import aggregate as agg
+from engine.analysis import tables
 from engine.analysis.tables import write_aggregates_csv, write_rows_csv, write_table_csv, write_table_parquet
 from tests.analysis.sample_rows import SS, frame, row
 
@@ -93,3 +96,40 @@ def test_plain_rows_are_written_with_inert_text_and_a_header_even_when_empty(tmp
     ]
     write_rows_csv([], ("case_ref", "n"), out)
     assert out.read_text(encoding="utf-8") == "case_ref,n\n"
+
+
+def _long_table(n: int) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "key": [f"K{i % 300}" for i in range(n)],
+            "n": np.arange(n),
+            "rate": np.linspace(0, 1, n),
+            "cases": [tuple(f"CF-{i}-{j}" for j in range(i % 4)) for i in range(n)],
+        }
+    )
+
+
+def test_a_long_table_is_written_a_chunk_of_rows_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A PEEL year's aggregates.csv has ~90,000 rows: formatted at once, its cells held 100 MB. A
+    chunk of rows at a time, what writing holds does not grow with the table, and the file is the
+    same whatever the chunk."""
+    columns = ["key", "n", "rate", "cases"]
+
+    def peak(table: pd.DataFrame) -> int:
+        tracemalloc.start()
+        try:
+            write_table_csv(table, columns, tmp_path / "long.csv")
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    assert peak(_long_table(10 * tables.CSV_CHUNK_ROWS)) < 2 * peak(_long_table(2 * tables.CSV_CHUNK_ROWS))
+    table = _long_table(100)
+    write_table_csv(table, columns, tmp_path / "at_once.csv")
+    monkeypatch.setattr(tables, "CSV_CHUNK_ROWS", 7)
+    write_table_csv(table, columns, tmp_path / "chunked.csv")
+    assert (tmp_path / "chunked.csv").read_bytes() == (tmp_path / "at_once.csv").read_bytes()
+    lines = (tmp_path / "chunked.csv").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 101 and lines[8] == "K7,7,0.070707,CF-7-0;CF-7-1;CF-7-2"
