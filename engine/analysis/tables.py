@@ -65,7 +65,7 @@ def write_table_csv(table: pd.DataFrame, columns: Sequence[str], path: str | Pat
         with open(tmp, "w", encoding="utf-8", newline="") as fh:
             write = csv_row_writer(fh)
             write([inert_cell(c) for c in columns])
-            # a chunk of rows at a time: a year's aggregates.csv formatted at once held ~100 MB of cells
+            # a chunk of rows at a time: a PEEL year's aggregates.csv, its cells formatted at once, held 48 MB
             for start in range(0, len(table), CSV_CHUNK_ROWS):
                 part = [column(s.iloc[start : start + CSV_CHUNK_ROWS]) for s in series]
                 for row in zip(*part, strict=True):

@@ -112,9 +112,9 @@ def _long_table(n: int) -> pd.DataFrame:
 def test_a_long_table_is_written_a_chunk_of_rows_at_a_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A PEEL year's aggregates.csv has ~90,000 rows: formatted at once, its cells held 100 MB. A
-    chunk of rows at a time, what writing holds does not grow with the table, and the file is the
-    same whatever the chunk."""
+    """A PEEL year's aggregates.csv has ~90,000 rows: formatted at once, its cells held 48 MB (in a
+    forked worker, 100 MB). A chunk of rows at a time, what writing holds does not grow with the
+    table, and the file is the same whatever the chunk."""
     columns = ["key", "n", "rate", "cases"]
 
     def peak(table: pd.DataFrame) -> int:
