@@ -172,13 +172,14 @@ def submit(
     sheet: str | None = None,
     calibration_set: str | None = None,
 ) -> assessments.SubmitResult:
-    """Validate every row of every file, then store them all in one transaction, or nothing.
+    """Validate every row of every file, then store them all in one transaction, or nothing. The
+    database is opened (and found initialised) first, so a long file is not read in vain.
 
     Example: qam submit ss_week47.csv vc_week47.xlsx
     """
     # the valid rows wait in a temporary file, not memory (validate_submission): any size of file
-    with validate_submission(paths, forms(settings), force(settings).place_codes, sheet=sheet) as rows:
-        with database_for(settings) as database:
+    with database_for(settings) as database:
+        with validate_submission(paths, forms(settings), force(settings).place_codes, sheet=sheet) as rows:
             if calibration_set:  # a calibration set's submissions are small: its checks take a list
                 jobs.check_calibration_rows(database, calibration_set, list(rows))
             with database.session() as session:

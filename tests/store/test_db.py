@@ -115,3 +115,20 @@ def test_a_file_that_is_not_a_sqlite_database_is_named_with_exit_4(
     assert f"{path} is not a SQLite database" in result.stderr
     assert "Traceback" not in result.output
     assert path.read_bytes() == content  # left as it was
+
+
+def test_submit_to_an_uninitialised_database_says_so_before_reading_the_file(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reviewer submitting a large file to a database `qam init` never made learns it at once, not
+    after every row was validated (10 minutes for a million rows)."""
+
+    def read(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the file was read before the database was checked")
+
+    monkeypatch.setattr(api, "validate_submission", read)
+    url = f"sqlite:///{tmp_path / 'qam.db'}"
+    (tmp_path / "week.csv").write_text("case_type,case_ref\nstop_search,SS-1\n", encoding="utf-8")
+    result = runner.invoke(app, ["--database", url, "submit", str(tmp_path / "week.csv")])
+    assert result.exit_code == 4, result.output
+    assert result.stderr.startswith(f"Error: the database {url} is not initialised")
