@@ -388,8 +388,9 @@ def demo(
     per_week: int = demo_data.ASSESSMENTS_PER_WEEK,
     incidents_per_week: int = demo_data.INCIDENTS_PER_WEEK,
 ) -> DemoResult:
-    """Build a fresh SQLite database of generated demo data (26 weeks, ~2,000 assessments a week,
-    20,000 incidents a week, four planted problems), publish the rulesets as at the start of those
+    """Build a fresh SQLite database of generated demo data (26 weeks, ~2,200 assessments a week of
+    13 case types, 20,000 incidents a week, figures for every measured item, 14 planted problems in
+    six places), publish the rulesets as at the start of those
     weeks and a stricter stop-search revision part-way through, and run the weekly batch for the
     latest week; the sizes can be made smaller for tests. Example: qam demo --out outputs/"""
     data = load_demo(
