@@ -136,6 +136,12 @@ def write_aggregates(
         write_table_parquet(with_figures(table, rows), parquet)
 
 
+def coarse_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """A table's rows at force, division and place level: what a PEEL rerun writes and reports of a
+    quarter (its team and officer cells are too thin to read: 19 in 20 of a year's quarter's rows)."""
+    return table[table["level"].isin(FULL_COVERAGE_LEVELS).to_numpy()]
+
+
 def write_peel_aggregates(
     whole: pd.DataFrame,
     quarter_tables: Sequence[pd.DataFrame],
@@ -146,8 +152,8 @@ def write_peel_aggregates(
     """A PEEL rerun's aggregates.csv (and .parquet with pyarrow): the period at every level, then each
     quarter at force, division and place level (tables.write_aggregates_with_quarters), then the
     metric rows of the period (force, places, teams) and of each quarter (force and places)."""
-    coarse = [t[t["level"].isin(FULL_COVERAGE_LEVELS).to_numpy()] for t in quarter_tables]
-    rows = [whole_rows, *(r[r["level"].isin(FULL_COVERAGE_LEVELS).to_numpy()] for r in quarter_rows)]
+    coarse = [coarse_rows(t) for t in quarter_tables]
+    rows = [whole_rows, *(coarse_rows(r) for r in quarter_rows)]
     rows = [r for r in rows if r is not None and not r.empty]
     metric_rows = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=list(COLUMNS))
     reviewed = pd.concat([whole, *coarse], ignore_index=True)

@@ -38,8 +38,8 @@ PEEL_INCIDENTS_PARALLEL_FROM = 100_000
 #: a PEEL rerun analyses its quarters in a worker from this many outcome rows on (a year of a force
 #: has ~1.2 million; the quarters then take ~2.5 s of a rerun's ~12 s on a 2-core machine)
 PEEL_ANALYSIS_PARALLEL_FROM = 200_000
-#: a PEEL rerun writes aggregates.csv in a worker beside peel.pdf from this many rows of the whole
-#: period's aggregate table on (a year of a force has ~35,000: a 21 MB file, ~1 s; the PDF ~0.5 s)
+#: a PEEL rerun renders peel.pdf in a worker beside aggregates.csv from this many rows of the whole
+#: period's aggregate table on (a year of a force has ~80,000: a 26 MB file, ~1 s; the PDF ~0.5 s)
 PEEL_TABLES_PARALLEL_FROM = 10_000
 #: briefings are rendered in a second process only if that saves at least this many ms (as
 #: estimated by reports.render_pool). Forking the weekly batch (180 MB) and getting the PDFs back

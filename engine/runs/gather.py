@@ -325,6 +325,13 @@ class Gathered:
     def incidents_read(self) -> int:
         return self.incident_days.rows if self.incident_days else 0
 
+    def release_summaries(self) -> None:
+        """Let go of the day summaries once analysed (a year's incidents' are tens of MB), keeping
+        their counts and input hashes: what a run records once it has its figures."""
+        for days in (self.outcome_history, self.incident_days):
+            if days is not None:
+                days.days = {}
+
     def input_hashes(self) -> dict[str, str]:
         """{"assessments": hash, "incidents": hash} of what was read, as a run manifest records them."""
         incidents = self.incident_days.inputs.items() if self.incident_days else ()

@@ -6,6 +6,7 @@ compare.csv and manifest.json (the tables also as Parquet when pyarrow is instal
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -15,11 +16,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from engine.analysis.exceptions_file import write_exceptions_json
-from engine.analysis.figure_rows import write_peel_aggregates
+from engine.analysis.figure_rows import coarse_rows, write_peel_aggregates
 from engine.analysis.incidents import incident_metric_rows
 from engine.analysis.tables import write_incident_metrics
 from engine.core import parallel
-from engine.core.memory import paused_gc
+from engine.core.memory import give_back, paused_gc
 from engine.core.parallel import in_background
 from engine.core.periods import Period
 from engine.reports.peel_data import Comparison, PeelReport
@@ -171,7 +172,6 @@ def _run(
             del stored
             if summarise:
                 gathered.incident_days = incidents()
-            prepared = prepare(context, gathered, release=True)
             advance(
                 f"read {gathered.assessments_read:,} scores and {gathered.incidents_read:,} incidents' day summaries"
             )
@@ -192,13 +192,14 @@ def _run(
                 context,
                 manifest,
                 gathered,
-                prepared,
+                prepare(context, gathered, release=True),  # no reference kept here: see release
                 period,
                 as_of=as_of,
                 compare_original=compare_original,
                 advance=advance,
                 workers=workers,
                 compared=compared if parallel_compare else None,
+                release=True,
             )
     manifest.outputs = hashes = written.hashes
     document = written.document
@@ -227,6 +228,8 @@ class PeelFolder:
     hashes: dict[str, str]
     document: dict[str, Any]
     whole: PeriodAnalysis
+    #: each quarter and its analysis, whose table has the rows written and reported of a quarter
+    #: (force, division and place level: figure_rows.coarse_rows)
     parts: tuple[tuple[Period, PeriodAnalysis], ...]
     comparison: Comparison | None
 
@@ -247,14 +250,20 @@ def write_folder(
     advance: Callable[[str], None] = lambda _what: None,
     workers: int | None = None,
     compared: Callable[[], Comparison] | None = None,
+    release: bool = False,
 ) -> PeelFolder:
     """Analyse the period and its quarters, compare with the original scores (``read``: see
     compare_with_original) and write the folder ``target`` at once from the gathered data: what a
     rerun writes and `qam audit` re-derives. Reads no scores but the originals; stores nothing.
     With ``workers`` >= 2 (by default from PEEL_ANALYSIS_PARALLEL_FROM outcome rows on), all but
-    the last of every four quarters are analysed in a forked worker process meanwhile, and
-    aggregates.csv is written by one (from PEEL_TABLES_PARALLEL_FROM rows; both in core.parallel).
-    ``compared``: returns the comparison when it is being made elsewhere (a worker started earlier)."""
+    the last of every four quarters are analysed in a forked worker process meanwhile, and peel.pdf
+    is rendered by one while this process writes the tables (from PEEL_TABLES_PARALLEL_FROM rows;
+    both in core.parallel).
+    ``compared``: returns the comparison when it is being made elsewhere (a worker started earlier).
+    With ``release`` (the caller keeps no other reference to ``prepared``, and needs only the counts
+    and hashes of ``gathered`` afterwards), the framed rows and day summaries are let go once
+    analysed, and their memory given back, before the files are written (and the report's worker
+    forked): a year's are 320 MB the writing does not need."""
     periods = period.quarters()
     n_workers = workers or (2 if len(prepared.outcomes.frame) >= parallel.PEEL_ANALYSIS_PARALLEL_FROM else 1)
     quarters_apart = n_workers >= 2 and bool(periods)
@@ -262,13 +271,19 @@ def write_folder(
     # year's whole period takes about as long as two quarters, so both then finish together
     theirs = periods[: len(periods) - len(periods) // 4] if quarters_apart else periods
 
+    def quarter(q: Period) -> PeriodAnalysis:
+        """A quarter's analysis with only the aggregate rows the folder writes and reports (the rest,
+        team and officer rows, was 95% of what a worker sent back and this process kept)."""
+        analysis = analyse(context, gathered, q, prepared=prepared)
+        return dataclasses.replace(analysis, table=coarse_rows(analysis.table))
+
     def analyse_quarters() -> list[PeriodAnalysis]:
-        return [analyse(context, gathered, q, prepared=prepared) for q in theirs]
+        return [quarter(q) for q in theirs]
 
     with in_background(analyse_quarters, parallel=quarters_apart) as later:
         whole = analyse(context, gathered, period, prepared=prepared)
         advance(f"analysed {period.label}")
-        mine = [analyse(context, gathered, q, prepared=prepared) for q in periods[len(theirs) :]]
+        mine = [quarter(q) for q in periods[len(theirs) :]]
         incidents = incident_figures(prepared, period)  # while the worker analyses its quarters
         comparison = None
         if compare_original:
@@ -296,11 +311,15 @@ def write_folder(
     )
     document = _document(manifest, context, period, [q for q, _ in parts], as_of)
     tables_apart = n_workers >= 2 and len(whole.table) >= parallel.PEEL_TABLES_PARALLEL_FROM
+    incident_rows = incident_metric_rows(incidents.metrics, incident_thresholds(context), context.catalogue)
+    if release:
+        del prepared, incidents  # prepared: the closure analyse_quarters shares this cell
+        gathered.release_summaries()
+        give_back()
 
     def build(folder: Path) -> None:
         _build(
-            folder, context, manifest, document, period, whole, parts, report,
-            incident_metric_rows(incidents.metrics, incident_thresholds(context), context.catalogue),
+            folder, context, manifest, document, period, whole, parts, report, incident_rows,
             parallel=tables_apart,
         )  # fmt: skip
 
@@ -354,14 +373,15 @@ def _build(
     *,
     parallel: bool = False,
 ) -> None:
-    """Write the folder's files; with ``parallel``, the aggregates in a forked worker meanwhile.
+    """Write the folder's files; with ``parallel``, peel.pdf and the exceptions files in a forked
+    worker while this process writes the tables. The worker reads only the report and the findings
+    (small): a worker writing the tables read a year's aggregate rows, hundreds of thousands of
+    Python objects whose pages it then copied from this process (300 MB of memory more).
     ``incident_rows``: incident_metrics.csv's, whenever an extract ruleset is in force (None: no file)."""
-    from engine.reports.peel_pdf import peel_pdf  # reportlab loads only when a report is written
 
-    def tables() -> None:
-        _write_tables(context, (period, whole), parts, incident_rows, folder)
+    def report_files() -> None:
+        from engine.reports.peel_pdf import peel_pdf  # reportlab loads only when a report is written
 
-    with in_background(tables, parallel=parallel) as tables_written:
         refs = context.refs()
         for p, a in [(period, whole), *parts]:
             name = "exceptions.json" if p is period else f"exceptions-{p.label}.json"
@@ -372,7 +392,10 @@ def _build(
         if report.comparison is not None:
             write_compare_csv(report.comparison, folder / "compare.csv")
         (folder / "peel.pdf").write_bytes(peel_pdf(report).data)
-        tables_written()
+
+    with in_background(report_files, parallel=parallel) as report_written:
+        _write_tables(context, (period, whole), parts, incident_rows, folder)
+        report_written()
     outputs = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
     (folder / "manifest.json").write_text(
         json.dumps({**document, "outputs": outputs}, indent=2, sort_keys=True, ensure_ascii=False) + "\n",

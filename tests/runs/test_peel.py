@@ -381,7 +381,7 @@ def test_incidents_summarised_in_chunks_in_a_worker_or_from_stored_summaries_giv
     _forget_day_summaries(peel_db)
     alone = api.peel(peel_db, START, END, as_of=AFTER, out=tmp_path / "alone")
     monkeypatch.setattr(parallel, "PEEL_INCIDENTS_PARALLEL_FROM", 1)
-    monkeypatch.setattr(parallel, "PEEL_TABLES_PARALLEL_FROM", 1)  # aggregates.csv written by a worker too
+    monkeypatch.setattr(parallel, "PEEL_TABLES_PARALLEL_FROM", 1)  # peel.pdf written by a worker too
     _forget_day_summaries(peel_db)
     both = api.peel(peel_db, START, END, as_of=AFTER, out=tmp_path / "both", workers=2)
     folders = (whole, reused, alone, both)
