@@ -1,9 +1,15 @@
-"""Shared fixtures: a migrated database per test on SQLite and on PostgreSQL, settings, CLI runner."""
+"""Shared fixtures: a migrated database per test on SQLite and on PostgreSQL, settings, CLI runner.
+
+The migrations run once a session (per xdist worker) on each backend; each test's database is a copy
+of that one (the SQLite file, or the PostgreSQL schema's DDL replayed), not migrated again: running
+alembic's scripts took about a fifth of the CPU of the database tests."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -47,6 +53,7 @@ class PostgresSchemas:
             ) from None
         self.run_prefix = f"qam_t{os.getpid()}_{uuid.uuid4().hex[:6]}"
         self.count = 0
+        self._migrated_ddl: str | None = None
 
     def create(self) -> str:
         self.count += 1
@@ -55,9 +62,52 @@ class PostgresSchemas:
             conn.execute(text(f'CREATE SCHEMA "{name}"'))
         return name
 
+    def migrate(self, name: str) -> None:
+        """Put what the migrations create (tables, indexes, alembic_version) in schema ``name``,
+        unless it is there already."""
+        ddl = self._migrated_ddl if self._migrated_ddl is not None else self._dump_migrated()
+        with self.admin.begin() as conn:
+            if conn.execute(text("SELECT to_regclass(:t)"), {"t": f'"{name}".alembic_version'}).scalar():
+                return
+            conn.exec_driver_sql(ddl.replace(_TEMPLATE_SCHEMA, f'"{name}"'))
+
+    def _dump_migrated(self) -> str:
+        """Migrate a schema of its own once, keep pg_dump's script of it (session settings and
+        psql's meta-commands left out), and drop it."""
+        name = self.create()
+        try:
+            database = dbm.open_database(_pg_url_with_schema(name), create=True)
+            try:
+                upgrade(database)
+            finally:
+                database.close()
+            url = self.admin.url
+            dumped = subprocess.run(
+                ["pg_dump", "--schema", name, "--inserts", "--no-owner", "--no-privileges",
+                 "--host", url.host or "127.0.0.1", "--port", str(url.port or 5432),
+                 "--username", url.username or "postgres", "--dbname", url.database or "test"],
+                capture_output=True, text=True, check=True,
+                env={**os.environ, **({"PGPASSWORD": url.password} if url.password else {})},
+            ).stdout  # fmt: skip
+        finally:
+            self.drop(name)
+        kept = [
+            line
+            for line in dumped.splitlines()
+            if not re.match(r"(\\|SET |SELECT pg_catalog\.set_config|--)", line)
+        ]
+        ddl = "\n".join(kept).replace(name, _TEMPLATE_SCHEMA)
+        assert f"CREATE SCHEMA {_TEMPLATE_SCHEMA};" in ddl, dumped[:2000]
+        self._migrated_ddl = ddl.replace(f"CREATE SCHEMA {_TEMPLATE_SCHEMA};", "")
+        return self._migrated_ddl
+
     def drop(self, name: str) -> None:
         with self.admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+
+
+#: stands for the schema's name in the migrated schema's script
+_TEMPLATE_SCHEMA = "qam_migrated_template"
 
 
 @pytest.fixture(scope="session")
@@ -86,11 +136,38 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         schemas.drop(name)
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file the migrations created, once a session: tests copy it."""
+    path = tmp_path_factory.mktemp("migrated") / "qam.db"
+    database = dbm.open_database(f"sqlite:///{path}", create=True)
+    try:
+        upgrade(database)
+    finally:
+        database.close()  # the last connection closed: the write-ahead log is in the file
+    assert not path.with_name("qam.db-wal").exists()
+    return path
+
+
+def _migrate(request: pytest.FixtureRequest, url: str) -> str:
+    """``url`` (from database_url) with the migrations' schema in it, copied from the session's
+    migrated database; the URL to use (on PostgreSQL, a schema of its own)."""
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        if not path.exists():
+            shutil.copyfile(request.getfixturevalue("migrated_sqlite"), path)
+        return url
+    schemas: PostgresSchemas = request.getfixturevalue("postgres_schemas")
+    found = re.search(r"options=-csearch_path%3D(\w+)$", url)
+    assert found, url
+    schemas.migrate(found[1])
+    return url
+
+
 @pytest.fixture
-def database(database_url: str) -> Iterator[dbm.Database]:
+def database(request: pytest.FixtureRequest, database_url: str) -> Iterator[dbm.Database]:
     """A migrated database, on SQLite and on PostgreSQL."""
-    database = dbm.open_database(database_url, create=True)
-    upgrade(database)
+    database = dbm.open_database(_migrate(request, database_url), create=True)
     yield database
     database.close()
 
@@ -106,11 +183,12 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest.fixture
-def published(settings: Settings, tmp_path: Path) -> Settings:
+def published(request: pytest.FixtureRequest, settings: Settings, tmp_path: Path) -> Settings:
     """Settings on an initialised database with a copy of the repo's rulesets (in tmp_path, free to
     edit) published."""
     from engine import api
 
+    _migrate(request, settings.database_url)
     rulesets = tmp_path / "rulesets"
     shutil.copytree(settings.rulesets_dir, rulesets)
     settings = replace(settings, rulesets_dir=rulesets)
@@ -135,3 +213,22 @@ def not_a_file(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     else:
         path.mkdir()
     return path
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own, which reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """With --dist loadgroup, the tests that share a module-scoped fixture (one value of it, if it
+    is parametrized) run on one xdist worker, so that the fixture is made once, not once a worker;
+    tests already in a group (tests/demo's small demo, tests/faults' lab) stay in theirs."""
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        if info is None or item.get_closest_marker("xdist_group"):
+            continue
+        shared = sorted(
+            name for name, defs in info.name2fixturedefs.items() if defs and defs[-1].scope == "module"
+        )
+        if shared:
+            callspec = getattr(item, "callspec", None)
+            params = [f"{n}={callspec.params[n]}" for n in shared if callspec and n in callspec.params]
+            where = item.nodeid.split("::", 1)[0]
+            item.add_marker(pytest.mark.xdist_group(f"{where}:{','.join(shared + params)}"))

@@ -87,6 +87,14 @@ class Lab:
         self.zygote.close()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests that use the lab run on one xdist worker (with --dist loadgroup), so that a
+    parallel run builds the world and makes the reference runs once, not once a worker."""
+    for item in items:
+        if "lab" in getattr(item, "fixturenames", ()) and item.nodeid.startswith("tests/faults/"):
+            item.add_marker(pytest.mark.xdist_group("faults_lab"))
+
+
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     built = Lab(tmp_path_factory.mktemp("faults"))
