@@ -28,6 +28,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
 from engine.analysis import daily
 from engine.analysis.frames import CaseColumns
 from engine.analysis.incidents import incidents_frame
@@ -197,7 +200,10 @@ def outcome_summaries(database: Database, on: OutcomeBasis, first: dt.date, last
     return _summaries(database, ASSESSMENTS, on.scope, on.basis, first, last, read)
 
 
-_Read = Callable[[Any, dt.date, dt.date], tuple[Mapping[dt.date, Any], Mapping[dt.date, Sequence[str]]]]
+#: a day's content hashes: text, or (incident_rows) an array of ASCII bytes
+DayHashes = Sequence[str] | NDArray[np.bytes_]
+
+_Read = Callable[[Any, dt.date, dt.date], tuple[Mapping[dt.date, Any], Mapping[dt.date, DayHashes]]]
 
 
 def _summaries(
@@ -222,8 +228,16 @@ def _summaries(
     return DaySet.of({**stored, **fresh})
 
 
-def _stored(hashes: Sequence[str], counts: daily.DayCounts) -> StoredDay:
-    return StoredDay(len(hashes), hash_inputs(hashes) if hashes else "", counts)
+def _stored(hashes: DayHashes, counts: daily.DayCounts) -> StoredDay:
+    return StoredDay(len(hashes), _inputs_hash(hashes) if len(hashes) else "", counts)
+
+
+def _inputs_hash(hashes: DayHashes) -> str:
+    """hash_inputs of a day's content hashes, given as text or as an array of ASCII bytes (sorted
+    alike: byte order is text order for ASCII)."""
+    if isinstance(hashes, np.ndarray):
+        return hashlib.sha256(b"".join(h + b"\n" for h in np.sort(hashes).tolist())).hexdigest()
+    return hash_inputs(hashes)
 
 
 def day_inputs(hashes: Mapping[dt.date, Sequence[str]]) -> dict[dt.date, str]:
@@ -255,19 +269,21 @@ class IncidentBasis:
 
 def incident_rows(
     session: Any, on: IncidentBasis, first: dt.date, last: dt.date, *, cutoff: dt.datetime | None = None
-) -> tuple[dict[dt.date, daily.DayCounts], dict[dt.date, list[str]]]:
+) -> tuple[dict[dt.date, daily.DayCounts], dict[dt.date, NDArray[np.bytes_]]]:
     """Day summaries of the incidents received from ``first`` to ``last`` read from their rows chunk
-    by chunk (with ``cutoff``: those loaded by then), and their content hashes by day."""
+    by chunk (with ``cutoff``: those loaded by then), and their content hashes by day, as arrays of
+    ASCII bytes: a year's million kept as str objects held 120 MB until summarised."""
     start = dt.datetime.combine(first, dt.time())
     end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time())
     parts: list[dict[dt.date, daily.DayCounts]] = []
-    hashes: dict[dt.date, list[str]] = defaultdict(list)
+    hashes: dict[dt.date, list[NDArray[np.bytes_]]] = defaultdict(list)
     for columns, part_hashes in incidents.incident_chunks(session, start, end, cutoff=cutoff):
         frame = incidents_frame(columns, on.place_settings, on.response)
         parts.append(daily.incident_days(frame))
-        for day, day_hashes in daily.by_day(frame["received_day"], part_hashes).items():
-            hashes[day].extend(day_hashes)
-    return daily.merge(parts), dict(hashes)
+        text = part_hashes.astype(bytes)
+        for day, rows in daily.by_day(frame["received_day"], np.arange(len(text))).items():
+            hashes[day].append(text[np.asarray(rows, dtype=np.intp)])
+    return daily.merge(parts), {d: np.concatenate(h) for d, h in hashes.items()}
 
 
 def incident_summaries(

@@ -10,6 +10,7 @@ import random
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import delete, func, select
@@ -19,6 +20,7 @@ from engine.analysis import daily
 from engine.analysis.incidents import incidents_frame
 from engine.analysis.outcomes import outcomes_frame
 from engine.core.config import Settings
+from engine.core.hashing import hash_inputs
 from engine.core.metrics import PROPORTION_METRICS
 from engine.core.periods import week_label, week_range
 from engine.demo.factories import build_row
@@ -320,3 +322,23 @@ def test_scored_rows_read_a_few_at_a_time_give_the_same_columns_with_each_outcom
     outcomes = whole.columns["outcome"]
     assert len(outcomes) > 100 * len(set(outcomes))
     assert len({id(o) for o in outcomes}) == len(set(outcomes))
+
+
+def test_incident_hashes_are_kept_as_bytes_and_each_day_hashed_as_its_text(weeks_db: Settings) -> None:
+    """Until summarised, a year's million incidents' content hashes as str objects held 120 MB: they
+    are kept as arrays of ASCII bytes, and each day's input hash is still hash_inputs of its text."""
+    from engine.runs import gather
+
+    first, last = MONDAYS[0] - dt.timedelta(days=7), MONDAYS[-1] + dt.timedelta(days=14)
+    with api.database_for(weeks_db) as database, database.session() as session:
+        on = gather.incident_basis(api._context(database, weeks_db, draft=False))
+        assert on is not None
+        counts, hashes = gather.incident_rows(session, on, first, last)
+        by_day: dict[dt.date, list[str]] = {}
+        for received, digest in session.execute(select(dbm.Incident.received_at, dbm.Incident.content_hash)):
+            day = (received.astimezone(dt.UTC) if received.tzinfo else received).date()
+            by_day.setdefault(day, []).append(digest)
+    assert all(isinstance(h, np.ndarray) and h.dtype.kind == "S" for h in hashes.values())
+    assert sum(len(h) for h in hashes.values()) == 9 * 60
+    days = {d: gather._stored(h, counts[d]).inputs_sha256 for d, h in hashes.items()}
+    assert days == {d: hash_inputs(h) for d, h in by_day.items()}
