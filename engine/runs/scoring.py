@@ -88,10 +88,9 @@ def score_pending(
                 storer.wait()
                 report(ruleset.id, 0)
                 continue
-            for p in pending:  # the parsed answers are this run's own: the key goes in, no copy
-                p.answers["__key"] = p.pk
             n_workers = workers or (2 if len(pending) >= parallel.SCORING_PARALLEL_FROM else 1)
-            scores = score_cases(ruleset, [p.answers for p in pending], key="__key", workers=n_workers)
+            # the answers as parsed, not copied with a key: the scores come back in their order
+            scores = score_cases(ruleset, [p.answers for p in pending], workers=n_workers)
             rows = []
             # cases share their outcomes, critical failures and traces: one object each (never
             # changed), so that storing writes each one's JSON once (case_scores.store_scores)
