@@ -10,6 +10,8 @@ are made once, before the fork, and only read after it.
 
 from __future__ import annotations
 
+import itertools
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -52,28 +54,36 @@ class DaySums:
     @classmethod
     def of_days(cls, days: daily.Days) -> DaySums:
         """The entries of day summaries (daily.outcome_days, with_team_days or stored ones)."""
-        names: list[tuple[str, str]] = []
-        number: dict[tuple[str, str], int] = {}
-        day: list[int] = []
-        row: list[int] = []
-        counts: list[Any] = []
+        day_of: list[int] = []
+        sizes: list[int] = []
+        rows: list[int] = []
+        values: list[Any] = []
+        # each (place, key) numbered as first seen, straight from the dicts (as daily.weekly_sums)
+        number: dict[str, defaultdict[str, int]] = {}
+        new_row = itertools.count().__next__
         for i, places in enumerate(days.values()):
-            for place, of in places.items():
-                for key, value in of.items():
-                    at = number.get((place, key))
-                    if at is None:
-                        at = number[(place, key)] = len(names)
-                        names.append((place, key))
-                    day.append(i)
-                    row.append(at)
-                    counts.append(value)
-        pairs = np.asarray(counts, dtype=_ENTRY).reshape(-1, 2)
+            for place, counts in places.items():
+                if counts:
+                    of = number.get(place)
+                    if of is None:
+                        of = number[place] = defaultdict(new_row)
+                    day_of.append(i)
+                    sizes.append(len(counts))
+                    rows.extend(map(of.__getitem__, counts))
+                    values.extend(counts.values())
+        names = [("", "")] * sum(len(of) for of in number.values())
+        for place, of in number.items():
+            for key, row in of.items():
+                names[row] = (place, key)
+        pairs = np.fromiter(
+            itertools.chain.from_iterable(values), dtype=_ENTRY, count=2 * len(values)
+        ).reshape(-1, 2)
         present = np.fromiter((bool(p) for p in days.values()), dtype=bool, count=len(days))
         return cls(
             names,
             list(days),
-            np.asarray(day, dtype=_ENTRY),
-            np.asarray(row, dtype=_ENTRY),
+            np.repeat(np.asarray(day_of, dtype=_ENTRY), np.asarray(sizes, dtype=np.int64)),
+            np.asarray(rows, dtype=_ENTRY),
             pairs[:, 0].copy(),
             pairs[:, 1].copy(),
             present,
