@@ -24,6 +24,7 @@ TOO_LONG = (
 )
 
 
+@pytest.mark.usefixtures("database")  # submit opens the database before reading
 def test_a_100k_column_header_is_one_problem_and_exit_3(settings: Settings, tmp_path: Path) -> None:
     # it printed 100,000 lines, one unknown column each
     path = tmp_path / "wide.csv"
@@ -118,6 +119,7 @@ def test_a_json_object_wider_than_any_submission_is_one_problem(tmp_path: Path) 
     ]
 
 
+@pytest.mark.usefixtures("database")  # submit opens the database before reading
 def test_json_nested_without_end_is_one_problem_at_its_line_and_column(
     settings: Settings, tmp_path: Path
 ) -> None:

@@ -119,6 +119,7 @@ def test_each_template_is_filled_in_as_a_spreadsheet_and_submitted(
         assert any(line.split()[:3] == [case_type, "BLK", "2"] for line in out.splitlines()), out
 
 
+@pytest.mark.usefixtures("database")  # submit opens the database before reading
 def test_bad_rows_of_the_new_forms_are_refused_at_file_row_and_column(
     env: dict[str, str], tmp_path: Path, runner: CliRunner
 ) -> None:

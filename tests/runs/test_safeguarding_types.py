@@ -80,6 +80,7 @@ def test_each_new_form_has_a_template_with_dropdowns_for_its_closed_questions(
         assert letters <= validated, case_type
 
 
+@pytest.mark.usefixtures("database")  # submit opens the database before reading
 def test_bad_rows_of_the_new_forms_are_refused_at_file_row_and_column(
     env: dict[str, str], tmp_path: Path, runner: CliRunner
 ) -> None:
