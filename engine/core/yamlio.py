@@ -7,7 +7,11 @@ are booleans. Every mapping is a :class:`LineDict` that remembers the line of ea
 
 from __future__ import annotations
 
+import os
+import pickle
 import re
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -122,8 +126,55 @@ def _check_depth(text: str, source: str) -> None:
             depth -= 1
 
 
+#: parsed texts kept (pickled) per process: a weekly run, a publish and a run context each read the
+#: same forms, rulesets and registry texts again, and unpickling is ~25 times cheaper than parsing.
+#: Bounded by count and by size (characters of text plus bytes of pickle; bundled files are ~20 KB);
+#: a text taking more than an eighth of the size is parsed every time
+_CACHE_ENTRIES = 512
+_CACHE_SIZE = 32 * 2**20
+_cache: OrderedDict[str, bytes] = OrderedDict()
+_cache_size = 0
+_cache_lock = threading.Lock()
+
+
+def _new_cache_lock() -> None:
+    # a child forked while another thread held the lock would wait on it forever: it gets its own
+    global _cache_lock
+    _cache_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_new_cache_lock)
+
+
 def parse_yaml(text: str, source: str) -> Any:
-    """Parse YAML text; a syntax error becomes a ConfigError naming ``source`` and the line."""
+    """Parse YAML text; a syntax error becomes a ConfigError naming ``source`` and the line.
+
+    Each text is parsed once per process: later calls get a fresh copy of the value (callers may
+    change what they get). The value does not depend on ``source``, so the text alone is the key;
+    failures are not kept, so an invalid text raises the same error, naming its source, every time.
+    """
+    global _cache_size
+    with _cache_lock:
+        pickled = _cache.get(text)
+        if pickled is not None:
+            _cache.move_to_end(text)
+    if pickled is not None:
+        return pickle.loads(pickled)  # noqa: S301 - pickled by this process, just below
+    value = _parse_yaml(text, source)
+    pickled = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    size = len(text) + len(pickled)
+    if size <= _CACHE_SIZE // 8:
+        with _cache_lock:
+            if text not in _cache:
+                _cache[text] = pickled
+                _cache_size += size
+            while len(_cache) > _CACHE_ENTRIES or _cache_size > _CACHE_SIZE:
+                old_text, old_pickled = _cache.popitem(last=False)
+                _cache_size -= len(old_text) + len(old_pickled)
+    return value
+
+
+def _parse_yaml(text: str, source: str) -> Any:
     try:
         _check_depth(text, source)
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - SafeLoader subclass
