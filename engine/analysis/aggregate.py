@@ -17,6 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from engine.analysis.cases import RowCodes, cell_key
+from engine.analysis.cases import case_cells as case_cells  # also engine.analysis.daily's and day_sums'
+from engine.analysis.cases import case_codes as case_codes
 from engine.analysis.outcomes import OUTCOME_VALUES, Outcomes
 from engine.analysis.stats import fpc_interval, wilson_interval
 
@@ -42,78 +45,6 @@ AGGREGATE_COLUMNS: tuple[str, ...] = (
     "ci_low",
     "ci_high",
 )
-
-
-# --------------------------------------------------------------------------- cases
-
-#: what one case is: its rows share these (and the day assessed and the assessment key), see case_codes
-CASE_PARTS: tuple[str, ...] = ("place", "team", "officer", "ruleset", "case_ref")
-#: combined codes are renumbered before they could overflow int64
-_CODE_LIMIT = 2**62
-#: the most (case, key) cells counted densely (an int64 array each)
-_DENSE_LIMIT = 1 << 23
-
-
-def _join(code: np.ndarray, size: int, part: np.ndarray, part_size: int) -> tuple[np.ndarray, int]:
-    """Two codes as one (code * part_size + part), renumbered densely first if it would overflow."""
-    part_size = max(part_size, 1)
-    if size * part_size >= _CODE_LIMIT:
-        code, uniques = pd.factorize(code)
-        size = max(len(uniques), 1)
-    return code * part_size + part, size * part_size
-
-
-def _dense(values: np.ndarray) -> tuple[np.ndarray, int]:
-    """Integer values as codes 0..size-1 (offsets when their range is small, else renumbered)."""
-    if not values.size:
-        return values.astype(np.int64), 1
-    low, high = int(values.min()), int(values.max())
-    if high - low < 4 * values.size + 1024:
-        return values.astype(np.int64) - low, high - low + 1
-    codes, uniques = pd.factorize(values)
-    return codes.astype(np.int64), max(len(uniques), 1)
-
-
-def _integers(column: pd.Series) -> np.ndarray:
-    """An integer key column as int64 (any other column numbered by its distinct values)."""
-    if pd.api.types.is_integer_dtype(column.dtype):
-        return column.to_numpy(dtype=np.int64)
-    return pd.factorize(column)[0].astype(np.int64)
-
-
-def case_codes(frame: pd.DataFrame, rows: np.ndarray) -> tuple[np.ndarray, int]:
-    """(a case number for each of the outcome rows at positions ``rows``, how many cases).
-
-    A case is one assessed case: the rows of one case_ref in one place, team and officer, under one
-    ruleset (case type), assessed on one day, with one assessment key; in practice one assessment.
-    Cases are numbered in order of their first row."""
-    code, size = np.zeros(rows.size, dtype=np.int64), 1
-    for part in CASE_PARTS:
-        column = frame[part]
-        codes = column.cat.codes.to_numpy()[rows].astype(np.int64)
-        code, size = _join(code, size, codes, len(column.cat.categories))
-    day = frame["assessed_on"].to_numpy()[rows].astype("datetime64[D]").astype(np.int64)
-    for values in (day, _integers(frame["assessment_key"])[rows]):
-        code, size = _join(code, size, *_dense(values))
-    cases, uniques = pd.factorize(code)
-    return cases.astype(np.int64), len(uniques)
-
-
-def case_cells(
-    case: np.ndarray, key: np.ndarray, failed: np.ndarray, ncases: int, nkeys: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(case, key, passed) of each distinct (case, key) among applicable findings, given each
-    finding's ``case``, group ``key`` and whether it ``failed``: a case passes a group when none of
-    its findings in it failed. Sorted by case, then key."""
-    cell = case * nkeys + key
-    size = ncases * nkeys
-    if size <= min(16 * cell.size + 4096, _DENSE_LIMIT):  # dense counts: ~20x faster than hashing
-        seen = np.flatnonzero(np.bincount(cell, minlength=size))
-        bad = np.bincount(cell[failed], minlength=size)[seen]
-    else:
-        inverse, unique = pd.factorize(cell, sort=True)
-        seen, bad = unique, np.bincount(inverse[failed], minlength=unique.size)
-    return seen // nkeys, seen % nkeys, bad == 0
 
 
 # --------------------------------------------------------------------------- aggregation
@@ -205,6 +136,8 @@ def aggregate(
     dimensions: Sequence[str] = DIMENSIONS,
     with_cases: bool = False,
     frames: Mapping[tuple[str, str], int] | None = None,
+    rows: np.ndarray | None = None,
+    row_codes: RowCodes | None = None,
 ) -> pd.DataFrame:
     """Compliance per level and dimension for one period: the tidy table behind reports and the CSV.
 
@@ -221,6 +154,9 @@ def aggregate(
     Criterion rows count findings (one per case and criterion); measure, priority, pillar and
     strand rows count cases (case_codes): n = the cases with any applicable criterion in the group,
     passes = those that failed none of them.
+    ``rows``: the positions of the frame's rows to aggregate (None: all), the same table as for a
+    frame of those rows; ``row_codes``: the frame's RowCodes (cases.row_codes), so the rows' cases
+    and cells are taken, not worked out.
     """
     f = outcomes.frame
     ncrit = len(outcomes.criteria)
@@ -228,29 +164,22 @@ def aggregate(
         c: np.asarray(f[c].cat.categories, dtype=object) for c in ("division", "place", "team", "officer")
     }
     sizes = {c: max(len(v), 1) for c, v in text.items()}
-    codes = {c: f[c].cat.codes.to_numpy().astype(np.int64) for c in ("division", "place", "team", "officer")}
+    # the rows' category codes in their own small integer types (not a copy of every row as int64)
+    codes = {c: _pick(f[c].cat.codes.to_numpy(), rows) for c in ("division", "place", "team", "officer")}
     division_of_place = np.zeros(sizes["place"], dtype=np.int64)
     division_of_place[codes["place"]] = codes["division"]  # a place has one division (force file)
 
     # one cell per (place, team, officer, criterion): every level and dimension sums these
-    app = f["applicable"].to_numpy()
-    key = (
-        (codes["place"][app] * sizes["team"] + codes["team"][app]) * sizes["officer"] + codes["officer"][app]
-    ) * ncrit
-    key = key + f["crit"].to_numpy()[app]
-    # hashing then sorting the few distinct cells is ~8x faster than np.unique's full sort
-    inverse, cell = pd.factorize(key, sort=True)
-    cell_n = np.bincount(inverse, minlength=cell.size)
-    cell_passes = np.bincount(inverse, weights=f["passed"].to_numpy()[app], minlength=cell.size)
+    app = np.flatnonzero(_pick(f["applicable"].to_numpy(), rows))
+    app = app if rows is None else rows[app]  # positions in the frame
+    cell, cell_n, cell_passes = _cells(outcomes, app, row_codes)
     cell_crit, rest = cell % ncrit, cell // ncrit
     cell_parts = {"officer": rest % sizes["officer"], "team": (rest // sizes["officer"]) % sizes["team"]}
     cell_parts["place"] = rest // sizes["officer"] // sizes["team"]
     cell_parts["division"] = division_of_place[cell_parts["place"]]
-    failing = _failing_rows(outcomes, codes, division_of_place) if with_cases else None
+    failing = _failing_rows(outcomes, rows, codes, division_of_place) if with_cases else None
     by_dimension = {d: (_dimension_keys(outcomes, d), _dimension_pairs(outcomes, d)) for d in dimensions}
-    case_parts, by_case = _case_dimensions(
-        outcomes, np.flatnonzero(app), codes, division_of_place, by_dimension
-    )
+    case_parts, by_case = _case_dimensions(outcomes, app, row_codes, division_of_place, by_dimension)
 
     chunks: list[dict[str, Any]] = []
     for level in levels:
@@ -304,10 +233,34 @@ def aggregate(
     return out[columns]
 
 
+def _pick(values: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
+    """A column's values at the row positions (all of them when ``rows`` is None)."""
+    return values if rows is None else values[rows]
+
+
+def _cells(
+    outcomes: Outcomes, rows: np.ndarray, row_codes: RowCodes | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(the sorted (place, team, officer, criterion) codes of the applicable outcome ``rows``, their
+    rows each, their passes each (float))."""
+    passed = outcomes.frame["passed"].to_numpy()[rows]
+    if row_codes is not None:
+        inverse = row_codes.cell[rows]
+        total = row_codes.cells.size
+        counts = np.bincount(inverse, minlength=total)
+        seen = np.flatnonzero(counts)
+        passes = np.bincount(inverse, weights=passed, minlength=total)[seen]
+        return row_codes.cells[seen], counts[seen], passes
+    # hashing then sorting the few distinct cells is ~8x faster than np.unique's full sort
+    inverse, cell = pd.factorize(cell_key(outcomes, rows), sort=True)
+    cell_n = np.bincount(inverse, minlength=cell.size)
+    return cell, cell_n, np.bincount(inverse, weights=passed, minlength=cell.size)
+
+
 def _case_dimensions(
     outcomes: Outcomes,
     rows: np.ndarray,
-    codes: Mapping[str, np.ndarray],
+    row_codes: RowCodes | None,
     division_of_place: np.ndarray,
     by_dimension: Mapping[str, tuple[list[str], tuple[np.ndarray, np.ndarray]]],
 ) -> tuple[dict[str, np.ndarray], dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]]:
@@ -317,19 +270,22 @@ def _case_dimensions(
     f = outcomes.frame
     if all(d == "criterion" for d in by_dimension):
         rows = rows[:0]
-    case, ncases = case_codes(f, rows)
+    if row_codes is None:
+        case, ncases = case_codes(f, rows)
+    else:  # numbered over the whole frame: a period's numbers need not be dense
+        case, ncases = row_codes.case[rows], row_codes.ncases
     parts: dict[str, np.ndarray] = {}
     for part in ("place", "team", "officer"):
         parts[part] = np.zeros(ncases, dtype=np.int64)
-        parts[part][case] = codes[part][rows]  # one place, team and officer per case
+        parts[part][case] = f[part].cat.codes.to_numpy()[rows]  # one place, team and officer per case
     parts["division"] = division_of_place[parts["place"]]
-    crit = f["crit"].to_numpy()[rows].astype(np.int64)
     failed = ~f["passed"].to_numpy()[rows]
     # each case's measures first: (case, measure) cells are ~10x fewer than the findings, and a
     # dimension whose keys come from the measures (no criterion's own tags differ) rolls them up
     nmeasures = len(outcomes.measures)
-    measure = f["measure"].cat.codes.to_numpy()[rows].astype(np.int64)
+    measure = f["measure"].cat.codes.to_numpy()[rows]
     m_case, m_code, m_passed = case_cells(case, measure, failed, ncases, nmeasures)
+    del measure
     cells: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for dimension, (keys, pairs) in by_dimension.items():
         if dimension == "criterion":
@@ -339,7 +295,7 @@ def _case_dimensions(
             at, key = _explode(m_code, of_measures, nmeasures)
             cells[dimension] = case_cells(m_case[at], key, ~m_passed[at], ncases, len(keys))
         else:
-            at, key = _explode(crit, pairs, len(outcomes.criteria))
+            at, key = _explode(f["crit"].to_numpy()[rows], pairs, len(outcomes.criteria))
             cells[dimension] = case_cells(case[at], key, failed[at], ncases, len(keys))
     return parts, cells
 
@@ -423,16 +379,22 @@ def _chunk(
 
 
 def _failing_rows(
-    outcomes: Outcomes, codes: Mapping[str, np.ndarray], division_of_place: np.ndarray
+    outcomes: Outcomes,
+    rows: np.ndarray | None,
+    codes: Mapping[str, np.ndarray],
+    division_of_place: np.ndarray,
 ) -> dict[str, np.ndarray]:
+    """The failing rows among ``rows`` (None: all): their place, team, officer, division, criterion
+    and case ref codes (int64), with the case refs' text."""
     f = outcomes.frame
-    fail = f["outcome"].cat.codes.to_numpy() == OUTCOME_VALUES.index("fail")
-    rows = {c: codes[c][fail] for c in ("place", "team", "officer")}
-    rows["division"] = division_of_place[rows["place"]]
-    rows["crit"] = f["crit"].to_numpy()[fail].astype(np.int64)
-    rows["case"] = f["case_ref"].cat.codes.to_numpy()[fail].astype(np.int64)
-    rows["case_text"] = np.asarray(f["case_ref"].cat.categories, dtype=object)
-    return rows
+    fail = np.flatnonzero(_pick(f["outcome"].cat.codes.to_numpy(), rows) == OUTCOME_VALUES.index("fail"))
+    at = fail if rows is None else rows[fail]  # positions in the frame
+    failing = {c: codes[c][fail].astype(np.int64) for c in ("place", "team", "officer")}
+    failing["division"] = division_of_place[failing["place"]]
+    failing["crit"] = f["crit"].to_numpy()[at].astype(np.int64)
+    failing["case"] = f["case_ref"].cat.codes.to_numpy()[at].astype(np.int64)
+    failing["case_text"] = np.asarray(f["case_ref"].cat.categories, dtype=object)
+    return failing
 
 
 def _cases(

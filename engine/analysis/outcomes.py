@@ -168,13 +168,25 @@ def outcomes_frame(outcomes: Any, criteria: Any, measures: Any) -> Outcomes:
 
 def in_period(outcomes: Outcomes, period_from: date | None, period_to: date) -> Outcomes:
     """The outcomes assessed from ``period_from`` (None: the start) to ``period_to`` inclusive."""
+    mask = _period_mask(outcomes, period_from, period_to)
+    if mask.all():
+        return outcomes
+    return Outcomes(frame=outcomes.frame.loc[mask], criteria=outcomes.criteria, measures=outcomes.measures)
+
+
+def period_rows(outcomes: Outcomes, period_from: date | None, period_to: date) -> np.ndarray | None:
+    """The positions of the rows :func:`in_period` keeps, in order (None: all of them), to select
+    them without copying the frame."""
+    mask = _period_mask(outcomes, period_from, period_to)
+    return None if mask.all() else np.flatnonzero(mask)
+
+
+def _period_mask(outcomes: Outcomes, period_from: date | None, period_to: date) -> np.ndarray:
     on = outcomes.frame["assessed_on"]
     mask = on <= pd.Timestamp(period_to)
     if period_from is not None:
         mask &= on >= pd.Timestamp(period_from)
-    if mask.all():
-        return outcomes
-    return Outcomes(frame=outcomes.frame.loc[mask], criteria=outcomes.criteria, measures=outcomes.measures)
+    return mask.to_numpy()
 
 
 def failures(

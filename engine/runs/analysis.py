@@ -12,11 +12,12 @@ from typing import Any
 
 from engine.analysis import aggregate as agg
 from engine.analysis import daily
+from engine.analysis.cases import RowCodes, row_codes
 from engine.analysis.day_sums import DaySums
 from engine.analysis.figure_findings import FigureData
 from engine.analysis.figures import live_event_metrics
 from engine.analysis.findings import PeriodFindings, assess_period
-from engine.analysis.outcomes import Outcomes, in_period, outcomes_frame
+from engine.analysis.outcomes import Outcomes, outcomes_frame, period_rows
 from engine.analysis.recognition import Recognition, week_improvements
 from engine.core.periods import Period
 from engine.inputs.extract_definitions import MetricDefinition
@@ -51,6 +52,8 @@ class Prepared:
     response: ResponseSettings | None
     #: the stored figures of the declared metrics, framed (None when no metric is declared)
     figures: FigureData | None = None
+    #: what aggregation needs of each outcome row (cases.row_codes), made once for every period
+    row_codes: RowCodes | None = None
 
 
 def prepare(context: RunContext, gathered: Gathered, *, release: bool = False) -> Prepared:
@@ -69,7 +72,12 @@ def prepare(context: RunContext, gathered: Gathered, *, release: bool = False) -
     metrics = figure_metrics(context)
     figures = FigureData.of(gathered.figures, metrics, figure_thresholds(context)) if metrics else None
     return Prepared(
-        outcomes, outcome_sums, incidents or None, response_settings(context) if incidents else None, figures
+        outcomes,
+        outcome_sums,
+        incidents or None,
+        response_settings(context) if incidents else None,
+        figures,
+        row_codes(outcomes),
     )
 
 
@@ -96,11 +104,15 @@ def analyse(context: RunContext, gathered: Gathered, period: Period, *, prepared
     """Aggregate the period and find its exceptions (weekly series reach back over the history), from
     the gathered rows framed once by :func:`prepare` (a PEEL rerun analyses several periods of one)."""
     frames = ruleset_frames(context, period_frames(gathered, period))
+    # the period's rows by position: a copy of them (in_period) is memory a PEEL run's forked
+    # worker would not share
     table = agg.aggregate(
-        in_period(prepared.outcomes, period.start, period.end),
+        prepared.outcomes,
         period.label,
         with_cases=True,
         frames=frames,
+        rows=period_rows(prepared.outcomes, period.start, period.end),
+        row_codes=prepared.row_codes,
     )
     place_settings = {p.code: p.setting for p in context.force.places}
     findings = assess_period(
