@@ -280,6 +280,8 @@ def write_folder(
     def analyse_quarters() -> list[PeriodAnalysis]:
         return [quarter(q) for q in theirs]
 
+    if quarters_apart:
+        give_back()  # what reading freed (on PostgreSQL the driver's buffered rows) stays out of the fork
     with in_background(analyse_quarters, parallel=quarters_apart) as later:
         whole = analyse(context, gathered, period, prepared=prepared)
         advance(f"analysed {period.label}")
