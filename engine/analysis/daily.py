@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import chain
@@ -163,19 +163,30 @@ class WeeklySums:
         return WeeklySums(list(names), self.n[at, start:], self.passes[at, start:], first)
 
 
-def weekly_sums(days: Days, weeks: Sequence[str]) -> WeeklySums:
-    """Every (place, key) of the day summaries with any counts in ``weeks`` (in first-seen order)
-    and its weekly n and passes. One pass over the summaries; the sums are numpy's."""
-    position = {w: i for i, w in enumerate(weeks)}
-    week_of: list[int] = []
+@dataclass(frozen=True)
+class Entries:
+    """The counts of day summaries in one pass, straight from the dicts (no tuple made per count):
+    ``names[r]`` the (place, key) of row r, numbered as first seen; for each non-empty (day, place)
+    taken, its index (``at``) and how many counts it has (``sizes``); for each count its row
+    (``rows``) and its [n, passes] (``values``)."""
+
+    names: list[tuple[str, str]]
+    at: list[int]
+    sizes: list[int]
+    rows: list[int]
+    values: list[Any]
+
+
+def entries(days: Days, index_of: Callable[[date], int | None]) -> Entries:
+    """:class:`Entries` of the days whose ``index_of`` is not None (a week's column, a day's number)."""
+    at: list[int] = []
     sizes: list[int] = []
     rows: list[int] = []
     values: list[Any] = []
-    # each (place, key) numbered as first seen, straight from the dicts (no tuple made per count)
     number: dict[str, defaultdict[str, int]] = {}
     new_row = itertools.count().__next__
     for day, places in days.items():
-        i = position.get(week_label(day))
+        i = index_of(day)
         if i is None:
             continue
         for place, counts in places.items():
@@ -183,7 +194,7 @@ def weekly_sums(days: Days, weeks: Sequence[str]) -> WeeklySums:
                 of = number.get(place)
                 if of is None:
                     of = number[place] = defaultdict(new_row)
-                week_of.append(i)
+                at.append(i)
                 sizes.append(len(counts))
                 rows.extend(map(of.__getitem__, counts))
                 values.extend(counts.values())
@@ -191,6 +202,15 @@ def weekly_sums(days: Days, weeks: Sequence[str]) -> WeeklySums:
     for place, of in number.items():
         for key, row in of.items():
             names[row] = (place, key)
+    return Entries(names, at, sizes, rows, values)
+
+
+def weekly_sums(days: Days, weeks: Sequence[str]) -> WeeklySums:
+    """Every (place, key) of the day summaries with any counts in ``weeks`` (in first-seen order)
+    and its weekly n and passes. One pass over the summaries; the sums are numpy's."""
+    position = {w: i for i, w in enumerate(weeks)}
+    found = entries(days, lambda day: position.get(week_label(day)))
+    names, week_of, sizes, rows, values = found.names, found.at, found.sizes, found.rows, found.values
     if not rows:
         empty = np.zeros((0, len(weeks)), dtype=np.int64)
         return WeeklySums([], empty, empty, np.zeros(0, dtype=np.int64))

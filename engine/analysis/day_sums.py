@@ -11,11 +11,9 @@ are made once, before the fork, and only read after it.
 from __future__ import annotations
 
 import itertools
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -54,27 +52,9 @@ class DaySums:
     @classmethod
     def of_days(cls, days: daily.Days) -> DaySums:
         """The entries of day summaries (daily.outcome_days, with_team_days or stored ones)."""
-        day_of: list[int] = []
-        sizes: list[int] = []
-        rows: list[int] = []
-        values: list[Any] = []
-        # each (place, key) numbered as first seen, straight from the dicts (as daily.weekly_sums)
-        number: dict[str, defaultdict[str, int]] = {}
-        new_row = itertools.count().__next__
-        for i, places in enumerate(days.values()):
-            for place, counts in places.items():
-                if counts:
-                    of = number.get(place)
-                    if of is None:
-                        of = number[place] = defaultdict(new_row)
-                    day_of.append(i)
-                    sizes.append(len(counts))
-                    rows.extend(map(of.__getitem__, counts))
-                    values.extend(counts.values())
-        names = [("", "")] * sum(len(of) for of in number.values())
-        for place, of in number.items():
-            for key, row in of.items():
-                names[row] = (place, key)
+        numbers = {day: i for i, day in enumerate(days)}
+        found = daily.entries(days, numbers.__getitem__)
+        names, day_of, sizes, rows, values = found.names, found.at, found.sizes, found.rows, found.values
         pairs = np.fromiter(
             itertools.chain.from_iterable(values), dtype=_ENTRY, count=2 * len(values)
         ).reshape(-1, 2)
