@@ -36,7 +36,7 @@ from engine.analysis.incident_days import (
 )
 from engine.analysis.incident_figures import incident_metrics, incident_weekly_series
 from engine.analysis.outcomes import Outcomes
-from engine.core.periods import week_label, week_range
+from engine.core.periods import week_label
 
 __all__ = [
     "INCIDENT_METRIC_COLUMNS",
@@ -235,15 +235,6 @@ class OutcomeWeeks:
 
     weeks: list[str]
     sums: WeeklySums
-
-
-def outcome_weeks(days: Days, latest_week: str) -> OutcomeWeeks | None:
-    """:class:`OutcomeWeeks` of the day summaries up to ``latest_week``; None without any week."""
-    seen = weeks_present(days)
-    if not seen or seen[0] > latest_week:
-        return None
-    weeks = week_range(seen[0], latest_week)
-    return OutcomeWeeks(weeks, weekly_sums(days, weeks))
 
 
 class SeriesView(Mapping[Any, list[tuple[int, int]]]):

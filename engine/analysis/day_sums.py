@@ -143,8 +143,8 @@ class DaySums:
         return daily.WeeklySums(names, n.reshape(shape), passes.reshape(shape), first_week)
 
     def outcome_weeks(self, last: date, latest_week: str | None = None) -> daily.OutcomeWeeks | None:
-        """``daily.outcome_weeks(daily.between(days, None, last), latest_week)`` of these day
-        summaries (``latest_week``: by default the week of ``last``)."""
+        """The weeks from the first with any outcome up to ``latest_week`` (by default the week of
+        ``last``) and these day summaries' sums over them, up to ``last``; None without any week."""
         latest_week = latest_week or week_label(last)
         seen = [d for d, p in zip(self.dates, self.present.tolist(), strict=True) if p and d <= last]
         if not seen or week_label(min(seen)) > latest_week:

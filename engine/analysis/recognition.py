@@ -300,7 +300,7 @@ def _improvements(
     min_cases: int,
 ) -> list[Recognition]:
     """Improving signals of the (place, measure) and (place, ruleset, criterion) weekly series
-    (``summed``: up to the period's latest week, daily.outcome_weeks) at a week of the period."""
+    (``summed``: up to the period's latest week, day_sums.weeks_to) at a week of the period."""
     if summed is None:
         return []
     weeks = summed.weeks

@@ -233,7 +233,7 @@ def outcome_special_causes(
 ) -> list[PerformanceException]:
     """SPC signals in the latest week of each (place, measure) and each (place, ruleset, criterion)
     weekly series of the reviewed cases (``summed``: the weeks up to the latest and the day
-    summaries' sums over them, daily.outcome_weeks; None: no week; see measure_special_causes and
+    summaries' sums over them, day_sums.weeks_to; None: no week; see measure_special_causes and
     criterion_special_causes); the failing cases named are the latest week's, from the ``history``
     rows."""
     if summed is None:

@@ -104,21 +104,6 @@ def with_team_days(outcomes: Outcomes) -> dict[dt.date, daily.DayCounts]:
     return days
 
 
-def team_days(days: daily.Days) -> dict[dt.date, daily.DayCounts]:
-    """The teams' counts of day summaries made by :func:`with_team_days`, keyed by joined code."""
-    out: dict[dt.date, daily.DayCounts] = {}
-    for day, places in days.items():
-        for place, counts in places.items():
-            for key, value in counts.items():
-                if key.startswith(TEAM_KEY):
-                    team, _, inner = key[len(TEAM_KEY) :].partition(SEP)
-                    out.setdefault(day, {}).setdefault(joined(place, team), {})[inner] = value
-    return out
-
-
-# --------------------------------------------------------------------------- finders
-
-
 def _as_team(e: PerformanceException, why: str) -> PerformanceException:
     place, team = split(e.place)
     return dataclasses.replace(e, place=place, team=team, reason=why)
@@ -190,7 +175,7 @@ def team_special_causes(
 ) -> list[PerformanceException]:
     """special_cause exceptions of each team's weekly measure and criterion series (the place rules
     of spc_findings over the teams' counts in ``summed``, the weekly sums of day summaries made by
-    :func:`with_team_days`: daily.outcome_weeks; None: no week). ``teams``: team_outcomes(history)
+    :func:`with_team_days`: day_sums.weeks_to; None: no week). ``teams``: team_outcomes(history)
     when already made."""
     if summed is None:
         return []
@@ -309,7 +294,7 @@ def team_findings(
     span: tuple[dt.date, dt.date] | None = None,
 ) -> list[PerformanceException]:
     """Every team exception of the period (see the module docstring): ``outcomes`` the history
-    and the period, ``period`` the period's rows, ``summed`` the weekly sums (daily.outcome_weeks) of
+    and the period, ``period`` the period's rows, ``summed`` the weekly sums (day_sums.weeks_to) of
     day summaries with the teams' counts (:func:`with_team_days`), ``place_found`` the place
     exceptions (their reasons say when the place has the same one). ``span``: the period's first
     and last day, for the figures."""
@@ -329,7 +314,6 @@ __all__ = [
     "TEAM_MIN_CASES",
     "joined",
     "split",
-    "team_days",
     "team_findings",
     "team_outcomes",
     "teams_of",

@@ -59,7 +59,7 @@ def test_weekly_sums_from_the_frame_equal_the_day_summaries_for_every_span() -> 
                 # a period's place and team weekly series: from its first week with any row to its latest
                 mine, theirs = (
                     sums.outcome_weeks(last),
-                    daily.outcome_weeks(daily.between(days, None, last), week_label(last)),
+                    _outcome_weeks(daily.between(days, None, last), week_label(last)),
                 )
                 assert mine is not None and theirs is not None
                 assert mine.weeks == theirs.weeks
@@ -128,3 +128,13 @@ def test_series_views_read_as_the_lists_of_pairs_they_stand_for() -> None:
             assert criteria.same(key, measures, (key[0], measure)) == (
                 criteria[key] == measures.get((key[0], measure))
             )
+
+
+def _outcome_weeks(days: daily.Days, latest_week: str) -> daily.OutcomeWeeks | None:
+    """The reference: the weeks from the first with any outcome to ``latest_week`` and the day
+    summaries' dicts summed over them (what the engine did before DaySums)."""
+    seen = daily.weeks_present(days)
+    if not seen or seen[0] > latest_week:
+        return None
+    weeks = week_range(seen[0], latest_week)
+    return daily.OutcomeWeeks(weeks, daily.weekly_sums(days, weeks))
