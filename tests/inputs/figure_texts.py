@@ -105,3 +105,10 @@ def definitions_folder(root: Path) -> Path:
 
 def definitions(root: Path) -> ExtractDefinitions:
     return load_extract_definitions(definitions_folder(root), MEASURE_IDS)
+
+
+def write_file(tmp_path: Path, name: str, text: str) -> Path:
+    """``text`` written as ``tmp_path``/``name`` (UTF-8)."""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -5,10 +5,8 @@ exit 3, every file's problems as file:row:column)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -16,23 +14,11 @@ from engine import api
 from engine.cli import app
 from engine.core.config import Settings
 from engine.store.figure_tables import Figure, FigureLoad
-from tests.inputs.figure_texts import GOOD, HEADER, definitions_folder
+from tests.inputs.figure_texts import GOOD, HEADER, write_file
 
 #: GOOD's rows split in two files: the first eight (7 figures: a time value's two rows pool) and the other four
 FIRST = "".join(GOOD.splitlines(keepends=True)[:9])
 SECOND = HEADER + "".join(GOOD.splitlines(keepends=True)[9:])
-
-
-@pytest.fixture
-def figures_settings(settings: Settings, tmp_path: Path) -> Settings:
-    api.init_database(settings)
-    return replace(settings, extracts_dir=definitions_folder(tmp_path))
-
-
-def _write(tmp_path: Path, name: str, text: str) -> Path:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def _stored(settings: Settings) -> tuple[int, int]:
@@ -51,7 +37,7 @@ def _load(settings: Settings, *args: str) -> object:
 def test_several_files_load_in_one_command_each_its_own_load(
     figures_settings: Settings, tmp_path: Path
 ) -> None:
-    first, second = _write(tmp_path, "a.csv", FIRST), _write(tmp_path, "b.csv", SECOND)
+    first, second = write_file(tmp_path, "a.csv", FIRST), write_file(tmp_path, "b.csv", SECOND)
     result = _load(figures_settings, str(first), str(second))
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
@@ -70,9 +56,9 @@ def test_several_files_load_in_one_command_each_its_own_load(
 
 
 def test_one_bad_file_refuses_them_all(figures_settings: Settings, tmp_path: Path) -> None:
-    good = _write(tmp_path, "good.csv", FIRST)
-    bad = _write(tmp_path, "bad.csv", SECOND + "M1,attendance_rate,DLW,,2026-11,2001,2000,,,,,\n")
-    worse = _write(tmp_path, "worse.csv", HEADER + "M1,attendance_rate,XXX,,2026-11,1,2,,,,,\n")
+    good = write_file(tmp_path, "good.csv", FIRST)
+    bad = write_file(tmp_path, "bad.csv", SECOND + "M1,attendance_rate,DLW,,2026-11,2001,2000,,,,,\n")
+    worse = write_file(tmp_path, "worse.csv", HEADER + "M1,attendance_rate,XXX,,2026-11,1,2,,,,,\n")
     result = _load(figures_settings, str(good), str(bad), str(worse))
     assert result.exit_code == 3
     assert result.stderr.startswith("Error: 2 problems in 2 files; none of the 3 files was loaded\n")
@@ -84,8 +70,8 @@ def test_one_bad_file_refuses_them_all(figures_settings: Settings, tmp_path: Pat
 def test_a_file_contradicting_an_earlier_one_refuses_both_unless_replace(
     figures_settings: Settings, tmp_path: Path
 ) -> None:
-    first = _write(tmp_path, "a.csv", SECOND)
-    changed = _write(tmp_path, "b.csv", SECOND.replace("27,", "28,"))
+    first = write_file(tmp_path, "a.csv", SECOND)
+    changed = write_file(tmp_path, "b.csv", SECOND.replace("27,", "28,"))
     refused = _load(figures_settings, str(first), str(changed))
     assert refused.exit_code == 3
     assert (

@@ -20,22 +20,9 @@ from engine.core.errors import ExtractError
 from engine.store.db import Database
 from engine.store.figure_tables import Figure, FigureLoad
 from engine.store.figures import FigureRecord, current_figures
-from tests.inputs.figure_texts import GOOD, HEADER, definitions_folder
+from tests.inputs.figure_texts import GOOD, HEADER, write_file
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
-
-
-@pytest.fixture
-def figures_settings(settings: Settings, tmp_path: Path) -> Settings:
-    """Settings on an initialised database whose extract definitions are the tests' own."""
-    api.init_database(settings)
-    return replace(settings, extracts_dir=definitions_folder(tmp_path))
-
-
-def _write(tmp_path: Path, name: str, text: str) -> Path:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def _rows(database: Database) -> list[tuple[object, ...]]:
@@ -55,7 +42,7 @@ def _loads(database: Database) -> int:
 
 def test_load_reload_refuse_and_replace(figures_settings: Settings, tmp_path: Path) -> None:
     s = figures_settings
-    good = _write(tmp_path, "people-2026-10.csv", GOOD)
+    good = write_file(tmp_path, "people-2026-10.csv", GOOD)
     first = api.load_figures_extract(s, good)
     assert first.summary().splitlines()[0] == (
         f"Loaded 11 figure rows from {good}: 11 stored, 0 replaced, 0 unchanged; load 1."
@@ -72,7 +59,7 @@ def test_load_reload_refuse_and_replace(figures_settings: Settings, tmp_path: Pa
     # a corrected file: one proportion and one bin of the time metric differ, and one figure is new
     corrected = GOOD.replace("1880,2000", "1885,2000").replace("55.5,3", "55.5,4")
     corrected += "M4,charge_rate,BLK,,2026-10,20,300,,,,,\n"
-    changed = _write(tmp_path, "people-2026-10-v2.csv", corrected)
+    changed = write_file(tmp_path, "people-2026-10-v2.csv", corrected)
     with pytest.raises(ExtractError) as caught:
         api.load_figures_extract(s, changed)
     assert [str(p) for p in caught.value.problems] == [
@@ -110,7 +97,7 @@ def test_load_reload_refuse_and_replace(figures_settings: Settings, tmp_path: Pa
 
 
 def test_current_figures_of_a_span(figures_settings: Settings, tmp_path: Path) -> None:
-    api.load_figures_extract(figures_settings, _write(tmp_path, "f.csv", GOOD))
+    api.load_figures_extract(figures_settings, write_file(tmp_path, "f.csv", GOOD))
     with api.database_for(figures_settings) as database:
         october = current_figures(database, start=dt.date(2026, 10, 1), end=dt.date(2026, 10, 31))
         with database.session() as session:
@@ -160,10 +147,10 @@ def test_another_event_in_the_same_period_is_added_not_a_conflict(
 ) -> None:
     one = HEADER + "M1,misconduct_case,DLW,,2026-10,,,,,GM-1,2026-10-03,First\n"
     two = HEADER + "M1,misconduct_case,DLW,,2026-10,,,,,GM-2,2026-10-20,Second\n"
-    api.load_figures_extract(figures_settings, _write(tmp_path, "a.csv", one))
-    second = api.load_figures_extract(figures_settings, _write(tmp_path, "b.csv", two))
+    api.load_figures_extract(figures_settings, write_file(tmp_path, "a.csv", one))
+    second = api.load_figures_extract(figures_settings, write_file(tmp_path, "b.csv", two))
     assert second.by_metric["misconduct_case"].stored == 1
-    moved = _write(tmp_path, "c.csv", one.replace("2026-10-03", "2026-10-04"))
+    moved = write_file(tmp_path, "c.csv", one.replace("2026-10-03", "2026-10-04"))
     with pytest.raises(
         ExtractError, match=r"c.csv:2:event_on: metric misconduct_case, place DLW, period 2026-10, event GM-1"
     ):
@@ -174,7 +161,7 @@ def test_a_bad_file_stores_nothing_and_exits_3(figures_settings: Settings, tmp_p
     runner = CliRunner()
     base = ["--database", figures_settings.database_url, "extracts", "load", "figures"]
     env = {"QAM_EXTRACTS": str(figures_settings.extracts_dir)}
-    bad = _write(tmp_path, "bad.csv", GOOD + "M1,attendance_rate,DLW,,2026-11,2001,2000,,,,,\n")
+    bad = write_file(tmp_path, "bad.csv", GOOD + "M1,attendance_rate,DLW,,2026-11,2001,2000,,,,,\n")
     result = runner.invoke(app, [*base, str(bad)], env=env)
     assert result.exit_code == 3
     assert result.stderr.startswith("Error: 1 problem in 1 file; nothing was loaded")
@@ -182,11 +169,11 @@ def test_a_bad_file_stores_nothing_and_exits_3(figures_settings: Settings, tmp_p
     with api.database_for(figures_settings) as database:
         assert _rows(database) == [] and _loads(database) == 0
 
-    good = _write(tmp_path, "good.csv", GOOD)
+    good = write_file(tmp_path, "good.csv", GOOD)
     ok = runner.invoke(app, [*base, str(good)], env=env)
     assert ok.exit_code == 0, ok.output
     assert ok.output.startswith(f"Loaded 11 figure rows from {good}: 11 stored")
-    conflict = _write(tmp_path, "conflict.csv", GOOD.replace("27,", "28,"))
+    conflict = write_file(tmp_path, "conflict.csv", GOOD.replace("27,", "28,"))
     refused = runner.invoke(app, [*base, str(conflict)], env=env)
     assert refused.exit_code == 3 and f"{conflict}:13:numerator: metric burglaries" in refused.stderr
     assert "Give --replace" in refused.stderr
@@ -242,8 +229,8 @@ def test_the_documented_example_files_load_with_the_bundled_definitions(
 def test_a_period_overlapping_stored_figures_of_another_grain_is_refused_unless_replaced(
     figures_settings: Settings, tmp_path: Path
 ) -> None:
-    month = _write(tmp_path, "month.csv", HEADER + "M1,attendance_rate,DLW,,2026-10,1880,2000,,,,,\n")
-    weeks = _write(
+    month = write_file(tmp_path, "month.csv", HEADER + "M1,attendance_rate,DLW,,2026-10,1880,2000,,,,,\n")
+    weeks = write_file(
         tmp_path,
         "weeks.csv",
         HEADER
