@@ -60,7 +60,7 @@ class FigureData:
     event_spans: dict[tuple[dt.date, dt.date], list[dict[str, Any]]] = field(
         default_factory=dict, compare=False
     )
-    #: {"rows": figures.SpanRows of levelled}, made for the first span
+    #: {"rows": figures.SpanRows of levelled}, made with the data (:meth:`of`) or for the first span
     span_rows: dict[str, SpanRows] = field(default_factory=dict, compare=False)
 
     @classmethod
@@ -73,7 +73,9 @@ class FigureData:
             series.setdefault((r["metric"], r["level"], r["place"], r["grain"]), []).append(r)
         for found in series.values():
             found.sort(key=lambda r: r["start"])
-        return cls(levelled, table, metrics, named, series)
+        # the span rows are arranged now, not for the first span: a PEEL run's quarters' worker,
+        # forked after this, would otherwise arrange its own copy
+        return cls(levelled, table, metrics, named, series, span_rows={"rows": SpanRows.of(levelled)})
 
     def events(self, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
         """The events of the span (figures.event_rows), worked out once."""

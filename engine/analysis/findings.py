@@ -37,7 +37,7 @@ from engine.analysis.criteria_findings import below_standard, criterion_cells, c
 from engine.analysis.day_sums import OutcomeDays, weeks_to
 from engine.analysis.evidence import SmallSample, catalogue_of
 from engine.analysis.figure_findings import FigureData, figure_findings
-from engine.analysis.outcomes import Outcomes, in_period
+from engine.analysis.outcomes import Outcomes, failing, in_period
 from engine.analysis.spc_findings import SpcSettings, metric_special_causes, outcome_special_causes
 from engine.analysis.team_findings import team_findings
 from engine.analysis.threshold_findings import thresholds
@@ -98,7 +98,8 @@ def assess_period(
     """Find every exception for the period, plus the small-sample shortfalls for the record.
 
     ``outcomes``: from outcomes.outcomes_frame, holding the period (later rows are ignored) and the
-    weeks before it, whose failing cases a special cause names. ``aggregates``: the period's
+    weeks before it, whose failing cases a special cause names; only its failing rows are read
+    (outcomes.failing: passing just those is the same). ``aggregates``: the period's
     aggregate table (aggregate.aggregate, computed with the same ``frames``), whose place x
     criterion rows are judged. ``outcome_days``: day summaries (engine.analysis.daily.outcome_days)
     of the outcomes over the SPC history and the period, e.g. kept from earlier runs, or the same as
@@ -117,6 +118,9 @@ def assess_period(
     """
     spc = spc or SpcSettings()
     cat = catalogue_of(outcomes)
+    # the finders read the frame only for its failing cases (outcomes.failures): their rows alone are
+    # selected by period below (a run analysing several periods passes them so, made once)
+    outcomes = failing(outcomes)
     history = in_period(outcomes, None, period_to)
     period = in_period(history, period_from, period_to)
     latest_week = week_label(period_to)

@@ -174,6 +174,16 @@ def in_period(outcomes: Outcomes, period_from: date | None, period_to: date) -> 
     return Outcomes(frame=outcomes.frame.loc[mask], criteria=outcomes.criteria, measures=outcomes.measures)
 
 
+def failing(outcomes: Outcomes) -> Outcomes:
+    """Only the failing rows: all that :func:`failures` reads, so the exception finders that list cases
+    (findings.assess_period) select from them, each period's copy a fraction of the whole's. The
+    same object when every row fails."""
+    mask = outcomes.frame["outcome"].cat.codes.to_numpy() == OUTCOME_VALUES.index("fail")
+    if mask.all():
+        return outcomes
+    return Outcomes(frame=outcomes.frame.loc[mask], criteria=outcomes.criteria, measures=outcomes.measures)
+
+
 def period_rows(outcomes: Outcomes, period_from: date | None, period_to: date) -> np.ndarray | None:
     """The positions of the rows :func:`in_period` keeps, in order (None: all of them), to select
     them without copying the frame."""

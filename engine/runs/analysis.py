@@ -17,7 +17,7 @@ from engine.analysis.day_sums import DaySums
 from engine.analysis.figure_findings import FigureData
 from engine.analysis.figures import live_event_metrics
 from engine.analysis.findings import PeriodFindings, assess_period
-from engine.analysis.outcomes import Outcomes, outcomes_frame, period_rows
+from engine.analysis.outcomes import Outcomes, failing, outcomes_frame, period_rows
 from engine.analysis.recognition import Recognition, week_improvements
 from engine.core.periods import Period
 from engine.inputs.extract_definitions import MetricDefinition
@@ -54,6 +54,9 @@ class Prepared:
     figures: FigureData | None = None
     #: what aggregation needs of each outcome row (cases.row_codes), made once for every period
     row_codes: RowCodes | None = None
+    #: the failing rows (outcomes.failing), which the exception finders select each period's from:
+    #: made once, before a PEEL run forks its quarters' worker, so both processes share them
+    failing: Outcomes | None = None
 
 
 def prepare(context: RunContext, gathered: Gathered, *, release: bool = False) -> Prepared:
@@ -78,6 +81,7 @@ def prepare(context: RunContext, gathered: Gathered, *, release: bool = False) -
         response_settings(context) if incidents else None,
         figures,
         row_codes(outcomes),
+        failing(outcomes),
     )
 
 
@@ -116,7 +120,7 @@ def analyse(context: RunContext, gathered: Gathered, period: Period, *, prepared
     )
     place_settings = {p.code: p.setting for p in context.force.places}
     findings = assess_period(
-        prepared.outcomes,
+        prepared.outcomes if prepared.failing is None else prepared.failing,
         period.start,
         period.end,
         outcome_days=prepared.outcome_sums,

@@ -18,7 +18,7 @@ from engine.analysis.evidence import Catalogue
 from engine.analysis.exceptions_file import write_exceptions_json
 from engine.analysis.figure_findings import FigureData, figure_findings
 from engine.analysis.findings import PeriodFindings, assess_period
-from engine.analysis.outcomes import in_period, outcomes_frame
+from engine.analysis.outcomes import failing, in_period, outcomes_frame
 from engine.analysis.stats import wilson_interval
 from engine.analysis.team_findings import team_figure_thresholds, with_team_days
 from engine.core.models import ExceptionKind
@@ -193,3 +193,30 @@ def test_a_declared_figure_of_a_team_beyond_its_threshold_is_a_team_exception() 
     assert (e.ci_low, e.ci_high) == pytest.approx((low, high))
     assert e.reason.startswith("Working days attended: 80% in October 2026 (400 of 500 days)")
     assert e.reason.endswith("This is team Team X's figure: 500 of the place's 2,500 counted.")
+
+
+def test_the_failing_rows_alone_give_every_finding_the_whole_frame_gives() -> None:
+    # a run passes only the failing rows (outcomes.failing, made once for all its periods): the
+    # critical, below_standard, special-cause and team exceptions, their cases and details, must be
+    # exactly those found from every row
+    s = two_teams()
+    s.cases("RVS", "SS02", passes=10, fails=2, team="Response B")  # critical failures
+    first = TO - timedelta(weeks=len(STABLE))
+    for w, k in enumerate([*STABLE, 4]):
+        s.cases(
+            "BLK", "SS03", k, 20 - k, day=first + timedelta(weeks=w) - timedelta(days=5), team="Response A"
+        )
+    outcomes = outcomes_frame(s.rows, CRITERIA, MEASURES)
+    table = aggregate(in_period(outcomes, FROM, TO), "2026-W47", levels=("place", "team"))
+    days = with_team_days(outcomes)
+    whole = assess_period(outcomes, FROM, TO, aggregates=table, outcome_days=days)
+    only = failing(outcomes)
+    assert len(only.frame) < len(outcomes.frame)
+    assert {(e.kind, e.team) for e in whole.exceptions + whole.team_exceptions} >= {
+        (ExceptionKind.CRITICAL, ""),
+        (ExceptionKind.BELOW_STANDARD, ""),
+        (ExceptionKind.SPECIAL_CAUSE, ""),
+        (ExceptionKind.BELOW_STANDARD, "Response A"),
+        (ExceptionKind.SPECIAL_CAUSE, "Response A"),
+    }
+    assert assess_period(only, FROM, TO, aggregates=table, outcome_days=days) == whole
