@@ -8,6 +8,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from engine import api
@@ -15,7 +16,7 @@ from engine.cli import app
 from engine.core.config import Settings
 from engine.core.errors import ExitCode, StorageError
 from engine.store import db as dbm
-from engine.store.schema import alembic_config
+from engine.store.schema import alembic_config, current_revision, head_revision
 
 
 def test_init_creates_then_is_a_no_op(settings: Settings) -> None:
@@ -41,6 +42,25 @@ def test_migration_chain_is_linear() -> None:
     assert sum(1 for r in revisions if r.down_revision is None) == 1
     for rev in revisions:
         assert not isinstance(rev.down_revision, tuple), f"merge revision {rev.revision} breaks linearity"
+
+
+def test_the_head_every_command_checks_is_alembics_head() -> None:
+    """schema.head_revision reads the migration files' revision lines instead of asking alembic."""
+    assert head_revision() == ScriptDirectory.from_config(alembic_config()).get_heads()[0]
+
+
+def test_a_database_at_an_older_revision_is_refused_and_named(settings: Settings) -> None:
+    api.init_database(settings)
+    database = dbm.open_database(settings.database_url)
+    try:
+        assert current_revision(database) == head_revision()
+        with database.engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+        assert current_revision(database) == "0001"
+    finally:
+        database.close()
+    with pytest.raises(StorageError, match=f"is at schema revision 0001, this QAM needs {head_revision()}"):
+        api.open_db(settings)
 
 
 def test_commands_refuse_an_uninitialised_database(settings: Settings) -> None:
