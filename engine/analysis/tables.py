@@ -16,7 +16,7 @@ import pandas as pd
 from engine.analysis.aggregate import AGGREGATE_COLUMNS, FULL_COVERAGE_LEVELS
 from engine.analysis.daily import INCIDENT_METRIC_COLUMNS
 from engine.core.errors import ReportError
-from engine.core.text import csv_row_writer, inert_cell
+from engine.core.text import csv_block_writer, csv_row_writer, inert_cell, inert_refs
 
 #: rows formatted at a time by write_table_csv
 CSV_CHUNK_ROWS = 4096
@@ -48,28 +48,33 @@ def write_table_csv(table: pd.DataFrame, columns: Sequence[str], path: str | Pat
         if isinstance(value, float | np.floating):
             return "" if math.isnan(value) else f"{value:.6f}"
         if isinstance(value, tuple):
-            return ";".join(inert_cell(str(v)) for v in value)
+            return inert_refs(value)
         return inert_cell(value)
 
     def column(values: pd.Series) -> list[object]:
-        """A column's cells, formatted a whole float column at a time."""
+        """A column's cells, formatted a whole float column at a time, and a text or categorical
+        column's each distinct value once (a year's aggregates.csv repeats a few hundred names in
+        hundreds of thousands of cells)."""
         if values.dtype.kind == "f":
             return ["" if v != v else f"{v:.6f}" for v in values.tolist()]  # v != v: NaN
         if values.dtype.kind in "iub":
             return values.tolist()
+        if isinstance(values.dtype, pd.StringDtype | pd.CategoricalDtype):
+            codes, distinct = pd.factorize(values)  # a missing value: code -1, the last cell below
+            missing = values.dtype.na_value if isinstance(values.dtype, pd.StringDtype) else np.nan
+            cells = np.array([*(cell(v) for v in distinct.tolist()), cell(missing)], dtype=object)
+            return list(cells[codes])
         return [cell(v) for v in values.tolist()]
 
     series = [table[c] for c in columns]
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            write = csv_row_writer(fh)
-            write([inert_cell(c) for c in columns])
+            csv_row_writer(fh)([inert_cell(c) for c in columns])
+            write = csv_block_writer(fh)
             # a chunk of rows at a time: a PEEL year's aggregates.csv, its cells formatted at once, held 48 MB
             for start in range(0, len(table), CSV_CHUNK_ROWS):
-                part = [column(s.iloc[start : start + CSV_CHUNK_ROWS]) for s in series]
-                for row in zip(*part, strict=True):
-                    write(row)
+                write([column(s.iloc[start : start + CSV_CHUNK_ROWS]) for s in series])
         os.replace(tmp, target)
     except OSError as exc:
         raise ReportError(f"cannot write {target}: {exc.strerror or exc}") from exc

@@ -4,6 +4,7 @@ cells made inert for spreadsheets."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
 from hypothesis import given
@@ -11,7 +12,10 @@ from hypothesis import strategies as st
 
 from engine.core.text import (
     FORMULA_STARTS,
+    csv_block_writer,
+    csv_row_writer,
     inert_cell,
+    inert_refs,
     percent,
     percents,
     short,
@@ -104,3 +108,30 @@ def test_percents_never_show_a_value_as_an_edge_it_is_not(values: list[float]) -
     for v, text in zip(values, percents(values), strict=True):
         assert (text in ("100%", "100.0%")) == (v == 1.0)
         assert (text in ("0%", "0.0%")) == (v == 0.0)
+
+
+_CELL_CHARS = st.sampled_from(["a", "1", " ", ";", "'", "\r", "\n", '"', *FORMULA_STARTS])
+
+
+@given(st.lists(st.text(_CELL_CHARS, max_size=5), max_size=5))
+def test_refs_joined_in_one_cell_are_each_inert(refs: list[str]) -> None:
+    """aggregates.csv's cases cell: the refs joined by ';', each as inert_cell writes a cell."""
+    assert inert_refs(tuple(refs)) == ";".join(str(inert_cell(r)) for r in refs)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.text(_CELL_CHARS, max_size=4), st.integers(-5, 5), st.one_of(st.none(), st.text(_CELL_CHARS))
+        ),
+        max_size=8,
+    )
+)
+def test_a_block_of_rows_is_written_as_row_by_row(rows: list[tuple[object, ...]]) -> None:
+    """csv_block_writer writes the same bytes as csv_row_writer, rows with a carriage return quoted."""
+    by_row, by_block = io.StringIO(), io.StringIO()
+    one = csv_row_writer(by_row)
+    for row in rows:
+        one(row)
+    csv_block_writer(by_block)([list(column) for column in zip(*rows, strict=True)] if rows else [[], [], []])
+    assert by_block.getvalue() == by_row.getvalue()
