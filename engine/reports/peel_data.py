@@ -244,6 +244,8 @@ class PeelReport:
     draft: bool = False
     #: the catalogue's items the force has not named yet (M3): no pillar, shown as "not defined"
     not_defined: tuple[str, ...] = ()
+    #: (period label, how many team exceptions: a team's own, within its place), as exception_counts
+    team_exception_counts: tuple[tuple[str, int], ...] = ()
 
     @property
     def thresholds(self) -> list[MetricSection]:

@@ -87,6 +87,7 @@ def _front(r: PeelReport) -> list[Flowable]:
         HRule(),
         data_table(counts, (0.28, *([0.72 / (len(kinds) + 1)] * (len(kinds) + 1)))),
         Spacer(1, 6),
+        *([plain(_team_counts(r), "small"), Spacer(1, 4)] if r.team_exception_counts else []),
         plain(
             "Each PEEL pillar follows on its own pages, and within it each measure of the 12x12 model: "
             "force compliance for the period and each quarter with its 95% interval, the criteria, the "
@@ -384,6 +385,20 @@ def _places(
         rest = (1 - sum(widths)) / step
         out.append(data_table(rows, (*shown, *([rest] * len(names)))))
     return out
+
+
+def _team_counts(r: PeelReport) -> str:
+    """What the table above leaves out: the teams' own exceptions, by period."""
+    counts = dict(r.team_exception_counts)
+    whole = counts.get(r.period.label, 0)
+    quarters = "; ".join(f"{label}: {n:,}" for label, n in r.team_exception_counts if label != r.period.label)
+    if not any(counts.values()):
+        return "The table counts the force's and the places' exceptions; no team had one of its own."
+    return (
+        f"The table counts the force's and the places' exceptions. Teams had {whole:,} of their own over "
+        f"the whole period ({quarters}): a team's shortfall or special cause within its place, each a "
+        "line of team_exceptions in exceptions.json (and in each quarter's file), with its team named."
+    )
 
 
 def _exceptions(s: MeasureSection) -> list[Flowable]:

@@ -192,6 +192,10 @@ def build_report(
         comparison=comparison,
         draft=context.draft,
         not_defined=catalogue.undefined,
+        team_exception_counts=tuple(
+            (lab, len(a.findings.team_exceptions))
+            for lab, a in zip(labels, [analysis, *(a for _, a in parts)], strict=True)
+        ),
     )
 
 

@@ -3,6 +3,7 @@ continuing in further tables instead of columns too narrow to hold a figure."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 
@@ -47,3 +48,22 @@ def test_a_ten_year_period_lays_out_every_quarter_of_every_place() -> None:
         assert q.label in text
     # the places are repeated beside each further table of quarters
     assert text.count("Harbourside (HRB)") >= 40 // QUARTERS_PER_TABLE
+
+
+def test_the_teams_own_exceptions_are_counted_beside_the_table_and_none_is_said() -> None:
+    report = _report(1)
+    labels = [report.period.label, *(q.label for q in report.quarters)]
+    none = dataclasses.replace(report, team_exception_counts=tuple((label, 0) for label in labels))
+    some = dataclasses.replace(report, team_exception_counts=tuple((label, 2) for label in labels))
+
+    def text(r: PeelReport) -> str:
+        return " ".join(
+            " ".join(p.extract_text() for p in PdfReader(io.BytesIO(peel_pdf(r).data)).pages).split()
+        )
+
+    assert "no team had one of its own" in text(none)
+    assert (
+        "Teams had 2 of their own over the whole period (2016-Q1: 2; 2016-Q2: 2; 2016-Q3: 2; 2016-Q4: 2)"
+        in text(some)
+    )
+    assert "of their own" not in text(report)  # a report made without team counts says nothing of them

@@ -17,6 +17,7 @@ from engine import api
 from engine.analysis.stats import wilson_interval
 from engine.cli.weekly import print_run
 from engine.core.config import Settings
+from engine.core.periods import parse_week
 from engine.inputs.submission_files import write_submission_csv
 from tests.runs.test_weekly import WEEK, _rows
 
@@ -77,3 +78,21 @@ def test_a_weekly_run_lists_team_exceptions_apart_and_audits(
 
     report = api.audit(published, result.run_id)
     assert report.ok, report
+
+
+def test_peel_pdf_counts_the_teams_exceptions_it_leaves_to_exceptions_json(
+    published: Settings, tmp_path: Path
+) -> None:
+    """peel.pdf's table counts the force's and places' exceptions; the teams' own are counted beside
+    it, by period, as many as exceptions.json (and each quarter's file) lists."""
+    api.submit(published, [write_submission_csv(tmp_path / "week.csv", _rows())])
+    week = parse_week(WEEK)
+    result = api.peel(published, week.start, week.end, out=tmp_path / "out")
+    folder = result.run.folder
+    teams = json.loads((folder / "exceptions.json").read_text(encoding="utf-8"))["team_exceptions"]
+    (quarter,) = [p for p in folder.glob("exceptions-*.json")]
+    in_quarter = json.loads(quarter.read_text(encoding="utf-8"))["team_exceptions"]
+    assert teams and len(in_quarter) == len(teams)
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(folder / "peel.pdf").pages).split())
+    label = quarter.stem.removeprefix("exceptions-")
+    assert f"Teams had {len(teams)} of their own over the whole period ({label}: {len(in_quarter)})" in text
