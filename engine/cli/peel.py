@@ -75,7 +75,9 @@ def peel(
     quarters = "; ".join(f"{q.label}: {n}" for q, n in result.quarters)
     typer.echo(
         f"{run.period.label} (rulesets as of {as_of or 'latest published'}): {run.cases_reviewed} cases reviewed, "
-        f"{run.scored.total} newly scored; {len(run.exceptions)} exceptions ({counts}); by quarter {quarters}; "
+        f"{run.scored.total} newly scored; {len(run.exceptions)} exceptions ({counts}); "
+        + (f"{len(run.team_exceptions)} team exceptions; " if run.team_exceptions else "")
+        + f"by quarter {quarters}; "
         f"{len(run.files)} files written to {run.folder} (run {run.run_id}){replacement(run, 'PEEL report')}"
     )
     if result.comparison is not None:

@@ -211,6 +211,7 @@ def _run(
         period=period,
         scored=scored,
         exceptions=tuple(written.whole.findings.exceptions),
+        team_exceptions=tuple(written.whole.findings.team_exceptions),
         files=hashes,
         places_briefed=(),
         cases_reviewed=reviewed_count(gathered.reviewed),

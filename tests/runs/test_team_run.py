@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
+from typer.testing import CliRunner
 
 from engine import api
 from engine.analysis.stats import wilson_interval
+from engine.cli import app
 from engine.cli.weekly import print_run
 from engine.core.config import Settings
 from engine.core.periods import parse_week
@@ -80,19 +82,25 @@ def test_a_weekly_run_lists_team_exceptions_apart_and_audits(
     assert report.ok, report
 
 
-def test_peel_pdf_counts_the_teams_exceptions_it_leaves_to_exceptions_json(
-    published: Settings, tmp_path: Path
+def test_peel_counts_the_teams_exceptions_it_leaves_out_of_its_table(
+    published: Settings, tmp_path: Path, runner: CliRunner
 ) -> None:
-    """peel.pdf's table counts the force's and places' exceptions; the teams' own are counted beside
-    it, by period, as many as exceptions.json (and each quarter's file) lists."""
+    """`qam peel`'s summary line and peel.pdf count the force's and places' exceptions; the teams' own
+    are counted apart, by period, as many as exceptions.json (and each quarter's file) lists."""
     api.submit(published, [write_submission_csv(tmp_path / "week.csv", _rows())])
     week = parse_week(WEEK)
-    result = api.peel(published, week.start, week.end, out=tmp_path / "out")
-    folder = result.run.folder
+    args = ["--database", published.database_url, "peel", "--from", week.start.isoformat()]
+    result = runner.invoke(app, [*args, "--to", week.end.isoformat(), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    (folder,) = (tmp_path / "out").iterdir()
     teams = json.loads((folder / "exceptions.json").read_text(encoding="utf-8"))["team_exceptions"]
     (quarter,) = [p for p in folder.glob("exceptions-*.json")]
     in_quarter = json.loads(quarter.read_text(encoding="utf-8"))["team_exceptions"]
     assert teams and len(in_quarter) == len(teams)
+    assert (
+        f"3 exceptions (1 critical, 2 below standard, 0 special cause, 0 threshold); {len(teams)} team exceptions; by quarter"
+        in result.output
+    )
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(folder / "peel.pdf").pages).split())
     label = quarter.stem.removeprefix("exceptions-")
     assert f"Teams had {len(teams)} of their own over the whole period ({label}: {len(in_quarter)})" in text
