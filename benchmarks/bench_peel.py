@@ -269,6 +269,8 @@ def main() -> None:
         subprocess.run(cmd, check=True)
         if args.cli:  # from a process of its own, whose only child is the CLI
             subprocess.run([*cmd[:-2], "--measure-cli", mode], check=True)
+    # this machine's speed, to read these times beside another machine's (machine_ref.py)
+    subprocess.run([sys.executable, str(Path(__file__).with_name("machine_ref.py"))], check=True)
 
 
 if __name__ == "__main__":
