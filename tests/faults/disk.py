@@ -86,13 +86,20 @@ class _Quota:
 
 
 def full_sqlite(monkeypatch: pytest.MonkeyPatch, pages: int) -> None:
-    """Every SQLite connection opened from now on may grow its database by ``pages`` pages only."""
+    """A SQLite database opened from now on may grow by ``pages`` pages only, beyond its size when
+    first opened, whichever connections write them. (A budget per connection, from its own size when
+    opened, let a command whose storing thread opened its connection after the others had written
+    grow by more, and finish without a full disk: a flaky case.)"""
     real_connect = sqlite3.dbapi2.connect
+    limits: dict[str, int] = {}  # database file -> the most pages it may have
 
     def connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
-        conn = real_connect(*args, **kwargs)
-        size = conn.execute("PRAGMA page_count").fetchone()[0]
-        conn.execute(f"PRAGMA max_page_count = {size + pages}")
+        conn: sqlite3.Connection = real_connect(*args, **kwargs)
+        name = str(args[0] if args else kwargs.get("database"))
+        if name not in limits:
+            limits[name] = conn.execute("PRAGMA page_count").fetchone()[0] + pages
+        # SQLite keeps a limit below the current size at that size: the database cannot grow
+        conn.execute(f"PRAGMA max_page_count = {limits[name]}")
         return conn
 
     monkeypatch.setattr(sqlite3.dbapi2, "connect", connect)
