@@ -48,15 +48,15 @@ class Prepared:
     #: the outcome day summaries of the history and the rows, with the teams' counts
     #: (team_findings.with_team_days)
     outcome_sums: DaySums
+    #: the failing rows (outcomes.failing), which the exception finders select each period's from:
+    #: made once, before a PEEL run forks its quarters' worker, so both processes share them
+    failing: Outcomes
     incident_days: dict[dt.date, daily.DayCounts] | None
     response: ResponseSettings | None
     #: the stored figures of the declared metrics, framed (None when no metric is declared)
     figures: FigureData | None = None
     #: what aggregation needs of each outcome row (cases.row_codes), made once for every period
     row_codes: RowCodes | None = None
-    #: the failing rows (outcomes.failing), which the exception finders select each period's from:
-    #: made once, before a PEEL run forks its quarters' worker, so both processes share them
-    failing: Outcomes | None = None
 
 
 def prepare(context: RunContext, gathered: Gathered, *, release: bool = False) -> Prepared:
@@ -77,11 +77,11 @@ def prepare(context: RunContext, gathered: Gathered, *, release: bool = False) -
     return Prepared(
         outcomes,
         outcome_sums,
+        failing(outcomes),
         incidents or None,
         response_settings(context) if incidents else None,
         figures,
         row_codes(outcomes),
-        failing(outcomes),
     )
 
 
@@ -120,7 +120,7 @@ def analyse(context: RunContext, gathered: Gathered, period: Period, *, prepared
     )
     place_settings = {p.code: p.setting for p in context.force.places}
     findings = assess_period(
-        prepared.outcomes if prepared.failing is None else prepared.failing,
+        prepared.failing,
         period.start,
         period.end,
         outcome_days=prepared.outcome_sums,

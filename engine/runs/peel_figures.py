@@ -102,12 +102,13 @@ def build_report(
     ``incidents``: the incident metrics when already worked out (incident_figures)."""
     period, analysis = whole
     crit_rows = criteria_rows(context)
-    tables = [analysis.table] + [a.table for _, a in parts]
+    analyses = [analysis, *(a for _, a in parts)]  # the period's, then each quarter's
+    tables = [a.table for a in analyses]
     force_measure = [_rows(t, "force", "measure") for t in tables]
     place_measure = [_rows(t, "place", "measure") for t in tables]
     force_criterion = _rows(analysis.table, "force", "criterion")
     labels = [period.label] + [p.label for p, _ in parts]
-    exceptions = [analysis.findings.exceptions] + [a.findings.exceptions for _, a in parts]
+    exceptions = [a.findings.exceptions for a in analyses]
     weeks = period.weeks()
     weekly: dict[str, list[tuple[int, int]]] = {}
     for (_, m), series in measure_series(prepared.outcome_sums, period.start, period.end, weeks).items():
@@ -193,8 +194,7 @@ def build_report(
         draft=context.draft,
         not_defined=catalogue.undefined,
         team_exception_counts=tuple(
-            (lab, len(a.findings.team_exceptions))
-            for lab, a in zip(labels, [analysis, *(a for _, a in parts)], strict=True)
+            (lab, len(a.findings.team_exceptions)) for lab, a in zip(labels, analyses, strict=True)
         ),
     )
 
