@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -217,10 +218,13 @@ def test_results_are_frozen() -> None:
         s.score = 0.0  # type: ignore[misc]
 
 
-def test_many_cases_keep_their_order_and_agree_with_python() -> None:
-    rng = random.Random(4)
-    answers = ["yes", "yes", "no", "partly", "na", None]
-    cases = [
+def random_stop_search_cases(
+    seed: int, n: int, answers: Sequence[str | None], *, notes: bool = False
+) -> list[dict[str, Any]]:
+    """``n`` stop-search cases keyed 0..n-1, their answers drawn by a generator seeded with ``seed``
+    (the same seed, the same cases); with ``notes``, each case also has a note of its own."""
+    rng = random.Random(seed)
+    return [
         {
             "key": i,
             "power": rng.choice(["pace_s1", "s60", "s47a", None]),
@@ -229,9 +233,14 @@ def test_many_cases_keep_their_order_and_agree_with_python() -> None:
             "strip_search": rng.choice(["yes", "no", None]),
             "strip_search_authorised": rng.choice(answers),
             "bwv_activated": rng.choice(answers),
+            **({"notes": f"case {i}"} if notes else {}),
         }
-        for i in range(650)
+        for i in range(n)
     ]
+
+
+def test_many_cases_keep_their_order_and_agree_with_python() -> None:
+    cases = random_stop_search_cases(4, 650, ["yes", "yes", "no", "partly", "na", None])
     durable = score_cases(STOP_SEARCH, cases)
     python = score_cases_python(STOP_SEARCH, cases)
     assert [s.key for s in durable] == list(range(650))

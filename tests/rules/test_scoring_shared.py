@@ -4,14 +4,11 @@ one case's trace or outcomes another's."""
 
 from __future__ import annotations
 
-import random
-from typing import Any
-
 from engine.core.errors import Location
 from engine.core.models import AnswerType, FieldSpec
 from engine.rules.expressions import compile_condition
 from engine.rules.scoring import score_cases, trace
-from tests.rules.test_scoring import STOP_SEARCH, Criterion, Ruleset
+from tests.rules.test_scoring import STOP_SEARCH, Criterion, Ruleset, random_stop_search_cases
 
 FORM = {
     s.id: s
@@ -46,21 +43,8 @@ def test_equal_answers_of_other_types_keep_their_own_words() -> None:
 
 
 def test_each_trace_is_its_cases_own_whatever_else_the_case_answered() -> None:
-    rng = random.Random(7)
-    answers = ["yes", "no", "partly", "na", None]
-    cases: list[dict[str, Any]] = [
-        {
-            "key": i,
-            "power": rng.choice(["pace_s1", "s60", "s47a", None]),
-            "grounds_recorded": rng.choice(["yes", "no", None]),
-            "authorisation_recorded": rng.choice(answers),
-            "strip_search": rng.choice(["yes", "no", None]),
-            "strip_search_authorised": rng.choice(answers),
-            "bwv_activated": rng.choice(answers),
-            "notes": f"case {i}",  # read by no criterion: it must not split the shared traces
-        }
-        for i in range(900)
-    ]
+    # each case's notes are read by no criterion: they must not split the shared traces
+    cases = random_stop_search_cases(7, 900, ["yes", "no", "partly", "na", None], notes=True)
     criteria = {c.id: c for c in STOP_SEARCH.criteria}
     scores = score_cases(STOP_SEARCH, cases)
     failed = 0
