@@ -73,6 +73,7 @@ from engine.rules.expressions.lowering import (
     durable_condition,
     evaluate_lowered,
     negate,
+    questions,
     sources,
 )
 from engine.rules.expressions.tree import Field
@@ -103,6 +104,7 @@ __all__ = [
     "durable_condition",
     "evaluate_lowered",
     "negate",
+    "questions",
     "sources",
     "to_ordinal",
     "working_days_between",

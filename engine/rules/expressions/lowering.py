@@ -204,6 +204,20 @@ def sources(node: Lowered) -> Iterator[Source]:
             yield from sources(i)
 
 
+def questions(node: Lowered) -> Iterator[str]:
+    """The question ids a lowered tree reads, derived sources' own questions included (with repeats):
+    two cases with the same answers to them make the same facts."""
+    todo: list[Source] = list(sources(node))
+    while todo:
+        s = todo.pop()
+        if isinstance(s, Field):
+            yield s.name
+        elif isinstance(s, Diff):
+            todo += (s.left, s.right)
+        else:
+            todo += (s.start, s.end) if isinstance(s, Span) else (s.left, s.right)
+
+
 def atoms(node: Lowered) -> Iterator[Atom]:
     """Every atom of a lowered tree (with repeats)."""
     if isinstance(node, Atom):
