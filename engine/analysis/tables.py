@@ -23,9 +23,21 @@ CSV_CHUNK_ROWS = 4096
 
 
 def records(table: pd.DataFrame) -> list[dict[str, Any]]:
-    """Plain dict rows (NaN -> None) for code that should not handle DataFrames."""
-    out = table.astype(object).where(table.notna(), None).to_dict("records")
-    return [{str(k): v for k, v in row.items()} for row in out]
+    """Plain dict rows (NaN and NA -> None; numbers as Python's, times as Timestamps) for code that
+    should not handle DataFrames. Column by column: DataFrame.to_dict boxes each value on its own
+    (a year's PEEL run turns 65,000 rows into dicts: 0.65 -> 0.22 s)."""
+    names = [str(c) for c in table.columns]
+    if not names:
+        return [{} for _ in range(len(table))]
+    columns = []
+    for k in range(table.shape[1]):
+        column = table.iloc[:, k]
+        values = column.astype(object).to_numpy(dtype=object, copy=True)
+        blank = column.isna().to_numpy()
+        if blank.any():
+            values[blank] = None
+        columns.append(values.tolist())
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
 
 
 def has_pyarrow() -> bool:

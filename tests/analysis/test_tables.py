@@ -133,3 +133,27 @@ def test_a_long_table_is_written_a_chunk_of_rows_at_a_time(
     assert (tmp_path / "chunked.csv").read_bytes() == (tmp_path / "at_once.csv").read_bytes()
     lines = (tmp_path / "chunked.csv").read_text(encoding="utf-8").splitlines()
     assert len(lines) == 101 and lines[8] == "K7,7,0.070707,CF-7-0;CF-7-1;CF-7-2"
+
+
+def test_records_are_plain_python_values_with_none_for_every_kind_of_blank() -> None:
+    table = pd.DataFrame(
+        {
+            "n": [1, 2, 3],
+            "rate": [0.5, np.nan, 1.0],
+            "text": pd.array(["x", None, "z"], dtype="string"),
+            "when": pd.to_datetime(["2026-01-05", None, "2026-01-07"]),
+            "flag": [True, False, True],
+            "level": pd.Categorical(["place", "team", None]),
+            "mixed": [None, "s", 3],
+            "count": pd.array([1, None, 3], dtype="Int64"),
+        }
+    )
+    rows = tables.records(table)
+    assert rows[1] == {
+        "n": 2, "rate": None, "text": None, "when": None, "flag": False, "level": "team", "mixed": "s", "count": None
+    }  # fmt: skip
+    assert rows[0]["when"] == pd.Timestamp("2026-01-05")
+    # Python's own numbers, as a JSON encoder or a plain comparison expects, not numpy's
+    assert [type(rows[0][k]) for k in ("n", "rate", "flag", "count")] == [int, float, bool, int]
+    assert tables.records(table.iloc[:0]) == []
+    assert tables.records(pd.DataFrame(index=range(2))) == [{}, {}]
