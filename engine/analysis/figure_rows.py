@@ -6,18 +6,22 @@ pooled) and ``median`` (a time's). docs/outputs.md "aggregates.csv" says what ea
 
 from __future__ import annotations
 
+import io
 import math
 import os
+import shutil
+import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
 
 from engine.analysis.aggregate import AGGREGATE_COLUMNS, FORCE_KEY, FULL_COVERAGE_LEVELS
 from engine.analysis.figures import Metrics
-from engine.analysis.tables import has_pyarrow, write_table_csv, write_table_parquet
+from engine.analysis.tables import has_pyarrow, write_csv_rows, write_table_csv, write_table_parquet
 from engine.core.errors import ReportError
 
 #: the columns only the metric rows fill
@@ -98,42 +102,116 @@ def with_figures(table: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([base[list(COLUMNS)], rows[list(COLUMNS)]], ignore_index=True)
 
 
+@dataclass(frozen=True)
+class ReviewedAhead:
+    """The first rows of aggregates.csv's reviewed part (a PEEL period's whole table) formatted ahead
+    of the rest, as write_aggregates would format them: their CSV text without a header, in a
+    temporary file (closed with this), with the columns and dtype kinds they were formatted by."""
+
+    text: IO[bytes]
+    rows: int
+    columns: tuple[str, ...]
+    kinds: tuple[str, ...]
+
+    def fits(self, table: pd.DataFrame, columns: Sequence[str]) -> bool:
+        """Whether these are the first rows of ``table`` as it is written in ``columns``: the same
+        columns, of the same kinds (a cell's text depends on its value and its column's kind)."""
+        return (
+            tuple(columns) == self.columns
+            and len(table) >= self.rows
+            and tuple(table[c].dtype.kind for c in columns) == self.kinds
+        )
+
+    def close(self) -> None:
+        self.text.close()
+
+
+def write_ahead(table: pd.DataFrame, *, with_metrics: bool) -> ReviewedAhead:
+    """``table``'s rows as write_aggregates will write them at the head of aggregates.csv's reviewed
+    rows (with_metrics: whether metric rows will follow), into a temporary file: what a PEEL rerun
+    formats while its worker still analyses quarters."""
+    frame, columns = _reviewed(table, with_metrics)
+    text = tempfile.TemporaryFile()
+    try:
+        wrapper = io.TextIOWrapper(text, encoding="utf-8", newline="")
+        write_csv_rows(frame, columns, wrapper)
+        wrapper.flush()
+        wrapper.detach()
+    except BaseException:
+        text.close()
+        raise
+    return ReviewedAhead(text, len(frame), tuple(columns), tuple(frame[c].dtype.kind for c in columns))
+
+
+def _reviewed(table: pd.DataFrame, with_metrics: bool) -> tuple[pd.DataFrame, list[str]]:
+    """The reviewed rows as written, and in which columns: all of COLUMNS (the figure columns blank)
+    when metric rows follow, else only those of AGGREGATE_COLUMNS and "cases" the table has."""
+    if not with_metrics:
+        return table, [c for c in (*AGGREGATE_COLUMNS, "cases") if c in table.columns]
+    blank = table.assign(**{c: np.nan for c in FIGURE_COLUMNS})  # NaN is written blank, a column at once
+    if "cases" not in blank.columns:
+        blank["cases"] = np.nan
+    return blank, list(COLUMNS)
+
+
 def write_aggregates(
-    table: pd.DataFrame, rows: pd.DataFrame, path: Path, *, parquet: Path | None = None
+    table: pd.DataFrame,
+    rows: pd.DataFrame,
+    path: Path,
+    *,
+    parquet: Path | None = None,
+    ahead: ReviewedAhead | None = None,
 ) -> None:
     """aggregates.csv: the reviewed cases' rows, then the metric rows (with ``parquet``, also that
     Parquet file when pyarrow is installed). Without metric rows, the file is as it always was.
+    ``ahead``: the first reviewed rows already formatted (write_ahead), used when they fit.
 
     The reviewed rows are written as tables.write_table_csv always writes them (a year's are
     hundreds of thousands, formatted a typed column at a time), the four figure columns blank, and
     the metric rows after them: one file, replaced atomically."""
-    if rows is None or rows.empty:
-        write_table_csv(table, [c for c in (*AGGREGATE_COLUMNS, "cases") if c in table.columns], path)
-        if parquet is not None and has_pyarrow():
-            write_table_parquet(table, parquet)
-        return
-    columns = list(COLUMNS)
-    blank = table.assign(**{c: np.nan for c in FIGURE_COLUMNS})  # NaN is written blank, a column at once
-    if "cases" not in blank.columns:
-        blank["cases"] = np.nan
+    with_metrics = rows is not None and not rows.empty
+    frame, columns = _reviewed(table, with_metrics)
+    if ahead is not None and not ahead.fits(frame, columns):
+        ahead = None
+    if not with_metrics and ahead is None:
+        write_table_csv(frame, columns, path)
+    else:
+        _write_parts(frame, rows if with_metrics else None, columns, path, ahead)
+    if parquet is not None and has_pyarrow():
+        write_table_parquet(with_figures(table, rows), parquet)
+
+
+def _write_parts(
+    frame: pd.DataFrame,
+    rows: pd.DataFrame | None,
+    columns: list[str],
+    path: Path,
+    ahead: ReviewedAhead | None,
+) -> None:
+    """aggregates.csv joined from its parts: the header and the reviewed rows not written ahead,
+    the rows written ahead (put after the header), then the metric rows (their header dropped)."""
     reviewed, metric = path.with_name(path.name + ".reviewed"), path.with_name(path.name + ".metric")
     try:
-        write_table_csv(blank, columns, reviewed)
-        write_table_csv(rows, columns, metric)
-        body = metric.read_bytes()
+        write_table_csv(frame.iloc[ahead.rows :] if ahead is not None else frame, columns, reviewed)
+        if rows is not None:
+            write_table_csv(rows, columns, metric)
         joined = path.with_name(path.name + ".tmp")
         with open(joined, "wb") as out, open(reviewed, "rb") as head:
-            while chunk := head.read(1 << 20):
-                out.write(chunk)
-            out.write(body[body.index(b"\n") + 1 :])  # its header row is the reviewed part's
+            out.write(head.readline())
+            if ahead is not None:
+                ahead.text.seek(0)
+                shutil.copyfileobj(ahead.text, out, 1 << 20)
+            shutil.copyfileobj(head, out, 1 << 20)
+            if rows is not None:
+                with open(metric, "rb") as tail:
+                    tail.readline()  # its header row is the reviewed part's
+                    shutil.copyfileobj(tail, out, 1 << 20)
         os.replace(joined, path)
     except OSError as exc:
         raise ReportError(f"cannot write {path}: {exc.strerror or exc}") from exc
     finally:
         for part in (reviewed, metric):
             part.unlink(missing_ok=True)
-    if parquet is not None and has_pyarrow():
-        write_table_parquet(with_figures(table, rows), parquet)
 
 
 def coarse_rows(table: pd.DataFrame) -> pd.DataFrame:
@@ -148,13 +226,18 @@ def write_peel_aggregates(
     whole_rows: pd.DataFrame,
     quarter_rows: Sequence[pd.DataFrame],
     folder: Path,
+    *,
+    ahead: ReviewedAhead | None = None,
 ) -> None:
     """A PEEL rerun's aggregates.csv (and .parquet with pyarrow): the period at every level, then each
     quarter at force, division and place level (tables.write_aggregates_with_quarters), then the
-    metric rows of the period (force, places, teams) and of each quarter (force and places)."""
+    metric rows of the period (force, places, teams) and of each quarter (force and places).
+    ``ahead``: write_ahead(whole), when the period's rows were formatted before the quarters'."""
     coarse = [coarse_rows(t) for t in quarter_tables]
     rows = [whole_rows, *(coarse_rows(r) for r in quarter_rows)]
     rows = [r for r in rows if r is not None and not r.empty]
     metric_rows = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=list(COLUMNS))
     reviewed = pd.concat([whole, *coarse], ignore_index=True)
-    write_aggregates(reviewed, metric_rows, folder / "aggregates.csv", parquet=folder / "aggregates.parquet")
+    write_aggregates(
+        reviewed, metric_rows, folder / "aggregates.csv", parquet=folder / "aggregates.parquet", ahead=ahead
+    )

@@ -8,7 +8,7 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 import pandas as pd
@@ -55,41 +55,49 @@ def write_table_csv(table: pd.DataFrame, columns: Sequence[str], path: str | Pat
     replaced atomically. ReportError when it cannot be written."""
     target = Path(path)
     tmp = target.with_name(target.name + ".tmp")
-
-    def cell(value: object) -> object:
-        if isinstance(value, float | np.floating):
-            return "" if math.isnan(value) else f"{value:.6f}"
-        if isinstance(value, tuple):
-            return inert_refs(value)
-        return inert_cell(value)
-
-    def column(values: pd.Series) -> list[object]:
-        """A column's cells, formatted a whole float column at a time, and a text or categorical
-        column's each distinct value once (a year's aggregates.csv repeats a few hundred names in
-        hundreds of thousands of cells)."""
-        if values.dtype.kind == "f":
-            return ["" if v != v else f"{v:.6f}" for v in values.tolist()]  # v != v: NaN
-        if values.dtype.kind in "iub":
-            return values.tolist()
-        if isinstance(values.dtype, pd.StringDtype | pd.CategoricalDtype):
-            codes, distinct = pd.factorize(values)  # a missing value: code -1, the last cell below
-            missing = values.dtype.na_value if isinstance(values.dtype, pd.StringDtype) else np.nan
-            cells = np.array([*(cell(v) for v in distinct.tolist()), cell(missing)], dtype=object)
-            return list(cells[codes])
-        return [cell(v) for v in values.tolist()]
-
-    series = [table[c] for c in columns]
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, "w", encoding="utf-8", newline="") as fh:
             csv_row_writer(fh)([inert_cell(c) for c in columns])
-            write = csv_block_writer(fh)
-            # a chunk of rows at a time: a PEEL year's aggregates.csv, its cells formatted at once, held 48 MB
-            for start in range(0, len(table), CSV_CHUNK_ROWS):
-                write([column(s.iloc[start : start + CSV_CHUNK_ROWS]) for s in series])
+            write_csv_rows(table, columns, fh)
         os.replace(tmp, target)
     except OSError as exc:
         raise ReportError(f"cannot write {target}: {exc.strerror or exc}") from exc
+
+
+def write_csv_rows(table: pd.DataFrame, columns: Sequence[str], fh: TextIO) -> None:
+    """The rows of :func:`write_table_csv` (no header) into an open text file. A cell's text depends
+    only on its value and its column's dtype kind (float, integer or other), so rows written apart
+    read the same as written together when their columns are of the same kinds."""
+    write = csv_block_writer(fh)
+    series = [table[c] for c in columns]
+    # a chunk of rows at a time: a PEEL year's aggregates.csv, its cells formatted at once, held 48 MB
+    for start in range(0, len(table), CSV_CHUNK_ROWS):
+        write([_csv_column(s.iloc[start : start + CSV_CHUNK_ROWS]) for s in series])
+
+
+def _csv_cell(value: object) -> object:
+    if isinstance(value, float | np.floating):
+        return "" if math.isnan(value) else f"{value:.6f}"
+    if isinstance(value, tuple):
+        return inert_refs(value)
+    return inert_cell(value)
+
+
+def _csv_column(values: pd.Series) -> list[object]:
+    """A column's cells, formatted a whole float column at a time, and a text or categorical
+    column's each distinct value once (a year's aggregates.csv repeats a few hundred names in
+    hundreds of thousands of cells)."""
+    if values.dtype.kind == "f":
+        return ["" if v != v else f"{v:.6f}" for v in values.tolist()]  # v != v: NaN
+    if values.dtype.kind in "iub":
+        return values.tolist()
+    if isinstance(values.dtype, pd.StringDtype | pd.CategoricalDtype):
+        codes, distinct = pd.factorize(values)  # a missing value: code -1, the last cell below
+        missing = values.dtype.na_value if isinstance(values.dtype, pd.StringDtype) else np.nan
+        cells = np.array([*(_csv_cell(v) for v in distinct.tolist()), _csv_cell(missing)], dtype=object)
+        return list(cells[codes])
+    return [_csv_cell(v) for v in values.tolist()]
 
 
 def write_rows_csv(rows: Sequence[Mapping[str, object]], columns: Sequence[str], path: str | Path) -> None:

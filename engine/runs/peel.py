@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from engine.analysis.exceptions_file import write_exceptions_json
-from engine.analysis.figure_rows import coarse_rows, write_peel_aggregates
+from engine.analysis.figure_rows import ReviewedAhead, coarse_rows, write_ahead, write_peel_aggregates
 from engine.analysis.incidents import incident_metric_rows
 from engine.analysis.tables import write_incident_metrics
 from engine.core import parallel
@@ -77,12 +77,13 @@ def _write_tables(
     parts: Sequence[tuple[Period, PeriodAnalysis]],
     incident_rows: Sequence[Mapping[str, Any]] | None,
     folder: Path,
+    ahead: ReviewedAhead | None = None,
 ) -> None:
     """aggregates.csv (the reviewed cases' rows, then the declared metrics') and (with
     ``incident_rows``) incident_metrics.csv, each also as Parquet when pyarrow is installed; see
-    engine.analysis.tables and figure_rows."""
+    engine.analysis.tables and figure_rows. ``ahead``: the period's rows formatted already."""
     rows = [period_figure_rows(context, a, p) for p, a in (whole, *parts)]
-    write_peel_aggregates(whole[1].table, [a.table for _, a in parts], rows[0], rows[1:], folder)
+    write_peel_aggregates(whole[1].table, [a.table for _, a in parts], rows[0], rows[1:], folder, ahead=ahead)
     if incident_rows is not None:
         write_incident_metrics(incident_rows, folder)
 
@@ -283,50 +284,61 @@ def write_folder(
 
     if quarters_apart:
         give_back()  # what reading freed (on PostgreSQL the driver's buffered rows) stays out of the fork
-    with in_background(analyse_quarters, parallel=quarters_apart) as later:
-        whole = analyse(context, gathered, period, prepared=prepared)
-        advance(f"analysed {period.label}")
-        mine = [quarter(q) for q in periods[len(theirs) :]]
-        incidents = incident_figures(prepared, period)  # while the worker analyses its quarters
-        comparison = None
-        if compare_original:
-            if compared is not None:
-                comparison = compared()
-            else:
-                comparison = compare_with_original(
-                    database, context, period.start, period.end, read=read, cutoff=cutoff
-                )
-            advance(f"compared: {len(comparison.moved):,} findings moved")
-        parts = []
-        for q, analysis in zip(periods, [*later(), *mine], strict=True):
-            parts.append((q, analysis))
-            advance(f"analysed {q.label}")
-    report = build_report(
-        context,
-        prepared,
-        (period, whole),
-        parts,
-        as_of=as_of,
-        run_id=manifest.run_id,
-        cases_reviewed=reviewed_count(gathered.reviewed),
-        comparison=comparison,
-        incidents=incidents,
-    )
-    document = _document(manifest, context, period, [q for q, _ in parts], as_of)
-    tables_apart = n_workers >= 2 and len(whole.table) >= parallel.PEEL_TABLES_PARALLEL_FROM
-    incident_rows = incident_metric_rows(incidents.metrics, incident_thresholds(context), context.catalogue)
-    if release:
-        del prepared, incidents  # prepared: the closure analyse_quarters shares this cell
-        gathered.release_summaries()
-        give_back()
+    ahead: ReviewedAhead | None = None
+    try:
+        with in_background(analyse_quarters, parallel=quarters_apart) as later:
+            whole = analyse(context, gathered, period, prepared=prepared)
+            advance(f"analysed {period.label}")
+            mine = [quarter(q) for q in periods[len(theirs) :]]
+            incidents = incident_figures(prepared, period)  # while the worker analyses its quarters
+            comparison = None
+            if compare_original:
+                if compared is not None:
+                    comparison = compared()
+                else:
+                    comparison = compare_with_original(
+                        database, context, period.start, period.end, read=read, cutoff=cutoff
+                    )
+                advance(f"compared: {len(comparison.moved):,} findings moved")
+            # while the worker analyses its quarters, the period's rows of aggregates.csv are formatted
+            ahead = write_ahead(
+                whole.table, with_metrics=whole.figures is not None and not whole.figures.empty
+            )
+            parts = []
+            for q, analysis in zip(periods, [*later(), *mine], strict=True):
+                parts.append((q, analysis))
+                advance(f"analysed {q.label}")
+        report = build_report(
+            context,
+            prepared,
+            (period, whole),
+            parts,
+            as_of=as_of,
+            run_id=manifest.run_id,
+            cases_reviewed=reviewed_count(gathered.reviewed),
+            comparison=comparison,
+            incidents=incidents,
+        )
+        document = _document(manifest, context, period, [q for q, _ in parts], as_of)
+        tables_apart = n_workers >= 2 and len(whole.table) >= parallel.PEEL_TABLES_PARALLEL_FROM
+        incident_rows = incident_metric_rows(
+            incidents.metrics, incident_thresholds(context), context.catalogue
+        )
+        if release:
+            del prepared, incidents  # prepared: the closure analyse_quarters shares this cell
+            gathered.release_summaries()
+            give_back()
 
-    def build(folder: Path) -> None:
-        _build(
-            folder, context, manifest, document, period, whole, parts, report, incident_rows,
-            parallel=tables_apart,
-        )  # fmt: skip
+        def build(folder: Path) -> None:
+            _build(
+                folder, context, manifest, document, period, whole, parts, report, incident_rows,
+                parallel=tables_apart, ahead=ahead,
+            )  # fmt: skip
 
-    hashes = write_outputs(target, build)
+        hashes = write_outputs(target, build)
+    finally:
+        if ahead is not None:
+            ahead.close()
     document["outputs"] = dict(sorted(hashes.items()))
     return PeelFolder(hashes, document, whole, tuple(parts), comparison)
 
@@ -375,6 +387,7 @@ def _build(
     incident_rows: Sequence[Mapping[str, Any]] | None,
     *,
     parallel: bool = False,
+    ahead: ReviewedAhead | None = None,
 ) -> None:
     """Write the folder's files; with ``parallel``, peel.pdf and the exceptions files in a forked
     worker while this process writes the tables. The worker reads only the report and the findings
@@ -397,7 +410,7 @@ def _build(
         (folder / "peel.pdf").write_bytes(peel_pdf(report).data)
 
     with in_background(report_files, parallel=parallel) as report_written:
-        _write_tables(context, (period, whole), parts, incident_rows, folder)
+        _write_tables(context, (period, whole), parts, incident_rows, folder, ahead)
         report_written()
     outputs = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
     (folder / "manifest.json").write_text(

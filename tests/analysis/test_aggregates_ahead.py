@@ -1,0 +1,65 @@
+"""A PEEL rerun's aggregates.csv with the period's rows formatted ahead (figure_rows.write_ahead, while
+its worker analyses quarters): the same bytes as written at once, and written at once whenever the
+rows formatted ahead would read differently (a column of another kind once the quarters join)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from engine.analysis import aggregate as agg
+from engine.analysis.figure_rows import COLUMNS, write_ahead, write_peel_aggregates
+from tests.analysis.sample_rows import frame, row
+
+
+def _table(label: str, fails: int) -> pd.DataFrame:
+    rows = [row("BLK", "SS01", "pass", f"{label}-A"), row("HLM", "VC01", "pass", f"{label}-B")]
+    rows += [row("RVS", "SS01", "fail", f"{label}-F{i}") for i in range(fails)]
+    return agg.aggregate(frame(rows), label, with_cases=True)
+
+
+def _metric_rows(label: str) -> pd.DataFrame:
+    metric = {c: [""] for c in COLUMNS} | {"period": [label], "level": ["force"], "dimension": ["metric"]}
+    numbers = {"n": [12], "passes": [3], "fails": [9], "rate": [0.25], "ci_low": [0.1], "ci_high": [0.5]}
+    return pd.DataFrame(metric | numbers | {"median": [np.nan]})
+
+
+def _write(
+    folder: Path, whole: pd.DataFrame, quarters: list[pd.DataFrame], metrics: bool, ahead: bool
+) -> bytes:
+    whole_rows = _metric_rows("year") if metrics else pd.DataFrame(columns=list(COLUMNS))
+    quarter_rows = [
+        _metric_rows(f"Q{i}") if metrics else pd.DataFrame(columns=list(COLUMNS)) for i in range(2)
+    ]
+    written = write_ahead(whole, with_metrics=metrics) if ahead else None
+    try:
+        folder.mkdir()
+        write_peel_aggregates(whole, quarters, whole_rows, quarter_rows, folder, ahead=written)
+    finally:
+        if written is not None:
+            written.close()
+    return (folder / "aggregates.csv").read_bytes()
+
+
+@pytest.mark.parametrize("metrics", [True, False])
+def test_the_rows_formatted_ahead_make_the_same_file(tmp_path: Path, metrics: bool) -> None:
+    whole, quarters = _table("year", 3), [_table("Q1", 1), _table("Q2", 2)]
+    at_once = _write(tmp_path / "at-once", whole, quarters, metrics, ahead=False)
+    assert _write(tmp_path / "ahead", whole, quarters, metrics, ahead=True) == at_once
+    lines = at_once.decode().splitlines()
+    assert lines[0].startswith("period,level,") and sum(line.startswith("year,") for line in lines) >= len(
+        whole
+    )
+    assert any(line.startswith("Q2,") for line in lines)
+
+
+def test_rows_that_would_read_differently_once_the_quarters_join_are_written_again(tmp_path: Path) -> None:
+    whole, quarters = _table("year", 3), [_table("Q1", 1), _table("Q2", 2)]
+    # a quarter's whole numbers with a gap: joined, the column is one of floats ("3.000000", not "3")
+    quarters[1] = quarters[1].assign(n=quarters[1]["n"].astype(float).where(quarters[1]["n"] > 1))
+    at_once = _write(tmp_path / "at-once", whole, quarters, True, ahead=False)
+    assert _write(tmp_path / "ahead", whole, quarters, True, ahead=True) == at_once
+    assert b"\nyear," in at_once and b".000000," in at_once.split(b"\nQ1,")[0]
