@@ -11,7 +11,7 @@ import math
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -104,8 +104,8 @@ def with_figures(table: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class ReviewedAhead:
-    """The first rows of aggregates.csv's reviewed part (a PEEL period's whole table) formatted ahead
-    of the rest, as write_aggregates would format them: their CSV text without a header, in a
+    """The first rows of aggregates.csv's reviewed part (a PEEL period's whole table, or its first
+    chunks) formatted ahead of the rest, as write_aggregates would format them: their CSV text without a header, in a
     temporary file (closed with this), with the columns and dtype kinds they were formatted by."""
 
     text: IO[bytes]
@@ -126,21 +126,24 @@ class ReviewedAhead:
         self.text.close()
 
 
-def write_ahead(table: pd.DataFrame, *, with_metrics: bool) -> ReviewedAhead:
+def write_ahead(
+    table: pd.DataFrame, *, with_metrics: bool, while_: Callable[[], bool] | None = None
+) -> ReviewedAhead:
     """``table``'s rows as write_aggregates will write them at the head of aggregates.csv's reviewed
     rows (with_metrics: whether metric rows will follow), into a temporary file: what a PEEL rerun
-    formats while its worker still analyses quarters."""
+    formats while its worker still analyses quarters. With ``while_``, only the first chunks of rows,
+    for as long as it says to go on (the rest are written with the others)."""
     frame, columns = _reviewed(table, with_metrics)
     text = tempfile.TemporaryFile()
     try:
         wrapper = io.TextIOWrapper(text, encoding="utf-8", newline="")
-        write_csv_rows(frame, columns, wrapper)
+        rows = write_csv_rows(frame, columns, wrapper, while_=while_)
         wrapper.flush()
         wrapper.detach()
     except BaseException:
         text.close()
         raise
-    return ReviewedAhead(text, len(frame), tuple(columns), tuple(frame[c].dtype.kind for c in columns))
+    return ReviewedAhead(text, rows, tuple(columns), tuple(frame[c].dtype.kind for c in columns))
 
 
 def _reviewed(table: pd.DataFrame, with_metrics: bool) -> tuple[pd.DataFrame, list[str]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -65,15 +65,22 @@ def write_table_csv(table: pd.DataFrame, columns: Sequence[str], path: str | Pat
         raise ReportError(f"cannot write {target}: {exc.strerror or exc}") from exc
 
 
-def write_csv_rows(table: pd.DataFrame, columns: Sequence[str], fh: TextIO) -> None:
-    """The rows of :func:`write_table_csv` (no header) into an open text file. A cell's text depends
-    only on its value and its column's dtype kind (float, integer or other), so rows written apart
-    read the same as written together when their columns are of the same kinds."""
+def write_csv_rows(
+    table: pd.DataFrame, columns: Sequence[str], fh: TextIO, *, while_: Callable[[], bool] | None = None
+) -> int:
+    """The rows of :func:`write_table_csv` (no header) into an open text file; with ``while_``, only
+    as many chunks of CSV_CHUNK_ROWS rows as it says to go on for (asked before each). Returns how
+    many rows were written. A cell's text depends only on its value and its column's dtype kind
+    (float, integer or other), so rows written apart read the same as written together when their
+    columns are of the same kinds."""
     write = csv_block_writer(fh)
     series = [table[c] for c in columns]
     # a chunk of rows at a time: a PEEL year's aggregates.csv, its cells formatted at once, held 48 MB
     for start in range(0, len(table), CSV_CHUNK_ROWS):
+        if while_ is not None and not while_():
+            return start
         write([_csv_column(s.iloc[start : start + CSV_CHUNK_ROWS]) for s in series])
+    return len(table)
 
 
 def _csv_cell(value: object) -> object:

@@ -319,28 +319,44 @@ class _Background(Generic[T]):
         result: T = payload
         return result
 
+    def running(self) -> bool:
+        """Whether the child is still at its job (its result not yet received)."""
+        return self._started is not None and self._reader.is_alive()
+
     def stop(self) -> None:
         if self._started is not None and self._started[0].is_alive():
             self._started[0].terminate()
 
 
+class Later(Generic[T]):
+    """What in_background yields: call it for the job's result (waiting for it, or running the job
+    here); ``running()`` says whether a worker is still at it, so the caller may do more meanwhile."""
+
+    def __init__(self, result: Callable[[], T], running: Callable[[], bool] = lambda: False) -> None:
+        self._result = result
+        self.running = running
+
+    def __call__(self) -> T:
+        return self._result()
+
+
 @contextmanager
-def in_background(job: Callable[[], T], *, parallel: bool = True) -> Iterator[Callable[[], T]]:
+def in_background(job: Callable[[], T], *, parallel: bool = True) -> Iterator[Later[T]]:
     """Run ``job`` in a forked child while the caller goes on (``parallel``, where forking is
-    possible), or later in this process; yields the function that returns its result. The job must
-    not use this process's database connections (a job opens its own). Leaving the block early (an
-    error, Ctrl-C) terminates the child.
+    possible), or later in this process; yields a Later, the function that returns its result. The
+    job must not use this process's database connections (a job opens its own). Leaving the block
+    early (an error, Ctrl-C) terminates the child.
     Example: with in_background(lambda: sum(range(10))) as total: ...; total() == 45
     """
     context = _fork_context() if parallel else None
     if context is None:
-        yield job
+        yield Later(job)
         return
-    running = _Background(context, job)
+    background = _Background(context, job)
     try:
-        yield running.result
+        yield Later(background.result, background.running)
     except BaseException:
-        running.stop()
+        background.stop()
         raise
 
 
@@ -388,6 +404,7 @@ __all__ = [
     "RENDER_PARALLEL_SAVING_MS",
     "SCORING_PARALLEL_FROM",
     "InOrder",
+    "Later",
     "WorkerError",
     "cores",
     "fork_map",

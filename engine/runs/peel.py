@@ -300,10 +300,10 @@ def write_folder(
                         database, context, period.start, period.end, read=read, cutoff=cutoff
                     )
                 advance(f"compared: {len(comparison.moved):,} findings moved")
-            # while the worker analyses its quarters, the period's rows of aggregates.csv are formatted
-            ahead = write_ahead(
-                whole.table, with_metrics=whole.figures is not None and not whole.figures.empty
-            )
+            # for as long as the worker still analyses its quarters, the period's rows of aggregates.csv
+            # are formatted (a chunk at a time: none once it is done)
+            with_metrics = whole.figures is not None and not whole.figures.empty
+            ahead = write_ahead(whole.table, with_metrics=with_metrics, while_=later.running)
             parts = []
             for q, analysis in zip(periods, [*later(), *mine], strict=True):
                 parts.append((q, analysis))

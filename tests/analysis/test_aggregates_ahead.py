@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from engine.analysis import aggregate as agg
+from engine.analysis import tables
 from engine.analysis.figure_rows import COLUMNS, write_ahead, write_peel_aggregates
 from tests.analysis.sample_rows import frame, row
 
@@ -28,13 +29,28 @@ def _metric_rows(label: str) -> pd.DataFrame:
 
 
 def _write(
-    folder: Path, whole: pd.DataFrame, quarters: list[pd.DataFrame], metrics: bool, ahead: bool
+    folder: Path,
+    whole: pd.DataFrame,
+    quarters: list[pd.DataFrame],
+    metrics: bool,
+    ahead: bool,
+    chunks: int | None = None,
 ) -> bytes:
+    """aggregates.csv as written with or without the period's rows ahead (``chunks``: only that many
+    chunks of them ahead, as while a worker is still busy)."""
     whole_rows = _metric_rows("year") if metrics else pd.DataFrame(columns=list(COLUMNS))
     quarter_rows = [
         _metric_rows(f"Q{i}") if metrics else pd.DataFrame(columns=list(COLUMNS)) for i in range(2)
     ]
-    written = write_ahead(whole, with_metrics=metrics) if ahead else None
+    asked = []
+
+    def busy() -> bool:
+        asked.append(1)
+        return chunks is None or len(asked) <= chunks
+
+    written = write_ahead(whole, with_metrics=metrics, while_=busy) if ahead else None
+    if written is not None and chunks is not None:
+        assert written.rows == min(len(whole), chunks * tables.CSV_CHUNK_ROWS)
     try:
         folder.mkdir()
         write_peel_aggregates(whole, quarters, whole_rows, quarter_rows, folder, ahead=written)
@@ -63,3 +79,14 @@ def test_rows_that_would_read_differently_once_the_quarters_join_are_written_aga
     at_once = _write(tmp_path / "at-once", whole, quarters, True, ahead=False)
     assert _write(tmp_path / "ahead", whole, quarters, True, ahead=True) == at_once
     assert b"\nyear," in at_once and b".000000," in at_once.split(b"\nQ1,")[0]
+
+
+@pytest.mark.parametrize("chunks", [0, 1, 2, 99])
+def test_only_the_chunks_formatted_while_the_worker_was_busy_are_ahead(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunks: int
+) -> None:
+    monkeypatch.setattr(tables, "CSV_CHUNK_ROWS", 4)
+    whole, quarters = _table("year", 7), [_table("Q1", 1), _table("Q2", 2)]
+    assert len(whole) > 8
+    at_once = _write(tmp_path / "at-once", whole, quarters, True, ahead=False)
+    assert _write(tmp_path / "ahead", whole, quarters, True, ahead=True, chunks=chunks) == at_once

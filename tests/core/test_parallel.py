@@ -102,6 +102,26 @@ def test_in_background_runs_later_here_when_not_parallel() -> None:
     assert calls == [PARENT]
 
 
+def test_in_background_says_whether_its_worker_is_still_at_the_job(tmp_path: Path) -> None:
+    go = tmp_path / "go"
+
+    def job() -> int:
+        while not go.exists():
+            time.sleep(0.01)
+        return 3
+
+    with in_background(job) as result:
+        assert result.running()
+        go.touch()
+        deadline = time.monotonic() + 30
+        while result.running() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not result.running()
+        assert result() == 3
+    with in_background(job, parallel=False) as here:
+        assert not here.running()  # nothing runs meanwhile: the job runs when its result is asked for
+
+
 def test_in_background_redoes_a_failed_job_here_and_raises_its_error() -> None:
     def job() -> int:
         if in_child():
