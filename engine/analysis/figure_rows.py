@@ -128,18 +128,26 @@ class ReviewedAhead:
 
 def write_ahead(
     table: pd.DataFrame, *, with_metrics: bool, while_: Callable[[], bool] | None = None
-) -> ReviewedAhead:
+) -> ReviewedAhead | None:
     """``table``'s rows as write_aggregates will write them at the head of aggregates.csv's reviewed
     rows (with_metrics: whether metric rows will follow), into a temporary file: what a PEEL rerun
     formats while its worker still analyses quarters. With ``while_``, only the first chunks of rows,
-    for as long as it says to go on (the rest are written with the others)."""
+    for as long as it says to go on (the rest are written with the others). None when the temporary
+    file cannot be written (a full or read-only temporary folder): every row is then written with
+    the others, where a failure is reported."""
     frame, columns = _reviewed(table, with_metrics)
-    text = tempfile.TemporaryFile()
+    try:
+        text = tempfile.TemporaryFile()
+    except OSError:
+        return None
     try:
         wrapper = io.TextIOWrapper(text, encoding="utf-8", newline="")
         rows = write_csv_rows(frame, columns, wrapper, while_=while_)
         wrapper.flush()
         wrapper.detach()
+    except OSError:
+        text.close()
+        return None
     except BaseException:
         text.close()
         raise

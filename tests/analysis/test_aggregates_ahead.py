@@ -4,6 +4,7 @@ rows formatted ahead would read differently (a column of another kind once the q
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ import pandas as pd
 import pytest
 
 from engine.analysis import aggregate as agg
-from engine.analysis import tables
+from engine.analysis import figure_rows, tables
 from engine.analysis.figure_rows import COLUMNS, write_ahead, write_peel_aggregates
 from tests.analysis.sample_rows import frame, row
 
@@ -90,3 +91,23 @@ def test_only_the_chunks_formatted_while_the_worker_was_busy_are_ahead(
     assert len(whole) > 8
     at_once = _write(tmp_path / "at-once", whole, quarters, True, ahead=False)
     assert _write(tmp_path / "ahead", whole, quarters, True, ahead=True, chunks=chunks) == at_once
+
+
+def test_a_temporary_folder_that_cannot_be_written_leaves_every_row_to_be_written_with_the_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = _table("year", 3)
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(figure_rows.tempfile, "TemporaryFile", full)
+    assert write_ahead(whole, with_metrics=True) is None
+    monkeypatch.undo()
+    monkeypatch.setattr(figure_rows, "write_csv_rows", full)
+    assert write_ahead(whole, with_metrics=True) is None
+    monkeypatch.undo()
+    quarters = [_table("Q1", 1), _table("Q2", 2)]
+    at_once = _write(tmp_path / "at-once", whole, quarters, True, ahead=False)
+    monkeypatch.setattr(figure_rows.tempfile, "TemporaryFile", full)
+    assert _write(tmp_path / "none-ahead", whole, quarters, True, ahead=True) == at_once
