@@ -105,8 +105,9 @@ def with_figures(table: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
 @dataclass(frozen=True)
 class ReviewedAhead:
     """The first rows of aggregates.csv's reviewed part (a PEEL period's whole table, or its first
-    chunks) formatted ahead of the rest, as write_aggregates would format them: their CSV text without a header, in a
-    temporary file (closed with this), with the columns and dtype kinds they were formatted by."""
+    chunks) formatted ahead of the rest, as write_aggregates would format them: their CSV text
+    without a header, in a temporary file (closed with this), with the columns and dtype kinds they
+    were formatted by."""
 
     text: IO[bytes]
     rows: int
@@ -132,9 +133,10 @@ def write_ahead(
     """``table``'s rows as write_aggregates will write them at the head of aggregates.csv's reviewed
     rows (with_metrics: whether metric rows will follow), into a temporary file: what a PEEL rerun
     formats while its worker still analyses quarters. With ``while_``, only the first chunks of rows,
-    for as long as it says to go on (the rest are written with the others). None when the temporary
-    file cannot be written (a full or read-only temporary folder): every row is then written with
-    the others, where a failure is reported."""
+    for as long as it says to go on (the rest are written with the others). None when no row was
+    written ahead: ``while_`` said stop at once (no worker busy), or the temporary file cannot be
+    written (a full or read-only temporary folder), every row then being written with the others,
+    where a failure is reported."""
     frame, columns = _reviewed(table, with_metrics)
     try:
         text = tempfile.TemporaryFile()
@@ -151,6 +153,9 @@ def write_ahead(
     except BaseException:
         text.close()
         raise
+    if not rows:
+        text.close()
+        return None
     return ReviewedAhead(text, rows, tuple(columns), tuple(frame[c].dtype.kind for c in columns))
 
 

@@ -50,8 +50,9 @@ def _write(
         return chunks is None or len(asked) <= chunks
 
     written = write_ahead(whole, with_metrics=metrics, while_=busy) if ahead else None
-    if written is not None and chunks is not None:
-        assert written.rows == min(len(whole), chunks * tables.CSV_CHUNK_ROWS)
+    if ahead and chunks is not None:  # none ahead (None) when the worker was done at once
+        assert (written.rows if written else 0) == min(len(whole), chunks * tables.CSV_CHUNK_ROWS)
+        assert (written is None) == (chunks == 0)
     try:
         folder.mkdir()
         write_peel_aggregates(whole, quarters, whole_rows, quarter_rows, folder, ahead=written)

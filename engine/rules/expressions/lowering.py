@@ -212,10 +212,10 @@ def questions(node: Lowered) -> Iterator[str]:
         s = todo.pop()
         if isinstance(s, Field):
             yield s.name
-        elif isinstance(s, Diff):
+        elif isinstance(s, Span):
+            todo += (s.start, s.end)
+        else:  # Diff, Same
             todo += (s.left, s.right)
-        else:
-            todo += (s.start, s.end) if isinstance(s, Span) else (s.left, s.right)
 
 
 def atoms(node: Lowered) -> Iterator[Atom]:
