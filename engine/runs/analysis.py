@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +23,8 @@ from engine.core.periods import Period
 from engine.inputs.extract_definitions import MetricDefinition
 from engine.inputs.extracts import ResponseSettings
 from engine.runs.context import RunContext, criteria_rows, metric_rows, response_settings
-from engine.runs.gather import Gathered
+from engine.runs.gather import FiguresRead, Gathered, read_figures
+from engine.store.db import Database
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,8 @@ def prepare(context: RunContext, gathered: Gathered, *, release: bool = False) -
     # frame's columns, not as day summaries' dicts (a year's are about a million small objects)
     outcome_sums = DaySums.of_days(gathered.outcome_history.days).then(DaySums.of_outcomes(outcomes))
     incidents = gathered.incident_days.days if gathered.incident_days else None
-    metrics = figure_metrics(context)
-    figures = FigureData.of(gathered.figures, metrics, figure_thresholds(context)) if metrics else None
+    read = gathered.figures_read
+    figures = read.framed if read is not None else framed_figures(context, gathered.figures)
     return Prepared(
         outcomes,
         outcome_sums,
@@ -83,6 +84,19 @@ def prepare(context: RunContext, gathered: Gathered, *, release: bool = False) -
         figures,
         row_codes(outcomes),
     )
+
+
+def framed_figures(context: RunContext, rows: Sequence[Any]) -> FigureData | None:
+    """The figures framed for analysis (None when no metric is declared)."""
+    metrics = figure_metrics(context)
+    return FigureData.of(rows, metrics, figure_thresholds(context)) if metrics else None
+
+
+def frame_figures(database: Database, context: RunContext, first: dt.date, last: dt.date) -> FiguresRead:
+    """The figures a run over ``first`` to ``last`` reads (gather.read_figures), counted, hashed and
+    framed: what a PEEL run's worker does while this process reads the outcomes."""
+    rows = read_figures(database, context, first, last)
+    return FiguresRead.of(rows, framed_figures(context, rows))
 
 
 def figure_metrics(context: RunContext) -> dict[str, MetricDefinition]:

@@ -336,6 +336,9 @@ class Gathered:
     frames_period: tuple[dt.date, dt.date] | None = None
     #: the current stored figures of the declared metrics over the span (store.figures.FigureRecord)
     figures: list[Any] = field(default_factory=list)
+    #: the figures when read and framed apart (a PEEL run's worker: analysis.frame_figures), in
+    #: place of ``figures``
+    figures_read: FiguresRead | None = None
 
     @property
     def incidents_read(self) -> int:
@@ -352,9 +355,24 @@ class Gathered:
         """{"assessments": hash, "incidents": hash} of what was read, as a run manifest records them."""
         incidents = self.incident_days.inputs.items() if self.incident_days else ()
         hashes = {"assessments": hash_days(self.assessment_inputs.items()), "incidents": hash_days(incidents)}
-        if self.figures:
-            hashes["figures"] = hash_inputs(_row_sha(row) for row in self.figures)
+        read = self.figures_read or FiguresRead.of(self.figures)
+        if read.count:
+            hashes["figures"] = read.sha
         return hashes
+
+
+@dataclass(frozen=True)
+class FiguresRead:
+    """A run's figures as read: how many rows, the hash of their values a manifest records, and
+    (when framed apart from the run's other rows) analysis.FigureData of them."""
+
+    count: int
+    sha: str
+    framed: Any = None
+
+    @classmethod
+    def of(cls, rows: Sequence[Any], framed: Any = None) -> FiguresRead:
+        return cls(len(rows), hash_inputs(_row_sha(row) for row in rows) if rows else "", framed)
 
 
 def _row_sha(row: Any) -> str:
@@ -402,6 +420,7 @@ def gather(
     period: Period,
     cutoff: dt.datetime | None = None,
     with_incidents: bool = True,
+    with_figures: bool = True,
     fresh: Sequence[tuple[Any, ...]] = (),
 ) -> Gathered:
     """The period's outcome rows (one per assessment and criterion), day summaries of the outcomes
@@ -410,7 +429,7 @@ def gather(
     by place and case type. With ``cutoff``, the data as it stood then (assessment revisions current
     at that time, incidents and samples by then), every row read again and no stored summary used:
     how an audit re-reads what a past run read. Without ``with_incidents`` the caller reads
-    incidents itself (read_incidents). ``fresh``: the scores this run stored (score_pending), which
+    incidents itself (read_incidents), without ``with_figures`` its figures (read_figures). ``fresh``: the scores this run stored (score_pending), which
     need not be read back when they are all the period's."""
     division = {p.code: p.division for p in context.force.places}
     on = outcome_basis(context)
@@ -437,7 +456,7 @@ def gather(
         rows.reviewed,
         frames,
         (period.start, period.end),
-        read_figures(database, context, history_from, period.end, as_of=cutoff),
+        read_figures(database, context, history_from, period.end, as_of=cutoff) if with_figures else [],
     )
 
 

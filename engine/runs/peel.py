@@ -24,7 +24,15 @@ from engine.core.memory import give_back, paused_gc
 from engine.core.parallel import in_background
 from engine.core.periods import Period
 from engine.reports.peel_data import Comparison, PeelReport
-from engine.runs.analysis import PeriodAnalysis, Prepared, analyse, incident_thresholds, prepare
+from engine.runs.analysis import (
+    PeriodAnalysis,
+    Prepared,
+    analyse,
+    figure_metrics,
+    frame_figures,
+    incident_thresholds,
+    prepare,
+)
 from engine.runs.compare import compare_with_original, write_compare_csv
 from engine.runs.context import RunContext
 from engine.runs.gather import (
@@ -148,7 +156,15 @@ def _run(
     incidents_job = _on_own_connection(
         database.url, lambda db: incident_summaries(db, on, start, end) if on is not None else None
     )
-    with in_background(incidents_job, parallel=summarise) as incidents:
+    # the figures need nothing this run scores or reads: with both cores they are read and framed
+    # in a worker meanwhile
+    apart = (workers or 2) >= 2
+    figures_apart = apart and bool(figure_metrics(context))
+    figures_job = _job(database, lambda db: frame_figures(db, context, start, end), apart=figures_apart)
+    with (
+        in_background(incidents_job, parallel=summarise) as incidents,
+        in_background(figures_job, parallel=figures_apart) as figures_read,
+    ):
         stored = score_pending(
             database,
             context,
@@ -160,17 +176,19 @@ def _run(
             with_rows=True,
         )
         scored = stored.summary
-        # the comparison reads only the original scores: with both cores it is made meanwhile
-        parallel_compare = compare_original and (workers or 2) >= 2
+        # the comparison reads the original scores and those just stored: with both cores it is
+        # made meanwhile
+        parallel_compare = compare_original and apart
         comparison_job = _on_own_connection(
             database.url, lambda db: compare_with_original(db, context, start, end)
         )
         with in_background(comparison_job, parallel=parallel_compare) as compared:
             gathered = gather(
                 database, context, history_from=period.start, period=period, with_incidents=not summarise,
-                fresh=stored.rows,
+                with_figures=False, fresh=stored.rows,
             )  # fmt: skip
             del stored
+            gathered.figures_read = figures_read()
             if summarise:
                 gathered.incident_days = incidents()
             advance(
@@ -355,6 +373,12 @@ def _on_own_connection(url: str, work: Callable[[Database], T]) -> Callable[[], 
             database.close()
 
     return job
+
+
+def _job(database: Database, work: Callable[[Database], T], *, apart: bool) -> Callable[[], T]:
+    """``work`` as a job: run ``apart`` (in a worker process), on a connection of its own; else here,
+    on ``database``."""
+    return _on_own_connection(database.url, work) if apart else lambda: work(database)
 
 
 def _count_incidents(database: Database, period: Period) -> int:

@@ -279,3 +279,34 @@ def test_a_peel_quarter_pools_the_months_inside_it(figures_db: Settings, tmp_pat
     assert (float(force["ci_low"]), float(force["ci_high"])) == pytest.approx((low, high), abs=1e-6)
     peel = _pdf(folder / "peel.pdf")
     assert "Working days attended" in peel and "M3" in peel
+
+
+def test_a_peel_run_frames_its_figures_in_a_worker_or_here_alike(
+    figures_db: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With both cores the figures are read and framed in a worker while the outcomes are scored and
+    read; alone, in the run's own process: the folder is the same file for file, and the manifest
+    records the figures read either way (an audit, which reads them in process, checks that hash)."""
+    import os
+
+    from engine.runs import peel
+
+    framed_in: list[int] = []
+    frame_figures = peel.frame_figures
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        framed_in.append(os.getpid())
+        return frame_figures(*args, **kwargs)
+
+    monkeypatch.setattr(peel, "frame_figures", spy)
+    span = (dt.date(2026, 7, 1), dt.date(2026, 9, 30))
+    apart = api.peel(figures_db, *span, out=tmp_path / "apart", workers=2).run.folder
+    here = api.peel(figures_db, *span, out=tmp_path / "here", workers=1).run.folder
+    # the worker's pid was recorded in the worker's copy of the list: this process saw only its own
+    assert framed_in == [os.getpid()]
+    files = sorted(p.name for p in apart.iterdir())
+    assert files == sorted(p.name for p in here.iterdir()) and "aggregates.csv" in files
+    for name in files:
+        assert (apart / name).read_bytes() == (here / name).read_bytes(), name
+    manifest = json.loads((apart / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["inputs"]["figures"]
