@@ -111,7 +111,11 @@ def _texts(values: pd.Series) -> list[str]:
 
 
 def _objects(values: list[Any]) -> pd.Series:
-    return pd.Series(values, dtype=object)
+    """An object column whose equal values are one object: a year's rows repeat a few dozen
+    metrics, places and periods, and each row's own copy, as read, made the frame (and what a
+    PEEL run's worker sends back) several times larger."""
+    one: dict[tuple[type, Any], Any] = {}
+    return pd.Series([one.setdefault((type(v), v), v) for v in values], dtype=object)
 
 
 def figure_frame(rows: Any, metrics: Metrics) -> pd.DataFrame:
