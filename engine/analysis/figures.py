@@ -97,9 +97,7 @@ def _columns(rows: Any) -> Any:
     (store.figures.FigureRecord) or keys, read a column at a time; anything else as it is."""
     if not isinstance(rows, list | tuple):
         return rows
-    if not rows:
-        return {c: [] for c in FIGURE_COLUMNS}
-    if isinstance(rows[0], Mapping):
+    if not rows or isinstance(rows[0], Mapping):
         return {c: [r[c] for r in rows] for c in FIGURE_COLUMNS}
     if all(hasattr(rows[0], c) for c in FIGURE_COLUMNS):
         return {c: [getattr(r, c) for r in rows] for c in FIGURE_COLUMNS}
@@ -111,9 +109,7 @@ def _texts(values: pd.Series) -> list[str]:
 
 
 def _objects(values: list[Any]) -> pd.Series:
-    """An object column whose equal values are one object: a year's rows repeat a few dozen
-    metrics, places and periods, and each row's own copy, as read, made the frame (and what a
-    PEEL run's worker sends back) several times larger."""
+    """An object column, equal values one object (a copy a row made a year's frame larger)."""
     one: dict[tuple[type, Any], Any] = {}
     return pd.Series([one.setdefault((type(v), v), v) for v in values], dtype=object)
 

@@ -157,13 +157,16 @@ def _run(
         database.url, lambda db: incident_summaries(db, on, start, end) if on is not None else None
     )
     # the figures need nothing this run scores or reads: with both cores they are read and framed
-    # in a worker meanwhile
+    # in a worker meanwhile; on SQLite from the start, while this process scores; on PostgreSQL once
+    # the scores are stored (its server stores them on the second core, and a worker beside it
+    # made rescored and cold runs slower)
     apart = (workers or 2) >= 2
     figures_apart = apart and bool(figure_metrics(context))
+    early = figures_apart and database.engine.dialect.name == "sqlite"
     figures_job = _job(database, lambda db: frame_figures(db, context, start, end), apart=figures_apart)
     with (
         in_background(incidents_job, parallel=summarise) as incidents,
-        in_background(figures_job, parallel=figures_apart) as figures_read,
+        in_background(figures_job, parallel=early) as figures_early,
     ):
         stored = score_pending(
             database,
@@ -182,13 +185,16 @@ def _run(
         comparison_job = _on_own_connection(
             database.url, lambda db: compare_with_original(db, context, start, end)
         )
-        with in_background(comparison_job, parallel=parallel_compare) as compared:
+        with (
+            in_background(figures_job, parallel=figures_apart and not early) as figures_late,
+            in_background(comparison_job, parallel=parallel_compare) as compared,
+        ):
             gathered = gather(
                 database, context, history_from=period.start, period=period, with_incidents=not summarise,
                 with_figures=False, fresh=stored.rows,
             )  # fmt: skip
             del stored
-            gathered.figures_read = figures_read()
+            gathered.figures_read = figures_early() if early else figures_late()
             if summarise:
                 gathered.incident_days = incidents()
             advance(
