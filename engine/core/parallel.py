@@ -14,12 +14,14 @@ import ctypes
 import gc
 import multiprocessing
 import os
+import select
 import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from functools import partial
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import ForkContext
 from multiprocessing.process import BaseProcess
@@ -266,12 +268,7 @@ def _redo_fresh(context: ForkContext, work: Callable[[int], R], i: int, first_er
 
 
 def _one_child(send: Connection, work: Callable[[int], Any], i: int) -> None:
-    try:
-        result = work(i)
-    except Exception as exc:
-        send.send(("error", f"{type(exc).__name__}: {exc}"))
-    else:
-        send.send(("ok", result))
+    _jobs_child(send, [partial(work, i)])
 
 
 def _next(counter: Synchronized[int]) -> int:
@@ -284,14 +281,16 @@ def _next(counter: Synchronized[int]) -> int:
 # --------------------------------------------------------------------------- one job in the background
 
 
-class _Background(Generic[T]):
-    """A job running in a forked child; a thread here reads its result as soon as it is sent, so the
-    child (and the memory its job used) is gone before the caller asks for the result."""
+class _Background:
+    """Jobs run one after another in a forked child; a thread here reads each result as soon as it
+    is sent, so the child (and the memory its jobs used) is gone before the caller asks for the last."""
 
-    def __init__(self, context: ForkContext, job: Callable[[], T]) -> None:
-        self._started = _start(context, _one_child, lambda _i: job(), 0)
-        self._job = job
-        self._outcome: tuple[str, Any] = ("error", "the worker process died")
+    def __init__(self, context: ForkContext, jobs: Sequence[Callable[[], Any]]) -> None:
+        self._jobs = jobs
+        self._started = _start(context, _jobs_child, jobs)
+        #: what the child sent for each job, in order: ("ok", result) or ("error", message)
+        self._outcomes: list[tuple[str, Any]] = []
+        self._arrived = [threading.Event() for _ in jobs]
         self._reader = threading.Thread(target=self._read, name="qam-worker-result", daemon=True)
         if self._started is not None:
             self._reader.start()
@@ -300,32 +299,44 @@ class _Background(Generic[T]):
         assert self._started is not None
         child, receive = self._started
         try:
-            self._outcome = receive.recv()
+            for arrived in self._arrived:
+                self._outcomes.append(receive.recv())
+                arrived.set()
         except EOFError:
             pass
         finally:
             receive.close()
             child.join()
+            for arrived in self._arrived:  # a child that died sends nothing more
+                arrived.set()
 
-    def result(self) -> T:
-        """The job's result; if the child could not start or failed, the job is run here (its error
-        raised as in a serial run)."""
+    def result(self, i: int) -> Any:
+        """Job ``i``'s result; if the child could not start, or failed or died before sending it, the
+        job is run here (its error raised as in a serial run)."""
         if self._started is None:
-            return self._job()
-        self._reader.join()
-        status, payload = self._outcome
-        if status != "ok":
-            return self._job()
-        result: T = payload
-        return result
+            return self._jobs[i]()
+        self._arrived[i].wait()
+        if i < len(self._outcomes) and self._outcomes[i][0] == "ok":
+            return self._outcomes[i][1]
+        return self._jobs[i]()
 
-    def running(self) -> bool:
-        """Whether the child is still at its job (its result not yet received)."""
-        return self._started is not None and self._reader.is_alive()
+    def running(self, i: int) -> bool:
+        """Whether the child is still at job ``i`` or one before it (its result not yet received)."""
+        return self._started is not None and not self._arrived[i].is_set()
 
     def stop(self) -> None:
         if self._started is not None and self._started[0].is_alive():
             self._started[0].terminate()
+
+
+def _jobs_child(send: Connection, jobs: Sequence[Callable[[], Any]]) -> None:
+    for job in jobs:  # each result is sent as soon as it is made: the parent may be waiting for it
+        try:
+            result = job()
+        except Exception as exc:  # the parent runs the job itself and raises its error there
+            send.send(("error", f"{type(exc).__name__}: {exc}"))
+        else:
+            send.send(("ok", result))
 
 
 class Later(Generic[T]):
@@ -348,16 +359,57 @@ def in_background(job: Callable[[], T], *, parallel: bool = True) -> Iterator[La
     early (an error, Ctrl-C) terminates the child.
     Example: with in_background(lambda: sum(range(10))) as total: ...; total() == 45
     """
-    context = _fork_context() if parallel else None
+    with in_background_each([job], parallel=parallel) as (later,):
+        yield later
+
+
+@contextmanager
+def in_background_each(
+    jobs: Sequence[Callable[[], Any]], *, parallel: bool = True
+) -> Iterator[tuple[Later[Any], ...]]:
+    """Run ``jobs`` one after another in one forked child while the caller goes on, as in_background
+    runs one; yields a Later for each, whose result is there as soon as its job is done (put first
+    the one needed first). A job that failed in the child is run here when its result is asked for.
+    Example: with in_background_each([lambda: 1, lambda: 2]) as (one, two): ...; two() == 2
+    """
+    context = _fork_context() if parallel and jobs else None
     if context is None:
-        yield Later(job)
+        yield tuple(Later(job) for job in jobs)
         return
-    background = _Background(context, job)
+    background = _Background(context, jobs)
     try:
-        yield Later(background.result, background.running)
+        yield tuple(
+            Later(partial(background.result, i), partial(background.running, i)) for i in range(len(jobs))
+        )
     except BaseException:
         background.stop()
         raise
+
+
+class Gate:
+    """What a forked child's job waits for (``wait``) until this process ``open``s it: e.g. the
+    scores a comparison reads being stored. A pipe the child inherits; a job run here after ``open``
+    does not wait. Use it as a context manager (the pipe is closed on leaving)."""
+
+    def __init__(self) -> None:
+        self._read, self._write = os.pipe()
+        self._opened = False
+
+    def open(self) -> None:
+        if not self._opened:
+            os.write(self._write, b"x")
+            self._opened = True
+
+    def wait(self) -> None:
+        """Block until opened (returns at once if it already was); a closed pipe counts as open."""
+        select.select([self._read], [], [])
+
+    def __enter__(self) -> Gate:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        os.close(self._read)
+        os.close(self._write)
 
 
 # --------------------------------------------------------------------------- writes in order, in a thread

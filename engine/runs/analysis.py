@@ -60,10 +60,17 @@ class Prepared:
     row_codes: RowCodes | None = None
 
 
-def prepare(context: RunContext, gathered: Gathered, *, release: bool = False) -> Prepared:
+def prepare(
+    context: RunContext,
+    gathered: Gathered,
+    *,
+    release: bool = False,
+    arrived: Callable[[Gathered], None] | None = None,
+) -> Prepared:
     """Frame the gathered outcome rows (the slow part of :func:`analyse`) and add their day summaries
     to the history's. With ``release``, the gathered rows are emptied once framed (a year's rows are
-    large; the hashes and reviewed counts are kept)."""
+    large; the hashes and reviewed counts are kept). ``arrived``: completes ``gathered`` with what
+    other processes read (its incident days, its figures) once the outcomes are framed."""
     outcomes = outcomes_frame(
         gathered.outcome_columns, criteria_rows(context), context.catalogue.measures.values()
     )
@@ -72,17 +79,20 @@ def prepare(context: RunContext, gathered: Gathered, *, release: bool = False) -
     # each place's counts carry its teams' (the teams' weekly series: team_findings); made from the
     # frame's columns, not as day summaries' dicts (a year's are about a million small objects)
     outcome_sums = DaySums.of_days(gathered.outcome_history.days).then(DaySums.of_outcomes(outcomes))
+    failing_rows, codes = failing(outcomes), row_codes(outcomes)
+    if arrived is not None:
+        arrived(gathered)
     incidents = gathered.incident_days.days if gathered.incident_days else None
     read = gathered.figures_read
     figures = read.framed if read is not None else framed_figures(context, gathered.figures)
     return Prepared(
         outcomes,
         outcome_sums,
-        failing(outcomes),
+        failing_rows,
         incidents or None,
         response_settings(context) if incidents else None,
         figures,
-        row_codes(outcomes),
+        codes,
     )
 
 

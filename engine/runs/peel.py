@@ -21,7 +21,7 @@ from engine.analysis.incidents import incident_metric_rows
 from engine.analysis.tables import write_incident_metrics
 from engine.core import parallel
 from engine.core.memory import give_back, paused_gc
-from engine.core.parallel import in_background
+from engine.core.parallel import Gate, in_background, in_background_each
 from engine.core.periods import Period
 from engine.reports.peel_data import Comparison, PeelReport
 from engine.runs.analysis import (
@@ -156,17 +156,27 @@ def _run(
     incidents_job = _on_own_connection(
         database.url, lambda db: incident_summaries(db, on, start, end) if on is not None else None
     )
-    # the figures need nothing this run scores or reads: with both cores they are read and framed
-    # in a worker meanwhile; on SQLite from the start, while this process scores; on PostgreSQL once
-    # the scores are stored (its server stores them on the second core, and a worker beside it
-    # made rescored and cold runs slower)
-    apart = (workers or 2) >= 2
-    figures_apart = apart and bool(figure_metrics(context))
-    early = figures_apart and database.engine.dialect.name == "sqlite"
-    figures_job = _job(database, lambda db: frame_figures(db, context, start, end), apart=figures_apart)
+    # the figures need nothing this run scores or reads, and the comparison reads the scores once
+    # stored: with both cores a worker makes them meanwhile, in that order. On SQLite it starts with
+    # the run, framing the figures while this process scores; on PostgreSQL once the scores are
+    # stored (its server stores them on the second core: a worker beside it made rescored and cold
+    # runs slower)
+    apart = (workers or 2) >= 2 and (bool(figure_metrics(context)) or compare_original)
+    early = apart and database.engine.dialect.name == "sqlite"
+    scored_gate = Gate()
+
+    def compare(db: Database) -> Comparison:
+        scored_gate.wait()
+        return compare_with_original(db, context, start, end)
+
+    side: list[Callable[[], Any]] = [
+        _job(database, lambda db: frame_figures(db, context, start, end), apart=apart)
+    ]
+    side += [_job(database, compare, apart=apart)] if compare_original else []
     with (
+        scored_gate,
         in_background(incidents_job, parallel=summarise) as incidents,
-        in_background(figures_job, parallel=early) as figures_early,
+        in_background_each(side, parallel=early) as side_early,
     ):
         stored = score_pending(
             database,
@@ -179,24 +189,23 @@ def _run(
             with_rows=True,
         )
         scored = stored.summary
-        # the comparison reads the original scores and those just stored: with both cores it is
-        # made meanwhile
-        parallel_compare = compare_original and apart
-        comparison_job = _on_own_connection(
-            database.url, lambda db: compare_with_original(db, context, start, end)
-        )
-        with (
-            in_background(figures_job, parallel=figures_apart and not early) as figures_late,
-            in_background(comparison_job, parallel=parallel_compare) as compared,
-        ):
+        scored_gate.open()
+        with in_background_each(side, parallel=apart and not early) as side_late:
+            figures_read, *compared = side_early if early else side_late
             gathered = gather(
                 database, context, history_from=period.start, period=period, with_incidents=not summarise,
                 with_figures=False, fresh=stored.rows,
             )  # fmt: skip
             del stored
-            gathered.figures_read = figures_early() if early else figures_late()
-            if summarise:
-                gathered.incident_days = incidents()
+
+            def arrived(g: Gathered) -> None:
+                """What the workers read, waited for only once this process has framed the outcomes."""
+                g.figures_read = figures_read()
+                if summarise:
+                    g.incident_days = incidents()
+
+            # held only by this list, which write_folder's argument empties: see its release
+            prepared = [prepare(context, gathered, release=True, arrived=arrived)]
             advance(
                 f"read {gathered.assessments_read:,} scores and {gathered.incidents_read:,} incidents' day summaries"
             )
@@ -217,13 +226,13 @@ def _run(
                 context,
                 manifest,
                 gathered,
-                prepare(context, gathered, release=True),  # no reference kept here: see release
+                prepared.pop(),
                 period,
                 as_of=as_of,
                 compare_original=compare_original,
                 advance=advance,
                 workers=workers,
-                compared=compared if parallel_compare else None,
+                compared=compared[0] if compared and apart else None,
                 release=True,
             )
     manifest.outputs = hashes = written.hashes

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.core.parallel import InOrder, WorkerError, fork_map, in_background
+from engine.core.parallel import Gate, InOrder, WorkerError, fork_map, in_background, in_background_each
 
 PARENT = os.getpid()
 
@@ -120,6 +120,41 @@ def test_in_background_says_whether_its_worker_is_still_at_the_job(tmp_path: Pat
         assert result() == 3
     with in_background(job, parallel=False) as here:
         assert not here.running()  # nothing runs meanwhile: the job runs when its result is asked for
+
+
+def test_in_background_each_sends_each_result_as_soon_as_its_job_is_done() -> None:
+    """The first job's result is there while the second still waits for this process (a Gate):
+    a PEEL run frames its figures first and compares once its scores are stored."""
+    with Gate() as gate:
+
+        def second() -> tuple[int, str]:
+            gate.wait()
+            return os.getpid(), "compared"
+
+        with in_background_each([lambda: os.getpid(), second]) as (first, then):
+            child = first()
+            assert child != PARENT
+            time.sleep(0.05)
+            assert then.running()  # still waiting at the gate
+            gate.open()
+            assert then() == (child, "compared")  # the same child, after the first job
+
+
+def test_in_background_each_runs_a_failed_job_here_and_goes_on_with_the_next() -> None:
+    def flaky() -> int:
+        if in_child():
+            raise ValueError("child only")
+        return os.getpid()
+
+    with in_background_each([flaky, lambda: os.getpid()]) as (here, there):
+        assert there() != PARENT
+        assert here() == PARENT  # redone in this process
+
+
+def test_in_background_each_runs_every_job_here_when_not_parallel() -> None:
+    with Gate() as gate, in_background_each([lambda: 1, lambda: (gate.wait(), 2)[1]], parallel=False) as jobs:
+        gate.open()  # a job run here after the gate opened does not wait
+        assert [job() for job in jobs] == [1, 2]
 
 
 def test_in_background_redoes_a_failed_job_here_and_raises_its_error() -> None:
