@@ -157,22 +157,24 @@ def _run(
         database.url, lambda db: incident_summaries(db, on, start, end) if on is not None else None
     )
     # the figures need nothing this run scores or reads, and the comparison reads the scores once
-    # stored: with both cores a worker makes them meanwhile, in that order. On SQLite it starts with
-    # the run, framing the figures while this process scores; on PostgreSQL once the scores are
-    # stored (its server stores them on the second core: a worker beside it made rescored and cold
-    # runs slower)
-    apart = (workers or 2) >= 2 and (bool(figure_metrics(context)) or compare_original)
+    # stored. On SQLite, with both cores, one worker makes them meanwhile from the run's start, in
+    # that order. On PostgreSQL the server stores the scores on the second core: a worker beside it
+    # made rescored and cold runs slower, and one after it left three processes' memory at once
+    # (1.04-1.10 GB); there the comparison alone is made by a worker once the scores are stored
+    apart = (workers or 2) >= 2
     early = apart and database.engine.dialect.name == "sqlite"
+    early = early and (bool(figure_metrics(context)) or compare_original)
     scored_gate = Gate()
 
     def compare(db: Database) -> Comparison:
         scored_gate.wait()
         return compare_with_original(db, context, start, end)
 
+    comparison_job = _on_own_connection(database.url, compare)
     side: list[Callable[[], Any]] = [
-        _job(database, lambda db: frame_figures(db, context, start, end), apart=apart)
+        _on_own_connection(database.url, lambda db: frame_figures(db, context, start, end))
     ]
-    side += [_job(database, compare, apart=apart)] if compare_original else []
+    side += [comparison_job] if compare_original else []
     with (
         scored_gate,
         in_background(incidents_job, parallel=summarise) as incidents,
@@ -190,19 +192,23 @@ def _run(
         )
         scored = stored.summary
         scored_gate.open()
-        with in_background_each(side, parallel=apart and not early) as side_late:
-            figures_read, *compared = side_early if early else side_late
+        compare_late = compare_original and apart and not early
+        with in_background(comparison_job, parallel=compare_late) as compared_late:
             gathered = gather(
                 database, context, history_from=period.start, period=period, with_incidents=not summarise,
-                with_figures=False, fresh=stored.rows,
+                with_figures=not early, fresh=stored.rows,
             )  # fmt: skip
             del stored
+            if summarise:
+                gathered.incident_days = incidents()
+            compared = (
+                side_early[1] if early and compare_original else compared_late if compare_late else None
+            )
 
             def arrived(g: Gathered) -> None:
-                """What the workers read, waited for only once this process has framed the outcomes."""
-                g.figures_read = figures_read()
-                if summarise:
-                    g.incident_days = incidents()
+                """The figures from the worker, waited for only once this process has framed the outcomes."""
+                if early:
+                    g.figures_read = side_early[0]()
 
             # held only by this list, which write_folder's argument empties: see its release
             prepared = [prepare(context, gathered, release=True, arrived=arrived)]
@@ -232,7 +238,7 @@ def _run(
                 compare_original=compare_original,
                 advance=advance,
                 workers=workers,
-                compared=compared[0] if compared and apart else None,
+                compared=compared,
                 release=True,
             )
     manifest.outputs = hashes = written.hashes
@@ -388,12 +394,6 @@ def _on_own_connection(url: str, work: Callable[[Database], T]) -> Callable[[], 
             database.close()
 
     return job
-
-
-def _job(database: Database, work: Callable[[Database], T], *, apart: bool) -> Callable[[], T]:
-    """``work`` as a job: run ``apart`` (in a worker process), on a connection of its own; else here,
-    on ``database``."""
-    return _on_own_connection(database.url, work) if apart else lambda: work(database)
 
 
 def _count_incidents(database: Database, period: Period) -> int:
