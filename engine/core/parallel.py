@@ -1,6 +1,7 @@
 """The one way QAM uses other processes and threads: forked workers that inherit their inputs (never
-pickled) while this process works too, a job running in a forked child while the caller goes on,
-and writes done in order by a background thread. The thresholds for going parallel live here.
+pickled) while this process works too, jobs running in turn in a forked child while the caller goes
+on (a Gate holding one back until this process is ready for it), and writes done in order by a
+background thread. The thresholds for going parallel live here.
 
 Forking is chosen over spawning because the inputs (a year of outcomes, compiled rulesets) are
 large and already in memory: a forked child reads them from pages it shares with its parent.
