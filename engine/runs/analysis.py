@@ -65,12 +65,13 @@ def prepare(
     gathered: Gathered,
     *,
     release: bool = False,
-    arrived: Callable[[Gathered], None] | None = None,
+    figures_apart: Callable[[], FiguresRead] | None = None,
 ) -> Prepared:
     """Frame the gathered outcome rows (the slow part of :func:`analyse`) and add their day summaries
     to the history's. With ``release``, the gathered rows are emptied once framed (a year's rows are
-    large; the hashes and reviewed counts are kept). ``arrived``: completes ``gathered`` with what
-    other processes read (its incident days, its figures) once the outcomes are framed."""
+    large; the hashes and reviewed counts are kept). ``figures_apart``: the figures read and framed
+    by another process (frame_figures in a worker), asked for once the outcomes are framed and kept
+    in ``gathered``."""
     outcomes = outcomes_frame(
         gathered.outcome_columns, criteria_rows(context), context.catalogue.measures.values()
     )
@@ -80,8 +81,8 @@ def prepare(
     # frame's columns, not as day summaries' dicts (a year's are about a million small objects)
     outcome_sums = DaySums.of_days(gathered.outcome_history.days).then(DaySums.of_outcomes(outcomes))
     failing_rows, codes = failing(outcomes), row_codes(outcomes)
-    if arrived is not None:
-        arrived(gathered)
+    if figures_apart is not None:
+        gathered.figures_read = figures_apart()
     incidents = gathered.incident_days.days if gathered.incident_days else None
     read = gathered.figures_read
     figures = read.framed if read is not None else framed_figures(context, gathered.figures)

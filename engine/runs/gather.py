@@ -429,8 +429,9 @@ def gather(
     by place and case type. With ``cutoff``, the data as it stood then (assessment revisions current
     at that time, incidents and samples by then), every row read again and no stored summary used:
     how an audit re-reads what a past run read. Without ``with_incidents`` the caller reads
-    incidents itself (read_incidents), without ``with_figures`` its figures (read_figures). ``fresh``: the scores this run stored (score_pending), which
-    need not be read back when they are all the period's."""
+    incidents itself (read_incidents), without ``with_figures`` its figures (read_figures).
+    ``fresh``: the scores this run stored (score_pending), which need not be read back when they
+    are all the period's."""
     division = {p.code: p.division for p in context.force.places}
     on = outcome_basis(context)
     past = DaySet()

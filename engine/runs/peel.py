@@ -162,8 +162,8 @@ def _run(
     # made rescored and cold runs slower, and one after it left three processes' memory at once
     # (1.04-1.10 GB); there the comparison alone is made by a worker once the scores are stored
     apart = (workers or 2) >= 2
-    early = apart and database.engine.dialect.name == "sqlite"
-    early = early and (bool(figure_metrics(context)) or compare_original)
+    sqlite = database.engine.dialect.name == "sqlite"
+    early = apart and sqlite and (bool(figure_metrics(context)) or compare_original)
     scored_gate = Gate()
 
     def compare(db: Database) -> Comparison:
@@ -204,14 +204,10 @@ def _run(
             compared = (
                 side_early[1] if early and compare_original else compared_late if compare_late else None
             )
-
-            def arrived(g: Gathered) -> None:
-                """The figures from the worker, waited for only once this process has framed the outcomes."""
-                if early:
-                    g.figures_read = side_early[0]()
-
             # held only by this list, which write_folder's argument empties: see its release
-            prepared = [prepare(context, gathered, release=True, arrived=arrived)]
+            prepared = [
+                prepare(context, gathered, release=True, figures_apart=side_early[0] if early else None)
+            ]
             advance(
                 f"read {gathered.assessments_read:,} scores and {gathered.incidents_read:,} incidents' day summaries"
             )
