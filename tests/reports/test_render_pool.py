@@ -145,6 +145,16 @@ def test_a_child_that_dies_is_made_up_for_here(
     assert pdfs == {name: serial[name] for name in pdfs}
 
 
+@pytest.fixture
+def ctrl_c_raises() -> Iterator[None]:
+    """Ctrl-C raising KeyboardInterrupt, as in a terminal's foreground: a suite started in the
+    background (`pytest &` in a script) inherits it ignored, and would wait for the busy child."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.usefixtures("ctrl_c_raises")
 def test_ctrl_c_stops_the_children_quietly(
     few: tuple[list[PlaceBriefing], ForceSummary],
     monkeypatch: pytest.MonkeyPatch,
@@ -156,7 +166,9 @@ def test_ctrl_c_stops_the_children_quietly(
     def busy_child_then_ctrl_c(b: PlaceBriefing) -> briefing.RenderedPdf:
         if os.getpid() != parent:
             (tmp_path / str(os.getpid())).touch()
-            while True:  # busy until stopped: if the parent waited for it, this test would hang
+            # busy until stopped: if the parent waited for it, the test would fail after a minute
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
                 time.sleep(1)
         else:
             while not any(tmp_path.iterdir()):
