@@ -32,7 +32,7 @@ from engine.analysis.stats import (
     wilson_interval,
     xmr_chart,
 )
-from engine.analysis.threshold_findings import time_text, week_time_facts
+from engine.analysis.threshold_findings import time_text, week_rows, week_time_facts
 from engine.core.figure_facts import FigureException
 from engine.core.metrics import TIME_METRICS
 from engine.core.models import ExceptionKind, PerformanceException, SeriesPoint, SpcChart
@@ -422,6 +422,7 @@ def metric_special_causes(
         return []
     weeks = week_range(seen[0], latest_week)
     out: list[PerformanceException] = []
+    latest: list[dict[str, Any]] | None = None  # the latest week's rows, made for its first timed signal
     for (place, metric), series in daily.incident_weekly_series(incidents, weeks).items():
         spec = specs.get(metric)
         if spec is None:
@@ -443,7 +444,8 @@ def metric_special_causes(
         extra: dict[str, Any] = {}
         teams = ""
         if timed:  # the week's mean time, its interval and the teams' (threshold_findings)
-            facts, teams = week_time_facts(incidents, latest_week, place, metric, spec)
+            latest = week_rows(incidents, latest_week) if latest is None else latest
+            facts, teams = week_time_facts(latest, latest_week, place, metric, spec)
             fmt, rate, low, high = partial(time_text, unit=facts.unit), facts.value, facts.low, facts.high
             what, target = f"The mean {facts.text}", facts.standard
             made_as, extra = FigureException, {"figure": facts}

@@ -97,14 +97,22 @@ def time_facts(
     )  # fmt: skip
 
 
+def week_rows(incidents: daily.Days, week: str) -> list[dict[str, Any]]:
+    """The week's incident metrics of every place and named team (daily.incident_metrics): what
+    week_time_facts reads, made once for all the week's signals."""
+    monday = week_monday(week)
+    return records(
+        daily.incident_metrics(daily.between(incidents, monday, monday + timedelta(days=6)), week, teams=True)
+    )
+
+
 def week_time_facts(
-    incidents: daily.Days, week: str, place: str, metric: str, spec: Mapping[str, Any]
+    rows: Sequence[Mapping[str, Any]], week: str, place: str, metric: str, spec: Mapping[str, Any]
 ) -> tuple[FigureFacts, str]:
     """The week's mean time of ``place`` (what its SPC chart's latest point is) as FigureFacts, and
-    team_text of its named teams' means."""
+    team_text of its named teams' means; ``rows``: week_rows of the week."""
     monday = week_monday(week)
     sunday = monday + timedelta(days=6)
-    rows = records(daily.incident_metrics(daily.between(incidents, monday, sunday), week, teams=True))
     mine = [r for r in rows if r["place"] == place and r["metric"] == metric]
     (own,) = [r for r in mine if r["team"] == NO_TEAM]
     teams = [r for r in mine if r["team"] != NO_TEAM]

@@ -302,6 +302,18 @@ def test_a_weekly_mean_time_is_watched_by_spc() -> None:
     assert e.reason.endswith("; by team: Response A 20.0 minutes (10).")
 
 
+def test_two_places_signalling_in_one_week_each_name_their_own_teams() -> None:
+    rows: list[dict[str, Any]] = []
+    for place, team, late in (("BLK", "Response A", 20.0), ("RVS", "Response B", 30.0)):
+        for w in range(18, -1, -1):  # steady around 9-10 minutes, then late in 2026-W47
+            minutes = [late] * 10 if w == 0 else ([9.0, 10.0] * 5 if w % 2 else [9.5, 10.5] * 5)
+            rows += _g1(place, team, minutes, week=w)
+    found = _assess(rows, [{**MAX_G1, "maximum": None}])
+    reasons = {e.place: e.reason for e in found.exceptions if e.kind == ExceptionKind.SPECIAL_CAUSE}
+    assert reasons["BLK"].endswith("; by team: Response A 20.0 minutes (10).")
+    assert reasons["RVS"].endswith("; by team: Response B 30.0 minutes (10).")
+
+
 def test_a_period_pooled_from_its_parts_is_the_period_pooled_whole() -> None:
     """A PEEL rerun's period is added up from its quarters: the same figures as the period read whole."""
     days = daily.incident_days(incidents_frame(ROWS, SETTINGS))
