@@ -62,6 +62,9 @@ class FigureData:
     )
     #: {"rows": figures.SpanRows of levelled}, made with the data (:meth:`of`) or for the first span
     span_rows: dict[str, SpanRows] = field(default_factory=dict, compare=False)
+    #: the special cause (or None) at each series' point ending on a day, by the series, that day and
+    #: the threshold: periods ending on the same day (a PEEL year and its last quarter) chart it once
+    causes: dict[tuple[Any, ...], PerformanceException | None] = field(default_factory=dict, compare=False)
 
     @classmethod
     def of(cls, rows: Any, metrics: Metrics, thresholds: Sequence[Mapping[str, Any]] = ()) -> FigureData:
@@ -206,7 +209,19 @@ def figure_findings(
                     )
             if (row["place"], metric.id) not in charted and row["grain"]:
                 charted.add((row["place"], metric.id))
-                found = _special_cause(data, row, metric, t, cat, f, spc)
+                key = (
+                    metric.id,
+                    row["level"],
+                    row["place"],
+                    row["grain"],
+                    row["end"],
+                    id(t),
+                    f.statistic,
+                    repr(spc),
+                )
+                if key not in data.causes:
+                    data.causes[key] = _special_cause(data, row, metric, t, cat, f, spc)
+                found = data.causes[key]
                 if found is not None:
                     out.append(found)
     return with_coverage(out, data.levelled)

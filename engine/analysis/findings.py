@@ -25,7 +25,7 @@ period (criteria_findings, spc_findings, threshold_findings) and orders what the
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -79,6 +79,17 @@ def sort_exceptions(items: Iterable[PerformanceException]) -> list[PerformanceEx
     )
 
 
+def _once(
+    shared: dict[Any, Any] | None, key: tuple[str, date], find: Callable[[], list[PerformanceException]]
+) -> list[PerformanceException]:
+    """``find()``, or what it found for ``key`` before in ``shared`` (its exceptions are frozen)."""
+    if shared is None:
+        return find()
+    if key not in shared:
+        shared[key] = find()
+    return list(shared[key])
+
+
 def assess_period(
     outcomes: Outcomes,
     period_from: date,
@@ -94,6 +105,7 @@ def assess_period(
     min_cases: int = 1,
     frames: Mapping[tuple[str, str], int] | None = None,
     figures: FigureData | None = None,
+    shared: dict[Any, Any] | None = None,
 ) -> PeriodFindings:
     """Find every exception for the period, plus the small-sample shortfalls for the record.
 
@@ -115,6 +127,9 @@ def assess_period(
     searches reviewed"). ``figures``: the declared metrics' stored figures and the thresholds on
     them (figure_findings). Team exceptions (team_findings) need ``outcome_days`` made with
     team_findings.with_team_days for their special causes; without the teams' counts there are none.
+    ``shared``: a dict kept across the periods of one run, analysed from the same rows and settings
+    (a PEEL year and its last quarter): the places' special causes, which depend only on the
+    history up to the period's end, are found once for each end.
     """
     spc = spc or SpcSettings()
     cat = catalogue_of(outcomes)
@@ -134,7 +149,7 @@ def assess_period(
     found += below
     small += notes
     summed = weeks_to(outcome_days, period_to, latest_week)  # the place's and the teams' weekly series
-    found += outcome_special_causes(history, summed, cat, spc)
+    found += _once(shared, ("outcomes", period_to), lambda: outcome_special_causes(history, summed, cat, spc))
     if incident_days is not None and metric_standards:
         inc = daily.between(incident_days, None, period_to)
         t, notes = thresholds(
@@ -148,7 +163,11 @@ def assess_period(
         )
         found += t
         small += notes
-        found += metric_special_causes(inc, metric_standards, cat, latest_week, spc)
+        found += _once(
+            shared,
+            ("incidents", period_to),
+            lambda: metric_special_causes(inc, metric_standards, cat, latest_week, spc),
+        )
     if figures is not None:
         found += figure_findings(figures, cat, period_from, period_to, spc)
     small.sort(key=lambda s: (s.place, _measure_key(s.measure), s.ruleset, s.criterion))

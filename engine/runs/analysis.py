@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from engine.analysis import aggregate as agg
@@ -58,6 +58,8 @@ class Prepared:
     figures: FigureData | None = None
     #: what aggregation needs of each outcome row (cases.row_codes), made once for every period
     row_codes: RowCodes | None = None
+    #: what the periods' findings share (findings.assess_period's ``shared``)
+    shared: dict[Any, Any] = field(default_factory=dict, compare=False)
 
 
 def prepare(
@@ -156,6 +158,7 @@ def analyse(context: RunContext, gathered: Gathered, period: Period, *, prepared
         response=prepared.response,
         aggregates=table,
         frames=frames,
+        shared=prepared.shared,
     )
     recognise = week_improvements(
         prepared.outcomes, period.start, period.end, aggregates=table, outcome_days=prepared.outcome_sums

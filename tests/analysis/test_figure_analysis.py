@@ -161,7 +161,9 @@ def _thresholds(**more: object) -> list[dict[str, object]]:
     ]  # fmt: skip
 
 
-def test_threshold_special_cause_and_event_exceptions() -> None:
+def _drifting() -> list[dict[str, object]]:
+    """AAA's attendance drifting down over 2026, BBB's steady, a homicide at BBB, and a week of
+    attendance times at both."""
     rows = []
     for i, m in enumerate(months((2025, 1), (2026, 10))):
         k = 960 if i < 16 else 960 - 20 * (i - 15)  # AAA drifts down from May 2026 to 840 in October
@@ -179,6 +181,11 @@ def test_threshold_special_cause_and_event_exceptions() -> None:
             fig("g1_minutes", "BBB", day, value=14.0, count=30),
             fig("g1_minutes", "BBB", day, value=17.0, count=10),
         ]
+    return rows
+
+
+def test_threshold_special_cause_and_event_exceptions() -> None:
+    rows = _drifting()
     found = figure_findings(FigureData.of(rows, METRICS, _thresholds()), CAT, *WEEK, SpcSettings())
     got = {(e.kind, e.place, e.criterion): e for e in found}
     assert set(got) == {
@@ -206,6 +213,24 @@ def test_threshold_special_cause_and_event_exceptions() -> None:
     by_median = figure_findings(FigureData.of(rows, METRICS, _thresholds(statistic="median")), CAT, *WEEK)
     medians = {(e.place, e.criterion): e for e in by_median if e.kind is ExceptionKind.THRESHOLD}
     assert medians[("AAA", "RT01")].rate == 18.0 and ("BBB", "RT01") not in medians
+
+
+def test_spans_ending_on_one_day_chart_once_and_find_what_they_find_alone() -> None:
+    """A PEEL year and its last quarter end on one day: the quarter's special causes, charted once
+    for the year (FigureData.causes), are what the quarter finds on data of its own."""
+    rows = _drifting()
+    data = FigureData.of(rows, METRICS, _thresholds())
+    year = figure_findings(data, CAT, WEEK[1] - dt.timedelta(days=364), WEEK[1])
+    assert any(e.kind is ExceptionKind.SPECIAL_CAUSE for e in year) and data.causes
+    # the quarter and the week end on the year's day; the last quarter before them ends earlier
+    for span in (
+        (WEEK[1] - dt.timedelta(days=90), WEEK[1]),
+        WEEK,
+        (dt.date(2026, 7, 1), dt.date(2026, 9, 30)),
+    ):
+        assert figure_findings(data, CAT, *span) == figure_findings(
+            FigureData.of(rows, METRICS, _thresholds()), CAT, *span
+        )
 
 
 def test_no_threshold_exception_while_the_interval_reaches_the_standard() -> None:

@@ -3,16 +3,23 @@ would raise (critical, below_standard, special_cause, threshold) and no others, 
 
 from __future__ import annotations
 
-from engine.analysis.findings import sort_exceptions
+from datetime import date, timedelta
+from typing import Any
+
+from engine.analysis import daily
+from engine.analysis.aggregate import aggregate
+from engine.analysis.findings import PeriodFindings, assess_period, sort_exceptions
 from engine.analysis.incidents import incidents_frame
-from engine.analysis.outcomes import outcomes_frame
+from engine.analysis.outcomes import in_period, outcomes_frame
 from engine.core.models import ExceptionKind, PerformanceException
 from tests.analysis.scenarios import (
     CRITERIA,
+    FROM,
     MEASURES,
     SETTINGS,
     STABLE,
     STANDARDS,
+    TO,
     Scenario,
     assess,
     calls,
@@ -71,3 +78,29 @@ def test_sort_order_is_kind_then_priority_place_measure_criterion() -> None:
         ("below_standard", 4, "D11"),
         ("threshold", 1, "M2"),
     ]
+
+
+def test_periods_ending_on_one_day_share_their_special_causes_and_find_what_they_find_alone() -> None:
+    """A PEEL run's year and last quarter end on one day: what the second finds with the first's
+    special causes kept (``shared``) is what it finds alone; a period ending earlier finds its own."""
+    s = Scenario()
+    s.weekly("HLM", "IQ01", [*STABLE, *[15] * 7])  # a shift: a special cause in the latest week
+    s.cases("BLK", "SS01", passes=5, fails=25)
+    incidents = daily.incident_days(incidents_frame(calls("BLK", "999", [5] * 80 + [15] * 20), SETTINGS))
+    outcomes = outcomes_frame(s.rows, CRITERIA, MEASURES)
+
+    def found(start: date, end: date, shared: dict[Any, Any] | None) -> PeriodFindings:
+        table = aggregate(in_period(outcomes, start, end), "p", levels=("place",), dimensions=("criterion",))
+        return assess_period(
+            outcomes, start, end, aggregates=table, outcome_days=daily.outcome_days(outcomes),
+            incident_days=incidents, metric_standards=STANDARDS, place_settings=SETTINGS, shared=shared,
+        )  # fmt: skip
+
+    shared: dict[Any, Any] = {}
+    longer = found(FROM - timedelta(weeks=8), TO, shared)
+    assert ("special_cause", "HLM", "D5", "") in kinds(longer.exceptions)
+    assert found(FROM, TO, shared) == found(FROM, TO, None)
+    earlier = TO - timedelta(weeks=3)
+    assert found(FROM - timedelta(weeks=8), earlier, shared) == found(
+        FROM - timedelta(weeks=8), earlier, None
+    )
