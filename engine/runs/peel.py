@@ -160,8 +160,10 @@ def _run(
     # the figures need nothing this run scores or reads, and the comparison reads the scores once
     # stored. On SQLite, with both cores, one worker makes them meanwhile from the run's start, in
     # that order. On PostgreSQL the server stores the scores on the second core: a worker beside it
-    # made rescored and cold runs slower, and one after it left three processes' memory at once
-    # (1.04-1.10 GB); there the comparison alone is made by a worker once the scores are stored
+    # made rescored and cold runs slower, and one after it, with scores just stored, left three
+    # processes' memory at once (1.04-1.10 GB); there a worker started once the scores are stored
+    # makes the comparison, and the figures first when nothing was scored (a warm rerun, whose main
+    # process otherwise read and framed them while the second core waited)
     apart = (workers or 2) >= 2
     sqlite = database.engine.dialect.name == "sqlite"
     early = apart and sqlite and (bool(figure_metrics(context)) or compare_original)
@@ -174,10 +176,8 @@ def _run(
         return compare_with_original(db, context, start, end)
 
     comparison_job = _on_own_connection(database.url, compare)
-    side: list[Callable[[], Any]] = [
-        _on_own_connection(database.url, lambda db: frame_figures(db, context, start, end))
-    ]
-    side += [comparison_job] if compare_original else []
+    figures_job = _on_own_connection(database.url, lambda db: frame_figures(db, context, start, end))
+    side: list[Callable[[], Any]] = [figures_job, *([comparison_job] if compare_original else [])]
     with (
         scored_gate,
         in_background(incidents_job, parallel=summarise) as incidents,
@@ -195,22 +195,26 @@ def _run(
         )
         scored = stored.summary
         scored_gate.open()
-        compare_late = compare_original and apart and not early
-        with in_background(comparison_job, parallel=compare_late) as compared_late:
+        late = apart and not early
+        figures_late = late and scored.total == 0 and bool(figure_metrics(context))
+        if figures_late:
+            _import_before_forking()
+        side_late = [
+            *([figures_job] if figures_late else []),
+            *([comparison_job] if compare_original else []),
+        ]
+        with in_background_each(side_late, parallel=late) as later:
             gathered = gather(
                 database, context, history_from=period.start, period=period, with_incidents=not summarise,
-                with_figures=not early, fresh=stored.rows,
+                with_figures=not (early or figures_late), fresh=stored.rows,
             )  # fmt: skip
             del stored
             if summarise:
                 gathered.incident_days = incidents()
-            compared = (
-                side_early[1] if early and compare_original else compared_late if compare_late else None
-            )
+            compared = (side_early if early else later)[-1] if compare_original and apart else None
+            figures_apart = side_early[0] if early else later[0] if figures_late else None
             # held only by this list, which write_folder's argument empties: see its release
-            prepared = [
-                prepare(context, gathered, release=True, figures_apart=side_early[0] if early else None)
-            ]
+            prepared = [prepare(context, gathered, release=True, figures_apart=figures_apart)]
             advance(
                 f"read {gathered.assessments_read:,} scores and {gathered.incidents_read:,} incidents' day summaries"
             )

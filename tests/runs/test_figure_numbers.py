@@ -284,9 +284,10 @@ def test_a_peel_quarter_pools_the_months_inside_it(figures_db: Settings, tmp_pat
 def test_a_peel_run_frames_its_figures_in_a_worker_or_here_alike(
     figures_db: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """On SQLite with both cores the figures are read and framed in a worker while the outcomes are
-    scored and read; alone, or on PostgreSQL, in the run's own process: the folder is the same file
-    for file, and the manifest records the figures read either way (an audit, which reads them in
+    """With both cores the figures are read and framed in a worker while the outcomes are read (on
+    PostgreSQL when nothing is left to score, as here: else in the run's own process, beside the
+    server storing the scores); alone, in the run's own process. The folder is the same file for
+    file, and the manifest records the figures read either way (an audit, which reads them in
     process, checks that hash)."""
     import os
 
@@ -303,11 +304,13 @@ def test_a_peel_run_frames_its_figures_in_a_worker_or_here_alike(
     span = (dt.date(2026, 7, 1), dt.date(2026, 9, 30))
     apart = api.peel(figures_db, *span, out=tmp_path / "apart", workers=2).run.folder
     here = api.peel(figures_db, *span, out=tmp_path / "here", workers=1).run.folder
-    on_sqlite = figures_db.database_url.startswith("sqlite")
-    assert framed_here == [os.getpid()] * (1 if on_sqlite else 2)
+    rerun = api.peel(figures_db, *span, out=tmp_path / "rerun", workers=2)
+    assert rerun.run.scored.total == 0
+    assert framed_here == [os.getpid()]  # the run alone; the others' workers framed theirs
     files = sorted(p.name for p in apart.iterdir())
     assert files == sorted(p.name for p in here.iterdir()) and "aggregates.csv" in files
     for name in files:
         assert (apart / name).read_bytes() == (here / name).read_bytes(), name
+        assert (rerun.run.folder / name).read_bytes() == (here / name).read_bytes(), name
     manifest = json.loads((apart / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["inputs"]["figures"]
