@@ -177,11 +177,15 @@ def _run(
 
     comparison_job = _on_own_connection(database.url, compare)
     figures_job = _on_own_connection(database.url, lambda db: frame_figures(db, context, start, end))
-    side: list[Callable[[], Any]] = [figures_job, *([comparison_job] if compare_original else [])]
+
+    def side(with_figures: bool) -> list[Callable[[], Any]]:
+        """A worker's jobs, the one needed first first: the figures, then the comparison."""
+        return [*([figures_job] if with_figures else []), *([comparison_job] if compare_original else [])]
+
     with (
         scored_gate,
         in_background(incidents_job, parallel=summarise) as incidents,
-        in_background_each(side, parallel=early) as side_early,
+        in_background_each(side(True), parallel=early) as side_early,
     ):
         stored = score_pending(
             database,
@@ -199,20 +203,18 @@ def _run(
         figures_late = late and scored.total == 0 and bool(figure_metrics(context))
         if figures_late:
             _import_before_forking()
-        side_late = [
-            *([figures_job] if figures_late else []),
-            *([comparison_job] if compare_original else []),
-        ]
-        with in_background_each(side_late, parallel=late) as later:
+        figures_in_worker = early or figures_late
+        with in_background_each(side(figures_late), parallel=late) as side_late:
+            worker = side_early if early else side_late
             gathered = gather(
                 database, context, history_from=period.start, period=period, with_incidents=not summarise,
-                with_figures=not (early or figures_late), fresh=stored.rows,
+                with_figures=not figures_in_worker, fresh=stored.rows,
             )  # fmt: skip
             del stored
             if summarise:
                 gathered.incident_days = incidents()
-            compared = (side_early if early else later)[-1] if compare_original and apart else None
-            figures_apart = side_early[0] if early else later[0] if figures_late else None
+            compared = worker[-1] if compare_original and apart else None
+            figures_apart = worker[0] if figures_in_worker else None
             # held only by this list, which write_folder's argument empties: see its release
             prepared = [prepare(context, gathered, release=True, figures_apart=figures_apart)]
             advance(
