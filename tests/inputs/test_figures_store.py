@@ -10,7 +10,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
 from engine import api
@@ -155,6 +156,44 @@ def test_another_event_in_the_same_period_is_added_not_a_conflict(
         ExtractError, match=r"c.csv:2:event_on: metric misconduct_case, place DLW, period 2026-10, event GM-1"
     ):
         api.load_figures_extract(figures_settings, moved)
+
+
+def test_a_figure_names_a_stored_load_and_a_named_load_stays(
+    figures_settings: Settings, tmp_path: Path
+) -> None:
+    """The database refuses a figure of no load and a load deleted, renumbered or emptied while figures
+    name it: SQLite by its foreign key, PostgreSQL by statement triggers (migration 0010) that check a
+    load's copied rows once; both raise the foreign-key error."""
+    first = api.load_figures_extract(figures_settings, write_file(tmp_path, "people.csv", GOOD))
+    load = first.load
+    assert load is not None
+    with api.database_for(figures_settings) as database:
+        stored = _stored(database)[0]
+        row = {c.name: getattr(stored, c.name) for c in Figure.__table__.c if c.name != "pk"}
+        attempts = [
+            insert(Figure).values({**row, "load_pk": load + 1}),
+            update(Figure).where(Figure.pk == stored.pk).values(load_pk=load + 1),
+            delete(FigureLoad).where(FigureLoad.pk == load),
+            update(FigureLoad).where(FigureLoad.pk == load).values(pk=load + 1),
+        ]
+        if database.engine.dialect.name == "postgresql":  # SQLite has no TRUNCATE
+            attempts.append(text("TRUNCATE figure_loads"))
+        for statement in attempts:
+            with pytest.raises(DBAPIError, match=r"(?i)foreign key"), database.session() as session:
+                session.execute(statement)
+        assert len(_rows(database)) == 11 and _loads(database) == 1
+        with database.session() as session:  # a figure of the stored load, and a load no figure names
+            session.execute(insert(Figure).values(row))
+            other = session.execute(insert(FigureLoad).values(
+                source_file="x.csv", sha256="0" * 64, rows=0, replaced=False, loaded_at=api.now()
+            ).returning(FigureLoad.pk)).scalar_one()  # fmt: skip
+            session.execute(delete(FigureLoad).where(FigureLoad.pk == other))
+        assert len(_rows(database)) == 12 and _loads(database) == 1
+
+
+def _stored(database: Database) -> list[Figure]:
+    with database.session() as session:
+        return list(session.scalars(select(Figure).order_by(Figure.pk)))
 
 
 def test_a_bad_file_stores_nothing_and_exits_3(figures_settings: Settings, tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from typer.testing import CliRunner
 
 from engine import api
@@ -16,7 +16,7 @@ from engine.cli import app
 from engine.core.config import Settings
 from engine.core.errors import ExitCode, StorageError
 from engine.store import db as dbm
-from engine.store.schema import alembic_config, current_revision, head_revision
+from engine.store.schema import alembic_config, compared, current_revision, head_revision
 
 
 def test_init_creates_then_is_a_no_op(settings: Settings) -> None:
@@ -30,7 +30,8 @@ def test_init_creates_then_is_a_no_op(settings: Settings) -> None:
 
 def test_migrated_schema_matches_the_models(database: dbm.Database) -> None:
     with database.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), dbm.Base.metadata)
+        context = MigrationContext.configure(conn, opts={"include_object": compared(conn.dialect.name)})
+        diff = compare_metadata(context, dbm.Base.metadata)
     assert diff == []
 
 
@@ -152,3 +153,35 @@ def test_submit_to_an_uninitialised_database_says_so_before_reading_the_file(
     result = runner.invoke(app, ["--database", url, "submit", str(tmp_path / "week.csv")])
     assert result.exit_code == 4, result.output
     assert result.stderr.startswith(f"Error: the database {url} is not initialised")
+
+
+def test_figures_load_check_migrates_down_and_up(database: dbm.Database) -> None:
+    """Migration 0010 swaps PostgreSQL's foreign key of figures.load_pk for statement triggers, and
+    back on downgrade; SQLite keeps the foreign key throughout."""
+    from alembic import command
+
+    def load_pk_keys() -> list[str]:
+        keys = inspect(database.engine).get_foreign_keys("figures")
+        return [k["name"] for k in keys if k["constrained_columns"] == ["load_pk"]]
+
+    def triggers() -> set[str]:
+        if database.engine.dialect.name != "postgresql":
+            return set()
+        with database.engine.connect() as conn:
+            found = conn.execute(text(  # of this schema's tables only: other tests' schemas have theirs
+                "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
+                " AND tgrelid IN ('figures'::regclass, 'figure_loads'::regclass)"
+            ))  # fmt: skip
+            return {name for (name,) in found}
+
+    postgresql = database.engine.dialect.name == "postgresql"
+    names = {"figures_name_loads_insert", "figures_name_loads_update", "figure_loads_named_change"}
+    assert (load_pk_keys(), triggers()) == (
+        ([], names) if postgresql else (["fk_figures_load_pk_figure_loads"], set())
+    )
+    command.downgrade(alembic_config(database), "0009")
+    assert (load_pk_keys(), triggers()) == (["fk_figures_load_pk_figure_loads"], set())
+    command.upgrade(alembic_config(database), "head")
+    assert (load_pk_keys(), triggers()) == (
+        ([], names) if postgresql else (["fk_figures_load_pk_figure_loads"], set())
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from engine.store.db import Base
+from engine.store.schema import compared
 
 config = context.config
 engine = config.attributes["engine"]
@@ -14,5 +15,6 @@ with engine.begin() as connection:
         connection=connection,
         target_metadata=Base.metadata,
         render_as_batch=connection.dialect.name == "sqlite",
+        include_object=compared(connection.dialect.name),
     )
     context.run_migrations()
