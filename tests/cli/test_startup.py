@@ -88,3 +88,19 @@ def test_weekly_loads_no_spreadsheet_demo_or_kappa_libraries(ready: Settings, tm
     assert "2026-W47: 3 cases reviewed" in done.stdout
     assert {"pandas", "reportlab", "durable_rules_engine"} <= loaded  # what the batch does need
     assert sorted(loaded.intersection(NOT_FOR_WEEKLY)) == []
+
+
+def test_the_executable_exits_with_the_commands_code() -> None:
+    """`python -m engine` (and the installed `qam`, engine.cli:run) end with the code the command
+    gives: run() freezes the collector's objects as the process ends and changes nothing else."""
+    for args, code in ((["--help"], 0), (["no-such-command"], 2), (["peel", "--from", "someday"], 2)):
+        done = subprocess.run(
+            [sys.executable, "-m", "engine", *args], capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == code, (args, done.stdout, done.stderr)
+    assert (
+        "No such command 'no-such-command'"
+        in subprocess.run(
+            [sys.executable, "-m", "engine", "no-such-command"], capture_output=True, text=True, timeout=120
+        ).stderr
+    )
