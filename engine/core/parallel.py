@@ -333,9 +333,8 @@ class _Background:
 
 
 def _jobs_child(send: Connection, jobs: Sequence[Callable[[], Any]]) -> None:
-    for i, job in enumerate(
-        jobs
-    ):  # each result is sent as soon as it is made: the parent may be waiting for it
+    # each result is sent as soon as it is made: the parent may be waiting for it
+    for i, job in enumerate(jobs):
         try:
             result = job()
         except Exception as exc:  # the parent runs the job itself and raises its error there

@@ -1,9 +1,10 @@
 """A warm process that runs `qam` commands in forked children, for the kill -9 tests.
 
 Run as a script (``python tests/faults/zygote.py``): it imports the engine once, then for each JSON
-request on stdin forks a child that runs the command line exactly as ``python -m engine`` does
-(``engine.cli.app``) with the request's arguments, environment and working folder, its stdout and
-stderr going to the request's files. With ``kill_after`` the child is sent SIGKILL that many seconds
+request on stdin forks a child that runs the command line as ``python -m engine`` does
+(``engine.cli.app``; the executable's ``run`` adds only a gc.freeze as the process ends) with the
+request's arguments, environment and working folder, its stdout and stderr going to the request's
+files. With ``kill_after`` the child is sent SIGKILL that many seconds
 after the fork unless it has finished. One JSON line answers each request: the child's pid, how
 long it ran, whether it was killed and its exit code. With ``die_renaming`` (a regular expression)
 the child kills itself with SIGKILL as it is about to rename a path of that name. Several commands
