@@ -37,6 +37,7 @@ from engine.runs.analysis import (
 from engine.runs.compare import compare_with_original, write_compare_csv
 from engine.runs.context import RunContext
 from engine.runs.gather import (
+    FiguresRead,
     Gathered,
     gather,
     incident_basis,
@@ -158,35 +159,39 @@ def _run(
         database.url, lambda db: incident_summaries(db, on, start, end) if on is not None else None
     )
     # the figures need nothing this run scores or reads, and the comparison reads the scores once
-    # stored. On SQLite, with both cores, one worker makes them meanwhile from the run's start, in
-    # that order. On PostgreSQL the server stores the scores on the second core (a worker beside it
-    # made rescored and cold runs slower): a worker started once the scores are stored frames the
-    # figures, then makes the comparison, while this process gathers and prepares (it had framed them
-    # itself while the second core waited: 0.8 s of a rescored year). Its memory beside this
-    # process's stays under 1 GB because this one gives back the scores' rows once gathered, and the
-    # worker the framed figures once sent (core.parallel)
+    # stored: with both cores, one worker forked at the run's start makes them, in that order, while
+    # this process scores, gathers and prepares. On SQLite it frames the figures meanwhile from the
+    # start; on PostgreSQL, whose server stores the scores on the second core (a worker framing
+    # beside it made rescored and cold runs slower), once the scores are stored. Forked before any
+    # score is held, it shares none of them: forked after scoring, a PostgreSQL worker kept the
+    # scores' rows this process let go, and the two held 1.03-1.05 GB (a rescored year)
     apart = (workers or 2) >= 2
     sqlite = database.engine.dialect.name == "sqlite"
-    early = apart and sqlite and (bool(figure_metrics(context)) or compare_original)
+    with_figures = bool(figure_metrics(context))
+    in_worker = apart and (with_figures or compare_original)
+    figures_in_worker = in_worker and with_figures
     scored_gate = Gate()
-    if early:
+    if in_worker:
         _import_before_forking()
 
     def compare(db: Database) -> Comparison:
         scored_gate.wait()
         return compare_with_original(db, context, start, end)
 
-    comparison_job = _on_own_connection(database.url, compare)
-    figures_job = _on_own_connection(database.url, lambda db: frame_figures(db, context, start, end))
+    def frame(db: Database) -> FiguresRead:
+        if not sqlite:
+            scored_gate.wait()
+        return frame_figures(db, context, start, end)
 
-    def side(with_figures: bool) -> list[Callable[[], Any]]:
-        """A worker's jobs, the one needed first first: the figures, then the comparison."""
-        return [*([figures_job] if with_figures else []), *([comparison_job] if compare_original else [])]
-
+    # a worker's jobs, the one needed first first: the figures, then the comparison
+    jobs = [
+        *([_on_own_connection(database.url, frame)] if figures_in_worker else []),
+        *([_on_own_connection(database.url, compare)] if compare_original else []),
+    ]
     with (
         scored_gate,
         in_background(incidents_job, parallel=summarise) as incidents,
-        in_background_each(side(True), parallel=early) as side_early,
+        in_background_each(jobs, parallel=in_worker) as worker,
     ):
         stored = score_pending(
             database,
@@ -200,54 +205,47 @@ def _run(
         )
         scored = stored.summary
         scored_gate.open()
-        late = apart and not early
-        figures_late = late and bool(figure_metrics(context))
-        if figures_late:
-            _import_before_forking()
-        figures_in_worker = early or figures_late
-        with in_background_each(side(figures_late), parallel=late) as side_late:
-            worker = side_early if early else side_late
-            gathered = gather(
-                database, context, history_from=period.start, period=period, with_incidents=not summarise,
-                with_figures=not figures_in_worker, fresh=stored.rows,
-            )  # fmt: skip
-            del stored
-            give_back()  # the scores' rows, gathered: out of this process's peak beside the worker
-            if summarise:
-                gathered.incident_days = incidents()
-            compared = worker[-1] if compare_original and apart else None
-            figures_apart = worker[0] if figures_in_worker else None
-            # held only by this list, which write_folder's argument empties: see its release
-            prepared = [prepare(context, gathered, release=True, figures_apart=figures_apart)]
-            advance(
-                f"read {gathered.assessments_read:,} scores and {gathered.incidents_read:,} incidents' day summaries"
-            )
-            command = f"qam peel --from {start.isoformat()} --to {end.isoformat()}"
-            command += f" --as-of {as_of.isoformat()}" if as_of else " --published"
-            command += " --compare-original" if compare_original else ""
-            arguments = {
-                "from": start.isoformat(),
-                "to": end.isoformat(),
-                "as_of": as_of.isoformat() if as_of else None,
-                "compare_original": compare_original,
-            }
-            manifest = manifest_for(context, gathered, kind=KIND, command=command, arguments=arguments)
-            before = folder_before(out / period.label)
-            written = write_folder(
-                out / period.label,
-                database,
-                context,
-                manifest,
-                gathered,
-                prepared.pop(),
-                period,
-                as_of=as_of,
-                compare_original=compare_original,
-                advance=advance,
-                workers=workers,
-                compared=compared,
-                release=True,
-            )
+        gathered = gather(
+            database, context, history_from=period.start, period=period, with_incidents=not summarise,
+            with_figures=not figures_in_worker, fresh=stored.rows,
+        )  # fmt: skip
+        del stored
+        give_back()  # the scores' rows, gathered: out of this process's peak beside the worker
+        if summarise:
+            gathered.incident_days = incidents()
+        compared = worker[-1] if compare_original and apart else None
+        figures_apart = worker[0] if figures_in_worker else None
+        # held only by this list, which write_folder's argument empties: see its release
+        prepared = [prepare(context, gathered, release=True, figures_apart=figures_apart)]
+        advance(
+            f"read {gathered.assessments_read:,} scores and {gathered.incidents_read:,} incidents' day summaries"
+        )
+        command = f"qam peel --from {start.isoformat()} --to {end.isoformat()}"
+        command += f" --as-of {as_of.isoformat()}" if as_of else " --published"
+        command += " --compare-original" if compare_original else ""
+        arguments = {
+            "from": start.isoformat(),
+            "to": end.isoformat(),
+            "as_of": as_of.isoformat() if as_of else None,
+            "compare_original": compare_original,
+        }
+        manifest = manifest_for(context, gathered, kind=KIND, command=command, arguments=arguments)
+        before = folder_before(out / period.label)
+        written = write_folder(
+            out / period.label,
+            database,
+            context,
+            manifest,
+            gathered,
+            prepared.pop(),
+            period,
+            as_of=as_of,
+            compare_original=compare_original,
+            advance=advance,
+            workers=workers,
+            compared=compared,
+            release=True,
+        )
     manifest.outputs = hashes = written.hashes
     document = written.document
     record_manifest(database, manifest, document, started=started, finished=now())
