@@ -194,6 +194,7 @@ def figure_findings(
     for row in records_of(own):
         by_metric.setdefault(row["metric"], []).append(row)
     ordered = sorted(data.thresholds, key=lambda t: (str(t["ruleset"]), str(t["criterion"])))
+    settings = repr(spc)  # part of each chart's key in data.causes (its rebase mapping is unhashable)
     for t in ordered:
         metric = data.metrics[str(t["metric"])]
         if metric.kind == "event":
@@ -217,7 +218,7 @@ def figure_findings(
                     row["end"],
                     id(t),
                     f.statistic,
-                    repr(spc),
+                    settings,
                 )
                 if key not in data.causes:
                     data.causes[key] = _special_cause(data, row, metric, t, cat, f, spc)

@@ -148,10 +148,11 @@ def _run(
         progress("scoring", 0, steps)
     started = now()
     on = incident_basis(context)
+    apart = (workers or 2) >= 2
     # a first rerun of the period reads its incidents' rows: with both cores, in a worker meanwhile
     summarise = (
         on is not None
-        and (workers or 2) >= 2
+        and apart
         and incidents_unsummarised(database, on, start, end)
         and _count_incidents(database, period) >= parallel.PEEL_INCIDENTS_PARALLEL_FROM
     )
@@ -165,7 +166,6 @@ def _run(
     # beside it made rescored and cold runs slower), once the scores are stored. Forked before any
     # score is held, it shares none of them: forked after scoring, a PostgreSQL worker kept the
     # scores' rows this process let go, and the two held 1.03-1.05 GB (a rescored year)
-    apart = (workers or 2) >= 2
     sqlite = database.engine.dialect.name == "sqlite"
     with_figures = bool(figure_metrics(context))
     in_worker = apart and (with_figures or compare_original)
@@ -213,7 +213,7 @@ def _run(
         give_back()  # the scores' rows, gathered: out of this process's peak beside the worker
         if summarise:
             gathered.incident_days = incidents()
-        compared = worker[-1] if compare_original and apart else None
+        compared = worker[-1] if compare_original and in_worker else None
         figures_apart = worker[0] if figures_in_worker else None
         # held only by this list, which write_folder's argument empties: see its release
         prepared = [prepare(context, gathered, release=True, figures_apart=figures_apart)]

@@ -285,10 +285,9 @@ def test_a_peel_run_frames_its_figures_in_a_worker_or_here_alike(
     figures_db: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With both cores the figures are read and framed in a worker while the outcomes are read (on
-    PostgreSQL when nothing is left to score, as here: else in the run's own process, beside the
-    server storing the scores); alone, in the run's own process. The folder is the same file for
-    file, and the manifest records the figures read either way (an audit, which reads them in
-    process, checks that hash)."""
+    PostgreSQL once the scores are stored, whether or not any were left to score, as in the rerun);
+    alone, in the run's own process. The folder is the same file for file, and the manifest records
+    the figures read either way (an audit, which reads them in process, checks that hash)."""
     import os
 
     from engine.runs import analysis
